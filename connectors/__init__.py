@@ -1,0 +1,1 @@
+"""Node connectors: the Connector contract, the node server, one package per kind."""

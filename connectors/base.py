@@ -1,0 +1,196 @@
+"""The Connector contract: read this file first, it is enough to write a connector.
+
+A connector wraps one unit's complaint system (or, for `desk`, is that
+system) and answers in the canonical report model below. The node server
+(`connectors.server`) turns any Connector into the node contract of
+`schema/node.graphql`, checks the hub's signatures, enrols with the hub and
+sends heartbeats. A connector never sees HTTP or GraphQL.
+
+Identifiers: a connector names its reports by a local id (any string). The
+federation calls a report `<node code>:<local id>`. Lists are ordered by
+`received_at` descending, then local id ascending in byte order (SQL
+`COLLATE "C"`), and resumed with a `Keyset`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from simpul.wire import Channel, Dimension, NodeLevel, ReportKind, ReportStatus
+
+__all__ = [
+    "Accepted", "Change", "Channel", "Connector", "ConnectorError", "Dimension", "ForwardedReport",
+    "Health", "Keyset", "NodeIdentity", "NodeLevel", "Report", "ReportFilter", "ReportKind",
+    "ReportStatus", "Reporter", "StatsBucket", "TimelineEvent",
+]
+
+
+@dataclass(frozen=True)
+class Reporter:
+    """Who reported. Anonymous reports carry no identity at all; confidential
+    (rahasia) ones carry it, but the node server masks it from the hub."""
+
+    anonymous: bool = False
+    confidential: bool = False
+    name: str | None = None
+    contact: str | None = None
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    """One transition of a report; nothing is edited in place."""
+
+    at: datetime
+    status: ReportStatus
+    actor: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    local_id: str
+    tracking_number: str
+    kind: ReportKind
+    title: str
+    body: str
+    category: str
+    region_code: str
+    channel: Channel
+    status: ReportStatus
+    reporter: Reporter
+    received_at: datetime
+    updated_at: datetime
+    location: str | None = None
+    timeline: tuple[TimelineEvent, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    """Every field narrows; empty or None means no constraint."""
+
+    statuses: Sequence[ReportStatus] = ()
+    kinds: Sequence[ReportKind] = ()
+    categories: Sequence[str] = ()
+    region_prefix: str | None = None  # "64" matches 64, 64.08, 64.08.01 ...
+    received_from: datetime | None = None  # inclusive
+    received_to: datetime | None = None  # exclusive
+
+
+@dataclass(frozen=True)
+class Keyset:
+    """Resume a list after a position: reports received before `received_at`,
+    plus, when `after_id` is not None, those received exactly at
+    `received_at` whose local id sorts after `after_id` ("" admits them all)."""
+
+    received_at: datetime
+    after_id: str | None
+
+
+@dataclass(frozen=True)
+class StatsBucket:
+    """A count for one combination of the requested dimensions (others None)."""
+
+    count: int
+    status: ReportStatus | None = None
+    kind: ReportKind | None = None
+    category: str | None = None
+    region_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    """One entry of the append-only change feed the hub pulls."""
+
+    cursor: str
+    local_id: str
+    tracking_number: str
+    at: datetime
+    status: ReportStatus
+    actor: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class ForwardedReport:
+    """A report another door received and the hub forwards here."""
+
+    source_id: str  # the global id where it was first received
+    tracking_number: str
+    kind: ReportKind
+    title: str
+    body: str
+    category: str
+    region_code: str
+    channel: Channel
+    reporter: Reporter
+    received_at: datetime
+    location: str | None = None
+
+
+@dataclass(frozen=True)
+class Accepted:
+    local_id: str
+    tracking_number: str
+    created: bool  # False when the idempotency key was seen before
+
+
+@dataclass(frozen=True)
+class Health:
+    ok: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class NodeIdentity:
+    """Who this node is in the federation; sent at enrolment."""
+
+    code: str
+    name: str
+    level: NodeLevel
+    region_code: str
+    kind: str
+    parent_code: str | None = None
+    categories: tuple[str, ...] = field(default_factory=tuple)
+
+
+class ConnectorError(Exception):
+    """The wrapped system failed or answered nonsense; the node reports itself unhealthy."""
+
+
+class Connector(Protocol):
+    """What a backing system must offer to be a node."""
+
+    identity: NodeIdentity
+
+    async def start(self) -> None:
+        """Open connections, apply migrations; called once before serving."""
+
+    async def stop(self) -> None:
+        """Release what `start` opened."""
+
+    async def list_reports(
+        self, filter: ReportFilter, after: Keyset | None, limit: int
+    ) -> list[Report]:
+        """Up to `limit` reports matching `filter`, in list order, after `after`.
+        Timelines may be left empty here."""
+
+    async def get_report(self, local_id: str) -> Report | None:
+        """One report with its full timeline, or None."""
+
+    async def count_reports(
+        self, filter: ReportFilter, group_by: Sequence[Dimension], region_level: int
+    ) -> list[StatsBucket]:
+        """Counts of matching reports grouped by `group_by`; region codes cut to
+        `region_level` segments (1 province, 2 kab/kota, ...)."""
+
+    async def changes(self, after: str | None, limit: int) -> list[Change]:
+        """Up to `limit` change-feed entries after cursor `after`, oldest first."""
+
+    async def accept_report(self, idempotency_key: str, report: ForwardedReport) -> Accepted:
+        """Record a forwarded report once per key; a repeated key returns the first result."""
+
+    async def health(self) -> Health:
+        """Whether the wrapped system answers."""

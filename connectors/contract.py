@@ -1,0 +1,325 @@
+"""The node contract (`schema/node.graphql`) as a strawberry schema over a Connector."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from connectors import base
+from simpul.filters import ReportFilter
+from simpul.wire import (
+    MAX_PAGE,
+    Channel,
+    Dimension,
+    InvalidInput,
+    NodeLevel,
+    ReportKind,
+    ReportStatus,
+    check_region_code,
+    global_id,
+)
+
+
+@dataclass(frozen=True)
+class NodeContext:
+    connector: base.Connector
+
+
+def _connector(info: Info[NodeContext, None]) -> base.Connector:
+    return info.context.connector
+
+
+def _code(info: Info[NodeContext, None]) -> str:
+    return _connector(info).identity.code
+
+
+@strawberry.type
+class NodeInfo:
+    code: str
+    name: str
+    level: NodeLevel
+    region_code: str
+    kind: str
+    parent_code: str | None
+    categories: list[str]
+
+
+@strawberry.type
+class Reporter:
+    """Identity is never sent for anonymous or confidential reports."""
+
+    anonymous: bool
+    confidential: bool
+    name: str | None
+    contact: str | None
+
+
+@strawberry.type
+class TimelineEvent:
+    at: datetime
+    status: ReportStatus
+    actor: str
+    note: str | None
+
+
+@strawberry.type
+class Report:
+    id: strawberry.ID
+    local_id: strawberry.ID
+    tracking_number: str
+    kind: ReportKind
+    title: str
+    body: str
+    category: str
+    region_code: str
+    channel: Channel
+    status: ReportStatus
+    reporter: Reporter
+    received_at: datetime
+    updated_at: datetime
+    location: str | None
+    timeline: list[TimelineEvent]
+
+
+def _masked(reporter: base.Reporter) -> Reporter:
+    hidden = reporter.anonymous or reporter.confidential
+    return Reporter(
+        anonymous=reporter.anonymous,
+        confidential=reporter.confidential,
+        name=None if hidden else reporter.name,
+        contact=None if hidden else reporter.contact,
+    )
+
+
+def _report(code: str, r: base.Report) -> Report:
+    return Report(
+        id=strawberry.ID(global_id(code, r.local_id)),
+        local_id=strawberry.ID(r.local_id),
+        tracking_number=r.tracking_number,
+        kind=r.kind,
+        title=r.title,
+        body=r.body,
+        category=r.category,
+        region_code=r.region_code,
+        channel=r.channel,
+        status=r.status,
+        reporter=_masked(r.reporter),
+        received_at=r.received_at,
+        updated_at=r.updated_at,
+        location=r.location,
+        timeline=[TimelineEvent(at=e.at, status=e.status, actor=e.actor, note=e.note)
+                  for e in r.timeline],
+    )
+
+
+def to_filter(value: ReportFilter | None) -> base.ReportFilter:
+    """The connector's filter for a validated contract filter."""
+    if value is None:
+        return base.ReportFilter()
+    value.validated()
+    return base.ReportFilter(
+        statuses=tuple(value.statuses or ()),
+        kinds=tuple(value.kinds or ()),
+        categories=tuple(value.categories or ()),
+        region_prefix=value.region_prefix,
+        received_from=value.received_from,
+        received_to=value.received_to,
+    )
+
+
+@strawberry.input(description="A position in the federation-wide order: (receivedAt desc, id).")
+class ReportKey:
+    received_at: datetime
+    id: strawberry.ID = strawberry.field(description="A global report id, of any node.")
+
+
+def local_keyset(code: str, key: ReportKey) -> base.Keyset:
+    """Translate a federation-wide position into this node's local keyset.
+
+    Global ids sort as strings, and all of this node's ids share the prefix
+    `<code>:`, so a foreign id at the same instant sorts wholly before or
+    wholly after this node's reports.
+    """
+    if key.received_at.tzinfo is None:
+        raise InvalidInput("receivedAt needs a timezone")
+    prefix = f"{code}:"
+    if key.id.startswith(prefix):
+        return base.Keyset(key.received_at, key.id[len(prefix):])
+    return base.Keyset(key.received_at, "" if key.id < prefix else None)
+
+
+@strawberry.type
+class ReportList:
+    reports: list[Report]
+    has_more: bool
+
+
+@strawberry.type
+class StatsBucket:
+    count: int
+    status: ReportStatus | None
+    kind: ReportKind | None
+    category: str | None
+    region_code: str | None
+
+
+@strawberry.type
+class Change:
+    cursor: str
+    report_id: strawberry.ID
+    tracking_number: str
+    at: datetime
+    status: ReportStatus
+    actor: str
+    note: str | None
+
+
+@strawberry.type
+class ChangeList:
+    changes: list[Change]
+    has_more: bool
+
+
+@strawberry.type
+class Health:
+    ok: bool
+    detail: str
+
+
+@strawberry.input
+class ReporterInput:
+    anonymous: bool = False
+    confidential: bool = False
+    name: str | None = None
+    contact: str | None = None
+
+
+@strawberry.input
+class ForwardedReportInput:
+    source_id: strawberry.ID
+    tracking_number: str
+    kind: ReportKind
+    title: str
+    body: str
+    category: str
+    region_code: str
+    channel: Channel
+    reporter: ReporterInput
+    received_at: datetime
+    location: str | None = None
+
+
+@strawberry.type
+class AcceptResult:
+    id: strawberry.ID
+    tracking_number: str
+    created: bool
+
+
+def _check_page(first: int) -> int:
+    if not 1 <= first <= MAX_PAGE:
+        raise InvalidInput(f"first must be between 1 and {MAX_PAGE}")
+    return first
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Who this node is.")
+    def node(self, info: Info[NodeContext, None]) -> NodeInfo:
+        i = _connector(info).identity
+        return NodeInfo(code=i.code, name=i.name, level=i.level, region_code=i.region_code,
+                        kind=i.kind, parent_code=i.parent_code, categories=list(i.categories))
+
+    @strawberry.field(description="Whether the system behind this node answers.")
+    async def health(self, info: Info[NodeContext, None]) -> Health:
+        h = await _connector(info).health()
+        return Health(ok=h.ok, detail=h.detail)
+
+    @strawberry.field(description="Reports by (receivedAt desc, id), resumed after a key.")
+    async def reports(
+        self,
+        info: Info[NodeContext, None],
+        filter: ReportFilter | None = None,
+        first: int = 50,
+        after: ReportKey | None = None,
+    ) -> ReportList:
+        code = _code(info)
+        keyset = local_keyset(code, after) if after is not None else None
+        rows = await _connector(info).list_reports(to_filter(filter), keyset, _check_page(first) + 1)
+        return ReportList(reports=[_report(code, r) for r in rows[:first]],
+                          has_more=len(rows) > first)
+
+    @strawberry.field(description="One report with its timeline, by global or local id.")
+    async def report(self, info: Info[NodeContext, None], id: strawberry.ID) -> Report | None:
+        code = _code(info)
+        local = id.removeprefix(f"{code}:")
+        found = await _connector(info).get_report(local)
+        return _report(code, found) if found else None
+
+    @strawberry.field(description="Counts of matching reports grouped by the given dimensions.")
+    async def stats(
+        self,
+        info: Info[NodeContext, None],
+        group_by: list[Dimension],
+        filter: ReportFilter | None = None,
+        region_level: int = 1,
+    ) -> list[StatsBucket]:
+        if not 1 <= region_level <= 4:
+            raise InvalidInput("regionLevel must be between 1 and 4")
+        buckets = await _connector(info).count_reports(to_filter(filter), group_by, region_level)
+        return [StatsBucket(count=b.count, status=b.status, kind=b.kind, category=b.category,
+                            region_code=b.region_code) for b in buckets]
+
+    @strawberry.field(description="The append-only change feed, oldest first, after a cursor.")
+    async def changes(
+        self, info: Info[NodeContext, None], after: str | None = None, first: int = 100
+    ) -> ChangeList:
+        code = _code(info)
+        rows = await _connector(info).changes(after, _check_page(first) + 1)
+        return ChangeList(
+            changes=[Change(cursor=c.cursor, report_id=strawberry.ID(global_id(code, c.local_id)),
+                            tracking_number=c.tracking_number, at=c.at, status=c.status,
+                            actor=c.actor, note=c.note) for c in rows[:first]],
+            has_more=len(rows) > first,
+        )
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Record a forwarded report; the same key twice creates one.")
+    async def accept_report(
+        self, info: Info[NodeContext, None], idempotency_key: str, report: ForwardedReportInput
+    ) -> AcceptResult:
+        if not 8 <= len(idempotency_key) <= 200:
+            raise InvalidInput("idempotencyKey must be 8 to 200 characters")
+        check_region_code(report.region_code)
+        r = report.reporter
+        accepted = await _connector(info).accept_report(
+            idempotency_key,
+            base.ForwardedReport(
+                source_id=report.source_id,
+                tracking_number=report.tracking_number,
+                kind=report.kind,
+                title=report.title,
+                body=report.body,
+                category=report.category,
+                region_code=report.region_code,
+                channel=report.channel,
+                reporter=base.Reporter(anonymous=r.anonymous, confidential=r.confidential,
+                                       name=None if r.anonymous else r.name,
+                                       contact=None if r.anonymous else r.contact),
+                received_at=report.received_at,
+                location=report.location,
+            ),
+        )
+        return AcceptResult(id=strawberry.ID(global_id(_code(info), accepted.local_id)),
+                            tracking_number=accepted.tracking_number, created=accepted.created)
+
+
+def node_schema(**kwargs: Any) -> strawberry.Schema:
+    """The node contract every connector serves."""
+    return strawberry.Schema(query=Query, mutation=Mutation, **kwargs)

@@ -1,0 +1,187 @@
+"""The desk's own HTTP face: a public form, submission, tracking, and officer status changes.
+
+Citizens submit and track without credentials. Officers (the unit's admin)
+authenticate with the desk's operator key as a bearer token to change a
+status or to enter a report with its original channel and time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import datetime
+from html import escape
+from importlib import resources
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from connectors.base import Channel, Report, Reporter, ReportKind, ReportStatus
+from connectors.desk.store import DeskConnector, NewReport
+from simpul.wire import InvalidInput
+
+MAX_BODY = 100_000
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _enum(cls: type[Any], value: Any, field: str) -> Any:
+    try:
+        return cls(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in cls)
+        raise InvalidInput(f"{field} must be one of {allowed}") from None
+
+
+def _text(data: dict[str, Any], field: str, required: bool = True) -> str | None:
+    value = data.get(field)
+    if value is None or value == "":
+        if required:
+            raise InvalidInput(f"{field} is required")
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(f"{field} must be a string")
+    return value
+
+
+def _flag(data: dict[str, Any], field: str) -> bool:
+    value = data.get(field, False)
+    if isinstance(value, bool):
+        return value
+    if value in ("on", "true", "1"):
+        return True
+    if value in ("", "off", "false", "0"):
+        return False
+    raise InvalidInput(f"{field} must be true or false")
+
+
+def _time(value: str | None, field: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{field} must be an ISO 8601 time with a timezone") from None
+    if parsed.tzinfo is None:
+        raise InvalidInput(f"{field} must be an ISO 8601 time with a timezone")
+    return parsed
+
+
+def _public(report: Report) -> dict[str, Any]:
+    """What anyone holding the tracking number may see: no identity, no internal notes."""
+    answers = [e.note for e in report.timeline if e.status is ReportStatus.COMPLETED and e.note]
+    return {
+        "trackingNumber": report.tracking_number,
+        "kind": report.kind.value,
+        "status": report.status.value,
+        "receivedAt": report.received_at.isoformat(),
+        "timeline": [{"at": e.at.isoformat(), "status": e.status.value} for e in report.timeline],
+        "answer": answers[-1] if answers else None,
+    }
+
+
+class DeskWeb:
+    """HTTP endpoints of one desk."""
+
+    def __init__(self, desk: DeskConnector, operator_key: str | None) -> None:
+        self.desk = desk
+        self._operator_digest = (
+            hashlib.sha256(operator_key.encode()).digest() if operator_key else None
+        )
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/", self.form, methods=["GET"]),
+            Route("/reports", self.submit, methods=["POST"]),
+            Route("/track/{tracking_number}", self.track, methods=["GET"]),
+            Route("/reports/{local_id}/status", self.change_status, methods=["POST"]),
+        ]
+
+    def _is_operator(self, request: Request) -> bool:
+        header = request.headers.get("authorization", "")
+        if self._operator_digest is None or not header.startswith("Bearer "):
+            return False
+        given = hashlib.sha256(header.removeprefix("Bearer ").encode()).digest()
+        return hmac.compare_digest(given, self._operator_digest)
+
+    async def _data(self, request: Request) -> dict[str, Any]:
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            raise InvalidInput("request body too large")
+        if request.headers.get("content-type", "").startswith("application/json"):
+            try:
+                data = json.loads(body)
+            except ValueError:
+                raise InvalidInput("body is not valid JSON") from None
+            if not isinstance(data, dict):
+                raise InvalidInput("body must be a JSON object")
+            return data
+        form = await request.form()
+        return {k: v for k, v in form.items() if isinstance(v, str)}
+
+    async def form(self, request: Request) -> Response:
+        page = resources.files("connectors.desk").joinpath("form.html").read_text("utf-8")
+        identity = self.desk.identity
+        page = page.replace("{{name}}", escape(identity.name))
+        page = page.replace("{{region}}", escape(identity.region_code))
+        return HTMLResponse(page)
+
+    async def submit(self, request: Request) -> Response:
+        """Create a report; a citizen's is received now on the web, an officer may say when and how."""
+        try:
+            data = await self._data(request)
+            operator = self._is_operator(request)
+            anonymous = _flag(data, "anonymous")
+            report = NewReport(
+                kind=_enum(ReportKind, data.get("kind"), "kind"),
+                title=_text(data, "title") or "",
+                body=_text(data, "body") or "",
+                category=_text(data, "category") or "",
+                region_code=_text(data, "regionCode", required=False)
+                or self.desk.identity.region_code,
+                channel=_enum(Channel, data.get("channel", "WEB"), "channel")
+                if operator else Channel.WEB,
+                reporter=Reporter(
+                    anonymous=anonymous,
+                    confidential=_flag(data, "confidential"),
+                    name=None if anonymous else _text(data, "reporterName", required=False),
+                    contact=None if anonymous else _text(data, "reporterContact", required=False),
+                ),
+                location=_text(data, "location", required=False),
+                received_at=_time(_text(data, "receivedAt", required=False), "receivedAt")
+                if operator else None,
+            )
+            created = await self.desk.create_report(report, "desk" if operator else "public")
+        except InvalidInput as exc:
+            return _error(400, str(exc))
+        answer = {"id": f"{self.desk.identity.code}:{created.local_id}",
+                  "trackingNumber": created.tracking_number}
+        return JSONResponse(answer, status_code=201)
+
+    async def track(self, request: Request) -> Response:
+        found = await self.desk.find_by_tracking_number(request.path_params["tracking_number"])
+        if found is None:
+            return _error(404, "no report with that tracking number at this desk")
+        return JSONResponse(_public(found))
+
+    async def change_status(self, request: Request) -> Response:
+        if not self._is_operator(request):
+            return _error(401, "operator key required (Authorization: Bearer <key>)")
+        try:
+            data = await self._data(request)
+            report = await self.desk.change_status(
+                request.path_params["local_id"],
+                _enum(ReportStatus, data.get("status"), "status"),
+                actor=_text(data, "actor", required=False) or "desk",
+                note=_text(data, "note", required=False),
+                at=_time(_text(data, "at", required=False), "at"),
+            )
+        except InvalidInput as exc:
+            return _error(400, str(exc))
+        return JSONResponse({"status": report.status.value,
+                             "timeline": len(report.timeline)})

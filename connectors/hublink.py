@@ -1,0 +1,104 @@
+"""The node's side of its link to the hub: enrolment, stored credentials, heartbeats."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import aiohttp
+
+from connectors.base import NodeIdentity
+from simpul.signing import sign, signing_key
+
+log = logging.getLogger("simpul.node")
+
+ENROL_PATH = "/enrol"
+HEARTBEAT_PATH = "/node/heartbeat"
+
+
+class EnrolmentError(Exception):
+    """The hub refused enrolment, or could not be reached for it."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What a node keeps after enrolment; the secret never leaves this file."""
+
+    hub_url: str
+    code: str
+    secret: str
+
+    @property
+    def key(self) -> bytes:
+        return signing_key(self.secret)
+
+    @classmethod
+    def load(cls, path: Path) -> Credentials | None:
+        if not path.exists():
+            return None
+        data = json.loads(path.read_text())
+        return cls(hub_url=data["hub_url"], code=data["code"], secret=data["secret"])
+
+    def save(self, path: Path) -> None:
+        """Write atomically with owner-only permissions, so a crash leaves old or new."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(asdict(self), f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+
+
+async def enrol(
+    session: aiohttp.ClientSession,
+    hub_url: str,
+    token: str,
+    identity: NodeIdentity,
+    endpoint: str,
+    attempts: int = 10,
+) -> Credentials:
+    """Trade a one-time enrolment token for a node secret; retry while the hub is unreachable."""
+    body = {
+        "token": token,
+        "code": identity.code,
+        "name": identity.name,
+        "level": identity.level.value,
+        "region_code": identity.region_code,
+        "parent_code": identity.parent_code,
+        "categories": list(identity.categories),
+        "kind": identity.kind,
+        "endpoint": endpoint,
+    }
+    delay = 0.5
+    for attempt in range(1, attempts + 1):
+        try:
+            async with session.post(hub_url.rstrip("/") + ENROL_PATH, json=body) as response:
+                answer = await response.json(content_type=None)
+                if response.status != 200:
+                    raise EnrolmentError(f"hub refused enrolment: {answer.get('error', answer)}")
+                return Credentials(hub_url=hub_url, code=answer["code"], secret=answer["secret"])
+        except (TimeoutError, aiohttp.ClientConnectionError) as exc:
+            if attempt == attempts:
+                raise EnrolmentError(f"hub at {hub_url} unreachable: {exc}") from exc
+            log.warning("hub unreachable for enrolment (attempt %d/%d)", attempt, attempts)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+    raise AssertionError("unreachable")
+
+
+async def send_heartbeat(
+    session: aiohttp.ClientSession, credentials: Credentials, endpoint: str, healthy: bool
+) -> int:
+    """One signed heartbeat; returns the hub's HTTP status."""
+    body = json.dumps({"endpoint": endpoint, "healthy": healthy}).encode()
+    headers = sign(credentials.key, credentials.code, "POST", HEARTBEAT_PATH, body)
+    headers["content-type"] = "application/json"
+    url = credentials.hub_url.rstrip("/") + HEARTBEAT_PATH
+    async with session.post(url, data=body, headers=headers) as response:
+        return response.status

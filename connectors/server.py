@@ -1,0 +1,222 @@
+"""Serve any Connector as a node: the node contract over signed HTTP, enrolment, heartbeats."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from connectors.base import Connector, ConnectorError
+from connectors.contract import NodeContext, node_schema
+from connectors.hublink import Credentials, EnrolmentError, enrol, send_heartbeat
+from simpul.errors import MaskInternalErrors
+from simpul.signing import (
+    DEFAULT_MAX_SKEW,
+    MemoryNonceStore,
+    SignatureError,
+    SignedRequest,
+    verify,
+)
+
+log = logging.getLogger("simpul.node")
+
+MAX_BODY = 1_000_000
+
+
+@dataclass(frozen=True)
+class NodeSettings:
+    """How a node process runs and finds its hub."""
+
+    hub_url: str
+    state_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8100
+    public_url: str | None = None
+    token: str | None = None
+    heartbeat_interval: float = 15.0
+    max_skew: float = DEFAULT_MAX_SKEW
+
+
+def _deny(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"errors": [{"message": message}]}, status_code=status)
+
+
+class SignedOnly:
+    """ASGI middleware that lets through only requests the hub signed for this node."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        code: str,
+        credentials: Callable[[], Credentials | None],
+        max_skew: float,
+    ) -> None:
+        self.app = app
+        self.code = code
+        self.credentials = credentials
+        self.max_skew = max_skew
+        self.nonces = MemoryNonceStore(max_skew)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        credentials = self.credentials()
+        if credentials is None:
+            await _deny(503, "node is not enrolled yet")(scope, receive, send)
+            return
+        body = await _read_body(request)
+        if body is None:
+            await _deny(413, "request body too large")(scope, receive, send)
+            return
+        try:
+            signed = SignedRequest.from_headers(request.headers)
+            if signed.node != self.code:
+                raise SignatureError("request signed for another node")
+            await verify(credentials.key, signed, request.method, scope["path"], body,
+                         self.nonces, self.max_skew)
+        except SignatureError as exc:
+            log.warning("refused request to %s: %s", scope["path"], exc)
+            await _deny(401, str(exc))(scope, receive, send)
+            return
+
+        async def replay() -> Message:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+async def _read_body(request: Request) -> bytes | None:
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class _NodeGraphQL(GraphQL[NodeContext, None]):
+    def __init__(self, connector: Connector) -> None:
+        schema = node_schema(extensions=[MaskInternalErrors(public=(ConnectorError,))])
+        super().__init__(schema, graphql_ide=None, allow_queries_via_get=False)
+        self.connector = connector
+
+    async def get_context(self, request: Any, response: Any) -> NodeContext:
+        return NodeContext(connector=self.connector)
+
+
+class NodeServer:
+    """Owns one node process: the connector, the HTTP server and the hub link."""
+
+    def __init__(
+        self, connector: Connector, settings: NodeSettings, routes: Sequence[BaseRoute] = ()
+    ) -> None:
+        self.connector = connector
+        self.settings = settings
+        self.routes = list(routes)
+        self.credentials: Credentials | None = None
+        self.endpoint = settings.public_url or ""
+
+    @property
+    def credentials_path(self) -> Path:
+        return self.settings.state_dir / "credentials.json"
+
+    def app(self) -> Starlette:
+        code = self.connector.identity.code
+        graphql = SignedOnly(_NodeGraphQL(self.connector), code, lambda: self.credentials,
+                             self.settings.max_skew)
+        routes: list[BaseRoute] = [
+            Route("/healthz", self._healthz),
+            Route("/graphql", graphql),
+            *self.routes,
+        ]
+        return Starlette(routes=routes)
+
+    async def _healthz(self, request: Request) -> Response:
+        health = await self.connector.health()
+        return JSONResponse({"ok": health.ok, "detail": health.detail,
+                             "enrolled": self.credentials is not None},
+                            status_code=200 if health.ok else 503)
+
+    async def run(self) -> None:
+        """Start the connector, serve HTTP, enrol if needed, heartbeat until stopped."""
+        await self.connector.start()
+        try:
+            config = uvicorn.Config(self.app(), host=self.settings.host, port=self.settings.port,
+                                    lifespan="off", log_level="warning", access_log=False)
+            server = uvicorn.Server(config)
+            serving = asyncio.create_task(server.serve())
+            while not server.started:
+                if serving.done():
+                    await serving
+                    raise EnrolmentError(f"could not listen on port {self.settings.port}")
+                await asyncio.sleep(0.02)
+            port = server.servers[0].sockets[0].getsockname()[1]
+            self.endpoint = self.settings.public_url or f"http://{self.settings.host}:{port}"
+            timeout = aiohttp.ClientTimeout(total=10)
+            async with aiohttp.ClientSession(timeout=timeout) as session:
+                try:
+                    self.credentials = await self._credentials(session)
+                except BaseException:
+                    server.should_exit = True
+                    await serving
+                    raise
+                code = self.connector.identity.code
+                print(f"node {code} serving on {self.endpoint}", flush=True)
+                beating = asyncio.create_task(self._heartbeats(session))
+                try:
+                    await serving
+                finally:
+                    beating.cancel()
+        finally:
+            await self.connector.stop()
+
+    async def _credentials(self, session: aiohttp.ClientSession) -> Credentials:
+        identity = self.connector.identity
+        stored = Credentials.load(self.credentials_path)
+        if stored is not None:
+            if stored.code != identity.code:
+                raise EnrolmentError(
+                    f"{self.credentials_path} holds credentials of node {stored.code}, "
+                    f"not {identity.code}"
+                )
+            return stored
+        if not self.settings.token:
+            raise EnrolmentError(
+                f"node {identity.code} is not enrolled: pass --token from `simpul token create`"
+            )
+        credentials = await enrol(session, self.settings.hub_url, self.settings.token, identity,
+                                  self.endpoint)
+        credentials.save(self.credentials_path)
+        log.info("enrolled with hub %s as %s", credentials.hub_url, credentials.code)
+        return credentials
+
+    async def _heartbeats(self, session: aiohttp.ClientSession) -> None:
+        """Tell the hub we are here (and where) every interval; survive a hub that is away."""
+        assert self.credentials is not None
+        while True:
+            try:
+                try:
+                    healthy = (await self.connector.health()).ok
+                except ConnectorError:
+                    healthy = False
+                status = await send_heartbeat(session, self.credentials, self.endpoint, healthy)
+                if status != 200:
+                    log.warning("hub answered heartbeat with HTTP %d", status)
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                log.warning("heartbeat failed: %s", exc.__class__.__name__)
+            await asyncio.sleep(self.settings.heartbeat_interval)

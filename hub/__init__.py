@@ -1,0 +1,1 @@
+"""The simpul hub: node registry, enrolment, federated GraphQL queries."""

@@ -1,0 +1,1 @@
+"""The hub's public GraphQL API (`schema/hub.graphql`)."""

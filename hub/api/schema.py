@@ -1,0 +1,122 @@
+"""The hub's GraphQL schema: federated queries over the registry."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from hub.api.node_errors import NodeErrors, report_failures
+from hub.api.types import (
+    Coverage,
+    Node,
+    NodeFilter,
+    PageInfo,
+    Report,
+    ReportPage,
+    Scope,
+    Stats,
+    StatsBucket,
+)
+from hub.federation.merge import Position
+from hub.federation.queries import Federation
+from hub.registry import NodeSelection
+from hub.settings import HubSettings
+from simpul.errors import MaskInternalErrors
+from simpul.filters import ReportFilter
+from simpul.wire import MAX_PAGE, Dimension, InvalidInput
+
+Context = dict[str, Any]
+
+
+def _federation(info: Info[Context, None]) -> Federation:
+    federation: Federation = info.context["federation"]
+    return federation
+
+
+def _settings(info: Info[Context, None]) -> HubSettings:
+    settings: HubSettings = info.context["settings"]
+    return settings
+
+
+def _selection(scope: Scope | None) -> NodeSelection:
+    return scope.selection() if scope is not None else NodeSelection()
+
+
+def _filter(filter: ReportFilter | None) -> ReportFilter:
+    return (filter or ReportFilter()).validated()
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Nodes of the federation, by region subtree, level, status.")
+    async def nodes(self, info: Info[Context, None], filter: NodeFilter | None = None) -> list[Node]:
+        selection = filter.selection() if filter else NodeSelection()
+        records = await _federation(info).registry.select(selection)
+        now, grace = datetime.now(UTC), _settings(info).heartbeat_grace
+        return [Node.of(r, now, grace) for r in records]
+
+    @strawberry.field(description="One node by code.")
+    async def node(self, info: Info[Context, None], code: str) -> Node | None:
+        record = await _federation(info).registry.get(code)
+        if record is None:
+            return None
+        return Node.of(record, datetime.now(UTC), _settings(info).heartbeat_grace)
+
+    @strawberry.field(
+        description="Reports of every node in scope, newest first (receivedAt desc, id), "
+        "paginated with first/after across nodes."
+    )
+    async def reports(
+        self,
+        info: Info[Context, None],
+        scope: Scope | None = None,
+        filter: ReportFilter | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> ReportPage:
+        if not 1 <= first <= MAX_PAGE:
+            raise InvalidInput(f"first must be between 1 and {MAX_PAGE}")
+        position = Position.decode(after) if after is not None else None
+        result = await _federation(info).reports(_selection(scope), _filter(filter), first,
+                                                 position)
+        report_failures(info, result.answer)
+        return ReportPage(
+            reports=[Report.of(r) for r in result.page.reports],
+            page_info=PageInfo(has_next_page=result.page.has_next_page,
+                               end_cursor=result.page.end_cursor),
+            coverage=Coverage.of(result.answer),
+        )
+
+    @strawberry.field(description="One report with its timeline, by global id <node>:<local id>.")
+    async def report(self, info: Info[Context, None], id: strawberry.ID) -> Report | None:
+        found, answer = await _federation(info).report(id)
+        report_failures(info, answer)
+        return Report.of(found) if found is not None else None
+
+    @strawberry.field(description="Counts of reports in scope, computed by each node and summed.")
+    async def stats(
+        self,
+        info: Info[Context, None],
+        group_by: list[Dimension],
+        scope: Scope | None = None,
+        filter: ReportFilter | None = None,
+        region_level: int = 1,
+    ) -> Stats:
+        if not 1 <= region_level <= 4:
+            raise InvalidInput("regionLevel must be between 1 and 4")
+        if len(group_by) > len(Dimension):
+            raise InvalidInput("groupBy names each dimension at most once")
+        result = await _federation(info).stats(_selection(scope), _filter(filter), group_by,
+                                               region_level)
+        report_failures(info, result.answer)
+        return Stats(total=sum(b.count for b in result.buckets),
+                     buckets=[StatsBucket.of(b) for b in result.buckets],
+                     coverage=Coverage.of(result.answer))
+
+
+def hub_schema() -> strawberry.Schema:
+    """The public API served at /graphql."""
+    return strawberry.Schema(query=Query, extensions=[MaskInternalErrors, NodeErrors])

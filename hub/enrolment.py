@@ -1,0 +1,145 @@
+"""One-time enrolment tokens and the enrolment that trades one for a node secret."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from hub.regions import check_node_region
+from simpul.signing import signing_key
+from simpul.wire import InvalidInput, NodeLevel, check_node_code, check_region_code, in_region
+
+
+class EnrolmentRefused(Exception):
+    """The token is unknown, used, expired, or does not cover the node."""
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str  # shown once; only its digest is stored
+    region_code: str
+    expires_at: datetime
+
+
+async def create_token(
+    conn: asyncpg.Connection | asyncpg.Pool, region_code: str, ttl: timedelta, note: str | None
+) -> IssuedToken:
+    """Issue a token that enrols one node in the subtree of `region_code`."""
+    check_region_code(region_code)
+    if ttl <= timedelta(0):
+        raise InvalidInput("token lifetime must be positive")
+    token = "enr_" + secrets.token_urlsafe(24)
+    expires_at = await conn.fetchval(
+        "INSERT INTO enrolment_tokens (token_hash, region_code, note, expires_at)"
+        " VALUES ($1, $2, $3, now() + $4) RETURNING expires_at",
+        _digest(token), region_code, note, ttl,
+    )
+    return IssuedToken(token=token, region_code=region_code, expires_at=expires_at)
+
+
+@dataclass(frozen=True)
+class EnrolmentRequest:
+    token: str
+    code: str
+    name: str
+    level: NodeLevel
+    region_code: str
+    parent_code: str | None
+    categories: tuple[str, ...]
+    kind: str
+    endpoint: str
+
+    @classmethod
+    def from_json(cls, data: Any) -> EnrolmentRequest:
+        """Validate a node's enrolment body; raise InvalidInput naming the bad field."""
+        if not isinstance(data, dict):
+            raise InvalidInput("enrolment body must be a JSON object")
+
+        def text(field: str, optional: bool = False) -> str | None:
+            value = data.get(field)
+            if value is None and optional:
+                return None
+            if not isinstance(value, str) or not value.strip():
+                raise InvalidInput(f"{field} is required and must be a non-empty string")
+            return value.strip()
+
+        try:
+            level = NodeLevel(data.get("level"))
+        except ValueError:
+            raise InvalidInput(f"level must be one of {', '.join(NodeLevel)}") from None
+        categories = data.get("categories") or []
+        if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
+            raise InvalidInput("categories must be a list of strings")
+        endpoint = text("endpoint") or ""
+        if not endpoint.startswith(("http://", "https://")):
+            raise InvalidInput("endpoint must be an http(s) URL")
+        region = data.get("region_code")
+        if not isinstance(region, str):
+            raise InvalidInput("region_code is required")
+        parent = text("parent_code", optional=True)
+        return cls(
+            token=text("token") or "",
+            code=check_node_code(text("code") or ""),
+            name=text("name") or "",
+            level=level,
+            region_code=check_node_region(level, region),
+            parent_code=check_node_code(parent) if parent else None,
+            categories=tuple(c.strip() for c in categories if c.strip()),
+            kind=text("kind") or "",
+            endpoint=endpoint.rstrip("/"),
+        )
+
+
+async def enrol(pool: asyncpg.Pool, request: EnrolmentRequest) -> str:
+    """Register the node and spend the token in one transaction; return the node secret."""
+    async with pool.acquire() as conn, conn.transaction():
+        token = await conn.fetchrow(
+            "SELECT region_code, expires_at < now() AS expired, used_at IS NOT NULL AS used"
+            " FROM enrolment_tokens WHERE token_hash = $1 FOR UPDATE",
+            _digest(request.token),
+        )
+        if token is None:
+            raise EnrolmentRefused("enrolment token is not known")
+        if token["used"]:
+            raise EnrolmentRefused("enrolment token was already used")
+        if token["expired"]:
+            raise EnrolmentRefused("enrolment token has expired")
+        if not in_region(request.region_code, token["region_code"]):
+            raise EnrolmentRefused(
+                f"token for region {token['region_code']} cannot enrol a node in "
+                f"{request.region_code or 'the national level'}"
+            )
+        if await conn.fetchval("SELECT 1 FROM nodes WHERE code = $1", request.code):
+            raise EnrolmentRefused(f"node {request.code} is already enrolled")
+        if request.parent_code is not None:
+            parent_region = await conn.fetchval(
+                "SELECT region_code FROM nodes WHERE code = $1", request.parent_code
+            )
+            if parent_region is None:
+                raise EnrolmentRefused(f"parent node {request.parent_code} is not enrolled")
+            if not (parent_region == "" or in_region(request.region_code, parent_region)):
+                raise EnrolmentRefused(
+                    f"node in {request.region_code} cannot sit under parent in {parent_region}"
+                )
+        secret = secrets.token_urlsafe(32)
+        await conn.execute(
+            "INSERT INTO nodes (code, name, level, region_code, parent_code, categories,"
+            " endpoint, kind, signing_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            request.code, request.name, request.level.value, request.region_code,
+            request.parent_code, list(request.categories), request.endpoint, request.kind,
+            signing_key(secret),
+        )
+        await conn.execute(
+            "UPDATE enrolment_tokens SET used_at = now(), used_by = $2 WHERE token_hash = $1",
+            _digest(request.token), request.code,
+        )
+    return secret

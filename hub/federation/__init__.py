@@ -1,0 +1,1 @@
+"""Federated queries: signed node calls, concurrent fan-out, merging."""

@@ -1,0 +1,84 @@
+"""Signed GraphQL calls from the hub to one node, with every failure named."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+import aiohttp
+from pydantic import BaseModel, ValidationError
+
+from hub.registry import NodeRecord
+from simpul.signing import sign
+
+GRAPHQL_PATH = "/graphql"
+MAX_RESPONSE = 20_000_000
+
+T = TypeVar("T", bound=BaseModel)
+
+
+class NodeCallError(Exception):
+    """A node did not give a usable answer; `code` goes to `extensions.code`."""
+
+    UNAVAILABLE = "NODE_UNAVAILABLE"
+    TIMEOUT = "NODE_TIMEOUT"
+    BAD_RESPONSE = "NODE_BAD_RESPONSE"
+    REFUSED = "NODE_REFUSED"
+    ERROR = "NODE_ERROR"
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class NodeClient:
+    """Calls nodes over the process's one pooled aiohttp session."""
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self.session = session
+
+    async def query(
+        self, node: NodeRecord, document: str, variables: dict[str, Any], shape: type[T]
+    ) -> T:
+        """Run `document` on `node`; return its `data` validated as `shape`."""
+        body = json.dumps({"query": document, "variables": variables}).encode()
+        headers = sign(node.signing_key, node.code, "POST", GRAPHQL_PATH, body)
+        headers["content-type"] = "application/json"
+        try:
+            async with self.session.post(node.endpoint + GRAPHQL_PATH, data=body,
+                                         headers=headers) as response:
+                raw = await response.content.read(MAX_RESPONSE + 1)
+                status = response.status
+        except TimeoutError as exc:
+            raise NodeCallError(NodeCallError.TIMEOUT, f"node {node.code} timed out") from exc
+        except aiohttp.ClientError as exc:
+            raise NodeCallError(NodeCallError.UNAVAILABLE,
+                                f"node {node.code} unreachable: {exc.__class__.__name__}") from exc
+        if status == 401:
+            raise NodeCallError(NodeCallError.REFUSED, f"node {node.code} refused our signature")
+        if len(raw) > MAX_RESPONSE:
+            raise NodeCallError(NodeCallError.BAD_RESPONSE, f"node {node.code} answer too large")
+        return _data(node.code, status, raw, shape)
+
+
+def _data(code: str, status: int, raw: bytes, shape: type[T]) -> T:
+    try:
+        answer = json.loads(raw)
+    except ValueError:
+        raise NodeCallError(NodeCallError.BAD_RESPONSE,
+                            f"node {code} answered HTTP {status} with non-JSON") from None
+    if not isinstance(answer, dict):
+        raise NodeCallError(NodeCallError.BAD_RESPONSE, f"node {code} answered a non-object")
+    errors = answer.get("errors")
+    if answer.get("data") is None:
+        message = "no data"
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            message = str(errors[0].get("message", message))[:300]
+        raise NodeCallError(NodeCallError.ERROR, f"node {code} failed: {message}")
+    try:
+        return shape.model_validate(answer["data"])
+    except ValidationError as exc:
+        raise NodeCallError(
+            NodeCallError.BAD_RESPONSE,
+            f"node {code} answered in the wrong shape ({exc.error_count()} problems)",
+        ) from None

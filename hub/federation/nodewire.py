@@ -1,0 +1,99 @@
+"""What the hub asks nodes (node contract documents) and the shapes it accepts back.
+
+Anything a node answers is validated against these models; a node that
+answers garbage becomes a NODE_BAD_RESPONSE error, never a hub crash.
+"""
+
+from __future__ import annotations
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from simpul.wire import Channel, ReportKind, ReportStatus
+
+_REPORT_FIELDS = """
+  id localId trackingNumber kind title body category regionCode channel status
+  reporter { anonymous confidential } receivedAt updatedAt location
+"""
+
+LIST_REPORTS = f"""
+query ListReports($filter: ReportFilter, $first: Int!, $after: ReportKey) {{
+  reports(filter: $filter, first: $first, after: $after) {{
+    reports {{ {_REPORT_FIELDS} }}
+    hasMore
+  }}
+}}
+"""
+
+GET_REPORT = f"""
+query GetReport($id: ID!) {{
+  report(id: $id) {{ {_REPORT_FIELDS} timeline {{ at status actor note }} }}
+}}
+"""
+
+COUNT_REPORTS = """
+query CountReports($filter: ReportFilter, $groupBy: [Dimension!]!, $regionLevel: Int!) {
+  stats(filter: $filter, groupBy: $groupBy, regionLevel: $regionLevel) {
+    count status kind category regionCode
+  }
+}
+"""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+
+class NodeReporter(_Model):
+    anonymous: bool
+    confidential: bool
+
+
+class NodeTimelineEvent(_Model):
+    at: AwareDatetime
+    status: ReportStatus
+    actor: str
+    note: str | None = None
+
+
+class NodeReport(_Model):
+    id: str = Field(min_length=3, max_length=300)
+    local_id: str
+    tracking_number: str
+    kind: ReportKind
+    title: str
+    body: str
+    category: str
+    region_code: str
+    channel: Channel
+    status: ReportStatus
+    reporter: NodeReporter
+    received_at: AwareDatetime
+    updated_at: AwareDatetime
+    location: str | None = None
+    timeline: list[NodeTimelineEvent] = []
+
+
+class _ReportList(_Model):
+    reports: list[NodeReport]
+    has_more: bool
+
+
+class ListReportsData(_Model):
+    reports: _ReportList
+
+
+class GetReportData(_Model):
+    report: NodeReport | None
+
+
+class NodeBucket(_Model):
+    count: int = Field(ge=0)
+    status: ReportStatus | None = None
+    kind: ReportKind | None = None
+    category: str | None = None
+    region_code: str | None = None
+
+
+class CountReportsData(_Model):
+    stats: list[NodeBucket]

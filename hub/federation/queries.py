@@ -1,0 +1,149 @@
+"""Federated reads: prune to the nodes in scope, fan out, merge or sum."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hub.federation.client import NodeCallError, NodeClient
+from hub.federation.fanout import Outcome, fan_out
+from hub.federation.merge import MergedPage, Position, merge_pages
+from hub.federation.nodewire import (
+    COUNT_REPORTS,
+    GET_REPORT,
+    LIST_REPORTS,
+    CountReportsData,
+    GetReportData,
+    ListReportsData,
+    NodeBucket,
+    NodeReport,
+)
+from hub.registry import NodeRecord, NodeSelection, Registry
+from simpul.filters import ReportFilter
+from simpul.wire import Dimension, split_global_id
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A node that was asked and gave no usable answer."""
+
+    node: str
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a federated read produced, and from how many of the nodes asked."""
+
+    asked: int
+    failures: list[Failure]
+
+    @property
+    def answered(self) -> int:
+        return self.asked - len(self.failures)
+
+
+def _answer(outcomes: Sequence[Outcome[Any]]) -> Answer:
+    failures = [Failure(o.node.code, o.error.code, str(o.error))
+                for o in outcomes if o.error is not None]
+    return Answer(asked=len(outcomes), failures=failures)
+
+
+@dataclass(frozen=True)
+class ReportsResult:
+    page: MergedPage
+    answer: Answer
+
+
+@dataclass(frozen=True)
+class StatsResult:
+    buckets: list[NodeBucket]
+    answer: Answer
+
+
+class Federation:
+    """Reads across the nodes of the registry."""
+
+    def __init__(
+        self, registry: Registry, client: NodeClient, timeout: float, deadline: float
+    ) -> None:
+        self.registry = registry
+        self.client = client
+        self.timeout = timeout
+        self.deadline = deadline
+
+    async def nodes_in_scope(self, selection: NodeSelection) -> list[NodeRecord]:
+        """Active nodes the selection covers; no other node is ever called."""
+        return await self.registry.select(
+            NodeSelection(selection.region_prefix, selection.codes, selection.level, "ACTIVE")
+        )
+
+    async def reports(
+        self, selection: NodeSelection, filter: ReportFilter, first: int, after: Position | None
+    ) -> ReportsResult:
+        nodes = await self.nodes_in_scope(selection)
+        variables = {
+            "filter": filter.variables(),
+            "first": first,
+            "after": {"receivedAt": after.received_at.isoformat(), "id": after.id}
+            if after else None,
+        }
+
+        async def ask(node: NodeRecord) -> ListReportsData:
+            return await self.client.query(node, LIST_REPORTS, variables, ListReportsData)
+
+        outcomes = await fan_out(nodes, ask, self.timeout, self.deadline)
+        pages = [(_owned(o.node, o.value.reports.reports), o.value.reports.has_more)
+                 for o in outcomes if o.value is not None]
+        return ReportsResult(merge_pages(pages, first), _answer(outcomes))
+
+    async def report(self, report_id: str) -> tuple[NodeReport | None, Answer]:
+        code, _ = split_global_id(report_id)
+        node = await self.registry.get(code)
+        if node is None or node.status != "ACTIVE":
+            return None, Answer(asked=0, failures=[])
+
+        async def ask(node: NodeRecord) -> GetReportData:
+            return await self.client.query(node, GET_REPORT, {"id": report_id}, GetReportData)
+
+        [outcome] = await fan_out([node], ask, self.timeout, self.deadline)
+        found = outcome.value.report if outcome.value is not None else None
+        if found is not None and not _owned(node, [found]):
+            outcome = Outcome(node, error=NodeCallError(
+                NodeCallError.BAD_RESPONSE, f"node {code} answered with another node's report"))
+            found = None
+        return found, _answer([outcome])
+
+    async def stats(
+        self,
+        selection: NodeSelection,
+        filter: ReportFilter,
+        group_by: Sequence[Dimension],
+        region_level: int,
+    ) -> StatsResult:
+        nodes = await self.nodes_in_scope(selection)
+        variables = {"filter": filter.variables(), "groupBy": [d.value for d in group_by],
+                     "regionLevel": region_level}
+
+        async def ask(node: NodeRecord) -> CountReportsData:
+            return await self.client.query(node, COUNT_REPORTS, variables, CountReportsData)
+
+        outcomes = await fan_out(nodes, ask, self.timeout, self.deadline)
+        totals: Counter[tuple[Any, ...]] = Counter()
+        for outcome in outcomes:
+            for b in outcome.value.stats if outcome.value is not None else ():
+                totals[(b.status, b.kind, b.category, b.region_code)] += b.count
+        buckets = [NodeBucket(status=s, kind=k, category=c, region_code=r, count=n)
+                   for (s, k, c, r), n in totals.items()]
+        buckets.sort(key=lambda b: (-b.count, str(b.status), str(b.kind), str(b.category),
+                                    str(b.region_code)))
+        return StatsResult(buckets, _answer(outcomes))
+
+
+def _owned(node: NodeRecord, reports: list[NodeReport]) -> list[NodeReport]:
+    """Only reports whose id names the node that sent them; a node cannot speak for another."""
+    prefix = f"{node.code}:"
+    return [r for r in reports if r.id.startswith(prefix)]

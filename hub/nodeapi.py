@@ -1,0 +1,85 @@
+"""HTTP endpoints nodes call on the hub: enrolment and signed heartbeats."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import asyncpg
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from hub.enrolment import EnrolmentRefused, EnrolmentRequest, enrol
+from hub.registry import PgNonceStore, Registry
+from simpul.signing import SignatureError, SignedRequest, verify
+from simpul.wire import InvalidInput
+
+log = logging.getLogger("simpul.hub")
+
+MAX_BODY = 64_000
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+class NodeApi:
+    """What a node may ask of the hub."""
+
+    def __init__(self, pool: asyncpg.Pool, max_skew: float) -> None:
+        self.pool = pool
+        self.registry = Registry(pool)
+        self.nonces = PgNonceStore(pool)
+        self.max_skew = max_skew
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/enrol", self.enrol, methods=["POST"]),
+            Route("/node/heartbeat", self.heartbeat, methods=["POST"]),
+        ]
+
+    async def enrol(self, request: Request) -> Response:
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return _error(413, "request body too large")
+        try:
+            enrolment = EnrolmentRequest.from_json(json.loads(body))
+        except ValueError as exc:  # InvalidInput and JSON errors alike
+            message = str(exc) if isinstance(exc, InvalidInput) else "body is not valid JSON"
+            return _error(400, message)
+        try:
+            secret = await enrol(self.pool, enrolment)
+        except EnrolmentRefused as exc:
+            log.warning("enrolment of %s refused: %s", enrolment.code, exc)
+            return _error(403, str(exc))
+        log.info("node %s enrolled at %s", enrolment.code, enrolment.endpoint)
+        return JSONResponse({"code": enrolment.code, "secret": secret})
+
+    async def heartbeat(self, request: Request) -> Response:
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return _error(413, "request body too large")
+        try:
+            signed = SignedRequest.from_headers(request.headers)
+            node = await self.registry.get(signed.node)
+            if node is None:
+                raise SignatureError("unknown node")
+            await verify(node.signing_key, signed, request.method, request.url.path, body,
+                         self.nonces, self.max_skew)
+        except SignatureError as exc:
+            log.warning("refused heartbeat: %s", exc)
+            return _error(401, str(exc))
+        if node.status == "SUSPENDED":
+            return _error(403, "node is suspended")
+        try:
+            data = json.loads(body)
+            endpoint, healthy = data["endpoint"], data["healthy"]
+            if not isinstance(endpoint, str) or not endpoint.startswith(("http://", "https://")):
+                raise ValueError
+            if not isinstance(healthy, bool):
+                raise ValueError
+        except (ValueError, KeyError, TypeError):
+            return _error(400, "heartbeat body must be {endpoint: URL, healthy: bool}")
+        await self.registry.record_heartbeat(node.code, endpoint.rstrip("/"), healthy)
+        return JSONResponse({"ok": True})

@@ -1,0 +1,117 @@
+"""The registry of nodes: who is in the federation, where, and whether they answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from simpul.wire import NodeLevel
+
+_COLUMNS = (
+    "code, name, level, region_code, parent_code, categories, endpoint, kind, status,"
+    " signing_key, enrolled_at, last_heartbeat, healthy"
+)
+
+
+@dataclass(frozen=True)
+class NodeRecord:
+    code: str
+    name: str
+    level: NodeLevel
+    region_code: str
+    parent_code: str | None
+    categories: tuple[str, ...]
+    endpoint: str
+    kind: str
+    status: str
+    signing_key: bytes
+    enrolled_at: datetime
+    last_heartbeat: datetime | None
+    healthy: bool | None
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> NodeRecord:
+        return cls(
+            code=row["code"],
+            name=row["name"],
+            level=NodeLevel(row["level"]),
+            region_code=row["region_code"],
+            parent_code=row["parent_code"],
+            categories=tuple(row["categories"]),
+            endpoint=row["endpoint"],
+            kind=row["kind"],
+            status=row["status"],
+            signing_key=bytes(row["signing_key"]),
+            enrolled_at=row["enrolled_at"],
+            last_heartbeat=row["last_heartbeat"],
+            healthy=row["healthy"],
+        )
+
+    def reachable(self, now: datetime, grace: float) -> bool:
+        """Heard from within the grace period."""
+        return (self.last_heartbeat is not None
+                and (now - self.last_heartbeat).total_seconds() <= grace)
+
+
+@dataclass(frozen=True)
+class NodeSelection:
+    """Which nodes a query concerns; every field narrows, None means any."""
+
+    region_prefix: str | None = None
+    codes: tuple[str, ...] | None = None
+    level: NodeLevel | None = None
+    status: str | None = None
+
+
+class Registry:
+    """Reads and updates the nodes table."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def select(self, selection: NodeSelection) -> list[NodeRecord]:
+        rows = await self.pool.fetch(
+            f"SELECT {_COLUMNS} FROM nodes"
+            " WHERE ($1::text IS NULL OR region_code = $1 OR region_code LIKE $1 || '.%')"
+            " AND ($2::text[] IS NULL OR code = ANY($2))"
+            " AND ($3::text IS NULL OR level = $3)"
+            " AND ($4::text IS NULL OR status = $4)"
+            " ORDER BY region_code, code",
+            selection.region_prefix,
+            list(selection.codes) if selection.codes is not None else None,
+            selection.level.value if selection.level else None,
+            selection.status,
+        )
+        return [NodeRecord.from_row(r) for r in rows]
+
+    async def get(self, code: str) -> NodeRecord | None:
+        row = await self.pool.fetchrow(f"SELECT {_COLUMNS} FROM nodes WHERE code = $1", code)
+        return NodeRecord.from_row(row) if row else None
+
+    async def record_heartbeat(self, code: str, endpoint: str, healthy: bool) -> None:
+        await self.pool.execute(
+            "UPDATE nodes SET last_heartbeat = now(), endpoint = $2, healthy = $3 WHERE code = $1",
+            code, endpoint, healthy,
+        )
+
+
+class PgNonceStore:
+    """Nonces in PostgreSQL, so that every hub replica refuses a replay."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def remember(self, node: str, nonce: str, timestamp: int) -> bool:
+        inserted = await self.pool.fetchval(
+            "INSERT INTO seen_nonces (node_code, nonce) VALUES ($1, $2)"
+            " ON CONFLICT DO NOTHING RETURNING true",
+            node, nonce,
+        )
+        return bool(inserted)
+
+    async def forget_older_than(self, seconds: float) -> None:
+        await self.pool.execute(
+            "DELETE FROM seen_nonces WHERE seen_at < now() - make_interval(secs => $1)", seconds
+        )

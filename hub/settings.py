@@ -1,0 +1,22 @@
+"""Hub settings: one frozen value, read once at the edge and passed down."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from simpul.signing import DEFAULT_MAX_SKEW
+
+SCHEMA = "hub"
+
+
+@dataclass(frozen=True)
+class HubSettings:
+    database_url: str | None = None  # None: embedded PostgreSQL under data_dir
+    data_dir: Path = Path(".simpul")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    node_timeout: float = 5.0  # seconds one node may take to answer
+    deadline: float = 10.0  # seconds a whole federated query may take
+    heartbeat_grace: float = 60.0  # a node is unreachable after this long without a heartbeat
+    max_skew: float = DEFAULT_MAX_SKEW  # seconds a signed request may be off our clock

@@ -1,0 +1,1 @@
+"""Shared plumbing of simpul: the `simpul` command, request signing, PostgreSQL."""

@@ -1,0 +1,3 @@
+from simpul.cli import main
+
+main()

@@ -1,0 +1,278 @@
+"""The `simpul` command: hub, node <kind>, token, migrate, demo, schema export."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import re
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import NoReturn
+
+from simpul.wire import NodeLevel
+
+log = logging.getLogger("simpul")
+
+
+class CommandError(Exception):
+    """A user-facing failure: printed as one line, exit status 1."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad flag or a missing setting in one line."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _positive(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {value!r}")
+    return number
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or int(value) > 65535:
+        raise argparse.ArgumentTypeError(f"not a port number: {value!r}")
+    return int(value)
+
+
+_DURATION = re.compile(r"^(\d+)([mhd])$")
+
+
+def _duration(value: str) -> timedelta:
+    match = _DURATION.match(value)
+    if not match:
+        raise argparse.ArgumentTypeError(f"duration like 30m, 12h or 7d expected, not {value!r}")
+    unit = {"m": "minutes", "h": "hours", "d": "days"}[match[2]]
+    return timedelta(**{unit: int(match[1])})
+
+
+def _database_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"),
+                        help="PostgreSQL URL (env DATABASE_URL); unset: embedded PostgreSQL")
+    parser.add_argument("--data-dir", type=Path,
+                        default=Path(os.environ.get("SIMPUL_DATA_DIR", ".simpul")),
+                        help="folder for the embedded PostgreSQL and node state (default .simpul)")
+
+
+def _listen_args(parser: argparse.ArgumentParser, port: int) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=_port, default=port,
+                        help=f"port to listen on (default {port}; 0 picks a free one)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="simpul", description=__doc__)
+    parser.add_argument("--log-level", default=os.environ.get("SIMPUL_LOG_LEVEL", "INFO"),
+                        choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="command")
+
+    hub = commands.add_parser("hub", help="run the hub (GraphQL at /graphql)")
+    _database_args(hub)
+    _listen_args(hub, 8000)
+    hub.add_argument("--node-timeout", type=_positive, default=5.0,
+                     help="seconds one node may take to answer (default 5)")
+    hub.add_argument("--deadline", type=_positive, default=10.0,
+                     help="seconds a whole federated query may take (default 10)")
+    hub.add_argument("--heartbeat-grace", type=_positive, default=60.0,
+                     help="seconds without heartbeat before a node counts unreachable")
+    hub.set_defaults(run=_run_hub)
+
+    node = commands.add_parser("node", help="run a node connector beside a unit's system")
+    kinds = node.add_subparsers(dest="kind", required=True, metavar="kind")
+    desk = kinds.add_parser("desk", help="a complete small complaint desk for units with none")
+    _node_args(desk)
+    desk.add_argument("--schema", help="PostgreSQL schema of this desk (default desk_<code>)")
+    desk.add_argument("--operator-key", default=os.environ.get("SIMPUL_DESK_OPERATOR_KEY"),
+                      help="bearer key for desk officers (env SIMPUL_DESK_OPERATOR_KEY)")
+    desk.set_defaults(run=_run_desk)
+
+    token = commands.add_parser("token", help="manage enrolment tokens")
+    token_commands = token.add_subparsers(dest="action", required=True, metavar="action")
+    create = token_commands.add_parser("create", help="issue a one-time enrolment token")
+    _database_args(create)
+    create.add_argument("--region", required=True,
+                        help="region subtree the token may enrol a node in, e.g. 64.08")
+    create.add_argument("--ttl", type=_duration, default=timedelta(days=1),
+                        help="lifetime like 30m, 12h or 7d (default 1d)")
+    create.add_argument("--note", help="who the token is for")
+    create.set_defaults(run=_run_token_create)
+
+    migrate = commands.add_parser("migrate", help="apply the hub's database migrations")
+    _database_args(migrate)
+    migrate.set_defaults(run=_run_migrate)
+
+    demo = commands.add_parser("demo", help="run a hub and a demo federation of Kalimantan desks")
+    demo.add_argument("--port", type=_port, default=8000, help="hub port (default 8000)")
+    demo.add_argument("--data-dir", type=Path, default=Path(".simpul/demo"),
+                      help="folder for the demo's database and node state (reset on start)")
+    demo.set_defaults(run=_run_demo)
+
+    schema = commands.add_parser("schema", help="the GraphQL contract files")
+    schema_commands = schema.add_subparsers(dest="action", required=True, metavar="action")
+    export = schema_commands.add_parser("export", help="write schema/node.graphql and hub.graphql")
+    export.add_argument("--out", type=Path, default=Path("schema"), help="folder (default schema)")
+    export.add_argument("--check", action="store_true",
+                        help="do not write; fail when the files differ from the code")
+    export.set_defaults(run=_run_schema_export)
+    return parser
+
+
+def _node_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--code", required=True, help="node code, e.g. 64.08 or 63.dinkes")
+    parser.add_argument("--name", required=True, help="the unit's name")
+    parser.add_argument("--level", required=True, choices=[level.value for level in NodeLevel])
+    parser.add_argument("--region", required=True, help="Kemendagri region code, e.g. 64.08")
+    parser.add_argument("--parent", help="code of the parent node")
+    parser.add_argument("--categories", default="",
+                        help="comma-separated categories this unit has authority over")
+    parser.add_argument("--hub-url", default=os.environ.get("SIMPUL_HUB_URL"),
+                        help="the hub's base URL (env SIMPUL_HUB_URL)")
+    parser.add_argument("--token", default=os.environ.get("SIMPUL_ENROL_TOKEN"),
+                        help="one-time enrolment token (env SIMPUL_ENROL_TOKEN); first start only")
+    parser.add_argument("--public-url", help="URL the hub should call (default http://host:port)")
+    parser.add_argument("--heartbeat", type=_positive, default=15.0,
+                        help="seconds between heartbeats (default 15)")
+    _database_args(parser)
+    _listen_args(parser, 0)
+
+
+def _run_hub(args: argparse.Namespace) -> None:
+    from hub.app import serve
+    from hub.settings import HubSettings
+    from simpul.db.embedded import database_url
+
+    settings = HubSettings(
+        database_url=args.database_url, data_dir=args.data_dir, host=args.host, port=args.port,
+        node_timeout=args.node_timeout, deadline=args.deadline,
+        heartbeat_grace=args.heartbeat_grace,
+    )
+    with database_url(settings.database_url, settings.data_dir) as url:
+        asyncio.run(serve(settings, url))
+
+
+def _run_desk(args: argparse.Namespace) -> None:
+    from connectors.base import NodeIdentity
+    from connectors.desk import DeskConnector, DeskWeb
+    from connectors.server import NodeServer, NodeSettings
+    from simpul.db.embedded import database_url
+    from simpul.wire import check_node_code, check_region_code
+
+    if not args.hub_url:
+        raise CommandError("--hub-url (or SIMPUL_HUB_URL) is required")
+    code = check_node_code(args.code)
+    identity = NodeIdentity(
+        code=code, name=args.name, level=NodeLevel(args.level),
+        region_code=check_region_code(args.region) if args.region else "",
+        kind="desk", parent_code=args.parent,
+        categories=tuple(c.strip() for c in args.categories.split(",") if c.strip()),
+    )
+    schema = args.schema or "desk_" + re.sub(r"[^a-z0-9]", "_", code)
+    settings = NodeSettings(
+        hub_url=args.hub_url, state_dir=args.data_dir / "nodes" / code, host=args.host,
+        port=args.port, public_url=args.public_url, token=args.token,
+        heartbeat_interval=args.heartbeat,
+    )
+    with database_url(args.database_url, args.data_dir) as url:
+        desk = DeskConnector(identity, url, schema)
+        server = NodeServer(desk, settings, DeskWeb(desk, args.operator_key).routes())
+        asyncio.run(server.run())
+
+
+def _run_token_create(args: argparse.Namespace) -> None:
+    import asyncpg
+
+    from hub.db.migrate import migrate_hub
+    from hub.enrolment import create_token
+    from hub.settings import SCHEMA
+    from simpul.db.embedded import database_url
+
+    async def create(url: str) -> None:
+        await migrate_hub(url)
+        conn = await asyncpg.connect(url, server_settings={"search_path": SCHEMA})
+        try:
+            issued = await create_token(conn, args.region, args.ttl, args.note)
+        finally:
+            await conn.close()
+        print(issued.token)
+        print(f"enrols one node in region {issued.region_code}; expires "
+              f"{issued.expires_at.isoformat(timespec='seconds')}", file=sys.stderr)
+
+    with database_url(args.database_url, args.data_dir) as url:
+        asyncio.run(create(url))
+
+
+def _run_migrate(args: argparse.Namespace) -> None:
+    from hub.db.migrate import migrate_hub
+    from simpul.db.embedded import database_url
+
+    with database_url(args.database_url, args.data_dir) as url:
+        applied = asyncio.run(migrate_hub(url))
+    for migration in applied:
+        print(f"applied {migration.version:04d}_{migration.name}")
+    print(f"hub schema up to date ({len(applied)} applied)")
+
+
+def _run_demo(args: argparse.Namespace) -> None:
+    from simpul.demo import run_demo
+
+    run_demo(args.port, args.data_dir)
+
+
+def _run_schema_export(args: argparse.Namespace) -> None:
+    from simpul.contract_files import check_files, write_files
+
+    if args.check:
+        stale = check_files(args.out)
+        if stale:
+            raise CommandError(f"out of date: {', '.join(stale)}; run `simpul schema export`")
+        print("schema files match the code")
+    else:
+        for path in write_files(args.out):
+            print(f"wrote {path}")
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the `simpul` console script."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    signal.signal(signal.SIGTERM, _terminate)
+    run: Callable[[argparse.Namespace], None] = args.run
+    try:
+        run(args)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:
+        if not _is_user_error(exc):
+            raise
+        print(f"simpul: error: {exc}", file=sys.stderr)
+        sys.exit(1)
+
+
+def _is_user_error(exc: Exception) -> bool:
+    from connectors.hublink import EnrolmentError
+    from simpul.db.embedded import EmbeddedPostgresError
+    from simpul.db.migrate import MigrationError
+    from simpul.wire import InvalidInput
+
+    return isinstance(exc, CommandError | EnrolmentError | EmbeddedPostgresError | MigrationError
+                      | InvalidInput | OSError)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""PostgreSQL for hub and connectors: embedded server, pool, migrations."""

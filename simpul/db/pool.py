@@ -1,0 +1,17 @@
+"""One asyncpg pool per process, bound to the component's own schema."""
+
+from __future__ import annotations
+
+import asyncpg
+
+
+async def create_pool(url: str, schema: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+    """A pool whose connections resolve unqualified names in `schema` first."""
+    pool = await asyncpg.create_pool(
+        url,
+        min_size=min_size,
+        max_size=max_size,
+        server_settings={"search_path": schema, "application_name": f"simpul-{schema}"},
+    )
+    assert pool is not None
+    return pool

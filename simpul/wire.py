@@ -1,0 +1,103 @@
+"""Vocabulary the hub and the nodes share on the wire: enums and region codes."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+import strawberry
+
+
+@strawberry.enum
+class ReportKind(StrEnum):
+    PENGADUAN = "PENGADUAN"  # complaint about a public service; must get a follow-up
+    ASPIRASI = "ASPIRASI"  # aspiration or suggestion
+    INFORMASI = "INFORMASI"  # permintaan informasi, an information request
+
+
+@strawberry.enum
+class ReportStatus(StrEnum):
+    RECEIVED = "RECEIVED"
+    ON_HOLD = "ON_HOLD"  # tunda: unclear or incomplete, waiting for the reporter
+    VERIFIED = "VERIFIED"
+    FORWARDED = "FORWARDED"  # disposisi to a unit
+    IN_PROCESS = "IN_PROCESS"  # tindak lanjut under way
+    COMPLETED = "COMPLETED"  # selesai
+    CLOSED = "CLOSED"
+    REJECTED = "REJECTED"
+    ARCHIVED = "ARCHIVED"  # arsipkan: spam, out of scope, duplicate
+    RETURNED = "RETURNED"  # bukan wewenang: passed back for re-routing
+
+
+@strawberry.enum
+class Channel(StrEnum):
+    WEB = "WEB"
+    SMS = "SMS"
+    APP = "APP"
+    DESK = "DESK"
+    SOCIAL = "SOCIAL"
+    API = "API"
+
+
+@strawberry.enum
+class NodeLevel(StrEnum):
+    PUSAT = "PUSAT"
+    PROVINSI = "PROVINSI"
+    KABKOTA = "KABKOTA"
+    UNIT = "UNIT"
+
+
+@strawberry.enum
+class Dimension(StrEnum):
+    """What aggregate counts can be grouped by."""
+
+    STATUS = "STATUS"
+    KIND = "KIND"
+    CATEGORY = "CATEGORY"
+    REGION = "REGION"
+
+
+MAX_PAGE = 500
+
+_REGION = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
+_NODE_CODE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+
+
+class InvalidInput(ValueError):
+    """A value from outside that does not have the required shape."""
+
+
+def check_region_code(code: str) -> str:
+    """`code` if it has the dotted Kemendagri shape (`64`, `64.08`, `64.08.01`)."""
+    if not _REGION.match(code):
+        raise InvalidInput(f"invalid region code {code!r}: expected dotted Kemendagri form like 64.08")
+    return code
+
+
+def check_node_code(code: str) -> str:
+    """`code` if it is a usable node code (lower case, digits, `.`, `_`, `-`)."""
+    if not _NODE_CODE.match(code):
+        raise InvalidInput(f"invalid node code {code!r}: use a-z, 0-9, '.', '_' or '-'")
+    return code
+
+
+def in_region(code: str, prefix: str) -> bool:
+    """Whether region `code` lies in the subtree rooted at `prefix`."""
+    return code == prefix or code.startswith(prefix + ".")
+
+
+def cut_region(code: str, level: int) -> str:
+    """`code` cut to its first `level` segments (1 province, 2 kab/kota, ...)."""
+    return ".".join(code.split(".")[:level])
+
+
+def global_id(node: str, local_id: str) -> str:
+    return f"{node}:{local_id}"
+
+
+def split_global_id(report_id: str) -> tuple[str, str]:
+    """(node code, local id) of a global report id `<node>:<local id>`."""
+    node, sep, local = report_id.partition(":")
+    if not sep or not node or not local:
+        raise InvalidInput(f"invalid report id {report_id!r}: expected <node>:<local id>")
+    return node, local
