@@ -268,10 +268,11 @@ def _is_user_error(exc: Exception) -> bool:
     from connectors.hublink import EnrolmentError
     from simpul.db.embedded import EmbeddedPostgresError
     from simpul.db.migrate import MigrationError
+    from simpul.processes import ProcessFailed
     from simpul.wire import InvalidInput
 
     return isinstance(exc, CommandError | EnrolmentError | EmbeddedPostgresError | MigrationError
-                      | InvalidInput | OSError)
+                      | InvalidInput | ProcessFailed | OSError)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,129 @@
+"""`simpul demo`: a hub and a demo federation of Kalimantan desks, as separate processes.
+
+Every node enrols through the real flow (a one-time token, then a signed
+heartbeat), and the reports drawn from the seed stories are entered through
+each desk's own HTTP endpoints, as a desk officer would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import shutil
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+
+from hub.db.migrate import migrate_hub
+from hub.enrolment import create_token
+from hub.settings import SCHEMA
+from simpul.db.embedded import embedded_postgres
+from simpul.demo_data import NODES, REPORTS, DemoNode, DemoReport
+from simpul.processes import ChildProcess, ProcessFailed
+
+EXAMPLES = (
+    ("Every node of Kalimantan Timur and whether it answers",
+     '{ nodes(filter: {regionPrefix: "64"}) { code name level reachable lastHeartbeat } }'),
+    ("The newest reports of the whole federation, five per page",
+     "{ reports(first: 5) { reports { id trackingNumber title status receivedAt }\n"
+     "    pageInfo { hasNextPage endCursor } coverage { asked answered failed } } }"),
+    ("Kaltara's reports by status (14: 8 completed, 6 in process)",
+     '{ stats(groupBy: [STATUS], scope: {regionPrefix: "65"}) { total buckets { status count } } }'),
+)
+
+
+async def _tokens(database_url: str, nodes: tuple[DemoNode, ...]) -> dict[str, str]:
+    """One enrolment token per demo node, issued as `simpul token create` would."""
+    await migrate_hub(database_url)
+    conn = await asyncpg.connect(database_url, server_settings={"search_path": SCHEMA})
+    try:
+        return {n.code: (await create_token(conn, n.region_code, timedelta(hours=1), f"demo {n.code}")).token
+                for n in nodes}
+    finally:
+        await conn.close()
+
+
+async def _enter(session: aiohttp.ClientSession, desk_url: str, operator_key: str, report: DemoReport) -> None:
+    """Enter one report at its desk, then walk it through its steps."""
+    auth = {"authorization": f"Bearer {operator_key}"}
+    body: dict[str, Any] = {
+        "kind": report.kind, "title": report.title, "body": report.body, "category": report.category,
+        "regionCode": report.region_code, "channel": report.channel,
+        "receivedAt": report.received_at.isoformat(), "anonymous": report.anonymous,
+        "confidential": report.confidential, "reporterName": report.reporter_name,
+        "reporterContact": report.reporter_contact,
+    }
+    async with session.post(f"{desk_url}/reports", json=body, headers=auth) as response:
+        created = await response.json()
+        if response.status != 201:
+            raise ProcessFailed(f"demo report refused by {report.node}: {created}")
+    local_id = created["id"].split(":", 1)[1]
+    for step in report.steps:
+        at = report.received_at + timedelta(days=step.days_after)
+        change = {"status": step.status, "note": step.note, "at": at.isoformat(), "actor": "admin"}
+        async with session.post(f"{desk_url}/reports/{local_id}/status", json=change, headers=auth) as response:
+            if response.status != 200:
+                raise ProcessFailed(f"demo step refused by {report.node}: {await response.text()}")
+
+
+async def _seed(desks: dict[str, str], operator_key: str) -> None:
+    async with aiohttp.ClientSession() as session:
+        await asyncio.gather(*(_enter(session, desks[r.node], operator_key, r) for r in REPORTS))
+
+
+def _banner(hub_url: str, desks: dict[str, str]) -> str:
+    lines = ["", "simpul demo federation is running.", "",
+             f"  GraphiQL:  {hub_url}/graphql", ""]
+    lines += [f"  desk {code:<10} {url}/  (public complaint form)" for code, url in desks.items()]
+    lines += ["", "Try these in GraphiQL:"]
+    for title, query in EXAMPLES:
+        lines += ["", f"  # {title}", *("  " + line for line in query.splitlines())]
+    lines += ["", "Ctrl-C stops everything."]
+    return "\n".join(lines)
+
+
+def run_demo(port: int, data_dir: Path) -> None:
+    """Start PostgreSQL, the hub and every demo node; seed; run until Ctrl-C."""
+    shutil.rmtree(data_dir, ignore_errors=True)
+    logs = data_dir / "logs"
+    logs.mkdir(parents=True)
+    operator_key = secrets.token_urlsafe(16)
+    children: list[ChildProcess] = []
+    with embedded_postgres(data_dir) as database_url:
+        try:
+            print(f"starting the hub on 127.0.0.1:{port} (logs in {logs})", flush=True)
+            hub = ChildProcess(["hub", "--port", str(port), "--database-url", database_url,
+                                "--data-dir", str(data_dir)], log_path=logs / "hub.log")
+            children.append(hub)
+            hub_url = hub.wait_for(r"hub listening on (http://\S+)")[1]
+            tokens = asyncio.run(_tokens(database_url, NODES))
+            desks: dict[str, str] = {}
+            for node in NODES:
+                args = ["node", "desk", "--code", node.code, "--name", node.name, "--level", node.level,
+                        "--region", node.region_code, "--categories", ",".join(node.categories),
+                        "--hub-url", hub_url, "--token", tokens[node.code], "--database-url", database_url,
+                        "--data-dir", str(data_dir), "--heartbeat", "5"]
+                if node.parent_code:
+                    args += ["--parent", node.parent_code]
+                desk = ChildProcess(args, env={"SIMPUL_DESK_OPERATOR_KEY": operator_key},
+                                    log_path=logs / f"node-{node.code}.log")
+                children.append(desk)
+                desks[node.code] = desk.wait_for(r"serving on (http://\S+)")[1]
+                print(f"  node {node.code:<10} enrolled  {node.name}", flush=True)
+            asyncio.run(_seed(desks, operator_key))
+            print(f"  {len(REPORTS)} reports entered at their desks", flush=True)
+            print(_banner(hub_url, desks), flush=True)
+            while all(child.running for child in children):
+                time.sleep(0.5)
+            stopped = next(c for c in children if not c.running)
+            raise ProcessFailed(f"simpul {' '.join(stopped.args[:3])} stopped:\n{stopped.output[-2000:]}")
+        except KeyboardInterrupt:
+            print("\nstopping the demo federation ...", flush=True)
+        finally:
+            for child in reversed(children):
+                child.stop()
+    print("demo stopped; nothing left running.", flush=True)

@@ -1,0 +1,99 @@
+"""Child `simpul` processes, watched line by line: used by the demo and the tests."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import TextIO
+
+STARTUP_TIMEOUT = 30.0
+
+
+class ProcessFailed(Exception):
+    """A child process ended or stayed silent when it should have started."""
+
+
+class ChildProcess:
+    """A `simpul <args>` subprocess whose output lines are collected as they arrive."""
+
+    def __init__(self, args: list[str], env: dict[str, str] | None = None, log_path: Path | None = None) -> None:
+        self.args = args
+        self.popen = subprocess.Popen(
+            [sys.executable, "-m", "simpul", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True, env={**os.environ, **(env or {})},
+        )
+        self.lines: list[str] = []
+        self._log: TextIO | None = log_path.open("a", encoding="utf-8") if log_path else None
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.popen.stdout is not None
+        for line in self.popen.stdout:
+            self.lines.append(line.rstrip("\n"))
+            if self._log is not None:
+                self._log.write(line)
+                self._log.flush()
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    @property
+    def running(self) -> bool:
+        return self.popen.poll() is None
+
+    def wait_for(self, pattern: str, timeout: float = STARTUP_TIMEOUT) -> re.Match[str]:
+        """The first output line matching `pattern`; raise if the process ends first."""
+        regex = re.compile(pattern)
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            for line in list(self.lines):
+                match = regex.search(line)
+                if match:
+                    return match
+            if not self.running:
+                self._reader.join(2)
+                raise ProcessFailed(f"simpul {' '.join(self.args[:2])} exited {self.popen.returncode}:\n{self.output}")
+            time.sleep(0.05)
+        raise ProcessFailed(f"simpul {' '.join(self.args[:2])} printed no {pattern!r} in {timeout:g} s:\n{self.output}")
+
+    def wait_exit(self, timeout: float = STARTUP_TIMEOUT) -> int:
+        code = self.popen.wait(timeout)
+        self._close()
+        return code
+
+    def stop(self, grace: float = 10.0) -> None:
+        """SIGTERM, then SIGKILL if it has not gone within `grace` seconds."""
+        if self.running:
+            self.popen.send_signal(signal.SIGCONT)
+            self.popen.terminate()
+            try:
+                self.popen.wait(grace)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(5)
+        self._close()
+
+    def kill(self) -> None:
+        self.popen.kill()
+        self.popen.wait(5)
+        self._close()
+
+    def pause(self) -> None:
+        """Freeze the process: its socket still accepts connections, but nothing answers."""
+        self.popen.send_signal(signal.SIGSTOP)
+
+    def _close(self) -> None:
+        self._reader.join(5)
+        if self.popen.stdout is not None:
+            self.popen.stdout.close()
+        if self._log is not None:
+            self._log.close()
+            self._log = None

@@ -1,0 +1,68 @@
+"""Fixtures that build real things: a PostgreSQL, fresh databases, a running federation."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import aiohttp
+import asyncpg
+import pytest
+
+from simpul.db.embedded import embedded_postgres
+from tests.federation import Federation, start_desk, start_hub
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """The server from DATABASE_URL, else an embedded one for the whole session."""
+    configured = os.environ.get("DATABASE_URL")
+    if configured:
+        yield configured
+        return
+    # A short path: the Unix socket lives in the data folder.
+    folder = Path("/tmp") / f"simpul-test-{secrets.token_hex(4)}"
+    folder.mkdir()
+    with embedded_postgres(folder) as url:
+        yield url
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+@pytest.fixture
+async def database(pg_server: str) -> AsyncIterator[str]:
+    """A fresh, empty database on the test server; dropped afterwards."""
+    name = f"simpul_t_{secrets.token_hex(6)}"
+    admin = await asyncpg.connect(pg_server)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield _with_database(pg_server, name)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as client:
+        yield client
+
+
+@pytest.fixture
+def federation(database: str, tmp_path: Path) -> Iterator[Federation]:
+    """A hub and three desks: Kaltara (65), Kaltim (64) and Kutai Timur (64.08) under Kaltim."""
+    hub = start_hub(database, tmp_path)
+    running = Federation(hub)
+    try:
+        running.desks["65"] = start_desk(hub, tmp_path, "65", "65", "PROVINSI")
+        running.desks["64"] = start_desk(hub, tmp_path, "64", "64", "PROVINSI")
+        running.desks["64.08"] = start_desk(hub, tmp_path, "64.08", "64.08", "KABKOTA", parent="64")
+        yield running
+    finally:
+        running.stop()

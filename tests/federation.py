@@ -1,0 +1,116 @@
+"""Real processes for tests: a hub and desk nodes on free 127.0.0.1 ports.
+
+Each process is the `simpul` command itself, started the way a user starts
+it; tests reach them only over HTTP, GraphQL and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from simpul.processes import ChildProcess
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "simpul", *args], capture_output=True, text=True,
+                          env=full_env, timeout=timeout)
+
+
+def create_token(database_url: str, region: str, ttl: str = "1d") -> str:
+    result = run_cli("token", "create", "--region", region, "--ttl", ttl, "--database-url", database_url)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+@dataclass
+class Hub:
+    process: ChildProcess
+    url: str
+    database_url: str
+
+    @property
+    def graphql_url(self) -> str:
+        return self.url + "/graphql"
+
+
+@dataclass
+class Desk:
+    process: ChildProcess
+    url: str
+    code: str
+    region: str
+    operator_key: str
+    data_dir: Path
+
+
+def start_hub(database_url: str, data_dir: Path, *extra: str) -> Hub:
+    process = ChildProcess(["hub", "--port", "0", "--database-url", database_url, "--data-dir", str(data_dir),
+                       "--node-timeout", "2", "--deadline", "4", "--heartbeat-grace", "3", *extra])
+    url = process.wait_for(r"hub listening on (http://\S+)")[1]
+    return Hub(process, url, database_url)
+
+
+def start_desk(
+    hub: Hub,
+    data_dir: Path,
+    code: str,
+    region: str,
+    level: str,
+    token: str | None = None,
+    parent: str | None = None,
+    name: str | None = None,
+) -> Desk:
+    """Start a desk node, enrolling it with a fresh token for its region unless one is given."""
+    operator_key = secrets.token_urlsafe(16)
+    args = ["node", "desk", "--code", code, "--name", name or f"Desk {code}", "--level", level,
+            "--region", region, "--hub-url", hub.url, "--database-url", hub.database_url,
+            "--data-dir", str(data_dir), "--heartbeat", "0.5", "--port", "0"]
+    if parent:
+        args += ["--parent", parent]
+    args += ["--token", token or create_token(hub.database_url, region)]
+    process = ChildProcess(args, env={"SIMPUL_DESK_OPERATOR_KEY": operator_key})
+    url = process.wait_for(r"node \S+ serving on (http://\S+)")[1]
+    return Desk(process, url, code, region, operator_key, data_dir)
+
+
+@dataclass
+class Federation:
+    hub: Hub
+    desks: dict[str, Desk] = field(default_factory=dict)
+
+    def stop(self) -> None:
+        for desk in self.desks.values():
+            desk.process.stop()
+        self.hub.process.stop()
+
+
+async def graphql(
+    session: aiohttp.ClientSession, url: str, query: str, variables: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """POST a GraphQL request; return the whole response body."""
+    async with session.post(url, json={"query": query, "variables": variables or {}}) as response:
+        assert response.status == 200, await response.text()
+        body: dict[str, Any] = await response.json()
+        return body
+
+
+async def submit(
+    session: aiohttp.ClientSession, desk: Desk, as_operator: bool = False, **fields: Any
+) -> dict[str, Any]:
+    """Enter a report at a desk over its HTTP form endpoint; return its id and tracking number."""
+    report = {"kind": "PENGADUAN", "title": "Jalan rusak", "body": "Jalan berlubang di depan sekolah.",
+              "category": "infrastruktur", **fields}
+    headers = {"authorization": f"Bearer {desk.operator_key}"} if as_operator else {}
+    async with session.post(desk.url + "/reports", json=report, headers=headers) as response:
+        body: dict[str, Any] = await response.json()
+        assert response.status == 201, body
+        return body
