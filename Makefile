@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: demo test bench lint schema clean
+.PHONY: demo test schema clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit("simpul needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -20,11 +20,9 @@ demo: $(STAMP)
 	$(BIN)/simpul demo
 
 test: $(STAMP)
-	$(BIN)/ruff check hub connectors simpul tests bench
+	$(BIN)/ruff check hub connectors simpul tests
+	$(BIN)/simpul schema export --check
 	$(BIN)/python -m pytest -q
-
-bench: $(STAMP)
-	$(BIN)/python bench/run.py
 
 schema: $(STAMP)
 	$(BIN)/simpul schema export

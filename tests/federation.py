@@ -6,6 +6,7 @@ it; tests reach them only over HTTP, GraphQL and PostgreSQL.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import subprocess
@@ -15,8 +16,20 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import psutil
 
+from connectors.hublink import Credentials
 from simpul.processes import ChildProcess
+from simpul.signing import sign
+
+
+def postgres_serving(pgdata: Path) -> list[psutil.Process]:
+    """PostgreSQL server processes running on the data folder `pgdata`."""
+    found = []
+    for process in psutil.process_iter(["name", "cmdline"]):
+        if process.info["name"] == "postgres" and str(pgdata) in " ".join(process.info["cmdline"] or []):
+            found.append(process)
+    return found
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -114,3 +127,17 @@ async def submit(
         body: dict[str, Any] = await response.json()
         assert response.status == 201, body
         return body
+
+
+async def node_graphql(
+    session: aiohttp.ClientSession, desk: Desk, query: str, variables: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Call a node's contract as the hub does: signed with the node's key."""
+    credentials = Credentials.load(desk.data_dir / "nodes" / desk.code / "credentials.json")
+    assert credentials is not None, "node is not enrolled"
+    body = json.dumps({"query": query, "variables": variables or {}}).encode()
+    headers = {**sign(credentials.key, desk.code, "POST", "/graphql", body), "content-type": "application/json"}
+    async with session.post(desk.url + "/graphql", data=body, headers=headers) as response:
+        assert response.status == 200, await response.text()
+        answer: dict[str, Any] = await response.json()
+        return answer

@@ -1,0 +1,59 @@
+"""`simpul demo`: the whole demo federation comes up, answers, and Ctrl-C leaves nothing behind."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import aiohttp
+import psutil
+
+from simpul.demo_data import NODES
+from tests.federation import graphql, postgres_serving
+
+
+async def test_demo_federation_answers_and_ctrl_c_stops_every_process(session: aiohttp.ClientSession) -> None:
+    data_dir = Path("/tmp") / f"simpul-demo-{secrets.token_hex(4)}"
+    env = {**os.environ, "DATABASE_URL": ""}
+    demo = subprocess.Popen([sys.executable, "-m", "simpul", "demo", "--port", "0", "--data-dir", str(data_dir)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                            start_new_session=True)
+    assert demo.stdout is not None
+    lines = []
+    try:
+        for line in demo.stdout:
+            lines.append(line)
+            if "Ctrl-C stops everything" in line:
+                break
+        banner = "".join(lines)
+        assert "Ctrl-C stops everything" in banner, banner
+        graphiql = next(word for word in banner.split() if word.endswith("/graphql"))
+        descendants = psutil.Process(demo.pid).children(recursive=True)
+        assert len(descendants) == 1 + len(NODES)
+        assert postgres_serving(data_dir / "pg"), "the demo runs its own PostgreSQL"
+
+        body = await graphql(session, graphiql, """
+          { nodes { code reachable }
+            stats(groupBy: [STATUS], scope: {regionPrefix: "65"}) { total buckets { status count } } }
+        """)
+        assert "errors" not in body, body
+        assert {n["code"] for n in body["data"]["nodes"]} == {n.code for n in NODES}
+        kaltara = body["data"]["stats"]
+        assert kaltara["total"] == 14
+        assert {b["status"]: b["count"] for b in kaltara["buckets"]} == {"COMPLETED": 8, "IN_PROCESS": 6}
+
+        os.killpg(demo.pid, signal.SIGINT)
+        assert demo.wait(30) in (0, 130)
+        _, alive = psutil.wait_procs(descendants, timeout=10)
+        assert alive == [], f"left running: {alive}"
+        assert postgres_serving(data_dir / "pg") == []
+    finally:
+        if demo.poll() is None:
+            os.killpg(demo.pid, signal.SIGKILL)
+            demo.wait()
+        demo.stdout.close()
+        subprocess.run(["rm", "-rf", str(data_dir)], check=False)

@@ -1,0 +1,52 @@
+"""The `simpul` command: help everywhere, one clear line for every bad invocation."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.federation import run_cli
+
+COMMANDS = [
+    [], ["hub"], ["node"], ["node", "desk"], ["token"], ["token", "create"], ["migrate"], ["demo"],
+    ["schema"], ["schema", "export"],
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "simpul")
+def test_every_command_has_help(command: list[str]) -> None:
+    result = run_cli(*command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "usage: simpul" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["hub", "--bogus"], "unrecognized arguments: --bogus"),
+        (["hub", "--port", "http"], "not a port number"),
+        (["hub", "--node-timeout", "-1"], "must be positive"),
+        (["token", "create"], "the following arguments are required: --region"),
+        (["token", "create", "--region", "64", "--ttl", "forever"], "duration like 30m"),
+        (["node", "desk", "--code", "64"], "the following arguments are required"),
+        (["nonsense"], "invalid choice"),
+    ],
+)
+def test_a_bad_flag_prints_one_line_and_exits_non_zero(args: list[str], message: str) -> None:
+    result = run_cli(*args)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert message in result.stderr
+
+
+def test_a_missing_setting_prints_one_line_and_exits_non_zero() -> None:
+    result = run_cli("node", "desk", "--code", "64", "--name", "Kaltim", "--level", "PROVINSI", "--region", "64",
+                     env={"SIMPUL_HUB_URL": ""})
+    assert result.returncode == 1
+    assert result.stderr.strip() == "simpul: error: --hub-url (or SIMPUL_HUB_URL) is required"
+
+
+def test_a_bad_region_code_is_refused_before_anything_starts() -> None:
+    result = run_cli("node", "desk", "--code", "64", "--name", "Kaltim", "--level", "PROVINSI", "--region", "Kaltim",
+                     "--hub-url", "http://127.0.0.1:9")
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("simpul: error: invalid region code 'Kaltim'")
