@@ -19,6 +19,7 @@ from simpul.wire import (
     NodeLevel,
     ReportKind,
     ReportStatus,
+    check_aware_time,
     check_region_code,
     global_id,
 )
@@ -144,8 +145,7 @@ def local_keyset(code: str, key: ReportKey) -> base.Keyset:
     `<code>:`, so a foreign id at the same instant sorts wholly before or
     wholly after this node's reports.
     """
-    if key.received_at.tzinfo is None:
-        raise InvalidInput("receivedAt needs a timezone")
+    check_aware_time(key.received_at, "receivedAt")
     prefix = f"{code}:"
     if key.id.startswith(prefix):
         return base.Keyset(key.received_at, key.id[len(prefix):])

@@ -14,6 +14,8 @@ from hub.regions import check_node_region
 from simpul.signing import signing_key
 from simpul.wire import InvalidInput, NodeLevel, check_node_code, check_region_code, in_region
 
+MAX_NAME = 200  # as the nodes table allows
+
 
 class EnrolmentRefused(Exception):
     """The token is unknown, used, expired, or does not cover the node."""
@@ -70,6 +72,8 @@ class EnrolmentRequest:
                 return None
             if not isinstance(value, str) or not value.strip():
                 raise InvalidInput(f"{field} is required and must be a non-empty string")
+            if "\x00" in value:
+                raise InvalidInput(f"{field} must not contain NUL characters")
             return value.strip()
 
         try:
@@ -79,6 +83,11 @@ class EnrolmentRequest:
         categories = data.get("categories") or []
         if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
             raise InvalidInput("categories must be a list of strings")
+        if any("\x00" in c for c in categories):
+            raise InvalidInput("categories must not contain NUL characters")
+        name = text("name") or ""
+        if len(name) > MAX_NAME:
+            raise InvalidInput(f"name must be at most {MAX_NAME} characters")
         endpoint = text("endpoint") or ""
         if not endpoint.startswith(("http://", "https://")):
             raise InvalidInput("endpoint must be an http(s) URL")
@@ -89,7 +98,7 @@ class EnrolmentRequest:
         return cls(
             token=text("token") or "",
             code=check_node_code(text("code") or ""),
-            name=text("name") or "",
+            name=name,
             level=level,
             region_code=check_node_region(level, region),
             parent_code=check_node_code(parent) if parent else None,
@@ -131,13 +140,16 @@ async def enrol(pool: asyncpg.Pool, request: EnrolmentRequest) -> str:
                     f"node in {request.region_code} cannot sit under parent in {parent_region}"
                 )
         secret = secrets.token_urlsafe(32)
-        await conn.execute(
-            "INSERT INTO nodes (code, name, level, region_code, parent_code, categories,"
-            " endpoint, kind, signing_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            request.code, request.name, request.level.value, request.region_code,
-            request.parent_code, list(request.categories), request.endpoint, request.kind,
-            signing_key(secret),
-        )
+        try:
+            await conn.execute(
+                "INSERT INTO nodes (code, name, level, region_code, parent_code, categories,"
+                " endpoint, kind, signing_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                request.code, request.name, request.level.value, request.region_code,
+                request.parent_code, list(request.categories), request.endpoint, request.kind,
+                signing_key(secret),
+            )
+        except asyncpg.UniqueViolationError:  # enrolled meanwhile with another token
+            raise EnrolmentRefused(f"node {request.code} is already enrolled") from None
         await conn.execute(
             "UPDATE enrolment_tokens SET used_at = now(), used_by = $2 WHERE token_hash = $1",
             _digest(request.token), request.code,

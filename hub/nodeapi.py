@@ -45,7 +45,7 @@ class NodeApi:
             return _error(413, "request body too large")
         try:
             enrolment = EnrolmentRequest.from_json(json.loads(body))
-        except ValueError as exc:  # InvalidInput and JSON errors alike
+        except (ValueError, RecursionError) as exc:  # InvalidInput and JSON errors alike
             message = str(exc) if isinstance(exc, InvalidInput) else "body is not valid JSON"
             return _error(400, message)
         try:

@@ -7,7 +7,7 @@ from typing import Any
 
 import strawberry
 
-from simpul.wire import InvalidInput, ReportKind, ReportStatus, check_region_code
+from simpul.wire import InvalidInput, ReportKind, ReportStatus, check_aware_time, check_region_code
 
 MAX_VALUES = 100
 
@@ -34,9 +34,9 @@ class ReportFilter:
         for values in (self.statuses, self.kinds, self.categories):
             if values is not None and len(values) > MAX_VALUES:
                 raise InvalidInput(f"a filter list may hold at most {MAX_VALUES} values")
-        for bound in (self.received_from, self.received_to):
-            if bound is not None and bound.tzinfo is None:
-                raise InvalidInput("time bounds need a timezone, e.g. 2024-01-31T00:00:00+07:00")
+        for name, bound in (("receivedFrom", self.received_from), ("receivedTo", self.received_to)):
+            if bound is not None:
+                check_aware_time(bound, name)
         if self.received_from and self.received_to and self.received_from >= self.received_to:
             raise InvalidInput("receivedFrom must be before receivedTo")
         return self

@@ -73,7 +73,7 @@ class SignedRequest:
         node, timestamp, nonce, signature = values
         if node is None or timestamp is None or nonce is None or signature is None:
             raise SignatureError("request is not signed")
-        if not timestamp.isdigit() or len(timestamp) > 12:
+        if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
             raise SignatureError("bad signature timestamp")
         if not 16 <= len(nonce) <= 64 or not nonce.isalnum():
             raise SignatureError("bad signature nonce")

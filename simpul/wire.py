@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from enum import StrEnum
 
 import strawberry
@@ -79,6 +80,17 @@ def check_node_code(code: str) -> str:
     if not _NODE_CODE.match(code):
         raise InvalidInput(f"invalid node code {code!r}: use a-z, 0-9, '.', '_' or '-'")
     return code
+
+
+def check_aware_time(value: datetime, field: str) -> datetime:
+    """`value` if it has a timezone and can be stated in UTC (years 1 to 9999), as PostgreSQL needs."""
+    if value.tzinfo is None:
+        raise InvalidInput(f"{field} needs a timezone, e.g. 2024-01-31T00:00:00+07:00")
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput(f"{field} must lie within the years 1 to 9999 in UTC") from None
+    return value
 
 
 def in_region(code: str, prefix: str) -> bool:

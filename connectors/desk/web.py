@@ -21,7 +21,7 @@ from starlette.routing import BaseRoute, Route
 
 from connectors.base import Channel, Report, Reporter, ReportKind, ReportStatus
 from connectors.desk.store import DeskConnector, NewReport
-from simpul.wire import InvalidInput
+from simpul.wire import InvalidInput, check_aware_time
 
 MAX_BODY = 100_000
 
@@ -67,9 +67,7 @@ def _time(value: str | None, field: str) -> datetime | None:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise InvalidInput(f"{field} must be an ISO 8601 time with a timezone") from None
-    if parsed.tzinfo is None:
-        raise InvalidInput(f"{field} must be an ISO 8601 time with a timezone")
-    return parsed
+    return check_aware_time(parsed, field)
 
 
 def _public(report: Report) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from hub.federation.nodewire import NodeReport
-from simpul.wire import InvalidInput
+from simpul.wire import InvalidInput, check_aware_time
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_MICROSECOND = timedelta(microseconds=1)
@@ -36,8 +36,9 @@ class Position:
             data = json.loads(raw)
             received_at = datetime.fromisoformat(data["t"])
             report_id = data["id"]
-            if received_at.tzinfo is None or not isinstance(report_id, str):
+            if not isinstance(report_id, str):
                 raise ValueError
+            check_aware_time(received_at, "cursor time")
         except (ValueError, KeyError, TypeError):
             raise InvalidInput("invalid cursor: pass endCursor of a previous page") from None
         return cls(received_at, report_id)

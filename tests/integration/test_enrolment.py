@@ -1,0 +1,381 @@
+"""Enrolment: one-time tokens traded for node secrets, over real HTTP and the real CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+
+from simpul.processes import ChildProcess
+from simpul.signing import sign, signing_key
+from tests.federation import Hub, create_token, graphql, run_cli, start_desk, start_hub
+
+NODES = "{ nodes { code reachable } }"
+STATS = "{ stats(groupBy: [STATUS]) { total coverage { asked answered failed } } }"
+
+
+def _desk_args(
+    hub: Hub, data_dir: Path, code: str, region: str, level: str, token: str | None, parent: str | None = None
+) -> list[str]:
+    """`simpul node desk ...` arguments, with --token only when one is given."""
+    args = ["node", "desk", "--code", code, "--name", f"Desk {code}", "--level", level, "--region", region,
+            "--hub-url", hub.url, "--database-url", hub.database_url, "--data-dir", str(data_dir),
+            "--heartbeat", "0.5", "--port", "0"]
+    if parent:
+        args += ["--parent", parent]
+    if token is not None:
+        args += ["--token", token]
+    return args
+
+
+def _refused_desk(
+    hub: Hub, data_dir: Path, code: str, region: str, level: str, token: str, parent: str | None = None
+) -> str:
+    """Start a desk that must fail to enrol; return its one error line."""
+    args = _desk_args(hub, data_dir, code, region, level, token, parent)
+    try:
+        result = run_cli(*args, timeout=20)
+    except subprocess.TimeoutExpired as exc:
+        raise AssertionError(f"node {code} kept running although its enrolment should be refused") from exc
+    assert result.returncode != 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "serving on" not in result.stdout, result.stdout
+    errors = [line for line in result.stderr.splitlines() if line.startswith("simpul: error:")]
+    assert len(errors) == 1, result.stderr
+    return errors[0]
+
+
+async def _node_codes(session: aiohttp.ClientSession, hub: Hub) -> list[str]:
+    body = await graphql(session, hub.graphql_url, NODES)
+    assert "errors" not in body, body
+    return [n["code"] for n in body["data"]["nodes"]]
+
+
+async def _wait_reachable(
+    session: aiohttp.ClientSession, hub: Hub, code: str, reachable: bool, timeout: float = 8.0
+) -> None:
+    end = time.monotonic() + timeout
+    while True:
+        body = await graphql(session, hub.graphql_url, NODES)
+        nodes = {n["code"]: n["reachable"] for n in body["data"]["nodes"]}
+        if nodes.get(code) is reachable:
+            return
+        assert time.monotonic() < end, f"node {code} never became reachable={reachable}: {nodes}"
+        await asyncio.sleep(0.2)
+
+
+def _credentials(data_dir: Path, code: str) -> dict[str, str]:
+    data: dict[str, str] = json.loads((data_dir / "nodes" / code / "credentials.json").read_text())
+    return data
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.sha256(text.encode()).digest()
+
+
+async def _db(hub: Hub) -> asyncpg.Connection:
+    return await asyncpg.connect(hub.database_url)
+
+
+async def test_token_enrols_exactly_one_node(
+    database: str, tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    hub = start_hub(database, tmp_path)
+    try:
+        token = create_token(database, "64")
+        first = start_desk(hub, tmp_path, "64", "64", "PROVINSI", token=token)
+        try:
+            error = _refused_desk(hub, tmp_path, "64.08", "64.08", "KABKOTA", token, parent="64")
+            assert "already used" in error, error
+            assert await _node_codes(session, hub) == ["64"]
+            assert not (tmp_path / "nodes" / "64.08" / "credentials.json").exists()
+            conn = await _db(hub)
+            try:
+                used_by = await conn.fetchval(
+                    "SELECT used_by FROM hub.enrolment_tokens WHERE token_hash = $1", _digest(token))
+            finally:
+                await conn.close()
+            assert used_by == "64"
+        finally:
+            first.process.stop()
+    finally:
+        hub.process.stop()
+
+
+async def test_concurrent_enrolments_with_one_token_register_one_node(
+    database: str, tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    hub = start_hub(database, tmp_path)
+    try:
+        token = create_token(database, "64")
+
+        async def attempt(code: str) -> tuple[int, dict[str, Any]]:
+            body = {"token": token, "code": code, "name": f"Unit {code}", "level": "UNIT", "region_code": "64",
+                    "categories": [], "kind": "desk", "endpoint": "http://127.0.0.1:9"}
+            async with session.post(hub.url + "/enrol", json=body) as response:
+                return response.status, await response.json()
+
+        answers = await asyncio.gather(*(attempt(f"64.unit-{i}") for i in range(8)))
+        statuses = sorted(status for status, _ in answers)
+        assert statuses == [200] + [403] * 7, answers
+        winner = next(body["code"] for status, body in answers if status == 200)
+        assert all("already used" in body["error"] for status, body in answers if status == 403), answers
+        assert await _node_codes(session, hub) == [winner]
+    finally:
+        hub.process.stop()
+
+
+async def test_one_node_code_racing_with_several_tokens_is_enrolled_once_and_spends_one_token(
+    database: str, tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    hub = start_hub(database, tmp_path)
+    try:
+        tokens = [create_token(database, "64") for _ in range(6)]
+
+        async def attempt(token: str) -> tuple[int, dict[str, Any]]:
+            body = {**_valid_body(token), "code": "64.unit", "level": "UNIT"}
+            async with session.post(hub.url + "/enrol", json=body) as response:
+                return response.status, await response.json(content_type=None)
+
+        answers = await asyncio.gather(*(attempt(t) for t in tokens))
+        assert sorted(status for status, _ in answers) == [200] + [403] * 5, answers
+        assert all(body["error"] == "node 64.unit is already enrolled" for status, body in answers if status == 403)
+        assert await _node_codes(session, hub) == ["64.unit"]
+        conn = await _db(hub)
+        try:
+            assert await conn.fetchval("SELECT count(*) FROM hub.enrolment_tokens WHERE used_at IS NOT NULL") == 1
+        finally:
+            await conn.close()
+    finally:
+        hub.process.stop()
+
+
+async def test_expired_token_is_refused(database: str, tmp_path: Path, session: aiohttp.ClientSession) -> None:
+    hub = start_hub(database, tmp_path)
+    try:
+        token = create_token(database, "64")
+        conn = await _db(hub)
+        try:
+            expired = await conn.execute(
+                "UPDATE hub.enrolment_tokens SET expires_at = now() - interval '1 second' WHERE token_hash = $1",
+                _digest(token))
+            assert expired == "UPDATE 1"
+            error = _refused_desk(hub, tmp_path, "64", "64", "PROVINSI", token)
+            assert "expired" in error, error
+            assert await _node_codes(session, hub) == []
+            assert await conn.fetchval("SELECT used_at FROM hub.enrolment_tokens") is None
+        finally:
+            await conn.close()
+    finally:
+        hub.process.stop()
+
+
+async def test_unknown_token_and_token_of_another_region_are_refused(
+    database: str, tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    hub = start_hub(database, tmp_path)
+    try:
+        create_token(database, "65")  # a real token exists, just not this one
+        error = _refused_desk(hub, tmp_path, "65", "65", "PROVINSI", "enr_" + "x" * 32)
+        assert "not known" in error, error
+
+        kaltim = create_token(database, "64")
+        error = _refused_desk(hub, tmp_path, "65", "65", "PROVINSI", kaltim)
+        assert "token for region 64 cannot enrol a node in 65" in error, error
+        # Nor may a region-64 token reach a look-alike region outside its subtree.
+        error = _refused_desk(hub, tmp_path, "65.01", "65.01", "KABKOTA", kaltim)
+        assert "cannot enrol" in error, error
+
+        assert await _node_codes(session, hub) == []
+        conn = await _db(hub)
+        try:
+            assert await conn.fetchval("SELECT count(*) FROM hub.enrolment_tokens WHERE used_at IS NOT NULL") == 0
+        finally:
+            await conn.close()
+        # The refused token still enrols a node in its own region afterwards.
+        desk = start_desk(hub, tmp_path, "64", "64", "PROVINSI", token=kaltim)
+        desk.process.stop()
+        assert await _node_codes(session, hub) == ["64"]
+    finally:
+        hub.process.stop()
+
+
+async def test_hub_keeps_no_node_secret_and_no_token_in_clear(database: str, tmp_path: Path) -> None:
+    hub = start_hub(database, tmp_path)
+    try:
+        token = create_token(database, "64.08")
+        desk = start_desk(hub, tmp_path, "64.08", "64.08", "KABKOTA", token=token)
+        desk.process.stop()
+        credentials = _credentials(tmp_path, "64.08")
+        secret = credentials["secret"]
+        assert credentials["code"] == "64.08"
+        assert len(secret) >= 32
+
+        conn = await _db(hub)
+        try:
+            node = await conn.fetchrow("SELECT n::text AS all_columns, signing_key FROM hub.nodes n")
+            tokens = await conn.fetch("SELECT t::text AS all_columns, token_hash FROM hub.enrolment_tokens t")
+            tables = await conn.fetch("SELECT table_name FROM information_schema.tables WHERE table_schema = 'hub'")
+            every_table = {
+                t["table_name"]: await conn.fetchval(f'SELECT coalesce(json_agg(t)::text, \'\') FROM hub."{t[0]}" t')
+                for t in tables
+            }
+        finally:
+            await conn.close()
+
+        assert bytes(node["signing_key"]) == signing_key(secret) == _digest(secret)
+        assert secret not in node["all_columns"]
+        assert [bytes(t["token_hash"]) for t in tokens] == [_digest(token)]
+        assert token not in tokens[0]["all_columns"]
+        token_body = token.removeprefix("enr_")
+        assert {"nodes", "enrolment_tokens"} <= every_table.keys()
+        for name, content in every_table.items():
+            assert secret not in content, f"node secret stored in hub.{name}"
+            assert token_body not in content, f"enrolment token stored in hub.{name}"
+    finally:
+        hub.process.stop()
+
+
+async def test_heartbeat_signed_with_a_wrong_secret_is_refused(
+    database: str, tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    hub = start_hub(database, tmp_path)
+    try:
+        desk = start_desk(hub, tmp_path, "64", "64", "PROVINSI")
+        desk.process.stop()
+        conn = await _db(hub)
+        try:
+            before = await conn.fetchrow("SELECT endpoint, last_heartbeat FROM hub.nodes WHERE code = '64'")
+            body = json.dumps({"endpoint": "http://attacker.example", "healthy": True}).encode()
+            headers = sign(signing_key("wrong"), "64", "POST", "/node/heartbeat", body)
+            async with session.post(hub.url + "/node/heartbeat", data=body,
+                                    headers={**headers, "content-type": "application/json"}) as response:
+                assert response.status == 401
+                assert "bad signature" in (await response.json())["error"]
+            after = await conn.fetchrow("SELECT endpoint, last_heartbeat FROM hub.nodes WHERE code = '64'")
+        finally:
+            await conn.close()
+        assert after == before
+        assert after["endpoint"] == desk.url
+    finally:
+        hub.process.stop()
+
+
+async def test_restarted_node_reuses_its_credentials_and_is_reachable_again(
+    database: str, tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    hub = start_hub(database, tmp_path)
+    restarted: ChildProcess | None = None
+    try:
+        desk = start_desk(hub, tmp_path, "64", "64", "PROVINSI")
+        await _wait_reachable(session, hub, "64", True)
+        credentials = _credentials(tmp_path, "64")
+        desk.process.stop()
+        await _wait_reachable(session, hub, "64", False)
+
+        restarted = ChildProcess(_desk_args(hub, tmp_path, "64", "64", "PROVINSI", token=None))
+        restarted.wait_for(r"node 64 serving on http://\S+")
+        await _wait_reachable(session, hub, "64", True)
+        assert _credentials(tmp_path, "64") == credentials
+        # The hub's signed queries reach the restarted node, so both ends still share the key.
+        body = await graphql(session, hub.graphql_url, STATS)
+        assert "errors" not in body, body
+        assert body["data"]["stats"]["coverage"] == {"asked": 1, "answered": 1, "failed": []}
+        assert await _node_codes(session, hub) == ["64"]
+    finally:
+        if restarted is not None:
+            restarted.stop()
+        hub.process.stop()
+
+
+async def test_node_without_token_or_credentials_exits_with_a_clear_error(database: str, tmp_path: Path) -> None:
+    hub = start_hub(database, tmp_path)
+    try:
+        result = run_cli(*_desk_args(hub, tmp_path, "64", "64", "PROVINSI", token=None), timeout=20)
+        assert result.returncode == 1
+        errors = [line for line in result.stderr.splitlines() if line.startswith("simpul: error:")]
+        assert len(errors) == 1 and "--token" in errors[0], result.stderr
+    finally:
+        hub.process.stop()
+
+
+def _valid_body(token: str) -> dict[str, Any]:
+    return {"token": token, "code": "64", "name": "Desk Kaltim", "level": "PROVINSI", "region_code": "64",
+            "parent_code": None, "categories": ["jalan"], "kind": "desk", "endpoint": "http://127.0.0.1:9"}
+
+
+def _malformed(token: str) -> list[tuple[bytes, str]]:
+    """Bodies the hub must refuse with 400, each with words its error has to contain."""
+    valid = _valid_body(token)
+
+    def changed(**fields: Any) -> bytes:
+        return json.dumps({**valid, **fields}).encode()
+
+    def without(field: str) -> bytes:
+        return json.dumps({k: v for k, v in valid.items() if k != field}).encode()
+
+    return [
+        (b"{not json", "not valid JSON"),
+        (b"\xff\xfe\x00", "not valid JSON"),
+        (b"", "not valid JSON"),
+        (json.dumps([valid]).encode(), "JSON object"),
+        (b"null", "JSON object"),
+        *((without(field), f"{field} is required") for field in ("token", "code", "name", "kind", "endpoint",
+                                                                 "region_code")),
+        (without("level"), "level must be one of"),
+        (changed(level="KECAMATAN"), "level must be one of"),
+        (changed(region_code="99"), "region 99 is not in the Kemendagri region tree"),
+        (changed(region_code="64.08"), "PROVINSI node needs a province code"),
+        (changed(level="KABKOTA"), "KABKOTA node needs a kabupaten/kota code"),
+        (changed(level="PUSAT"), "PUSAT"),
+        (changed(region_code="64-08"), "invalid region code"),
+        (changed(region_code=64), "region_code"),
+        (changed(code="Desk 64"), "invalid node code"),
+        (changed(code=""), "code is required"),
+        (changed(token=12345), "token is required"),
+        (changed(endpoint="ftp://127.0.0.1/"), "endpoint must be an http(s) URL"),
+        (changed(categories="jalan"), "categories must be a list"),
+        (changed(categories=["jalan", 3]), "categories must be a list"),
+        (changed(parent_code="Bad Parent"), "invalid node code"),
+        (changed(name="x" * 201), "name must be at most 200 characters"),
+        (changed(name="Desk\x00Kaltim"), "name must not contain NUL"),
+        (changed(kind="desk\x00"), "kind must not contain NUL"),
+        (changed(endpoint="http://127.0.0.1:9/\x00"), "endpoint must not contain NUL"),
+        (changed(categories=["jalan\x00"]), "categories must not contain NUL"),
+        (b"[" * 50_000, "not valid JSON"),
+    ]
+
+
+async def test_malformed_enrolment_bodies_get_400_naming_the_problem_and_create_nothing(
+    database: str, tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    hub = start_hub(database, tmp_path)
+    try:
+        token = create_token(database, "64")
+        for body, expected in _malformed(token):
+            async with session.post(hub.url + "/enrol", data=body,
+                                    headers={"content-type": "application/json"}) as response:
+                text = await response.text()
+                assert response.status == 400, (body, response.status, text)
+                answer = json.loads(text)
+            assert expected in answer["error"], (body, answer)
+
+        conn = await _db(hub)
+        try:
+            assert await conn.fetchval("SELECT count(*) FROM hub.nodes") == 0
+            assert await conn.fetchval("SELECT used_at FROM hub.enrolment_tokens") is None
+        finally:
+            await conn.close()
+        # The same token, in a well-formed body, was good all along.
+        async with session.post(hub.url + "/enrol", json=_valid_body(token)) as response:
+            assert response.status == 200, await response.text()
+        assert await _node_codes(session, hub) == ["64"]
+    finally:
+        hub.process.stop()
