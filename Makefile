@@ -21,6 +21,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check hub connectors simpul tests
+	$(BIN)/mypy
 	$(BIN)/simpul schema export --check
 	$(BIN)/python -m pytest -q
 

@@ -194,6 +194,11 @@ class NodeServer:
                     f"{self.credentials_path} holds credentials of node {stored.code}, "
                     f"not {identity.code}"
                 )
+            if stored.hub_url != self.settings.hub_url:
+                log.info("hub moved from %s to %s; keeping this node's credentials",
+                         stored.hub_url, self.settings.hub_url)
+                stored = Credentials(self.settings.hub_url, stored.code, stored.secret)
+                stored.save(self.credentials_path)
             return stored
         if not self.settings.token:
             raise EnrolmentError(

@@ -77,7 +77,7 @@ class EnrolmentRequest:
             return value.strip()
 
         try:
-            level = NodeLevel(data.get("level"))
+            level = NodeLevel(str(data.get("level")))
         except ValueError:
             raise InvalidInput(f"level must be one of {', '.join(NodeLevel)}") from None
         categories = data.get("categories") or []

@@ -72,6 +72,21 @@ def start_hub(database_url: str, data_dir: Path, *extra: str) -> Hub:
     return Hub(process, url, database_url)
 
 
+def desk_args(
+    hub: Hub, data_dir: Path, code: str, region: str, level: str, token: str | None,
+    parent: str | None = None, name: str | None = None,
+) -> list[str]:
+    """`simpul node desk ...` arguments for a test desk; --token only when one is given."""
+    args = ["node", "desk", "--code", code, "--name", name or f"Desk {code}", "--level", level,
+            "--region", region, "--hub-url", hub.url, "--database-url", hub.database_url,
+            "--data-dir", str(data_dir), "--heartbeat", "0.5", "--port", "0"]
+    if parent:
+        args += ["--parent", parent]
+    if token is not None:
+        args += ["--token", token]
+    return args
+
+
 def start_desk(
     hub: Hub,
     data_dir: Path,
@@ -84,12 +99,8 @@ def start_desk(
 ) -> Desk:
     """Start a desk node, enrolling it with a fresh token for its region unless one is given."""
     operator_key = secrets.token_urlsafe(16)
-    args = ["node", "desk", "--code", code, "--name", name or f"Desk {code}", "--level", level,
-            "--region", region, "--hub-url", hub.url, "--database-url", hub.database_url,
-            "--data-dir", str(data_dir), "--heartbeat", "0.5", "--port", "0"]
-    if parent:
-        args += ["--parent", parent]
-    args += ["--token", token or create_token(hub.database_url, region)]
+    args = desk_args(hub, data_dir, code, region, level, token or create_token(hub.database_url, region),
+                     parent, name)
     process = ChildProcess(args, env={"SIMPUL_DESK_OPERATOR_KEY": operator_key})
     url = process.wait_for(r"node \S+ serving on (http://\S+)")[1]
     return Desk(process, url, code, region, operator_key, data_dir)

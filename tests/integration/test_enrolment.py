@@ -15,31 +15,17 @@ import asyncpg
 
 from simpul.processes import ChildProcess
 from simpul.signing import sign, signing_key
-from tests.federation import Hub, create_token, graphql, run_cli, start_desk, start_hub
+from tests.federation import Hub, create_token, desk_args, graphql, run_cli, start_desk, start_hub
 
 NODES = "{ nodes { code reachable } }"
 STATS = "{ stats(groupBy: [STATUS]) { total coverage { asked answered failed } } }"
-
-
-def _desk_args(
-    hub: Hub, data_dir: Path, code: str, region: str, level: str, token: str | None, parent: str | None = None
-) -> list[str]:
-    """`simpul node desk ...` arguments, with --token only when one is given."""
-    args = ["node", "desk", "--code", code, "--name", f"Desk {code}", "--level", level, "--region", region,
-            "--hub-url", hub.url, "--database-url", hub.database_url, "--data-dir", str(data_dir),
-            "--heartbeat", "0.5", "--port", "0"]
-    if parent:
-        args += ["--parent", parent]
-    if token is not None:
-        args += ["--token", token]
-    return args
 
 
 def _refused_desk(
     hub: Hub, data_dir: Path, code: str, region: str, level: str, token: str, parent: str | None = None
 ) -> str:
     """Start a desk that must fail to enrol; return its one error line."""
-    args = _desk_args(hub, data_dir, code, region, level, token, parent)
+    args = desk_args(hub, data_dir, code, region, level, token, parent)
     try:
         result = run_cli(*args, timeout=20)
     except subprocess.TimeoutExpired as exc:
@@ -280,7 +266,7 @@ async def test_restarted_node_reuses_its_credentials_and_is_reachable_again(
         desk.process.stop()
         await _wait_reachable(session, hub, "64", False)
 
-        restarted = ChildProcess(_desk_args(hub, tmp_path, "64", "64", "PROVINSI", token=None))
+        restarted = ChildProcess(desk_args(hub, tmp_path, "64", "64", "PROVINSI", token=None))
         restarted.wait_for(r"node 64 serving on http://\S+")
         await _wait_reachable(session, hub, "64", True)
         assert _credentials(tmp_path, "64") == credentials
@@ -295,10 +281,32 @@ async def test_restarted_node_reuses_its_credentials_and_is_reachable_again(
         hub.process.stop()
 
 
+async def test_a_node_restarted_with_the_hub_at_a_new_address_follows_it(
+    database: str, tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    hub = start_hub(database, tmp_path)
+    restarted: ChildProcess | None = None
+    try:
+        desk = start_desk(hub, tmp_path, "64", "64", "PROVINSI")
+        secret = _credentials(tmp_path, "64")["secret"]
+        desk.process.stop()
+        await _wait_reachable(session, hub, "64", False)
+
+        moved = Hub(hub.process, hub.url.replace("127.0.0.1", "localhost"), hub.database_url)
+        restarted = ChildProcess(desk_args(moved, tmp_path, "64", "64", "PROVINSI", token=None))
+        restarted.wait_for(r"node 64 serving on http://\S+")
+        await _wait_reachable(session, hub, "64", True)
+        assert _credentials(tmp_path, "64") == {"hub_url": moved.url, "code": "64", "secret": secret}
+    finally:
+        if restarted is not None:
+            restarted.stop()
+        hub.process.stop()
+
+
 async def test_node_without_token_or_credentials_exits_with_a_clear_error(database: str, tmp_path: Path) -> None:
     hub = start_hub(database, tmp_path)
     try:
-        result = run_cli(*_desk_args(hub, tmp_path, "64", "64", "PROVINSI", token=None), timeout=20)
+        result = run_cli(*desk_args(hub, tmp_path, "64", "64", "PROVINSI", token=None), timeout=20)
         assert result.returncode == 1
         errors = [line for line in result.stderr.splitlines() if line.startswith("simpul: error:")]
         assert len(errors) == 1 and "--token" in errors[0], result.stderr
