@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import shutil
+import signal
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -92,6 +93,8 @@ def run_demo(port: int, data_dir: Path) -> None:
     logs = data_dir / "logs"
     logs.mkdir(parents=True)
     operator_key = secrets.token_urlsafe(16)
+    # Ctrl-C must stop the demo even when started from a shell that ignores SIGINT in background jobs.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     children: list[ChildProcess] = []
     with embedded_postgres(data_dir) as database_url:
         try:
