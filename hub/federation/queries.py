@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from hub.federation.nodewire import (
 from hub.registry import NodeRecord, NodeSelection, Registry
 from simpul.filters import ReportFilter
 from simpul.wire import Dimension, split_global_id
+
+log = logging.getLogger("simpul.hub")
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,8 @@ class Answer:
 def _answer(outcomes: Sequence[Outcome[Any]]) -> Answer:
     failures = [Failure(o.node.code, o.error.code, str(o.error))
                 for o in outcomes if o.error is not None]
+    for failure in failures:
+        log.warning("node %s failed: %s %s", failure.node, failure.code, failure.message)
     return Answer(asked=len(outcomes), failures=failures)
 
 
