@@ -98,11 +98,6 @@ def in_region(code: str, prefix: str) -> bool:
     return code == prefix or code.startswith(prefix + ".")
 
 
-def cut_region(code: str, level: int) -> str:
-    """`code` cut to its first `level` segments (1 province, 2 kab/kota, ...)."""
-    return ".".join(code.split(".")[:level])
-
-
 def global_id(node: str, local_id: str) -> str:
     return f"{node}:{local_id}"
 
