@@ -192,5 +192,9 @@ class Connector(Protocol):
     async def accept_report(self, idempotency_key: str, report: ForwardedReport) -> Accepted:
         """Record a forwarded report once per key; a repeated key returns the first result."""
 
+    async def mark_forwarded(self, local_id: str, target: str) -> None:
+        """Note that a report received here was forwarded to node `target` (disposisi);
+        calling it again changes nothing."""
+
     async def health(self) -> Health:
         """Whether the wrapped system answers."""

@@ -96,7 +96,7 @@ def _masked(reporter: base.Reporter) -> Reporter:
     )
 
 
-def _report(code: str, r: base.Report) -> Report:
+def _report(code: str, r: base.Report, mask: bool = True) -> Report:
     return Report(
         id=strawberry.ID(global_id(code, r.local_id)),
         local_id=strawberry.ID(r.local_id),
@@ -108,7 +108,9 @@ def _report(code: str, r: base.Report) -> Report:
         region_code=r.region_code,
         channel=r.channel,
         status=r.status,
-        reporter=_masked(r.reporter),
+        reporter=_masked(r.reporter) if mask else Reporter(
+            anonymous=r.reporter.anonymous, confidential=r.reporter.confidential,
+            name=r.reporter.name, contact=r.reporter.contact),
         received_at=r.received_at,
         updated_at=r.updated_at,
         location=r.location,
@@ -260,6 +262,15 @@ class Query:
         found = await _connector(info).get_report(local)
         return _report(code, found) if found else None
 
+    @strawberry.field(
+        description="A report received here, with the reporter's identity, for the hub to forward "
+        "to the unit with authority; only the hub can call a node."
+    )
+    async def report_to_forward(self, info: Info[NodeContext, None], id: strawberry.ID) -> Report | None:
+        code = _code(info)
+        found = await _connector(info).get_report(id.removeprefix(f"{code}:"))
+        return _report(code, found, mask=False) if found else None
+
     @strawberry.field(description="Counts of matching reports grouped by the given dimensions.")
     async def stats(
         self,
@@ -318,6 +329,12 @@ class Mutation:
         )
         return AcceptResult(id=strawberry.ID(global_id(_code(info), accepted.local_id)),
                             tracking_number=accepted.tracking_number, created=accepted.created)
+
+
+    @strawberry.mutation(description="Record that a report received here was forwarded; idempotent.")
+    async def mark_forwarded(self, info: Info[NodeContext, None], id: strawberry.ID, to: str) -> bool:
+        await _connector(info).mark_forwarded(id.removeprefix(f"{_code(info)}:"), to)
+        return True
 
 
 def node_schema(**kwargs: Any) -> strawberry.Schema:

@@ -18,6 +18,7 @@ log = logging.getLogger("simpul.node")
 
 ENROL_PATH = "/enrol"
 HEARTBEAT_PATH = "/node/heartbeat"
+POKE_PATH = "/node/poke"
 
 
 class EnrolmentError(Exception):
@@ -92,13 +93,23 @@ async def enrol(
     raise AssertionError("unreachable")
 
 
+async def _post_signed(
+    session: aiohttp.ClientSession, credentials: Credentials, path: str, payload: dict[str, object]
+) -> int:
+    body = json.dumps(payload).encode()
+    headers = sign(credentials.key, credentials.code, "POST", path, body)
+    headers["content-type"] = "application/json"
+    async with session.post(credentials.hub_url.rstrip("/") + path, data=body, headers=headers) as response:
+        return response.status
+
+
 async def send_heartbeat(
     session: aiohttp.ClientSession, credentials: Credentials, endpoint: str, healthy: bool
 ) -> int:
     """One signed heartbeat; returns the hub's HTTP status."""
-    body = json.dumps({"endpoint": endpoint, "healthy": healthy}).encode()
-    headers = sign(credentials.key, credentials.code, "POST", HEARTBEAT_PATH, body)
-    headers["content-type"] = "application/json"
-    url = credentials.hub_url.rstrip("/") + HEARTBEAT_PATH
-    async with session.post(url, data=body, headers=headers) as response:
-        return response.status
+    return await _post_signed(session, credentials, HEARTBEAT_PATH, {"endpoint": endpoint, "healthy": healthy})
+
+
+async def send_poke(session: aiohttp.ClientSession, credentials: Credentials) -> int:
+    """Ask the hub to pull this node's change feed now; returns the hub's HTTP status."""
+    return await _post_signed(session, credentials, POKE_PATH, {})

@@ -20,7 +20,7 @@ from strawberry.asgi import GraphQL
 
 from connectors.base import Connector, ConnectorError
 from connectors.contract import NodeContext, node_schema
-from connectors.hublink import Credentials, EnrolmentError, enrol, send_heartbeat
+from connectors.hublink import Credentials, EnrolmentError, enrol, send_heartbeat, send_poke
 from simpul.errors import MaskInternalErrors
 from simpul.signing import (
     DEFAULT_MAX_SKEW,
@@ -130,6 +130,8 @@ class NodeServer:
         self.routes = list(routes)
         self.credentials: Credentials | None = None
         self.endpoint = settings.public_url or ""
+        self._session: aiohttp.ClientSession | None = None
+        self._pokes: set[asyncio.Task[None]] = set()
 
     @property
     def credentials_path(self) -> Path:
@@ -175,6 +177,7 @@ class NodeServer:
                     server.should_exit = True
                     await serving
                     raise
+                self._session = session
                 code = self.connector.identity.code
                 print(f"node {code} serving on {self.endpoint}", flush=True)
                 beating = asyncio.create_task(self._heartbeats(session))
@@ -209,6 +212,22 @@ class NodeServer:
         credentials.save(self.credentials_path)
         log.info("enrolled with hub %s as %s", credentials.hub_url, credentials.code)
         return credentials
+
+    def poke_soon(self) -> None:
+        """Tell the hub there is news in the change feed; if it does not hear, it pulls on its round."""
+        if self._session is None or self.credentials is None:
+            return
+        task = asyncio.create_task(self._poke(self._session, self.credentials))
+        self._pokes.add(task)
+        task.add_done_callback(self._pokes.discard)
+
+    async def _poke(self, session: aiohttp.ClientSession, credentials: Credentials) -> None:
+        try:
+            status = await send_poke(session, credentials)
+            if status != 200:
+                log.warning("hub answered poke with HTTP %d", status)
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            log.info("poke not delivered: %s", exc.__class__.__name__)
 
     async def _heartbeats(self, session: aiohttp.ClientSession) -> None:
         """Tell the hub we are here (and where) every interval; survive a hub that is away."""

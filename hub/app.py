@@ -1,10 +1,12 @@
-"""Build and run the hub: Starlette routes over one pool and one aiohttp session."""
+"""Build and run the hub: Starlette routes over one pool and one aiohttp session, plus its workers."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+from collections.abc import Coroutine
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -18,30 +20,61 @@ from strawberry.asgi import GraphQL
 
 from hub.api.schema import Context, hub_schema
 from hub.db.migrate import migrate_hub
+from hub.delivery import Backoff, DeliveryWorker
 from hub.federation.client import NodeClient
 from hub.federation.queries import Federation
+from hub.feeds import FeedPuller
+from hub.forwarding import Forwarding
+from hub.ledger import NOTIFY_DELIVERY, Ledger
 from hub.nodeapi import NodeApi
 from hub.registry import PgNonceStore, Registry
+from hub.routing import Router
 from hub.settings import SCHEMA, HubSettings
 from simpul.db.pool import create_pool
 
 log = logging.getLogger("simpul.hub")
 
 
+@dataclass(frozen=True)
+class Services:
+    """The hub's parts, built once per process over one pool and one HTTP session."""
+
+    settings: HubSettings
+    pool: asyncpg.Pool
+    federation: Federation
+    router: Router
+    forwarding: Forwarding
+    feeds: FeedPuller
+    delivery: DeliveryWorker
+
+    @classmethod
+    def build(cls, pool: asyncpg.Pool, session: aiohttp.ClientSession, settings: HubSettings) -> Services:
+        client = NodeClient(session)
+        router = Router(pool)
+        ledger = Ledger(router, settings.max_hops)
+        backoff = Backoff(settings.backoff_base, settings.backoff_cap, settings.delivery_max_attempts)
+        return cls(
+            settings=settings, pool=pool,
+            federation=Federation(Registry(pool), client, settings.node_timeout, settings.deadline),
+            router=router, forwarding=Forwarding(pool, router, ledger),
+            feeds=FeedPuller(pool, client, ledger), delivery=DeliveryWorker(pool, client, backoff),
+        )
+
+
 class _HubGraphQL(GraphQL[Context, None]):
-    def __init__(self, federation: Federation, settings: HubSettings) -> None:
+    def __init__(self, services: Services) -> None:
         super().__init__(hub_schema(), graphql_ide="graphiql")
-        self.federation = federation
-        self.settings = settings
+        self.services = services
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        return {"federation": self.federation, "settings": self.settings, "node_errors": []}
+        s = self.services
+        return {"federation": s.federation, "settings": s.settings, "node_errors": [], "pool": s.pool,
+                "router": s.router, "forwarding": s.forwarding,
+                "authorization": request.headers.get("authorization")}
 
 
-def build_app(pool: asyncpg.Pool, session: aiohttp.ClientSession, settings: HubSettings) -> Starlette:
+def build_app(services: Services) -> Starlette:
     """The hub's routes: /graphql (with GraphiQL), node endpoints, /healthz."""
-    federation = Federation(Registry(pool), NodeClient(session), settings.node_timeout,
-                            settings.deadline)
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"ok": True})
@@ -49,11 +82,12 @@ def build_app(pool: asyncpg.Pool, session: aiohttp.ClientSession, settings: HubS
     async def home(request: Request) -> Response:
         return RedirectResponse("/graphql")
 
+    api = NodeApi(services.pool, services.settings.max_skew, services.feeds.poked.put_nowait)
     return Starlette(routes=[
         Route("/", home),
         Route("/healthz", healthz),
-        *NodeApi(pool, settings.max_skew).routes(),
-        Route("/graphql", _HubGraphQL(federation, settings)),
+        *api.routes(),
+        Route("/graphql", _HubGraphQL(services)),
     ])
 
 
@@ -66,17 +100,45 @@ async def _forget_old_nonces(nonces: PgNonceStore, max_skew: float) -> None:
             log.warning("could not prune nonces: %s", exc)
 
 
+async def _listen_for_deliveries(database_url: str, wake: asyncio.Event) -> None:
+    """Wake the delivery workers whenever any hub process commits a delivery row."""
+    while True:
+        try:
+            conn = await asyncpg.connect(database_url)
+            try:
+                await conn.add_listener(NOTIFY_DELIVERY, lambda *_: wake.set())
+                wake.set()  # catch up on anything queued while not listening
+                while not conn.is_closed():
+                    await asyncio.sleep(5)
+            finally:
+                await conn.close()
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("delivery notifications lost, reconnecting: %s", exc)
+            await asyncio.sleep(2)
+
+
+def _background(services: Services, database_url: str) -> list[Coroutine[Any, Any, None]]:
+    settings = services.settings
+    wake = asyncio.Event()
+    return [
+        _forget_old_nonces(PgNonceStore(services.pool), settings.max_skew),
+        _listen_for_deliveries(database_url, wake),
+        services.feeds.run(settings.pull_interval),
+        *(services.delivery.run(wake) for _ in range(settings.delivery_workers)),
+    ]
+
+
 async def serve(settings: HubSettings, database_url: str) -> None:
-    """Migrate, then serve until SIGINT/SIGTERM."""
+    """Migrate, then serve and work until SIGINT/SIGTERM."""
     await migrate_hub(database_url)
-    pool = await create_pool(database_url, SCHEMA, max_size=20)
+    pool = await create_pool(database_url, SCHEMA, max_size=settings.delivery_workers + 16)
     connector = aiohttp.TCPConnector(limit=0, limit_per_host=16)
     timeout = aiohttp.ClientTimeout(total=settings.node_timeout, sock_connect=2)
     try:
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-            config = uvicorn.Config(build_app(pool, session, settings), host=settings.host,
-                                    port=settings.port, lifespan="off", log_level="warning",
-                                    access_log=False)
+            services = Services.build(pool, session, settings)
+            config = uvicorn.Config(build_app(services), host=settings.host, port=settings.port, lifespan="off",
+                                    log_level="warning", access_log=False)
             server = uvicorn.Server(config)
             serving = asyncio.create_task(server.serve())
             while not server.started and not serving.done():
@@ -85,14 +147,15 @@ async def serve(settings: HubSettings, database_url: str) -> None:
                 await serving
                 raise OSError(f"hub could not listen on {settings.host}:{settings.port}")
             port = server.servers[0].sockets[0].getsockname()[1]
-            print(f"hub listening on http://{settings.host}:{port} (GraphiQL at /graphql)",
-                  flush=True)
-            pruning = asyncio.create_task(_forget_old_nonces(PgNonceStore(pool), settings.max_skew))
+            print(f"hub listening on http://{settings.host}:{port} (GraphiQL at /graphql)", flush=True)
+            workers = [asyncio.create_task(job) for job in _background(services, database_url)]
             try:
                 await serving
             finally:
-                pruning.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await pruning
+                for task in workers:
+                    task.cancel()
+                for task in workers:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
     finally:
         await pool.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 
 import asyncpg
 from starlette.requests import Request
@@ -11,7 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hub.enrolment import EnrolmentRefused, EnrolmentRequest, enrol
-from hub.registry import PgNonceStore, Registry
+from hub.registry import NodeRecord, PgNonceStore, Registry
 from simpul.signing import SignatureError, SignedRequest, verify
 from simpul.wire import InvalidInput
 
@@ -27,8 +28,9 @@ def _error(status: int, message: str) -> JSONResponse:
 class NodeApi:
     """What a node may ask of the hub."""
 
-    def __init__(self, pool: asyncpg.Pool, max_skew: float) -> None:
+    def __init__(self, pool: asyncpg.Pool, max_skew: float, on_poke: Callable[[str], None]) -> None:
         self.pool = pool
+        self.on_poke = on_poke
         self.registry = Registry(pool)
         self.nonces = PgNonceStore(pool)
         self.max_skew = max_skew
@@ -37,6 +39,7 @@ class NodeApi:
         return [
             Route("/enrol", self.enrol, methods=["POST"]),
             Route("/node/heartbeat", self.heartbeat, methods=["POST"]),
+            Route("/node/poke", self.poke, methods=["POST"]),
         ]
 
     async def enrol(self, request: Request) -> Response:
@@ -56,7 +59,8 @@ class NodeApi:
         log.info("node %s enrolled at %s", enrolment.code, enrolment.endpoint)
         return JSONResponse({"code": enrolment.code, "secret": secret})
 
-    async def heartbeat(self, request: Request) -> Response:
+    async def _signed(self, request: Request) -> tuple[NodeRecord, bytes] | Response:
+        """The enrolled, active node that signed this request, with the body; or the refusal."""
         body = await request.body()
         if len(body) > MAX_BODY:
             return _error(413, "request body too large")
@@ -68,10 +72,17 @@ class NodeApi:
             await verify(node.signing_key, signed, request.method, request.url.path, body,
                          self.nonces, self.max_skew)
         except SignatureError as exc:
-            log.warning("refused heartbeat: %s", exc)
+            log.warning("refused %s: %s", request.url.path, exc)
             return _error(401, str(exc))
         if node.status == "SUSPENDED":
             return _error(403, "node is suspended")
+        return node, body
+
+    async def heartbeat(self, request: Request) -> Response:
+        signed = await self._signed(request)
+        if isinstance(signed, Response):
+            return signed
+        node, body = signed
         try:
             data = json.loads(body)
             endpoint, healthy = data["endpoint"], data["healthy"]
@@ -82,4 +93,12 @@ class NodeApi:
         except (ValueError, KeyError, TypeError):
             return _error(400, "heartbeat body must be {endpoint: URL, healthy: bool}")
         await self.registry.record_heartbeat(node.code, endpoint.rstrip("/"), healthy)
+        return JSONResponse({"ok": True})
+
+    async def poke(self, request: Request) -> Response:
+        """A node has news in its change feed: pull it now rather than at the next round."""
+        signed = await self._signed(request)
+        if isinstance(signed, Response):
+            return signed
+        self.on_poke(signed[0].code)
         return JSONResponse({"ok": True})

@@ -20,3 +20,9 @@ class HubSettings:
     deadline: float = 10.0  # seconds a whole federated query may take
     heartbeat_grace: float = 60.0  # a node is unreachable after this long without a heartbeat
     max_skew: float = DEFAULT_MAX_SKEW  # seconds a signed request may be off our clock
+    pull_interval: float = 5.0  # seconds between pulls of each node's change feed
+    delivery_workers: int = 4  # concurrent delivery workers in this process
+    delivery_max_attempts: int = 80  # then the delivery goes to dead-letter (about 3 days at the cap)
+    backoff_base: float = 1.0  # seconds before the first retry; doubles each attempt
+    backoff_cap: float = 3600.0  # longest wait between attempts
+    max_hops: int = 5  # routings of one report before a return loop is stopped

@@ -40,6 +40,12 @@ def _positive(value: str) -> float:
     return number
 
 
+def _count(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"a whole number of at least 1 expected, not {value!r}")
+    return int(value)
+
+
 def _port(value: str) -> int:
     if not value.isdigit() or int(value) > 65535:
         raise argparse.ArgumentTypeError(f"not a port number: {value!r}")
@@ -86,6 +92,17 @@ def build_parser() -> argparse.ArgumentParser:
                      help="seconds a whole federated query may take (default 10)")
     hub.add_argument("--heartbeat-grace", type=_positive, default=60.0,
                      help="seconds without heartbeat before a node counts unreachable")
+    hub.add_argument("--pull-interval", type=_positive, default=5.0,
+                     help="seconds between pulls of every node's change feed (default 5)")
+    hub.add_argument("--delivery-workers", type=_count, default=4, help="delivery workers (default 4)")
+    hub.add_argument("--delivery-max-attempts", type=_count, default=80,
+                     help="attempts before a delivery goes to dead-letter (default 80, about 3 days)")
+    hub.add_argument("--backoff-base", type=_positive, default=1.0,
+                     help="seconds before the first retry, doubled each attempt (default 1)")
+    hub.add_argument("--backoff-cap", type=_positive, default=3600.0,
+                     help="longest wait between delivery attempts in seconds (default 3600)")
+    hub.add_argument("--max-hops", type=_count, default=5,
+                     help="routings of one report before a return loop is stopped (default 5)")
     hub.set_defaults(run=_run_hub)
 
     node = commands.add_parser("node", help="run a node connector beside a unit's system")
@@ -107,6 +124,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="lifetime like 30m, 12h or 7d (default 1d)")
     create.add_argument("--note", help="who the token is for")
     create.set_defaults(run=_run_token_create)
+
+    admin = commands.add_parser("admin", help="manage admin keys")
+    admin_commands = admin.add_subparsers(dest="action", required=True, metavar="action")
+    admin_create = admin_commands.add_parser("create", help="issue an admin key for a region subtree")
+    _database_args(admin_create)
+    admin_create.add_argument("--name", required=True, help="whose key it is, e.g. 'Biro Organisasi Kaltim'")
+    admin_create.add_argument("--region", required=True,
+                              help="region subtree the admin manages, e.g. 64; 'national' for all")
+    admin_create.set_defaults(run=_run_admin_create)
 
     migrate = commands.add_parser("migrate", help="apply the hub's database migrations")
     _database_args(migrate)
@@ -155,7 +181,9 @@ def _run_hub(args: argparse.Namespace) -> None:
     settings = HubSettings(
         database_url=args.database_url, data_dir=args.data_dir, host=args.host, port=args.port,
         node_timeout=args.node_timeout, deadline=args.deadline,
-        heartbeat_grace=args.heartbeat_grace,
+        heartbeat_grace=args.heartbeat_grace, pull_interval=args.pull_interval,
+        delivery_workers=args.delivery_workers, delivery_max_attempts=args.delivery_max_attempts,
+        backoff_base=args.backoff_base, backoff_cap=args.backoff_cap, max_hops=args.max_hops,
     )
     with database_url(settings.database_url, settings.data_dir) as url:
         asyncio.run(serve(settings, url))
@@ -185,7 +213,8 @@ def _run_desk(args: argparse.Namespace) -> None:
     )
     with database_url(args.database_url, args.data_dir) as url:
         desk = DeskConnector(identity, url, schema)
-        server = NodeServer(desk, settings, DeskWeb(desk, args.operator_key).routes())
+        web = DeskWeb(desk, args.operator_key, on_change=lambda: server.poke_soon())
+        server = NodeServer(desk, settings, web.routes())
         asyncio.run(server.run())
 
 
@@ -207,6 +236,30 @@ def _run_token_create(args: argparse.Namespace) -> None:
         print(issued.token)
         print(f"enrols one node in region {issued.region_code}; expires "
               f"{issued.expires_at.isoformat(timespec='seconds')}", file=sys.stderr)
+
+    with database_url(args.database_url, args.data_dir) as url:
+        asyncio.run(create(url))
+
+
+def _run_admin_create(args: argparse.Namespace) -> None:
+    import asyncpg
+
+    from hub.admin import create_admin_key
+    from hub.db.migrate import migrate_hub
+    from hub.settings import SCHEMA
+    from simpul.db.embedded import database_url
+
+    region = "" if args.region == "national" else args.region
+
+    async def create(url: str) -> None:
+        await migrate_hub(url)
+        conn = await asyncpg.connect(url, server_settings={"search_path": SCHEMA})
+        try:
+            key = await create_admin_key(conn, args.name, region)
+        finally:
+            await conn.close()
+        print(key)
+        print(f"admin key for {args.name}, region {args.region}; shown once, stored hashed", file=sys.stderr)
 
     with database_url(args.database_url, args.data_dir) as url:
         asyncio.run(create(url))

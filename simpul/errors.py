@@ -8,15 +8,15 @@ import secrets
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
-from simpul.wire import InvalidInput
+from simpul.wire import PublicError
 
 log = logging.getLogger("simpul.errors")
 
 
 def _is_internal(error: GraphQLError) -> bool:
-    """Errors raised by our code other than InvalidInput are internal."""
+    """Errors raised by our code, other than PublicError, are internal."""
     original = error.original_error
-    return original is not None and not isinstance(original, InvalidInput | GraphQLError)
+    return original is not None and not isinstance(original, PublicError | GraphQLError)
 
 
 class MaskInternalErrors(MaskErrors):

@@ -64,8 +64,16 @@ _REGION = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
 _NODE_CODE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
 
-class InvalidInput(ValueError):
+class PublicError(Exception):
+    """An error whose message is written for the client and shown as is."""
+
+
+class InvalidInput(PublicError, ValueError):
     """A value from outside that does not have the required shape."""
+
+
+class NotAllowed(PublicError):
+    """The caller may not do this, or not here."""
 
 
 def check_region_code(code: str) -> str:
@@ -91,6 +99,18 @@ def check_aware_time(value: datetime, field: str) -> datetime:
     except OverflowError:
         raise InvalidInput(f"{field} must lie within the years 1 to 9999 in UTC") from None
     return value
+
+
+def check_report_text(title: str, body: str, category: str) -> None:
+    """The limits every door applies to what a reporter writes."""
+    if not title.strip() or len(title) > 200:
+        raise InvalidInput("title must be 1 to 200 characters")
+    if not body.strip() or len(body) > 20000:
+        raise InvalidInput("body must be 1 to 20000 characters")
+    if not category.strip() or len(category) > 100:
+        raise InvalidInput("category must be 1 to 100 characters")
+    if "\x00" in title + body + category:
+        raise InvalidInput("text must not contain NUL characters")
 
 
 def in_region(code: str, prefix: str) -> bool:

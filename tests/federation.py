@@ -67,7 +67,8 @@ class Desk:
 
 def start_hub(database_url: str, data_dir: Path, *extra: str) -> Hub:
     process = ChildProcess(["hub", "--port", "0", "--database-url", database_url, "--data-dir", str(data_dir),
-                       "--node-timeout", "2", "--deadline", "4", "--heartbeat-grace", "3", *extra])
+                            "--pull-interval", "0.5", "--backoff-base", "0.2", "--backoff-cap", "1",
+                            "--node-timeout", "2", "--deadline", "4", "--heartbeat-grace", "3", *extra])
     url = process.wait_for(r"hub listening on (http://\S+)")[1]
     return Hub(process, url, database_url)
 

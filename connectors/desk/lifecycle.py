@@ -7,7 +7,7 @@ from simpul.wire import InvalidInput, ReportStatus
 S = ReportStatus
 
 NEXT: dict[ReportStatus, frozenset[ReportStatus]] = {
-    S.RECEIVED: frozenset({S.VERIFIED, S.ON_HOLD, S.RETURNED, S.ARCHIVED, S.REJECTED}),
+    S.RECEIVED: frozenset({S.VERIFIED, S.ON_HOLD, S.FORWARDED, S.RETURNED, S.ARCHIVED, S.REJECTED}),
     S.ON_HOLD: frozenset({S.VERIFIED, S.ARCHIVED, S.REJECTED}),
     S.VERIFIED: frozenset({S.FORWARDED, S.IN_PROCESS, S.RETURNED}),
     S.FORWARDED: frozenset({S.IN_PROCESS, S.RETURNED}),

@@ -26,10 +26,10 @@ from connectors.base import (
     StatsBucket,
     TimelineEvent,
 )
-from connectors.desk.lifecycle import check_transition
+from connectors.desk.lifecycle import NEXT, check_transition
 from simpul.db.migrate import migrate
 from simpul.db.pool import create_pool
-from simpul.wire import InvalidInput, check_region_code
+from simpul.wire import InvalidInput, check_region_code, check_report_text
 
 _COLUMNS = (
     "local_id, tracking_number, kind, title, body, category, region_code, channel, status,"
@@ -116,12 +116,7 @@ def _report(row: asyncpg.Record, timeline: tuple[TimelineEvent, ...] = ()) -> Re
 
 def _check_new(report: NewReport | ForwardedReport) -> None:
     check_region_code(report.region_code)
-    if not report.title.strip() or len(report.title) > 200:
-        raise InvalidInput("title must be 1 to 200 characters")
-    if not report.body.strip() or len(report.body) > 20000:
-        raise InvalidInput("body must be 1 to 20000 characters")
-    if not report.category.strip() or len(report.category) > 100:
-        raise InvalidInput("category must be 1 to 100 characters")
+    check_report_text(report.title, report.body, report.category)
     if report.reporter.anonymous and (report.reporter.name or report.reporter.contact):
         raise InvalidInput("an anonymous report keeps no name or contact")
 
@@ -259,6 +254,12 @@ class DeskConnector:
             )
             if seen is not None:
                 return Accepted(seen["local_id"], seen["tracking_number"], created=False)
+            held = await conn.fetchval(
+                "SELECT local_id FROM reports WHERE tracking_number = $1", report.tracking_number)
+            if held is not None:  # sent here before under another key: one report, both keys
+                await conn.execute("INSERT INTO accepted_keys (idempotency_key, local_id) VALUES ($1, $2)",
+                                   idempotency_key, held)
+                return Accepted(held, report.tracking_number, created=False)
             local_id = str(await conn.fetchval("SELECT nextval('report_numbers')"))
             await self._insert(conn, local_id, report.tracking_number, report, report.source_id,
                                report.received_at, "hub")
@@ -294,6 +295,14 @@ class DeskConnector:
             " $4)",
             local_id, at, actor, f"forwarded from {source_id}" if source_id else None,
         )
+
+    async def mark_forwarded(self, local_id: str, target: str) -> None:
+        """The hub forwarded a report received here: record the disposisi once."""
+        status = await self.pool.fetchval("SELECT status FROM reports WHERE local_id = $1", local_id)
+        if status is None:
+            raise InvalidInput(f"no report {local_id!r} at this desk")
+        if ReportStatus.FORWARDED in NEXT[ReportStatus(status)]:
+            await self.change_status(local_id, ReportStatus.FORWARDED, "hub", f"diteruskan ke {target}")
 
     async def change_status(
         self,

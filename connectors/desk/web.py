@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from datetime import datetime
 from html import escape
 from importlib import resources
@@ -86,8 +87,11 @@ def _public(report: Report) -> dict[str, Any]:
 class DeskWeb:
     """HTTP endpoints of one desk."""
 
-    def __init__(self, desk: DeskConnector, operator_key: str | None) -> None:
+    def __init__(
+        self, desk: DeskConnector, operator_key: str | None, on_change: Callable[[], None] = lambda: None
+    ) -> None:
         self.desk = desk
+        self.on_change = on_change
         self._operator_digest = (
             hashlib.sha256(operator_key.encode()).digest() if operator_key else None
         )
@@ -157,6 +161,7 @@ class DeskWeb:
             created = await self.desk.create_report(report, "desk" if operator else "public")
         except InvalidInput as exc:
             return _error(400, str(exc))
+        self.on_change()
         answer = {"id": f"{self.desk.identity.code}:{created.local_id}",
                   "trackingNumber": created.tracking_number}
         return JSONResponse(answer, status_code=201)
@@ -181,5 +186,6 @@ class DeskWeb:
             )
         except InvalidInput as exc:
             return _error(400, str(exc))
+        self.on_change()
         return JSONResponse({"status": report.status.value,
                              "timeline": len(report.timeline)})

@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from hub.api.forwarding import ForwardingMutation, ForwardingQuery
 from hub.api.node_errors import NodeErrors, report_failures
 from hub.api.types import (
     Coverage,
@@ -50,7 +51,7 @@ def _filter(filter: ReportFilter | None) -> ReportFilter:
 
 
 @strawberry.type
-class Query:
+class FederationQuery:
     @strawberry.field(description="Nodes of the federation, by region subtree, level, status.")
     async def nodes(self, info: Info[Context, None], filter: NodeFilter | None = None) -> list[Node]:
         selection = filter.selection() if filter else NodeSelection()
@@ -117,6 +118,16 @@ class Query:
                      coverage=Coverage.of(result.answer))
 
 
+@strawberry.type
+class Query(ForwardingQuery, FederationQuery):
+    pass
+
+
+@strawberry.type
+class Mutation(ForwardingMutation):
+    pass
+
+
 def hub_schema() -> strawberry.Schema:
     """The public API served at /graphql."""
-    return strawberry.Schema(query=Query, extensions=[MaskInternalErrors, NodeErrors])
+    return strawberry.Schema(query=Query, mutation=Mutation, extensions=[MaskInternalErrors, NodeErrors])

@@ -97,3 +97,75 @@ class NodeBucket(_Model):
 
 class CountReportsData(_Model):
     stats: list[NodeBucket]
+
+
+CHANGES = """
+query Changes($after: String, $first: Int!) {
+  changes(after: $after, first: $first) {
+    changes { cursor reportId trackingNumber at status actor note }
+    hasMore
+  }
+}
+"""
+
+REPORT_TO_FORWARD = f"""
+query ReportToForward($id: ID!) {{
+  reportToForward(id: $id) {{ {_REPORT_FIELDS} reporter {{ name contact }} }}
+}}
+"""
+
+ACCEPT_REPORT = """
+mutation Accept($key: String!, $report: ForwardedReportInput!) {
+  acceptReport(idempotencyKey: $key, report: $report) { id trackingNumber created }
+}
+"""
+
+MARK_FORWARDED = """
+mutation MarkForwarded($id: ID!, $to: String!) { markForwarded(id: $id, to: $to) }
+"""
+
+
+class NodeChange(_Model):
+    cursor: str = Field(min_length=1, max_length=100)
+    report_id: str
+    tracking_number: str = Field(min_length=1, max_length=100)
+    at: AwareDatetime
+    status: ReportStatus
+    actor: str
+    note: str | None = None
+
+
+class _ChangeList(_Model):
+    changes: list[NodeChange]
+    has_more: bool
+
+
+class ChangesData(_Model):
+    changes: _ChangeList
+
+
+class NodeIdentifiedReporter(NodeReporter):
+    name: str | None = None
+    contact: str | None = None
+
+
+class ForwardableReport(NodeReport):
+    reporter: NodeIdentifiedReporter
+
+
+class ReportToForwardData(_Model):
+    report_to_forward: ForwardableReport | None
+
+
+class _Accepted(_Model):
+    id: str
+    tracking_number: str
+    created: bool
+
+
+class AcceptData(_Model):
+    accept_report: _Accepted
+
+
+class MarkForwardedData(_Model):
+    mark_forwarded: bool

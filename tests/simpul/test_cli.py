@@ -7,7 +7,8 @@ import pytest
 from tests.federation import run_cli
 
 COMMANDS = [
-    [], ["hub"], ["node"], ["node", "desk"], ["token"], ["token", "create"], ["migrate"], ["demo"],
+    [], ["hub"], ["node"], ["node", "desk"], ["token"], ["token", "create"], ["admin"], ["admin", "create"],
+    ["migrate"], ["demo"],
     ["schema"], ["schema", "export"],
 ]
 

@@ -1,0 +1,235 @@
+"""GraphQL for no wrong door: submit and track (public), routing and disposisi (admins)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from hub.admin import Admin, authenticate
+from hub.forwarding import Forwarding, Submission, Track
+from hub.routing import Decision, Routable, Router, Rule
+from simpul.wire import Channel, NodeLevel, NotAllowed, ReportKind, ReportStatus, check_region_code
+
+Context = dict[str, Any]
+
+# Events a reporter sees in trackReport, and whether their note is shown.
+_PUBLIC_NOTE_STATUSES = {ReportStatus.COMPLETED.value, ReportStatus.ON_HOLD.value}
+
+
+async def admin_of(info: Info[Context, None]) -> Admin:
+    """The admin behind this request's bearer key; NotAllowed without one."""
+    if "admin" not in info.context:
+        info.context["admin"] = await authenticate(info.context["pool"], info.context["authorization"])
+    admin: Admin | None = info.context["admin"]
+    if admin is None:
+        raise NotAllowed("this needs an admin key (Authorization: Bearer <key>)")
+    return admin
+
+
+def _forwarding(info: Info[Context, None]) -> Forwarding:
+    forwarding: Forwarding = info.context["forwarding"]
+    return forwarding
+
+
+def _router(info: Info[Context, None]) -> Router:
+    router: Router = info.context["router"]
+    return router
+
+
+@strawberry.type(description="Where a report goes and why.")
+class RoutingDecision:
+    target: str | None = strawberry.field(description="Code of the node with authority; null: no unit left.")
+    rule: int | None = strawberry.field(description="The routing rule that matched, if any.")
+    reason: str
+    passed_over: list[str] = strawberry.field(description="Candidates skipped before the target, and why.")
+
+    @classmethod
+    def of(cls, decision: Decision) -> RoutingDecision:
+        return cls(target=decision.target.code if decision.target else None,
+                   rule=decision.rule.id if decision.rule else None, reason=decision.reason,
+                   passed_over=list(decision.tried))
+
+
+@strawberry.type
+class RoutingRule:
+    id: int
+    region_prefix: str
+    category: str | None
+    kind: ReportKind | None
+    level: NodeLevel | None
+    target_node: str
+    created_by: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, rule: Rule) -> RoutingRule:
+        return cls(id=rule.id, region_prefix=rule.region_prefix, category=rule.category, kind=rule.kind,
+                   level=rule.level, target_node=rule.target_node, created_by=rule.created_by,
+                   created_at=rule.created_at)
+
+
+@strawberry.input(description="A rule: reports in this region (and category, kind, level) go to targetNode.")
+class RoutingRuleInput:
+    region_prefix: str = strawberry.field(description="Region subtree, e.g. 64.08; empty for the whole country.")
+    target_node: str
+    category: str | None = None
+    kind: ReportKind | None = None
+    level: NodeLevel | None = strawberry.field(
+        default=None, description="PROVINSI or KABKOTA: the level of the report's region.")
+
+
+@strawberry.input
+class RouteInput:
+    region_code: str
+    category: str
+    kind: ReportKind = ReportKind.PENGADUAN
+
+
+@strawberry.input
+class SubmitReportInput:
+    kind: ReportKind
+    title: str
+    body: str
+    category: str
+    region_code: str
+    channel: Channel = Channel.WEB
+    anonymous: bool = False
+    confidential: bool = False
+    reporter_name: str | None = None
+    reporter_contact: str | None = None
+    location: str | None = None
+
+
+@strawberry.type
+class Submitted:
+    tracking_number: str
+    routing: RoutingDecision | None = strawberry.field(
+        description="Null when this idempotency key was submitted before.")
+
+
+@strawberry.type
+class TrackEvent:
+    at: datetime
+    event: str = strawberry.field(description="RECEIVED, ROUTED, DELIVERED, STATUS, REASSIGNED, ...")
+    node: str | None
+    status: ReportStatus | None
+    note: str | None
+
+
+@strawberry.type(description="What a report's tracking number tells.")
+class TrackedReport:
+    tracking_number: str
+    kind: ReportKind
+    status: ReportStatus
+    routing: str = strawberry.field(description="HELD, FORWARDING, UNROUTABLE or DEAD.")
+    received_at: datetime
+    holder: str | None = strawberry.field(description="Code of the unit holding it now.")
+    timeline: list[TrackEvent]
+
+    @classmethod
+    def of(cls, track: Track, public: bool) -> TrackedReport:
+        def note(event_status: str | None, text: str | None) -> str | None:
+            return text if not public or event_status in _PUBLIC_NOTE_STATUSES else None
+
+        return cls(
+            tracking_number=track.tracking_number, kind=ReportKind(track.kind), status=ReportStatus(track.status),
+            routing=track.routing, received_at=track.received_at, holder=track.holder,
+            timeline=[TrackEvent(at=e.at, event=e.type, node=e.node,
+                                 status=ReportStatus(e.status) if e.status else None,
+                                 note=note(e.status, e.note) if e.type == "STATUS" or not public else None)
+                      for e in track.events],
+        )
+
+
+@strawberry.type
+class DeadLetter:
+    delivery_id: int
+    tracking_number: str
+    purpose: str
+    target_node: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+
+
+@strawberry.type
+class ForwardingQuery:
+    @strawberry.field(description="Public: status and timeline of a report by its tracking number, from any door. "
+                      "No internal notes, no reporter identity.")
+    async def track_report(self, info: Info[Context, None], tracking_number: str) -> TrackedReport | None:
+        track = await _forwarding(info).track(tracking_number.strip(), public=True)
+        return TrackedReport.of(track, public=True) if track else None
+
+    @strawberry.field(description="Admin: the whole chain of a report, with internal notes (routing, returns).")
+    async def report_chain(self, info: Info[Context, None], tracking_number: str) -> TrackedReport | None:
+        admin = await admin_of(info)
+        track = await _forwarding(info).track(tracking_number.strip(), public=False)
+        if track is None:
+            return None
+        region = await info.context["pool"].fetchval(
+            "SELECT region_code FROM ledger WHERE tracking_number = $1", track.tracking_number)
+        admin.require(region, "read report chains")
+        return TrackedReport.of(track, public=False)
+
+    @strawberry.field(description="Dry run: where a report would go, and which rule or fallback decides.")
+    async def route_report(self, info: Info[Context, None], report: RouteInput) -> RoutingDecision:
+        check_region_code(report.region_code)
+        decision = await _router(info).decide(Routable(report.region_code, report.category, report.kind))
+        return RoutingDecision.of(decision)
+
+    @strawberry.field(description="The routing table, optionally for one region subtree.")
+    async def routing_rules(self, info: Info[Context, None], region_prefix: str | None = None) -> list[RoutingRule]:
+        if region_prefix:
+            check_region_code(region_prefix)
+        return [RoutingRule.of(r) for r in await _router(info).rules(region_prefix)]
+
+    @strawberry.field(description="Admin: deliveries that gave up, in the admin's region.")
+    async def dead_letters(self, info: Info[Context, None]) -> list[DeadLetter]:
+        rows = await _forwarding(info).dead_letters(await admin_of(info))
+        return [DeadLetter(delivery_id=r["id"], tracking_number=r["tracking_number"], purpose=r["purpose"],
+                           target_node=r["target_node"], attempts=r["attempts"], last_error=r["last_error"],
+                           created_at=r["created_at"]) for r in rows]
+
+
+@strawberry.type
+class ForwardingMutation:
+    @strawberry.mutation(description="Public: submit a report at the hub; it is routed to the unit with authority. "
+                         "Repeat a submission with the same idempotencyKey to get the same tracking number.")
+    async def submit_report(
+        self, info: Info[Context, None], report: SubmitReportInput, idempotency_key: str | None = None
+    ) -> Submitted:
+        tracking, decision = await _forwarding(info).submit(Submission(
+            kind=report.kind, title=report.title, body=report.body, category=report.category,
+            region_code=report.region_code, channel=report.channel, anonymous=report.anonymous,
+            confidential=report.confidential, reporter_name=report.reporter_name,
+            reporter_contact=report.reporter_contact, location=report.location,
+        ), idempotency_key)
+        return Submitted(tracking_number=tracking, routing=RoutingDecision.of(decision) if decision else None)
+
+    @strawberry.mutation(description="Admin: add a routing rule in the admin's region.")
+    async def add_routing_rule(self, info: Info[Context, None], rule: RoutingRuleInput) -> RoutingRule:
+        added = await _router(info).add_rule(await admin_of(info), rule.region_prefix.strip(), rule.category,
+                                             rule.kind, rule.level, rule.target_node)
+        return RoutingRule.of(added)
+
+    @strawberry.mutation(description="Admin: remove a routing rule in the admin's region.")
+    async def remove_routing_rule(self, info: Info[Context, None], id: int) -> RoutingRule:
+        return RoutingRule.of(await _router(info).remove_rule(await admin_of(info), id))
+
+    @strawberry.mutation(description="Admin (disposisi): send a report to a unit by hand.")
+    async def reassign_report(self, info: Info[Context, None], tracking_number: str, node: str, note: str) -> bool:
+        await _forwarding(info).reassign(await admin_of(info), tracking_number, node, note)
+        return True
+
+    @strawberry.mutation(description="Admin: retry a dead delivery from scratch.")
+    async def retry_delivery(self, info: Info[Context, None], delivery_id: int) -> bool:
+        await _forwarding(info).retry(await admin_of(info), delivery_id)
+        return True
+
+    @strawberry.mutation(description="Admin: route a DEAD or UNROUTABLE report again, past the unit that failed.")
+    async def reroute_report(self, info: Info[Context, None], tracking_number: str) -> bool:
+        await _forwarding(info).reroute(await admin_of(info), tracking_number)
+        return True

@@ -1,0 +1,150 @@
+"""Delivery workers: the outbox rows, claimed with FOR UPDATE SKIP LOCKED and sent at least once.
+
+A worker locks one due row, calls the node with the row's idempotency key
+and records the result in the same transaction. If the process dies
+mid-call, the lock goes with its connection and another worker repeats the
+call; the node recognises the key, so the report is created exactly once.
+While a node is unreachable the row waits with exponential backoff and
+jitter; after the configured number of attempts it goes to dead-letter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from hub.federation.client import NodeCallError, NodeClient
+from hub.federation.nodewire import ACCEPT_REPORT, MARK_FORWARDED, AcceptData, MarkForwardedData
+from hub.ledger import add_event, queue_delivery
+from hub.registry import Registry
+
+log = logging.getLogger("simpul.delivery")
+
+
+@dataclass(frozen=True)
+class Backoff:
+    base: float
+    cap: float
+    max_attempts: int
+
+    def delay(self, attempts: int) -> float:
+        """Seconds before attempt `attempts + 1`, with ±20% jitter so retries spread out."""
+        return float(min(self.cap, self.base * 2 ** (attempts - 1)) * random.uniform(0.8, 1.2))
+
+
+_CLAIM = """
+SELECT d.id, d.tracking_number, d.purpose, d.target_node, d.idempotency_key, d.attempts, l.*
+FROM deliveries d JOIN ledger l USING (tracking_number)
+WHERE d.state = 'PENDING' AND d.next_attempt_at <= now()
+ORDER BY d.next_attempt_at
+LIMIT 1
+FOR UPDATE OF d SKIP LOCKED
+"""
+
+
+def _forwarded_report(row: asyncpg.Record) -> dict[str, Any]:
+    anonymous = row["anonymous"]
+    return {
+        "sourceId": row["origin_id"], "trackingNumber": row["tracking_number"], "kind": row["kind"],
+        "title": row["title"], "body": row["body"], "category": row["category"],
+        "regionCode": row["region_code"], "channel": row["channel"],
+        "reporter": {"anonymous": anonymous, "confidential": row["confidential"],
+                     "name": None if anonymous else row["reporter_name"],
+                     "contact": None if anonymous else row["reporter_contact"]},
+        "receivedAt": row["received_at"].isoformat(), "location": row["location"],
+    }
+
+
+class DeliveryWorker:
+    """Sends due deliveries; many run side by side, in one process or many."""
+
+    def __init__(self, pool: asyncpg.Pool, client: NodeClient, backoff: Backoff) -> None:
+        self.pool = pool
+        self.client = client
+        self.registry = Registry(pool)
+        self.backoff = backoff
+
+    async def deliver_one(self) -> bool:
+        """Send one due delivery; False when none is due."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(_CLAIM)
+            if row is None:
+                return False
+            node = await self.registry.get(row["target_node"])
+            try:
+                if node is None or node.status != "ACTIVE":
+                    raise NodeCallError(NodeCallError.UNAVAILABLE, f"node {row['target_node']} is not active")
+                if row["purpose"] == "ACCEPT":
+                    accepted = await self.client.query(
+                        node, ACCEPT_REPORT, {"key": row["idempotency_key"], "report": _forwarded_report(row)},
+                        AcceptData)
+                    await self._accepted(conn, row, accepted.accept_report.id)
+                else:
+                    forwarded = {"id": row["origin_id"], "to": row["holder_node"] or "hub"}
+                    await self.client.query(node, MARK_FORWARDED, forwarded, MarkForwardedData)
+                    await self._done(conn, row["id"], None)
+            except NodeCallError as exc:
+                await self._failed(conn, row, exc)
+            return True
+
+    async def _done(self, conn: asyncpg.Connection, delivery_id: int, accepted_id: str | None) -> None:
+        await conn.execute(
+            "UPDATE deliveries SET state = 'DONE', delivered_at = now(), attempts = attempts + 1,"
+            " accepted_id = $2, last_error = NULL WHERE id = $1", delivery_id, accepted_id)
+
+    async def _accepted(self, conn: asyncpg.Connection, row: asyncpg.Record, accepted_id: str) -> None:
+        tracking, target = row["tracking_number"], row["target_node"]
+        await self._done(conn, row["id"], accepted_id)
+        await conn.execute(
+            "UPDATE ledger SET holder_node = $2, holder_id = $3, routing = 'HELD',"
+            " forwarded_at = coalesce(forwarded_at, now()), updated_at = now() WHERE tracking_number = $1",
+            tracking, target, accepted_id)
+        await add_event(conn, tracking, "DELIVERED", node=target)
+        origin = row["origin_node"]
+        if origin is not None and origin != target:
+            await queue_delivery(conn, tracking, "MARK_FORWARDED", origin, f"{tracking}:forwarded:{origin}")
+        log.info("report %s delivered to %s", tracking, target)
+
+    async def _failed(self, conn: asyncpg.Connection, row: asyncpg.Record, error: NodeCallError) -> None:
+        attempts = row["attempts"] + 1
+        message = f"{error.code}: {error}"
+        if attempts >= self.backoff.max_attempts:
+            await conn.execute(
+                "UPDATE deliveries SET state = 'DEAD', attempts = $2, last_error = $3 WHERE id = $1",
+                row["id"], attempts, message)
+            if row["purpose"] == "ACCEPT":
+                await conn.execute(
+                    "UPDATE ledger SET routing = 'DEAD', updated_at = now() WHERE tracking_number = $1",
+                    row["tracking_number"])
+                await add_event(conn, row["tracking_number"], "DEAD_LETTER", node=row["target_node"],
+                                note=message, public=False)
+            log.error("delivery %d of %s to %s is dead after %d attempts: %s", row["id"], row["tracking_number"],
+                      row["target_node"], attempts, message)
+            return
+        delay = self.backoff.delay(attempts)
+        await conn.execute(
+            "UPDATE deliveries SET attempts = $2, last_error = $3,"
+            " next_attempt_at = now() + make_interval(secs => $4) WHERE id = $1",
+            row["id"], attempts, message, delay)
+        log.warning("delivery %d to %s failed (attempt %d), retry in %.1f s: %s", row["id"], row["target_node"],
+                    attempts, delay, message)
+
+    async def run(self, wake: asyncio.Event, idle_wait: float = 1.0) -> None:
+        """Deliver until cancelled; sleep while nothing is due, waking on NOTIFY."""
+        while True:
+            try:
+                busy = await self.deliver_one()
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("delivery worker: database unavailable: %s", exc)
+                busy = False
+            if not busy:
+                wake.clear()
+                try:
+                    await asyncio.wait_for(wake.wait(), idle_wait)
+                except TimeoutError:
+                    pass

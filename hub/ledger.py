@@ -1,0 +1,195 @@
+"""The hub's ledger: where every report is, how it got there, and what became of it.
+
+Every change is written in the caller's transaction together with the
+routing decision and any delivery row it implies, so that a crash at any
+moment leaves either all of it or none of it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from hub.routing import Decision, Routable, Router
+from simpul.wire import Channel, InvalidInput, ReportKind, ReportStatus
+
+TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+NOTIFY_DELIVERY = "simpul_delivery"
+
+# Notes a reporter may read in trackReport: the answer, or what the unit asks of them.
+PUBLIC_NOTES = frozenset({ReportStatus.COMPLETED, ReportStatus.ON_HOLD})
+
+
+def new_tracking_number() -> str:
+    """A tracking number for a report submitted at the hub itself."""
+    return "LPR-" + "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(8))
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A report the hub must place: submitted at the hub, or first seen in a node's feed."""
+
+    tracking_number: str
+    origin_id: str  # '<node>:<local id>', or 'hub:<tracking number>'
+    origin_node: str | None
+    kind: ReportKind
+    title: str
+    body: str
+    category: str
+    region_code: str
+    channel: Channel
+    anonymous: bool
+    confidential: bool
+    reporter_name: str | None
+    reporter_contact: str | None
+    location: str | None
+    received_at: datetime
+    status: ReportStatus = ReportStatus.RECEIVED
+
+    def routable(self) -> Routable:
+        return Routable(self.region_code, self.category, self.kind)
+
+
+async def add_event(
+    conn: asyncpg.Connection, tracking_number: str, type: str, *, node: str | None = None,
+    status: str | None = None, note: str | None = None, public: bool = True, at: datetime | None = None,
+) -> None:
+    await conn.execute(
+        "INSERT INTO ledger_events (tracking_number, at, type, node, status, note, public)"
+        " VALUES ($1, coalesce($2, now()), $3, $4, $5, $6, $7)",
+        tracking_number, at, type, node, status, note, public,
+    )
+
+
+class Ledger:
+    """Writes to the ledger; every method runs inside the caller's transaction."""
+
+    def __init__(self, router: Router, max_hops: int) -> None:
+        self.router = router
+        self.max_hops = max_hops
+
+    async def record(
+        self, conn: asyncpg.Connection, report: Incoming, route: bool, submit_key: str | None = None
+    ) -> Decision | None:
+        """Enter a new report and, when `route`, send it where it belongs.
+
+        Returns None when the tracking number (or submit key) is already known.
+        """
+        inserted = await conn.fetchval(
+            "INSERT INTO ledger (tracking_number, origin_id, submit_key, origin_node, kind, title, body,"
+            " category, region_code, channel, anonymous, confidential, reporter_name, reporter_contact,"
+            " location, received_at, status, holder_node, holder_id, routing)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $4,"
+            " CASE WHEN $4::text IS NULL THEN NULL ELSE $2 END, 'HELD')"
+            " ON CONFLICT DO NOTHING RETURNING true",
+            report.tracking_number, report.origin_id, submit_key, report.origin_node, report.kind.value,
+            report.title, report.body, report.category, report.region_code, report.channel.value,
+            report.anonymous, report.confidential, report.reporter_name, report.reporter_contact,
+            report.location, report.received_at, report.status.value,
+        )
+        if not inserted:
+            return None
+        await add_event(conn, report.tracking_number, "RECEIVED", node=report.origin_node,
+                        status=ReportStatus.RECEIVED.value, at=report.received_at)
+        if not route:
+            return None
+        decision = await self.router.decide(report.routable())
+        await self.place(conn, report.tracking_number, decision)
+        return decision
+
+    async def place(self, conn: asyncpg.Connection, tracking_number: str, decision: Decision,
+                    event: str = "ROUTED") -> None:
+        """Act on a routing decision: keep the report where it is, queue a delivery, or say no one is left."""
+        row = await conn.fetchrow(
+            "SELECT origin_id, origin_node, holder_node FROM ledger WHERE tracking_number = $1 FOR UPDATE",
+            tracking_number,
+        )
+        hops = await conn.fetchval(
+            "SELECT count(*) FROM ledger_events WHERE tracking_number = $1 AND type IN ('ROUTED', 'REASSIGNED')",
+            tracking_number,
+        )
+        target = decision.target
+        if target is None or (event == "ROUTED" and hops >= self.max_hops):
+            reason = decision.reason if target is None else f"stopped after {hops} routings"
+            note = "; ".join([reason, *decision.tried])
+            await conn.execute(
+                "UPDATE ledger SET routing = 'UNROUTABLE', holder_node = NULL, holder_id = NULL,"
+                " updated_at = now() WHERE tracking_number = $1", tracking_number)
+            await add_event(conn, tracking_number, "UNROUTABLE", note=note, public=False)
+            return
+        await add_event(conn, tracking_number, event, node=target.code, note=decision.reason)
+        if target.code == row["holder_node"] or target.code == row["origin_node"]:
+            # Handled at the door it came through (or back where it started): nothing to send.
+            await conn.execute(
+                "UPDATE ledger SET routing = 'HELD', holder_node = $2, holder_id = coalesce($3, holder_id),"
+                " updated_at = now() WHERE tracking_number = $1", tracking_number, target.code,
+                row["origin_id"] if target.code == row["origin_node"] else None)
+            return
+        await conn.execute(
+            "UPDATE deliveries SET state = 'CANCELLED' WHERE tracking_number = $1 AND state = 'PENDING'"
+            " AND purpose = 'ACCEPT'", tracking_number)
+        await conn.execute(
+            "UPDATE ledger SET routing = 'FORWARDING', holder_node = NULL, holder_id = NULL, updated_at = now()"
+            " WHERE tracking_number = $1", tracking_number)
+        key = f"{tracking_number}:{target.code}:{hops}"
+        await queue_delivery(conn, tracking_number, "ACCEPT", target.code, key)
+
+    async def reroute(
+        self, conn: asyncpg.Connection, tracking_number: str, extra_exclude: Collection[str] = ()
+    ) -> None:
+        """Route again, past every unit that returned the report."""
+        row = await conn.fetchrow("SELECT region_code, category, kind FROM ledger WHERE tracking_number = $1",
+                                  tracking_number)
+        returned = {r["node"] for r in await conn.fetch(
+            "SELECT DISTINCT node FROM ledger_events WHERE tracking_number = $1 AND type = 'RETURNED'",
+            tracking_number)}
+        routable = Routable(row["region_code"], row["category"], ReportKind(row["kind"]))
+        decision = await self.router.decide(routable, exclude=returned | set(extra_exclude))
+        await self.place(conn, tracking_number, decision)
+
+    async def apply_status(
+        self, conn: asyncpg.Connection, tracking_number: str, node: str, status: ReportStatus,
+        note: str | None, at: datetime,
+    ) -> None:
+        """A status change reported by the unit holding the report."""
+        await conn.execute(
+            "UPDATE ledger SET status = $2, updated_at = now(),"
+            " followed_up_at = CASE WHEN $2 IN ('IN_PROCESS', 'COMPLETED') THEN coalesce(followed_up_at, $3)"
+            "   ELSE followed_up_at END,"
+            " completed_at = CASE WHEN $2 = 'COMPLETED' THEN $3 ELSE completed_at END"
+            " WHERE tracking_number = $1",
+            tracking_number, status.value, at,
+        )
+        if status is ReportStatus.RETURNED:
+            await add_event(conn, tracking_number, "RETURNED", node=node, status=status.value, note=note,
+                            public=False, at=at)
+            await self.reroute(conn, tracking_number)
+            return
+        await add_event(conn, tracking_number, "STATUS", node=node, status=status.value, note=note, at=at,
+                        public=True)
+
+
+async def queue_delivery(conn: asyncpg.Connection, tracking_number: str, purpose: str, target: str, key: str) -> None:
+    """Owe a node a call; delivery workers anywhere pick it up, once NOTIFY is committed."""
+    await conn.execute(
+        "INSERT INTO deliveries (tracking_number, purpose, target_node, idempotency_key)"
+        " VALUES ($1, $2, $3, $4) ON CONFLICT (idempotency_key) DO NOTHING",
+        tracking_number, purpose, target, key,
+    )
+    await wake_workers(conn)
+
+
+async def wake_workers(conn: asyncpg.Connection) -> None:
+    """Tell delivery workers in every hub process that something is due, once the transaction commits."""
+    await conn.execute(f"NOTIFY {NOTIFY_DELIVERY}")
+
+
+async def lock_report(conn: asyncpg.Connection, tracking_number: str) -> asyncpg.Record:
+    row = await conn.fetchrow("SELECT * FROM ledger WHERE tracking_number = $1 FOR UPDATE", tracking_number)
+    if row is None:
+        raise InvalidInput(f"no report with tracking number {tracking_number!r}")
+    return row
