@@ -15,11 +15,13 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 
 from hub.api.schema import Context, hub_schema
+from hub.broadcast import Broadcaster
 from hub.db.migrate import migrate_hub
+from hub.deadlines import DeadlineWatch
 from hub.delivery import Backoff, DeliveryWorker
 from hub.federation.client import NodeClient
 from hub.federation.queries import Federation
@@ -27,9 +29,11 @@ from hub.feeds import FeedPuller
 from hub.forwarding import Forwarding
 from hub.ledger import NOTIFY_DELIVERY, Ledger
 from hub.nodeapi import NodeApi
+from hub.reachability import ReachabilityWatch
 from hub.registry import PgNonceStore, Registry
 from hub.routing import Router
 from hub.settings import SCHEMA, HubSettings
+from hub.sla import SlaDays
 from simpul.db.pool import create_pool
 
 log = logging.getLogger("simpul.hub")
@@ -46,6 +50,7 @@ class Services:
     forwarding: Forwarding
     feeds: FeedPuller
     delivery: DeliveryWorker
+    events: Broadcaster
 
     @classmethod
     def build(cls, pool: asyncpg.Pool, session: aiohttp.ClientSession, settings: HubSettings) -> Services:
@@ -58,6 +63,7 @@ class Services:
             federation=Federation(Registry(pool), client, settings.node_timeout, settings.deadline),
             router=router, forwarding=Forwarding(pool, router, ledger),
             feeds=FeedPuller(pool, client, ledger), delivery=DeliveryWorker(pool, client, backoff),
+            events=Broadcaster(),
         )
 
 
@@ -69,12 +75,12 @@ class _HubGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
         s = self.services
         return {"federation": s.federation, "settings": s.settings, "node_errors": [], "pool": s.pool,
-                "router": s.router, "forwarding": s.forwarding,
+                "router": s.router, "forwarding": s.forwarding, "events": s.events,
                 "authorization": request.headers.get("authorization")}
 
 
 def build_app(services: Services) -> Starlette:
-    """The hub's routes: /graphql (with GraphiQL), node endpoints, /healthz."""
+    """The hub's routes: /graphql (with GraphiQL, and subscriptions over WebSocket), node endpoints, /healthz."""
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"ok": True})
@@ -83,11 +89,13 @@ def build_app(services: Services) -> Starlette:
         return RedirectResponse("/graphql")
 
     api = NodeApi(services.pool, services.settings.max_skew, services.feeds.poked.put_nowait)
+    graphql = _HubGraphQL(services)
     return Starlette(routes=[
         Route("/", home),
         Route("/healthz", healthz),
         *api.routes(),
-        Route("/graphql", _HubGraphQL(services)),
+        Route("/graphql", graphql),
+        WebSocketRoute("/graphql", graphql),  # a Route matches HTTP only
     ])
 
 
@@ -124,6 +132,9 @@ def _background(services: Services, database_url: str) -> list[Coroutine[Any, An
         _forget_old_nonces(PgNonceStore(services.pool), settings.max_skew),
         _listen_for_deliveries(database_url, wake),
         services.feeds.run(settings.pull_interval),
+        services.events.run(database_url),
+        ReachabilityWatch(services.pool, settings.heartbeat_grace).run(),
+        DeadlineWatch(services.pool, SlaDays.from_settings(settings)).run(settings.deadline_interval),
         *(services.delivery.run(wake) for _ in range(settings.delivery_workers)),
     ]
 

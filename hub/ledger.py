@@ -14,6 +14,7 @@ from datetime import datetime
 
 import asyncpg
 
+from hub.events import EventType, HubEvent, publish
 from hub.routing import Decision, Routable, Router
 from simpul.wire import Channel, InvalidInput, ReportKind, ReportStatus
 
@@ -22,6 +23,13 @@ NOTIFY_DELIVERY = "simpul_delivery"
 
 # Notes a reporter may read in trackReport: the answer, or what the unit asks of them.
 PUBLIC_NOTES = frozenset({ReportStatus.COMPLETED, ReportStatus.ON_HOLD})
+
+# Ledger events that subscribers hear of; the live event carries no note (notes may be internal).
+LIVE_EVENTS = {
+    "ROUTED": EventType.REPORT_FORWARDED, "REASSIGNED": EventType.REPORT_FORWARDED,
+    "DELIVERED": EventType.REPORT_FORWARDED, "STATUS": EventType.STATUS_CHANGED,
+    "RETURNED": EventType.STATUS_CHANGED,
+}
 
 
 def new_tracking_number() -> str:
@@ -58,11 +66,17 @@ async def add_event(
     conn: asyncpg.Connection, tracking_number: str, type: str, *, node: str | None = None,
     status: str | None = None, note: str | None = None, public: bool = True, at: datetime | None = None,
 ) -> None:
-    await conn.execute(
+    """Append to a report's timeline and, for the events in LIVE_EVENTS, tell subscribers on commit."""
+    added_at = await conn.fetchval(
         "INSERT INTO ledger_events (tracking_number, at, type, node, status, note, public)"
-        " VALUES ($1, coalesce($2, now()), $3, $4, $5, $6, $7)",
+        " VALUES ($1, coalesce($2, now()), $3, $4, $5, $6, $7) RETURNING at",
         tracking_number, at, type, node, status, note, public,
     )
+    live = LIVE_EVENTS.get(type)
+    if live is not None:
+        region = await conn.fetchval("SELECT region_code FROM ledger WHERE tracking_number = $1", tracking_number)
+        await publish(conn, HubEvent(type=live, at=added_at, region_code=region, tracking_number=tracking_number,
+                                     node=node, status=status, detail=type))
 
 
 class Ledger:
@@ -97,7 +111,7 @@ class Ledger:
                         status=ReportStatus.RECEIVED.value, at=report.received_at)
         if not route:
             return None
-        decision = await self.router.decide(report.routable())
+        decision = await self.router.decide(report.routable(), db=conn)
         await self.place(conn, report.tracking_number, decision)
         return decision
 
@@ -148,7 +162,7 @@ class Ledger:
             "SELECT DISTINCT node FROM ledger_events WHERE tracking_number = $1 AND type = 'RETURNED'",
             tracking_number)}
         routable = Routable(row["region_code"], row["category"], ReportKind(row["kind"]))
-        decision = await self.router.decide(routable, exclude=returned | set(extra_exclude))
+        decision = await self.router.decide(routable, exclude=returned | set(extra_exclude), db=conn)
         await self.place(conn, tracking_number, decision)
 
     async def apply_status(

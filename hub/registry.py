@@ -66,9 +66,9 @@ class NodeSelection:
 
 
 class Registry:
-    """Reads and updates the nodes table."""
+    """Reads and updates the nodes table, through a pool or inside a caller's transaction."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool | asyncpg.Connection) -> None:
         self.pool = pool
 
     async def select(self, selection: NodeSelection) -> list[NodeRecord]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeAlias
 
 import asyncpg
 
@@ -21,6 +22,8 @@ from hub.registry import NodeRecord, NodeSelection, Registry
 from simpul.wire import InvalidInput, NodeLevel, ReportKind, check_region_code, in_region
 
 RULE_LEVELS = (NodeLevel.PROVINSI, NodeLevel.KABKOTA)
+
+Executor: TypeAlias = "asyncpg.Pool | asyncpg.Connection"  # anything that runs queries
 
 
 @dataclass(frozen=True)
@@ -85,8 +88,8 @@ class Router:
         self.pool = pool
         self.registry = Registry(pool)
 
-    async def rules(self, region_prefix: str | None = None) -> list[Rule]:
-        rows = await self.pool.fetch(
+    async def rules(self, region_prefix: str | None = None, db: Executor | None = None) -> list[Rule]:
+        rows = await (db or self.pool).fetch(
             "SELECT * FROM routing_rules WHERE $1::text IS NULL OR region_prefix = $1"
             " OR region_prefix LIKE $1 || '.%' ORDER BY region_prefix, id",
             region_prefix,
@@ -139,20 +142,27 @@ class Router:
         await self.pool.execute("DELETE FROM routing_rules WHERE id = $1", rule_id)
         return rule
 
-    async def decide(self, report: Routable, exclude: Collection[str] = ()) -> Decision:
-        """The node with authority over `report`, skipping nodes in `exclude`."""
+    async def decide(
+        self, report: Routable, exclude: Collection[str] = (), db: Executor | None = None
+    ) -> Decision:
+        """The node with authority over `report`, skipping nodes in `exclude`.
+
+        Inside a transaction pass its connection as `db`: taking a second pooled
+        connection while holding one can exhaust the pool and wait forever.
+        """
+        registry = Registry(db or self.pool)
         tried: list[str] = []
-        for rule in sorted(await self.rules(), key=Rule.specificity):
+        for rule in sorted(await self.rules(db=db), key=Rule.specificity):
             if not rule.matches(report.region_code, report.category, report.kind):
                 continue
-            target = await self.registry.get(rule.target_node)
+            target = await registry.get(rule.target_node)
             if target is None or target.status != "ACTIVE":
                 tried.append(f"rule #{rule.id}: node {rule.target_node} is not active")
             elif target.code in exclude:
                 tried.append(f"rule #{rule.id}: node {target.code} returned this report")
             else:
                 return Decision(target, rule, f"rule #{rule.id} ({_describe(rule)})", tuple(tried))
-        active = await self.registry.select(NodeSelection(status="ACTIVE"))
+        active = await registry.select(NodeSelection(status="ACTIVE"))
         for step, candidates in _fallbacks(report, active):
             for node in candidates:
                 if node.code in exclude:

@@ -26,3 +26,7 @@ class HubSettings:
     backoff_base: float = 1.0  # seconds before the first retry; doubles each attempt
     backoff_cap: float = 3600.0  # longest wait between attempts
     max_hops: int = 5  # routings of one report before a return loop is stopped
+    sla_verification_days: int = 3  # working days to verify and forward a report
+    sla_follow_up_days: int = 5  # working days for the holding unit's follow-up (tindak lanjut)
+    sla_response_days: int = 10  # working days after completion before it is deemed selesai
+    deadline_interval: float = 60.0  # seconds between looks for newly passed deadlines

@@ -1,4 +1,4 @@
-"""The `simpul` command: hub, node <kind>, token, migrate, demo, schema export."""
+"""The `simpul` command: hub, node <kind>, token, admin, holidays, migrate, demo, schema export."""
 
 from __future__ import annotations
 
@@ -49,6 +49,12 @@ def _count(value: str) -> int:
 def _port(value: str) -> int:
     if not value.isdigit() or int(value) > 65535:
         raise argparse.ArgumentTypeError(f"not a port number: {value!r}")
+    return int(value)
+
+
+def _year(value: str) -> int:
+    if not value.isdigit() or not 1900 <= int(value) <= 2200:
+        raise argparse.ArgumentTypeError(f"a year like 2025 expected, not {value!r}")
     return int(value)
 
 
@@ -103,6 +109,14 @@ def build_parser() -> argparse.ArgumentParser:
                      help="longest wait between delivery attempts in seconds (default 3600)")
     hub.add_argument("--max-hops", type=_count, default=5,
                      help="routings of one report before a return loop is stopped (default 5)")
+    hub.add_argument("--sla-verification-days", type=_count, default=3,
+                     help="working days to verify and forward a report (default 3)")
+    hub.add_argument("--sla-follow-up-days", type=_count, default=5,
+                     help="working days for the holding unit's follow-up (default 5)")
+    hub.add_argument("--sla-response-days", type=_count, default=10,
+                     help="working days after completion before a report is deemed selesai (default 10)")
+    hub.add_argument("--deadline-interval", type=_positive, default=60.0,
+                     help="seconds between looks for newly passed deadlines (default 60)")
     hub.set_defaults(run=_run_hub)
 
     node = commands.add_parser("node", help="run a node connector beside a unit's system")
@@ -133,6 +147,19 @@ def build_parser() -> argparse.ArgumentParser:
     admin_create.add_argument("--region", required=True,
                               help="region subtree the admin manages, e.g. 64; 'national' for all")
     admin_create.set_defaults(run=_run_admin_create)
+
+    holidays = commands.add_parser("holidays", help="the holiday calendar the SLA clock counts working days with")
+    holiday_commands = holidays.add_subparsers(dest="action", required=True, metavar="action")
+    load = holiday_commands.add_parser("load", help="load a year's national holidays from a CSV of date,name lines")
+    _database_args(load)
+    load.add_argument("--year", type=_year, required=True, help="the year the file covers, e.g. 2025")
+    load.add_argument("--file", type=Path, required=True, help="CSV file: one 'YYYY-MM-DD,name' line per day off")
+    load.set_defaults(run=_run_holidays_load)
+    listing = holiday_commands.add_parser("list", help="list a year's days off, national and local")
+    _database_args(listing)
+    listing.add_argument("--year", type=_year, required=True, help="the year to list")
+    listing.add_argument("--region", help="only local holidays in, above or below this region, e.g. 64.08")
+    listing.set_defaults(run=_run_holidays_list)
 
     migrate = commands.add_parser("migrate", help="apply the hub's database migrations")
     _database_args(migrate)
@@ -184,6 +211,8 @@ def _run_hub(args: argparse.Namespace) -> None:
         heartbeat_grace=args.heartbeat_grace, pull_interval=args.pull_interval,
         delivery_workers=args.delivery_workers, delivery_max_attempts=args.delivery_max_attempts,
         backoff_base=args.backoff_base, backoff_cap=args.backoff_cap, max_hops=args.max_hops,
+        sla_verification_days=args.sla_verification_days, sla_follow_up_days=args.sla_follow_up_days,
+        sla_response_days=args.sla_response_days, deadline_interval=args.deadline_interval,
     )
     with database_url(settings.database_url, settings.data_dir) as url:
         asyncio.run(serve(settings, url))
@@ -263,6 +292,61 @@ def _run_admin_create(args: argparse.Namespace) -> None:
 
     with database_url(args.database_url, args.data_dir) as url:
         asyncio.run(create(url))
+
+
+def _run_holidays_load(args: argparse.Namespace) -> None:
+    import asyncpg
+
+    from hub.db.migrate import migrate_hub
+    from hub.holidays import load_year, parse_holiday_csv
+    from hub.settings import SCHEMA
+    from simpul.db.embedded import database_url
+
+    try:
+        text = args.file.read_text(encoding="utf-8-sig")  # spreadsheets often start a CSV with a BOM
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommandError(f"cannot read {args.file}: {exc}") from None
+    holidays = parse_holiday_csv(text, args.year, args.file.name)
+
+    async def load(url: str) -> None:
+        await migrate_hub(url)
+        conn = await asyncpg.connect(url, server_settings={"search_path": SCHEMA})
+        try:
+            await load_year(conn, args.year, holidays, f"file {args.file.name}")
+        finally:
+            await conn.close()
+
+    with database_url(args.database_url, args.data_dir) as url:
+        asyncio.run(load(url))
+    print(f"loaded {len(holidays)} national holidays for {args.year} from {args.file}")
+
+
+def _run_holidays_list(args: argparse.Namespace) -> None:
+    import asyncpg
+
+    from hub.db.migrate import migrate_hub
+    from hub.holidays import year_holidays
+    from hub.settings import SCHEMA
+    from hub.sla import SlaCalendarMissing
+    from simpul.db.embedded import database_url
+    from simpul.wire import check_region_code
+
+    region = check_region_code(args.region) if args.region else None
+
+    async def show(url: str) -> None:
+        await migrate_hub(url)
+        conn = await asyncpg.connect(url, server_settings={"search_path": SCHEMA})
+        try:
+            holidays = await year_holidays(conn, args.year, region)
+        except SlaCalendarMissing as exc:
+            raise CommandError(str(exc)) from None
+        finally:
+            await conn.close()
+        for h in holidays:
+            print(f"{h.day.isoformat()}  {h.region_prefix or 'national':<10}  {h.name}  ({h.source})")
+
+    with database_url(args.database_url, args.data_dir) as url:
+        asyncio.run(show(url))
 
 
 def _run_migrate(args: argparse.Namespace) -> None:

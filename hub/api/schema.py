@@ -1,4 +1,4 @@
-"""The hub's GraphQL schema: federated queries over the registry."""
+"""The hub's GraphQL schema: federated queries over the registry, forwarding, live events."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from strawberry.types import Info
 
 from hub.api.forwarding import ForwardingMutation, ForwardingQuery
 from hub.api.node_errors import NodeErrors, report_failures
+from hub.api.sla import SlaMutation, SlaQuery
+from hub.api.subscriptions import Subscription
 from hub.api.types import (
     Coverage,
     Node,
@@ -119,15 +121,16 @@ class FederationQuery:
 
 
 @strawberry.type
-class Query(ForwardingQuery, FederationQuery):
+class Query(ForwardingQuery, FederationQuery, SlaQuery):
     pass
 
 
 @strawberry.type
-class Mutation(ForwardingMutation):
+class Mutation(ForwardingMutation, SlaMutation):
     pass
 
 
 def hub_schema() -> strawberry.Schema:
     """The public API served at /graphql."""
-    return strawberry.Schema(query=Query, mutation=Mutation, extensions=[MaskInternalErrors, NodeErrors])
+    return strawberry.Schema(query=Query, mutation=Mutation, subscription=Subscription,
+                             extensions=[MaskInternalErrors, NodeErrors])

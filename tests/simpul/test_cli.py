@@ -8,6 +8,7 @@ from tests.federation import run_cli
 
 COMMANDS = [
     [], ["hub"], ["node"], ["node", "desk"], ["token"], ["token", "create"], ["admin"], ["admin", "create"],
+    ["holidays"], ["holidays", "load"], ["holidays", "list"],
     ["migrate"], ["demo"],
     ["schema"], ["schema", "export"],
 ]
@@ -28,6 +29,7 @@ def test_every_command_has_help(command: list[str]) -> None:
         (["hub", "--node-timeout", "-1"], "must be positive"),
         (["token", "create"], "the following arguments are required: --region"),
         (["token", "create", "--region", "64", "--ttl", "forever"], "duration like 30m"),
+        (["holidays", "list", "--year", "next"], "a year like 2025 expected"),
         (["node", "desk", "--code", "64"], "the following arguments are required"),
         (["nonsense"], "invalid choice"),
     ],

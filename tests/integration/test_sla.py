@@ -1,0 +1,331 @@
+"""The SLA clock over real processes: overdue reports, compliance per node, holiday calendars, deadline events."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+import lokal
+import pytest
+
+from hub.events import CHANNEL
+from hub.settings import SCHEMA
+from tests.federation import Desk, Federation, Hub, run_cli, start_desk, start_hub, submit
+
+WITA = timezone(timedelta(hours=8))
+
+OVERDUE = """
+query Overdue($region: String, $asOf: DateTime) {
+  overdueReports(regionPrefix: $region, asOf: $asOf) {
+    trackingNumber regionCode holder status stage startedAt deadline workingDaysLate } }
+"""
+
+COMPLIANCE = """
+query Compliance($region: String) {
+  compliance(regionPrefix: $region) {
+    node reachable reportsHeld followUpsDue followUpsOnTime onTimeShare medianWorkingDaysToFollowUp
+    medianHoursToFollowUp overdue untimed } }
+"""
+
+
+@pytest.fixture
+def kaltim(database: str, tmp_path: Path) -> Iterator[Federation]:
+    """A hub looking for passed deadlines every 0.2 s, the Kaltim desk and Kutai Timur's below it."""
+    hub = start_hub(database, tmp_path, "--deadline-interval", "0.2")
+    running = Federation(hub)
+    try:
+        running.desks["64"] = start_desk(hub, tmp_path, "64", "64", "PROVINSI")
+        running.desks["64.08"] = start_desk(hub, tmp_path, "64.08", "64.08", "KABKOTA", parent="64")
+        yield running
+    finally:
+        running.stop()
+
+
+def admin_key(database_url: str, region: str) -> str:
+    result = run_cli("admin", "create", "--name", f"Admin {region}", "--region", region,
+                     "--database-url", database_url)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+async def ask(
+    session: aiohttp.ClientSession, hub: Hub, query: str, variables: dict[str, Any] | None = None,
+    key: str | None = None,
+) -> dict[str, Any]:
+    headers = {"authorization": f"Bearer {key}"} if key else {}
+    async with session.post(hub.graphql_url, json={"query": query, "variables": variables or {}},
+                            headers=headers) as response:
+        assert response.status == 200, await response.text()
+        body: dict[str, Any] = await response.json()
+        return body
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 8.0) -> Any:
+    """The first truthy result of `check`, polled until `timeout`."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while True:
+        result = await check()
+        if result or loop.time() > end:
+            assert result, "condition not met in time"
+            return result
+        await asyncio.sleep(0.2)
+
+
+def working_days_before(day: date, n: int) -> date:
+    while n:
+        day -= timedelta(days=1)
+        n -= lokal.is_working_day(day)
+    return day
+
+
+def today() -> date:
+    return datetime.now(WITA).date()
+
+
+def morning(day: date) -> str:
+    return f"{day.isoformat()}T09:00:00+08:00"
+
+
+async def set_status(session: aiohttp.ClientSession, desk: Desk, report_id: str, status: str, at: str) -> None:
+    async with session.post(f"{desk.url}/reports/{report_id.split(':')[1]}/status", json={"status": status, "at": at},
+                            headers={"authorization": f"Bearer {desk.operator_key}"}) as response:
+        assert response.status == 200, await response.text()
+
+
+async def in_ledger(session: aiohttp.ClientSession, hub: Hub, *tracking_numbers: str) -> None:
+    """Wait until the hub's ledger has learnt of these reports from the change feeds."""
+    for number in tracking_numbers:
+        async def known(number: str = number) -> bool:
+            body = await ask(session, hub, "query T($t: String!) { trackReport(trackingNumber: $t) { status } }",
+                             {"t": number})
+            return body["data"]["trackReport"] is not None
+        await eventually(known)
+
+
+async def test_a_report_never_followed_up_for_ten_working_days_is_overdue_and_a_fresh_one_is_not(
+    kaltim: Federation, session: aiohttp.ClientSession
+) -> None:
+    kutim = kaltim.desks["64.08"]
+    received = working_days_before(today(), 10)
+    old = await submit(session, kutim, as_operator=True, receivedAt=morning(received), title="Puskesmas tutup")
+    fresh = await submit(session, kutim, title="Lampu jalan mati")
+    await in_ledger(session, kaltim.hub, old["trackingNumber"], fresh["trackingNumber"])
+    key = admin_key(kaltim.hub.database_url, "64")
+
+    body = await ask(session, kaltim.hub, OVERDUE, {"region": "64"}, key)
+
+    assert "errors" not in body, body
+    found = {r["stage"]: r for r in body["data"]["overdueReports"]}
+    assert {r["trackingNumber"] for r in body["data"]["overdueReports"]} == {old["trackingNumber"]}
+    assert set(found) == {"VERIFICATION", "FOLLOW_UP"}
+    for stage, days in (("VERIFICATION", 3), ("FOLLOW_UP", 5)):
+        last_day = lokal.add_working_days(received, days)
+        assert datetime.fromisoformat(found[stage]["deadline"]) == datetime.combine(
+            last_day + timedelta(days=1), datetime.min.time(), WITA)
+        assert found[stage]["workingDaysLate"] == lokal.count_working_days(last_day + timedelta(days=1), today())
+        assert found[stage]["holder"] == "64.08"
+        assert found[stage]["status"] == "RECEIVED"
+
+    elsewhere = await ask(session, kaltim.hub, OVERDUE, {"region": "64.72"}, key)
+    assert elsewhere["data"]["overdueReports"] == []
+    # On the day it arrived, nothing was late yet.
+    then = await ask(session, kaltim.hub, OVERDUE, {"region": "64.08", "asOf": morning(received)}, key)
+    assert then["data"]["overdueReports"] == []
+    outside = await ask(session, kaltim.hub, OVERDUE, {"region": "65"}, key)
+    assert outside["errors"][0]["message"] == "admin of 64 may not list overdue reports in region 65"
+    anonymous = await ask(session, kaltim.hub, OVERDUE, {"region": "64"})
+    assert "needs an admin key" in anonymous["errors"][0]["message"]
+
+
+async def test_compliance_shows_each_units_follow_ups_on_time_overdue_and_reachability(
+    kaltim: Federation, session: aiohttp.ClientSession
+) -> None:
+    kutim = kaltim.desks["64.08"]
+    received = working_days_before(today(), 10)
+    late = await submit(session, kutim, as_operator=True, receivedAt=morning(received), title="Jalan rusak")
+    never = await submit(session, kutim, as_operator=True, receivedAt=morning(received), title="Air keruh")
+    prompt = await submit(session, kutim, title="Sampah menumpuk")
+    now = datetime.now(WITA).isoformat()
+    for report in (late, prompt):
+        await set_status(session, kutim, report["id"], "VERIFIED", now)
+        await set_status(session, kutim, report["id"], "IN_PROCESS", now)
+    await in_ledger(session, kaltim.hub, late["trackingNumber"], never["trackingNumber"], prompt["trackingNumber"])
+
+    async def settled() -> dict[str, Any] | None:
+        body = await ask(session, kaltim.hub, COMPLIANCE, {"region": "64"})
+        assert "errors" not in body, body
+        nodes = {n["node"]: n for n in body["data"]["compliance"]}
+        return nodes if nodes["64.08"]["followUpsDue"] == 3 else None
+
+    nodes = await eventually(settled)
+    kutim_figures = nodes["64.08"]
+    assert kutim_figures["reachable"] is True
+    assert kutim_figures["reportsHeld"] == 3
+    assert kutim_figures["followUpsOnTime"] == 1
+    assert kutim_figures["onTimeShare"] == pytest.approx(1 / 3)
+    assert kutim_figures["overdue"] == 1
+    assert kutim_figures["untimed"] == 0
+    # Working days to follow up: 10 for the late one, 0 for the prompt one.
+    assert kutim_figures["medianWorkingDaysToFollowUp"] == 5.0
+    assert kutim_figures["medianHoursToFollowUp"] > 0
+    assert nodes["64"] == {"node": "64", "reachable": True, "reportsHeld": 0, "followUpsDue": 0,
+                           "followUpsOnTime": 0, "onTimeShare": None, "medianWorkingDaysToFollowUp": None,
+                           "medianHoursToFollowUp": None, "overdue": 0, "untimed": 0}
+
+
+async def test_a_report_from_a_year_without_a_calendar_is_flagged_until_the_year_is_loaded(
+    kaltim: Federation, session: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    kutim = kaltim.desks["64.08"]
+    old = await submit(session, kutim, as_operator=True, receivedAt="2025-03-03T09:00:00+08:00", title="Lama")
+    recent = await submit(session, kutim, as_operator=True, receivedAt=morning(working_days_before(today(), 10)))
+    await in_ledger(session, kaltim.hub, old["trackingNumber"], recent["trackingNumber"])
+    key = admin_key(kaltim.hub.database_url, "64.08")
+
+    body = await ask(session, kaltim.hub, OVERDUE, {}, key)
+    assert [r["trackingNumber"] for r in body["data"]["overdueReports"]] == [recent["trackingNumber"]] * 2
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "SLA_CALENDAR_MISSING", "year": 2025, "reports": 1,
+                                   "trackingNumbers": [old["trackingNumber"]]}
+    assert error["message"].startswith("no holiday calendar for 2025; load it with `simpul holidays load")
+    compliance = await ask(session, kaltim.hub, COMPLIANCE, {"region": "64.08"})
+    assert compliance["data"]["compliance"][0]["untimed"] == 1
+    assert compliance["errors"][0]["extensions"] == {"code": "SLA_CALENDAR_MISSING", "year": 2025, "reports": 1}
+
+    calendar = tmp_path / "libur-2025.csv"
+    calendar.write_text("date,name\n2025-01-01,Tahun Baru 2025 Masehi\n2025-03-31,Idulfitri 1446 H\n")
+    loaded = run_cli("holidays", "load", "--year", "2025", "--file", str(calendar),
+                     "--database-url", kaltim.hub.database_url)
+    assert loaded.returncode == 0, loaded.stderr
+
+    body = await ask(session, kaltim.hub, OVERDUE, {}, key)
+    assert "errors" not in body, body
+    assert {r["trackingNumber"] for r in body["data"]["overdueReports"]} == {old["trackingNumber"],
+                                                                             recent["trackingNumber"]}
+
+
+async def test_a_bad_holiday_file_is_refused_whole_and_nothing_is_written(database: str, tmp_path: Path) -> None:
+    bad = tmp_path / "libur.csv"
+    bad.write_text("2025-01-01,Tahun Baru 2025 Masehi\n2025-01-27,Isra Mikraj\n2025-02-30,Imlek\n")
+
+    refused = run_cli("holidays", "load", "--year", "2025", "--file", str(bad), "--database-url", database)
+
+    assert refused.returncode == 1
+    assert refused.stderr == "simpul: error: libur.csv line 3: '2025-02-30' is not a date (YYYY-MM-DD)\n"
+    listed = run_cli("holidays", "list", "--year", "2025", "--database-url", database)
+    assert listed.returncode == 1
+    assert listed.stderr.startswith("simpul: error: no holiday calendar for 2025; load it with")
+    conn = await asyncpg.connect(database, server_settings={"search_path": SCHEMA})
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM holidays") == 0
+        assert await conn.fetchval("SELECT count(*) FROM holiday_years") == 0
+    finally:
+        await conn.close()
+
+    bad.write_text("2025-01-01,Tahun Baru 2025 Masehi\n2025-01-27,Isra Mikraj\n")
+    assert run_cli("holidays", "load", "--year", "2025", "--file", str(bad), "--database-url", database).returncode == 0
+    listed = run_cli("holidays", "list", "--year", "2025", "--database-url", database)
+    assert listed.stdout.splitlines() == [
+        "2025-01-01  national    Tahun Baru 2025 Masehi  (file libur.csv)",
+        "2025-01-27  national    Isra Mikraj  (file libur.csv)",
+    ]
+    shipped = run_cli("holidays", "list", "--year", "2026", "--database-url", database).stdout
+    assert "2026-08-17  national    Proklamasi Kemerdekaan  (lokal-id)" in shipped
+
+
+ADD = """
+mutation Add($day: Date!, $name: String!, $region: String) {
+  addHoliday(day: $day, name: $name, regionPrefix: $region) { day name regionPrefix source } }
+"""
+REMOVE = """
+mutation Remove($day: Date!, $region: String) { removeHoliday(day: $day, regionPrefix: $region) { day name } }
+"""
+
+
+async def test_admins_add_holidays_only_in_their_own_region(
+    database: str, tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    hub = start_hub(database, tmp_path)
+    try:
+        kaltim, national = admin_key(database, "64"), admin_key(database, "national")
+
+        async def message(query: str, variables: dict[str, Any], key: str | None) -> str:
+            body = await ask(session, hub, query, variables, key)
+            assert body["data"] is None, body
+            return str(body["errors"][0]["message"])
+
+        added = await ask(session, hub, ADD, {"day": "2026-11-27", "name": "Hari Jadi Kutai Timur",
+                                              "region": "64.08"}, kaltim)
+        assert added["data"]["addHoliday"] == {"day": "2026-11-27", "name": "Hari Jadi Kutai Timur",
+                                               "regionPrefix": "64.08", "source": "Admin 64"}
+        own = await ask(session, hub, ADD, {"day": "2026-11-30", "name": "Libur Kaltim"}, kaltim)
+        assert own["data"]["addHoliday"]["regionPrefix"] == "64"
+        assert await message(ADD, {"day": "2026-11-27", "name": "Hari Jadi", "region": "65"}, kaltim) == (
+            "admin of 64 may not add holidays in region 65")
+        assert await message(ADD, {"day": "2026-11-26", "name": "Cuti", "region": ""}, kaltim) == (
+            "admin of 64 may not add holidays in region national")
+        assert "needs an admin key" in await message(ADD, {"day": "2026-11-26", "name": "Cuti", "region": "64"}, None)
+
+        extra = await ask(session, hub, ADD, {"day": "2026-11-26", "name": "Cuti bersama tambahan"}, national)
+        assert extra["data"]["addHoliday"]["regionPrefix"] == ""
+        assert await message(ADD, {"day": "2026-08-17", "name": "HUT RI", "region": ""}, national) == (
+            "2026-08-17 is already a national holiday (Proklamasi Kemerdekaan, from lokal-id)")
+        assert (await message(ADD, {"day": "2020-06-01", "name": "Pancasila", "region": ""}, national)).startswith(
+            "2020 has no national calendar yet: load the whole year with `simpul holidays load --year 2020")
+
+        listed = await ask(session, hub, "{ holidays(year: 2026, region: \"64.08\") { day regionPrefix source } }")
+        days = {(h["day"], h["regionPrefix"], h["source"]) for h in listed["data"]["holidays"]}
+        assert {("2026-11-27", "64.08", "Admin 64"), ("2026-11-30", "64", "Admin 64"),
+                ("2026-11-26", "", "Admin national"), ("2026-08-17", "", "lokal-id")} <= days
+
+        removed = await ask(session, hub, REMOVE, {"day": "2026-11-27", "region": "64.08"}, kaltim)
+        assert removed["data"]["removeHoliday"] == {"day": "2026-11-27", "name": "Hari Jadi Kutai Timur"}
+        assert await message(REMOVE, {"day": "2026-11-27", "region": "64.08"}, kaltim) == (
+            "2026-11-27 is not a holiday added to region 64.08")
+        assert await message(REMOVE, {"day": "2026-11-26", "region": ""}, kaltim) == (
+            "admin of 64 may not remove holidays in region national")
+        assert (await message(REMOVE, {"day": "2026-08-17", "region": ""}, national)).startswith(
+            "2026-08-17 comes from lokal-id's calendar")
+    finally:
+        hub.process.stop()
+
+
+async def test_each_passed_deadline_is_announced_once_by_two_hub_replicas(
+    kaltim: Federation, session: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    second = start_hub(kaltim.hub.database_url, tmp_path, "--deadline-interval", "0.2")
+    heard: list[dict[str, Any]] = []
+    listener = await asyncpg.connect(kaltim.hub.database_url)
+    await listener.add_listener(CHANNEL, lambda *args: heard.append(json.loads(args[3])))
+    try:
+        kutim = kaltim.desks["64.08"]
+        old = await submit(session, kutim, as_operator=True, receivedAt=morning(working_days_before(today(), 10)))
+        fresh = await submit(session, kutim, title="Baru saja")
+
+        def deadline_events() -> list[dict[str, Any]]:
+            return [e for e in heard if e["type"] == "DEADLINE_PASSED"]
+
+        async def both_stages() -> bool:
+            return len(deadline_events()) >= 2
+
+        await eventually(both_stages)
+        await asyncio.sleep(1.5)  # several more looks by both replicas
+
+        events = deadline_events()
+        assert sorted(e["detail"].split(":")[0] for e in events) == ["FOLLOW_UP", "VERIFICATION"]
+        assert {(e["tracking_number"], e["node"], e["region_code"]) for e in events} == {
+            (old["trackingNumber"], "64.08", "64.08")}
+        assert fresh["trackingNumber"] not in {e["tracking_number"] for e in events}
+        notified = await listener.fetchval(
+            f"SELECT overdue_notified FROM {SCHEMA}.ledger WHERE tracking_number = $1", old["trackingNumber"])
+        assert sorted(m.split(":")[0] for m in notified) == ["FOLLOW_UP", "VERIFICATION"]
+    finally:
+        await listener.close()
+        second.process.stop()
