@@ -66,6 +66,8 @@ class FeedPuller:
             holder = node.code if delivered_here else None
         if holder != node.code:
             return  # the origin's own copy after forwarding, or a unit that no longer holds it
+        if change.status is ReportStatus.RECEIVED:
+            return  # the forwarded copy arriving: the ledger already says DELIVERED
         await self.ledger.apply_status(conn, change.tracking_number, node.code, change.status, change.note,
                                        change.at)
 

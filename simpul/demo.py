@@ -23,7 +23,7 @@ from hub.db.migrate import migrate_hub
 from hub.enrolment import create_token
 from hub.settings import SCHEMA
 from simpul.db.embedded import embedded_postgres
-from simpul.demo_data import NODES, REPORTS, DemoNode, DemoReport
+from simpul.demo_data import HANDLER, NODES, REPORTS, WRONG_DOOR, DemoNode, DemoReport
 from simpul.processes import ChildProcess, ProcessFailed
 
 EXAMPLES = (
@@ -32,8 +32,8 @@ EXAMPLES = (
     ("The newest reports of the whole federation, five per page",
      "{ reports(first: 5) { reports { id trackingNumber title status receivedAt }\n"
      "    pageInfo { hasNextPage endCursor } coverage { asked answered failed } } }"),
-    ("Kaltara's reports by status (14: 8 completed, 6 in process)",
-     '{ stats(groupBy: [STATUS], scope: {regionPrefix: "65"}) { total buckets { status count } } }'),
+    ("Reports about Kaltara, counted by every node, by status (14: 8 completed, 6 in process)",
+     '{ stats(groupBy: [STATUS], filter: {regionPrefix: "65"}) { total buckets { status count } } }'),
 )
 
 
@@ -76,12 +76,51 @@ async def _seed(desks: dict[str, str], operator_key: str) -> None:
         await asyncio.gather(*(_enter(session, desks[r.node], operator_key, r) for r in REPORTS))
 
 
-def _banner(hub_url: str, desks: dict[str, str]) -> str:
+async def _tracked(session: aiohttp.ClientSession, hub_url: str, tracking: str) -> dict[str, Any]:
+    query = "query T($tn: String!) { trackReport(trackingNumber: $tn) { status holder routing } }"
+    async with session.post(f"{hub_url}/graphql", json={"query": query, "variables": {"tn": tracking}}) as response:
+        body = await response.json()
+    return body.get("data", {}).get("trackReport") or {}
+
+
+async def _until(session: aiohttp.ClientSession, hub_url: str, tracking: str, **expected: str) -> None:
+    """Wait until the hub's ledger shows `expected` for the report (the hub pulls on each poke)."""
+    for _ in range(150):
+        track = await _tracked(session, hub_url, tracking)
+        if all(track.get(k) == v for k, v in expected.items()):
+            return
+        await asyncio.sleep(0.2)
+    raise ProcessFailed(f"report {tracking} did not reach {expected}; the hub shows {track}")
+
+
+async def _wrong_door(hub_url: str, desks: dict[str, str], operator_key: str) -> str:
+    """A Kutai Timur clinic complaint entered at the Kaltara desk reaches Kutai Timur and is answered."""
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{desks[WRONG_DOOR.node]}/reports", json={
+            "kind": WRONG_DOOR.kind, "title": WRONG_DOOR.title, "body": WRONG_DOOR.body,
+            "category": WRONG_DOOR.category, "regionCode": WRONG_DOOR.region_code,
+            "reporterName": WRONG_DOOR.reporter_name, "reporterContact": WRONG_DOOR.reporter_contact,
+        }) as response:
+            tracking: str = (await response.json())["trackingNumber"]
+        await _until(session, hub_url, tracking, holder=HANDLER, routing="HELD")
+        auth = {"authorization": f"Bearer {operator_key}"}
+        for step in WRONG_DOOR.steps:
+            async with session.post(f"{desks[HANDLER]}/reports/{tracking}/status", headers=auth,
+                                    json={"status": step.status, "note": step.note, "actor": "admin"}) as response:
+                if response.status != 200:
+                    raise ProcessFailed(f"{HANDLER} refused {step.status}: {await response.text()}")
+        await _until(session, hub_url, tracking, status="COMPLETED")
+    return tracking
+
+
+def _banner(hub_url: str, desks: dict[str, str], tracking: str) -> str:
     lines = ["", "simpul demo federation is running.", "",
              f"  GraphiQL:  {hub_url}/graphql", ""]
     lines += [f"  desk {code:<10} {url}/  (public complaint form)" for code, url in desks.items()]
     lines += ["", "Try these in GraphiQL:"]
-    for title, query in EXAMPLES:
+    track = (f'{{ trackReport(trackingNumber: "{tracking}") {{ status holder\n'
+             "    timeline { at event node status note } } }")
+    for title, query in (*EXAMPLES, ("The wrong-door report, as its reporter tracks it", track)):
         lines += ["", f"  # {title}", *("  " + line for line in query.splitlines())]
     lines += ["", "Ctrl-C stops everything."]
     return "\n".join(lines)
@@ -119,7 +158,10 @@ def run_demo(port: int, data_dir: Path) -> None:
                 print(f"  node {node.code:<10} enrolled  {node.name}", flush=True)
             asyncio.run(_seed(desks, operator_key))
             print(f"  {len(REPORTS)} reports entered at their desks", flush=True)
-            print(_banner(hub_url, desks), flush=True)
+            tracking = asyncio.run(_wrong_door(hub_url, desks, operator_key))
+            print(f"  wrong door: a Kutai Timur clinic complaint entered at the Kaltara desk went to {HANDLER},\n"
+                  f"  was followed up there, and its reporter tracks it as {tracking}", flush=True)
+            print(_banner(hub_url, desks, tracking), flush=True)
             while all(child.running for child in children):
                 time.sleep(0.5)
             stopped = next(c for c in children if not c.running)

@@ -681,3 +681,25 @@ _KALSEL_DINKES: tuple[DemoReport, ...] = (
 REPORTS: tuple[DemoReport, ...] = (
     _KALTARA + _KALTIM + _DKP3A + _KUTIM + _KALSEL + _KALSEL_DINKES
 )
+
+
+# No wrong door: a complaint about a Kutai Timur health clinic, sent to the Kaltara desk.
+HANDLER = "64.08"
+WRONG_DOOR = DemoReport(
+    node="65",
+    kind="PENGADUAN",
+    title="Puskesmas di Sangatta Utara tutup sebelum jam layanan berakhir",
+    body=("Saya sedang bekerja di Tanjung Selor dan melapor lewat sini untuk ibu saya di Sangatta Utara: "
+          "puskesmas tutup pukul 12.00 padahal jadwal layanan sampai 14.00."),
+    category="kesehatan",
+    region_code="64.08.04",
+    channel="WEB",
+    received_at=_at(2026, 11, 2, 8, 30),
+    steps=(
+        _s("VERIFIED", 0.1),
+        _s("IN_PROCESS", 0.2),
+        _s("COMPLETED", 1.0, "Kepala puskesmas telah ditegur; jam layanan kembali sampai pukul 14.00."),
+    ),
+    reporter_name="Dewi Lestari",
+    reporter_contact="081200011223",
+)

@@ -192,6 +192,14 @@ class DeskConnector:
         )
         return await self.get_report(local_id) if local_id is not None else None
 
+    async def local_id_of(self, ref: str) -> str:
+        """The local id a desk officer means by `ref`: a local id or a tracking number."""
+        local_id = await self.pool.fetchval(
+            "SELECT local_id FROM reports WHERE local_id = $1 OR tracking_number = $1", ref)
+        if local_id is None:
+            raise InvalidInput(f"no report {ref!r} at this desk")
+        return str(local_id)
+
     async def count_reports(
         self, filter: ReportFilter, group_by: Sequence[Dimension], region_level: int
     ) -> list[StatsBucket]:

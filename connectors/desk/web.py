@@ -101,7 +101,7 @@ class DeskWeb:
             Route("/", self.form, methods=["GET"]),
             Route("/reports", self.submit, methods=["POST"]),
             Route("/track/{tracking_number}", self.track, methods=["GET"]),
-            Route("/reports/{local_id}/status", self.change_status, methods=["POST"]),
+            Route("/reports/{ref}/status", self.change_status, methods=["POST"]),
         ]
 
     def _is_operator(self, request: Request) -> bool:
@@ -178,7 +178,7 @@ class DeskWeb:
         try:
             data = await self._data(request)
             report = await self.desk.change_status(
-                request.path_params["local_id"],
+                await self.desk.local_id_of(request.path_params["ref"]),
                 _enum(ReportStatus, data.get("status"), "status"),
                 actor=_text(data, "actor", required=False) or "desk",
                 note=_text(data, "note", required=False),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -38,13 +39,22 @@ async def test_demo_federation_answers_and_ctrl_c_stops_every_process(session: a
 
         body = await graphql(session, graphiql, """
           { nodes { code reachable }
-            stats(groupBy: [STATUS], scope: {regionPrefix: "65"}) { total buckets { status count } } }
+            stats(groupBy: [STATUS], filter: {regionPrefix: "65"}) { total buckets { status count } } }
         """)
         assert "errors" not in body, body
         assert {n["code"] for n in body["data"]["nodes"]} == {n.code for n in NODES}
         kaltara = body["data"]["stats"]
         assert kaltara["total"] == 14
         assert {b["status"]: b["count"] for b in kaltara["buckets"]} == {"COMPLETED": 8, "IN_PROCESS": 6}
+
+        tracking = re.search(r"its reporter tracks it as (\S+)", banner)
+        assert tracking is not None, banner
+        track = await graphql(session, graphiql, "query T($tn: String!) { trackReport(trackingNumber: $tn) {"
+                              " status holder timeline { event node } } }", {"tn": tracking[1]})
+        wrong_door = track["data"]["trackReport"]
+        assert wrong_door["status"] == "COMPLETED" and wrong_door["holder"] == "64.08"
+        assert [(e["event"], e["node"]) for e in wrong_door["timeline"]][:3] == [
+            ("RECEIVED", "65"), ("ROUTED", "64.08"), ("DELIVERED", "64.08")]
 
         os.killpg(demo.pid, signal.SIGINT)
         assert demo.wait(30) in (0, 130)
