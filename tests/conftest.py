@@ -14,6 +14,7 @@ import pytest
 
 from simpul.db.embedded import embedded_postgres
 from tests.federation import Federation, start_desk, start_hub
+from tests.impostor import impostor  # noqa: F401 -- a fixture, registered by being imported here
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,7 @@ from tests.federation import (
     start_hub,
     submit,
 )
+from tests.impostor import Impostor, enrol_endpoint
 
 TRACK = """
 query Track($tn: String!) {
@@ -289,5 +290,48 @@ async def test_a_delivery_that_keeps_failing_goes_to_dead_letter_where_an_admin_
         track = await _track(session, fed, tn)
         assert track["holder"] == "64" and track["routing"] == "HELD"
         assert await dead_letters() == []
+    finally:
+        fed.stop()
+
+
+async def test_a_node_answering_garbage_to_deliveries_ends_in_dead_letter_and_a_retry_delivers_once_it_is_back(
+    database: str, tmp_path: Path, session: aiohttp.ClientSession, impostor: Impostor
+) -> None:
+    hub = start_hub(database, tmp_path, "--delivery-max-attempts", "2")
+    fed = Federation(hub)
+    try:
+        await enrol_endpoint(session, hub, impostor.url, "63", "63")  # Kalsel's address answers nonsense
+        kalsel = {**HEALTH_REPORT, "regionCode": "63.03"}
+        garbage = await graphql(session, hub.graphql_url, SUBMIT, {"report": kalsel})
+        tn = garbage["data"]["submitReport"]["trackingNumber"]
+        admin = _admin_key(fed, "national")
+
+        async def dead(tracking: str) -> dict[str, Any] | None:
+            async with session.post(hub.graphql_url, headers=admin, json={
+                    "query": "{ deadLetters { deliveryId trackingNumber attempts lastError } }"}) as response:
+                body = await response.json()
+            return next((d for d in body["data"]["deadLetters"] if d["trackingNumber"] == tracking), None)
+
+        letter = await eventually(lambda: dead(tn))
+        assert letter["lastError"].startswith("NODE_BAD_RESPONSE") and letter["attempts"] == 2
+        assert any("acceptReport" in call for call in impostor.calls)
+
+        # A real desk that was down for longer than the retries, then back: an admin retries.
+        fed.desks["64.08"] = start_desk(hub, tmp_path, "64.08", "64.08", "KABKOTA")
+        kutim = fed.desks["64.08"]
+        kutim.process.kill()
+        offline = await graphql(session, hub.graphql_url, SUBMIT, {"report": HEALTH_REPORT})
+        tn = offline["data"]["submitReport"]["trackingNumber"]
+        letter = await eventually(lambda: dead(tn))
+        restarted = ChildProcess(desk_args(hub, tmp_path, "64.08", "64.08", "KABKOTA", None),
+                                 env={"SIMPUL_DESK_OPERATOR_KEY": kutim.operator_key})
+        fed.desks["64.08"] = Desk(restarted, restarted.wait_for(r"serving on (http://\S+)")[1], "64.08", "64.08",
+                                  kutim.operator_key, tmp_path)
+        retry = {"query": "mutation R($id: Int!) { retryDelivery(deliveryId: $id) }",
+                 "variables": {"id": letter["deliveryId"]}}
+        async with session.post(hub.graphql_url, headers=admin, json=retry) as response:
+            assert (await response.json()) == {"data": {"retryDelivery": True}}
+        await eventually(lambda: _desk_copy(session, fed.desks["64.08"], tn))
+        assert (await _track(session, fed, tn))["holder"] == "64.08"
     finally:
         fed.stop()

@@ -7,18 +7,13 @@ complete the answer is.
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
-import pytest
-from aiohttp import web
 
-from tests.federation import Federation, Hub, create_token, graphql, submit
+from tests.federation import Federation, graphql, submit
+from tests.impostor import Impostor, enrol_endpoint
 
 REPORTS = """
 query Reports($scope: Scope) {
@@ -127,79 +122,11 @@ async def test_a_hanging_node_times_out_within_the_deadline_and_the_others_still
     assert body["data"]["stats"]["total"] == 2
 
 
-@dataclass
-class Impostor:
-    """A node endpoint that is enrolled like any other but answers whatever `mode` says."""
-
-    url: str
-    mode: str = "wrong-shape"
-    calls: list[str] = field(default_factory=list)
-
-
-def _forged_report(report_id: str, title: str) -> dict[str, Any]:
-    now = datetime.now(UTC).isoformat()
-    return {"id": report_id, "localId": report_id.partition(":")[2], "trackingNumber": f"PALSU-{title}",
-            "kind": "PENGADUAN", "title": title, "body": "Bukan laporan sungguhan.", "category": "lain",
-            "regionCode": "63", "channel": "WEB", "status": "RECEIVED",
-            "reporter": {"anonymous": True, "confidential": False}, "receivedAt": now, "updatedAt": now,
-            "location": None, "timeline": []}
-
-
-def _impostor_answer(mode: str, query: str) -> web.Response:
-    if mode == "not-json":
-        return web.Response(text="<html><body>502 Bad Gateway</body></html>", content_type="text/html")
-    if mode == "wrong-shape":
-        return web.json_response({"data": {"reports": {"reports": [{"id": 5}]}}})
-    # "forged": well-formed answers, but speaking for other nodes.
-    if "ListReports" in query:
-        reports = [_forged_report("63:7", "milik sendiri"), _forged_report("65:1", "palsu 65"),
-                   _forged_report("64:999", "palsu 64")]
-        return web.json_response({"data": {"reports": {"reports": reports, "hasMore": False}}})
-    if "GetReport" in query:
-        return web.json_response({"data": {"report": _forged_report("65:1", "palsu 65")}})
-    return web.json_response({"data": {"stats": []}})
-
-
-@pytest.fixture
-async def impostor() -> AsyncIterator[Impostor]:
-    """An aiohttp server on a free 127.0.0.1 port, inside the test process."""
-    state = Impostor(url="")
-
-    async def answer(request: web.Request) -> web.Response:
-        query = str((await request.json()).get("query", ""))
-        state.calls.append(query)
-        return _impostor_answer(state.mode, query)
-
-    app = web.Application()
-    app.router.add_post("/graphql", answer)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    assert runner.addresses
-    host, port = runner.addresses[0][:2]
-    state.url = f"http://{host}:{port}"
-    try:
-        yield state
-    finally:
-        await runner.cleanup()
-
-
-async def _enrol(session: aiohttp.ClientSession, hub: Hub, endpoint: str, code: str, region: str) -> None:
-    """Enrol an endpoint over the hub's public POST /enrol, as any node would."""
-    request = {"token": create_token(hub.database_url, region), "code": code, "name": f"Node {code}",
-               "level": "PROVINSI", "region_code": region, "parent_code": None, "categories": [],
-               "kind": "custom", "endpoint": endpoint}
-    async with session.post(hub.url + "/enrol", data=json.dumps(request),
-                            headers={"content-type": "application/json"}) as response:
-        assert response.status == 200, await response.text()
-
-
 async def test_a_node_answering_garbage_is_named_and_the_desks_data_still_arrives(
     federation: Federation, session: aiohttp.ClientSession, impostor: Impostor
 ) -> None:
     ids = await _one_report_per_desk(session, federation)
-    await _enrol(session, federation.hub, impostor.url, "63", "63")
+    await enrol_endpoint(session, federation.hub, impostor.url, "63", "63")
     every_desk = set(ids.values())
 
     for mode in ("wrong-shape", "not-json"):
@@ -222,7 +149,7 @@ async def test_reports_a_node_sends_in_another_nodes_name_are_dropped(
 ) -> None:
     ids = await _one_report_per_desk(session, federation)
     assert ids["65"] == "65:1"  # the id the impostor forges is a real report of Kaltara's desk
-    await _enrol(session, federation.hub, impostor.url, "63", "63")
+    await enrol_endpoint(session, federation.hub, impostor.url, "63", "63")
     impostor.mode = "forged"
 
     body = await graphql(session, federation.hub.graphql_url, REPORTS)
