@@ -11,7 +11,7 @@ import os
 import secrets
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,8 @@ class Desk:
     region: str
     operator_key: str
     data_dir: Path
+    level: str
+    parent: str | None = None
 
 
 def start_hub(database_url: str, data_dir: Path, *extra: str) -> Hub:
@@ -104,7 +106,17 @@ def start_desk(
                      parent, name)
     process = ChildProcess(args, env={"SIMPUL_DESK_OPERATOR_KEY": operator_key})
     url = process.wait_for(r"node \S+ serving on (http://\S+)")[1]
-    return Desk(process, url, code, region, operator_key, data_dir)
+    return Desk(process, url, code, region, operator_key, data_dir, level, parent)
+
+
+def restart_desk(hub: Hub, desk: Desk, same_port: bool = False) -> Desk:
+    """The same node started again after a stop or a crash: no token, its stored credentials."""
+    args = desk_args(hub, desk.data_dir, desk.code, desk.region, desk.level, None, desk.parent)
+    if same_port:
+        args += ["--port", desk.url.rsplit(":", 1)[1]]
+    process = ChildProcess(args, env={"SIMPUL_DESK_OPERATOR_KEY": desk.operator_key})
+    url = process.wait_for(r"node \S+ serving on (http://\S+)")[1]
+    return replace(desk, process=process, url=url)
 
 
 @dataclass

@@ -15,8 +15,7 @@ from pathlib import Path
 import aiohttp
 import asyncpg
 
-from simpul.processes import ChildProcess
-from tests.federation import Desk, Federation, Hub, desk_args, start_desk, start_hub
+from tests.federation import Federation, Hub, restart_desk, start_desk, start_hub
 
 SUBMIT = """
 mutation Submit($report: SubmitReportInput!, $key: String!) {
@@ -159,11 +158,7 @@ async def test_killing_a_node_while_it_accepts_reports_loses_nothing_and_creates
             kutim.process.kill()
             in_flight.append(await _work_in_flight(database))
             await asyncio.sleep(rng.uniform(0.2, 1.0))
-            port = kutim.url.rsplit(":", 1)[1]
-            args = [*desk_args(fed.hub, tmp_path, "64.08", "64.08", "KABKOTA", None), "--port", port]
-            process = ChildProcess(args, env={"SIMPUL_DESK_OPERATOR_KEY": kutim.operator_key})
-            await asyncio.to_thread(process.wait_for, r"serving on http://\S+")
-            kutim = fed.desks["64.08"] = Desk(process, kutim.url, "64.08", "64.08", kutim.operator_key, tmp_path)
+            kutim = fed.desks["64.08"] = await asyncio.to_thread(restart_desk, fed.hub, kutim, True)
         acknowledged = await submitting
         assert max(in_flight) > 0, f"the kills should land while reports are being forwarded: {in_flight}"
         await _settled(database, len(acknowledged))

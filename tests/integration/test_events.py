@@ -12,8 +12,7 @@ import aiohttp
 import asyncpg
 import pytest
 
-from simpul.processes import ChildProcess
-from tests.federation import Desk, Hub, desk_args, graphql, node_graphql, start_desk, start_hub
+from tests.federation import Desk, Hub, graphql, node_graphql, restart_desk, start_desk, start_hub
 from tests.graphql_ws import Subscription
 
 EVENTS = """
@@ -149,9 +148,7 @@ async def test_a_stopped_node_is_announced_down_then_up_once_by_two_hubs(
         assert down[0]["node"] == "65" and down[0]["regionCode"] == "65"
         assert down[0]["detail"].startswith("no heartbeat since")
 
-    args = desk_args(two_hubs.a, tmp_path, "65", "65", "PROVINSI", token=None)
-    kaltara.process = ChildProcess(args, env={"SIMPUL_DESK_OPERATOR_KEY": kaltara.operator_key})
-    kaltara.process.wait_for(r"node \S+ serving on")
+    kaltara = two_hubs.desks["65"] = restart_desk(two_hubs.a, kaltara)
     for subscription in (on_a, on_b):
         await subscription.wait_for(lambda s: [e for e in _events(s)[-1:] if e["type"] == "NODE_UP"])
 

@@ -11,13 +11,12 @@ from typing import Any
 import aiohttp
 import asyncpg
 
-from simpul.processes import ChildProcess
 from tests.federation import (
     Desk,
     Federation,
-    desk_args,
     graphql,
     node_graphql,
+    restart_desk,
     run_cli,
     start_desk,
     start_hub,
@@ -244,14 +243,8 @@ async def test_a_node_offline_gets_its_report_when_it_comes_back(
     finally:
         await conn.close()
 
-    restarted = ChildProcess(desk_args(federation.hub, kutim.data_dir, "64.08", "64.08", "KABKOTA", None, "64"),
-                             env={"SIMPUL_DESK_OPERATOR_KEY": kutim.operator_key})
-    try:
-        url = restarted.wait_for(r"serving on (http://\S+)")[1]
-        back = Desk(restarted, url, "64.08", "64.08", kutim.operator_key, kutim.data_dir)
-        await eventually(lambda: _desk_copy(session, back, tn), timeout=20)
-    finally:
-        restarted.stop()
+    back = federation.desks["64.08"] = restart_desk(federation.hub, kutim)
+    await eventually(lambda: _desk_copy(session, back, tn), timeout=20)
 
 
 async def test_a_delivery_that_keeps_failing_goes_to_dead_letter_where_an_admin_reroutes_it(
@@ -323,10 +316,7 @@ async def test_a_node_answering_garbage_to_deliveries_ends_in_dead_letter_and_a_
         offline = await graphql(session, hub.graphql_url, SUBMIT, {"report": HEALTH_REPORT})
         tn = offline["data"]["submitReport"]["trackingNumber"]
         letter = await eventually(lambda: dead(tn))
-        restarted = ChildProcess(desk_args(hub, tmp_path, "64.08", "64.08", "KABKOTA", None),
-                                 env={"SIMPUL_DESK_OPERATOR_KEY": kutim.operator_key})
-        fed.desks["64.08"] = Desk(restarted, restarted.wait_for(r"serving on (http://\S+)")[1], "64.08", "64.08",
-                                  kutim.operator_key, tmp_path)
+        fed.desks["64.08"] = restart_desk(hub, kutim)
         retry = {"query": "mutation R($id: Int!) { retryDelivery(deliveryId: $id) }",
                  "variables": {"id": letter["deliveryId"]}}
         async with session.post(hub.graphql_url, headers=admin, json=retry) as response:
