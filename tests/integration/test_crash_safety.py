@@ -134,7 +134,7 @@ async def test_killing_the_hub_while_forwarding_loses_nothing_and_creates_nothin
 ) -> None:
     fed = _start_federation(database, tmp_path)
     try:
-        submitting = asyncio.create_task(_submit_all(session, [fed.hub], 1500))
+        submitting = asyncio.create_task(_submit_all(session, [fed.hub], 2000))
         fed.hub, in_flight = await _kill_and_restart_hub(fed.hub, tmp_path, times=4)
         acknowledged = await submitting
         assert max(in_flight) > 0, f"the kills should land while reports are being forwarded: {in_flight}"
@@ -149,7 +149,7 @@ async def test_killing_a_node_while_it_accepts_reports_loses_nothing_and_creates
 ) -> None:
     fed = _start_federation(database, tmp_path)
     try:
-        submitting = asyncio.create_task(_submit_all(session, [fed.hub], 1200))
+        submitting = asyncio.create_task(_submit_all(session, [fed.hub], 2000))
         kutim = fed.desks["64.08"]
         rng = random.Random()
         in_flight = []
