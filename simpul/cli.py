@@ -6,135 +6,73 @@ import argparse
 import asyncio
 import logging
 import os
-import re
 import signal
 import sys
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import NoReturn
 
-from simpul.wire import NodeLevel
+from simpul.cli_args import (
+    CommandError,
+    Parser,
+    count,
+    database_args,
+    duration,
+    listen_args,
+    port,
+    positive,
+    year,
+)
+from simpul.node_command import add_node_command
 
 log = logging.getLogger("simpul")
 
 
-class CommandError(Exception):
-    """A user-facing failure: printed as one line, exit status 1."""
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports a bad flag or a missing setting in one line."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
-def _positive(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
-    if number <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive: {value!r}")
-    return number
-
-
-def _count(value: str) -> int:
-    if not value.isdigit() or int(value) < 1:
-        raise argparse.ArgumentTypeError(f"a whole number of at least 1 expected, not {value!r}")
-    return int(value)
-
-
-def _port(value: str) -> int:
-    if not value.isdigit() or int(value) > 65535:
-        raise argparse.ArgumentTypeError(f"not a port number: {value!r}")
-    return int(value)
-
-
-def _year(value: str) -> int:
-    if not value.isdigit() or not 1900 <= int(value) <= 2200:
-        raise argparse.ArgumentTypeError(f"a year like 2025 expected, not {value!r}")
-    return int(value)
-
-
-_DURATION = re.compile(r"^(\d+)([mhd])$")
-
-
-def _duration(value: str) -> timedelta:
-    match = _DURATION.match(value)
-    if not match:
-        raise argparse.ArgumentTypeError(f"duration like 30m, 12h or 7d expected, not {value!r}")
-    unit = {"m": "minutes", "h": "hours", "d": "days"}[match[2]]
-    return timedelta(**{unit: int(match[1])})
-
-
-def _database_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"),
-                        help="PostgreSQL URL (env DATABASE_URL); unset: embedded PostgreSQL")
-    parser.add_argument("--data-dir", type=Path,
-                        default=Path(os.environ.get("SIMPUL_DATA_DIR", ".simpul")),
-                        help="folder for the embedded PostgreSQL and node state (default .simpul)")
-
-
-def _listen_args(parser: argparse.ArgumentParser, port: int) -> None:
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=_port, default=port,
-                        help=f"port to listen on (default {port}; 0 picks a free one)")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="simpul", description=__doc__)
+    parser = Parser(prog="simpul", description=__doc__)
     parser.add_argument("--log-level", default=os.environ.get("SIMPUL_LOG_LEVEL", "INFO"),
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
 
     hub = commands.add_parser("hub", help="run the hub (GraphQL at /graphql)")
-    _database_args(hub)
-    _listen_args(hub, 8000)
-    hub.add_argument("--node-timeout", type=_positive, default=5.0,
+    database_args(hub)
+    listen_args(hub, 8000)
+    hub.add_argument("--node-timeout", type=positive, default=5.0,
                      help="seconds one node may take to answer (default 5)")
-    hub.add_argument("--deadline", type=_positive, default=10.0,
+    hub.add_argument("--deadline", type=positive, default=10.0,
                      help="seconds a whole federated query may take (default 10)")
-    hub.add_argument("--heartbeat-grace", type=_positive, default=60.0,
+    hub.add_argument("--heartbeat-grace", type=positive, default=60.0,
                      help="seconds without heartbeat before a node counts unreachable")
-    hub.add_argument("--pull-interval", type=_positive, default=5.0,
+    hub.add_argument("--pull-interval", type=positive, default=5.0,
                      help="seconds between pulls of every node's change feed (default 5)")
-    hub.add_argument("--delivery-workers", type=_count, default=4, help="delivery workers (default 4)")
-    hub.add_argument("--delivery-max-attempts", type=_count, default=80,
+    hub.add_argument("--delivery-workers", type=count, default=4, help="delivery workers (default 4)")
+    hub.add_argument("--delivery-max-attempts", type=count, default=80,
                      help="attempts before a delivery goes to dead-letter (default 80, about 3 days)")
-    hub.add_argument("--backoff-base", type=_positive, default=1.0,
+    hub.add_argument("--backoff-base", type=positive, default=1.0,
                      help="seconds before the first retry, doubled each attempt (default 1)")
-    hub.add_argument("--backoff-cap", type=_positive, default=3600.0,
+    hub.add_argument("--backoff-cap", type=positive, default=3600.0,
                      help="longest wait between delivery attempts in seconds (default 3600)")
-    hub.add_argument("--max-hops", type=_count, default=5,
+    hub.add_argument("--max-hops", type=count, default=5,
                      help="routings of one report before a return loop is stopped (default 5)")
-    hub.add_argument("--sla-verification-days", type=_count, default=3,
+    hub.add_argument("--sla-verification-days", type=count, default=3,
                      help="working days to verify and forward a report (default 3)")
-    hub.add_argument("--sla-follow-up-days", type=_count, default=5,
+    hub.add_argument("--sla-follow-up-days", type=count, default=5,
                      help="working days for the holding unit's follow-up (default 5)")
-    hub.add_argument("--sla-response-days", type=_count, default=10,
+    hub.add_argument("--sla-response-days", type=count, default=10,
                      help="working days after completion before a report is deemed selesai (default 10)")
-    hub.add_argument("--deadline-interval", type=_positive, default=60.0,
+    hub.add_argument("--deadline-interval", type=positive, default=60.0,
                      help="seconds between looks for newly passed deadlines (default 60)")
     hub.set_defaults(run=_run_hub)
 
-    node = commands.add_parser("node", help="run a node connector beside a unit's system")
-    kinds = node.add_subparsers(dest="kind", required=True, metavar="kind")
-    desk = kinds.add_parser("desk", help="a complete small complaint desk for units with none")
-    _node_args(desk)
-    desk.add_argument("--schema", help="PostgreSQL schema of this desk (default desk_<code>)")
-    desk.add_argument("--operator-key", default=os.environ.get("SIMPUL_DESK_OPERATOR_KEY"),
-                      help="bearer key for desk officers (env SIMPUL_DESK_OPERATOR_KEY)")
-    desk.set_defaults(run=_run_desk)
+    add_node_command(commands)
 
     token = commands.add_parser("token", help="manage enrolment tokens")
     token_commands = token.add_subparsers(dest="action", required=True, metavar="action")
     create = token_commands.add_parser("create", help="issue a one-time enrolment token")
-    _database_args(create)
+    database_args(create)
     create.add_argument("--region", required=True,
                         help="region subtree the token may enrol a node in, e.g. 64.08")
-    create.add_argument("--ttl", type=_duration, default=timedelta(days=1),
+    create.add_argument("--ttl", type=duration, default=timedelta(days=1),
                         help="lifetime like 30m, 12h or 7d (default 1d)")
     create.add_argument("--note", help="who the token is for")
     create.set_defaults(run=_run_token_create)
@@ -142,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     admin = commands.add_parser("admin", help="manage admin keys")
     admin_commands = admin.add_subparsers(dest="action", required=True, metavar="action")
     admin_create = admin_commands.add_parser("create", help="issue an admin key for a region subtree")
-    _database_args(admin_create)
+    database_args(admin_create)
     admin_create.add_argument("--name", required=True, help="whose key it is, e.g. 'Biro Organisasi Kaltim'")
     admin_create.add_argument("--region", required=True,
                               help="region subtree the admin manages, e.g. 64; 'national' for all")
@@ -151,22 +89,22 @@ def build_parser() -> argparse.ArgumentParser:
     holidays = commands.add_parser("holidays", help="the holiday calendar the SLA clock counts working days with")
     holiday_commands = holidays.add_subparsers(dest="action", required=True, metavar="action")
     load = holiday_commands.add_parser("load", help="load a year's national holidays from a CSV of date,name lines")
-    _database_args(load)
-    load.add_argument("--year", type=_year, required=True, help="the year the file covers, e.g. 2025")
+    database_args(load)
+    load.add_argument("--year", type=year, required=True, help="the year the file covers, e.g. 2025")
     load.add_argument("--file", type=Path, required=True, help="CSV file: one 'YYYY-MM-DD,name' line per day off")
     load.set_defaults(run=_run_holidays_load)
     listing = holiday_commands.add_parser("list", help="list a year's days off, national and local")
-    _database_args(listing)
-    listing.add_argument("--year", type=_year, required=True, help="the year to list")
+    database_args(listing)
+    listing.add_argument("--year", type=year, required=True, help="the year to list")
     listing.add_argument("--region", help="only local holidays in, above or below this region, e.g. 64.08")
     listing.set_defaults(run=_run_holidays_list)
 
     migrate = commands.add_parser("migrate", help="apply the hub's database migrations")
-    _database_args(migrate)
+    database_args(migrate)
     migrate.set_defaults(run=_run_migrate)
 
     demo = commands.add_parser("demo", help="run a hub and a demo federation of Kalimantan desks")
-    demo.add_argument("--port", type=_port, default=8000, help="hub port (default 8000)")
+    demo.add_argument("--port", type=port, default=8000, help="hub port (default 8000)")
     demo.add_argument("--data-dir", type=Path, default=Path(".simpul/demo"),
                       help="folder for the demo's database and node state (reset on start)")
     demo.set_defaults(run=_run_demo)
@@ -179,25 +117,6 @@ def build_parser() -> argparse.ArgumentParser:
                         help="do not write; fail when the files differ from the code")
     export.set_defaults(run=_run_schema_export)
     return parser
-
-
-def _node_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--code", required=True, help="node code, e.g. 64.08 or 63.dinkes")
-    parser.add_argument("--name", required=True, help="the unit's name")
-    parser.add_argument("--level", required=True, choices=[level.value for level in NodeLevel])
-    parser.add_argument("--region", required=True, help="Kemendagri region code, e.g. 64.08")
-    parser.add_argument("--parent", help="code of the parent node")
-    parser.add_argument("--categories", default="",
-                        help="comma-separated categories this unit has authority over")
-    parser.add_argument("--hub-url", default=os.environ.get("SIMPUL_HUB_URL"),
-                        help="the hub's base URL (env SIMPUL_HUB_URL)")
-    parser.add_argument("--token", default=os.environ.get("SIMPUL_ENROL_TOKEN"),
-                        help="one-time enrolment token (env SIMPUL_ENROL_TOKEN); first start only")
-    parser.add_argument("--public-url", help="URL the hub should call (default http://host:port)")
-    parser.add_argument("--heartbeat", type=_positive, default=15.0,
-                        help="seconds between heartbeats (default 15)")
-    _database_args(parser)
-    _listen_args(parser, 0)
 
 
 def _run_hub(args: argparse.Namespace) -> None:
@@ -216,35 +135,6 @@ def _run_hub(args: argparse.Namespace) -> None:
     )
     with database_url(settings.database_url, settings.data_dir) as url:
         asyncio.run(serve(settings, url))
-
-
-def _run_desk(args: argparse.Namespace) -> None:
-    from connectors.base import NodeIdentity
-    from connectors.desk import DeskConnector, DeskWeb
-    from connectors.server import NodeServer, NodeSettings
-    from simpul.db.embedded import database_url
-    from simpul.wire import check_node_code, check_region_code
-
-    if not args.hub_url:
-        raise CommandError("--hub-url (or SIMPUL_HUB_URL) is required")
-    code = check_node_code(args.code)
-    identity = NodeIdentity(
-        code=code, name=args.name, level=NodeLevel(args.level),
-        region_code=check_region_code(args.region) if args.region else "",
-        kind="desk", parent_code=args.parent,
-        categories=tuple(c.strip() for c in args.categories.split(",") if c.strip()),
-    )
-    schema = args.schema or "desk_" + re.sub(r"[^a-z0-9]", "_", code)
-    settings = NodeSettings(
-        hub_url=args.hub_url, state_dir=args.data_dir / "nodes" / code, host=args.host,
-        port=args.port, public_url=args.public_url, token=args.token,
-        heartbeat_interval=args.heartbeat,
-    )
-    with database_url(args.database_url, args.data_dir) as url:
-        desk = DeskConnector(identity, url, schema)
-        web = DeskWeb(desk, args.operator_key, on_change=lambda: server.poke_soon())
-        server = NodeServer(desk, settings, web.routes())
-        asyncio.run(server.run())
 
 
 def _run_token_create(args: argparse.Namespace) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.federation import run_cli
@@ -30,7 +32,7 @@ def test_every_command_has_help(command: list[str]) -> None:
         (["token", "create"], "the following arguments are required: --region"),
         (["token", "create", "--region", "64", "--ttl", "forever"], "duration like 30m"),
         (["holidays", "list", "--year", "next"], "a year like 2025 expected"),
-        (["node", "desk", "--code", "64"], "the following arguments are required"),
+        (["node", "desk", "--level", "KOTA"], "invalid choice: 'KOTA'"),
         (["nonsense"], "invalid choice"),
     ],
 )
@@ -41,11 +43,37 @@ def test_a_bad_flag_prints_one_line_and_exits_non_zero(args: list[str], message:
     assert message in result.stderr
 
 
-def test_a_missing_setting_prints_one_line_and_exits_non_zero() -> None:
-    result = run_cli("node", "desk", "--code", "64", "--name", "Kaltim", "--level", "PROVINSI", "--region", "64",
-                     env={"SIMPUL_HUB_URL": ""})
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--code", "64", "--name", "Kaltim", "--level", "PROVINSI", "--region", "64"],
+         "--hub-url is required (or `hub_url` in the config file's [node] table)"),
+        (["--code", "64"], "--name is required (or `name` in the config file's [node] table)"),
+        (["--config", "/nonexistent/desk.toml"], "no config file /nonexistent/desk.toml"),
+    ],
+)
+def test_a_missing_setting_prints_one_line_and_exits_non_zero(args: list[str], message: str) -> None:
+    result = run_cli("node", "desk", *args, env={"SIMPUL_HUB_URL": ""})
     assert result.returncode == 1
-    assert result.stderr.strip() == "simpul: error: --hub-url (or SIMPUL_HUB_URL) is required"
+    assert result.stderr.strip() == f"simpul: error: {message}"
+
+
+def test_a_config_file_that_is_not_toml_is_refused_in_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "desk.toml"
+    config.write_text("[node\ncode = 64\n")
+    result = run_cli("node", "desk", "--config", str(config))
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"simpul: error: {config} is not valid TOML") and result.stderr.count("\n") == 1
+
+
+def test_node_list_shows_every_installed_connector_kind() -> None:
+    result = run_cli("node", "--list")
+    assert result.returncode == 0, result.stderr
+    kinds = {line.split()[0] for line in result.stdout.splitlines()}
+    assert "desk" in kinds
+    assert "connectors.desk.kind:KIND" in result.stdout
+    bare = run_cli("node")
+    assert bare.returncode == 1 and "simpul node --list" in bare.stderr
 
 
 def test_a_bad_region_code_is_refused_before_anything_starts() -> None:

@@ -1,0 +1,74 @@
+"""Building blocks of the `simpul` command line: one-line errors and shared argument types."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import NoReturn
+
+
+class CommandError(Exception):
+    """A user-facing failure: printed as one line, exit status 1."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a bad flag or a missing setting in one line."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def positive(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {value!r}")
+    return number
+
+
+def count(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"a whole number of at least 1 expected, not {value!r}")
+    return int(value)
+
+
+def port(value: str) -> int:
+    if not value.isdigit() or int(value) > 65535:
+        raise argparse.ArgumentTypeError(f"not a port number: {value!r}")
+    return int(value)
+
+
+def year(value: str) -> int:
+    if not value.isdigit() or not 1900 <= int(value) <= 2200:
+        raise argparse.ArgumentTypeError(f"a year like 2025 expected, not {value!r}")
+    return int(value)
+
+
+DURATION = re.compile(r"^(\d+)([mhd])$")
+
+
+def duration(value: str) -> timedelta:
+    match = DURATION.match(value)
+    if not match:
+        raise argparse.ArgumentTypeError(f"duration like 30m, 12h or 7d expected, not {value!r}")
+    unit = {"m": "minutes", "h": "hours", "d": "days"}[match[2]]
+    return timedelta(**{unit: int(match[1])})
+
+
+def database_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"),
+                        help="PostgreSQL URL (env DATABASE_URL); unset: embedded PostgreSQL")
+    parser.add_argument("--data-dir", type=Path,
+                        default=Path(os.environ.get("SIMPUL_DATA_DIR", ".simpul")),
+                        help="folder for the embedded PostgreSQL and node state (default .simpul)")
+
+
+def listen_args(parser: argparse.ArgumentParser, default_port: int) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=port, default=default_port,
+                        help=f"port to listen on (default {default_port}; 0 picks a free one)")

@@ -1,0 +1,128 @@
+"""`simpul node <kind>`: run any installed connector kind as a node, from flags and a TOML file.
+
+The node's identity comes from flags or from the config file's `[node]`
+table (flags win); everything else in the file belongs to the kind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from simpul.cli_args import CommandError, database_args, listen_args, positive
+from simpul.wire import NodeLevel, check_node_code, check_region_code
+
+IDENTITY = ("code", "name", "level", "region", "parent", "categories", "hub_url")
+
+
+def add_node_command(commands: Any) -> None:
+    """The `node` subcommand, with one sub-subcommand per installed connector kind."""
+    from connectors.kinds import installed_kinds
+
+    node = commands.add_parser("node", help="run a node connector beside a unit's system")
+    node.add_argument("--list", action="store_true", help="list the installed connector kinds")
+    node.set_defaults(run=_run_list)
+    kinds = node.add_subparsers(dest="kind", metavar="kind")
+    for name in sorted(installed_kinds()):
+        parser = kinds.add_parser(name, help=f"run a {name} node")
+        _node_args(parser)
+        parser.set_defaults(run=_run_node)
+
+
+def _node_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="TOML file: the kind's settings, and [node] identity")
+    parser.add_argument("--code", help="node code, e.g. 64.08 or 63.dinkes")
+    parser.add_argument("--name", help="the unit's name")
+    parser.add_argument("--level", choices=[level.value for level in NodeLevel])
+    parser.add_argument("--region", help="Kemendagri region code, e.g. 64.08")
+    parser.add_argument("--parent", help="code of the parent node")
+    parser.add_argument("--categories", help="comma-separated categories this unit has authority over")
+    parser.add_argument("--hub-url", default=os.environ.get("SIMPUL_HUB_URL") or None,
+                        help="the hub's base URL (env SIMPUL_HUB_URL)")
+    parser.add_argument("--token", default=os.environ.get("SIMPUL_ENROL_TOKEN"),
+                        help="one-time enrolment token (env SIMPUL_ENROL_TOKEN); first start only")
+    parser.add_argument("--public-url", help="URL the hub should call (default http://host:port)")
+    parser.add_argument("--heartbeat", type=positive, default=15.0,
+                        help="seconds between heartbeats (default 15)")
+    database_args(parser)
+    listen_args(parser, 0)
+
+
+def _run_list(args: argparse.Namespace) -> None:
+    from connectors.kinds import installed_kinds, load_kind
+
+    if not args.list:
+        raise CommandError("name a connector kind (see `simpul node --list`)")
+    for name, target in sorted(installed_kinds().items()):
+        print(f"{name:<10} {load_kind(name).summary}  [{target}]")
+
+
+def _read_config(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise CommandError(f"no config file {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CommandError(f"{path} is not valid TOML: {exc}") from None
+
+
+def _identity_values(args: argparse.Namespace, config: dict[str, Any]) -> dict[str, Any]:
+    node = config.pop("node", {})
+    if not isinstance(node, dict):
+        raise CommandError("[node] in the config file must be a table")
+    values = {key: getattr(args, key) if getattr(args, key) is not None else node.get(key) for key in IDENTITY}
+    for key in ("code", "name", "level", "region", "hub_url"):
+        if values[key] is None or (values[key] == "" and key != "region"):
+            flag = "--" + key.replace("_", "-")
+            raise CommandError(f"{flag} is required (or `{key}` in the config file's [node] table)")
+    categories = values["categories"] or []
+    values["categories"] = categories.split(",") if isinstance(categories, str) else categories
+    return values
+
+
+def _run_node(args: argparse.Namespace) -> None:
+    from connectors.base import NodeIdentity
+    from connectors.kinds import BuildContext, ConfigError, load_kind
+    from connectors.server import NodeServer, NodeSettings
+    from simpul.db.embedded import database_url
+
+    config = _read_config(args.config)
+    values = _identity_values(args, config)
+    try:
+        level = NodeLevel(values["level"])
+    except ValueError:
+        raise CommandError(f"level must be one of {', '.join(NodeLevel)}") from None
+    code = check_node_code(str(values["code"]))
+    identity = NodeIdentity(
+        code=code, name=str(values["name"]), level=level,
+        region_code=check_region_code(values["region"]) if values["region"] else "",
+        kind=args.kind, parent_code=values["parent"],
+        categories=tuple(str(c).strip() for c in values["categories"] if str(c).strip()),
+    )
+    state_dir = args.data_dir / "nodes" / code
+    settings = NodeSettings(
+        hub_url=str(values["hub_url"]), state_dir=state_dir, host=args.host, port=args.port,
+        public_url=args.public_url, token=args.token, heartbeat_interval=args.heartbeat,
+    )
+    kind = load_kind(args.kind)
+
+    def serve(url: str | None) -> None:
+        try:
+            built = kind.build(BuildContext(identity, config, state_dir, url, lambda: server.poke_soon()))
+        except ConfigError as exc:
+            raise CommandError(f"{args.config or 'configuration'}: {exc}") from None
+        server = NodeServer(built.connector, settings, built.routes)
+        asyncio.run(server.run())
+
+    if kind.needs_database:
+        with database_url(args.database_url, args.data_dir) as url:
+            serve(url)
+    else:
+        serve(None)
