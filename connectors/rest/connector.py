@@ -1,0 +1,159 @@
+"""An agency's JSON API served as a Connector: fetch through the mapping, decide in Python."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from connectors.base import (
+    Accepted,
+    Change,
+    ConnectorError,
+    Dimension,
+    ForwardedReport,
+    Health,
+    Keyset,
+    NodeIdentity,
+    Report,
+    ReportFilter,
+    StatsBucket,
+)
+from connectors.rest import paths, select
+from connectors.rest.client import AgencyClient, Params
+from connectors.rest.config import RestConfig
+from connectors.rest.feed import Seen, SnapshotFeed, UpdatedSinceFeed
+from connectors.rest.mapping import Mapper
+from connectors.rest.state import StateFile
+
+STATE_FILE = "rest-state.json"
+
+
+class RestConnector:
+    """One agency API; one aiohttp session from `start` to `stop`; its memory in a JSON state file."""
+
+    def __init__(self, identity: NodeIdentity, config: RestConfig, data_dir: Path) -> None:
+        self.identity = identity
+        self.config = config
+        self.client = AgencyClient(config)
+        self.mapper = Mapper(config)
+        self.state = StateFile(data_dir / STATE_FILE)
+        self._lock = asyncio.Lock()
+        self.feed: UpdatedSinceFeed | SnapshotFeed
+        if config.changes_endpoint is not None:
+            self.feed = UpdatedSinceFeed(self._updated_since, config.change_actor)
+        else:
+            self.feed = SnapshotFeed(self._everything_seen, self.state, self._lock, config.change_actor)
+
+    async def start(self) -> None:
+        await self.client.start()
+
+    async def stop(self) -> None:
+        await self.client.stop()
+
+    async def list_reports(self, filter: ReportFilter, after: Keyset | None, limit: int) -> list[Report]:
+        return select.page(await self._all_reports(), filter, after, limit)
+
+    async def get_report(self, local_id: str) -> Report | None:
+        answer = await self.client.get(self.client.report_path(local_id), missing_ok=True)
+        if answer is None:
+            return None
+        path = self.config.answers.report
+        item = paths.get(answer, path)
+        if item is paths.MISSING or item is None:
+            raise ConnectorError(f"the answer to GET {self.client.report_path(local_id)} lacks {path or 'a report'}")
+        return self.mapper.report(item, path)
+
+    async def count_reports(
+        self, filter: ReportFilter, group_by: Sequence[Dimension], region_level: int
+    ) -> list[StatsBucket]:
+        return select.count(await self._all_reports(), filter, group_by, region_level)
+
+    async def changes(self, after: str | None, limit: int) -> list[Change]:
+        return await self.feed.changes(after, limit)
+
+    async def accept_report(self, idempotency_key: str, report: ForwardedReport) -> Accepted:
+        """POST once per key: the key is remembered before the POST and the result after it, and a
+        retry first looks for the tracking number, so an API that ignores Idempotency-Key gets no twin."""
+        if self.config.create_endpoint is None:
+            raise ConnectorError("this agency API takes no forwarded reports (no endpoints.create configured)")
+        async with self._lock:
+            accepted = (await self.state.data())["accepted"]
+            entry = accepted.get(idempotency_key)
+            if entry is not None and "id" in entry:
+                return Accepted(entry["id"], entry["tracking"], created=False)
+            held = [r for r in await self._all_reports() if r.tracking_number == report.tracking_number]
+            if held:
+                accepted[idempotency_key] = {"id": held[0].local_id, "tracking": held[0].tracking_number}
+                await self.state.save()
+                return Accepted(held[0].local_id, held[0].tracking_number, created=False)
+            accepted[idempotency_key] = {"pending": report.tracking_number}
+            await self.state.save()
+            answer = await self.client.post(self.config.create_endpoint, self.mapper.create_body(report),
+                                            {self.config.idempotency_header: idempotency_key})
+            path = self.config.answers.created
+            item = paths.get(answer, path)
+            if not isinstance(item, dict):
+                raise ConnectorError(f"the answer to POST {self.config.create_endpoint} lacks {path or 'a report'}")
+            local_id, tracking = self.mapper.local_id(item, path), self.mapper.tracking_number(item, path)
+            accepted[idempotency_key] = {"id": local_id, "tracking": tracking}
+            await self.state.save()
+        return Accepted(local_id, tracking, created=True)
+
+    async def mark_forwarded(self, local_id: str, target: str) -> None:
+        """Agency APIs have no place for a disposition elsewhere, so the node keeps it in its state."""
+        async with self._lock:
+            forwarded = (await self.state.data())["forwarded"]
+            if forwarded.get(local_id) != target:
+                forwarded[local_id] = target
+                await self.state.save()
+
+    async def health(self) -> Health:
+        try:
+            await self.state.data()
+            async for items, where in self.client.pages(self.config.list_endpoint):
+                for i, item in enumerate(items):
+                    self.mapper.report(item, _place(self.config.list_endpoint, 1, where, i))
+                break
+        except ConnectorError as exc:
+            return Health(False, str(exc))
+        return Health(True, f"agency API answers at {self.config.base_url}")
+
+    async def _all_reports(self) -> list[Report]:
+        return [self.mapper.report(item, where) for item, where in await self._items(self.config.list_endpoint)]
+
+    async def _everything_seen(self, since: datetime | None) -> list[Seen]:
+        return [self._seen(item, where) for item, where in await self._items(self.config.list_endpoint)]
+
+    async def _updated_since(self, since: datetime | None) -> list[Seen]:
+        assert self.config.changes_endpoint is not None
+        params = {self.config.since_param: since.astimezone(UTC).isoformat()} if since is not None else None
+        return [self._seen(item, where) for item, where in await self._items(self.config.changes_endpoint, params)]
+
+    def _seen(self, item: object, where: str) -> Seen:
+        return Seen(self.mapper.local_id(item, where), self.mapper.tracking_number(item, where),
+                    self.mapper.status(item, where), self.mapper.updated_at(item, where))
+
+    async def _items(self, endpoint: str, params: Params | None = None) -> list[tuple[object, str]]:
+        """Every item of a listing, each with its path for error messages; one copy per id."""
+        found: dict[str, tuple[object, str]] = {}
+        number = 0
+        async for items, where in self.client.pages(endpoint, params):
+            number += 1
+            fresh = 0
+            for i, item in enumerate(items):
+                place = _place(endpoint, number, where, i)
+                local_id = self.mapper.local_id(item, place)
+                if local_id not in found:
+                    found[local_id] = (item, place)
+                    fresh += 1
+            if items and not fresh:
+                raise ConnectorError(f"paging GET {endpoint} does not advance: page {number} repeats reports "
+                                     "already seen; check [pagination]")
+        return list(found.values())
+
+
+def _place(endpoint: str, page: int, items: str, index: int) -> str:
+    """Where an item sits, for error messages: `GET /laporan page 2: data.items.3`."""
+    return f"GET {endpoint} page {page}: {items + '.' if items else ''}{index}"

@@ -1,0 +1,87 @@
+"""The change feed of an agency API, in one of two ways.
+
+- `UpdatedSinceFeed`: the API lists reports updated since a time; the
+  cursor is the last (updated time, id) handed out, so ties are resumed.
+- `SnapshotFeed`: the API cannot say what changed; each pull lists every
+  report and compares its status with the last one seen, which the state
+  file keeps per report with the sequence number that made the cursor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from connectors.base import Change, ReportStatus
+from connectors.rest.state import StateFile
+from simpul.wire import InvalidInput
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One report's place in the feed: what a listing showed of it."""
+
+    local_id: str
+    tracking_number: str
+    status: ReportStatus
+    updated_at: datetime
+
+
+Listing = Callable[[datetime | None], Awaitable[list[Seen]]]  # reports updated since a time (None: all)
+
+
+class UpdatedSinceFeed:
+    def __init__(self, listing: Listing, actor: str) -> None:
+        self.listing = listing
+        self.actor = actor
+
+    async def changes(self, after: str | None, limit: int) -> list[Change]:
+        since, after_id = _split_cursor(after) if after else (None, "")
+        seen = await self.listing(since)
+        later = [s for s in seen if since is None or (s.updated_at, s.local_id.encode()) > (since, after_id.encode())]
+        later.sort(key=lambda s: (s.updated_at, s.local_id.encode()))
+        return [Change(cursor=f"{s.updated_at.astimezone(UTC).isoformat()}|{s.local_id}", local_id=s.local_id,
+                       tracking_number=s.tracking_number, at=s.updated_at, status=s.status, actor=self.actor)
+                for s in later[:limit]]
+
+
+def _split_cursor(cursor: str) -> tuple[datetime, str]:
+    at, bar, local_id = cursor.partition("|")
+    try:
+        when = datetime.fromisoformat(at)
+    except ValueError:
+        when = None
+    if not bar or when is None or when.tzinfo is None:
+        raise InvalidInput(f"invalid change cursor {cursor!r}")
+    return when, local_id
+
+
+class SnapshotFeed:
+    def __init__(self, listing: Listing, state: StateFile, lock: asyncio.Lock, actor: str) -> None:
+        self.listing = listing
+        self.state = state
+        self.lock = lock
+        self.actor = actor
+
+    async def changes(self, after: str | None, limit: int) -> list[Change]:
+        if after is not None and not after.isdigit():
+            raise InvalidInput(f"invalid change cursor {after!r}")
+        current = await self.listing(None)
+        async with self.lock:
+            data = await self.state.data()
+            known: dict[str, dict[str, str | int]] = data["seen"]
+            news = [s for s in current if s.local_id not in known or known[s.local_id]["status"] != s.status]
+            news.sort(key=lambda s: (s.updated_at, s.local_id.encode()))
+            for s in news:
+                data["seq"] += 1
+                known[s.local_id] = {"seq": data["seq"], "status": s.status.value, "tracking": s.tracking_number,
+                                     "at": s.updated_at.isoformat()}
+            if news:
+                await self.state.save()
+            entries = sorted(((int(v["seq"]), k, v) for k, v in known.items() if int(v["seq"]) > int(after or 0)),
+                             key=lambda e: e[0])
+        return [Change(cursor=str(seq), local_id=local_id, tracking_number=str(v["tracking"]),
+                       at=datetime.fromisoformat(str(v["at"])), status=ReportStatus(str(v["status"])), actor=self.actor)
+                for seq, local_id, v in entries[:limit]]

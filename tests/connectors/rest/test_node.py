@@ -1,0 +1,61 @@
+"""`simpul node rest` as a real process beside a real (fake) agency API, enrolled with a real hub."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiohttp
+
+from simpul.processes import ChildProcess
+from tests.connectors.rest.conftest import EXAMPLE, TOKEN, TOKEN_ENV, FakeAgency
+from tests.federation import create_token, graphql, start_hub
+
+QUERY = """
+{ reports(first: 10, scope: {nodeCodes: ["64.08.sipakar"]}) {
+    reports { id trackingNumber title status category receivedAt }
+    coverage { asked answered failed } }
+  stats(groupBy: [STATUS], scope: {nodeCodes: ["64.08.sipakar"]}) { total buckets { status count } } }
+"""
+
+
+async def test_the_hub_lists_and_counts_what_the_agency_api_holds(
+    agency: FakeAgency, database: str, tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    first = await agency.add(judul="Jalan berlubang", isi="Jalan poros Sangatta berlubang.",
+                             kategori="infrastruktur-jalan", kode_wilayah="64.08",
+                             dibuat_pada="2026-03-02T08:00:00+07:00")
+    second = await agency.add(judul="Puskesmas tutup", isi="Puskesmas tutup jam sepuluh.",
+                              kategori="kesehatan", kode_wilayah="64.08.04", dibuat_pada="2026-03-03T09:30:00+07:00")
+    await agency.set_status(first, "selesai", "Sudah ditambal.")
+    config = tmp_path / "sipakar.toml"
+    config.write_text(EXAMPLE.read_text().replace('parent = "64.08"\n', "").replace(
+        "https://sipakar.kutaitimurkab.go.id/api/v1", agency.api_url))
+
+    hub = start_hub(database, tmp_path)
+    node = None
+    try:
+        node = ChildProcess(
+            ["node", "rest", "--config", str(config), "--hub-url", hub.url, "--data-dir", str(tmp_path),
+             "--token", create_token(database, "64.08"), "--heartbeat", "0.5", "--port", "0"],
+            env={TOKEN_ENV: TOKEN})
+        node.wait_for(r"node 64.08.sipakar serving on http://")
+
+        body = await graphql(session, hub.graphql_url, QUERY)
+        assert "errors" not in body, body
+        reports = body["data"]["reports"]["reports"]
+        assert [(r["id"], r["title"], r["status"], r["category"]) for r in reports] == [
+            (f"64.08.sipakar:{second}", "Puskesmas tutup", "RECEIVED", "kesehatan"),
+            (f"64.08.sipakar:{first}", "Jalan berlubang", "COMPLETED", "jalan"),
+        ]
+        assert body["data"]["stats"]["total"] == 2
+
+        await agency.mode("error500")
+        body = await graphql(session, hub.graphql_url, QUERY)
+        assert {e["extensions"]["node"] for e in body["errors"]} == {"64.08.sipakar"}, body
+        assert "the agency API answered HTTP 500" in body["errors"][0]["message"]
+        assert body["data"]["reports"]["coverage"]["failed"] == ["64.08.sipakar"]
+        assert node.running
+    finally:
+        if node is not None:
+            node.stop()
+        hub.process.stop()

@@ -1,0 +1,116 @@
+"""What the node remembers for an API that cannot: accepted keys and last seen statuses, across restarts."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from connectors.base import Channel, ConnectorError, ForwardedReport, Reporter, ReportFilter, ReportKind
+from connectors.rest import RestConnector, parse
+from connectors.rest.connector import STATE_FILE
+from tests.connectors.rest.conftest import IDENTITY, FakeAgency, example_config
+
+FORWARDED = ForwardedReport(
+    source_id="65:12", tracking_number="65-000012", kind=ReportKind.PENGADUAN, title="Jembatan putus",
+    body="Jembatan di Desa Sangatta Selatan putus.", category="jalan", region_code="64.08.04",
+    channel=Channel.SMS, reporter=Reporter(name="Siti", contact="+6281234567890"),
+    received_at=datetime(2026, 3, 3, 2, 0, tzinfo=UTC),
+)
+
+
+async def _restarted(agency: FakeAgency, data_dir: Path) -> RestConnector:
+    rest = RestConnector(IDENTITY, parse(example_config(agency.api_url)), data_dir)
+    await rest.start()
+    return rest
+
+
+async def test_a_forwarded_report_is_posted_once_with_its_key_even_after_a_restart(
+    agency: FakeAgency, connector: RestConnector, tmp_path: Path
+) -> None:
+    first = await connector.accept_report("delivery-65-12", FORWARDED)
+    assert first.created and first.tracking_number == "65-000012"
+    report = await connector.get_report(first.local_id)
+    assert report is not None and report.category == "jalan" and report.channel is Channel.SMS
+    assert report.reporter.contact == "+6281234567890" and report.region_code == "64.08.04"
+
+    again = await _restarted(agency, tmp_path)
+    try:
+        repeat = await again.accept_report("delivery-65-12", FORWARDED)
+    finally:
+        await again.stop()
+    assert (repeat.local_id, repeat.created) == (first.local_id, False)
+    assert await agency.keys_seen() == ["delivery-65-12"]  # the API ignores the key; we did not post twice
+
+
+async def test_a_post_cut_off_before_its_answer_was_recorded_is_not_made_again(
+    agency: FakeAgency, connector: RestConnector, tmp_path: Path
+) -> None:
+    """The node died after the agency created the report but before it wrote down the answer."""
+    held = await agency.add(judul=FORWARDED.title, isi=FORWARDED.body, kategori="infrastruktur-jalan",
+                            kode_wilayah="64.08.04", nomor_tiket="65-000012")
+    (tmp_path / STATE_FILE).write_text(json.dumps(
+        {"version": 1, "seq": 0, "seen": {}, "accepted": {"delivery-65-12": {"pending": "65-000012"}},
+         "forwarded": {}}))
+    again = await _restarted(agency, tmp_path)
+    try:
+        accepted = await again.accept_report("delivery-65-12", FORWARDED)
+    finally:
+        await again.stop()
+    assert (accepted.local_id, accepted.created) == (held, False)
+    assert await agency.keys_seen() == []
+
+
+async def test_the_derived_change_feed_resumes_after_a_restart_without_repeating(
+    agency: FakeAgency, connector: RestConnector, tmp_path: Path
+) -> None:
+    local_id = await agency.add(judul="Lampu mati", isi="Lampu jalan mati.", kategori="penerangan",
+                                kode_wilayah="64.08")
+    first = await connector.changes(None, 50)
+    again = await _restarted(agency, tmp_path)
+    try:
+        assert await again.changes(first[-1].cursor, 50) == []
+        await agency.set_status(local_id, "selesai", "Sudah diganti.")
+        later = await again.changes(first[-1].cursor, 50)
+    finally:
+        await again.stop()
+    assert [(c.local_id, c.status.value) for c in later] == [(local_id, "COMPLETED")]
+    assert int(later[0].cursor) > int(first[-1].cursor)
+
+
+async def test_a_damaged_state_file_makes_the_node_unhealthy_not_forgetful(
+    agency: FakeAgency, tmp_path: Path
+) -> None:
+    (tmp_path / STATE_FILE).write_text("{ setengah")
+    rest = await _restarted(agency, tmp_path)
+    try:
+        health = await rest.health()
+        assert not health.ok and STATE_FILE in health.detail
+        with pytest.raises(ConnectorError, match="not JSON"):
+            await rest.changes(None, 10)
+        assert await rest.list_reports(ReportFilter(), None, 10) == []  # reading the agency still works
+    finally:
+        await rest.stop()
+    assert (tmp_path / STATE_FILE).read_text() == "{ setengah"
+
+
+async def test_a_disposition_is_kept_once(agency: FakeAgency, connector: RestConnector, tmp_path: Path) -> None:
+    await connector.mark_forwarded("7", "64.08.dinkes")
+    await connector.mark_forwarded("7", "64.08.dinkes")
+    assert json.loads((tmp_path / STATE_FILE).read_text())["forwarded"] == {"7": "64.08.dinkes"}
+
+
+async def test_offset_paging_reads_every_report(agency: FakeAgency, tmp_path: Path) -> None:
+    ids = [await agency.add(judul=f"Laporan {i}", isi="Isi.", kategori="umum", kode_wilayah="64.08",
+                            dibuat_pada=f"2026-03-0{i % 3 + 1}T08:00:00+07:00") for i in range(7)]
+    config = example_config(agency.api_url, pagination={"style": "offset", "size": 2, "size_param": "limit"},
+                             answers={"total": None})
+    rest = RestConnector(IDENTITY, parse(config), tmp_path)
+    await rest.start()
+    try:
+        listed = await rest.list_reports(ReportFilter(), None, 100)
+    finally:
+        await rest.stop()
+    assert sorted(r.local_id for r in listed) == sorted(ids)
