@@ -1,0 +1,99 @@
+"""End to end: `simpul node open311` as a real process, enrolled with a real hub, over the fake Open311 server."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from connectors.base import ReportKind
+from simpul.processes import ChildProcess
+from tests.connectors.open311.conftest import API_KEY, SERVICE_CODES, FakeOpen311
+from tests.federation import Hub, create_token, graphql, start_hub
+
+CODE = "64.08.dpupr"
+REPORTS = "{ reports(first: 20) { reports { id trackingNumber title status regionCode category } } }"
+STATS = "{ stats(groupBy: [STATUS]) { total buckets { status count } } }"
+
+
+def _toml(fake: FakeOpen311) -> str:
+    services = "\n".join(
+        f'"{code}" = "{category}"' if kind is ReportKind.PENGADUAN
+        else f'"{code}" = {{ category = "{category}", kind = "{kind.value}" }}'
+        for (category, kind), code in SERVICE_CODES.items())
+    return f"""
+endpoint = "{fake.url}"
+format = "xml"
+jurisdiction_id = "kutaitimurkab.go.id"
+api_key_env = "KUTIM_OPEN311_KEY"
+since = 2026-01-01T00:00:00Z
+region_attribute = "kode_wilayah"
+tracking_prefix = "KUTIM-"
+timeout = 1.5
+
+[status]
+open = "IN_PROCESS"
+closed = "COMPLETED"
+
+[services]
+{services}
+"""
+
+
+@pytest.fixture
+def hub(database: str, tmp_path: Path) -> Iterator[Hub]:
+    running = start_hub(database, tmp_path / "hub")
+    yield running
+    running.process.stop()
+
+
+async def _until(session: aiohttp.ClientSession, hub: Hub, query: str, ready: Any) -> dict[str, Any]:
+    for _ in range(60):
+        body = await graphql(session, hub.graphql_url, query)
+        if ready(body):
+            return body
+        await asyncio.sleep(0.25)
+    raise AssertionError(f"the hub never answered as expected: {body}")
+
+
+async def test_an_open311_system_joins_the_hub_and_its_requests_are_federated(
+        fake: FakeOpen311, hub: Hub, session: aiohttp.ClientSession, tmp_path: Path) -> None:
+    t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
+    lamp = await fake.add("penerangan", ReportKind.PENGADUAN, "Lampu jalan mati", "Di Jl. Yos Sudarso.", t0,
+                          "64.08.01")
+    await fake.add("jalan", ReportKind.PENGADUAN, "Jalan berlubang", "Depan SDN 1.", t0 - timedelta(hours=1),
+                   "64.08")
+    await fake.change(lamp, "closed", "Lampu sudah diganti.")
+    config = tmp_path / "open311.toml"
+    config.write_text(_toml(fake))
+    node = ChildProcess(
+        ["node", "open311", "--config", str(config), "--code", CODE, "--name", "DPUPR Kutai Timur",
+         "--level", "UNIT", "--region", "64.08", "--hub-url", hub.url,
+         "--token", create_token(hub.database_url, "64.08"), "--data-dir", str(tmp_path / "node"),
+         "--heartbeat", "0.5", "--port", "0"],
+        env={"KUTIM_OPEN311_KEY": API_KEY})
+    try:
+        node.wait_for(r"node \S+ serving on (http://\S+)")
+        body = await _until(session, hub, REPORTS, lambda b: len((b.get("data") or {}).get("reports", {})
+                                                                  .get("reports", [])) == 2)
+        reports = {r["title"]: r for r in body["data"]["reports"]["reports"]}
+        assert reports["Lampu jalan mati"] == {
+            "id": f"{CODE}:{lamp}", "trackingNumber": f"KUTIM-{lamp}", "title": "Lampu jalan mati",
+            "status": "COMPLETED", "regionCode": "64.08.01", "category": "penerangan"}
+        assert reports["Jalan berlubang"]["status"] == "IN_PROCESS"
+        stats = (await graphql(session, hub.graphql_url, STATS))["data"]["stats"]
+        assert stats["total"] == 2
+        assert {b["status"]: b["count"] for b in stats["buckets"]} == {"COMPLETED": 1, "IN_PROCESS": 1}
+
+        await fake.fail("error")
+        failed = await graphql(session, hub.graphql_url, REPORTS)
+        assert [e["extensions"]["node"] for e in failed["errors"]] == [CODE], failed
+        assert "database connection lost" in failed["errors"][0]["message"], failed
+        assert node.running
+    finally:
+        node.stop()
