@@ -292,14 +292,15 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 def _is_user_error(exc: Exception) -> bool:
+    from connectors.base import ConnectorError
     from connectors.hublink import EnrolmentError
     from simpul.db.embedded import EmbeddedPostgresError
     from simpul.db.migrate import MigrationError
     from simpul.processes import ProcessFailed
     from simpul.wire import InvalidInput
 
-    return isinstance(exc, CommandError | EnrolmentError | EmbeddedPostgresError | MigrationError
-                      | InvalidInput | ProcessFailed | OSError)
+    return isinstance(exc, CommandError | ConnectorError | EnrolmentError | EmbeddedPostgresError
+                      | MigrationError | InvalidInput | ProcessFailed | OSError)
 
 
 if __name__ == "__main__":

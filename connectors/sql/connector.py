@@ -1,0 +1,250 @@
+"""An agency's existing PostgreSQL tables served as a Connector, through the mapping."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from connectors.base import (
+    Accepted,
+    Change,
+    Channel,
+    ConnectorError,
+    Dimension,
+    ForwardedReport,
+    Health,
+    Keyset,
+    NodeIdentity,
+    Report,
+    Reporter,
+    ReportFilter,
+    ReportStatus,
+    StatsBucket,
+    TimelineEvent,
+)
+from connectors.sql.accept import Acceptor
+from connectors.sql.catalog import AgencySchema, inspect
+from connectors.sql.install import install
+from connectors.sql.mapping import SqlMapping
+from connectors.sql.queries import Query, ReportQueries
+from connectors.sql.values import Values
+from simpul.db.migrate import MigrationError
+from simpul.wire import InvalidInput
+
+ACTOR = "agency-system"  # who moved a report, as far as the agency's tables tell
+
+_DATABASE_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, MigrationError)
+
+
+@contextmanager
+def _agency_database(doing: str) -> Iterator[None]:
+    """Any failure of the agency database becomes a ConnectorError saying what we were doing."""
+    try:
+        yield
+    except _DATABASE_ERRORS as exc:
+        raise ConnectorError(f"agency database, {doing}: {exc.__class__.__name__}: {exc}") from exc
+
+
+class SqlConnector:
+    """Reads the agency's reports where they are; writes only forwarded reports and its own schema."""
+
+    def __init__(self, identity: NodeIdentity, mapping: SqlMapping) -> None:
+        self.identity = identity
+        self.mapping = mapping
+        self.values = Values(mapping)
+        self._pool: asyncpg.Pool | None = None
+        self._queries: ReportQueries | None = None
+        self._acceptor: Acceptor | None = None
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise ConnectorError("the sql connector is not started")
+        return self._pool
+
+    @property
+    def queries(self) -> ReportQueries:
+        if self._queries is None:
+            raise ConnectorError("the sql connector is not started")
+        return self._queries
+
+    async def start(self) -> None:
+        with _agency_database("connecting"):
+            pool = await asyncpg.create_pool(self.mapping.dsn, min_size=1, max_size=5, timeout=10,
+                                             command_timeout=30,
+                                             server_settings={"application_name": f"simpul-sql-{self.identity.code}"})
+        assert pool is not None
+        try:
+            async with pool.acquire() as conn:
+                with _agency_database("checking the mapping"):
+                    schema = await inspect(conn, self.mapping)
+                with _agency_database(f"installing simpul's schema {self.mapping.schema!r}"):
+                    await install(conn, self.mapping)
+        except BaseException:
+            await pool.close()
+            raise
+        self._pool = pool
+        self._prepare(schema)
+
+    def _prepare(self, schema: AgencySchema) -> None:
+        self._queries = ReportQueries(self.mapping, schema, self.values)
+        if self.mapping.insert is not None:
+            self._acceptor = Acceptor(self.mapping, self.mapping.insert, schema, self.values)
+
+    async def stop(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    async def _fetch(self, query: Query, doing: str) -> list[asyncpg.Record]:
+        with _agency_database(doing):
+            rows: list[asyncpg.Record] = await self.pool.fetch(query.sql, *query.params)
+        return rows
+
+    async def health(self) -> Health:
+        try:
+            with _agency_database("health check"):
+                await self.pool.fetchval(f"SELECT count(*) FROM (SELECT 1 FROM {self.mapping.reports.sql} LIMIT 1) x",
+                                         timeout=5)
+        except ConnectorError as exc:
+            return Health(ok=False, detail=str(exc))
+        return Health(ok=True, detail=f"agency table {self.mapping.reports} answers")
+
+    def _tracking(self, row: asyncpg.Record) -> str:
+        derived = f"{self.identity.code.upper()}-{row['local_id']}"
+        return str(row["accepted_tracking"] or row["tracking_number"] or derived)
+
+    def _report(self, row: asyncpg.Record, timeline: tuple[TimelineEvent, ...] = ()) -> Report:
+        local_id = row["local_id"]
+        v = self.values
+        title, body = (row["title"] or "").strip(), (row["body"] or "").strip()
+        if not title or not body:
+            raise ConnectorError(f"report {local_id} has no {'title' if not title else 'body'}")
+        name, contact = row["reporter_name"], row["reporter_contact"]
+        anonymous = not (name or contact)
+        return Report(
+            local_id=local_id,
+            tracking_number=self._tracking(row),
+            kind=v.kind(row["kind"], local_id),
+            title=title,
+            body=body,
+            category=v.category(row["category"], local_id),
+            region_code=v.region(row["region"], local_id),
+            channel=Channel(row["accepted_channel"] or self.mapping.default_channel),
+            status=v.status(row["status"], local_id),
+            reporter=Reporter(anonymous=anonymous, confidential=self.mapping.confidential_reporters and not anonymous,
+                              name=name, contact=contact),
+            received_at=v.time(row["received_at"], "received", local_id),
+            updated_at=v.time(row["updated_at"], "updated", local_id),
+            location=row["location"],
+            timeline=timeline,
+        )
+
+    async def list_reports(self, filter: ReportFilter, after: Keyset | None, limit: int) -> list[Report]:
+        rows = await self._fetch(self.queries.list(filter, after, limit), "listing reports")
+        return [self._report(r) for r in rows]
+
+    async def get_report(self, local_id: str) -> Report | None:
+        try:
+            rows = await self._fetch(self.queries.one(local_id), f"reading report {local_id}")
+        except ConnectorError as exc:
+            if isinstance(exc.__cause__, asyncpg.DataError):  # not an id of the agency's type: no such report
+                return None
+            raise
+        if not rows:
+            return None
+        report = self._report(rows[0])
+        return self._report(rows[0], await self._timeline(report))
+
+    async def _timeline(self, report: Report) -> tuple[TimelineEvent, ...]:
+        """From the trigger-fed table when there is one; else what the row itself tells."""
+        if self.mapping.trigger is not None:
+            rows = await self._fetch(self.queries.timeline(report.local_id), f"reading report {report.local_id}")
+            if rows:
+                return tuple(TimelineEvent(r["at"], self.values.status(r["status"], report.local_id), ACTOR)
+                             for r in rows)
+        received = TimelineEvent(report.received_at, ReportStatus.RECEIVED, ACTOR)
+        if report.status is ReportStatus.RECEIVED:
+            return (received,)
+        return received, TimelineEvent(report.updated_at, report.status, ACTOR)
+
+    async def count_reports(
+        self, filter: ReportFilter, group_by: Sequence[Dimension], region_level: int
+    ) -> list[StatsBucket]:
+        dims = list(dict.fromkeys(group_by))
+        rows = await self._fetch(self.queries.counts(filter, dims, region_level), "counting reports")
+        counted: Counter[tuple[Any, ...]] = Counter()
+        for row in rows:
+            if row["n"] == 0:
+                continue
+            counted[tuple(self._ours(dim, row[f"g{i}"], row["example"]) for i, dim in enumerate(dims))] += row["n"]
+        buckets = []
+        for key, n in counted.items():
+            values = dict(zip(dims, key, strict=True))
+            buckets.append(StatsBucket(
+                count=n, status=values.get(Dimension.STATUS), kind=values.get(Dimension.KIND),
+                category=values.get(Dimension.CATEGORY), region_code=values.get(Dimension.REGION)))
+        return buckets
+
+    def _ours(self, dimension: Dimension, raw: Any, example: str) -> Any:
+        """A grouped agency value as ours; `example` is one report holding it, for error messages."""
+        if dimension is Dimension.STATUS:
+            return self.values.status(raw, example)
+        if dimension is Dimension.KIND:
+            return self.values.kind(raw, example)
+        if dimension is Dimension.CATEGORY:
+            return self.values.category(raw, example)
+        return self.values.region(raw, example)
+
+    async def changes(self, after: str | None, limit: int) -> list[Change]:
+        if self.mapping.trigger is not None:
+            return await self._changes_by_trigger(after, limit)
+        return await self._changes_by_time(after, limit)
+
+    async def _changes_by_trigger(self, after: str | None, limit: int) -> list[Change]:
+        if after is not None and not after.isdigit():
+            raise InvalidInput(f"invalid change cursor {after!r}")
+        rows = await self._fetch(self.queries.changes_by_trigger(int(after or 0), limit), "reading the change feed")
+        return [Change(cursor=str(r["seq"]), local_id=r["local_id"], tracking_number=self._tracking(r), at=r["at"],
+                       status=self.values.status(r["status"], r["local_id"]), actor=ACTOR) for r in rows]
+
+    async def _changes_by_time(self, after: str | None, limit: int) -> list[Change]:
+        position = self._time_cursor(after) if after is not None else None
+        rows = await self._fetch(self.queries.changes_by_time(position, limit), "reading the change feed")
+        changes = []
+        for row in rows:
+            report = self._report(row)
+            changes.append(Change(cursor=f"{row['feed_at'].isoformat()}|{report.local_id}", local_id=report.local_id,
+                                  tracking_number=report.tracking_number, at=report.updated_at, status=report.status,
+                                  actor=ACTOR))
+        return changes
+
+    def _time_cursor(self, cursor: str) -> tuple[datetime, str]:
+        """(updated_at as the column holds it, local id) from a cursor this connector gave out."""
+        stamp, sep, local_id = cursor.partition("|")
+        try:
+            at = datetime.fromisoformat(stamp)
+        except ValueError:
+            at = None
+        naive = self.queries.schema.updated_naive
+        if not sep or at is None or (at.tzinfo is None) != naive:
+            raise InvalidInput(f"invalid change cursor {cursor!r}")
+        return at, local_id
+
+    async def accept_report(self, idempotency_key: str, report: ForwardedReport) -> Accepted:
+        if self._acceptor is None:
+            raise ConnectorError("this node's sql mapping has no [insert]: it cannot accept forwarded reports")
+        with _agency_database("accepting a forwarded report"):
+            async with self.pool.acquire() as conn:
+                return await self._acceptor.accept(conn, idempotency_key, report)
+
+    async def mark_forwarded(self, local_id: str, target: str) -> None:
+        """The disposisi is the agency's own business in its own system; the hub's ledger records it."""
+        if await self.get_report(local_id) is None:
+            raise InvalidInput(f"no report {local_id!r} in this unit's system")
+

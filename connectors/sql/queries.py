@@ -1,0 +1,173 @@
+"""The read queries over the agency's relation, built once from the mapping.
+
+Identifiers come quoted from the checked mapping; filter values, keysets and
+limits are `$n` parameters. Ids compare as text in byte order (`COLLATE "C"`)
+as the Keyset contract requires; agency values compare as trimmed text, so a
+smallint status or a char(13) region code needs no special case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from connectors.base import Dimension, Keyset, ReportFilter
+from connectors.sql.catalog import AgencySchema
+from connectors.sql.mapping import SqlMapping
+from connectors.sql.values import Values
+from simpul.wire import check_region_code
+
+# Segment widths of a compact (undotted) Kemendagri code: 64 08 04 2001.
+_COMPACT_WIDTH = {1: 2, 2: 4, 3: 6, 4: 10}
+
+
+class Where:
+    """A parameterised WHERE clause; values never enter the SQL text."""
+
+    def __init__(self) -> None:
+        self.clauses: list[str] = []
+        self.params: list[Any] = []
+
+    def param(self, value: Any) -> str:
+        self.params.append(value)
+        return f"${len(self.params)}"
+
+    def add(self, template: str, *values: Any) -> None:
+        self.clauses.append(template.format(*(self.param(v) for v in values)))
+
+    def sql(self) -> str:
+        return " WHERE " + " AND ".join(self.clauses) if self.clauses else ""
+
+
+@dataclass(frozen=True)
+class Query:
+    sql: str
+    params: list[Any]
+
+
+class ReportQueries:
+    def __init__(self, mapping: SqlMapping, schema: AgencySchema, values: Values) -> None:
+        self.mapping = mapping
+        self.schema = schema
+        self.values = values
+        c = {name: f'r."{column}"' if column else None for name, column in mapping.columns.items()}
+        self.id = f'{c["id"]}::text'
+        self.received = str(c["received_at"])
+        self.updated = str(c["updated_at"])
+        self.status = f'btrim({c["status"]}::text)'
+        self.kind = f'btrim({c["kind"]}::text)' if c["kind"] else "NULL::text"
+        self.category = f'btrim({c["category"]}::text)'
+        self.region = f'btrim({c["region"]}::text)'
+        self.feed_at = f"coalesce({self.updated}, {self.received})"
+
+        def text(name: str) -> str:
+            return f"{c[name]}::text" if c[name] else "NULL::text"
+
+        self.source = (
+            f"{mapping.reports.sql} r LEFT JOIN LATERAL (SELECT tracking_number, channel"
+            f' FROM "{mapping.schema}".simpul_accepted WHERE local_id = {self.id}'
+            " ORDER BY accepted_at LIMIT 1) a ON true"
+        )
+        self.columns = (
+            f"{self.id} AS local_id, {c['title']}::text AS title, {c['body']}::text AS body,"
+            f" {self.status} AS status, {self.kind} AS kind, {self.category} AS category,"
+            f" {self.region} AS region, {self.received} AS received_at, {self.feed_at} AS updated_at,"
+            f" {text('location')} AS location, {text('tracking_number')} AS tracking_number,"
+            f" {text('reporter_name')} AS reporter_name, {text('reporter_contact')} AS reporter_contact,"
+            " a.tracking_number AS accepted_tracking, a.channel AS accepted_channel"
+        )
+
+    def _filtered(self, f: ReportFilter) -> Where:
+        where = Where()
+        if f.statuses:
+            where.add(f"{self.status} = ANY({{}}::text[])", self.values.statuses_for(f.statuses))
+        if f.kinds and self.mapping.columns["kind"]:
+            where.add(f"{self.kind} = ANY({{}}::text[])", self.values.kinds_for(f.kinds))
+        elif f.kinds and self.mapping.default_kind not in f.kinds:
+            where.add("false")
+        if f.categories:
+            where.add(f"{self.category} = ANY({{}}::text[])", self.values.categories_for(f.categories))
+        if f.region_prefix:
+            prefix = self.values.region_for(check_region_code(f.region_prefix))
+            if self.mapping.region_format == "compact":
+                where.add(f"{self.region} LIKE {{}}", prefix + "%")
+            else:
+                where.add(f"({self.region} = {{0}} OR {self.region} LIKE {{1}})", prefix, prefix + ".%")
+        if f.received_from:
+            where.add(f"{self.received} >= {{}}", self._received(f.received_from))
+        if f.received_to:
+            where.add(f"{self.received} < {{}}", self._received(f.received_to))
+        return where
+
+    def _received(self, value: datetime) -> datetime:
+        return self.values.db_time(value, self.schema.received_naive)
+
+    def list(self, f: ReportFilter, after: Keyset | None, limit: int) -> Query:
+        where = self._filtered(f)
+        if after is not None and after.after_id is None:
+            where.add(f"{self.received} < {{}}", self._received(after.received_at))
+        elif after is not None:
+            where.add(f'({self.received} < {{0}} OR ({self.received} = {{0}} AND {self.id} COLLATE "C" > {{1}}))',
+                      self._received(after.received_at), after.after_id)
+        where.clauses.append(f"{self.received} IS NOT NULL")
+        sql = (f"SELECT {self.columns} FROM {self.source}{where.sql()}"
+               f' ORDER BY {self.received} DESC, {self.id} COLLATE "C" LIMIT {where.param(limit)}')
+        return Query(sql, where.params)
+
+    def one(self, local_id: str) -> Query:
+        """By the id column's own type, so the agency's primary key index serves it."""
+        column = f'r."{self.mapping.columns["id"]}"'
+        where = f"{column} = CAST($1::text AS {self.schema.id_type})"
+        return Query(f"SELECT {self.columns} FROM {self.source} WHERE {where}", [local_id])
+
+    def counts(self, f: ReportFilter, group_by: Sequence[Dimension], region_level: int) -> Query:
+        """Counts by the agency's raw values; the caller maps and re-sums them."""
+        where = self._filtered(f)
+        exprs = []
+        for dimension in group_by:
+            if dimension is Dimension.REGION and self.mapping.region_format == "compact":
+                exprs.append(f"left({self.region}, {where.param(_COMPACT_WIDTH[region_level])})")
+            elif dimension is Dimension.REGION:
+                exprs.append(f"array_to_string((string_to_array({self.region}, '.'))[1:{where.param(region_level)}],"
+                             " '.')")
+            else:
+                exprs.append({Dimension.STATUS: self.status, Dimension.KIND: self.kind,
+                              Dimension.CATEGORY: self.category}[dimension])
+        select = ", ".join([*(f"{e} AS g{i}" for i, e in enumerate(exprs)), "count(*) AS n",
+                            f"min({self.id}) AS example"])
+        group = f" GROUP BY {', '.join(f'g{i}' for i in range(len(exprs)))}" if exprs else ""
+        return Query(f"SELECT {select} FROM {self.mapping.reports.sql} r{where.sql()}{group}", where.params)
+
+    def changes_by_time(self, after: tuple[datetime, str] | None, limit: int) -> Query:
+        """The change feed from the updated_at column: cursor (updated_at, id)."""
+        where = Where()
+        if after is not None:
+            where.add(f'({self.feed_at} > {{0}} OR ({self.feed_at} = {{0}} AND {self.id} COLLATE "C" > {{1}}))',
+                      *after)
+        sql = (f"SELECT {self.columns}, {self.feed_at} AS feed_at FROM {self.source}{where.sql()}"
+               f' ORDER BY {self.feed_at}, {self.id} COLLATE "C" LIMIT {where.param(limit)}')
+        return Query(sql, where.params)
+
+    def changes_by_trigger(self, after: int, limit: int) -> Query:
+        """The change feed from the trigger-fed table: cursor = its sequence number."""
+        tracking = self.mapping.columns["tracking_number"]
+        schema = self.mapping.schema
+        agency, tracking_sql = "", "NULL::text"
+        if tracking:
+            tracking_sql = f'r."{tracking}"::text'
+            agency = (f' LEFT JOIN {self.mapping.reports.sql} r ON r."{self.mapping.columns["id"]}"'
+                      f" = CAST(f.local_id AS {self.schema.id_type})")
+        sql = (f"SELECT f.seq, f.local_id, f.status, f.at,"
+               f" {tracking_sql} AS tracking_number,"
+               " a.tracking_number AS accepted_tracking"
+               f' FROM "{schema}".simpul_feed f{agency}'
+               " LEFT JOIN LATERAL (SELECT tracking_number FROM"
+               f' "{schema}".simpul_accepted WHERE local_id = f.local_id ORDER BY accepted_at LIMIT 1) a ON true'
+               " WHERE f.seq > $1 ORDER BY f.seq LIMIT $2")
+        return Query(sql, [after, limit])
+
+    def timeline(self, local_id: str) -> Query:
+        return Query(f'SELECT at, status FROM "{self.mapping.schema}".simpul_feed WHERE local_id = $1 ORDER BY seq',
+                     [local_id])

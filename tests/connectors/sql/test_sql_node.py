@@ -1,0 +1,87 @@
+"""`simpul node sql` as a real process: enrolled with a real hub, its SIPP reports in the hub's answers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from simpul.processes import ChildProcess
+from tests.connectors.sql.agency import EXAMPLE, SippApp
+from tests.federation import Hub, create_token, graphql, run_cli, start_hub
+
+EVERYTHING = """
+{
+  reports(first: 50) { reports { id title status regionCode receivedAt category } coverage { asked answered failed } }
+  stats(groupBy: [STATUS]) { total buckets { status count } }
+}
+"""
+
+
+def _node_args(hub_url: str, config: Path, data_dir: Path, *extra: str) -> list[str]:
+    return ["node", "sql", "--config", str(config), "--code", "64.08.sipp", "--hub-url", hub_url,
+            "--data-dir", str(data_dir), "--heartbeat", "0.5", "--port", "0", *extra]
+
+
+@pytest.fixture
+def hub(database: str, tmp_path: Path) -> Iterator[Hub]:
+    running = start_hub(database, tmp_path)
+    try:
+        yield running
+    finally:
+        running.process.stop()
+
+
+async def test_a_sipp_database_joins_the_hub_and_its_reports_are_queryable(
+    hub: Hub, database: str, tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    app = SippApp(database)
+    await app.create_schema()
+    first = await app.enter("Jalan rusak di Sangatta", datetime(2026, 3, 2, 1, 0, tzinfo=UTC), wilayah="640804")
+    await app.enter("Puskesmas tutup", datetime(2026, 3, 1, 1, 0, tzinfo=UTC), category="Kesehatan", status=3)
+    config = tmp_path / "sipp.toml"  # the example, as the first node of this hub: no parent
+    config.write_text(EXAMPLE.read_text().replace('parent = "64.08"\n', ""))
+    node = ChildProcess(_node_args(hub.url, config, tmp_path, "--token", create_token(database, "64.08")),
+                        env={"SIPP_DATABASE_URL": database})
+    try:
+        node.wait_for(r"node \S+ serving on (http://\S+)")
+        body = await graphql(session, hub.graphql_url, EVERYTHING)
+        assert "errors" not in body, body
+        reports = body["data"]["reports"]["reports"]
+        assert [(r["id"], r["status"], r["regionCode"], r["category"]) for r in reports][0] == (
+            f"64.08.sipp:{first}", "RECEIVED", "64.08.04", "jalan")
+        assert datetime.fromisoformat(reports[0]["receivedAt"]) == datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+        assert {b["status"]: b["count"] for b in body["data"]["stats"]["buckets"]} == {"RECEIVED": 1, "COMPLETED": 1}
+
+        await app.execute("UPDATE sipp.pengaduan SET kd_status = 7 WHERE id = $1", int(first))
+        body = await graphql(session, hub.graphql_url, EVERYTHING)
+        errors = [(e["extensions"].get("node"), e["message"]) for e in body.get("errors", [])]
+        assert any(node_code == "64.08.sipp" and "status value '7'" in message for node_code, message in errors), body
+        assert node.running
+    finally:
+        node.stop()
+
+
+def test_a_bad_mapping_is_one_line_from_the_command(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text(EXAMPLE.read_text().replace('table = "sipp.v_pengaduan"', 'table = "sipp.v_pengaduan; --"'))
+    result = run_cli(*_node_args("http://127.0.0.1:9", config, tmp_path), env={"SIPP_DATABASE_URL": "postgresql:///x"})
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"simpul: error: {config}: reports.table must be a plain SQL identifier (letters, digits, _),"
+        " not 'v_pengaduan; --'"]
+
+
+async def test_a_mapping_that_does_not_fit_the_database_is_one_line_from_the_command(
+    database: str, tmp_path: Path
+) -> None:
+    await SippApp(database).create_schema()
+    config = tmp_path / "typo.toml"
+    config.write_text(EXAMPLE.read_text().replace('title = "judul"', 'title = "judull"'))
+    result = run_cli(*_node_args("http://127.0.0.1:9", config, tmp_path), env={"SIPP_DATABASE_URL": database})
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "simpul: error: sipp.v_pengaduan has no column 'judull' (mapped as reports.title)"]
