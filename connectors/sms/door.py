@@ -1,0 +1,129 @@
+"""The SMS door: one gateway message in, at most one report, always one reply out.
+
+A message id the gateway already delivered creates nothing new; its reply
+is sent again only if it was not delivered the first time. Status answers
+(`CEK`) go only to the number that sent the report (see README: privacy).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from connectors.base import Channel, Reporter
+from connectors.desk.store import NewReport
+from connectors.sms.keywords import KeywordTable
+from connectors.sms.numbers import normalise
+from connectors.sms.parser import HelpRequest, NewReportMessage, Problem, StatusQuery, Unreadable, parse
+from connectors.sms.replies import Replies
+from connectors.sms.senders import ReplySender, SendError
+from connectors.sms.store import SmsStore
+from simpul.wire import InvalidInput
+
+TITLE_CHARS = 60
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One SMS as the gateway delivered it."""
+
+    message_id: str
+    sender: str
+    text: str
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class Outcome:
+    reply: str
+    tracking_number: str | None
+    duplicate: bool
+    delivery_error: str | None  # why the reply is still waiting, or None once it went out
+
+
+@dataclass(frozen=True)
+class DoorSettings:
+    category: str
+    confidential: bool
+    max_length: int
+    provinces: frozenset[str]  # those this number serves
+    refuse_outside: bool  # False: a report for another province is kept and the hub routes it
+
+
+def title_of(text: str) -> str:
+    """A title for the list views: the start of the text, cut at a word."""
+    line = " ".join(text.split())
+    if len(line) <= TITLE_CHARS:
+        return line
+    cut = line[: TITLE_CHARS + 1].rsplit(" ", 1)[0][:TITLE_CHARS] or line[:TITLE_CHARS]
+    return cut + "…"
+
+
+class SmsDoor:
+    def __init__(self, store: SmsStore, sender: ReplySender, keywords: KeywordTable, replies: Replies,
+                 settings: DoorSettings, on_change: Callable[[], None] = lambda: None) -> None:
+        self.store = store
+        self.sender = sender
+        self.keywords = keywords
+        self.replies = replies
+        self.settings = settings
+        self.on_change = on_change
+
+    async def receive(self, inbound: Inbound) -> Outcome:
+        """Answer `inbound` once, however often the gateway delivers it."""
+        created = False
+        error = None
+        async with self.store.message(inbound.message_id) as log:
+            seen = await log.find(inbound.message_id)
+            duplicate = seen is not None
+            if seen is None:
+                local_id, reply = await self._answer(inbound)
+                seen = await log.add(inbound.message_id, inbound.received_at, local_id, reply, inbound.sender)
+                created = local_id is not None
+            if seen.reply_to is not None:
+                try:
+                    await self.sender.send(seen.reply_to, seen.reply)
+                    await log.replied(inbound.message_id)
+                except SendError as exc:
+                    error = str(exc)
+        if created:
+            self.on_change()
+        tracking = None
+        if seen.local_id is not None:
+            report = await self.store.get_report(seen.local_id)
+            tracking = report.tracking_number if report else None
+        return Outcome(seen.reply, tracking, duplicate, error)
+
+    async def _answer(self, inbound: Inbound) -> tuple[str | None, str]:
+        """The report the message creates (its local id), if any, and the reply."""
+        number = normalise(inbound.sender)
+        if number is None:
+            return None, self.replies.invalid_number()
+        message = parse(inbound.text, self.keywords, self.settings.max_length)
+        if isinstance(message, NewReportMessage):
+            return await self._report(message, number, inbound.received_at)
+        if isinstance(message, StatusQuery):
+            report = await self.store.find_by_tracking_number(message.tracking_number)
+            if report is None or report.reporter.contact != number:
+                return None, self.replies.not_found(message.tracking_number)
+            return None, self.replies.status(report)
+        if isinstance(message, HelpRequest):
+            return None, self.replies.help()
+        assert isinstance(message, Unreadable)
+        return None, self.replies.problem(message.problem, message.keyword, self.settings.max_length)
+
+    async def _report(self, message: NewReportMessage, number: str, at: datetime) -> tuple[str | None, str]:
+        settings = self.settings
+        if settings.refuse_outside and message.region.province not in settings.provinces:
+            served = sorted(self.keywords.for_province(p) for p in settings.provinces)
+            return None, self.replies.outside(message.region, served)
+        try:
+            report = await self.store.create_report(NewReport(
+                kind=message.kind, title=title_of(message.text), body=message.text, category=settings.category,
+                region_code=message.region.code, channel=Channel.SMS,
+                reporter=Reporter(confidential=settings.confidential, contact=number), received_at=at,
+            ), "sms")
+        except InvalidInput:
+            return None, self.replies.problem(Problem.UNKNOWN_COMMAND, None, settings.max_length)
+        return report.local_id, self.replies.received(message.kind, report.tracking_number, message.region)

@@ -1,0 +1,122 @@
+"""A running SMS channel: a hub, a fake SMS gateway process, and `simpul node sms` enrolled with the hub."""
+
+from __future__ import annotations
+
+import secrets
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import aiohttp
+import asyncpg
+import pytest
+
+from simpul.processes import ChildProcess
+from tests.federation import Desk, Hub, create_token, start_hub
+
+SECRET = "rahasia-gateway-1708"
+GATEWAY_TOKEN = "token-gateway-kaltara"
+
+
+@dataclass
+class FakeGateway:
+    popen: subprocess.Popen[str]
+    url: str
+
+    async def outbox(self, session: aiohttp.ClientSession) -> list[dict[str, str]]:
+        async with session.get(self.url + "/outbox") as response:
+            sent: list[dict[str, str]] = await response.json()
+            return sent
+
+    async def fail_next(self, session: aiohttp.ClientSession, requests: int, mode: str = "down") -> None:
+        async with session.post(self.url + "/outage", json={"requests": requests, "mode": mode}) as response:
+            assert response.status == 200
+
+    def stop(self) -> None:
+        self.popen.terminate()
+        self.popen.wait(10)
+        assert self.popen.stdout is not None
+        self.popen.stdout.close()
+
+
+def start_gateway() -> FakeGateway:
+    popen = subprocess.Popen([sys.executable, "-m", "tests.connectors.sms.fake_gateway", "--token", GATEWAY_TOKEN],
+                             stdout=subprocess.PIPE, text=True)
+    assert popen.stdout is not None
+    line = popen.stdout.readline()
+    assert line.startswith("fake gateway listening on "), line
+    return FakeGateway(popen, line.split()[-1])
+
+
+def sms_config(gateway_url: str, **extra: str) -> str:
+    lines = [f"{k} = {v}" for k, v in extra.items()]
+    return "\n".join([
+        'category = "umum"', *lines,
+        "[webhook]", 'secret_env = "SMS_TEST_SECRET"', 'received_at_field = "received_at"',
+        "[sender]", 'type = "http"', f'url = "{gateway_url}/api/sendsms"', 'format = "form"',
+        'text_field = "message"', 'auth_header = "Authorization"', 'auth_prefix = "Bearer "',
+        'auth_env = "SMS_TEST_GATEWAY_TOKEN"', 'success_field = "status"', 'success_value = "1"', "",
+    ])
+
+
+@dataclass
+class SmsChannel:
+    hub: Hub
+    gateway: FakeGateway
+    node: Desk  # what tests.federation.node_graphql needs to call the node as the hub does
+    database_url: str
+
+    @property
+    def webhook(self) -> str:
+        return self.node.url + "/sms/inbound"
+
+    async def deliver(self, session: aiohttp.ClientSession, sender: str, text: str, message_id: str | None = None,
+                      as_json: bool = False, secret: str = SECRET) -> tuple[int, dict[str, Any]]:
+        """The gateway delivering one SMS to the webhook; returns the HTTP status and the answer."""
+        fields = {"id": message_id or secrets.token_hex(6), "from": sender, "text": text,
+                  "received_at": "2026-03-02 09:15:00"}
+        body: dict[str, Any] = {"json": fields} if as_json else {"data": fields}
+        async with session.post(self.webhook, headers={"X-Gateway-Secret": secret}, **body) as response:
+            answer: dict[str, Any] = await response.json()
+            return response.status, answer
+
+
+@pytest.fixture(scope="module")
+async def sms_database(pg_server: str) -> AsyncIterator[str]:
+    """One database for the whole module: the hub's and the node's schemas side by side."""
+    name = f"simpul_sms_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(pg_server)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield urlunsplit(urlsplit(pg_server)._replace(path="/" + name))
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="module")
+def sms_channel(sms_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmsChannel]:
+    data_dir: Path = tmp_path_factory.mktemp("sms")
+    hub = start_hub(sms_database, data_dir)
+    gateway = start_gateway()
+    node = None
+    try:
+        config = data_dir / "sms.toml"
+        config.write_text(sms_config(gateway.url))
+        args = ["node", "sms", "--config", str(config), "--code", "65.sms", "--name", "SMS 1708 Kaltara",
+                "--level", "PROVINSI", "--region", "65", "--hub-url", hub.url, "--database-url", sms_database,
+                "--data-dir", str(data_dir), "--heartbeat", "0.5", "--port", "0",
+                "--token", create_token(sms_database, "65")]
+        process = ChildProcess(args, env={"SMS_TEST_SECRET": SECRET, "SMS_TEST_GATEWAY_TOKEN": GATEWAY_TOKEN})
+        url = process.wait_for(r"node \S+ serving on (http://\S+)")[1]
+        node = Desk(process, url, "65.sms", "65", "", data_dir, "PROVINSI")
+        yield SmsChannel(hub, gateway, node, sms_database)
+    finally:
+        if node is not None:
+            node.process.stop()
+        gateway.stop()
+        hub.process.stop()

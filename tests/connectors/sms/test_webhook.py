@@ -1,0 +1,193 @@
+"""The 1708 channel end to end: a gateway delivers SMS to `simpul node sms`, replies go out through the gateway."""
+
+from __future__ import annotations
+
+import re
+
+import aiohttp
+import asyncpg
+import pytest
+
+from connectors.base import NodeIdentity, NodeLevel, ReportStatus
+from connectors.desk import DeskConnector
+from tests.connectors.sms.conftest import SmsChannel
+from tests.federation import graphql, node_graphql
+
+REPORT = """
+query One($id: ID!) {
+  report(id: $id) { id trackingNumber kind status channel regionCode category title body
+    reporter { anonymous confidential name contact } }
+}
+"""
+
+
+async def _replies_to(channel: SmsChannel, session: aiohttp.ClientSession, number: str) -> list[str]:
+    return [m["message"] for m in await channel.gateway.outbox(session) if m["to"] == number]
+
+
+async def _sms_reports(channel: SmsChannel, session: aiohttp.ClientSession) -> list[dict[str, str]]:
+    body = await node_graphql(session, channel.node, "{ reports(first: 500) { reports { id trackingNumber body } } }")
+    reports: list[dict[str, str]] = body["data"]["reports"]["reports"]
+    return reports
+
+
+async def test_a_report_by_sms_gets_a_tracking_number_by_sms(
+    sms_channel: SmsChannel, session: aiohttp.ClientSession
+) -> None:
+    status, answer = await sms_channel.deliver(session, "081234500001", "LAPORKALTARA Jalan rusak di Tanjung Selor")
+    assert status == 200, answer
+    tracking = answer["trackingNumber"]
+    assert re.fullmatch(r"65\.SMS-\d{6}", tracking)
+
+    replies = await _replies_to(sms_channel, session, "081234500001")
+    assert len(replies) == 1 and tracking in replies[0] and "Kalimantan Utara" in replies[0]
+
+    report_id = next(r["id"] for r in await _sms_reports(sms_channel, session) if r["trackingNumber"] == tracking)
+    report = (await node_graphql(session, sms_channel.node, REPORT, {"id": report_id}))["data"]["report"]
+    assert report["channel"] == "SMS" and report["regionCode"] == "65" and report["kind"] == "PENGADUAN"
+    assert report["category"] == "umum" and report["body"] == "Jalan rusak di Tanjung Selor"
+    assert report["reporter"] == {"anonymous": False, "confidential": True, "name": None, "contact": None}, \
+        "the number is kept for the handling unit only"
+
+    conn = await asyncpg.connect(sms_channel.database_url)
+    try:
+        stored = await conn.fetchval("SELECT reporter_contact FROM sms_65_sms.reports WHERE tracking_number = $1",
+                                     tracking)
+    finally:
+        await conn.close()
+    assert stored == "+6281234500001", "stored normalised"
+    assert "81234500001" not in sms_channel.node.process.output, "the number never reaches the log"
+
+
+async def test_a_json_delivery_and_an_aspiration(sms_channel: SmsChannel, session: aiohttp.ClientSession) -> None:
+    status, answer = await sms_channel.deliver(session, "+62 812-3450-0002", "lapor kaltim ASPIRASI tambah bus kota",
+                                               as_json=True)
+    assert status == 200 and answer["trackingNumber"]
+    assert answer["reply"].startswith("Aspirasi Anda untuk Kalimantan Timur diterima")
+    assert (await _replies_to(sms_channel, session, "+62 812-3450-0002")) == [answer["reply"]]
+
+
+async def test_a_retried_delivery_creates_one_report_and_one_reply(
+    sms_channel: SmsChannel, session: aiohttp.ClientSession
+) -> None:
+    text = "LAPORKALTARA Lampu jalan mati di Jl. Sengkawit"
+    first = await sms_channel.deliver(session, "081234500003", text, message_id="gw-retry-1")
+    again = await sms_channel.deliver(session, "081234500003", text, message_id="gw-retry-1")
+    assert first[0] == again[0] == 200
+    assert again[1] == {**first[1], "duplicate": True}
+    assert [r["body"] for r in await _sms_reports(sms_channel, session)].count("Lampu jalan mati di Jl. Sengkawit") == 1
+    assert len(await _replies_to(sms_channel, session, "081234500003")) == 1
+
+
+async def test_cek_answers_the_reporter_only(sms_channel: SmsChannel, session: aiohttp.ClientSession) -> None:
+    _, created = await sms_channel.deliver(session, "081234500004", "LAPORKALTARA Puskesmas tutup siang hari")
+    tracking = created["trackingNumber"]
+
+    _, mine = await sms_channel.deliver(session, "081234500004", f"cek {tracking.lower()}")
+    assert mine["reply"] == f"Laporan {tracking}: diterima, menunggu verifikasi."
+    _, theirs = await sms_channel.deliver(session, "081299900009", f"CEK {tracking}")
+    assert "tidak ditemukan" in theirs["reply"] and "Puskesmas" not in theirs["reply"]
+
+    # The handling unit works on the report in the same store; the reporter asks again.
+    store = DeskConnector(NodeIdentity("65.sms", "SMS", NodeLevel.PROVINSI, "65", "sms"), sms_channel.database_url,
+                          "sms_65_sms")
+    await store.start()
+    try:
+        local_id = await store.local_id_of(tracking)
+        for status in (ReportStatus.VERIFIED, ReportStatus.IN_PROCESS):
+            await store.change_status(local_id, status, "dinkes")
+        await store.change_status(local_id, ReportStatus.COMPLETED, "dinkes", "Jam layanan kembali 08.00-14.00.")
+    finally:
+        await store.stop()
+    _, done = await sms_channel.deliver(session, "+6281234500004", f"CEK {tracking}")
+    assert done["reply"] == (f"Laporan {tracking}: selesai ditindaklanjuti. Tanggapan: Jam layanan kembali"
+                             " 08.00-14.00.")
+    assert len(await _replies_to(sms_channel, session, "081234500004")) == 2
+
+
+async def test_bad_formats_get_a_helpful_reply(sms_channel: SmsChannel, session: aiohttp.ClientSession) -> None:
+    cases = {
+        "Jalan rusak": "Format SMS tidak dikenali",
+        "LAPOR jalan rusak": "Kata kunci wilayah belum ada",
+        "LAPORKALTRA jalan rusak": "Maksud Anda LAPORKALTARA?",
+        "LAPORKALTARA": "Isi laporan kosong",
+        "LAPORKALTARA " + "panjang " * 200: "terlalu panjang (maks. 1000 karakter)",
+        "CEK": "Format: CEK (spasi) nomor laporan",
+    }
+    before = len(await _sms_reports(sms_channel, session))
+    for number, (text, expected) in enumerate(cases.items(), start=10):
+        status, answer = await sms_channel.deliver(session, f"0812345000{number}", text)
+        assert status == 200 and answer["trackingNumber"] is None
+        assert expected in answer["reply"], answer["reply"]
+        assert await _replies_to(sms_channel, session, f"0812345000{number}") == [answer["reply"]]
+    assert len(await _sms_reports(sms_channel, session)) == before
+
+
+async def test_a_foreign_number_is_told_where_to_report(
+    sms_channel: SmsChannel, session: aiohttp.ClientSession
+) -> None:
+    status, answer = await sms_channel.deliver(session, "+12025550100", "LAPORKALTARA Jalan rusak")
+    assert status == 200 and answer["trackingNumber"] is None
+    assert "nomor seluler Indonesia" in answer["reply"] and "lapor.go.id" in answer["reply"]
+    assert await _replies_to(sms_channel, session, "+12025550100") == [answer["reply"]]
+
+
+async def test_a_wrong_secret_is_refused_and_nothing_is_sent(
+    sms_channel: SmsChannel, session: aiohttp.ClientSession
+) -> None:
+    status, answer = await sms_channel.deliver(session, "081234500005", "LAPORKALTARA Jalan rusak", secret="tebakan")
+    assert status == 401 and "X-Gateway-Secret" in answer["error"]
+    async with session.post(sms_channel.webhook, data={"id": "x", "from": "081234500005", "text": "x"}) as response:
+        assert response.status == 401
+    assert await _replies_to(sms_channel, session, "081234500005") == []
+
+
+async def test_a_malformed_delivery_is_a_gateway_error(sms_channel: SmsChannel, session: aiohttp.ClientSession) -> None:
+    headers = {"X-Gateway-Secret": "rahasia-gateway-1708"}
+    for body, expected in [({"from": "081234500006", "text": "LAPORKALTARA x"}, "field 'id' is missing"),
+                           ({"id": "m1", "text": "LAPORKALTARA x"}, "field 'from' is missing"),
+                           ({"id": "m2", "from": "081234500006", "text": "x", "received_at": "kemarin"},
+                            "field 'received_at' must be an ISO 8601 time")]:
+        async with session.post(sms_channel.webhook, data=body, headers=headers) as response:
+            assert response.status == 400 and expected in (await response.json())["error"]
+    async with session.post(sms_channel.webhook, data=b"[1,", headers={**headers, "content-type": "application/json"}) \
+            as response:
+        assert response.status == 400 and (await response.json())["error"] == "body is not valid JSON"
+
+
+@pytest.mark.parametrize(("mode", "error"), [
+    ("down", "SMS gateway answered HTTP 503"),
+    ("refuse", "SMS gateway refused the reply: {\"status\": \"0\", \"text\": \"Saldo tidak mencukupi\"}"),
+    ("garbage", "SMS gateway answered malformed data, not JSON"),
+])
+async def test_a_gateway_failing_to_send_keeps_the_report_and_the_retry_delivers_the_reply(
+    sms_channel: SmsChannel, session: aiohttp.ClientSession, mode: str, error: str
+) -> None:
+    number, text = f"08123457{len(mode):04d}", f"LAPORKALTARA Banjir di Malinau ({mode})"
+    await sms_channel.gateway.fail_next(session, 1, mode)
+    status, answer = await sms_channel.deliver(session, number, text, message_id=f"gw-outage-{mode}")
+    assert status == 502 and error in answer["error"]
+    assert answer["trackingNumber"], "the report is kept although the reply failed"
+    health = (await node_graphql(session, sms_channel.node, "{ health { ok detail } }"))["data"]["health"]
+    assert health == {"ok": True, "detail": "desk database answers; 1 SMS replies not yet delivered"}
+
+    status, retried = await sms_channel.deliver(session, number, text, message_id=f"gw-outage-{mode}")
+    assert status == 200 and retried["duplicate"] and retried["trackingNumber"] == answer["trackingNumber"]
+    assert await _replies_to(sms_channel, session, number) == [answer["reply"]]
+    assert [r["body"] for r in await _sms_reports(sms_channel, session)].count(text[13:]) == 1
+
+
+async def test_the_hub_sees_sms_reports_without_the_number(
+    sms_channel: SmsChannel, session: aiohttp.ClientSession
+) -> None:
+    _, created = await sms_channel.deliver(session, "081234500008", "LAPORKALTARA Jembatan Sesayap retak")
+    query = ("{ reports(first: 100) { reports { trackingNumber channel regionCode reporter { confidential } }"
+             " coverage { asked answered failed } } stats(groupBy: [STATUS]) { total } }")
+    body = await graphql(session, sms_channel.hub.graphql_url, query)
+    assert "errors" not in body, body
+    found = [r for r in body["data"]["reports"]["reports"] if r["trackingNumber"] == created["trackingNumber"]]
+    assert found == [{"trackingNumber": created["trackingNumber"], "channel": "SMS", "regionCode": "65",
+                      "reporter": {"confidential": True}}]
+    assert body["data"]["reports"]["coverage"]["failed"] == []
+    assert body["data"]["stats"]["total"] == len(await _sms_reports(sms_channel, session))
+    assert "81234500008" not in str(body)
