@@ -14,7 +14,9 @@ federation calls a report `<node code>:<local id>`. Lists are ordered by
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -23,8 +25,8 @@ from simpul.wire import Channel, Dimension, NodeLevel, ReportKind, ReportStatus
 
 __all__ = [
     "Accepted", "Change", "Channel", "Connector", "ConnectorError", "Dimension", "ForwardedReport",
-    "Health", "Keyset", "NodeIdentity", "NodeLevel", "Report", "ReportFilter", "ReportKind",
-    "ReportStatus", "Reporter", "StatsBucket", "TimelineEvent",
+    "Health", "Keyset", "NodeFailure", "NodeIdentity", "NodeLevel", "Report", "ReportFilter", "ReportKind",
+    "ReportStatus", "Reporter", "StatsBucket", "TimelineEvent", "report_node_failure",
 ]
 
 
@@ -154,6 +156,38 @@ class NodeIdentity:
     kind: str
     parent_code: str | None = None
     categories: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class NodeFailure:
+    """A node below this one (a child hub's node) that gave no answer: this node's answer is partial."""
+
+    node: str  # the code of the node that failed
+    code: str  # NODE_UNAVAILABLE, NODE_TIMEOUT, ...
+    message: str
+    via: str | None = None  # hubs between this node and the failed one, '/'-separated
+
+
+_failures: ContextVar[list[NodeFailure] | None] = ContextVar("simpul_node_failures", default=None)
+
+
+def report_node_failure(failure: NodeFailure) -> None:
+    """Called by a connector that is itself a federation, while answering a read: the node server
+    sends the failure with the data as a GraphQL error carrying `extensions.node`."""
+    failures = _failures.get()
+    if failures is not None:
+        failures.append(failure)
+
+
+@contextmanager
+def collect_node_failures() -> Iterator[list[NodeFailure]]:
+    """For the node server: the failures connectors report while one request is answered."""
+    failures: list[NodeFailure] = []
+    token = _failures.set(failures)
+    try:
+        yield failures
+    finally:
+        _failures.reset(token)
 
 
 class ConnectorError(Exception):

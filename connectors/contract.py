@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
 from strawberry.types import Info
 
 from connectors import base
@@ -337,6 +340,21 @@ class Mutation:
         return True
 
 
+class NodeFailures(SchemaExtension):
+    """Failures of nodes below this one (`base.report_node_failure`) become GraphQL errors beside the data,
+    with `extensions.node` (and `via`), as a hub reports its own nodes' failures."""
+
+    def on_operation(self) -> Iterator[None]:
+        with base.collect_node_failures() as failures:
+            yield
+        result = self.execution_context.result
+        if failures and result is not None and hasattr(result, "errors"):
+            result.errors = [*(result.errors or []), *(
+                GraphQLError(f.message, extensions={"code": f.code, "node": f.node}
+                             | ({"via": f.via} if f.via else {})) for f in failures)]
+
+
 def node_schema(**kwargs: Any) -> strawberry.Schema:
     """The node contract every connector serves."""
-    return strawberry.Schema(query=Query, mutation=Mutation, **kwargs)
+    extensions = [*kwargs.pop("extensions", ()), NodeFailures]
+    return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions, **kwargs)

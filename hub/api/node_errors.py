@@ -3,6 +3,8 @@
 The data that arrived is returned as usual; each node that failed adds one
 error with `extensions.code` (NODE_TIMEOUT, NODE_UNAVAILABLE, ...) and
 `extensions.node`, so clients can tell a partial answer from a complete one.
+A node below a child hub that failed keeps its own code in `extensions.node`;
+`extensions.via` names the child hub(s) it sits under, e.g. `64`.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ def report_failures(info: Info, answer: Answer) -> None:
         errors.append(GraphQLError(
             failure.message,
             path=info.path.as_list(),
-            extensions={"code": failure.code, "node": failure.node},
+            extensions={"code": failure.code, "node": failure.node}
+            | ({"via": failure.via} if failure.via else {}),
         ))
 
 

@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from hub.api.forwarding import ForwardingMutation, ForwardingQuery
 from hub.api.node_errors import NodeErrors, report_failures
+from hub.api.parent import ParentMutation, ParentQuery
 from hub.api.sla import SlaMutation, SlaQuery
 from hub.api.subscriptions import Subscription
 from hub.api.types import (
@@ -121,12 +122,12 @@ class FederationQuery:
 
 
 @strawberry.type
-class Query(ForwardingQuery, FederationQuery, SlaQuery):
+class Query(ForwardingQuery, FederationQuery, SlaQuery, ParentQuery):
     pass
 
 
 @strawberry.type
-class Mutation(ForwardingMutation, SlaMutation):
+class Mutation(ForwardingMutation, SlaMutation, ParentMutation):
     pass
 
 

@@ -111,7 +111,8 @@ class Report:
 class Coverage:
     asked: int = strawberry.field(description="Nodes in scope that were asked.")
     answered: int = strawberry.field(description="Nodes whose answer is included.")
-    failed: list[str] = strawberry.field(description="Codes of nodes that did not answer.")
+    failed: list[str] = strawberry.field(
+        description="Codes of nodes that did not answer, with those below a child hub that did.")
 
     @classmethod
     def of(cls, answer: Answer) -> Coverage:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import aiohttp
@@ -10,9 +11,11 @@ from pydantic import BaseModel, ValidationError
 
 from hub.registry import NodeRecord
 from simpul.signing import sign
+from simpul.wire import InvalidInput, check_node_code
 
 GRAPHQL_PATH = "/graphql"
 MAX_RESPONSE = 20_000_000
+MAX_BELOW = 100  # failures below one node that are passed on
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -31,6 +34,16 @@ class NodeCallError(Exception):
         self.code = code
 
 
+@dataclass(frozen=True)
+class BelowFailure:
+    """A node below the node asked (a child hub's node) that did not answer, as that hub reported it."""
+
+    node: str
+    code: str
+    message: str
+    via: str  # the hubs it was reached through, '/'-separated, nearest first
+
+
 class NodeClient:
     """Calls nodes over the process's one pooled aiohttp session."""
 
@@ -41,6 +54,13 @@ class NodeClient:
         self, node: NodeRecord, document: str, variables: dict[str, Any], shape: type[T]
     ) -> T:
         """Run `document` on `node`; return its `data` validated as `shape`."""
+        data, _ = await self.query_partial(node, document, variables, shape)
+        return data
+
+    async def query_partial(
+        self, node: NodeRecord, document: str, variables: dict[str, Any], shape: type[T]
+    ) -> tuple[T, list[BelowFailure]]:
+        """As `query`, plus the failures of nodes below `node` that it answered without."""
         body = json.dumps({"query": document, "variables": variables}).encode()
         headers = sign(node.signing_key, node.code, "POST", GRAPHQL_PATH, body)
         headers["content-type"] = "application/json"
@@ -61,7 +81,25 @@ class NodeClient:
         return _data(node.code, status, raw, shape)
 
 
-def _data(code: str, status: int, raw: bytes, shape: type[T]) -> T:
+def _below(code: str, errors: Any) -> list[BelowFailure]:
+    """Errors naming a node in `extensions.node`: that node, below `code`, failed; anything else is ignored."""
+    found: list[BelowFailure] = []
+    for error in errors if isinstance(errors, list) else ():
+        extensions = error.get("extensions") if isinstance(error, dict) else None
+        if not isinstance(extensions, dict) or len(found) == MAX_BELOW:
+            continue
+        node, kind, via = extensions.get("node"), extensions.get("code"), extensions.get("via")
+        try:
+            node = check_node_code(node if isinstance(node, str) else "")
+        except InvalidInput:
+            continue
+        path = code if not isinstance(via, str) or not via else f"{code}/{via[:300]}"
+        found.append(BelowFailure(node=node, code=str(kind or NodeCallError.ERROR)[:40],
+                                  message=str(error.get("message", ""))[:300], via=path))
+    return found
+
+
+def _data(code: str, status: int, raw: bytes, shape: type[T]) -> tuple[T, list[BelowFailure]]:
     try:
         answer = json.loads(raw)
     except ValueError:
@@ -76,7 +114,7 @@ def _data(code: str, status: int, raw: bytes, shape: type[T]) -> T:
             message = str(errors[0].get("message", message))[:300]
         raise NodeCallError(NodeCallError.ERROR, f"node {code} failed: {message}")
     try:
-        return shape.model_validate(answer["data"])
+        return shape.model_validate(answer["data"]), _below(code, errors)
     except ValidationError as exc:
         raise NodeCallError(
             NodeCallError.BAD_RESPONSE,

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hub.federation.client import NodeCallError, NodeClient
+from hub.federation.client import BelowFailure, NodeCallError, NodeClient
 from hub.federation.fanout import Outcome, fan_out
 from hub.federation.merge import MergedPage, Position, merge_pages
 from hub.federation.nodewire import (
@@ -30,11 +30,12 @@ log = logging.getLogger("simpul.hub")
 
 @dataclass(frozen=True)
 class Failure:
-    """A node that was asked and gave no usable answer."""
+    """A node that was asked and gave no usable answer, or (`via` set) one a child hub asked for us."""
 
     node: str
     code: str
     message: str
+    via: str | None = None
 
 
 @dataclass(frozen=True)
@@ -46,12 +47,17 @@ class Answer:
 
     @property
     def answered(self) -> int:
-        return self.asked - len(self.failures)
+        return self.asked - sum(1 for f in self.failures if f.via is None)
 
 
-def _answer(outcomes: Sequence[Outcome[Any]]) -> Answer:
+Partial = tuple[Any, list[BelowFailure]]
+
+
+def _answer(outcomes: Sequence[Outcome[Partial]]) -> Answer:
     failures = [Failure(o.node.code, o.error.code, str(o.error))
                 for o in outcomes if o.error is not None]
+    failures += [Failure(b.node, b.code, b.message, b.via)
+                 for o in outcomes if o.value is not None for b in o.value[1]]
     for failure in failures:
         log.warning("node %s failed: %s %s", failure.node, failure.code, failure.message)
     return Answer(asked=len(outcomes), failures=failures)
@@ -97,11 +103,11 @@ class Federation:
             if after else None,
         }
 
-        async def ask(node: NodeRecord) -> ListReportsData:
-            return await self.client.query(node, LIST_REPORTS, variables, ListReportsData)
+        async def ask(node: NodeRecord) -> tuple[ListReportsData, list[BelowFailure]]:
+            return await self.client.query_partial(node, LIST_REPORTS, variables, ListReportsData)
 
         outcomes = await fan_out(nodes, ask, self.timeout, self.deadline)
-        pages = [(_owned(o.node, o.value.reports.reports), o.value.reports.has_more)
+        pages = [(_owned(o.node, o.value[0].reports.reports), o.value[0].reports.has_more)
                  for o in outcomes if o.value is not None]
         return ReportsResult(merge_pages(pages, first), _answer(outcomes))
 
@@ -111,11 +117,11 @@ class Federation:
         if node is None or node.status != "ACTIVE":
             return None, Answer(asked=0, failures=[])
 
-        async def ask(node: NodeRecord) -> GetReportData:
-            return await self.client.query(node, GET_REPORT, {"id": report_id}, GetReportData)
+        async def ask(node: NodeRecord) -> tuple[GetReportData, list[BelowFailure]]:
+            return await self.client.query_partial(node, GET_REPORT, {"id": report_id}, GetReportData)
 
         [outcome] = await fan_out([node], ask, self.timeout, self.deadline)
-        found = outcome.value.report if outcome.value is not None else None
+        found = outcome.value[0].report if outcome.value is not None else None
         if found is not None and not _owned(node, [found]):
             outcome = Outcome(node, error=NodeCallError(
                 NodeCallError.BAD_RESPONSE, f"node {code} answered with another node's report"))
@@ -133,13 +139,13 @@ class Federation:
         variables = {"filter": filter.variables(), "groupBy": [d.value for d in group_by],
                      "regionLevel": region_level}
 
-        async def ask(node: NodeRecord) -> CountReportsData:
-            return await self.client.query(node, COUNT_REPORTS, variables, CountReportsData)
+        async def ask(node: NodeRecord) -> tuple[CountReportsData, list[BelowFailure]]:
+            return await self.client.query_partial(node, COUNT_REPORTS, variables, CountReportsData)
 
         outcomes = await fan_out(nodes, ask, self.timeout, self.deadline)
         totals: Counter[tuple[Any, ...]] = Counter()
         for outcome in outcomes:
-            for b in outcome.value.stats if outcome.value is not None else ():
+            for b in outcome.value[0].stats if outcome.value is not None else ():
                 totals[(b.status, b.kind, b.category, b.region_code)] += b.count
         buckets = [NodeBucket(status=s, kind=k, category=c, region_code=r, count=n)
                    for (s, k, c, r), n in totals.items()]

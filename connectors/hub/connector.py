@@ -1,0 +1,189 @@
+"""A child hub (a province's own simpul hub) as one node of its parent hub.
+
+Local ids are the child's global ids, so Kutai Timur's report `64.08:3`
+under the Kaltim hub (node `64`) is `64:64.08:3` in the parent. Reads pass
+through to the child's public API; forwarded reports go down through its
+admin-only `acceptForwardedReport`; the change feed is its ledger.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from connectors.base import (
+    Accepted,
+    Change,
+    ConnectorError,
+    Dimension,
+    ForwardedReport,
+    Health,
+    Keyset,
+    NodeIdentity,
+    Report,
+    Reporter,
+    ReportFilter,
+    ReportStatus,
+    StatsBucket,
+    TimelineEvent,
+)
+from connectors.hub.client import ChildHubClient
+from connectors.hub.wire import (
+    ACCEPT_FORWARDED,
+    LEDGER_CHANGES,
+    REPORT,
+    REPORTS,
+    STATS,
+    AcceptData,
+    ChildLedgerChange,
+    ChildReport,
+    LedgerChangesData,
+    ReportData,
+    ReportsData,
+    StatsData,
+    child_cursor,
+    iso,
+)
+from simpul.wire import MAX_PAGE
+
+# Origin ids in the child's ledger: a report forwarded from above, or submitted at the child hub itself.
+FROM_ABOVE = "parent:"
+AT_CHILD_HUB = "hub:"
+
+
+class ChildHubConnector:
+    def __init__(self, identity: NodeIdentity, client: ChildHubClient, accept_wait: float) -> None:
+        self.identity = identity
+        self.client = client
+        self.accept_wait = accept_wait
+
+    async def start(self) -> None:
+        await self.client.open()
+
+    async def stop(self) -> None:
+        await self.client.close()
+
+    async def list_reports(self, filter: ReportFilter, after: Keyset | None, limit: int) -> list[Report]:
+        reports: list[Report] = []
+        cursor = child_cursor(after) if after is not None else None
+        while len(reports) < limit:
+            page = await self.client.query(REPORTS, {
+                "filter": _filter(filter), "first": min(MAX_PAGE, limit - len(reports)), "after": cursor,
+            }, ReportsData)
+            reports.extend(_report(r) for r in page.reports.reports)
+            cursor = page.reports.page_info.end_cursor
+            if not page.reports.page_info.has_next_page or cursor is None:
+                break
+        return reports
+
+    async def get_report(self, local_id: str) -> Report | None:
+        node, _, local = local_id.partition(":")
+        if not node or not local:
+            return None  # not a child's global id: no such report
+        found = await self.client.query(REPORT, {"id": local_id}, ReportData)
+        return _report(found.report) if found.report is not None else None
+
+    async def count_reports(
+        self, filter: ReportFilter, group_by: Sequence[Dimension], region_level: int
+    ) -> list[StatsBucket]:
+        stats = await self.client.query(STATS, {
+            "filter": _filter(filter), "groupBy": [d.value for d in group_by], "regionLevel": region_level,
+        }, StatsData)
+        return [StatsBucket(count=b.count, status=b.status, kind=b.kind, category=b.category,
+                            region_code=b.region_code) for b in stats.stats.buckets]
+
+    async def changes(self, after: str | None, limit: int) -> list[Change]:
+        changes: list[Change] = []
+        while len(changes) < limit:
+            first = min(MAX_PAGE, limit - len(changes))
+            page = await self.client.query(LEDGER_CHANGES, {"after": after, "first": first}, LedgerChangesData)
+            changes.extend(c for c in map(_change, page.ledger_changes) if c is not None)
+            if len(page.ledger_changes) < first:
+                break
+            after = page.ledger_changes[-1].cursor
+        return changes[:limit]
+
+    async def accept_report(self, idempotency_key: str, report: ForwardedReport) -> Accepted:
+        """Hand the report to the child hub, which routes it on; wait briefly to name the copy its unit holds."""
+        variables = {"key": idempotency_key, "report": _forwarded(report)}
+        first = (await self.client.query(ACCEPT_FORWARDED, variables, AcceptData)).accept_forwarded_report
+        answer = first
+        deadline = time.monotonic() + self.accept_wait
+        while answer.id.startswith(FROM_ABOVE) and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+            answer = (await self.client.query(ACCEPT_FORWARDED, variables, AcceptData)).accept_forwarded_report
+        if answer.tracking_number != report.tracking_number:
+            raise ConnectorError(f"child hub took {report.tracking_number} as {answer.tracking_number}")
+        return Accepted(answer.id, answer.tracking_number, created=first.created)
+
+    async def mark_forwarded(self, local_id: str, target: str) -> None:
+        """The parent's ledger holds the disposisi; the child hub has no call to note it (see README)."""
+
+    async def health(self) -> Health:
+        try:
+            await self.client.healthz()
+            await self.client.query(LEDGER_CHANGES, {"after": None, "first": 1}, LedgerChangesData)
+        except ConnectorError as exc:
+            return Health(False, str(exc))
+        return Health(True, f"child hub at {self.client.url} answers")
+
+
+def _filter(filter: ReportFilter) -> dict[str, Any]:
+    return {
+        "statuses": [s.value for s in filter.statuses] or None,
+        "kinds": [k.value for k in filter.kinds] or None,
+        "categories": list(filter.categories) or None,
+        "regionPrefix": filter.region_prefix,
+        "receivedFrom": iso(filter.received_from),
+        "receivedTo": iso(filter.received_to),
+    }
+
+
+def _report(r: ChildReport) -> Report:
+    return Report(
+        local_id=r.id, tracking_number=r.tracking_number, kind=r.kind, title=r.title, body=r.body,
+        category=r.category, region_code=r.region_code, channel=r.channel, status=r.status,
+        reporter=Reporter(anonymous=r.reporter.anonymous, confidential=r.reporter.confidential),
+        received_at=r.received_at, updated_at=r.updated_at, location=r.location,
+        timeline=tuple(TimelineEvent(at=e.at, status=e.status, actor=e.actor, note=e.note) for e in r.timeline),
+    )
+
+
+def _change(row: ChildLedgerChange) -> Change | None:
+    """The parent's view of one ledger event, or None for events that stay inside the child.
+
+    A report is named by where it is at the child now (a node's global id), or by its origin when it
+    came from above (the parent knows it by tracking number). Reports submitted at the child hub
+    itself appear once delivered to a unit, so the parent can always fetch what it is told of; those
+    from above are not announced again.
+    """
+    local_id = row.report_id or (row.origin_id if row.origin_id.startswith(FROM_ABOVE) else None)
+    if local_id is None:
+        return None
+    from_a_unit = not row.origin_id.startswith((AT_CHILD_HUB, FROM_ABOVE))
+    if row.type == "RECEIVED" and from_a_unit:
+        status, note = ReportStatus.RECEIVED, None
+    elif row.type == "DELIVERED" and row.origin_id.startswith(AT_CHILD_HUB):
+        status, note = ReportStatus.RECEIVED, None
+    elif row.type == "STATUS" and row.status is not None:
+        status, note = row.status, row.note
+    elif row.type == "UNROUTABLE":
+        status, note = ReportStatus.RETURNED, row.note  # no unit here has authority: the parent routes again
+    else:
+        return None
+    return Change(cursor=row.cursor, local_id=local_id, tracking_number=row.tracking_number, at=row.at,
+                  status=status, actor=row.node or "hub", note=note)
+
+
+def _forwarded(report: ForwardedReport) -> dict[str, Any]:
+    r = report.reporter
+    return {
+        "sourceId": report.source_id, "trackingNumber": report.tracking_number, "kind": report.kind.value,
+        "title": report.title, "body": report.body, "category": report.category,
+        "regionCode": report.region_code, "channel": report.channel.value,
+        "receivedAt": report.received_at.isoformat(), "anonymous": r.anonymous, "confidential": r.confidential,
+        "reporterName": None if r.anonymous else r.name, "reporterContact": None if r.anonymous else r.contact,
+        "location": report.location,
+    }

@@ -1,0 +1,121 @@
+"""This hub as one node of a parent hub: take reports forwarded from above, and show the ledger's changes.
+
+A province's hub joins the national hub through a `hub` connector that
+holds an admin key of this hub. The parent forwards reports down with its
+own tracking number (kept here, so a reporter tracks one number end to
+end), and pulls this ledger's events to learn what became of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from hub.admin import Admin
+from hub.ledger import Incoming, Ledger
+from simpul.wire import Channel, InvalidInput, ReportKind, check_aware_time, check_region_code, check_report_text
+
+# A report forwarded from above is recorded with origin 'parent:<the parent's origin id>'.
+PARENT_ORIGIN = "parent:"
+MAX_CHANGES = 500
+
+
+@dataclass(frozen=True)
+class FromParent:
+    """A report the parent hub forwards here."""
+
+    source_id: str
+    tracking_number: str
+    kind: ReportKind
+    title: str
+    body: str
+    category: str
+    region_code: str
+    channel: Channel
+    anonymous: bool
+    confidential: bool
+    reporter_name: str | None
+    reporter_contact: str | None
+    location: str | None
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class TakenFromParent:
+    id: str  # where it is here: the holder's global id once delivered, else its origin id
+    tracking_number: str
+    created: bool
+
+
+@dataclass(frozen=True)
+class LedgerChange:
+    cursor: str
+    tracking_number: str
+    at: datetime
+    type: str
+    node: str | None
+    status: str | None
+    note: str | None
+    report_id: str | None  # the report's global id at a node of this hub, when it is at one
+    origin_id: str
+
+
+_PLACE = "SELECT tracking_number, coalesce(holder_id, origin_id) AS id FROM ledger WHERE {} = $1"
+
+_CHANGES = """
+SELECT e.seq, e.tracking_number, e.at, e.type, e.node, e.status, e.note, l.origin_id,
+       coalesce(l.holder_id, CASE WHEN l.origin_node IS NOT NULL THEN l.origin_id END) AS report_id
+FROM ledger_events e JOIN ledger l USING (tracking_number)
+WHERE e.seq > $1 AND ($2 = '' OR l.region_code = $2 OR l.region_code LIKE $2 || '.%')
+ORDER BY e.seq LIMIT $3
+"""
+
+
+def _check(report: FromParent, key: str) -> None:
+    if not 8 <= len(key) <= 200:
+        raise InvalidInput("idempotencyKey must be 8 to 200 characters")
+    if not 1 <= len(report.tracking_number) <= 100 or not 1 <= len(report.source_id) <= 300:
+        raise InvalidInput("trackingNumber must be 1 to 100 and sourceId 1 to 300 characters")
+    check_region_code(report.region_code)
+    check_report_text(report.title, report.body, report.category)
+    check_aware_time(report.received_at, "receivedAt")
+    if report.anonymous and (report.reporter_name or report.reporter_contact):
+        raise InvalidInput("an anonymous report keeps no name or contact")
+
+
+async def take_from_parent(
+    pool: asyncpg.Pool, ledger: Ledger, admin: Admin, key: str, report: FromParent
+) -> TakenFromParent:
+    """Record a forwarded report under its own tracking number and route it here, once per key."""
+    _check(report, key)
+    admin.require(report.region_code, "accept forwarded reports")
+    async with pool.acquire() as conn, conn.transaction():
+        decision = await ledger.record(conn, Incoming(
+            tracking_number=report.tracking_number, origin_id=PARENT_ORIGIN + report.source_id, origin_node=None,
+            kind=report.kind, title=report.title, body=report.body, category=report.category,
+            region_code=report.region_code, channel=report.channel, anonymous=report.anonymous,
+            confidential=report.confidential, reporter_name=report.reporter_name,
+            reporter_contact=report.reporter_contact, location=report.location, received_at=report.received_at,
+        ), route=True, submit_key=key)
+    by_key = await pool.fetchrow(_PLACE.format("submit_key"), key)
+    if by_key is not None and by_key["tracking_number"] != report.tracking_number:
+        raise InvalidInput(f"idempotencyKey {key!r} was used for another report")
+    # Known under another key (the parent forwards it here again): one report, as a desk does.
+    row = by_key or await pool.fetchrow(_PLACE.format("tracking_number"), report.tracking_number)
+    if row is None:
+        raise InvalidInput(f"another report came from {report.source_id!r}")
+    return TakenFromParent(row["id"], report.tracking_number, created=decision is not None)
+
+
+async def ledger_changes(pool: asyncpg.Pool, admin: Admin, after: str | None, first: int) -> list[LedgerChange]:
+    """Ledger events in the admin's region after cursor `after`, oldest first."""
+    if after is not None and not after.isdigit():
+        raise InvalidInput(f"invalid ledger cursor {after!r}")
+    if not 1 <= first <= MAX_CHANGES:
+        raise InvalidInput(f"first must be between 1 and {MAX_CHANGES}")
+    rows = await pool.fetch(_CHANGES, int(after or 0), admin.region_code, first)
+    return [LedgerChange(cursor=str(r["seq"]), tracking_number=r["tracking_number"], at=r["at"], type=r["type"],
+                         node=r["node"], status=r["status"], note=r["note"], report_id=r["report_id"],
+                         origin_id=r["origin_id"]) for r in rows]

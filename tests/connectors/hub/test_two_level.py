@@ -1,0 +1,182 @@
+"""A two-level federation of real processes: national hub -> Kaltim hub (node 64) -> Kutai Timur desk.
+
+The Kaltim hub runs on its own database and joins the national hub through
+`simpul node hub`; Kaltara's desk (65) joins the national hub directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from simpul.processes import ChildProcess
+from tests.connectors.hub.conftest import ChildHub
+from tests.federation import Desk, Hub, create_token, graphql, start_desk, start_hub, submit
+
+REPORTS = """
+query Reports($first: Int!, $after: String, $filter: ReportFilter) {
+  reports(first: $first, after: $after, filter: $filter) {
+    reports { id node trackingNumber title }
+    pageInfo { hasNextPage endCursor }
+    coverage { asked answered failed }
+  }
+}
+"""
+STATS = "{ stats(groupBy: [REGION], regionLevel: 2) { total buckets { regionCode count } } }"
+SUBMIT = """
+mutation Submit($key: String!) {
+  submitReport(idempotencyKey: $key, report: {kind: PENGADUAN, title: "Puskesmas Sangatta tutup siang",
+    body: "Puskesmas di Sangatta Utara tutup pukul 12.", category: "kesehatan", regionCode: "64.08"}) {
+    trackingNumber
+  }
+}
+"""
+TRACK = "query($t: String!) { trackReport(trackingNumber: $t) { status routing holder } }"
+
+
+@dataclass
+class TwoLevels:
+    national: Hub
+    kaltim: ChildHub
+    kutim: Desk
+    kaltara: Desk
+    node: ChildProcess  # `simpul node hub`: the Kaltim hub as node 64 of the national hub
+
+
+def _config(path: Path, child_url: str) -> Path:
+    path.write_text(f"""
+url = "{child_url}"
+admin_key_env = "KALTIM_HUB_ADMIN_KEY"
+timeout = 5
+accept_wait = 2
+
+[node]
+code = "64"
+name = "Hub Pemprov Kalimantan Timur"
+level = "PROVINSI"
+region = "64"
+""")
+    return path
+
+
+@pytest.fixture
+def two_levels(database: str, kaltim: ChildHub, tmp_path: Path) -> Iterator[TwoLevels]:
+    national = start_hub(database, tmp_path / "national")
+    started: list[ChildProcess] = [national.process]
+    try:
+        kutim = start_desk(kaltim.hub, tmp_path / "kaltim", "64.08", "64.08", "KABKOTA", name="Kutai Timur")
+        started.append(kutim.process)
+        kaltara = start_desk(national, tmp_path / "national", "65", "65", "PROVINSI", name="Kaltara")
+        started.append(kaltara.process)
+        node = ChildProcess(["node", "hub", "--config", str(_config(tmp_path / "kaltim-hub.toml", kaltim.hub.url)),
+                             "--hub-url", national.url, "--token", create_token(database, "64"),
+                             "--data-dir", str(tmp_path / "national"), "--heartbeat", "0.5", "--port", "0"],
+                            env={"KALTIM_HUB_ADMIN_KEY": kaltim.admin_key})
+        started.append(node)
+        node.wait_for(r"node 64 serving on")
+        yield TwoLevels(national, kaltim, kutim, kaltara, node)
+    finally:
+        for process in reversed(started):
+            process.stop()
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 15.0) -> Any:
+    end = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < end:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"not within {timeout}s; last: {last}")
+
+
+async def _all_pages(session: aiohttp.ClientSession, hub: Hub, first: int) -> list[dict[str, Any]]:
+    reports: list[dict[str, Any]] = []
+    after = None
+    while True:
+        body = await graphql(session, hub.graphql_url, REPORTS, {"first": first, "after": after})
+        assert "errors" not in body, body
+        page = body["data"]["reports"]
+        reports += page["reports"]
+        if not page["pageInfo"]["hasNextPage"]:
+            return reports
+        after = page["pageInfo"]["endCursor"]
+
+
+async def test_the_national_hub_reads_kutai_timur_through_the_kaltim_hub_and_forwards_down_to_it(
+    two_levels: TwoLevels, session: aiohttp.ClientSession
+) -> None:
+    national = two_levels.national
+    kutim = [await submit(session, two_levels.kutim, title=f"Jalan rusak {n}") for n in range(3)]
+    kaltara = await submit(session, two_levels.kaltara, title="Lampu jalan mati")
+    assert [r["id"] for r in kutim] == ["64.08:1", "64.08:2", "64.08:3"]
+
+    everything = await _all_pages(session, national, 50)
+    assert {r["id"] for r in everything} == {"64:64.08:1", "64:64.08:2", "64:64.08:3", kaltara["id"]}
+    assert {r["node"] for r in everything} == {"64", "65"}
+    for first in (1, 2, 3):
+        assert [r["id"] for r in await _all_pages(session, national, first)] == [r["id"] for r in everything]
+
+    stats = (await graphql(session, national.graphql_url, STATS))["data"]["stats"]
+    assert stats["total"] == 4
+    assert {b["regionCode"]: b["count"] for b in stats["buckets"]} == {"64.08": 3, "65": 1}
+
+    # Kutai Timur's reports reach the national ledger through the Kaltim hub's ledger, held by node 64.
+    async def tracked_nationally() -> Any:
+        body = await graphql(session, national.graphql_url, TRACK, {"t": kutim[0]["trackingNumber"]})
+        return body["data"]["trackReport"]
+    assert (await eventually(tracked_nationally))["holder"] == "64"
+
+    # A report submitted at the national hub for Kutai Timur goes down through the Kaltim hub, once.
+    submitted = await graphql(session, national.graphql_url, SUBMIT, {"key": "nasional-kutim-1"})
+    again = await graphql(session, national.graphql_url, SUBMIT, {"key": "nasional-kutim-1"})
+    tracking = submitted["data"]["submitReport"]["trackingNumber"]
+    assert again["data"]["submitReport"]["trackingNumber"] == tracking
+
+    async def at_kutai_timur() -> list[dict[str, Any]]:
+        body = await graphql(session, national.graphql_url, REPORTS,
+                             {"first": 50, "filter": {"regionPrefix": "64.08"}})
+        return [r for r in body["data"]["reports"]["reports"] if r["trackingNumber"] == tracking]
+    [copy] = await eventually(at_kutai_timur)
+    assert copy["id"] == "64:64.08:4"
+    async with session.get(f"{two_levels.kutim.url}/track/{tracking}") as response:
+        assert response.status == 200  # Kutai Timur's desk holds it under the national tracking number
+    held = (await graphql(session, national.graphql_url, TRACK, {"t": tracking}))["data"]["trackReport"]
+    assert (held["holder"], held["routing"]) == ("64", "HELD")
+
+    # Kutai Timur's answer flows back up: desk -> Kaltim hub -> national hub.
+    async with session.post(f"{two_levels.kutim.url}/reports/4/status", json={"status": "VERIFIED"},
+                            headers={"authorization": f"Bearer {two_levels.kutim.operator_key}"}) as response:
+        assert response.status == 200, await response.text()
+
+    async def verified_nationally() -> bool:
+        body = await graphql(session, national.graphql_url, TRACK, {"t": tracking})
+        return bool(body["data"]["trackReport"]["status"] == "VERIFIED")
+    await eventually(verified_nationally)
+
+
+async def test_a_dead_desk_below_the_kaltim_hub_is_named_in_the_national_answer(
+    two_levels: TwoLevels, session: aiohttp.ClientSession
+) -> None:
+    await submit(session, two_levels.kutim, title="Jalan rusak")
+    kaltara = await submit(session, two_levels.kaltara, title="Lampu jalan mati")
+    two_levels.kutim.process.kill()
+
+    body = await graphql(session, two_levels.national.graphql_url, REPORTS, {"first": 50})
+    assert [(e["extensions"]["code"], e["extensions"]["node"], e["extensions"].get("via"))
+            for e in body["errors"]] == [("NODE_UNAVAILABLE", "64.08", "64")], body
+    page = body["data"]["reports"]
+    assert [r["id"] for r in page["reports"]] == [kaltara["id"]]
+    assert page["coverage"] == {"asked": 2, "answered": 2, "failed": ["64.08"]}
+
+    body = await graphql(session, two_levels.national.graphql_url, STATS)
+    assert [e["extensions"]["node"] for e in body["errors"]] == ["64.08"]
+    assert body["data"]["stats"]["total"] == 1
