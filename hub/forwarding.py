@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import asyncpg
 
 from hub.admin import Admin
-from hub.ledger import Incoming, Ledger, add_event, lock_report, new_tracking_number, wake_workers
+from hub.ledger import Incoming, Ledger, add_event, check_incoming, lock_report, new_tracking_number, wake_workers
 from hub.routing import Decision, Router
-from simpul.wire import Channel, InvalidInput, ReportKind, check_region_code, check_report_text
+from simpul.wire import Channel, InvalidInput, ReportKind
 
 
 @dataclass(frozen=True)
@@ -58,22 +58,19 @@ class Forwarding:
 
     async def submit(self, report: Submission, submit_key: str | None) -> tuple[str, Decision | None]:
         """Record a report entered at the hub, its routing decision and its delivery in one transaction."""
-        check_region_code(report.region_code)
-        check_report_text(report.title, report.body, report.category)
-        if report.anonymous and (report.reporter_name or report.reporter_contact):
-            raise InvalidInput("an anonymous report keeps no name or contact")
         if submit_key is not None and not 8 <= len(submit_key) <= 200:
             raise InvalidInput("idempotencyKey must be 8 to 200 characters")
         tracking = new_tracking_number()
+        incoming = Incoming(
+            tracking_number=tracking, origin_id=f"hub:{tracking}", origin_node=None, kind=report.kind,
+            title=report.title.strip(), body=report.body.strip(), category=report.category.strip(),
+            region_code=report.region_code, channel=report.channel, anonymous=report.anonymous,
+            confidential=report.confidential, reporter_name=report.reporter_name,
+            reporter_contact=report.reporter_contact, location=report.location, received_at=datetime.now(UTC),
+        )
+        check_incoming(incoming)
         async with self.pool.acquire() as conn, conn.transaction():
-            decision = await self.ledger.record(conn, Incoming(
-                tracking_number=tracking, origin_id=f"hub:{tracking}", origin_node=None, kind=report.kind,
-                title=report.title.strip(), body=report.body.strip(), category=report.category.strip(),
-                region_code=report.region_code, channel=report.channel, anonymous=report.anonymous,
-                confidential=report.confidential, reporter_name=report.reporter_name,
-                reporter_contact=report.reporter_contact, location=report.location,
-                received_at=await conn.fetchval("SELECT now()"),
-            ), route=True, submit_key=submit_key)
+            decision = await self.ledger.record(conn, incoming, route=True, submit_key=submit_key)
         if decision is None and submit_key is not None:
             existing = await self.pool.fetchval("SELECT tracking_number FROM ledger WHERE submit_key = $1",
                                                 submit_key)

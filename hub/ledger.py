@@ -16,7 +16,15 @@ import asyncpg
 
 from hub.events import EventType, HubEvent, publish
 from hub.routing import Decision, Routable, Router
-from simpul.wire import Channel, InvalidInput, ReportKind, ReportStatus
+from simpul.wire import (
+    Channel,
+    InvalidInput,
+    ReportKind,
+    ReportStatus,
+    check_aware_time,
+    check_region_code,
+    check_report_text,
+)
 
 TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 NOTIFY_DELIVERY = "simpul_delivery"
@@ -60,6 +68,15 @@ class Incoming:
 
     def routable(self) -> Routable:
         return Routable(self.region_code, self.category, self.kind)
+
+
+def check_incoming(report: Incoming) -> None:
+    """What every report must satisfy before the ledger takes it, whichever door it came through."""
+    check_region_code(report.region_code)
+    check_report_text(report.title, report.body, report.category)
+    check_aware_time(report.received_at, "receivedAt")
+    if report.anonymous and (report.reporter_name or report.reporter_contact):
+        raise InvalidInput("an anonymous report keeps no name or contact")
 
 
 async def add_event(

@@ -14,32 +14,12 @@ from datetime import datetime
 import asyncpg
 
 from hub.admin import Admin
-from hub.ledger import Incoming, Ledger
-from simpul.wire import Channel, InvalidInput, ReportKind, check_aware_time, check_region_code, check_report_text
+from hub.ledger import Incoming, Ledger, check_incoming
+from simpul.wire import InvalidInput
 
 # A report forwarded from above is recorded with origin 'parent:<the parent's origin id>'.
 PARENT_ORIGIN = "parent:"
 MAX_CHANGES = 500
-
-
-@dataclass(frozen=True)
-class FromParent:
-    """A report the parent hub forwards here."""
-
-    source_id: str
-    tracking_number: str
-    kind: ReportKind
-    title: str
-    body: str
-    category: str
-    region_code: str
-    channel: Channel
-    anonymous: bool
-    confidential: bool
-    reporter_name: str | None
-    reporter_contact: str | None
-    location: str | None
-    received_at: datetime
 
 
 @dataclass(frozen=True)
@@ -73,39 +53,26 @@ ORDER BY e.seq LIMIT $3
 """
 
 
-def _check(report: FromParent, key: str) -> None:
+async def take_from_parent(
+    pool: asyncpg.Pool, ledger: Ledger, admin: Admin, key: str, report: Incoming
+) -> TakenFromParent:
+    """Record a report the parent hub forwards (origin 'parent:<its id>') under its own tracking number
+    and route it here, once per key."""
     if not 8 <= len(key) <= 200:
         raise InvalidInput("idempotencyKey must be 8 to 200 characters")
-    if not 1 <= len(report.tracking_number) <= 100 or not 1 <= len(report.source_id) <= 300:
+    if not 1 <= len(report.tracking_number) <= 100 or not 1 <= len(report.origin_id) <= 300:
         raise InvalidInput("trackingNumber must be 1 to 100 and sourceId 1 to 300 characters")
-    check_region_code(report.region_code)
-    check_report_text(report.title, report.body, report.category)
-    check_aware_time(report.received_at, "receivedAt")
-    if report.anonymous and (report.reporter_name or report.reporter_contact):
-        raise InvalidInput("an anonymous report keeps no name or contact")
-
-
-async def take_from_parent(
-    pool: asyncpg.Pool, ledger: Ledger, admin: Admin, key: str, report: FromParent
-) -> TakenFromParent:
-    """Record a forwarded report under its own tracking number and route it here, once per key."""
-    _check(report, key)
+    check_incoming(report)
     admin.require(report.region_code, "accept forwarded reports")
     async with pool.acquire() as conn, conn.transaction():
-        decision = await ledger.record(conn, Incoming(
-            tracking_number=report.tracking_number, origin_id=PARENT_ORIGIN + report.source_id, origin_node=None,
-            kind=report.kind, title=report.title, body=report.body, category=report.category,
-            region_code=report.region_code, channel=report.channel, anonymous=report.anonymous,
-            confidential=report.confidential, reporter_name=report.reporter_name,
-            reporter_contact=report.reporter_contact, location=report.location, received_at=report.received_at,
-        ), route=True, submit_key=key)
+        decision = await ledger.record(conn, report, route=True, submit_key=key)
     by_key = await pool.fetchrow(_PLACE.format("submit_key"), key)
     if by_key is not None and by_key["tracking_number"] != report.tracking_number:
         raise InvalidInput(f"idempotencyKey {key!r} was used for another report")
     # Known under another key (the parent forwards it here again): one report, as a desk does.
     row = by_key or await pool.fetchrow(_PLACE.format("tracking_number"), report.tracking_number)
     if row is None:
-        raise InvalidInput(f"another report came from {report.source_id!r}")
+        raise InvalidInput(f"another report came from {report.origin_id.removeprefix(PARENT_ORIGIN)!r}")
     return TakenFromParent(row["id"], report.tracking_number, created=decision is not None)
 
 

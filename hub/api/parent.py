@@ -10,7 +10,8 @@ from strawberry.types import Info
 
 from hub.api.forwarding import admin_of
 from hub.forwarding import Forwarding
-from hub.parent import FromParent, ledger_changes, take_from_parent
+from hub.ledger import Incoming
+from hub.parent import PARENT_ORIGIN, ledger_changes, take_from_parent
 from simpul.wire import Channel, ReportKind, ReportStatus
 
 Context = dict[str, Any]
@@ -78,8 +79,9 @@ class ParentMutation:
     ) -> AcceptedForward:
         admin = await admin_of(info)
         forwarding: Forwarding = info.context["forwarding"]
-        taken = await take_from_parent(info.context["pool"], forwarding.ledger, admin, idempotency_key, FromParent(
-            source_id=report.source_id, tracking_number=report.tracking_number.strip(), kind=report.kind,
+        taken = await take_from_parent(info.context["pool"], forwarding.ledger, admin, idempotency_key, Incoming(
+            origin_id=PARENT_ORIGIN + report.source_id, origin_node=None,
+            tracking_number=report.tracking_number.strip(), kind=report.kind,
             title=report.title.strip(), body=report.body.strip(), category=report.category.strip(),
             region_code=report.region_code, channel=report.channel, anonymous=report.anonymous,
             confidential=report.confidential, reporter_name=report.reporter_name,
