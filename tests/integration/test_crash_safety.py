@@ -66,6 +66,11 @@ async def _submit_all(session: aiohttp.ClientSession, hubs: list[Hub], count: in
     return acknowledged
 
 
+async def _all_delivered_exactly_once(database: str, acknowledged: dict[str, str]) -> None:
+    await _settled(database, len(acknowledged))
+    await _assert_each_report_at_exactly_one_desk(database, acknowledged)
+
+
 async def _settled(database: str, expected: int, timeout: float = 90.0) -> None:
     """Wait until every delivery is done (or fail with what is left)."""
     conn = await asyncpg.connect(database)
@@ -138,8 +143,7 @@ async def test_killing_the_hub_while_forwarding_loses_nothing_and_creates_nothin
         fed.hub, in_flight = await _kill_and_restart_hub(fed.hub, tmp_path, times=4)
         acknowledged = await submitting
         assert max(in_flight) > 0, f"the kills should land while reports are being forwarded: {in_flight}"
-        await _settled(database, len(acknowledged))
-        await _assert_each_report_at_exactly_one_desk(database, acknowledged)
+        await _all_delivered_exactly_once(database, acknowledged)
     finally:
         fed.stop()
 
@@ -161,8 +165,7 @@ async def test_killing_a_node_while_it_accepts_reports_loses_nothing_and_creates
             kutim = fed.desks["64.08"] = await asyncio.to_thread(restart_desk, fed.hub, kutim, True)
         acknowledged = await submitting
         assert max(in_flight) > 0, f"the kills should land while reports are being forwarded: {in_flight}"
-        await _settled(database, len(acknowledged))
-        await _assert_each_report_at_exactly_one_desk(database, acknowledged)
+        await _all_delivered_exactly_once(database, acknowledged)
     finally:
         fed.stop()
 
@@ -174,8 +177,7 @@ async def test_two_hubs_on_one_database_deliver_each_report_once(
     second = start_hub(database, tmp_path, "--delivery-workers", "4")
     try:
         acknowledged = await _submit_all(session, [fed.hub, second], 1000)
-        await _settled(database, len(acknowledged))
-        await _assert_each_report_at_exactly_one_desk(database, acknowledged)
+        await _all_delivered_exactly_once(database, acknowledged)
         delivered_by = [sum("delivered to" in line for line in hub.process.lines) for hub in (fed.hub, second)]
         assert sum(delivered_by) == len(acknowledged), delivered_by
         assert min(delivered_by) > 0, f"both hubs deliver: {delivered_by}"

@@ -13,9 +13,8 @@ from typing import Any
 import aiohttp
 import asyncpg
 
-from simpul.processes import ChildProcess
 from simpul.signing import sign, signing_key
-from tests.federation import Hub, create_token, desk_args, graphql, run_cli, start_desk, start_hub
+from tests.federation import Desk, Hub, create_token, desk_args, graphql, restart_desk, run_cli, start_desk, start_hub
 
 NODES = "{ nodes { code reachable } }"
 STATS = "{ stats(groupBy: [STATUS]) { total coverage { asked answered failed } } }"
@@ -258,7 +257,7 @@ async def test_restarted_node_reuses_its_credentials_and_is_reachable_again(
     database: str, tmp_path: Path, session: aiohttp.ClientSession
 ) -> None:
     hub = start_hub(database, tmp_path)
-    restarted: ChildProcess | None = None
+    restarted: Desk | None = None
     try:
         desk = start_desk(hub, tmp_path, "64", "64", "PROVINSI")
         await _wait_reachable(session, hub, "64", True)
@@ -266,8 +265,7 @@ async def test_restarted_node_reuses_its_credentials_and_is_reachable_again(
         desk.process.stop()
         await _wait_reachable(session, hub, "64", False)
 
-        restarted = ChildProcess(desk_args(hub, tmp_path, "64", "64", "PROVINSI", token=None))
-        restarted.wait_for(r"node 64 serving on http://\S+")
+        restarted = restart_desk(hub, desk)
         await _wait_reachable(session, hub, "64", True)
         assert _credentials(tmp_path, "64") == credentials
         # The hub's signed queries reach the restarted node, so both ends still share the key.
@@ -277,7 +275,7 @@ async def test_restarted_node_reuses_its_credentials_and_is_reachable_again(
         assert await _node_codes(session, hub) == ["64"]
     finally:
         if restarted is not None:
-            restarted.stop()
+            restarted.process.stop()
         hub.process.stop()
 
 
@@ -285,7 +283,7 @@ async def test_a_node_restarted_with_the_hub_at_a_new_address_follows_it(
     database: str, tmp_path: Path, session: aiohttp.ClientSession
 ) -> None:
     hub = start_hub(database, tmp_path)
-    restarted: ChildProcess | None = None
+    restarted: Desk | None = None
     try:
         desk = start_desk(hub, tmp_path, "64", "64", "PROVINSI")
         secret = _credentials(tmp_path, "64")["secret"]
@@ -293,13 +291,12 @@ async def test_a_node_restarted_with_the_hub_at_a_new_address_follows_it(
         await _wait_reachable(session, hub, "64", False)
 
         moved = Hub(hub.process, hub.url.replace("127.0.0.1", "localhost"), hub.database_url)
-        restarted = ChildProcess(desk_args(moved, tmp_path, "64", "64", "PROVINSI", token=None))
-        restarted.wait_for(r"node 64 serving on http://\S+")
+        restarted = restart_desk(moved, desk)
         await _wait_reachable(session, hub, "64", True)
         assert _credentials(tmp_path, "64") == {"hub_url": moved.url, "code": "64", "secret": secret}
     finally:
         if restarted is not None:
-            restarted.stop()
+            restarted.process.stop()
         hub.process.stop()
 
 
