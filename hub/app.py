@@ -18,6 +18,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 
+from hub.access.authn import Authenticator, Credentials
+from hub.access.guard import Guard
 from hub.api.schema import Context, hub_schema
 from hub.broadcast import Broadcaster
 from hub.db.migrate import migrate_hub
@@ -51,6 +53,7 @@ class Services:
     feeds: FeedPuller
     delivery: DeliveryWorker
     events: Broadcaster
+    guard: Guard
 
     @classmethod
     def build(cls, pool: asyncpg.Pool, session: aiohttp.ClientSession, settings: HubSettings) -> Services:
@@ -64,19 +67,24 @@ class Services:
             router=router, forwarding=Forwarding(pool, router, ledger),
             feeds=FeedPuller(pool, client, ledger), delivery=DeliveryWorker(pool, client, backoff),
             events=Broadcaster(),
+            guard=Guard(Authenticator(pool, settings.max_skew), Registry(pool), settings.limits),
         )
 
 
 class _HubGraphQL(GraphQL[Context, None]):
     def __init__(self, services: Services) -> None:
-        super().__init__(hub_schema(), graphql_ide="graphiql")
+        limits = services.settings.query_limits
+        super().__init__(hub_schema(limits), graphql_ide="graphiql" if limits.introspection else None)
         self.services = services
 
     async def get_context(self, request: Any, response: Any) -> Context:
         s = self.services
+        body = await request.body() if request.scope["type"] == "http" else b""
+        credentials = Credentials(authorization=request.headers.get("authorization"), headers=request.headers,
+                                  method=request.scope.get("method", "GET"), path=request.url.path, body=body)
         return {"federation": s.federation, "settings": s.settings, "node_errors": [], "pool": s.pool,
-                "router": s.router, "forwarding": s.forwarding, "events": s.events,
-                "authorization": request.headers.get("authorization")}
+                "router": s.router, "forwarding": s.forwarding, "events": s.events, "guard": s.guard,
+                "credentials": credentials, "client": request.client.host if request.client else "unknown"}
 
 
 def build_app(services: Services) -> Starlette:

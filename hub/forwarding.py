@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from hub.admin import Admin
+from hub.access.principal import Principal
 from hub.ledger import Incoming, Ledger, add_event, check_incoming, lock_report, new_tracking_number, wake_workers
 from hub.routing import Decision, Router
 from simpul.wire import Channel, InvalidInput, ReportKind
@@ -92,7 +92,7 @@ class Forwarding:
             events=[TrackEvent(e["at"], e["type"], e["node"], e["status"], e["note"]) for e in events],
         )
 
-    async def reassign(self, admin: Admin, tracking_number: str, node: str, note: str) -> None:
+    async def reassign(self, admin: Principal, tracking_number: str, node: str, note: str) -> None:
         """Disposisi by hand: send the report to `node`, whatever the rules say."""
         if not note.strip():
             raise InvalidInput("a disposisi needs a note saying why")
@@ -107,7 +107,7 @@ class Forwarding:
             await self.ledger.place(conn, tracking_number, Decision(target, None, f"disposisi by {admin.name}: "
                                                                     f"{note.strip()}", ()), event="REASSIGNED")
 
-    async def retry(self, admin: Admin, delivery_id: int) -> None:
+    async def retry(self, admin: Principal, delivery_id: int) -> None:
         """Give a dead delivery a fresh start."""
         async with self.pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow(
@@ -127,7 +127,7 @@ class Forwarding:
             await add_event(conn, row["tracking_number"], "RETRIED", note=f"by {admin.name}", public=False)
             await wake_workers(conn)
 
-    async def reroute(self, admin: Admin, tracking_number: str) -> None:
+    async def reroute(self, admin: Principal, tracking_number: str) -> None:
         """Route a dead or unroutable report again, past the unit its delivery died at."""
         async with self.pool.acquire() as conn, conn.transaction():
             row = await lock_report(conn, tracking_number)
@@ -141,7 +141,7 @@ class Forwarding:
                                " AND state = 'DEAD'", tracking_number)
             await self.ledger.reroute(conn, tracking_number, extra_exclude=dead)
 
-    async def dead_letters(self, admin: Admin) -> list[asyncpg.Record]:
+    async def dead_letters(self, admin: Principal) -> list[asyncpg.Record]:
         rows = await self.pool.fetch(
             "SELECT d.id, d.tracking_number, d.purpose, d.target_node, d.attempts, d.last_error, d.created_at,"
             " l.region_code FROM deliveries d JOIN ledger l USING (tracking_number)"

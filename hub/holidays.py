@@ -17,7 +17,7 @@ from datetime import date
 import asyncpg
 import lokal
 
-from hub.admin import Admin
+from hub.access.principal import Principal
 from hub.regions import region_name
 from hub.sla import SlaCalendarMissing, lokal_holidays
 from simpul.wire import InvalidInput, check_region_code, in_region
@@ -116,7 +116,7 @@ def _scope(region_prefix: str) -> str:
     return f"region {region_prefix}" if region_prefix else "the national calendar"
 
 
-def _check_prefix(admin: Admin, region_prefix: str, action: str) -> None:
+def _check_prefix(admin: Principal, region_prefix: str, action: str) -> None:
     if region_prefix:
         check_region_code(region_prefix)
         if region_name(region_prefix) is None:
@@ -124,7 +124,7 @@ def _check_prefix(admin: Admin, region_prefix: str, action: str) -> None:
     admin.require(region_prefix, action)
 
 
-async def add_holiday(pool: asyncpg.Pool, admin: Admin, day: date, name: str, region_prefix: str) -> Holiday:
+async def add_holiday(pool: asyncpg.Pool, admin: Principal, day: date, name: str, region_prefix: str) -> Holiday:
     """A day off for a region subtree, or ('') for the whole country by a national admin."""
     _check_prefix(admin, region_prefix, "add holidays")
     name = name.strip()
@@ -145,7 +145,7 @@ async def add_holiday(pool: asyncpg.Pool, admin: Admin, day: date, name: str, re
     return Holiday(day, name, region_prefix, row["created_by"])
 
 
-async def remove_holiday(pool: asyncpg.Pool, admin: Admin, day: date, region_prefix: str) -> Holiday:
+async def remove_holiday(pool: asyncpg.Pool, admin: Principal, day: date, region_prefix: str) -> Holiday:
     """Make a day a working day again where an admin had made it a holiday."""
     _check_prefix(admin, region_prefix, "remove holidays")
     row = await pool.fetchrow(

@@ -13,7 +13,7 @@ from datetime import datetime
 
 import asyncpg
 
-from hub.admin import Admin
+from hub.access.principal import Principal
 from hub.ledger import Incoming, Ledger, check_incoming
 from simpul.wire import InvalidInput
 
@@ -54,7 +54,7 @@ ORDER BY e.seq LIMIT $3
 
 
 async def take_from_parent(
-    pool: asyncpg.Pool, ledger: Ledger, admin: Admin, key: str, report: Incoming
+    pool: asyncpg.Pool, ledger: Ledger, admin: Principal, key: str, report: Incoming
 ) -> TakenFromParent:
     """Record a report the parent hub forwards (origin 'parent:<its id>') under its own tracking number
     and route it here, once per key."""
@@ -76,7 +76,7 @@ async def take_from_parent(
     return TakenFromParent(row["id"], report.tracking_number, created=decision is not None)
 
 
-async def ledger_changes(pool: asyncpg.Pool, admin: Admin, after: str | None, first: int) -> list[LedgerChange]:
+async def ledger_changes(pool: asyncpg.Pool, admin: Principal, after: str | None, first: int) -> list[LedgerChange]:
     """Ledger events in the admin's region after cursor `after`, oldest first."""
     if after is not None and not after.isdigit():
         raise InvalidInput(f"invalid ledger cursor {after!r}")

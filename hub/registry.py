@@ -65,6 +65,16 @@ class NodeSelection:
     status: str | None = None
 
 
+_SELECTED = ("($1::text IS NULL OR region_code = $1 OR region_code LIKE $1 || '.%')"
+             " AND ($2::text[] IS NULL OR code = ANY($2)) AND ($3::text IS NULL OR level = $3)"
+             " AND ($4::text IS NULL OR status = $4)")
+
+
+def _selected_args(selection: NodeSelection) -> tuple[object, ...]:
+    return (selection.region_prefix, list(selection.codes) if selection.codes is not None else None,
+            selection.level.value if selection.level else None, selection.status)
+
+
 class Registry:
     """Reads and updates the nodes table, through a pool or inside a caller's transaction."""
 
@@ -72,19 +82,15 @@ class Registry:
         self.pool = pool
 
     async def select(self, selection: NodeSelection) -> list[NodeRecord]:
-        rows = await self.pool.fetch(
-            f"SELECT {_COLUMNS} FROM nodes"
-            " WHERE ($1::text IS NULL OR region_code = $1 OR region_code LIKE $1 || '.%')"
-            " AND ($2::text[] IS NULL OR code = ANY($2))"
-            " AND ($3::text IS NULL OR level = $3)"
-            " AND ($4::text IS NULL OR status = $4)"
-            " ORDER BY region_code, code",
-            selection.region_prefix,
-            list(selection.codes) if selection.codes is not None else None,
-            selection.level.value if selection.level else None,
-            selection.status,
-        )
+        rows = await self.pool.fetch(f"SELECT {_COLUMNS} FROM nodes WHERE {_SELECTED} ORDER BY region_code, code",
+                                     *_selected_args(selection))
         return [NodeRecord.from_row(r) for r in rows]
+
+    async def count(self, selection: NodeSelection) -> int:
+        """How many nodes `select` would return (an active-only count when status is ACTIVE)."""
+        found: int = await self.pool.fetchval(f"SELECT count(*) FROM nodes WHERE {_SELECTED}",
+                                              *_selected_args(selection))
+        return found
 
     async def get(self, code: str) -> NodeRecord | None:
         row = await self.pool.fetchrow(f"SELECT {_COLUMNS} FROM nodes WHERE code = $1", code)

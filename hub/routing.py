@@ -16,7 +16,7 @@ from typing import TypeAlias
 
 import asyncpg
 
-from hub.admin import Admin
+from hub.access.principal import Principal
 from hub.regions import region_name
 from hub.registry import NodeRecord, NodeSelection, Registry
 from simpul.wire import InvalidInput, NodeLevel, ReportKind, check_region_code, in_region
@@ -97,7 +97,7 @@ class Router:
         return [Rule.from_row(r) for r in rows]
 
     async def add_rule(
-        self, admin: Admin, region_prefix: str, category: str | None, kind: ReportKind | None,
+        self, admin: Principal, region_prefix: str, category: str | None, kind: ReportKind | None,
         level: NodeLevel | None, target_node: str,
     ) -> Rule:
         """Add a rule, refusing one that could not route anything sensibly."""
@@ -133,7 +133,7 @@ class Router:
             raise InvalidInput("a rule for this region, category, kind and level exists; remove it first") from None
         return Rule.from_row(row)
 
-    async def remove_rule(self, admin: Admin, rule_id: int) -> Rule:
+    async def remove_rule(self, admin: Principal, rule_id: int) -> Rule:
         row = await self.pool.fetchrow("SELECT * FROM routing_rules WHERE id = $1", rule_id)
         if row is None:
             raise InvalidInput(f"no routing rule {rule_id}")

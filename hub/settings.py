@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
+from hub.access.limits import Limits, QueryLimits
 from simpul.signing import DEFAULT_MAX_SKEW
 
 SCHEMA = "hub"
@@ -30,3 +32,7 @@ class HubSettings:
     sla_follow_up_days: int = 5  # working days for the holding unit's follow-up (tindak lanjut)
     sla_response_days: int = 10  # working days after completion before it is deemed selesai
     deadline_interval: float = 60.0  # seconds between looks for newly passed deadlines
+    session_ttl: timedelta = timedelta(hours=8)  # a login lasts this long
+    max_body_bytes: int = 1 << 20  # larger request bodies are refused with 413
+    limits: Limits = field(default_factory=Limits)  # rate and cost limits
+    query_limits: QueryLimits = field(default_factory=QueryLimits)  # depth, aliases, tokens, introspection

@@ -1,4 +1,4 @@
-"""The `simpul` command: hub, node <kind>, token, admin, holidays, migrate, demo, schema export."""
+"""The `simpul` command: hub, node <kind>, token, key, user, holidays, migrate, demo, schema export."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 
+from simpul.access_command import add_access_commands
 from simpul.cli_args import (
     CommandError,
     Parser,
@@ -21,6 +22,7 @@ from simpul.cli_args import (
     listen_args,
     port,
     positive,
+    rate,
     year,
 )
 from simpul.node_command import add_node_command
@@ -62,6 +64,21 @@ def build_parser() -> argparse.ArgumentParser:
                      help="working days after completion before a report is deemed selesai (default 10)")
     hub.add_argument("--deadline-interval", type=positive, default=60.0,
                      help="seconds between looks for newly passed deadlines (default 60)")
+    hub.add_argument("--session-ttl", type=duration, default=timedelta(hours=8),
+                     help="how long a login lasts, like 30m or 8h (default 8h)")
+    hub.add_argument("--rate-principal", type=rate, default="1200/minute",
+                     help="requests per API key, user or node (default 1200/minute)")
+    hub.add_argument("--rate-public", type=rate, default="30/minute",
+                     help="public calls (submit, track, login) per client address (default 30/minute)")
+    hub.add_argument("--max-cost", type=count, default=2000,
+                     help="nodes one request may call, summed over its fields (default 2000)")
+    hub.add_argument("--max-depth", type=count, default=12, help="GraphQL query depth limit (default 12)")
+    hub.add_argument("--max-aliases", type=count, default=30, help="GraphQL alias limit (default 30)")
+    hub.add_argument("--max-tokens", type=count, default=2000, help="GraphQL token limit (default 2000)")
+    hub.add_argument("--max-body-bytes", type=count, default=1 << 20,
+                     help="largest request body accepted (default 1 MiB)")
+    hub.add_argument("--no-introspection", action="store_true",
+                     help="refuse schema introspection and serve no GraphiQL (for production)")
     hub.set_defaults(run=_run_hub)
 
     add_node_command(commands)
@@ -77,14 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--note", help="who the token is for")
     create.set_defaults(run=_run_token_create)
 
-    admin = commands.add_parser("admin", help="manage admin keys")
-    admin_commands = admin.add_subparsers(dest="action", required=True, metavar="action")
-    admin_create = admin_commands.add_parser("create", help="issue an admin key for a region subtree")
-    database_args(admin_create)
-    admin_create.add_argument("--name", required=True, help="whose key it is, e.g. 'Biro Organisasi Kaltim'")
-    admin_create.add_argument("--region", required=True,
-                              help="region subtree the admin manages, e.g. 64; 'national' for all")
-    admin_create.set_defaults(run=_run_admin_create)
+    add_access_commands(commands)
 
     holidays = commands.add_parser("holidays", help="the holiday calendar the SLA clock counts working days with")
     holiday_commands = holidays.add_subparsers(dest="action", required=True, metavar="action")
@@ -120,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run_hub(args: argparse.Namespace) -> None:
+    from hub.access.limits import Limits, QueryLimits
     from hub.app import serve
     from hub.settings import HubSettings
     from simpul.db.embedded import database_url
@@ -132,6 +143,10 @@ def _run_hub(args: argparse.Namespace) -> None:
         backoff_base=args.backoff_base, backoff_cap=args.backoff_cap, max_hops=args.max_hops,
         sla_verification_days=args.sla_verification_days, sla_follow_up_days=args.sla_follow_up_days,
         sla_response_days=args.sla_response_days, deadline_interval=args.deadline_interval,
+        session_ttl=args.session_ttl, max_body_bytes=args.max_body_bytes,
+        limits=Limits(rate_principal=args.rate_principal, rate_public=args.rate_public, max_cost=args.max_cost),
+        query_limits=QueryLimits(max_depth=args.max_depth, max_aliases=args.max_aliases,
+                                 max_tokens=args.max_tokens, introspection=not args.no_introspection),
     )
     with database_url(settings.database_url, settings.data_dir) as url:
         asyncio.run(serve(settings, url))
@@ -155,30 +170,6 @@ def _run_token_create(args: argparse.Namespace) -> None:
         print(issued.token)
         print(f"enrols one node in region {issued.region_code}; expires "
               f"{issued.expires_at.isoformat(timespec='seconds')}", file=sys.stderr)
-
-    with database_url(args.database_url, args.data_dir) as url:
-        asyncio.run(create(url))
-
-
-def _run_admin_create(args: argparse.Namespace) -> None:
-    import asyncpg
-
-    from hub.admin import create_admin_key
-    from hub.db.migrate import migrate_hub
-    from hub.settings import SCHEMA
-    from simpul.db.embedded import database_url
-
-    region = "" if args.region == "national" else args.region
-
-    async def create(url: str) -> None:
-        await migrate_hub(url)
-        conn = await asyncpg.connect(url, server_settings={"search_path": SCHEMA})
-        try:
-            key = await create_admin_key(conn, args.name, region)
-        finally:
-            await conn.close()
-        print(key)
-        print(f"admin key for {args.name}, region {args.region}; shown once, stored hashed", file=sys.stderr)
 
     with database_url(args.database_url, args.data_dir) as url:
         asyncio.run(create(url))

@@ -60,6 +60,17 @@ def duration(value: str) -> timedelta:
     return timedelta(**{unit: int(match[1])})
 
 
+def rate(value: str) -> str:
+    """A rate limit like 30/minute or 1000/hour."""
+    import limits
+
+    try:
+        limits.parse(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a rate like 30/minute or 1000/hour") from None
+    return value
+
+
 def database_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"),
                         help="PostgreSQL URL (env DATABASE_URL); unset: embedded PostgreSQL")

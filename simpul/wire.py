@@ -65,15 +65,26 @@ _NODE_CODE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
 
 class PublicError(Exception):
-    """An error whose message is written for the client and shown as is."""
+    """An error whose message is written for the client and shown as is, with a code for programs."""
+
+    code = "BAD_REQUEST"
+
+    @property
+    def extensions(self) -> dict[str, str]:
+        """graphql-core copies this into the GraphQL error's `extensions`."""
+        return {"code": self.code}
 
 
 class InvalidInput(PublicError, ValueError):
     """A value from outside that does not have the required shape."""
 
+    code = "BAD_USER_INPUT"
+
 
 class NotAllowed(PublicError):
     """The caller may not do this, or not here."""
+
+    code = "FORBIDDEN"
 
 
 def check_region_code(code: str) -> str:

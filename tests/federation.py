@@ -16,9 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import asyncpg
 import psutil
 
 from connectors.hublink import Credentials
+from hub.access.keys import issue_key
+from hub.access.policy import INTEGRATOR_OPERATIONS
+from hub.access.principal import Principal, Role
 from simpul.processes import ChildProcess
 from simpul.signing import sign
 
@@ -32,10 +36,11 @@ def postgres_serving(pgdata: Path) -> list[psutil.Process]:
     return found
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60,
+            input: str | None = None) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, **(env or {})}
     return subprocess.run([sys.executable, "-m", "simpul", *args], capture_output=True, text=True,
-                          env=full_env, timeout=timeout)
+                          env=full_env, timeout=timeout, input=input)
 
 
 def create_token(database_url: str, region: str, ttl: str = "1d") -> str:
@@ -70,9 +75,41 @@ class Desk:
 def start_hub(database_url: str, data_dir: Path, *extra: str) -> Hub:
     process = ChildProcess(["hub", "--port", "0", "--database-url", database_url, "--data-dir", str(data_dir),
                             "--pull-interval", "0.5", "--backoff-base", "0.2", "--backoff-cap", "1",
-                            "--node-timeout", "2", "--deadline", "4", "--heartbeat-grace", "3", *extra])
+                            "--node-timeout", "2", "--deadline", "4", "--heartbeat-grace", "3",
+                            "--rate-public", "100000/minute", *extra])
     url = process.wait_for(r"hub listening on (http://\S+)")[1]
-    return Hub(process, url, database_url)
+    hub = Hub(process, url, database_url)
+    _HUB_DATABASES[hub.graphql_url] = database_url
+    return hub
+
+
+# Tests speak to a hub as its national admin unless they say otherwise: graphql() makes the key on first use.
+_HUB_DATABASES: dict[str, str] = {}
+_NATIONAL_KEYS: dict[str, str] = {}
+
+
+async def create_key(database_url: str, role: str = "admin", region: str = "",
+                     operations: list[str] | None = None, name: str | None = None) -> str:
+    """An API key issued straight into the hub's database, as `simpul key create` does."""
+    conn = await asyncpg.connect(database_url, server_settings={"search_path": "hub"})
+    try:
+        cli = Principal(role=Role.ADMIN, name="tests")
+        _, secret = await issue_key(conn, cli, Role(role.upper()), name or f"{role} {region or 'national'}",
+                                    region, operations, INTEGRATOR_OPERATIONS)
+    finally:
+        await conn.close()
+    return secret
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {key}"}
+
+
+async def national_admin(url: str) -> dict[str, str]:
+    """Headers of the national admin of the hub at GraphQL address `url` (made once per hub)."""
+    if url not in _NATIONAL_KEYS:
+        _NATIONAL_KEYS[url] = await create_key(_HUB_DATABASES[url])
+    return bearer(_NATIONAL_KEYS[url])
 
 
 def desk_args(
@@ -131,10 +168,14 @@ class Federation:
 
 
 async def graphql(
-    session: aiohttp.ClientSession, url: str, query: str, variables: dict[str, Any] | None = None
+    session: aiohttp.ClientSession, url: str, query: str, variables: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """POST a GraphQL request; return the whole response body."""
-    async with session.post(url, json={"query": query, "variables": variables or {}}) as response:
+    """POST a GraphQL request; return the whole response body. To a hub a test started, without
+    `headers`, it goes as that hub's national admin; `headers={}` sends it as the public."""
+    if headers is None:
+        headers = await national_admin(url) if url in _HUB_DATABASES else {}
+    async with session.post(url, json={"query": query, "variables": variables or {}}, headers=headers) as response:
         assert response.status == 200, await response.text()
         body: dict[str, Any] = await response.json()
         return body

@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 
 import aiohttp
 
+from tests.federation import national_admin
+
 PROTOCOL = "graphql-transport-ws"
 
 T = TypeVar("T")
@@ -32,11 +34,15 @@ class Subscription:
 
     @classmethod
     async def open(
-        cls, session: aiohttp.ClientSession, graphql_url: str, query: str, variables: dict[str, Any] | None = None
+        cls, session: aiohttp.ClientSession, graphql_url: str, query: str, variables: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Subscription:
+        """Subscribe as the hub's national admin, or with `headers` ({} for the public), sent in connection_init."""
+        if headers is None:
+            headers = await national_admin(graphql_url)
         ws = await session.ws_connect(graphql_url.replace("http", "ws", 1), protocols=(PROTOCOL,))
         assert ws.protocol == PROTOCOL, ws.protocol
-        await ws.send_json({"type": "connection_init", "payload": {}})
+        await ws.send_json({"type": "connection_init", "payload": headers})
         ack = await ws.receive_json(timeout=5)
         assert ack["type"] == "connection_ack", ack
         await ws.send_json({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables or {}}})

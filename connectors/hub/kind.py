@@ -29,7 +29,7 @@ class ChildHubKind:
         admin_key = os.environ.get(key_env, "").strip()
         if not admin_key:
             raise ConfigError(f"environment variable {key_env} (admin_key_env) must hold an admin key of the "
-                              "child hub, from `simpul admin create --region national` run there")
+                              "child hub, from `simpul key create --role admin --region national` run there")
         timeout = _seconds(optional(context.config, "timeout", 10.0, object), "timeout")
         if timeout == 0:
             raise ConfigError("'timeout' must be more than 0 seconds")

@@ -8,25 +8,15 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from hub.admin import Admin, authenticate
+from hub.access.guard import principal_of
 from hub.forwarding import Forwarding, Submission, Track
 from hub.routing import Decision, Routable, Router, Rule
-from simpul.wire import Channel, NodeLevel, NotAllowed, ReportKind, ReportStatus, check_region_code
+from simpul.wire import Channel, NodeLevel, ReportKind, ReportStatus, check_region_code
 
 Context = dict[str, Any]
 
 # Events a reporter sees in trackReport, and whether their note is shown.
 _PUBLIC_NOTE_STATUSES = {ReportStatus.COMPLETED.value, ReportStatus.ON_HOLD.value}
-
-
-async def admin_of(info: Info[Context, None]) -> Admin:
-    """The admin behind this request's bearer key; NotAllowed without one."""
-    if "admin" not in info.context:
-        info.context["admin"] = await authenticate(info.context["pool"], info.context["authorization"])
-    admin: Admin | None = info.context["admin"]
-    if admin is None:
-        raise NotAllowed("this needs an admin key (Authorization: Bearer <key>)")
-    return admin
 
 
 def _forwarding(info: Info[Context, None]) -> Forwarding:
@@ -165,7 +155,7 @@ class ForwardingQuery:
 
     @strawberry.field(description="Admin: the whole chain of a report, with internal notes (routing, returns).")
     async def report_chain(self, info: Info[Context, None], tracking_number: str) -> TrackedReport | None:
-        admin = await admin_of(info)
+        admin = principal_of(info)
         track = await _forwarding(info).track(tracking_number.strip(), public=False)
         if track is None:
             return None
@@ -188,7 +178,7 @@ class ForwardingQuery:
 
     @strawberry.field(description="Admin: deliveries that gave up, in the admin's region.")
     async def dead_letters(self, info: Info[Context, None]) -> list[DeadLetter]:
-        rows = await _forwarding(info).dead_letters(await admin_of(info))
+        rows = await _forwarding(info).dead_letters(principal_of(info))
         return [DeadLetter(delivery_id=r["id"], tracking_number=r["tracking_number"], purpose=r["purpose"],
                            target_node=r["target_node"], attempts=r["attempts"], last_error=r["last_error"],
                            created_at=r["created_at"]) for r in rows]
@@ -211,25 +201,25 @@ class ForwardingMutation:
 
     @strawberry.mutation(description="Admin: add a routing rule in the admin's region.")
     async def add_routing_rule(self, info: Info[Context, None], rule: RoutingRuleInput) -> RoutingRule:
-        added = await _router(info).add_rule(await admin_of(info), rule.region_prefix.strip(), rule.category,
+        added = await _router(info).add_rule(principal_of(info), rule.region_prefix.strip(), rule.category,
                                              rule.kind, rule.level, rule.target_node)
         return RoutingRule.of(added)
 
     @strawberry.mutation(description="Admin: remove a routing rule in the admin's region.")
     async def remove_routing_rule(self, info: Info[Context, None], id: int) -> RoutingRule:
-        return RoutingRule.of(await _router(info).remove_rule(await admin_of(info), id))
+        return RoutingRule.of(await _router(info).remove_rule(principal_of(info), id))
 
     @strawberry.mutation(description="Admin (disposisi): send a report to a unit by hand.")
     async def reassign_report(self, info: Info[Context, None], tracking_number: str, node: str, note: str) -> bool:
-        await _forwarding(info).reassign(await admin_of(info), tracking_number, node, note)
+        await _forwarding(info).reassign(principal_of(info), tracking_number, node, note)
         return True
 
     @strawberry.mutation(description="Admin: retry a dead delivery from scratch.")
     async def retry_delivery(self, info: Info[Context, None], delivery_id: int) -> bool:
-        await _forwarding(info).retry(await admin_of(info), delivery_id)
+        await _forwarding(info).retry(principal_of(info), delivery_id)
         return True
 
     @strawberry.mutation(description="Admin: route a DEAD or UNROUTABLE report again, past the unit that failed.")
     async def reroute_report(self, info: Info[Context, None], tracking_number: str) -> bool:
-        await _forwarding(info).reroute(await admin_of(info), tracking_number)
+        await _forwarding(info).reroute(principal_of(info), tracking_number)
         return True

@@ -8,7 +8,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from hub.api.forwarding import admin_of
+from hub.access.guard import principal_of
 from hub.forwarding import Forwarding
 from hub.ledger import Incoming
 from hub.parent import PARENT_ORIGIN, ledger_changes, take_from_parent
@@ -63,7 +63,7 @@ class ParentQuery:
     async def ledger_changes(
         self, info: Info[Context, None], after: str | None = None, first: int = 100
     ) -> list[LedgerChange]:
-        rows = await ledger_changes(info.context["pool"], await admin_of(info), after, first)
+        rows = await ledger_changes(info.context["pool"], principal_of(info), after, first)
         return [LedgerChange(cursor=r.cursor, tracking_number=r.tracking_number, at=r.at, type=r.type, node=r.node,
                              status=ReportStatus(r.status) if r.status else None, note=r.note,
                              report_id=strawberry.ID(r.report_id) if r.report_id else None, origin_id=r.origin_id)
@@ -77,7 +77,7 @@ class ParentMutation:
     async def accept_forwarded_report(
         self, info: Info[Context, None], idempotency_key: str, report: ParentReportInput
     ) -> AcceptedForward:
-        admin = await admin_of(info)
+        admin = principal_of(info)
         forwarding: Forwarding = info.context["forwarding"]
         taken = await take_from_parent(info.context["pool"], forwarding.ledger, admin, idempotency_key, Incoming(
             origin_id=PARENT_ORIGIN + report.source_id, origin_node=None,

@@ -6,8 +6,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import strawberry
+from strawberry.extensions import DisableIntrospection, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.types import Info
 
+from hub.access.guard import Enforce, principal_of
+from hub.access.limits import QueryLimits
+from hub.api.access import AccessMutation, AccessQuery
 from hub.api.forwarding import ForwardingMutation, ForwardingQuery
 from hub.api.node_errors import NodeErrors, report_failures
 from hub.api.parent import ParentMutation, ParentQuery
@@ -58,15 +62,16 @@ class FederationQuery:
     @strawberry.field(description="Nodes of the federation, by region subtree, level, status.")
     async def nodes(self, info: Info[Context, None], filter: NodeFilter | None = None) -> list[Node]:
         selection = filter.selection() if filter else NodeSelection()
-        records = await _federation(info).registry.select(selection)
+        records = await _federation(info).registry.select(principal_of(info).narrow(selection))
         now, grace = datetime.now(UTC), _settings(info).heartbeat_grace
         return [Node.of(r, now, grace) for r in records]
 
     @strawberry.field(description="One node by code.")
     async def node(self, info: Info[Context, None], code: str) -> Node | None:
-        record = await _federation(info).registry.get(code)
-        if record is None:
+        found = await _federation(info).registry.select(principal_of(info).narrow(NodeSelection(codes=(code,))))
+        if not found:
             return None
+        [record] = found
         return Node.of(record, datetime.now(UTC), _settings(info).heartbeat_grace)
 
     @strawberry.field(
@@ -84,7 +89,7 @@ class FederationQuery:
         if not 1 <= first <= MAX_PAGE:
             raise InvalidInput(f"first must be between 1 and {MAX_PAGE}")
         position = Position.decode(after) if after is not None else None
-        result = await _federation(info).reports(_selection(scope), _filter(filter), first,
+        result = await _federation(info).reports(principal_of(info), _selection(scope), _filter(filter), first,
                                                  position)
         report_failures(info, result.answer)
         return ReportPage(
@@ -96,7 +101,7 @@ class FederationQuery:
 
     @strawberry.field(description="One report with its timeline, by global id <node>:<local id>.")
     async def report(self, info: Info[Context, None], id: strawberry.ID) -> Report | None:
-        found, answer = await _federation(info).report(id)
+        found, answer = await _federation(info).report(principal_of(info), id)
         report_failures(info, answer)
         return Report.of(found) if found is not None else None
 
@@ -113,7 +118,7 @@ class FederationQuery:
             raise InvalidInput("regionLevel must be between 1 and 4")
         if len(group_by) > len(Dimension):
             raise InvalidInput("groupBy names each dimension at most once")
-        result = await _federation(info).stats(_selection(scope), _filter(filter), group_by,
+        result = await _federation(info).stats(principal_of(info), _selection(scope), _filter(filter), group_by,
                                                region_level)
         report_failures(info, result.answer)
         return Stats(total=sum(b.count for b in result.buckets),
@@ -122,16 +127,23 @@ class FederationQuery:
 
 
 @strawberry.type
-class Query(ForwardingQuery, FederationQuery, SlaQuery, ParentQuery):
+class Query(ForwardingQuery, FederationQuery, SlaQuery, ParentQuery, AccessQuery):
     pass
 
 
 @strawberry.type
-class Mutation(ForwardingMutation, SlaMutation, ParentMutation):
+class Mutation(ForwardingMutation, SlaMutation, ParentMutation, AccessMutation):
     pass
 
 
-def hub_schema() -> strawberry.Schema:
-    """The public API served at /graphql."""
+def hub_schema(limits: QueryLimits = QueryLimits()) -> strawberry.Schema:
+    """The public API served at /graphql; every operation passes Enforce (hub/access/guard.py)."""
+    extensions: list[Any] = [
+        lambda: QueryDepthLimiter(max_depth=limits.max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+    ]
+    if not limits.introspection:
+        extensions.append(DisableIntrospection)
     return strawberry.Schema(query=Query, mutation=Mutation, subscription=Subscription,
-                             extensions=[MaskInternalErrors, NodeErrors])
+                             extensions=[*extensions, Enforce, MaskInternalErrors, NodeErrors])

@@ -14,7 +14,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
-from hub.api.forwarding import admin_of
+from hub.access.guard import principal_of
 from hub.compliance import NodeFigures, Overdue, Untimed, node_compliance, overdue_reports
 from hub.federation.queries import Federation
 from hub.holidays import Holiday, add_holiday, remove_holiday, year_holidays
@@ -115,7 +115,7 @@ class SlaQuery:
     async def overdue_reports(
         self, info: Info[Context, None], region_prefix: str | None = None, as_of: datetime | None = None
     ) -> list[OverdueReport]:
-        admin = await admin_of(info)
+        admin = principal_of(info)
         region = admin.region_code if region_prefix is None else region_prefix.strip()
         if region:
             check_region_code(region)
@@ -132,7 +132,8 @@ class SlaQuery:
         if region_prefix:
             check_region_code(region_prefix)
         federation: Federation = info.context["federation"]
-        nodes = await federation.registry.select(NodeSelection(region_prefix=region_prefix or None))
+        nodes = await federation.registry.select(
+            principal_of(info).narrow(NodeSelection(region_prefix=region_prefix or None)))
         now = datetime.now(UTC)
         figures, untimed = await node_compliance(info.context["pool"], SlaDays.from_settings(_settings(info)),
                                                  nodes, now)
@@ -154,7 +155,7 @@ class SlaMutation:
     async def add_holiday(
         self, info: Info[Context, None], day: date, name: str, region_prefix: str | None = None
     ) -> HolidayDay:
-        admin = await admin_of(info)
+        admin = principal_of(info)
         region = admin.region_code if region_prefix is None else region_prefix.strip()
         return HolidayDay.of(await add_holiday(info.context["pool"], admin, day, name, region))
 
@@ -162,6 +163,6 @@ class SlaMutation:
     async def remove_holiday(
         self, info: Info[Context, None], day: date, region_prefix: str | None = None
     ) -> HolidayDay:
-        admin = await admin_of(info)
+        admin = principal_of(info)
         region = admin.region_code if region_prefix is None else region_prefix.strip()
         return HolidayDay.of(await remove_holiday(info.context["pool"], admin, day, region))

@@ -13,6 +13,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from hub.access.guard import principal_of
 from hub.broadcast import MAX_QUEUED, Broadcaster
 from hub.events import EventType, HubEvent
 from hub.regions import region_name
@@ -68,15 +69,19 @@ async def _relay(events: AsyncIterator[HubEvent]) -> AsyncIterator[LiveEvent]:
 
 @strawberry.type
 class Subscription:
-    @strawberry.subscription(description="Live events from every hub replica, in a region subtree (regionPrefix) "
+    @strawberry.subscription(description="Live events from every hub replica, in a region subtree (regionPrefix, "
+                             "default the caller's scope) "
                              "and of the given types; omit either for all. A client that falls more than "
                              f"{MAX_QUEUED} events behind is cut off with an error and subscribes again.")
     async def events(
         self, info: Info[Context, None], region_prefix: str | None = None, types: list[EventType] | None = None
     ) -> AsyncIterator[LiveEvent]:
-        if region_prefix is not None:
-            check_region_code(region_prefix)
+        principal = principal_of(info)
+        region = principal.region_code if region_prefix is None else region_prefix
+        if region:
+            check_region_code(region)
+        principal.require(region, "follow events")
         if types is not None and not types:
             raise InvalidInput("types must name at least one event type; omit it for every type")
         broadcaster: Broadcaster = info.context["events"]
-        return _relay(await broadcaster.subscribe(in_scope(region_prefix, types)))
+        return _relay(await broadcaster.subscribe(in_scope(region or None, types)))

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from hub.access.principal import Principal
 from hub.federation.client import BelowFailure, NodeCallError, NodeClient
 from hub.federation.fanout import Outcome, fan_out
 from hub.federation.merge import MergedPage, Position, merge_pages
@@ -23,7 +24,7 @@ from hub.federation.nodewire import (
 )
 from hub.registry import NodeRecord, NodeSelection, Registry
 from simpul.filters import ReportFilter
-from simpul.wire import Dimension, split_global_id
+from simpul.wire import Dimension, NotAllowed, split_global_id
 
 log = logging.getLogger("simpul.hub")
 
@@ -86,16 +87,15 @@ class Federation:
         self.timeout = timeout
         self.deadline = deadline
 
-    async def nodes_in_scope(self, selection: NodeSelection) -> list[NodeRecord]:
-        """Active nodes the selection covers; no other node is ever called."""
-        return await self.registry.select(
-            NodeSelection(selection.region_prefix, selection.codes, selection.level, "ACTIVE")
-        )
+    async def nodes_in_scope(self, principal: Principal, selection: NodeSelection) -> list[NodeRecord]:
+        """Active nodes the selection covers that the principal may see; no other node is ever called."""
+        return await self.registry.select(replace(principal.narrow(selection), status="ACTIVE"))
 
     async def reports(
-        self, selection: NodeSelection, filter: ReportFilter, first: int, after: Position | None
+        self, principal: Principal, selection: NodeSelection, filter: ReportFilter, first: int,
+        after: Position | None,
     ) -> ReportsResult:
-        nodes = await self.nodes_in_scope(selection)
+        nodes = await self.nodes_in_scope(principal, selection)
         variables = {
             "filter": filter.variables(),
             "first": first,
@@ -111,11 +111,15 @@ class Federation:
                  for o in outcomes if o.value is not None]
         return ReportsResult(merge_pages(pages, first), _answer(outcomes))
 
-    async def report(self, report_id: str) -> tuple[NodeReport | None, Answer]:
+    async def report(self, principal: Principal, report_id: str) -> tuple[NodeReport | None, Answer]:
         code, _ = split_global_id(report_id)
-        node = await self.registry.get(code)
-        if node is None or node.status != "ACTIVE":
+        nodes = await self.nodes_in_scope(principal, NodeSelection(codes=(code,)))
+        if not nodes:
+            node = await self.registry.get(code)
+            if node is not None and node.status == "ACTIVE":
+                raise NotAllowed(f"report {report_id} is at node {code}, outside your scope")
             return None, Answer(asked=0, failures=[])
+        [node] = nodes
 
         async def ask(node: NodeRecord) -> tuple[GetReportData, list[BelowFailure]]:
             return await self.client.query_partial(node, GET_REPORT, {"id": report_id}, GetReportData)
@@ -130,12 +134,13 @@ class Federation:
 
     async def stats(
         self,
+        principal: Principal,
         selection: NodeSelection,
         filter: ReportFilter,
         group_by: Sequence[Dimension],
         region_level: int,
     ) -> StatsResult:
-        nodes = await self.nodes_in_scope(selection)
+        nodes = await self.nodes_in_scope(principal, selection)
         variables = {"filter": filter.variables(), "groupBy": [d.value for d in group_by],
                      "regionLevel": region_level}
 

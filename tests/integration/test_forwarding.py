@@ -78,7 +78,7 @@ async def _desk_copy(session: aiohttp.ClientSession, desk: Desk, tn: str) -> dic
 
 
 def _admin_key(fed: Federation, region: str) -> dict[str, str]:
-    result = run_cli("admin", "create", "--name", f"admin {region}", "--region", region,
+    result = run_cli("key", "create", "--role", "admin", "--name", f"admin {region}", "--region", region,
                      "--database-url", fed.hub.database_url)
     assert result.returncode == 0, result.stderr
     return {"authorization": f"Bearer {result.stdout.strip()}"}

@@ -48,7 +48,7 @@ def kaltim(database: str, tmp_path: Path) -> Iterator[Federation]:
 
 
 def admin_key(database_url: str, region: str) -> str:
-    result = run_cli("admin", "create", "--name", f"Admin {region}", "--region", region,
+    result = run_cli("key", "create", "--role", "admin", "--name", f"Admin {region}", "--region", region,
                      "--database-url", database_url)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()

@@ -9,7 +9,8 @@ import pytest
 from tests.federation import run_cli
 
 COMMANDS = [
-    [], ["hub"], ["node"], ["node", "desk"], ["token"], ["token", "create"], ["admin"], ["admin", "create"],
+    [], ["hub"], ["node"], ["node", "desk"], ["token"], ["token", "create"],
+    ["key"], ["key", "create"], ["key", "revoke"], ["key", "list"], ["user"], ["user", "create"],
     ["holidays"], ["holidays", "load"], ["holidays", "list"],
     ["migrate"], ["demo"],
     ["schema"], ["schema", "export"],
@@ -34,6 +35,8 @@ def test_every_command_has_help(command: list[str]) -> None:
         (["holidays", "list", "--year", "next"], "a year like 2025 expected"),
         (["node", "desk", "--level", "KOTA"], "invalid choice: 'KOTA'"),
         (["nonsense"], "invalid choice"),
+        (["hub", "--rate-public", "lots"], "is not a rate like 30/minute"),
+        (["key", "create", "--role", "node", "--name", "x", "--region", "64"], "invalid choice: 'node'"),
     ],
 )
 def test_a_bad_flag_prints_one_line_and_exits_non_zero(args: list[str], message: str) -> None:

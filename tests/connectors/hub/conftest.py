@@ -22,7 +22,8 @@ class ChildHub:
 
 
 def admin_key(database_url: str, name: str = "Hub nasional", region: str = "national") -> str:
-    result = run_cli("admin", "create", "--name", name, "--region", region, "--database-url", database_url)
+    result = run_cli("key", "create", "--role", "admin", "--name", name, "--region", region,
+                     "--database-url", database_url)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 

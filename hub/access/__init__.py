@@ -1,0 +1,1 @@
+"""Access control: principals, authentication, the policy table and its enforcement."""

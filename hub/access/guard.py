@@ -1,0 +1,194 @@
+"""Enforcement in one place: every operation is admitted here before anything runs.
+
+Between validation and execution, `Enforce` works out who is asking, checks
+each root field against the policy table, spends the principal's and the
+address's rate limits, and prices fan-out (one per node a field would
+call) against the cost limit, so a refused request never reaches a node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator, Mapping
+from dataclasses import replace
+from typing import Any
+
+import limits
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLObjectType,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    get_operation_ast,
+    validate,
+)
+from graphql.execution.values import get_argument_values, get_variable_values
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import MovingWindowRateLimiter
+from strawberry.extensions import SchemaExtension
+from strawberry.types import Info
+
+from hub.access.authn import Authenticator, Credentials, NotAuthenticated
+from hub.access.limits import Limits
+from hub.access.policy import POLICY, Cost
+from hub.access.principal import Principal, Role
+from hub.api.types import Scope
+from hub.registry import NodeSelection, Registry
+from simpul.wire import NotAllowed, PublicError
+
+PRINCIPAL = "principal"
+
+
+class LimitExceeded(PublicError):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class Guard:
+    """Admission for one hub process: authentication, policy, rate and cost limits."""
+
+    def __init__(self, authenticator: Authenticator, registry: Registry, limits_: Limits) -> None:
+        self.authenticator = authenticator
+        self.registry = registry
+        self.max_cost = limits_.max_cost
+        self.per_principal = limits.parse(limits_.rate_principal)
+        self.per_address = limits.parse(limits_.rate_public)
+        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    async def principal(self, context: dict[str, Any]) -> Principal:
+        """Who sent this request, worked out once; a WebSocket may send its key in connection_init."""
+        if PRINCIPAL not in context:
+            credentials: Credentials = context["credentials"]
+            params = context.get("connection_params")
+            if not credentials.authorization and isinstance(params, Mapping):
+                token = params.get("authorization") or params.get("Authorization")
+                if isinstance(token, str):
+                    credentials = Credentials(token, credentials.headers, credentials.method, credentials.path,
+                                              credentials.body)
+            context[PRINCIPAL] = await self.authenticator.principal(credentials)
+        principal: Principal = context[PRINCIPAL]
+        return principal
+
+    async def admit(self, document: Any, operation_name: str | None, variables: dict[str, Any] | None,
+                    schema: Any, context: dict[str, Any]) -> None:
+        """Raise a PublicError unless this operation may run for this caller now."""
+        principal = await self.principal(context)
+        operation = get_operation_ast(document, operation_name)
+        if operation is None:
+            return  # validation has already said which operation is missing
+        root = schema.get_root_type(operation.operation)
+        fields = list(_root_fields(operation.selection_set, _fragments(document)))
+        for field in fields:
+            self._allow(principal, field.name.value)
+        await self._spend_rate(principal, fields, context.get("client", "unknown"))
+        cost = await self._cost(principal, root, operation, fields, variables or {}, schema)
+        if cost > self.max_cost:
+            raise LimitExceeded("COST_LIMIT", f"this request would call {cost} nodes; the limit is {self.max_cost}. "
+                                "Narrow the scope or split the request.")
+
+    def _allow(self, principal: Principal, name: str) -> None:
+        if name.startswith("__"):
+            return  # __typename and introspection, which the introspection setting governs
+        rule = POLICY.get(name)
+        if rule is None or principal.role not in rule.roles:
+            if principal.role is Role.PUBLIC:
+                raise NotAuthenticated(f"{name} needs an API key or a session: send 'Authorization: Bearer "
+                                       "<key or token>' (people log in with the login mutation)")
+            raise NotAllowed(f"{principal.role.value.lower()} may not use {name}")
+        if principal.operations is not None and name not in principal.operations and Role.PUBLIC not in rule.roles:
+            raise NotAllowed(f"this integrator key is not allowed {name}; allowed: "
+                             f"{', '.join(sorted(principal.operations))}")
+
+    async def _spend_rate(self, principal: Principal, fields: list[FieldNode], client: str) -> None:
+        if principal.role is not Role.PUBLIC:
+            if not await self.limiter.hit(self.per_principal, principal.rate_key):
+                raise self._too_many(self.per_principal, "for this caller")
+            return
+        public = sum(1 for f in fields if (r := POLICY.get(f.name.value)) is not None and r.public_limit)
+        if public and not await self.limiter.hit(self.per_address, f"address:{client}", cost=public):
+            raise self._too_many(self.per_address, "from this address")
+
+    @staticmethod
+    def _too_many(limit: limits.RateLimitItem, whose: str) -> LimitExceeded:
+        return LimitExceeded("RATE_LIMITED", f"too many requests {whose}: the limit is {limit}; try again later")
+
+    async def _cost(self, principal: Principal, root: GraphQLObjectType | None, operation: OperationDefinitionNode,
+                    fields: list[FieldNode], variables: dict[str, Any], schema: Any) -> int:
+        total = 0
+        for field in fields:
+            rule = POLICY.get(field.name.value)
+            if rule is None or rule.cost is Cost.NONE:
+                continue
+            if rule.cost is Cost.ONE_NODE:
+                total += 1
+                continue
+            if total > self.max_cost:
+                break
+            total += await self._fan_out(principal, root, operation, field, variables, schema)
+        return total
+
+    async def _fan_out(self, principal: Principal, root: GraphQLObjectType | None,
+                       operation: OperationDefinitionNode, field: FieldNode, variables: dict[str, Any],
+                       schema: Any) -> int:
+        """How many nodes a reports/stats field would call for this principal."""
+        coerced = get_variable_values(schema, operation.variable_definitions or (), variables)
+        if root is None or isinstance(coerced, list) or field.name.value not in root.fields:
+            return 0  # bad variables: execution refuses them before any node is called
+        args = get_argument_values(root.fields[field.name.value], field, coerced)
+        selection = principal.narrow(_selection_of(args.get("scope")))
+        return await self.registry.count(replace(selection, status="ACTIVE"))
+
+
+def _selection_of(scope: Mapping[str, Any] | None) -> NodeSelection:
+    """The nodes a coerced `scope` argument asks for, checked as the resolver will check them."""
+    if scope is None:
+        return NodeSelection()
+    return Scope(region_prefix=scope.get("regionPrefix"), node_codes=scope.get("nodeCodes"),
+                 level=scope.get("level")).selection()
+
+
+def _fragments(document: Any) -> dict[str, FragmentDefinitionNode]:
+    return {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+
+
+def _root_fields(selection_set: SelectionSetNode, fragments: dict[str, FragmentDefinitionNode],
+                 seen: frozenset[str] = frozenset()) -> Iterator[FieldNode]:
+    """Every root field of an operation, through fragments (whatever @skip/@include would say)."""
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            yield selection
+        elif isinstance(selection, InlineFragmentNode):
+            yield from _root_fields(selection.selection_set, fragments, seen)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            if name in fragments and name not in seen:
+                yield from _root_fields(fragments[name].selection_set, fragments, seen | {name})
+
+
+class Enforce(SchemaExtension):
+    """Validate, then admit; a refusal is a pre-execution error, so nothing of the operation runs."""
+
+    async def on_validate(self) -> AsyncIterator[None]:
+        ec = self.execution_context
+        assert ec.graphql_document is not None
+        errors = list(validate(ec.schema._schema, ec.graphql_document, ec.validation_rules))
+        if not errors:
+            guard: Guard = ec.context["guard"]
+            try:
+                await guard.admit(ec.graphql_document, ec.operation_name, ec.variables, ec.schema._schema,
+                                  ec.context)
+            except PublicError as exc:
+                errors = [GraphQLError(str(exc), extensions=exc.extensions)]
+        ec.pre_execution_errors = errors
+        yield
+
+
+def principal_of(info: Info[Any, Any]) -> Principal:
+    """The principal Enforce admitted for this request."""
+    principal: Principal = info.context[PRINCIPAL]
+    return principal
+

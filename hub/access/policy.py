@@ -1,0 +1,79 @@
+"""Who may call what: one table for every root field of the hub's API.
+
+A field missing here is refused to everyone (a test checks that every
+field of the schema is listed). Region scope is applied by the principal
+itself (Principal.narrow for nodes to call, Principal.require for a
+region a change touches); this table decides roles and costs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from hub.access.principal import Role
+
+ADMIN, SUPERVISOR, INTEGRATOR, NODE, PUBLIC = Role.ADMIN, Role.SUPERVISOR, Role.INTEGRATOR, Role.NODE, Role.PUBLIC
+
+
+class Cost(Enum):
+    NONE = "none"  # served from the hub's database
+    ONE_NODE = "one"  # calls one node
+    FAN_OUT = "fan-out"  # calls every node in scope: costs one per node
+
+
+@dataclass(frozen=True)
+class Rule:
+    roles: frozenset[Role]
+    cost: Cost = Cost.NONE
+    public_limit: bool = False  # counts against the per-address limit for anonymous callers
+
+
+def _rule(*roles: Role, cost: Cost = Cost.NONE, public_limit: bool = False) -> Rule:
+    return Rule(frozenset(roles), cost, public_limit)
+
+
+EVERYONE = (ADMIN, SUPERVISOR, INTEGRATOR, NODE, PUBLIC)
+READERS = (ADMIN, SUPERVISOR, INTEGRATOR)
+
+POLICY: dict[str, Rule] = {
+    # the public door
+    "submitReport": _rule(ADMIN, SUPERVISOR, INTEGRATOR, PUBLIC, public_limit=True),
+    "trackReport": _rule(*EVERYONE, public_limit=True),
+    "login": _rule(*EVERYONE, public_limit=True),
+    "logout": _rule(ADMIN, SUPERVISOR),
+    "me": _rule(*EVERYONE),
+    # federated reads: a node reads only its own
+    "nodes": _rule(*READERS, NODE),
+    "node": _rule(*READERS, NODE),
+    "reports": _rule(*READERS, NODE, cost=Cost.FAN_OUT),
+    "report": _rule(*READERS, NODE, cost=Cost.ONE_NODE),
+    "stats": _rule(*READERS, NODE, cost=Cost.FAN_OUT),
+    "deliveries": _rule(ADMIN, SUPERVISOR, NODE),
+    # oversight reads
+    "routeReport": _rule(*READERS),
+    "routingRules": _rule(*READERS),
+    "overdueReports": _rule(*READERS),
+    "compliance": _rule(*READERS),
+    "holidays": _rule(*READERS, NODE),
+    "reportChain": _rule(ADMIN, SUPERVISOR),
+    "deadLetters": _rule(ADMIN, SUPERVISOR),
+    "ledgerChanges": _rule(ADMIN, SUPERVISOR),
+    "auditLog": _rule(ADMIN, SUPERVISOR),
+    "apiKeys": _rule(ADMIN),
+    "events": _rule(*READERS),
+    # changes: admins of the region only
+    "addRoutingRule": _rule(ADMIN),
+    "removeRoutingRule": _rule(ADMIN),
+    "reassignReport": _rule(ADMIN),
+    "retryDelivery": _rule(ADMIN),
+    "rerouteReport": _rule(ADMIN),
+    "addHoliday": _rule(ADMIN),
+    "removeHoliday": _rule(ADMIN),
+    "acceptForwardedReport": _rule(ADMIN),
+    "issueApiKey": _rule(ADMIN),
+    "revokeApiKey": _rule(ADMIN),
+    "createUser": _rule(ADMIN),
+}
+
+INTEGRATOR_OPERATIONS = frozenset(name for name, rule in POLICY.items() if INTEGRATOR in rule.roles)

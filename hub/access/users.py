@@ -1,0 +1,141 @@
+"""People who log in: admins and supervisors with an argon2 password and short-lived sessions.
+
+The first admin is made on the command line (`simpul user create`), never
+by a default password; after that, admins add users in their own subtree.
+A session token is random, shown once at login and stored as a digest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import asyncpg
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
+
+from hub.access.keys import digest
+from hub.access.principal import Principal, Role
+from hub.audit import record
+from simpul.wire import InvalidInput, NotAllowed, check_region_code
+
+SESSION_PREFIX = "ses_"
+USER_ROLES = (Role.ADMIN, Role.SUPERVISOR)
+MIN_PASSWORD = 12
+
+_hasher = PasswordHasher()
+# Verified when the username is unknown, so that a wrong name costs as long as a wrong password.
+_DECOY = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    name: str
+    role: Role
+    region_code: str
+    created_at: datetime
+    last_login_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Session:
+    token: str
+    expires_at: datetime
+    user: User
+
+
+def _user_of(row: asyncpg.Record) -> User:
+    return User(id=row["id"], username=row["username"], name=row["name"], role=Role(row["role"]),
+                region_code=row["region_code"], created_at=row["created_at"], last_login_at=row["last_login_at"])
+
+
+_COLUMNS = "id, username, name, role, region_code, created_at, last_login_at"
+
+
+def check_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"a password needs at least {MIN_PASSWORD} characters")
+    if len(password) > 1024:
+        raise InvalidInput("a password may have at most 1024 characters")
+    return password
+
+
+async def create_user(
+    conn: asyncpg.Connection, creator: Principal, username: str, name: str, role: Role, region_code: str,
+    password: str,
+) -> User:
+    if role not in USER_ROLES:
+        raise InvalidInput("people log in as ADMIN or SUPERVISOR; machines get an API key")
+    if region_code:
+        check_region_code(region_code)
+    creator.require(region_code, "create users")
+    if not name.strip() or len(name) > 200:
+        raise InvalidInput("a user needs a name of 1 to 200 characters")
+    username = username.strip().lower()
+    if not 3 <= len(username) <= 64 or not all(c.isascii() and (c.isalnum() or c in "._-") for c in username):
+        raise InvalidInput("a username is 3 to 64 characters of a-z, 0-9, '.', '_' or '-'")
+    password_hash = await asyncio.to_thread(_hasher.hash, check_password(password))
+    async with conn.transaction():
+        try:
+            row = await conn.fetchrow(
+                f"INSERT INTO users (username, name, role, region_code, password_hash, created_by)"
+                f" VALUES ($1, $2, $3, $4, $5, $6) RETURNING {_COLUMNS}",
+                username, name.strip(), role.value, region_code, password_hash, creator.name)
+        except asyncpg.UniqueViolationError:
+            raise InvalidInput(f"username {username!r} is taken") from None
+        await record(conn, creator, "USER_CREATED", f"user {username}", region_code, {"role": role.value})
+    return _user_of(row)
+
+
+async def log_in(pool: asyncpg.Pool, username: str, password: str, ttl: timedelta) -> Session:
+    """A new session for a right username and password; the same refusal for every wrong one."""
+    row = await pool.fetchrow(f"SELECT {_COLUMNS}, password_hash FROM users WHERE username = $1"
+                              " AND disabled_at IS NULL", username.strip().lower())
+    stored = row["password_hash"] if row is not None else _DECOY
+    try:
+        await asyncio.to_thread(_hasher.verify, stored, password[:1024])
+        ok = row is not None
+    except (VerifyMismatchError, InvalidHashError):
+        ok = False
+    async with pool.acquire() as conn, conn.transaction():
+        if not ok:
+            who = Principal(role=Role.PUBLIC, name=f"login as {username.strip().lower()[:64]!r}")
+            await record(conn, who, "LOGIN_FAILED", f"user {username.strip().lower()[:64]}", None)
+            failed = True
+        else:
+            assert row is not None
+            token = SESSION_PREFIX + secrets.token_urlsafe(32)
+            expires_at = await conn.fetchval(
+                "INSERT INTO sessions (token_hash, user_id, expires_at) VALUES ($1, $2, now() + $3)"
+                " RETURNING expires_at", digest(token), row["id"], ttl)
+            await conn.execute("UPDATE users SET last_login_at = now() WHERE id = $1", row["id"])
+            user = _user_of(row)
+            await record(conn, principal_of_user(user), "LOGIN", f"user {user.username}", user.region_code)
+            failed = False
+    if failed:
+        raise NotAllowed("wrong username or password")
+    return Session(token=token, expires_at=expires_at, user=user)
+
+
+async def log_out(pool: asyncpg.Pool, token: str) -> bool:
+    ended = await pool.fetchval("UPDATE sessions SET ended_at = now() WHERE token_hash = $1 AND ended_at IS NULL"
+                                " RETURNING true", digest(token))
+    return bool(ended)
+
+
+def principal_of_user(user: User) -> Principal:
+    return Principal(role=user.role, name=f"user {user.username}", region_code=user.region_code, user_id=user.id)
+
+
+async def principal_of_session(pool: asyncpg.Pool, token: str) -> Principal:
+    row = await pool.fetchrow(
+        f"SELECT {', '.join('u.' + c for c in _COLUMNS.split(', '))} FROM sessions s JOIN users u ON u.id = s.user_id"
+        " WHERE s.token_hash = $1 AND s.ended_at IS NULL AND s.expires_at > now() AND u.disabled_at IS NULL",
+        digest(token))
+    if row is None:
+        raise NotAllowed("session expired or ended; log in again")
+    return principal_of_user(_user_of(row))

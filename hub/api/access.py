@@ -1,0 +1,227 @@
+"""GraphQL for access: who am I, log in and out, API keys, users, the audit log, deliveries."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from hub.access.authn import Credentials
+from hub.access.guard import principal_of
+from hub.access.keys import ApiKey, issue_key, list_keys, revoke_key
+from hub.access.policy import INTEGRATOR_OPERATIONS
+from hub.access.principal import Principal, Role
+from hub.access.users import User, create_user, log_in, log_out
+from hub.settings import HubSettings
+from simpul.wire import MAX_PAGE, InvalidInput, NotAllowed, check_region_code
+
+Context = dict[str, Any]
+
+
+def _pool(info: Info[Context, None]) -> asyncpg.Pool:
+    pool: asyncpg.Pool = info.context["pool"]
+    return pool
+
+
+@strawberry.type(description="The caller, as the hub sees it.")
+class Me:
+    role: Role
+    name: str
+    region_code: str = strawberry.field(description="Scope: region subtree; empty is national.")
+    node_code: str | None
+    operations: list[str] | None = strawberry.field(description="An integrator key's allowed operations.")
+
+    @classmethod
+    def of(cls, p: Principal) -> Me:
+        return cls(role=p.role, name=p.name, region_code=p.region_code, node_code=p.node_code,
+                   operations=sorted(p.operations) if p.operations is not None else None)
+
+
+@strawberry.type
+class UserInfo:
+    username: str
+    name: str
+    role: Role
+    region_code: str
+    created_at: datetime
+    last_login_at: datetime | None
+
+    @classmethod
+    def of(cls, u: User) -> UserInfo:
+        return cls(username=u.username, name=u.name, role=u.role, region_code=u.region_code,
+                   created_at=u.created_at, last_login_at=u.last_login_at)
+
+
+@strawberry.type(description="A session: send the token as 'Authorization: Bearer <token>' until it expires.")
+class LoginSession:
+    token: str
+    expires_at: datetime
+    user: UserInfo
+
+
+@strawberry.type(description="An API key; its secret is shown once, when issued.")
+class ApiKeyInfo:
+    id: int
+    name: str
+    role: Role
+    region_code: str
+    operations: list[str] | None
+    created_by: str
+    created_at: datetime
+    last_used_at: datetime | None = strawberry.field(description="To the minute.")
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, k: ApiKey) -> ApiKeyInfo:
+        return cls(id=k.id, name=k.name, role=k.role, region_code=k.region_code, operations=k.operations,
+                   created_by=k.created_by, created_at=k.created_at, last_used_at=k.last_used_at,
+                   revoked_at=k.revoked_at)
+
+
+@strawberry.type
+class IssuedApiKey:
+    key: ApiKeyInfo
+    secret: str = strawberry.field(description="Shown once; the hub keeps only its digest.")
+
+
+@strawberry.input
+class ApiKeyInput:
+    role: Role
+    name: str = strawberry.field(description="Whose key it is, e.g. 'SP4N-LAPOR! Kemenpan-RB'.")
+    region_code: str = strawberry.field(description="Scope: region subtree; empty for national (national admins).")
+    operations: list[str] | None = strawberry.field(default=None, description="Integrators: root fields allowed.")
+
+
+@strawberry.input
+class UserInput:
+    username: str
+    name: str
+    role: Role
+    region_code: str
+    password: str = strawberry.field(description="At least 12 characters; stored as an argon2 hash.")
+
+
+@strawberry.type(description="One write, as the audit log keeps it.")
+class AuditEntry:
+    id: int
+    at: datetime
+    actor: str
+    role: str
+    action: str
+    target: str
+    region_code: str | None
+    request_id: str | None
+    detail: JSON | None
+
+
+@strawberry.type(description="One delivery of a report to a node.")
+class Delivery:
+    id: int
+    tracking_number: str
+    purpose: str
+    target_node: str
+    state: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+def _page(first: int) -> int:
+    if not 1 <= first <= MAX_PAGE:
+        raise InvalidInput(f"first must be between 1 and {MAX_PAGE}")
+    return first
+
+
+@strawberry.type
+class AccessQuery:
+    @strawberry.field(description="Who the hub takes the caller for, and their scope.")
+    def me(self, info: Info[Context, None]) -> Me:
+        return Me.of(principal_of(info))
+
+    @strawberry.field(description="Admin: API keys in the admin's subtree, newest first.")
+    async def api_keys(self, info: Info[Context, None]) -> list[ApiKeyInfo]:
+        return [ApiKeyInfo.of(k) for k in await list_keys(_pool(info), principal_of(info))]
+
+    @strawberry.field(description="Admin, supervisor: the audit log in their subtree, newest first, before a cursor "
+                      "(an entry id). Entries without a region (failed logins) are for national principals.")
+    async def audit_log(
+        self, info: Info[Context, None], region_prefix: str | None = None, action: str | None = None,
+        first: int = 100, before: int | None = None,
+    ) -> list[AuditEntry]:
+        principal = principal_of(info)
+        region = principal.region_code if region_prefix is None else region_prefix.strip()
+        if region:
+            check_region_code(region)
+        principal.require(region, "read the audit log")
+        rows = await _pool(info).fetch(
+            "SELECT id, at, actor, role, action, target, region_code, request_id, detail::text AS detail"
+            " FROM audit_log WHERE ($1 = '' OR region_code = $1 OR region_code LIKE $1 || '.%')"
+            " AND ($2::text IS NULL OR action = $2) AND ($3::bigint IS NULL OR id < $3)"
+            " ORDER BY id DESC LIMIT $4", region, action, before, _page(first))
+        return [AuditEntry(id=r["id"], at=r["at"], actor=r["actor"], role=r["role"], action=r["action"],
+                           target=r["target"], region_code=r["region_code"], request_id=r["request_id"],
+                           detail=_json(r["detail"])) for r in rows]
+
+    @strawberry.field(description="Deliveries to nodes in the caller's scope (a node: its own), newest first.")
+    async def deliveries(
+        self, info: Info[Context, None], node_code: str | None = None, state: str | None = None, first: int = 100,
+    ) -> list[Delivery]:
+        principal = principal_of(info)
+        if principal.role is Role.NODE:
+            node_code = principal.node_code if node_code is None else node_code
+            if node_code != principal.node_code:
+                raise NotAllowed("a node sees only its own deliveries")
+        if state is not None and state not in ("PENDING", "DONE", "DEAD", "CANCELLED"):
+            raise InvalidInput("state is PENDING, DONE, DEAD or CANCELLED")
+        region = principal.region_code if principal.role is not Role.NODE else None
+        rows = await _pool(info).fetch(
+            "SELECT d.id, d.tracking_number, d.purpose, d.target_node, d.state, d.attempts, d.last_error,"
+            " d.created_at, d.delivered_at FROM deliveries d JOIN nodes n ON n.code = d.target_node"
+            " WHERE ($1::text IS NULL OR d.target_node = $1) AND ($2::text IS NULL OR d.state = $2)"
+            " AND ($3::text IS NULL OR $3 = '' OR n.region_code = $3 OR n.region_code LIKE $3 || '.%')"
+            " ORDER BY d.id DESC LIMIT $4", node_code, state, region, _page(first))
+        return [Delivery(**dict(r)) for r in rows]
+
+
+def _json(text: str | None) -> Any:
+    return json.loads(text) if text is not None else None
+
+
+@strawberry.type
+class AccessMutation:
+    @strawberry.mutation(description="Log in with a username and password; the same refusal for any wrong pair.")
+    async def login(self, info: Info[Context, None], username: str, password: str) -> LoginSession:
+        settings: HubSettings = info.context["settings"]
+        session = await log_in(_pool(info), username, password, settings.session_ttl)
+        return LoginSession(token=session.token, expires_at=session.expires_at, user=UserInfo.of(session.user))
+
+    @strawberry.mutation(description="End the session this request was sent with.")
+    async def logout(self, info: Info[Context, None]) -> bool:
+        credentials: Credentials = info.context["credentials"]
+        token = (credentials.authorization or "").partition(" ")[2].strip()
+        return await log_out(_pool(info), token)
+
+    @strawberry.mutation(description="Admin: issue an API key in the admin's subtree; the secret is shown once.")
+    async def issue_api_key(self, info: Info[Context, None], key: ApiKeyInput) -> IssuedApiKey:
+        async with _pool(info).acquire() as conn:
+            issued, secret = await issue_key(conn, principal_of(info), key.role, key.name, key.region_code.strip(),
+                                             key.operations, INTEGRATOR_OPERATIONS)
+        return IssuedApiKey(key=ApiKeyInfo.of(issued), secret=secret)
+
+    @strawberry.mutation(description="Admin: revoke a key in the admin's subtree; it stops working at once.")
+    async def revoke_api_key(self, info: Info[Context, None], id: int) -> ApiKeyInfo:
+        async with _pool(info).acquire() as conn:
+            return ApiKeyInfo.of(await revoke_key(conn, principal_of(info), id))
+
+    @strawberry.mutation(description="Admin: add a person (admin or supervisor) in the admin's subtree.")
+    async def create_user(self, info: Info[Context, None], user: UserInput) -> UserInfo:
+        async with _pool(info).acquire() as conn:
+            created = await create_user(conn, principal_of(info), user.username, user.name, user.role,
+                                        user.region_code.strip(), user.password)
+        return UserInfo.of(created)
