@@ -12,6 +12,7 @@ import secrets
 import shutil
 import signal
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,9 @@ from typing import Any
 import aiohttp
 import asyncpg
 
+from hub.access.keys import issue_key
+from hub.access.principal import Principal, Role
+from hub.access.users import create_user
 from hub.db.migrate import migrate_hub
 from hub.enrolment import create_token
 from hub.settings import SCHEMA
@@ -37,13 +41,25 @@ EXAMPLES = (
 )
 
 
-async def _tokens(database_url: str, nodes: tuple[DemoNode, ...]) -> dict[str, str]:
-    """One enrolment token per demo node, issued as `simpul token create` would."""
+@dataclass(frozen=True)
+class DemoAccess:
+    tokens: dict[str, str]  # node code -> enrolment token
+    supervisor_key: str  # national, read-only: for GraphiQL
+    admin_password: str  # of the national admin user "admin"
+
+
+async def _access(database_url: str, nodes: tuple[DemoNode, ...]) -> DemoAccess:
+    """Enrolment tokens, a read-only key for GraphiQL and an admin login, made as the CLI makes them."""
     await migrate_hub(database_url)
     conn = await asyncpg.connect(database_url, server_settings={"search_path": SCHEMA})
     try:
-        return {n.code: (await create_token(conn, n.region_code, timedelta(hours=1), f"demo {n.code}")).token
-                for n in nodes}
+        tokens = {n.code: (await create_token(conn, n.region_code, timedelta(hours=1), f"demo {n.code}")).token
+                  for n in nodes}
+        demo = Principal(role=Role.ADMIN, name="demo")
+        _, key = await issue_key(conn, demo, Role.SUPERVISOR, "demo GraphiQL", "", None, frozenset())
+        password = secrets.token_urlsafe(12)
+        await create_user(conn, demo, "admin", "Admin nasional (demo)", Role.ADMIN, "", password)
+        return DemoAccess(tokens, key, password)
     finally:
         await conn.close()
 
@@ -113,9 +129,13 @@ async def _wrong_door(hub_url: str, desks: dict[str, str], operator_key: str) ->
     return tracking
 
 
-def _banner(hub_url: str, desks: dict[str, str], tracking: str) -> str:
+def _banner(hub_url: str, desks: dict[str, str], tracking: str, access: DemoAccess) -> str:
     lines = ["", "simpul demo federation is running.", "",
-             f"  GraphiQL:  {hub_url}/graphql", ""]
+             f"  GraphiQL:  {hub_url}/graphql",
+             "  In GraphiQL's Headers tab (a national supervisor key: reads everything, changes nothing):",
+             f'    {{"Authorization": "Bearer {access.supervisor_key}"}}',
+             f'  Admin login: mutation {{ login(username: "admin", password: "{access.admin_password}") {{ token }} }}',
+             ""]
     lines += [f"  desk {code:<10} {url}/  (public complaint form)" for code, url in desks.items()]
     lines += ["", "Try these in GraphiQL:"]
     track = (f'{{ trackReport(trackingNumber: "{tracking}") {{ status holder\n'
@@ -142,12 +162,12 @@ def run_demo(port: int, data_dir: Path) -> None:
                                 "--data-dir", str(data_dir)], log_path=logs / "hub.log")
             children.append(hub)
             hub_url = hub.wait_for(r"hub listening on (http://\S+)")[1]
-            tokens = asyncio.run(_tokens(database_url, NODES))
+            access = asyncio.run(_access(database_url, NODES))
             desks: dict[str, str] = {}
             for node in NODES:
                 args = ["node", "desk", "--code", node.code, "--name", node.name, "--level", node.level,
                         "--region", node.region_code, "--categories", ",".join(node.categories),
-                        "--hub-url", hub_url, "--token", tokens[node.code], "--database-url", database_url,
+                        "--hub-url", hub_url, "--token", access.tokens[node.code], "--database-url", database_url,
                         "--data-dir", str(data_dir), "--heartbeat", "5"]
                 if node.parent_code:
                     args += ["--parent", node.parent_code]
@@ -161,7 +181,7 @@ def run_demo(port: int, data_dir: Path) -> None:
             tracking = asyncio.run(_wrong_door(hub_url, desks, operator_key))
             print(f"  wrong door: a Kutai Timur clinic complaint entered at the Kaltara desk went to {HANDLER},\n"
                   f"  was followed up there, and its reporter tracks it as {tracking}", flush=True)
-            print(_banner(hub_url, desks, tracking), flush=True)
+            print(_banner(hub_url, desks, tracking, access), flush=True)
             while all(child.running for child in children):
                 time.sleep(0.5)
             stopped = next(c for c in children if not c.running)

@@ -37,10 +37,15 @@ async def test_demo_federation_answers_and_ctrl_c_stops_every_process(session: a
         assert len(descendants) == 1 + len(NODES)
         assert postgres_serving(data_dir / "pg"), "the demo runs its own PostgreSQL"
 
-        body = await graphql(session, graphiql, """
+        key = re.search(r'"Authorization": "(Bearer smp_\S+)"', banner)
+        assert key is not None, banner
+        query = """
           { nodes { code reachable }
             stats(groupBy: [STATUS], filter: {regionPrefix: "65"}) { total buckets { status count } } }
-        """)
+        """
+        refused = await graphql(session, graphiql, query)
+        assert refused["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        body = await graphql(session, graphiql, query, headers={"authorization": key[1]})
         assert "errors" not in body, body
         assert {n["code"] for n in body["data"]["nodes"]} == {n.code for n in NODES}
         kaltara = body["data"]["stats"]
@@ -51,10 +56,16 @@ async def test_demo_federation_answers_and_ctrl_c_stops_every_process(session: a
         assert tracking is not None, banner
         track = await graphql(session, graphiql, "query T($tn: String!) { trackReport(trackingNumber: $tn) {"
                               " status holder timeline { event node } } }", {"tn": tracking[1]})
-        wrong_door = track["data"]["trackReport"]
+        wrong_door = track["data"]["trackReport"]  # the reporter tracks without a key
         assert wrong_door["status"] == "COMPLETED" and wrong_door["holder"] == "64.08"
         assert [(e["event"], e["node"]) for e in wrong_door["timeline"]][:3] == [
             ("RECEIVED", "65"), ("ROUTED", "64.08"), ("DELIVERED", "64.08")]
+
+        password = re.search(r'login\(username: "admin", password: "(\S+)"\)', banner)
+        assert password is not None, banner
+        login = await graphql(session, graphiql, 'mutation($p: String!) { login(username: "admin", password: $p) '
+                              "{ user { role regionCode } } }", {"p": password[1]})
+        assert login["data"]["login"]["user"] == {"role": "ADMIN", "regionCode": ""}
 
         os.killpg(demo.pid, signal.SIGINT)
         assert demo.wait(30) in (0, 130)

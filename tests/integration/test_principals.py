@@ -1,0 +1,141 @@
+"""People and machines: the first admin from the command line, logins, sessions, keys shown once and revocable."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+import pytest
+
+from tests.federation import Hub, bearer, create_key, graphql, run_cli, start_hub
+
+LOGIN = "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token expiresAt user { role } } }"
+ME = "{ me { role name regionCode } }"
+
+
+def make_user(hub: Hub, username: str, role: str, region: str, password: str) -> None:
+    result = run_cli("user", "create", "--username", username, "--name", f"Pengguna {username}", "--role", role,
+                     "--region", region, "--password-stdin", "--database-url", hub.database_url,
+                     input=password + "\n")
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.fixture
+def hub(database: str, tmp_path: Path) -> Iterator[Hub]:
+    running = start_hub(database, tmp_path)
+    yield running
+    running.process.stop()
+
+
+async def test_the_first_admin_is_made_on_the_command_line_and_logs_in(
+    hub: Hub, session: aiohttp.ClientSession
+) -> None:
+    make_user(hub, "budi", "admin", "national", "rahasia negara 2026")
+    body = await graphql(session, hub.graphql_url, LOGIN, {"u": "budi", "p": "rahasia negara 2026"}, headers={})
+    session_token = body["data"]["login"]["token"]
+    assert body["data"]["login"]["user"]["role"] == "ADMIN"
+    me = await graphql(session, hub.graphql_url, ME, headers=bearer(session_token))
+    assert me["data"]["me"] == {"role": "ADMIN", "name": "user budi", "regionCode": ""}
+
+    conn = await asyncpg.connect(hub.database_url, server_settings={"search_path": "hub"})
+    try:
+        stored = await conn.fetchval("SELECT password_hash FROM users WHERE username = 'budi'")
+        assert stored.startswith("$argon2id$") and "rahasia" not in stored
+        tokens = await conn.fetch("SELECT token_hash FROM sessions")
+        assert [bytes(t["token_hash"]) for t in tokens] != [session_token.encode()] and len(tokens) == 1
+    finally:
+        await conn.close()
+
+    out = await graphql(session, hub.graphql_url, "mutation { logout }", headers=bearer(session_token))
+    assert out["data"]["logout"] is True
+    after = await graphql(session, hub.graphql_url, ME, headers=bearer(session_token))
+    assert after["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_a_wrong_password_and_an_unknown_user_get_the_same_refusal(
+    hub: Hub, session: aiohttp.ClientSession
+) -> None:
+    make_user(hub, "siti", "supervisor", "64", "pengawasan kaltim 1")
+    answers = []
+    for username, password in (("siti", "salah sekali sandi"), ("tidakada", "pengawasan kaltim 1")):
+        body = await graphql(session, hub.graphql_url, LOGIN, {"u": username, "p": password}, headers={})
+        answers.append((body["data"], body["errors"][0]["message"], body["errors"][0]["extensions"]["code"]))
+    assert answers[0] == answers[1] == (None, "wrong username or password", "FORBIDDEN")
+
+
+async def test_a_short_password_and_a_missing_one_are_refused_on_the_command_line(hub: Hub) -> None:
+    short = run_cli("user", "create", "--username", "ani", "--name", "Ani", "--role", "admin", "--region", "64",
+                    "--password-stdin", "--database-url", hub.database_url, input="pendek\n")
+    assert short.returncode == 1 and "at least 12 characters" in short.stderr
+    no_terminal = run_cli("user", "create", "--username", "ani", "--name", "Ani", "--role", "admin", "--region",
+                          "64", "--database-url", hub.database_url, input="")
+    assert no_terminal.returncode == 1 and "--password-stdin" in no_terminal.stderr
+
+
+async def test_an_expired_session_is_refused(database: str, tmp_path: Path, session: aiohttp.ClientSession) -> None:
+    hub = start_hub(database, tmp_path, "--session-ttl", "1s")
+    try:
+        make_user(hub, "joko", "admin", "64", "kata sandi joko 64")
+        body = await graphql(session, hub.graphql_url, LOGIN, {"u": "joko", "p": "kata sandi joko 64"}, headers={})
+        token = body["data"]["login"]["token"]
+        assert (await graphql(session, hub.graphql_url, ME, headers=bearer(token)))["data"]["me"]["role"] == "ADMIN"
+        await asyncio.sleep(1.5)
+        expired = await graphql(session, hub.graphql_url, ME, headers=bearer(token))
+        assert expired["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        assert "log in again" in expired["errors"][0]["message"]
+    finally:
+        hub.process.stop()
+
+
+async def test_a_key_is_shown_once_stored_hashed_records_its_use_and_stops_when_revoked(
+    hub: Hub, session: aiohttp.ClientSession
+) -> None:
+    created = run_cli("key", "create", "--role", "integrator", "--name", "Dashboard Kemenpan", "--region", "64",
+                      "--operations", "reports,stats", "--database-url", hub.database_url)
+    assert created.returncode == 0, created.stderr
+    secret = created.stdout.strip()
+    assert secret.startswith("smp_") and "shown once" in created.stderr
+    me = await graphql(session, hub.graphql_url, "{ me { role regionCode operations } }", headers=bearer(secret))
+    assert me["data"]["me"] == {"role": "INTEGRATOR", "regionCode": "64", "operations": ["reports", "stats"]}
+
+    listing = run_cli("key", "list", "--database-url", hub.database_url)
+    assert listing.returncode == 0 and secret not in listing.stdout
+    [line] = [row for row in listing.stdout.splitlines() if "Dashboard Kemenpan" in row]
+    key_id = line.split("\t")[0]
+    assert "last used never" not in line  # the request above was recorded
+    conn = await asyncpg.connect(hub.database_url, server_settings={"search_path": "hub"})
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM api_keys WHERE key_hash = $1", secret.encode()) == 0
+    finally:
+        await conn.close()
+
+    revoked = run_cli("key", "revoke", key_id, "--database-url", hub.database_url)
+    assert revoked.returncode == 0, revoked.stderr
+    refused = await graphql(session, hub.graphql_url, ME, headers=bearer(secret))
+    assert refused["errors"][0]["message"] == "unknown or revoked API key"
+    assert refused["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    again = run_cli("key", "revoke", key_id, "--database-url", hub.database_url)
+    assert again.returncode == 1 and "was revoked at" in again.stderr
+
+
+async def test_an_admin_issues_keys_and_users_only_inside_its_region(hub: Hub, session: aiohttp.ClientSession) -> None:
+    kaltim = bearer(await create_key(hub.database_url, "admin", "64"))
+    issue = "mutation($k: ApiKeyInput!) { issueApiKey(key: $k) { secret key { id role regionCode operations } } }"
+    inside = await graphql(session, hub.graphql_url, issue, {"k": {"role": "INTEGRATOR", "name": "Portal Kutim",
+                                                                   "regionCode": "64.08", "operations": ["stats"]}},
+                           headers=kaltim)
+    assert inside["data"]["issueApiKey"]["key"]["operations"] == ["stats"]
+    outside = await graphql(session, hub.graphql_url, issue, {"k": {"role": "ADMIN", "name": "Bukan wewenang",
+                                                                    "regionCode": "", "operations": None}},
+                            headers=kaltim)
+    assert outside["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    bad_ops = await graphql(session, hub.graphql_url, issue, {"k": {"role": "INTEGRATOR", "name": "Serakah",
+                                                                    "regionCode": "64", "operations": ["createUser"]}},
+                            headers=kaltim)
+    assert "integrators may not be given createUser" in bad_ops["errors"][0]["message"]
+    integrator = bearer(inside["data"]["issueApiKey"]["secret"])
+    refused = await graphql(session, hub.graphql_url, "{ reports { coverage { asked } } }", headers=integrator)
+    assert "not allowed reports" in refused["errors"][0]["message"]
