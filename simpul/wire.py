@@ -59,6 +59,7 @@ class Dimension(StrEnum):
 
 
 MAX_PAGE = 500
+MAX_SEQUENCE = 2**63 - 1  # a PostgreSQL bigint, what change-feed sequence numbers are
 
 # Matched whole (fullmatch): `$` would let a trailing newline through, and `\d` any script's digits.
 _REGION = re.compile(r"[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?")
@@ -89,6 +90,15 @@ def check_node_code(code: str) -> str:
     if not _NODE_CODE.fullmatch(code):
         raise InvalidInput(f"invalid node code {code!r}: use a-z, 0-9, '.', '_' or '-'")
     return code
+
+
+def check_sequence_cursor(after: str | None, what: str = "change cursor") -> int:
+    """The sequence number a change-feed cursor holds (0 for none): ASCII digits within a bigint."""
+    if after is None:
+        return 0
+    if not (after.isascii() and after.isdigit()) or len(after) > 19 or int(after) > MAX_SEQUENCE:
+        raise InvalidInput(f"invalid {what} {after!r}")
+    return int(after)
 
 
 def check_aware_time(value: datetime, field: str) -> datetime:
