@@ -51,7 +51,8 @@ def _split_cursor(cursor: str) -> tuple[datetime, str]:
     at, bar, local_id = cursor.partition("|")
     try:
         when = datetime.fromisoformat(at)
-    except ValueError:
+        when.astimezone(UTC)  # the agency API is asked for changes since this time in UTC
+    except (ValueError, OverflowError):
         when = None
     if not bar or when is None or when.tzinfo is None:
         raise InvalidInput(f"invalid change cursor {cursor!r}")
