@@ -15,7 +15,7 @@ import asyncpg
 
 from hub.access.principal import Principal
 from hub.ledger import Incoming, Ledger, check_incoming
-from simpul.wire import InvalidInput
+from simpul.wire import InvalidInput, check_sequence_cursor
 
 # A report forwarded from above is recorded with origin 'parent:<the parent's origin id>'.
 PARENT_ORIGIN = "parent:"
@@ -78,11 +78,10 @@ async def take_from_parent(
 
 async def ledger_changes(pool: asyncpg.Pool, admin: Principal, after: str | None, first: int) -> list[LedgerChange]:
     """Ledger events in the admin's region after cursor `after`, oldest first."""
-    if after is not None and not after.isdigit():
-        raise InvalidInput(f"invalid ledger cursor {after!r}")
+    seq = check_sequence_cursor(after, "ledger cursor")
     if not 1 <= first <= MAX_CHANGES:
         raise InvalidInput(f"first must be between 1 and {MAX_CHANGES}")
-    rows = await pool.fetch(_CHANGES, int(after or 0), admin.region_code, first)
+    rows = await pool.fetch(_CHANGES, seq, admin.region_code, first)
     return [LedgerChange(cursor=str(r["seq"]), tracking_number=r["tracking_number"], at=r["at"], type=r["type"],
                          node=r["node"], status=r["status"], note=r["note"], report_id=r["report_id"],
                          origin_id=r["origin_id"]) for r in rows]

@@ -34,6 +34,8 @@ class ReportFilter:
         for values in (self.statuses, self.kinds, self.categories):
             if values is not None and len(values) > MAX_VALUES:
                 raise InvalidInput(f"a filter list may hold at most {MAX_VALUES} values")
+        if any("\x00" in category for category in self.categories or ()):  # PostgreSQL text cannot hold NUL
+            raise InvalidInput("categories must not contain NUL characters")
         for name, bound in (("receivedFrom", self.received_from), ("receivedTo", self.received_to)):
             if bound is not None:
                 check_aware_time(bound, name)

@@ -77,6 +77,8 @@ class SignedRequest:
             raise SignatureError("bad signature timestamp")
         if not 16 <= len(nonce) <= 64 or not nonce.isalnum():
             raise SignatureError("bad signature nonce")
+        if not signature.isascii():  # hmac.compare_digest refuses to compare non-ASCII text
+            raise SignatureError("bad signature")
         return cls(node=node, timestamp=int(timestamp), nonce=nonce, signature=signature)
 
 

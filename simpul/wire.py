@@ -59,9 +59,11 @@ class Dimension(StrEnum):
 
 
 MAX_PAGE = 500
+MAX_SEQUENCE = 2**63 - 1  # a PostgreSQL bigint, what change-feed sequence numbers are
 
-_REGION = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
-_NODE_CODE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+# Matched whole (fullmatch): `$` would let a trailing newline through, and `\d` any script's digits.
+_REGION = re.compile(r"[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?")
+_NODE_CODE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
 
 class PublicError(Exception):
@@ -89,16 +91,25 @@ class NotAllowed(PublicError):
 
 def check_region_code(code: str) -> str:
     """`code` if it has the dotted Kemendagri shape (`64`, `64.08`, `64.08.01`)."""
-    if not _REGION.match(code):
+    if not _REGION.fullmatch(code):
         raise InvalidInput(f"invalid region code {code!r}: expected dotted Kemendagri form like 64.08")
     return code
 
 
 def check_node_code(code: str) -> str:
     """`code` if it is a usable node code (lower case, digits, `.`, `_`, `-`)."""
-    if not _NODE_CODE.match(code):
+    if not _NODE_CODE.fullmatch(code):
         raise InvalidInput(f"invalid node code {code!r}: use a-z, 0-9, '.', '_' or '-'")
     return code
+
+
+def check_sequence_cursor(after: str | None, what: str = "change cursor") -> int:
+    """The sequence number a change-feed cursor holds (0 for none): ASCII digits within a bigint."""
+    if after is None:
+        return 0
+    if not (after.isascii() and after.isdigit()) or len(after) > 19 or int(after) > MAX_SEQUENCE:
+        raise InvalidInput(f"invalid {what} {after!r}")
+    return int(after)
 
 
 def check_aware_time(value: datetime, field: str) -> datetime:

@@ -29,7 +29,7 @@ from connectors.base import (
 from connectors.desk.lifecycle import NEXT, check_transition
 from simpul.db.migrate import migrate
 from simpul.db.pool import create_pool
-from simpul.wire import InvalidInput, check_region_code, check_report_text
+from simpul.wire import InvalidInput, check_region_code, check_report_text, check_sequence_cursor
 
 _COLUMNS = (
     "local_id, tracking_number, kind, title, body, category, region_code, channel, status,"
@@ -226,13 +226,12 @@ class DeskConnector:
         return buckets
 
     async def changes(self, after: str | None, limit: int) -> list[Change]:
-        if after is not None and not after.isdigit():
-            raise InvalidInput(f"invalid change cursor {after!r}")
+        seq = check_sequence_cursor(after)
         rows = await self.pool.fetch(
             "SELECT e.seq, e.local_id, r.tracking_number, e.at, e.status, e.actor, e.note"
             " FROM events e JOIN reports r USING (local_id)"
             " WHERE e.seq > $1 ORDER BY e.seq LIMIT $2",
-            int(after or 0), limit,
+            seq, limit,
         )
         return [Change(cursor=str(r["seq"]), local_id=r["local_id"],
                        tracking_number=r["tracking_number"], at=r["at"],

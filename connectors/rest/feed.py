@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from connectors.base import Change, ReportStatus
 from connectors.rest.state import StateFile
-from simpul.wire import InvalidInput
+from simpul.wire import InvalidInput, check_sequence_cursor
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,8 @@ def _split_cursor(cursor: str) -> tuple[datetime, str]:
     at, bar, local_id = cursor.partition("|")
     try:
         when = datetime.fromisoformat(at)
-    except ValueError:
+        when.astimezone(UTC)  # the agency API is asked for changes since this time in UTC
+    except (ValueError, OverflowError):
         when = None
     if not bar or when is None or when.tzinfo is None:
         raise InvalidInput(f"invalid change cursor {cursor!r}")
@@ -66,8 +67,7 @@ class SnapshotFeed:
         self.actor = actor
 
     async def changes(self, after: str | None, limit: int) -> list[Change]:
-        if after is not None and not after.isdigit():
-            raise InvalidInput(f"invalid change cursor {after!r}")
+        last_seen = check_sequence_cursor(after)
         current = await self.listing(None)
         async with self.lock:
             data = await self.state.data()
@@ -80,7 +80,7 @@ class SnapshotFeed:
                                      "at": s.updated_at.isoformat()}
             if news:
                 await self.state.save()
-            entries = sorted(((int(v["seq"]), k, v) for k, v in known.items() if int(v["seq"]) > int(after or 0)),
+            entries = sorted(((int(v["seq"]), k, v) for k, v in known.items() if int(v["seq"]) > last_seen),
                              key=lambda e: e[0])
         return [Change(cursor=str(seq), local_id=local_id, tracking_number=str(v["tracking"]),
                        at=datetime.fromisoformat(str(v["at"])), status=ReportStatus(str(v["status"])), actor=self.actor)

@@ -34,7 +34,7 @@ from connectors.sql.mapping import SqlMapping
 from connectors.sql.queries import Query, ReportQueries
 from connectors.sql.values import Values
 from simpul.db.migrate import MigrationError
-from simpul.wire import InvalidInput
+from simpul.wire import InvalidInput, check_sequence_cursor
 
 ACTOR = "agency-system"  # who moved a report, as far as the agency's tables tell
 
@@ -207,9 +207,8 @@ class SqlConnector:
         return await self._changes_by_time(after, limit)
 
     async def _changes_by_trigger(self, after: str | None, limit: int) -> list[Change]:
-        if after is not None and not after.isdigit():
-            raise InvalidInput(f"invalid change cursor {after!r}")
-        rows = await self._fetch(self.queries.changes_by_trigger(int(after or 0), limit), "reading the change feed")
+        seq = check_sequence_cursor(after)
+        rows = await self._fetch(self.queries.changes_by_trigger(seq, limit), "reading the change feed")
         return [Change(cursor=str(r["seq"]), local_id=r["local_id"], tracking_number=self._tracking(r), at=r["at"],
                        status=self.values.status(r["status"], r["local_id"]), actor=ACTOR) for r in rows]
 

@@ -39,7 +39,7 @@ class Position:
             if not isinstance(report_id, str):
                 raise ValueError
             check_aware_time(received_at, "cursor time")
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):  # RecursionError: JSON nested too deep
             raise InvalidInput("invalid cursor: pass endCursor of a previous page") from None
         return cls(received_at, report_id)
 
