@@ -49,14 +49,14 @@ def year(value: str) -> int:
     return int(value)
 
 
-DURATION = re.compile(r"^(\d+)([mhd])$")
+DURATION = re.compile(r"^([0-9]+)([smhd])$")
 
 
 def duration(value: str) -> timedelta:
     match = DURATION.match(value)
     if not match:
         raise argparse.ArgumentTypeError(f"duration like 30m, 12h or 7d expected, not {value!r}")
-    unit = {"m": "minutes", "h": "hours", "d": "days"}[match[2]]
+    unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[match[2]]
     return timedelta(**{unit: int(match[1])})
 
 

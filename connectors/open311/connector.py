@@ -32,11 +32,12 @@ from connectors.base import (
 )
 from connectors.open311.client import NotFound, Open311Client
 from connectors.open311.config import Open311Config
-from connectors.open311.feed import FeedSync, check_cursor
+from connectors.open311.feed import FeedSync
 from connectors.open311.formats import Record
 from connectors.open311.mapping import actor_of, field, post_form, to_report
 from connectors.open311.scan import Scanner, horizon
 from connectors.open311.state import Posted, State, StateFile
+from simpul.wire import check_sequence_cursor
 
 
 def _matches(f: ReportFilter, report: Report) -> bool:
@@ -139,7 +140,7 @@ class Open311Connector:
                 for (status, kind, category, region), n in counts.items()]
 
     async def changes(self, after: str | None, limit: int) -> list[Change]:
-        start = check_cursor(after)
+        start = check_sequence_cursor(after)
         async with self._lock:
             if time.monotonic() - self._synced_at >= self.config.poll_interval:
                 await self.feed.sync(self.state)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from connectors.base import ConnectorError
 from connectors.open311.client import NotFound, Open311Client, w3c
 from connectors.open311.config import Open311Config
 from connectors.open311.formats import Record
@@ -85,12 +84,4 @@ class FeedSync:
         state.updates_from = watermark.isoformat()
         state.seen_updates = {k: v for k, v in state.seen_updates.items()
                               if datetime.fromisoformat(v) >= watermark}
-
-
-def check_cursor(after: str | None) -> int:
-    if after is None:
-        return 0
-    if not after.isdigit():
-        raise ConnectorError(f"invalid change cursor {after!r}")
-    return int(after)
 
