@@ -21,7 +21,9 @@ from strawberry.asgi import GraphQL
 from connectors.base import Connector, ConnectorError
 from connectors.contract import NodeContext, node_schema
 from connectors.hublink import Credentials, EnrolmentError, enrol, send_heartbeat, send_poke
+from simpul.bodylimit import BodyLimit
 from simpul.errors import MaskInternalErrors
+from simpul.requestid import RequestIds
 from simpul.signing import (
     DEFAULT_MAX_SKEW,
     MemoryNonceStore,
@@ -32,7 +34,7 @@ from simpul.signing import (
 
 log = logging.getLogger("simpul.node")
 
-MAX_BODY = 1_000_000
+MAX_BODY = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class NodeSettings:
     token: str | None = None
     heartbeat_interval: float = 15.0
     max_skew: float = DEFAULT_MAX_SKEW
+    max_body: int = MAX_BODY
 
 
 def _deny(status: int, message: str) -> JSONResponse:
@@ -78,10 +81,7 @@ class SignedOnly:
         if credentials is None:
             await _deny(503, "node is not enrolled yet")(scope, receive, send)
             return
-        body = await _read_body(request)
-        if body is None:
-            await _deny(413, "request body too large")(scope, receive, send)
-            return
+        body = await request.body()  # bounded by the app's BodyLimit
         try:
             signed = SignedRequest.from_headers(request.headers)
             if signed.node != self.code:
@@ -97,16 +97,6 @@ class SignedOnly:
             return {"type": "http.request", "body": body, "more_body": False}
 
         await self.app(scope, replay, send)
-
-
-async def _read_body(request: Request) -> bytes | None:
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 class _NodeGraphQL(GraphQL[NodeContext, None]):
@@ -137,7 +127,8 @@ class NodeServer:
     def credentials_path(self) -> Path:
         return self.settings.state_dir / "credentials.json"
 
-    def app(self) -> Starlette:
+    def app(self) -> ASGIApp:
+        """The node's HTTP app: every request gets an id and a bounded body."""
         code = self.connector.identity.code
         graphql = SignedOnly(_NodeGraphQL(self.connector), code, lambda: self.credentials,
                              self.settings.max_skew)
@@ -146,7 +137,7 @@ class NodeServer:
             Route("/graphql", graphql),
             *self.routes,
         ]
-        return Starlette(routes=routes)
+        return RequestIds(BodyLimit(Starlette(routes=routes), self.settings.max_body))
 
     async def _healthz(self, request: Request) -> Response:
         health = await self.connector.health()
@@ -159,7 +150,8 @@ class NodeServer:
         await self.connector.start()
         try:
             config = uvicorn.Config(self.app(), host=self.settings.host, port=self.settings.port,
-                                    lifespan="off", log_level="warning", access_log=False)
+                                    lifespan="off", log_level="warning", access_log=False,
+                                    log_config=None)  # uvicorn's records go through our handlers: redacted
             server = uvicorn.Server(config)
             serving = asyncio.create_task(server.serve())
             while not server.started:

@@ -26,6 +26,7 @@ from simpul.cli_args import (
     year,
 )
 from simpul.node_command import add_node_command
+from simpul.redaction import install_log_redaction
 
 log = logging.getLogger("simpul")
 
@@ -268,7 +269,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the `simpul` console script."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+                        format="%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s")
+    install_log_redaction()
     signal.signal(signal.SIGTERM, _terminate)
     run: Callable[[argparse.Namespace], None] = args.run
     try:

@@ -6,11 +6,14 @@ it; tests reach them only over HTTP, GraphQL and PostgreSQL.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import secrets
 import subprocess
 import sys
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -206,3 +209,15 @@ async def node_graphql(
         assert response.status == 200, await response.text()
         answer: dict[str, Any] = await response.json()
         return answer
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 15.0) -> Any:
+    """Poll `check` until it returns something truthy; fail with its last value."""
+    end = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < end:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"not within {timeout}s; last: {last}")

@@ -16,12 +16,14 @@ from html import escape
 from importlib import resources
 from typing import Any
 
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from connectors.base import Channel, Report, Reporter, ReportKind, ReportStatus
 from connectors.desk.store import DeskConnector, NewReport
+from simpul.bodylimit import BodyLimit
 from simpul.wire import InvalidInput, check_aware_time
 
 MAX_BODY = 100_000
@@ -97,11 +99,12 @@ class DeskWeb:
         )
 
     def routes(self) -> list[BaseRoute]:
+        small_body = [Middleware(BodyLimit, max_bytes=MAX_BODY)]
         return [
             Route("/", self.form, methods=["GET"]),
-            Route("/reports", self.submit, methods=["POST"]),
+            Route("/reports", self.submit, methods=["POST"], middleware=small_body),
             Route("/track/{tracking_number}", self.track, methods=["GET"]),
-            Route("/reports/{ref}/status", self.change_status, methods=["POST"]),
+            Route("/reports/{ref}/status", self.change_status, methods=["POST"], middleware=small_body),
         ]
 
     def _is_operator(self, request: Request) -> bool:
@@ -113,8 +116,6 @@ class DeskWeb:
 
     async def _data(self, request: Request) -> dict[str, Any]:
         body = await request.body()
-        if len(body) > MAX_BODY:
-            raise InvalidInput("request body too large")
         if request.headers.get("content-type", "").startswith("application/json"):
             try:
                 data = json.loads(body)

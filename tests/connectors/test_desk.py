@@ -136,3 +136,22 @@ async def test_a_forwarded_report_accepted_twice_with_one_key_is_created_once(
 
     listed = await node_graphql(session, dinkes, "{ reports(first: 10) { reports { trackingNumber } } }")
     assert [r["trackingNumber"] for r in listed["data"]["reports"]["reports"]] == ["65-000007"]
+
+
+async def test_every_answer_carries_a_request_id_and_an_oversized_report_is_refused_unread(
+    desk: tuple[Hub, Desk], session: aiohttp.ClientSession
+) -> None:
+    _, dinkes = desk
+    async with session.get(dinkes.url + "/healthz", headers={"x-request-id": "portal-7f3a"}) as response:
+        assert response.headers["x-request-id"] == "portal-7f3a"
+
+    oversized = b'{"title": "' + b"x" * 100_000 + b'"}'
+    async with session.post(dinkes.url + "/reports", data=oversized,
+                            headers={"content-type": "application/json"}) as response:
+        assert response.status == 413
+        assert await response.json() == {"errors": [{"message": "request body is larger than 100000 bytes",
+                                                     "extensions": {"code": "BODY_TOO_LARGE"}}]}
+        assert len(response.headers["x-request-id"]) == 32
+
+    listed = await node_graphql(session, dinkes, "{ reports(first: 10) { reports { trackingNumber } } }")
+    assert listed["data"]["reports"]["reports"] == []
