@@ -16,6 +16,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp
 from strawberry.asgi import GraphQL
 
 from hub.access.authn import Authenticator, Credentials
@@ -36,7 +37,9 @@ from hub.registry import PgNonceStore, Registry
 from hub.routing import Router
 from hub.settings import SCHEMA, HubSettings
 from hub.sla import SlaDays
+from simpul.bodylimit import BodyLimit
 from simpul.db.pool import create_pool
+from simpul.requestid import RequestIds
 
 log = logging.getLogger("simpul.hub")
 
@@ -87,8 +90,9 @@ class _HubGraphQL(GraphQL[Context, None]):
                 "credentials": credentials, "client": request.client.host if request.client else "unknown"}
 
 
-def build_app(services: Services) -> Starlette:
-    """The hub's routes: /graphql (with GraphiQL, and subscriptions over WebSocket), node endpoints, /healthz."""
+def build_app(services: Services) -> ASGIApp:
+    """The hub's routes: /graphql (with GraphiQL, and subscriptions over WebSocket), node endpoints, /healthz;
+    every request gets an id (response header, logs, audit log) and a bounded body."""
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"ok": True})
@@ -98,13 +102,14 @@ def build_app(services: Services) -> Starlette:
 
     api = NodeApi(services.pool, services.settings.max_skew, services.feeds.poked.put_nowait)
     graphql = _HubGraphQL(services)
-    return Starlette(routes=[
+    routes = Starlette(routes=[
         Route("/", home),
         Route("/healthz", healthz),
         *api.routes(),
         Route("/graphql", graphql),
         WebSocketRoute("/graphql", graphql),  # a Route matches HTTP only
     ])
+    return RequestIds(BodyLimit(routes, services.settings.max_body_bytes))
 
 
 async def _forget_old_nonces(nonces: PgNonceStore, max_skew: float) -> None:
@@ -157,7 +162,7 @@ async def serve(settings: HubSettings, database_url: str) -> None:
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
             services = Services.build(pool, session, settings)
             config = uvicorn.Config(build_app(services), host=settings.host, port=settings.port, lifespan="off",
-                                    log_level="warning", access_log=False)
+                                    log_level="warning", access_log=False, log_config=None)
             server = uvicorn.Server(config)
             serving = asyncio.create_task(server.serve())
             while not server.started and not serving.done():

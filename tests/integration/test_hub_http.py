@@ -6,7 +6,7 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.federation import start_hub
+from tests.federation import national_admin, start_hub
 
 
 async def test_graphiql_health_and_home_are_served(
@@ -21,7 +21,8 @@ async def test_graphiql_health_and_home_are_served(
             assert response.status == 200 and await response.json() == {"ok": True}
         async with session.get(hub.url + "/", allow_redirects=False) as response:
             assert response.status in (302, 307) and response.headers["location"].endswith("/graphql")
-        async with session.get(hub.graphql_url, params={"query": "{ nodes { code } }"}) as response:
+        async with session.get(hub.graphql_url, params={"query": "{ nodes { code } }"},
+                               headers=await national_admin(hub.graphql_url)) as response:
             assert response.status == 200 and await response.json() == {"data": {"nodes": []}}
     finally:
         hub.process.stop()

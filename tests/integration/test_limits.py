@@ -127,3 +127,23 @@ async def test_introspection_can_be_turned_off_for_production(
         assert (await graphql(session, closed.graphql_url, "{ me { role } }"))["data"] == {"me": {"role": "ADMIN"}}
     finally:
         closed.process.stop()
+
+
+async def test_an_oversized_body_is_refused_and_every_answer_names_its_request(
+    database: str, tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    hub = start_hub(database, tmp_path, "--max-body-bytes", "10000")
+    try:
+        big = {"query": "{ me { role } }", "variables": {"padding": "x" * 20_000}}
+        async with session.post(hub.graphql_url, json=big) as response:
+            assert response.status == 413
+            body = await response.json()
+            assert body["errors"][0]["extensions"]["code"] == "BODY_TOO_LARGE"
+        async with session.post(hub.graphql_url, json={"query": "{ me { role } }"},
+                                headers={"x-request-id": "portal-42"}) as response:
+            assert response.status == 200 and response.headers["x-request-id"] == "portal-42"
+        async with session.post(hub.graphql_url, json={"query": "{ me { role } }"},
+                                headers={"x-request-id": "bad id with spaces"}) as response:
+            assert len(response.headers["x-request-id"]) == 32
+    finally:
+        hub.process.stop()

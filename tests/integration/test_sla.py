@@ -16,7 +16,7 @@ import pytest
 
 from hub.events import CHANNEL
 from hub.settings import SCHEMA
-from tests.federation import Desk, Federation, Hub, run_cli, start_desk, start_hub, submit
+from tests.federation import Desk, Federation, Hub, bearer, graphql, run_cli, start_desk, start_hub, submit
 
 WITA = timezone(timedelta(hours=8))
 
@@ -58,12 +58,9 @@ async def ask(
     session: aiohttp.ClientSession, hub: Hub, query: str, variables: dict[str, Any] | None = None,
     key: str | None = None,
 ) -> dict[str, Any]:
-    headers = {"authorization": f"Bearer {key}"} if key else {}
-    async with session.post(hub.graphql_url, json={"query": query, "variables": variables or {}},
-                            headers=headers) as response:
-        assert response.status == 200, await response.text()
-        body: dict[str, Any] = await response.json()
-        return body
+    """Ask as the holder of `key`, as the public for key '', as the hub's national admin for None."""
+    headers = None if key is None else bearer(key) if key else {}
+    return await graphql(session, hub.graphql_url, query, variables, headers=headers)
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 8.0) -> Any:
@@ -140,8 +137,8 @@ async def test_a_report_never_followed_up_for_ten_working_days_is_overdue_and_a_
     assert then["data"]["overdueReports"] == []
     outside = await ask(session, kaltim.hub, OVERDUE, {"region": "65"}, key)
     assert outside["errors"][0]["message"] == "admin of 64 may not list overdue reports in region 65"
-    anonymous = await ask(session, kaltim.hub, OVERDUE, {"region": "64"})
-    assert "needs an admin key" in anonymous["errors"][0]["message"]
+    anonymous = await ask(session, kaltim.hub, OVERDUE, {"region": "64"}, "")
+    assert "needs an API key or a session" in anonymous["errors"][0]["message"]
 
 
 async def test_compliance_shows_each_units_follow_ups_on_time_overdue_and_reachability(
@@ -256,7 +253,7 @@ async def test_admins_add_holidays_only_in_their_own_region(
     try:
         kaltim, national = admin_key(database, "64"), admin_key(database, "national")
 
-        async def message(query: str, variables: dict[str, Any], key: str | None) -> str:
+        async def message(query: str, variables: dict[str, Any], key: str) -> str:
             body = await ask(session, hub, query, variables, key)
             assert body["data"] is None, body
             return str(body["errors"][0]["message"])
@@ -264,14 +261,15 @@ async def test_admins_add_holidays_only_in_their_own_region(
         added = await ask(session, hub, ADD, {"day": "2026-11-27", "name": "Hari Jadi Kutai Timur",
                                               "region": "64.08"}, kaltim)
         assert added["data"]["addHoliday"] == {"day": "2026-11-27", "name": "Hari Jadi Kutai Timur",
-                                               "regionPrefix": "64.08", "source": "Admin 64"}
+                                               "regionPrefix": "64.08", "source": "key 1 (Admin 64)"}
         own = await ask(session, hub, ADD, {"day": "2026-11-30", "name": "Libur Kaltim"}, kaltim)
         assert own["data"]["addHoliday"]["regionPrefix"] == "64"
         assert await message(ADD, {"day": "2026-11-27", "name": "Hari Jadi", "region": "65"}, kaltim) == (
             "admin of 64 may not add holidays in region 65")
         assert await message(ADD, {"day": "2026-11-26", "name": "Cuti", "region": ""}, kaltim) == (
             "admin of 64 may not add holidays in region national")
-        assert "needs an admin key" in await message(ADD, {"day": "2026-11-26", "name": "Cuti", "region": "64"}, None)
+        assert "needs an API key or a session" in await message(ADD, {"day": "2026-11-26", "name": "Cuti",
+                                                                       "region": "64"}, "")
 
         extra = await ask(session, hub, ADD, {"day": "2026-11-26", "name": "Cuti bersama tambahan"}, national)
         assert extra["data"]["addHoliday"]["regionPrefix"] == ""
@@ -282,8 +280,8 @@ async def test_admins_add_holidays_only_in_their_own_region(
 
         listed = await ask(session, hub, "{ holidays(year: 2026, region: \"64.08\") { day regionPrefix source } }")
         days = {(h["day"], h["regionPrefix"], h["source"]) for h in listed["data"]["holidays"]}
-        assert {("2026-11-27", "64.08", "Admin 64"), ("2026-11-30", "64", "Admin 64"),
-                ("2026-11-26", "", "Admin national"), ("2026-08-17", "", "lokal-id")} <= days
+        assert {("2026-11-27", "64.08", "key 1 (Admin 64)"), ("2026-11-30", "64", "key 1 (Admin 64)"),
+                ("2026-11-26", "", "key 2 (Admin national)"), ("2026-08-17", "", "lokal-id")} <= days
 
         removed = await ask(session, hub, REMOVE, {"day": "2026-11-27", "region": "64.08"}, kaltim)
         assert removed["data"]["removeHoliday"] == {"day": "2026-11-27", "name": "Hari Jadi Kutai Timur"}
