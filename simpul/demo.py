@@ -22,6 +22,7 @@ import asyncpg
 from hub.db.migrate import migrate_hub
 from hub.enrolment import create_token
 from hub.settings import SCHEMA
+from simpul.access_command import cli_principal
 from simpul.db.embedded import embedded_postgres
 from simpul.demo_data import HANDLER, NODES, REPORTS, WRONG_DOOR, DemoNode, DemoReport
 from simpul.processes import ChildProcess, ProcessFailed
@@ -42,7 +43,8 @@ async def _tokens(database_url: str, nodes: tuple[DemoNode, ...]) -> dict[str, s
     await migrate_hub(database_url)
     conn = await asyncpg.connect(database_url, server_settings={"search_path": SCHEMA})
     try:
-        return {n.code: (await create_token(conn, n.region_code, timedelta(hours=1), f"demo {n.code}")).token
+        cli = cli_principal()
+        return {n.code: (await create_token(conn, cli, n.region_code, timedelta(hours=1), f"demo {n.code}")).token
                 for n in nodes}
     finally:
         await conn.close()
