@@ -21,7 +21,7 @@ from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 
 from hub.access.authn import Authenticator, Credentials
-from hub.access.guard import Guard
+from hub.access.guard import WEBSOCKET, Guard
 from hub.api.schema import Context, hub_schema
 from hub.broadcast import Broadcaster
 from hub.db.migrate import migrate_hub
@@ -99,7 +99,8 @@ class _HubGraphQL(GraphQL[Context, None]):
                                   method=request.scope.get("method", "GET"), path=request.url.path, body=body)
         return {"federation": s.federation, "settings": s.settings, "node_errors": [], "pool": s.pool,
                 "router": s.router, "forwarding": s.forwarding, "events": s.events, "guard": s.guard,
-                "credentials": credentials, "client": request.client.host if request.client else "unknown"}
+                "credentials": credentials, "client": request.client.host if request.client else "unknown",
+                WEBSOCKET: request.scope["type"] == "websocket"}
 
 
 def build_app(services: Services) -> Starlette:
