@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 import uvicorn
+from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -20,7 +22,7 @@ from starlette.types import ASGIApp
 from strawberry.asgi import GraphQL
 
 from hub.access.authn import Authenticator, Credentials
-from hub.access.guard import Guard
+from hub.access.guard import WEBSOCKET, Guard
 from hub.api.schema import Context, hub_schema
 from hub.broadcast import Broadcaster
 from hub.db.migrate import migrate_hub
@@ -42,6 +44,8 @@ from simpul.db.pool import create_pool
 from simpul.requestid import RequestIds
 
 log = logging.getLogger("simpul.hub")
+
+NOT_A_REQUEST = "a GraphQL request is a JSON object (a list is a batch)"
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,17 @@ class _HubGraphQL(GraphQL[Context, None]):
         super().__init__(hub_schema(limits), graphql_ide="graphiql" if limits.introspection else None)
         self.services = services
 
+    def decode_json(self, data: str | bytes) -> object:
+        """Request JSON (a body, or variables in a query string) that is not an object or a list, is not UTF-8
+        or nests deeper than the parser goes: the caller's 400, where strawberry would fail with a 500."""
+        try:
+            parsed = json.loads(data)
+        except (UnicodeDecodeError, RecursionError):
+            raise HTTPException(400, "Unable to parse request body as JSON") from None
+        if not isinstance(parsed, dict | list):
+            raise HTTPException(400, NOT_A_REQUEST)
+        return parsed
+
     async def get_context(self, request: Any, response: Any) -> Context:
         s = self.services
         body = await request.body() if request.scope["type"] == "http" else b""
@@ -87,7 +102,8 @@ class _HubGraphQL(GraphQL[Context, None]):
                                   method=request.scope.get("method", "GET"), path=request.url.path, body=body)
         return {"federation": s.federation, "settings": s.settings, "node_errors": [], "pool": s.pool,
                 "router": s.router, "forwarding": s.forwarding, "events": s.events, "guard": s.guard,
-                "credentials": credentials, "client": request.client.host if request.client else "unknown"}
+                "credentials": credentials, "client": request.client.host if request.client else "unknown",
+                WEBSOCKET: request.scope["type"] == "websocket"}
 
 
 def build_app(services: Services) -> ASGIApp:

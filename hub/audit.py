@@ -15,6 +15,7 @@ from simpul.requestid import current_request_id
 
 if TYPE_CHECKING:
     from hub.access.principal import Principal
+    from hub.routing import Decision
 
 
 async def record(
@@ -28,3 +29,8 @@ async def record(
         actor.name, actor.role.value, action, target, region_code, current_request_id(),
         json.dumps(detail) if detail is not None else None,
     )
+
+
+def routed(decision: Decision) -> dict[str, str | None]:
+    """Where a change sent a report, as the audit log keeps it (never the report's content)."""
+    return {"to": decision.target.code if decision.target else None, "reason": decision.reason}

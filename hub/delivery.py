@@ -18,12 +18,17 @@ from typing import Any
 
 import asyncpg
 
+from hub.access.principal import Principal, Role
+from hub.audit import record
 from hub.federation.client import NodeCallError, NodeClient
 from hub.federation.nodewire import ACCEPT_REPORT, MARK_FORWARDED, AcceptData, MarkForwardedData
 from hub.ledger import add_event, queue_delivery
 from hub.registry import Registry
 
 log = logging.getLogger("simpul.delivery")
+
+WORKER = Principal(role=Role.SYSTEM, name="hub delivery worker")
+"""Who the audit log says recorded a node's acknowledgement: the hub's own worker, not a caller."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,8 @@ class DeliveryWorker:
             " forwarded_at = coalesce(forwarded_at, now()), updated_at = now() WHERE tracking_number = $1",
             tracking, target, accepted_id)
         await add_event(conn, tracking, "DELIVERED", node=target)
+        await record(conn, WORKER, "REPORT_DELIVERED", f"report {tracking}", row["region_code"],
+                     {"node": target, "delivery": row["id"], "acceptedId": accepted_id})
         origin = row["origin_node"]
         if origin is not None and origin != target:
             await queue_delivery(conn, tracking, "MARK_FORWARDED", origin, f"{tracking}:forwarded:{origin}")

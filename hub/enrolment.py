@@ -10,6 +10,8 @@ from typing import Any
 
 import asyncpg
 
+from hub.access.principal import Principal, node_principal
+from hub.audit import record
 from hub.regions import check_node_region
 from simpul.signing import signing_key
 from simpul.wire import InvalidInput, NodeLevel, check_node_code, check_region_code, in_region
@@ -33,18 +35,21 @@ class IssuedToken:
 
 
 async def create_token(
-    conn: asyncpg.Connection | asyncpg.Pool, region_code: str, ttl: timedelta, note: str | None
+    conn: asyncpg.Connection, issuer: Principal, region_code: str, ttl: timedelta, note: str | None
 ) -> IssuedToken:
     """Issue a token that enrols one node in the subtree of `region_code`."""
     check_region_code(region_code)
     if ttl <= timedelta(0):
         raise InvalidInput("token lifetime must be positive")
     token = "enr_" + secrets.token_urlsafe(24)
-    expires_at = await conn.fetchval(
-        "INSERT INTO enrolment_tokens (token_hash, region_code, note, expires_at)"
-        " VALUES ($1, $2, $3, now() + $4) RETURNING expires_at",
-        _digest(token), region_code, note, ttl,
-    )
+    async with conn.transaction():
+        expires_at = await conn.fetchval(
+            "INSERT INTO enrolment_tokens (token_hash, region_code, note, expires_at)"
+            " VALUES ($1, $2, $3, now() + $4) RETURNING expires_at",
+            _digest(token), region_code, note, ttl,
+        )
+        await record(conn, issuer, "ENROLMENT_TOKEN_CREATED", f"region {region_code}", region_code,
+                     {"note": note, "expiresAt": expires_at.isoformat()})
     return IssuedToken(token=token, region_code=region_code, expires_at=expires_at)
 
 
@@ -154,4 +159,8 @@ async def enrol(pool: asyncpg.Pool, request: EnrolmentRequest) -> str:
             "UPDATE enrolment_tokens SET used_at = now(), used_by = $2 WHERE token_hash = $1",
             _digest(request.token), request.code,
         )
+        await record(conn, node_principal(request.code, request.region_code), "NODE_ENROLLED",
+                     f"node {request.code}", request.region_code,
+                     {"name": request.name, "level": request.level.value, "kind": request.kind,
+                      "endpoint": request.endpoint, "parent": request.parent_code})
     return secret

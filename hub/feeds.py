@@ -13,6 +13,8 @@ import logging
 
 import asyncpg
 
+from hub.access.principal import node_principal
+from hub.audit import record, routed
 from hub.federation.client import NodeCallError, NodeClient
 from hub.federation.nodewire import CHANGES, REPORT_TO_FORWARD, ChangesData, NodeChange, ReportToForwardData
 from hub.ledger import Incoming, Ledger
@@ -54,7 +56,8 @@ class FeedPuller:
 
     async def _apply(self, conn: asyncpg.Connection, node: NodeRecord, change: NodeChange) -> None:
         row = await conn.fetchrow(
-            "SELECT holder_node FROM ledger WHERE tracking_number = $1 FOR UPDATE", change.tracking_number)
+            "SELECT holder_node, region_code FROM ledger WHERE tracking_number = $1 FOR UPDATE",
+            change.tracking_number)
         if row is None:
             await self._first_seen(conn, node, change)
             return
@@ -68,8 +71,11 @@ class FeedPuller:
             return  # the origin's own copy after forwarding, or a unit that no longer holds it
         if change.status is ReportStatus.RECEIVED:
             return  # the forwarded copy arriving: the ledger already says DELIVERED
-        await self.ledger.apply_status(conn, change.tracking_number, node.code, change.status, change.note,
-                                       change.at)
+        rerouted = await self.ledger.apply_status(conn, change.tracking_number, node.code, change.status,
+                                                  change.note, change.at)
+        action, detail = ("REPORT_RETURNED", routed(rerouted)) if rerouted else ("STATUS_CHANGED", {})
+        await record(conn, node_principal(node.code, node.region_code), action, f"report {change.tracking_number}",
+                     row["region_code"], {"status": change.status.value, "at": change.at.isoformat(), **detail})
 
     async def _first_seen(self, conn: asyncpg.Connection, node: NodeRecord, change: NodeChange) -> None:
         """A report entered at this node's own door: record it and route it if nobody has handled it yet."""
@@ -88,7 +94,11 @@ class FeedPuller:
             location=report.location, received_at=report.received_at, status=ReportStatus.RECEIVED,
         )
         # Route only what the door has not begun to handle: later changes in the feed follow.
-        await self.ledger.record(conn, incoming, route=report.status is ReportStatus.RECEIVED)
+        decision = await self.ledger.record(conn, incoming, route=report.status is ReportStatus.RECEIVED)
+        if decision is not None:
+            await record(conn, node_principal(node.code, node.region_code), "REPORT_ROUTED",
+                         f"report {report.tracking_number}", report.region_code,
+                         {"kind": report.kind.value, "channel": report.channel.value, **routed(decision)})
 
     async def pull_all(self, node: NodeRecord) -> None:
         """Pull `node` until its feed is exhausted, logging rather than raising on failure."""

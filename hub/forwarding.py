@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import asyncpg
 
 from hub.access.principal import Principal
+from hub.audit import record, routed
 from hub.ledger import Incoming, Ledger, add_event, check_incoming, lock_report, new_tracking_number, wake_workers
 from hub.routing import Decision, Router
 from simpul.wire import Channel, InvalidInput, ReportKind
@@ -56,8 +57,11 @@ class Forwarding:
         self.router = router
         self.ledger = ledger
 
-    async def submit(self, report: Submission, submit_key: str | None) -> tuple[str, Decision | None]:
-        """Record a report entered at the hub, its routing decision and its delivery in one transaction."""
+    async def submit(
+        self, submitter: Principal, report: Submission, submit_key: str | None
+    ) -> tuple[str, Decision | None]:
+        """Record a report entered at the hub, its routing decision, its delivery and its audit entry in one
+        transaction."""
         if submit_key is not None and not 8 <= len(submit_key) <= 200:
             raise InvalidInput("idempotencyKey must be 8 to 200 characters")
         tracking = new_tracking_number()
@@ -71,6 +75,9 @@ class Forwarding:
         check_incoming(incoming)
         async with self.pool.acquire() as conn, conn.transaction():
             decision = await self.ledger.record(conn, incoming, route=True, submit_key=submit_key)
+            if decision is not None:  # None: this key's report was submitted before
+                await record(conn, submitter, "REPORT_SUBMITTED", f"report {tracking}", incoming.region_code,
+                             {"kind": incoming.kind.value, "channel": incoming.channel.value, **routed(decision)})
         if decision is None and submit_key is not None:
             existing = await self.pool.fetchval("SELECT tracking_number FROM ledger WHERE submit_key = $1",
                                                 submit_key)
@@ -104,8 +111,10 @@ class Forwarding:
             admin.require(row["region_code"], "re-assign reports")
             if row["holder_node"] == node and row["routing"] == "HELD":
                 raise InvalidInput(f"report {tracking_number} is already held by {node}")
-            await self.ledger.place(conn, tracking_number, Decision(target, None, f"disposisi by {admin.name}: "
-                                                                    f"{note.strip()}", ()), event="REASSIGNED")
+            decision = Decision(target, None, f"disposisi by {admin.name}: {note.strip()}", ())
+            await self.ledger.place(conn, tracking_number, decision, event="REASSIGNED")
+            await record(conn, admin, "REPORT_REASSIGNED", f"report {tracking_number}", row["region_code"],
+                         {"from": row["holder_node"], "to": node, "note": note.strip()})
 
     async def retry(self, admin: Principal, delivery_id: int) -> None:
         """Give a dead delivery a fresh start."""
@@ -125,6 +134,8 @@ class Forwarding:
                 await conn.execute("UPDATE ledger SET routing = 'FORWARDING' WHERE tracking_number = $1",
                                    row["tracking_number"])
             await add_event(conn, row["tracking_number"], "RETRIED", note=f"by {admin.name}", public=False)
+            await record(conn, admin, "DELIVERY_RETRIED", f"report {row['tracking_number']}", row["region_code"],
+                         {"delivery": delivery_id, "purpose": row["purpose"]})
             await wake_workers(conn)
 
     async def reroute(self, admin: Principal, tracking_number: str) -> None:
@@ -139,7 +150,9 @@ class Forwarding:
                 "SELECT target_node FROM deliveries WHERE tracking_number = $1 AND state = 'DEAD'", tracking_number)}
             await conn.execute("UPDATE deliveries SET state = 'CANCELLED' WHERE tracking_number = $1"
                                " AND state = 'DEAD'", tracking_number)
-            await self.ledger.reroute(conn, tracking_number, extra_exclude=dead)
+            decision = await self.ledger.reroute(conn, tracking_number, extra_exclude=dead)
+            await record(conn, admin, "REPORT_REROUTED", f"report {tracking_number}", row["region_code"],
+                         {"was": row["routing"], **routed(decision)})
 
     async def dead_letters(self, admin: Principal) -> list[asyncpg.Record]:
         rows = await self.pool.fetch(

@@ -18,6 +18,7 @@ import asyncpg
 import lokal
 
 from hub.access.principal import Principal
+from hub.audit import record
 from hub.regions import region_name
 from hub.sla import SlaCalendarMissing, lokal_holidays
 from simpul.wire import InvalidInput, check_region_code, in_region
@@ -69,7 +70,9 @@ def _check_name(name: str, where: str) -> None:
         raise InvalidInput(f"{where}: a holiday's name must be 1 to 200 characters")
 
 
-async def load_year(conn: asyncpg.Connection, year: int, holidays: list[tuple[date, str]], source: str) -> None:
+async def load_year(
+    conn: asyncpg.Connection, loader: Principal, year: int, holidays: list[tuple[date, str]], source: str
+) -> None:
     """Make `holidays` the whole national calendar of `year`, in one transaction."""
     async with conn.transaction():
         await conn.execute(
@@ -81,6 +84,8 @@ async def load_year(conn: asyncpg.Connection, year: int, holidays: list[tuple[da
         await conn.execute(
             "INSERT INTO holiday_years (year, source) VALUES ($1, $2)"
             " ON CONFLICT (year) DO UPDATE SET source = excluded.source, loaded_at = now()", year, source)
+        await record(conn, loader, "HOLIDAY_YEAR_LOADED", f"holidays {year}", "",
+                     {"source": source, "days": len(holidays)})
 
 
 async def _national_known(conn: asyncpg.Connection | asyncpg.Pool, year: int) -> tuple[bool, bool]:
@@ -137,19 +142,26 @@ async def add_holiday(pool: asyncpg.Pool, admin: Principal, day: date, name: str
         already = [n for d, n in lokal_holidays(day.year) if d == day] if not loaded else []
         if already:
             raise InvalidInput(f"{day} is already a national holiday ({already[0]}, from lokal-id)")
-    row = await pool.fetchrow(
-        "INSERT INTO holidays (region_prefix, day, name, created_by) VALUES ($1, $2, $3, $4)"
-        " ON CONFLICT DO NOTHING RETURNING created_by", region_prefix, day, name, admin.name)
-    if row is None:
-        raise InvalidInput(f"{day} is already a holiday in {_scope(region_prefix)}")
+    async with pool.acquire() as conn, conn.transaction():
+        row = await conn.fetchrow(
+            "INSERT INTO holidays (region_prefix, day, name, created_by) VALUES ($1, $2, $3, $4)"
+            " ON CONFLICT DO NOTHING RETURNING created_by", region_prefix, day, name, admin.name)
+        if row is None:
+            raise InvalidInput(f"{day} is already a holiday in {_scope(region_prefix)}")
+        await record(conn, admin, "HOLIDAY_ADDED", f"holiday {day.isoformat()}", region_prefix, {"name": name})
     return Holiday(day, name, region_prefix, row["created_by"])
 
 
 async def remove_holiday(pool: asyncpg.Pool, admin: Principal, day: date, region_prefix: str) -> Holiday:
     """Make a day a working day again where an admin had made it a holiday."""
     _check_prefix(admin, region_prefix, "remove holidays")
-    row = await pool.fetchrow(
-        "DELETE FROM holidays WHERE region_prefix = $1 AND day = $2 RETURNING name, created_by", region_prefix, day)
+    async with pool.acquire() as conn, conn.transaction():
+        row = await conn.fetchrow(
+            "DELETE FROM holidays WHERE region_prefix = $1 AND day = $2 RETURNING name, created_by",
+            region_prefix, day)
+        if row is not None:
+            await record(conn, admin, "HOLIDAY_REMOVED", f"holiday {day.isoformat()}", region_prefix,
+                         {"name": row["name"]})
     if row is not None:
         return Holiday(day, row["name"], region_prefix, row["created_by"])
     if not region_prefix and day.year in lokal.HOLIDAY_YEARS and day in dict(lokal_holidays(day.year)):

@@ -171,7 +171,7 @@ class Ledger:
 
     async def reroute(
         self, conn: asyncpg.Connection, tracking_number: str, extra_exclude: Collection[str] = ()
-    ) -> None:
+    ) -> Decision:
         """Route again, past every unit that returned the report."""
         row = await conn.fetchrow("SELECT region_code, category, kind FROM ledger WHERE tracking_number = $1",
                                   tracking_number)
@@ -181,12 +181,13 @@ class Ledger:
         routable = Routable(row["region_code"], row["category"], ReportKind(row["kind"]))
         decision = await self.router.decide(routable, exclude=returned | set(extra_exclude), db=conn)
         await self.place(conn, tracking_number, decision)
+        return decision
 
     async def apply_status(
         self, conn: asyncpg.Connection, tracking_number: str, node: str, status: ReportStatus,
         note: str | None, at: datetime,
-    ) -> None:
-        """A status change reported by the unit holding the report."""
+    ) -> Decision | None:
+        """A status change reported by the unit holding the report; for a return, where it went next."""
         await conn.execute(
             "UPDATE ledger SET status = $2, updated_at = now(),"
             " followed_up_at = CASE WHEN $2 IN ('IN_PROCESS', 'COMPLETED') THEN coalesce(followed_up_at, $3)"
@@ -198,10 +199,10 @@ class Ledger:
         if status is ReportStatus.RETURNED:
             await add_event(conn, tracking_number, "RETURNED", node=node, status=status.value, note=note,
                             public=False, at=at)
-            await self.reroute(conn, tracking_number)
-            return
+            return await self.reroute(conn, tracking_number)
         await add_event(conn, tracking_number, "STATUS", node=node, status=status.value, note=note, at=at,
                         public=True)
+        return None
 
 
 async def queue_delivery(conn: asyncpg.Connection, tracking_number: str, purpose: str, target: str, key: str) -> None:

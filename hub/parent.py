@@ -14,6 +14,7 @@ from datetime import datetime
 import asyncpg
 
 from hub.access.principal import Principal
+from hub.audit import record, routed
 from hub.ledger import Incoming, Ledger, check_incoming
 from simpul.wire import InvalidInput, check_sequence_cursor
 
@@ -66,6 +67,9 @@ async def take_from_parent(
     admin.require(report.region_code, "accept forwarded reports")
     async with pool.acquire() as conn, conn.transaction():
         decision = await ledger.record(conn, report, route=True, submit_key=key)
+        if decision is not None:  # None: known already, nothing changed
+            await record(conn, admin, "FORWARDED_REPORT_ACCEPTED", f"report {report.tracking_number}",
+                         report.region_code, {"source": report.origin_id, **routed(decision)})
     by_key = await pool.fetchrow(_PLACE.format("submit_key"), key)
     if by_key is not None and by_key["tracking_number"] != report.tracking_number:
         raise InvalidInput(f"idempotencyKey {key!r} was used for another report")

@@ -17,11 +17,13 @@ from typing import TypeAlias
 import asyncpg
 
 from hub.access.principal import Principal
+from hub.audit import record
 from hub.regions import region_name
 from hub.registry import NodeRecord, NodeSelection, Registry
 from simpul.wire import InvalidInput, NodeLevel, ReportKind, check_region_code, in_region
 
 RULE_LEVELS = (NodeLevel.PROVINSI, NodeLevel.KABKOTA)
+RULE_EXISTS = "a rule for this region, category, kind and level exists; remove it first"
 
 Executor: TypeAlias = "asyncpg.Pool | asyncpg.Connection"  # anything that runs queries
 
@@ -122,24 +124,28 @@ class Router:
                                f"which neither covers nor lies in {region_prefix}")
         if category is not None and target.level is NodeLevel.UNIT and category not in target.categories:
             raise InvalidInput(f"unit {target_node} has no authority over category {category!r}")
-        try:
-            row = await self.pool.fetchrow(
-                "INSERT INTO routing_rules (region_prefix, category, kind, level, target_node, created_by)"
-                " VALUES ($1, $2, $3, $4, $5, $6) RETURNING *",
-                region_prefix, category, kind.value if kind else None, level.value if level else None,
-                target_node, admin.name,
-            )
-        except asyncpg.UniqueViolationError:
-            raise InvalidInput("a rule for this region, category, kind and level exists; remove it first") from None
-        return Rule.from_row(row)
+        async with self.pool.acquire() as conn, conn.transaction():
+            try:
+                row = await conn.fetchrow(
+                    "INSERT INTO routing_rules (region_prefix, category, kind, level, target_node, created_by)"
+                    " VALUES ($1, $2, $3, $4, $5, $6) RETURNING *",
+                    region_prefix, category, kind.value if kind else None, level.value if level else None,
+                    target_node, admin.name,
+                )
+            except asyncpg.UniqueViolationError:
+                raise InvalidInput(RULE_EXISTS) from None
+            rule = Rule.from_row(row)
+            await record(conn, admin, "ROUTING_RULE_ADDED", f"rule {rule.id}", region_prefix, _detail(rule))
+        return rule
 
     async def remove_rule(self, admin: Principal, rule_id: int) -> Rule:
-        row = await self.pool.fetchrow("SELECT * FROM routing_rules WHERE id = $1", rule_id)
-        if row is None:
-            raise InvalidInput(f"no routing rule {rule_id}")
-        rule = Rule.from_row(row)
-        admin.require(rule.region_prefix, "remove routing rules")
-        await self.pool.execute("DELETE FROM routing_rules WHERE id = $1", rule_id)
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow("DELETE FROM routing_rules WHERE id = $1 RETURNING *", rule_id)
+            if row is None:
+                raise InvalidInput(f"no routing rule {rule_id}")
+            rule = Rule.from_row(row)
+            admin.require(rule.region_prefix, "remove routing rules")
+            await record(conn, admin, "ROUTING_RULE_REMOVED", f"rule {rule.id}", rule.region_prefix, _detail(rule))
         return rule
 
     async def decide(
@@ -170,6 +176,12 @@ class Router:
                 else:
                     return Decision(node, None, f"fallback: {step}", tuple(tried))
         return Decision(None, None, "no unit left to route to", tuple(tried))
+
+
+def _detail(rule: Rule) -> dict[str, str | None]:
+    """A rule as the audit log keeps it."""
+    return {"category": rule.category, "kind": rule.kind.value if rule.kind else None,
+            "level": rule.level.value if rule.level else None, "targetNode": rule.target_node}
 
 
 def _describe(rule: Rule) -> str:

@@ -79,7 +79,8 @@ def _with_hub(args: argparse.Namespace, work: Callable[[asyncpg.Connection], Awa
         asyncio.run(run(url))
 
 
-def _cli_principal() -> Principal:
+def cli_principal() -> Principal:
+    """Whoever runs the command line, with a national admin's rights (they can reach the database)."""
     from hub.access.principal import Principal, Role
 
     return Principal(role=Role.ADMIN, name=f"cli ({getpass.getuser()})")
@@ -93,7 +94,7 @@ def _run_key_create(args: argparse.Namespace) -> None:
     operations = [op.strip() for op in args.operations.split(",") if op.strip()] if args.operations else None
 
     async def create(conn: asyncpg.Connection) -> None:
-        cli = _cli_principal()
+        cli = cli_principal()
         key, secret = await issue_key(conn, cli, Role(args.role.upper()), args.name, _region(args.region),
                                       operations, INTEGRATOR_OPERATIONS)
         print(secret)
@@ -107,7 +108,7 @@ def _run_key_revoke(args: argparse.Namespace) -> None:
     from hub.access.keys import revoke_key
 
     async def revoke(conn: asyncpg.Connection) -> None:
-        cli = _cli_principal()
+        cli = cli_principal()
         key = await revoke_key(conn, cli, args.id)
         print(f"key {key.id} ({key.name}) revoked")
 
@@ -118,7 +119,7 @@ def _run_key_list(args: argparse.Namespace) -> None:
     from hub.access.keys import list_keys
 
     async def show(conn: asyncpg.Connection) -> None:
-        cli = _cli_principal()
+        cli = cli_principal()
         for k in await list_keys(conn, cli):
             state = f"revoked {k.revoked_at:%Y-%m-%d}" if k.revoked_at else "active"
             used = f"{k.last_used_at:%Y-%m-%d %H:%M}" if k.last_used_at else "never"
@@ -146,7 +147,7 @@ def _run_user_create(args: argparse.Namespace) -> None:
     password = check_password(_read_password(args.password_stdin))
 
     async def create(conn: asyncpg.Connection) -> None:
-        cli = _cli_principal()
+        cli = cli_principal()
         user = await create_user(conn, cli, args.username, args.name, Role(args.role.upper()), _region(args.region),
                                  password)
         print(f"{user.role.value.lower()} {user.username} ({user.name}), region {args.region}: log in with the "

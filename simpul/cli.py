@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 
-from simpul.access_command import add_access_commands
+from simpul.access_command import add_access_commands, cli_principal
 from simpul.cli_args import (
     CommandError,
     Parser,
@@ -165,7 +165,7 @@ def _run_token_create(args: argparse.Namespace) -> None:
         await migrate_hub(url)
         conn = await asyncpg.connect(url, server_settings={"search_path": SCHEMA})
         try:
-            issued = await create_token(conn, args.region, args.ttl, args.note)
+            issued = await create_token(conn, cli_principal(), args.region, args.ttl, args.note)
         finally:
             await conn.close()
         print(issued.token)
@@ -194,7 +194,7 @@ def _run_holidays_load(args: argparse.Namespace) -> None:
         await migrate_hub(url)
         conn = await asyncpg.connect(url, server_settings={"search_path": SCHEMA})
         try:
-            await load_year(conn, args.year, holidays, f"file {args.file.name}")
+            await load_year(conn, cli_principal(), args.year, holidays, f"file {args.file.name}")
         finally:
             await conn.close()
 

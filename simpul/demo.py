@@ -53,9 +53,10 @@ async def _access(database_url: str, nodes: tuple[DemoNode, ...]) -> DemoAccess:
     await migrate_hub(database_url)
     conn = await asyncpg.connect(database_url, server_settings={"search_path": SCHEMA})
     try:
-        tokens = {n.code: (await create_token(conn, n.region_code, timedelta(hours=1), f"demo {n.code}")).token
-                  for n in nodes}
         demo = Principal(role=Role.ADMIN, name="demo")
+        tokens = {n.code: (await create_token(conn, demo, n.region_code, timedelta(hours=1),
+                                              f"demo {n.code}")).token
+                  for n in nodes}
         _, key = await issue_key(conn, demo, Role.SUPERVISOR, "demo GraphiQL", "", None, frozenset())
         password = secrets.token_urlsafe(12)
         await create_user(conn, demo, "admin", "Admin nasional (demo)", Role.ADMIN, "", password)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from hub.access.keys import principal_of_key
-from hub.access.principal import PUBLIC, Principal, Role
+from hub.access.principal import PUBLIC, Principal, node_principal
 from hub.access.users import SESSION_PREFIX, principal_of_session
 from hub.registry import PgNonceStore, Registry
 from simpul.signing import NODE_HEADER, SignatureError, SignedRequest, verify
@@ -68,5 +68,4 @@ class Authenticator:
             raise NotAuthenticated(f"node signature refused: {exc}") from None
         if node.status != "ACTIVE":
             raise NotAuthenticated(f"node {node.code} is {node.status.lower()}")
-        return Principal(role=Role.NODE, name=f"node {node.code}", region_code=node.region_code,
-                         node_code=node.code)
+        return node_principal(node.code, node.region_code)

@@ -21,6 +21,7 @@ from graphql import (
     GraphQLObjectType,
     InlineFragmentNode,
     OperationDefinitionNode,
+    OperationType,
     SelectionSetNode,
     get_operation_ast,
     validate,
@@ -37,9 +38,11 @@ from hub.access.policy import POLICY, Cost
 from hub.access.principal import Principal, Role
 from hub.api.types import Scope
 from hub.registry import NodeSelection, Registry
-from simpul.wire import NotAllowed, PublicError
+from simpul.wire import InvalidInput, NotAllowed, PublicError
 
 PRINCIPAL = "principal"
+WEBSOCKET = "websocket"  # in the context: True when the request came over a WebSocket
+SUBSCRIBE_OVER_WEBSOCKET = "subscriptions are served over a WebSocket at /graphql (graphql-transport-ws)"
 
 
 class LimitExceeded(PublicError):
@@ -80,6 +83,8 @@ class Guard:
         operation = get_operation_ast(document, operation_name)
         if operation is None:
             return  # validation has already said which operation is missing
+        if operation.operation is OperationType.SUBSCRIPTION and not context.get(WEBSOCKET):
+            raise InvalidInput(SUBSCRIBE_OVER_WEBSOCKET)
         root = schema.get_root_type(operation.operation)
         fields = list(_root_fields(operation.selection_set, _fragments(document)))
         for field in fields:

@@ -22,6 +22,7 @@ class Role(StrEnum):
     INTEGRATOR = "INTEGRATOR"  # a machine (ministry system, frontend) with a list of allowed operations
     NODE = "NODE"  # an enrolled node, by its signed requests: its own reports and deliveries
     PUBLIC = "PUBLIC"  # anyone: submit a report, track one, log in
+    SYSTEM = "SYSTEM"  # the hub's own workers, as the audit log names them; never a caller, allowed nothing
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,8 @@ class Principal:
         return f"{self.role.value.lower()}:{self.node_code or self.name}"
 
     def covers(self, region_code: str) -> bool:
-        """Whether a region lies in this principal's subtree (never, for the public or a node)."""
-        if self.role in (Role.PUBLIC, Role.NODE):
+        """Whether a region lies in this principal's subtree (never, for the public, a node or the hub)."""
+        if self.role in (Role.PUBLIC, Role.NODE, Role.SYSTEM):
             return False
         return self.region_code == "" or in_region(region_code, self.region_code)
 
@@ -72,3 +73,8 @@ class Principal:
 
 
 PUBLIC = Principal(role=Role.PUBLIC, name="public")
+
+
+def node_principal(code: str, region_code: str) -> Principal:
+    """An enrolled node, as its signed requests and the audit log name it."""
+    return Principal(role=Role.NODE, name=f"node {code}", region_code=region_code, node_code=code)

@@ -191,7 +191,7 @@ class ForwardingMutation:
     async def submit_report(
         self, info: Info[Context, None], report: SubmitReportInput, idempotency_key: str | None = None
     ) -> Submitted:
-        tracking, decision = await _forwarding(info).submit(Submission(
+        tracking, decision = await _forwarding(info).submit(principal_of(info), Submission(
             kind=report.kind, title=report.title, body=report.body, category=report.category,
             region_code=report.region_code, channel=report.channel, anonymous=report.anonymous,
             confidential=report.confidential, reporter_name=report.reporter_name,

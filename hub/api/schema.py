@@ -14,6 +14,7 @@ from hub.access.limits import QueryLimits
 from hub.api.access import AccessMutation, AccessQuery
 from hub.api.forwarding import ForwardingMutation, ForwardingQuery
 from hub.api.node_errors import NodeErrors, report_failures
+from hub.api.nul import RefuseNul
 from hub.api.parent import ParentMutation, ParentQuery
 from hub.api.sla import SlaMutation, SlaQuery
 from hub.api.subscriptions import Subscription
@@ -146,4 +147,4 @@ def hub_schema(limits: QueryLimits = QueryLimits()) -> strawberry.Schema:
     if not limits.introspection:
         extensions.append(DisableIntrospection)
     return strawberry.Schema(query=Query, mutation=Mutation, subscription=Subscription,
-                             extensions=[*extensions, Enforce, MaskInternalErrors, NodeErrors])
+                             extensions=[*extensions, Enforce, RefuseNul, MaskInternalErrors, NodeErrors])

@@ -9,6 +9,7 @@ import asyncpg
 import lokal
 import pytest
 
+from hub.access.principal import Principal, Role
 from hub.holidays import load_year
 from hub.sla import (
     CLOCKS,
@@ -26,6 +27,7 @@ from tests.hub import ledger_rows
 
 WITA = timezone(timedelta(hours=8))
 WIB = timezone(timedelta(hours=7))
+LOADER = Principal(role=Role.ADMIN, name="tests")
 
 
 def lokal_calendar(local: dict[str, set[date]] | None = None) -> Calendar:
@@ -95,9 +97,10 @@ async def test_a_loaded_year_is_used_and_replaces_lokal_ids_calendar(pool: async
     with pytest.raises(SlaCalendarMissing):
         (await load_calendar(pool)).is_working_day(date(2020, 5, 25))
     async with pool.acquire() as conn:
-        await load_year(conn, 2020, [(date(2020, 5, 25), "Idulfitri 1441 H"), (date(2020, 5, 26), "Cuti bersama")],
+        await load_year(conn, LOADER, 2020,
+                        [(date(2020, 5, 25), "Idulfitri 1441 H"), (date(2020, 5, 26), "Cuti bersama")],
                         "file libur-2020.csv")
-        await load_year(conn, 2026, [(date(2026, 1, 1), "Tahun Baru 2026 Masehi")], "file koreksi-2026.csv")
+        await load_year(conn, LOADER, 2026, [(date(2026, 1, 1), "Tahun Baru 2026 Masehi")], "file koreksi-2026.csv")
     await pool.execute("INSERT INTO holidays (region_prefix, day, name, created_by)"
                        " VALUES ('64', '2020-05-27', 'Libur daerah', 'admin Kaltim')")
 

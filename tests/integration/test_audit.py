@@ -1,0 +1,196 @@
+"""The audit log: every write is there with who, what, where and which request, and nobody can change it.
+
+A scripted day at the hub (enrolments, a public report with the reporter's
+name and phone, rules, holidays, a disposisi, a re-route, a report from a
+parent hub, keys, a user, logins, a status change from a desk) is read back
+through auditLog by admins and supervisors in and out of scope.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+import asyncpg
+import pytest
+
+import simpul.requestid
+from hub.api.schema import hub_schema
+from tests.federation import Federation, bearer, create_key, graphql, node_graphql
+
+REPORTER_NAME, REPORTER_PHONE = "Siti Rahmawati", "+62 812-5550-1234"
+
+AUDIT = """query($first: Int!, $region: String) { auditLog(first: $first, regionPrefix: $region) {
+  id at actor role action target regionCode requestId detail } }"""
+
+# Entries made outside any HTTP request: the command line, the delivery worker, the feed puller.
+OUTSIDE_REQUESTS = {"ENROLMENT_TOKEN_CREATED", "REPORT_DELIVERED", "STATUS_CHANGED", "REPORT_RETURNED",
+                    "REPORT_ROUTED"}
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 15.0) -> Any:
+    """Poll `check` until it returns something truthy; fail with its last value."""
+    end = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < end:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"not within {timeout}s; last: {last}")
+
+
+async def _ok(session: aiohttp.ClientSession, fed: Federation, query: str, variables: dict[str, Any] | None = None,
+              headers: dict[str, str] | None = None) -> dict[str, Any]:
+    body = await graphql(session, fed.hub.graphql_url, query, variables, headers=headers)
+    assert "errors" not in body, body
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+async def _audit(session: aiohttp.ClientSession, fed: Federation, headers: dict[str, str] | None = None,
+                 region: str | None = None) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = (await _ok(session, fed, AUDIT, {"first": 500, "region": region},
+                                               headers))["auditLog"]
+    return entries
+
+
+async def _one_day_of_writes(session: aiohttp.ClientSession, fed: Federation) -> dict[str, str]:
+    """Writes through the real API, the way people and machines make them; returns what they were about."""
+    submitted = await _ok(session, fed, "mutation($r: SubmitReportInput!) { submitReport(report: $r) "
+                          "{ trackingNumber } }",
+                          {"r": {"kind": "PENGADUAN", "title": "Puskesmas tutup siang", "body": "Tutup pukul 12.",
+                                 "category": "kesehatan", "regionCode": "64.08", "reporterName": REPORTER_NAME,
+                                 "reporterContact": REPORTER_PHONE}}, headers={})
+    tracking = submitted["submitReport"]["trackingNumber"]
+    nowhere = await _ok(session, fed, "mutation($r: SubmitReportInput!) { submitReport(report: $r) "
+                        "{ trackingNumber } }",
+                        {"r": {"kind": "PENGADUAN", "title": "Jalan rusak", "body": "Di Banda Aceh.",
+                               "category": "infrastruktur", "regionCode": "11", "reporterName": REPORTER_NAME,
+                               "reporterContact": REPORTER_PHONE}})
+    unroutable = nowhere["submitReport"]["trackingNumber"]
+    await _ok(session, fed, "mutation($t: String!) { rerouteReport(trackingNumber: $t) }", {"t": unroutable})
+    rule = (await _ok(session, fed, 'mutation { addRoutingRule(rule: {regionPrefix: "64", category: "kesehatan", '
+                      'targetNode: "64"}) { id } }'))["addRoutingRule"]["id"]
+    await _ok(session, fed, "mutation($id: Int!) { removeRoutingRule(id: $id) { id } }", {"id": rule})
+    await _ok(session, fed, 'mutation { addHoliday(day: "2026-08-10", name: "HUT Kutai Timur", '
+              'regionPrefix: "64.08") { day } }')
+    await _ok(session, fed, 'mutation { removeHoliday(day: "2026-08-10", regionPrefix: "64.08") { day } }')
+    await _ok(session, fed, 'mutation { acceptForwardedReport(idempotencyKey: "nasional-0001", report: {'
+              'sourceId: "nasional:1", trackingNumber: "NAS-AUDIT-1", kind: PENGADUAN, title: "Dari pusat", '
+              'body: "Diteruskan.", category: "kesehatan", regionCode: "64.08", channel: WEB, '
+              'receivedAt: "2026-11-02T09:00:00+08:00"}) { trackingNumber } }')
+    key = (await _ok(session, fed, 'mutation { issueApiKey(key: {role: INTEGRATOR, name: "Portal Kaltim", '
+                     'regionCode: "64", operations: ["reports"]}) { key { id } } }'))["issueApiKey"]["key"]["id"]
+    await _ok(session, fed, "mutation($id: Int!) { revokeApiKey(id: $id) { id } }", {"id": key})
+    await _ok(session, fed, 'mutation { createUser(user: {username: "pengawas-64", name: "Ombudsman Kaltim", '
+              'role: SUPERVISOR, regionCode: "64", password: "kata sandi panjang"}) { username } }')
+    refused = await graphql(session, fed.hub.graphql_url, 'mutation { login(username: "pengawas-64", '
+                            'password: "salah sekali ini") { token } }', headers={})
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN", refused
+    login = await _ok(session, fed, 'mutation { login(username: "pengawas-64", password: "kata sandi panjang") '
+                      "{ token } }", headers={})
+
+    kutim = fed.desks["64.08"]
+
+    async def at_kutim() -> dict[str, Any] | None:
+        body = await node_graphql(session, kutim, "{ reports(first: 100) { reports { id trackingNumber } } }")
+        return next((r for r in body["data"]["reports"]["reports"] if r["trackingNumber"] == tracking), None)
+
+    copy = await eventually(at_kutim)
+    async with session.post(f"{kutim.url}/reports/{copy['id'].split(':')[1]}/status", json={"status": "VERIFIED"},
+                            headers=bearer(kutim.operator_key)) as response:
+        assert response.status == 200, await response.text()
+
+    async def status_fed_back() -> bool:
+        return any(e["action"] == "STATUS_CHANGED" for e in await _audit(session, fed))
+
+    await eventually(status_fed_back)
+    await _ok(session, fed, 'mutation($t: String!) { reassignReport(trackingNumber: $t, node: "64", '
+              'note: "Ditangani Biro Kesra") }', {"t": tracking})
+    return {"tracking": tracking, "unroutable": unroutable, "rule": str(rule), "key": str(key),
+            "supervisor": login["login"]["token"]}
+
+
+@pytest.mark.timeout(120)
+async def test_every_write_is_in_the_audit_log_with_who_what_where_and_request(
+    federation: Federation, session: aiohttp.ClientSession
+) -> None:
+    day = await _one_day_of_writes(session, federation)
+    tn = day["tracking"]
+    entries = await _audit(session, federation)
+    seen = {(e["action"], e["target"]): e for e in entries}
+    expected = {
+        ("ENROLMENT_TOKEN_CREATED", "region 64.08"): ("ADMIN", "64.08"),
+        ("NODE_ENROLLED", "node 64.08"): ("NODE", "64.08"),
+        ("REPORT_SUBMITTED", f"report {tn}"): ("PUBLIC", "64.08"),
+        ("REPORT_DELIVERED", f"report {tn}"): ("SYSTEM", "64.08"),
+        ("STATUS_CHANGED", f"report {tn}"): ("NODE", "64.08"),
+        ("REPORT_REASSIGNED", f"report {tn}"): ("ADMIN", "64.08"),
+        ("REPORT_SUBMITTED", f"report {day['unroutable']}"): ("ADMIN", "11"),
+        ("REPORT_REROUTED", f"report {day['unroutable']}"): ("ADMIN", "11"),
+        ("ROUTING_RULE_ADDED", f"rule {day['rule']}"): ("ADMIN", "64"),
+        ("ROUTING_RULE_REMOVED", f"rule {day['rule']}"): ("ADMIN", "64"),
+        ("HOLIDAY_ADDED", "holiday 2026-08-10"): ("ADMIN", "64.08"),
+        ("HOLIDAY_REMOVED", "holiday 2026-08-10"): ("ADMIN", "64.08"),
+        ("FORWARDED_REPORT_ACCEPTED", "report NAS-AUDIT-1"): ("ADMIN", "64.08"),
+        ("KEY_ISSUED", f"key {day['key']}"): ("ADMIN", "64"),
+        ("KEY_REVOKED", f"key {day['key']}"): ("ADMIN", "64"),
+        ("USER_CREATED", "user pengawas-64"): ("ADMIN", "64"),
+        ("LOGIN_FAILED", "user pengawas-64"): ("PUBLIC", None),
+        ("LOGIN", "user pengawas-64"): ("SUPERVISOR", "64"),
+    }
+    missing = [what for what in expected if what not in seen]
+    assert not missing, f"not in the audit log: {missing}\n{[(e['action'], e['target']) for e in entries]}"
+    for what, (role, region) in expected.items():
+        entry = seen[what]
+        assert (entry["role"], entry["regionCode"]) == (role, region), entry
+        assert entry["actor"] and entry["at"], entry
+    assert seen[("STATUS_CHANGED", f"report {tn}")]["actor"] == "node 64.08"
+    assert seen[("STATUS_CHANGED", f"report {tn}")]["detail"]["status"] == "VERIFIED"
+    assert seen[("REPORT_SUBMITTED", f"report {tn}")]["actor"] == "public"
+    assert seen[("ENROLMENT_TOKEN_CREATED", "region 64.08")]["actor"].startswith("cli (")
+    assert seen[("REPORT_DELIVERED", f"report {tn}")]["detail"]["node"] == "64.08"
+
+    requests = [e for e in expected if e[0] not in OUTSIDE_REQUESTS]
+    if hasattr(simpul.requestid, "RequestIds"):
+        assert all(seen[what]["requestId"] for what in requests), [seen[w] for w in requests]
+    ids = [seen[what]["requestId"] for what in requests if seen[what]["requestId"] is not None]
+    assert len(ids) == len(set(ids)), "one request id per request"
+
+
+@pytest.mark.timeout(120)
+async def test_the_audit_log_is_scoped_append_only_and_keeps_no_reporter_identity(
+    federation: Federation, session: aiohttp.ClientSession
+) -> None:
+    day = await _one_day_of_writes(session, federation)
+    kaltara_admin = bearer(await create_key(federation.hub.database_url, "admin", "65"))
+    kaltim_supervisor = bearer(day["supervisor"])
+
+    kaltara = await _audit(session, federation, kaltara_admin)
+    assert kaltara and all((e["regionCode"] or "").split(".")[0] == "65" for e in kaltara), kaltara
+    refused = await graphql(session, federation.hub.graphql_url, AUDIT, {"first": 10, "region": "64"},
+                            headers=kaltara_admin)
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN", refused
+    kaltim = await _audit(session, federation, kaltim_supervisor)
+    assert {"REPORT_SUBMITTED", "NODE_ENROLLED", "HOLIDAY_ADDED", "LOGIN"} <= {e["action"] for e in kaltim}
+    assert all((e["regionCode"] or "").split(".")[0] == "64" for e in kaltim), kaltim
+
+    conn = await asyncpg.connect(federation.hub.database_url, server_settings={"search_path": "hub"})
+    try:
+        rows = [r["entry"] for r in await conn.fetch("SELECT audit_log::text AS entry FROM audit_log")]
+        assert rows and not [r for r in rows if REPORTER_NAME in r or "5550" in r], "no reporter identity"
+        for statement in ("UPDATE hub.audit_log SET actor = 'nobody'", "DELETE FROM hub.audit_log",
+                          "TRUNCATE hub.audit_log"):
+            with pytest.raises(asyncpg.RaiseError, match="append-only"):
+                await conn.execute(statement)
+        assert await conn.fetchval("SELECT count(*) FROM audit_log") == len(rows)
+    finally:
+        await conn.close()
+
+    mutations = hub_schema()._schema.mutation_type
+    assert mutations is not None
+    assert not [name for name in mutations.fields if "audit" in name.lower()]
