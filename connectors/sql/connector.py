@@ -34,7 +34,7 @@ from connectors.sql.mapping import SqlMapping
 from connectors.sql.queries import Query, ReportQueries
 from connectors.sql.values import Values
 from simpul.db.migrate import MigrationError
-from simpul.wire import InvalidInput, check_sequence_cursor
+from simpul.wire import InvalidInput, check_aware_time, check_sequence_cursor
 
 ACTOR = "agency-system"  # who moved a report, as far as the agency's tables tell
 
@@ -233,6 +233,8 @@ class SqlConnector:
         naive = self.queries.schema.updated_naive
         if not sep or at is None or (at.tzinfo is None) != naive:
             raise InvalidInput(f"invalid change cursor {cursor!r}")
+        if not naive:
+            check_aware_time(at, "a change cursor's time")  # 0001-01-01T00:00+05:00 cannot be stated in UTC
         return at, local_id
 
     async def accept_report(self, idempotency_key: str, report: ForwardedReport) -> Accepted:

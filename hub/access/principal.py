@@ -12,7 +12,7 @@ from enum import StrEnum
 import strawberry
 
 from hub.registry import NodeSelection
-from simpul.wire import NotAllowed, in_region
+from simpul.wire import NotAllowed, check_region_code, in_region
 
 
 @strawberry.enum(description="What a principal may do; see docs/security.md.")
@@ -55,6 +55,14 @@ class Principal:
             scope = self.region_code or "national"
             raise NotAllowed(f"{self.role.value.lower()} of {scope} may not {action} in region "
                              f"{region_code or 'national'}")
+
+    def region_asked(self, region_prefix: str | None, action: str) -> str:
+        """The region subtree a request names (its own scope when it names none), checked and in scope."""
+        region = self.region_code if region_prefix is None else region_prefix.strip()
+        if region:
+            check_region_code(region)
+        self.require(region, action)
+        return region
 
     def narrow(self, selection: NodeSelection) -> NodeSelection:
         """The nodes of `selection` this principal may see; no other node is ever called for it."""

@@ -18,7 +18,7 @@ from hub.access.policy import INTEGRATOR_OPERATIONS
 from hub.access.principal import Principal, Role
 from hub.access.users import User, create_user, log_in, log_out
 from hub.settings import HubSettings
-from simpul.wire import MAX_PAGE, InvalidInput, NotAllowed, check_region_code
+from simpul.wire import MAX_PAGE, InvalidInput, NotAllowed
 
 Context = dict[str, Any]
 
@@ -154,11 +154,7 @@ class AccessQuery:
         self, info: Info[Context, None], region_prefix: str | None = None, action: str | None = None,
         first: int = 100, before: int | None = None,
     ) -> list[AuditEntry]:
-        principal = principal_of(info)
-        region = principal.region_code if region_prefix is None else region_prefix.strip()
-        if region:
-            check_region_code(region)
-        principal.require(region, "read the audit log")
+        region = principal_of(info).region_asked(region_prefix, "read the audit log")
         rows = await _pool(info).fetch(
             "SELECT id, at, actor, role, action, target, region_code, request_id, detail::text AS detail"
             " FROM audit_log WHERE ($1 = '' OR region_code = $1 OR region_code LIKE $1 || '.%')"

@@ -115,11 +115,7 @@ class SlaQuery:
     async def overdue_reports(
         self, info: Info[Context, None], region_prefix: str | None = None, as_of: datetime | None = None
     ) -> list[OverdueReport]:
-        admin = principal_of(info)
-        region = admin.region_code if region_prefix is None else region_prefix.strip()
-        if region:
-            check_region_code(region)
-        admin.require(region, "list overdue reports")
+        region = principal_of(info).region_asked(region_prefix, "list overdue reports")
         moment = check_aware_time(as_of, "asOf") if as_of is not None else datetime.now(UTC)
         found, untimed = await overdue_reports(info.context["pool"], SlaDays.from_settings(_settings(info)),
                                                region, moment)

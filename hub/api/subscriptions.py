@@ -17,7 +17,7 @@ from hub.access.guard import principal_of
 from hub.broadcast import MAX_QUEUED, Broadcaster
 from hub.events import EventType, HubEvent
 from hub.regions import region_name
-from simpul.wire import InvalidInput, check_region_code
+from simpul.wire import InvalidInput
 
 Context = dict[str, Any]
 
@@ -76,11 +76,7 @@ class Subscription:
     async def events(
         self, info: Info[Context, None], region_prefix: str | None = None, types: list[EventType] | None = None
     ) -> AsyncIterator[LiveEvent]:
-        principal = principal_of(info)
-        region = principal.region_code if region_prefix is None else region_prefix
-        if region:
-            check_region_code(region)
-        principal.require(region, "follow events")
+        region = principal_of(info).region_asked(region_prefix, "follow events")
         if types is not None and not types:
             raise InvalidInput("types must name at least one event type; omit it for every type")
         broadcaster: Broadcaster = info.context["events"]

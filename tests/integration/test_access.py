@@ -264,3 +264,40 @@ async def test_every_role_every_field_in_and_out_of_scope(
                                                                  and expect(body["data"])):
                 wrong.append(f"{field} by {role} out of scope: neither refused nor empty: {body}")
     assert not wrong, "\n".join(wrong)
+
+
+async def test_a_node_reads_its_own_reports_and_is_refused_anothers_and_replays_and_forgeries(
+    federation: Federation, session: aiohttp.ClientSession
+) -> None:
+    own, other = await submit(session, federation.desks["64.08"]), await submit(session, federation.desks["65"])
+    desk = federation.desks["64.08"]
+    credentials = Credentials.load(desk.data_dir / "nodes" / desk.code / "credentials.json")
+    assert credentials is not None
+
+    async def post(body: bytes, headers: dict[str, str]) -> Outcome:
+        async with session.post(federation.hub.graphql_url, data=body,
+                                headers={**headers, "content-type": "application/json"}) as response:
+            assert response.status == 200, await response.text()
+            answer: Outcome = await response.json()
+            return answer
+
+    def signed(query: str, variables: dict[str, Any], key: bytes = credentials.key) -> tuple[bytes, dict[str, str]]:
+        body = json.dumps({"query": query, "variables": variables}).encode()
+        return body, sign(key, desk.code, "POST", "/graphql", body)
+
+    read = "query($id: ID!) { report(id: $id) { id } }"
+    body, headers = signed(read, {"id": own["id"]})
+    assert (await post(body, headers))["data"] == {"report": {"id": own["id"]}}
+    replayed = await post(body, headers)
+    assert replayed["errors"][0]["message"] == "node signature refused: replayed request"
+
+    refused = await post(*signed(read, {"id": other["id"]}))
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN" and refused["data"] == {"report": None}
+    everyone = await post(*signed("{ reports { reports { id } coverage { asked } } }", {}))
+    assert {r["id"].partition(":")[0] for r in everyone["data"]["reports"]["reports"]} == {"64.08"}
+
+    forged = await post(*signed(read, {"id": own["id"]}, key=b"not the node's key"))
+    assert forged["errors"][0]["message"] == "node signature refused: bad signature"
+    body, headers = signed(read, {"id": own["id"]})
+    stale = {**headers, "x-simpul-timestamp": str(int(headers["x-simpul-timestamp"]) - 3600)}
+    assert (await post(body, stale))["errors"][0]["message"] == "node signature refused: stale signature timestamp"

@@ -8,9 +8,6 @@ through auditLog by admins and supervisors in and out of scope.
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -19,7 +16,7 @@ import pytest
 
 import simpul.requestid
 from hub.api.schema import hub_schema
-from tests.federation import Federation, bearer, create_key, graphql, node_graphql
+from tests.federation import Federation, bearer, create_key, eventually, graphql, node_graphql
 
 REPORTER_NAME, REPORTER_PHONE = "Siti Rahmawati", "+62 812-5550-1234"
 
@@ -29,18 +26,6 @@ AUDIT = """query($first: Int!, $region: String) { auditLog(first: $first, region
 # Entries made outside any HTTP request: the command line, the delivery worker, the feed puller.
 OUTSIDE_REQUESTS = {"ENROLMENT_TOKEN_CREATED", "REPORT_DELIVERED", "STATUS_CHANGED", "REPORT_RETURNED",
                     "REPORT_ROUTED"}
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 15.0) -> Any:
-    """Poll `check` until it returns something truthy; fail with its last value."""
-    end = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < end:
-        last = await check()
-        if last:
-            return last
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"not within {timeout}s; last: {last}")
 
 
 async def _ok(session: aiohttp.ClientSession, fed: Federation, query: str, variables: dict[str, Any] | None = None,

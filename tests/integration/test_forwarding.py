@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +12,7 @@ import asyncpg
 from tests.federation import (
     Desk,
     Federation,
+    eventually,
     graphql,
     node_graphql,
     restart_desk,
@@ -42,18 +41,6 @@ mutation Submit($report: SubmitReportInput!, $key: String) {
 HEALTH_REPORT = {"kind": "PENGADUAN", "title": "Puskesmas Sangatta tutup siang",
                  "body": "Puskesmas di Sangatta Utara tutup pukul 12 padahal jadwal sampai 14.",
                  "category": "kesehatan", "regionCode": "64.08"}
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 15.0) -> Any:
-    """Poll `check` until it returns something truthy; fail with its last value."""
-    end = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < end:
-        last = await check()
-        if last:
-            return last
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"not within {timeout}s; last: {last}")
 
 
 async def _track(session: aiohttp.ClientSession, fed: Federation, tn: str, query: str = TRACK,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ import pytest
 
 from hub.events import CHANNEL
 from hub.settings import SCHEMA
-from tests.federation import Desk, Federation, Hub, bearer, graphql, run_cli, start_desk, start_hub, submit
+from tests.federation import Desk, Federation, Hub, bearer, eventually, graphql, run_cli, start_desk, start_hub, submit
 
 WITA = timezone(timedelta(hours=8))
 
@@ -61,18 +61,6 @@ async def ask(
     """Ask as the holder of `key`, as the public for key '', as the hub's national admin for None."""
     headers = None if key is None else bearer(key) if key else {}
     return await graphql(session, hub.graphql_url, query, variables, headers=headers)
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 8.0) -> Any:
-    """The first truthy result of `check`, polled until `timeout`."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while True:
-        result = await check()
-        if result or loop.time() > end:
-            assert result, "condition not met in time"
-            return result
-        await asyncio.sleep(0.2)
 
 
 def working_days_before(day: date, n: int) -> date:

@@ -6,9 +6,7 @@ The Kaltim hub runs on its own database and joins the national hub through
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +16,7 @@ import pytest
 
 from simpul.processes import ChildProcess
 from tests.connectors.hub.conftest import ChildHub
-from tests.federation import Desk, Hub, create_token, graphql, start_desk, start_hub, submit
+from tests.federation import Desk, Hub, create_token, eventually, graphql, start_desk, start_hub, submit
 
 REPORTS = """
 query Reports($first: Int!, $after: String, $filter: ReportFilter) {
@@ -85,17 +83,6 @@ def two_levels(database: str, kaltim: ChildHub, tmp_path: Path) -> Iterator[TwoL
     finally:
         for process in reversed(started):
             process.stop()
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 15.0) -> Any:
-    end = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < end:
-        last = await check()
-        if last:
-            return last
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"not within {timeout}s; last: {last}")
 
 
 async def _all_pages(session: aiohttp.ClientSession, hub: Hub, first: int) -> list[dict[str, Any]]:
