@@ -23,7 +23,7 @@ test: $(STAMP)
 	$(BIN)/ruff check hub connectors simpul tests
 	$(BIN)/mypy
 	$(BIN)/simpul schema export --check
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --maxprocesses 4
 
 schema: $(STAMP)
 	$(BIN)/simpul schema export

@@ -88,7 +88,7 @@ def start_hub(database_url: str, data_dir: Path, *extra: str) -> Hub:
 
 # Tests speak to a hub as its national admin unless they say otherwise: graphql() makes the key on first use.
 _HUB_DATABASES: dict[str, str] = {}
-_NATIONAL_KEYS: dict[str, str] = {}
+_NATIONAL_KEYS: dict[tuple[str, str], str] = {}
 
 
 async def create_key(database_url: str, role: str = "admin", region: str = "",
@@ -110,9 +110,10 @@ def bearer(key: str) -> dict[str, str]:
 
 async def national_admin(url: str) -> dict[str, str]:
     """Headers of the national admin of the hub at GraphQL address `url` (made once per hub)."""
-    if url not in _NATIONAL_KEYS:
-        _NATIONAL_KEYS[url] = await create_key(_HUB_DATABASES[url])
-    return bearer(_NATIONAL_KEYS[url])
+    hub = (url, _HUB_DATABASES[url])  # a later test's hub may get the same port, never the same database
+    if hub not in _NATIONAL_KEYS:
+        _NATIONAL_KEYS[hub] = await create_key(hub[1])
+    return bearer(_NATIONAL_KEYS[hub])
 
 
 def desk_args(
