@@ -16,13 +16,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.asgi import GraphQL
 
 from connectors.base import Connector, ConnectorError
 from connectors.contract import NodeContext, node_schema
 from connectors.hublink import Credentials, EnrolmentError, enrol, send_heartbeat, send_poke
 from simpul.bodylimit import BodyLimit
 from simpul.errors import MaskInternalErrors
+from simpul.graphql_json import StrictJsonGraphQL
 from simpul.requestid import RequestIds
 from simpul.signing import (
     DEFAULT_MAX_SKEW,
@@ -99,7 +99,7 @@ class SignedOnly:
         await self.app(scope, replay, send)
 
 
-class _NodeGraphQL(GraphQL[NodeContext, None]):
+class _NodeGraphQL(StrictJsonGraphQL):
     def __init__(self, connector: Connector) -> None:
         schema = node_schema(extensions=[MaskInternalErrors(public=(ConnectorError,))])
         super().__init__(schema, graphql_ide=None, allow_queries_via_get=False)

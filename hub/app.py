@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass
@@ -13,13 +12,11 @@ from typing import Any
 import aiohttp
 import asyncpg
 import uvicorn
-from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp
-from strawberry.asgi import GraphQL
 
 from hub.access.authn import Authenticator, Credentials
 from hub.access.guard import WEBSOCKET, Guard
@@ -41,11 +38,11 @@ from hub.settings import SCHEMA, HubSettings
 from hub.sla import SlaDays
 from simpul.bodylimit import BodyLimit
 from simpul.db.pool import create_pool
+from simpul.graphql_json import StrictJsonGraphQL
 from simpul.requestid import RequestIds
 
 log = logging.getLogger("simpul.hub")
 
-NOT_A_REQUEST = "a GraphQL request is a JSON object (a list is a batch)"
 
 
 @dataclass(frozen=True)
@@ -78,22 +75,11 @@ class Services:
         )
 
 
-class _HubGraphQL(GraphQL[Context, None]):
+class _HubGraphQL(StrictJsonGraphQL):
     def __init__(self, services: Services) -> None:
         limits = services.settings.query_limits
         super().__init__(hub_schema(limits), graphql_ide="graphiql" if limits.introspection else None)
         self.services = services
-
-    def decode_json(self, data: str | bytes) -> object:
-        """Request JSON (a body, or variables in a query string) that is not an object or a list, is not UTF-8
-        or nests deeper than the parser goes: the caller's 400, where strawberry would fail with a 500."""
-        try:
-            parsed = json.loads(data)
-        except (UnicodeDecodeError, RecursionError):
-            raise HTTPException(400, "Unable to parse request body as JSON") from None
-        if not isinstance(parsed, dict | list):
-            raise HTTPException(400, NOT_A_REQUEST)
-        return parsed
 
     async def get_context(self, request: Any, response: Any) -> Context:
         s = self.services
