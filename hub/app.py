@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine
+import socket
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -154,8 +155,14 @@ def _background(services: Services, database_url: str) -> list[Coroutine[Any, An
     ]
 
 
-async def serve(settings: HubSettings, database_url: str) -> None:
-    """Migrate, then serve and work until SIGINT/SIGTERM."""
+def announce(url: str) -> None:
+    print(f"hub listening on {url} (GraphiQL at /graphql)", flush=True)
+
+
+async def serve(settings: HubSettings, database_url: str, sock: socket.socket | None = None,
+                listening: Callable[[str], None] = announce) -> None:
+    """Migrate, then serve and work until SIGINT/SIGTERM; on `sock` when given (bound by the caller,
+    as hub workers sharing one port do), else on settings.host:port. `listening` hears the hub's URL."""
     await migrate_hub(database_url)
     pool = await create_pool(database_url, SCHEMA, max_size=settings.delivery_workers + 16)
     connector = aiohttp.TCPConnector(limit=0, limit_per_host=16)
@@ -166,14 +173,14 @@ async def serve(settings: HubSettings, database_url: str) -> None:
             config = uvicorn.Config(build_app(services), host=settings.host, port=settings.port, lifespan="off",
                                     log_level="warning", access_log=False, log_config=None)
             server = uvicorn.Server(config)
-            serving = asyncio.create_task(server.serve())
+            serving = asyncio.create_task(server.serve(sockets=[sock] if sock else None))
             while not server.started and not serving.done():
                 await asyncio.sleep(0.02)
             if not server.started:
                 await serving
                 raise OSError(f"hub could not listen on {settings.host}:{settings.port}")
             port = server.servers[0].sockets[0].getsockname()[1]
-            print(f"hub listening on http://{settings.host}:{port} (GraphiQL at /graphql)", flush=True)
+            listening(f"http://{settings.host}:{port}")
             workers = [asyncio.create_task(job) for job in _background(services, database_url)]
             try:
                 await serving

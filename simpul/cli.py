@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     hub = commands.add_parser("hub", help="run the hub (GraphQL at /graphql)")
     database_args(hub)
     listen_args(hub, 8000)
+    hub.add_argument("--workers", type=count, default=1,
+                     help="hub processes sharing the port, like uvicorn's workers (default 1; needs SO_REUSEPORT)")
     hub.add_argument("--node-timeout", type=positive, default=5.0,
                      help="seconds one node may take to answer (default 5)")
     hub.add_argument("--deadline", type=positive, default=10.0,
@@ -150,7 +152,12 @@ def _run_hub(args: argparse.Namespace) -> None:
                                  max_tokens=args.max_tokens, introspection=not args.no_introspection),
     )
     with database_url(settings.database_url, settings.data_dir) as url:
-        asyncio.run(serve(settings, url))
+        if args.workers == 1:
+            asyncio.run(serve(settings, url))
+        else:
+            from simpul.workers import run_workers
+
+            run_workers(settings, url, args.workers, args.log_level)
 
 
 def _run_token_create(args: argparse.Namespace) -> None:
@@ -261,17 +268,22 @@ def _run_schema_export(args: argparse.Namespace) -> None:
             print(f"wrote {path}")
 
 
-def _terminate(signum: int, frame: object) -> None:
+def terminate(signum: int, frame: object) -> None:
+    """SIGTERM as an exception, so that `finally` blocks (pools, embedded PostgreSQL) run."""
     raise SystemExit(128 + signum)
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s")
+    install_log_redaction()
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the `simpul` console script."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s")
-    install_log_redaction()
-    signal.signal(signal.SIGTERM, _terminate)
+    configure_logging(args.log_level)
+    signal.signal(signal.SIGTERM, terminate)
     run: Callable[[argparse.Namespace], None] = args.run
     try:
         run(args)
