@@ -8,7 +8,8 @@ call) against the cost limit, so a refused request never reaches a node.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -51,6 +52,27 @@ class LimitExceeded(PublicError):
         self.code = code
 
 
+class ValidationCache:
+    """Validation results by document text: a frontend sends the same few documents over and over, and
+    validating each afresh was a quarter of the hub's CPU. The rules are fixed per process."""
+
+    def __init__(self, size: int = 1000) -> None:
+        self.size = size
+        self._found: OrderedDict[str, list[GraphQLError]] = OrderedDict()
+
+    def errors(self, text: str | None, validate: Callable[[], list[GraphQLError]]) -> list[GraphQLError]:
+        if text is None:
+            return list(validate())
+        found = self._found.get(text)
+        if found is None:
+            found = self._found[text] = list(validate())
+            if len(self._found) > self.size:
+                self._found.popitem(last=False)
+        else:
+            self._found.move_to_end(text)
+        return found
+
+
 class Guard:
     """Admission for one hub process: authentication, policy, rate and cost limits."""
 
@@ -61,6 +83,7 @@ class Guard:
         self.per_principal = limits.parse(limits_.rate_principal)
         self.per_address = limits.parse(limits_.rate_public)
         self.limiter = MovingWindowRateLimiter(MemoryStorage())
+        self.validation = ValidationCache()
 
     async def principal(self, context: dict[str, Any]) -> Principal:
         """Who sent this request, worked out once; a WebSocket may send its key in connection_init."""
@@ -179,10 +202,12 @@ class Enforce(SchemaExtension):
 
     async def on_validate(self) -> AsyncIterator[None]:
         ec = self.execution_context
-        assert ec.graphql_document is not None
-        errors = list(validate(ec.schema._schema, ec.graphql_document, ec.validation_rules))
+        document = ec.graphql_document
+        assert document is not None
+        guard: Guard = ec.context["guard"]
+        errors = guard.validation.errors(ec.query, lambda: validate(ec.schema._schema, document,
+                                                                     ec.validation_rules))
         if not errors:
-            guard: Guard = ec.context["guard"]
             try:
                 await guard.admit(ec.graphql_document, ec.operation_name, ec.variables, ec.schema._schema,
                                   ec.context)

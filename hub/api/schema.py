@@ -6,7 +6,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import strawberry
-from strawberry.extensions import DisableIntrospection, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+)
 from strawberry.types import Info
 
 from hub.access.guard import Enforce, principal_of
@@ -143,6 +149,7 @@ def hub_schema(limits: QueryLimits = QueryLimits()) -> strawberry.Schema:
         lambda: QueryDepthLimiter(max_depth=limits.max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        lambda: ParserCache(maxsize=1000),
     ]
     if not limits.introspection:
         extensions.append(DisableIntrospection)
