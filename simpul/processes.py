@@ -20,12 +20,14 @@ class ProcessFailed(Exception):
 
 
 class ChildProcess:
-    """A `simpul <args>` subprocess whose output lines are collected as they arrive."""
+    """A `python -m <module> <args>` subprocess (`simpul` unless told) whose output lines are collected."""
 
-    def __init__(self, args: list[str], env: dict[str, str] | None = None, log_path: Path | None = None) -> None:
+    def __init__(self, args: list[str], env: dict[str, str] | None = None, log_path: Path | None = None,
+                 module: str = "simpul") -> None:
         self.args = args
+        self.module = module
         self.popen = subprocess.Popen(
-            [sys.executable, "-m", "simpul", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            [sys.executable, "-m", module, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True, env={**os.environ, **(env or {})},
         )
         self.lines: list[str] = []
@@ -60,9 +62,13 @@ class ChildProcess:
                     return match
             if not self.running:
                 self._reader.join(2)
-                raise ProcessFailed(f"simpul {' '.join(self.args[:2])} exited {self.popen.returncode}:\n{self.output}")
+                raise ProcessFailed(f"{self._name} exited {self.popen.returncode}:\n{self.output}")
             time.sleep(0.05)
-        raise ProcessFailed(f"simpul {' '.join(self.args[:2])} printed no {pattern!r} in {timeout:g} s:\n{self.output}")
+        raise ProcessFailed(f"{self._name} printed no {pattern!r} in {timeout:g} s:\n{self.output}")
+
+    @property
+    def _name(self) -> str:
+        return f"{self.module} {' '.join(self.args[:2])}"
 
     def wait_exit(self, timeout: float = STARTUP_TIMEOUT) -> int:
         code = self.popen.wait(timeout)

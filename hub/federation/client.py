@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import aiohttp
 from pydantic import BaseModel, ValidationError
@@ -99,7 +100,26 @@ def _below(code: str, errors: Any) -> list[BelowFailure]:
     return found
 
 
+class _Answer(BaseModel, Generic[T]):
+    """A node's whole answer, parsed and validated in one pass by pydantic (no dicts in between)."""
+
+    data: T | None = None
+    errors: Any = None
+
+
+@functools.cache
+def _answer_shape(shape: type[T]) -> type[_Answer[T]]:
+    return _Answer[shape]  # type: ignore[valid-type]
+
+
 def _data(code: str, status: int, raw: bytes, shape: type[T]) -> tuple[T, list[BelowFailure]]:
+    """The data of a good answer, read at once; any other answer is read step by step to say what is wrong."""
+    try:
+        good = _answer_shape(shape).model_validate_json(raw)
+    except ValidationError:
+        good = None
+    if good is not None and good.data is not None:
+        return good.data, _below(code, good.errors)
     try:
         answer = json.loads(raw)
     except ValueError:

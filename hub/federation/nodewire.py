@@ -71,7 +71,7 @@ class NodeReport(_Model):
     received_at: AwareDatetime
     updated_at: AwareDatetime
     location: str | None = None
-    timeline: list[NodeTimelineEvent] = []
+    timeline: tuple[NodeTimelineEvent, ...] = ()  # a list default is deep-copied for every report read
 
 
 class _ReportList(_Model):

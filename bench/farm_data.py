@@ -1,0 +1,192 @@
+"""A virtual node's reports, generated deterministically and answered from memory, already serialised.
+
+The farm must be much cheaper than the hub it loads, so a virtual node never
+runs a GraphQL executor: it knows the hub's documents by operation name
+(hub/federation/nodewire.py) and answers each from rows prepared at start,
+each report kept as the JSON text the hub's selection asks for.
+
+What it honours: `first`/`after` paging in (receivedAt desc, id) order, every
+ReportFilter field, `groupBy` and `regionLevel`, report lookup by global or
+local id, idempotent acceptReport. What it ignores: the selection set (it
+answers the fields of the hub's documents, whatever is asked), input
+validation (a bad `first` or region is not refused), and the change feed
+holds only the reports accepted since start, not the generated ones, so the
+hub's feed puller reads nothing until something is forwarded here.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from simpul.wire import Channel, ReportKind, ReportStatus
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NEWEST = datetime(2026, 1, 31, tzinfo=UTC)
+_CATEGORIES = ("infrastruktur", "kesehatan", "pendidikan", "kependudukan", "lingkungan", "perizinan")
+_TITLES = ("Jalan rusak", "Lampu jalan mati", "Antrean puskesmas", "Sampah menumpuk", "KTP belum jadi",
+           "Guru tidak hadir", "Banjir di permukiman", "Izin usaha lambat")
+_DIMENSIONS = {"STATUS": "status", "KIND": "kind", "CATEGORY": "category", "REGION": "regionCode"}
+_CACHED_STATS = 64  # distinct stats questions remembered per node
+
+
+class UnknownDocument(Exception):
+    """The hub sent an operation the farm does not answer."""
+
+
+def _micros(at: datetime) -> int:
+    return (at - _EPOCH) // timedelta(microseconds=1)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class _Row:
+    key: tuple[int, str]  # (-receivedAt in microseconds, global id): the federation-wide order
+    local_id: str
+    fields: dict[str, str]  # status, kind, category, regionCode, as the filters and stats see them
+    listed: str  # the report as ListReports selects it
+    full: str  # with its timeline, as GetReport selects it
+    identified: str  # with the reporter's identity, as ReportToForward selects it
+
+
+def _generate(code: str, region: str, count: int, seed: int) -> list[_Row]:
+    rng = random.Random(f"{seed}:{code}")
+    rows = []
+    at = _NEWEST
+    for i in range(1, count + 1):
+        at -= timedelta(seconds=rng.randint(1, 7200), microseconds=rng.randint(0, 999_999))
+        local = f"L{i:06d}"
+        status = rng.choice(list(ReportStatus))
+        anonymous, confidential = rng.random() < 0.2, rng.random() < 0.1
+        report: dict[str, Any] = {
+            "id": f"{code}:{local}", "localId": local, "trackingNumber": f"{code.upper()}-{i:06d}",
+            "kind": rng.choice(list(ReportKind)).value, "title": rng.choice(_TITLES),
+            "body": f"Laporan nomor {i} dari simpul {code}. " * rng.randint(1, 4),
+            "category": rng.choice(_CATEGORIES), "regionCode": region,
+            "channel": rng.choice(list(Channel)).value, "status": status.value,
+            "reporter": {"anonymous": anonymous, "confidential": confidential},
+            "receivedAt": at.isoformat(), "updatedAt": (at + timedelta(hours=rng.randint(0, 48))).isoformat(),
+            "location": rng.choice((None, f"RT {rng.randint(1, 20):02d}/RW {rng.randint(1, 9):02d}")),
+        }
+        timeline = [{"at": at.isoformat(), "status": "RECEIVED", "actor": "farm", "note": None}]
+        if status is not ReportStatus.RECEIVED:
+            timeline.append({"at": report["updatedAt"], "status": status.value, "actor": "farm", "note": None})
+        hidden = anonymous or confidential
+        reporter = {**report["reporter"], "name": None if hidden else f"Pelapor {i}",
+                    "contact": None if hidden else f"08{rng.randint(10**9, 10**10 - 1)}"}
+        fields = {name: report[name] for name in ("status", "kind", "category", "regionCode")}
+        rows.append(_Row((-_micros(at), report["id"]), local, fields, _dumps(report),
+                         _dumps({**report, "timeline": timeline}), _dumps({**report, "reporter": reporter})))
+    rows.sort(key=lambda r: r.key)
+    return rows
+
+
+def _matches(row: _Row, filter: dict[str, Any]) -> bool:
+    fields = row.fields
+    for name, field in (("statuses", "status"), ("kinds", "kind"), ("categories", "category")):
+        if filter.get(name) and fields[field] not in filter[name]:
+            return False
+    prefix = filter.get("regionPrefix")
+    if prefix and not (fields["regionCode"] == prefix or fields["regionCode"].startswith(prefix + ".")):
+        return False
+    received = -row.key[0]
+    if filter.get("receivedFrom") and received < _micros(datetime.fromisoformat(filter["receivedFrom"])):
+        return False
+    return not (filter.get("receivedTo") and received >= _micros(datetime.fromisoformat(filter["receivedTo"])))
+
+
+class NodeData:
+    """One virtual node's reports and feed; each method returns the JSON text of a response's `data`."""
+
+    def __init__(self, code: str, region: str, reports: int, seed: int = 0) -> None:
+        self.code = code
+        self.rows = _generate(code, region, reports, seed)
+        self._keys = [r.key for r in self.rows]
+        self._by_id = {r.local_id: r for r in self.rows}
+        self._stats: dict[str, str] = {}
+        self._accepted: dict[str, tuple[str, str]] = {}  # idempotency key -> (local id, tracking number)
+        self._feed: list[str] = []  # changes as JSON, cursor = position + 1
+
+    def answer(self, operation: str, variables: dict[str, Any]) -> str:
+        handlers = {"ListReports": self.list_reports, "GetReport": self.get_report,
+                    "ReportToForward": self.report_to_forward, "CountReports": self.count_reports,
+                    "Changes": self.changes, "Accept": self.accept, "MarkForwarded": self.mark_forwarded}
+        if operation not in handlers:
+            raise UnknownDocument(f"the farm does not answer {operation or 'anonymous operations'}")
+        return handlers[operation](variables)
+
+    def list_reports(self, variables: dict[str, Any]) -> str:
+        first, after, filter = variables["first"], variables.get("after"), variables.get("filter") or {}
+        start = 0
+        if after:
+            start = bisect.bisect_right(self._keys, (-_micros(datetime.fromisoformat(after["receivedAt"])),
+                                                     after["id"]))
+        page = []
+        for row in self.rows[start:]:
+            if not filter or _matches(row, filter):
+                page.append(row.listed)
+                if len(page) > first:
+                    break
+        more = len(page) > first
+        return f'{{"reports":{{"reports":[{",".join(page[:first])}],"hasMore":{"true" if more else "false"}}}}}'
+
+    def _row(self, report_id: str) -> _Row | None:
+        return self._by_id.get(report_id.removeprefix(f"{self.code}:"))
+
+    def get_report(self, variables: dict[str, Any]) -> str:
+        row = self._row(variables["id"])
+        return f'{{"report":{row.full if row else "null"}}}'
+
+    def report_to_forward(self, variables: dict[str, Any]) -> str:
+        row = self._row(variables["id"])
+        return f'{{"reportToForward":{row.identified if row else "null"}}}'
+
+    def count_reports(self, variables: dict[str, Any]) -> str:
+        question = _dumps(variables)
+        if question not in self._stats:
+            if len(self._stats) >= _CACHED_STATS:
+                self._stats.clear()
+            self._stats[question] = self._count(variables.get("filter") or {}, variables["groupBy"],
+                                                variables.get("regionLevel", 1))
+        return self._stats[question]
+
+    def _count(self, filter: dict[str, Any], group_by: list[str], region_level: int) -> str:
+        counts: dict[tuple[str | None, ...], int] = {}
+        for row in self.rows:
+            if filter and not _matches(row, filter):
+                continue
+            bucket = tuple(row.fields[field] if name in group_by else None for name, field in _DIMENSIONS.items())
+            if bucket[3] is not None:
+                bucket = (*bucket[:3], ".".join(bucket[3].split(".")[:region_level]))
+            counts[bucket] = counts.get(bucket, 0) + 1
+        stats = [{"count": n, **dict(zip(_DIMENSIONS.values(), bucket, strict=True))} for bucket, n in counts.items()]
+        return _dumps({"stats": stats})
+
+    def changes(self, variables: dict[str, Any]) -> str:
+        after, first = int(variables.get("after") or 0), variables["first"]
+        page = self._feed[after:after + first]
+        more = len(self._feed) > after + first
+        return f'{{"changes":{{"changes":[{",".join(page)}],"hasMore":{"true" if more else "false"}}}}}'
+
+    def accept(self, variables: dict[str, Any]) -> str:
+        key, report = variables["key"], variables["report"]
+        created = key not in self._accepted
+        if created:
+            local = f"F{len(self._accepted) + 1:06d}"
+            self._accepted[key] = (local, report["trackingNumber"])
+            self._feed.append(_dumps({
+                "cursor": str(len(self._feed) + 1), "reportId": f"{self.code}:{local}",
+                "trackingNumber": report["trackingNumber"], "at": datetime.now(UTC).isoformat(),
+                "status": "RECEIVED", "actor": "farm", "note": None}))
+        local, tracking = self._accepted[key]
+        return _dumps({"acceptReport": {"id": f"{self.code}:{local}", "trackingNumber": tracking, "created": created}})
+
+    def mark_forwarded(self, variables: dict[str, Any]) -> str:
+        return '{"markForwarded":true}'
