@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -57,15 +57,22 @@ class MergedPage:
     end_cursor: str | None
 
 
-def merge_pages(pages: Iterable[tuple[Sequence[NodeReport], bool]], first: int) -> MergedPage:
-    """Take the first `first` reports across nodes' pages, each (reports, node has more)."""
-    candidates: list[NodeReport] = []
-    more_behind = False
-    for reports, has_more in pages:
-        candidates.extend(reports)
-        more_behind = more_behind or has_more
-    candidates.sort(key=order_key)
-    page = candidates[:first]
-    end = Position(page[-1].received_at, page[-1].id).encode() if page else None
-    return MergedPage(page, more_behind or len(candidates) > first, end)
+class PageMerger:
+    """The first `first` reports across nodes, kept as each node's page arrives: a query over a thousand
+    nodes holds one page of reports, not a thousand."""
+
+    def __init__(self, first: int) -> None:
+        self.first = first
+        self.best: list[NodeReport] = []
+        self.more_behind = False
+
+    def add(self, reports: Sequence[NodeReport], has_more: bool) -> None:
+        """One node's page (newest first) and whether that node has more behind it."""
+        merged = sorted([*self.best, *reports], key=order_key)
+        self.more_behind = self.more_behind or has_more or len(merged) > self.first
+        self.best = merged[:self.first]
+
+    def page(self) -> MergedPage:
+        end = Position(self.best[-1].received_at, self.best[-1].id).encode() if self.best else None
+        return MergedPage(list(self.best), self.more_behind, end)
 

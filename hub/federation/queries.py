@@ -11,7 +11,7 @@ from typing import Any
 from hub.access.principal import Principal
 from hub.federation.client import BelowFailure, NodeCallError, NodeClient
 from hub.federation.fanout import Outcome, fan_out
-from hub.federation.merge import MergedPage, Position, merge_pages
+from hub.federation.merge import MergedPage, PageMerger, Position
 from hub.federation.nodewire import (
     COUNT_REPORTS,
     GET_REPORT,
@@ -103,13 +103,15 @@ class Federation:
             if after else None,
         }
 
-        async def ask(node: NodeRecord) -> tuple[ListReportsData, list[BelowFailure]]:
-            return await self.client.query_partial(node, LIST_REPORTS, variables, ListReportsData)
+        merger = PageMerger(first)
+
+        async def ask(node: NodeRecord) -> tuple[None, list[BelowFailure]]:
+            data, below = await self.client.query_partial(node, LIST_REPORTS, variables, ListReportsData)
+            merger.add(_owned(node, data.reports.reports), data.reports.has_more)  # no await: all or nothing
+            return None, below
 
         outcomes = await fan_out(nodes, ask, self.timeout, self.deadline)
-        pages = [(_owned(o.node, o.value[0].reports.reports), o.value[0].reports.has_more)
-                 for o in outcomes if o.value is not None]
-        return ReportsResult(merge_pages(pages, first), _answer(outcomes))
+        return ReportsResult(merger.page(), _answer(outcomes))
 
     async def report(self, principal: Principal, report_id: str) -> tuple[NodeReport | None, Answer]:
         code, _ = split_global_id(report_id)

@@ -6,11 +6,19 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hub.federation.merge import Position, merge_pages
+from hub.federation.merge import MergedPage, PageMerger, Position
 from hub.federation.nodewire import NodeReport
 from simpul.wire import InvalidInput
 
 T0 = datetime(2024, 3, 1, 1, 0, tzinfo=UTC)
+
+
+def merge_pages(pages: list[tuple[list[NodeReport], bool]], first: int) -> MergedPage:
+    """Pages as the hub receives them, one node at a time."""
+    merger = PageMerger(first)
+    for reports, has_more in pages:
+        merger.add(reports, has_more)
+    return merger.page()
 
 
 def _report(report_id: str, at: datetime) -> NodeReport:
