@@ -28,7 +28,7 @@ from hub.deadlines import DeadlineWatch
 from hub.delivery import Backoff, DeliveryWorker
 from hub.federation.client import NodeClient
 from hub.federation.queries import Federation
-from hub.feeds import FeedPuller
+from hub.feeds import PULLS_AT_ONCE, FeedPuller
 from hub.forwarding import Forwarding
 from hub.ledger import NOTIFY_DELIVERY, Ledger
 from hub.nodeapi import NodeApi
@@ -164,7 +164,7 @@ async def serve(settings: HubSettings, database_url: str, sock: socket.socket | 
     """Migrate, then serve and work until SIGINT/SIGTERM; on `sock` when given (bound by the caller,
     as hub workers sharing one port do), else on settings.host:port. `listening` hears the hub's URL."""
     await migrate_hub(database_url)
-    pool = await create_pool(database_url, SCHEMA, max_size=settings.delivery_workers + 16)
+    pool = await create_pool(database_url, SCHEMA, max_size=settings.delivery_workers + PULLS_AT_ONCE + 16)
     connector = aiohttp.TCPConnector(limit=0, limit_per_host=16)
     timeout = aiohttp.ClientTimeout(total=settings.node_timeout, sock_connect=2)
     try:

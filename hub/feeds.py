@@ -24,6 +24,9 @@ from simpul.wire import ReportStatus
 log = logging.getLogger("simpul.feeds")
 
 PAGE = 200
+# Feeds pulled at once. Each pull holds a pooled connection across its node call, so a round over a
+# thousand nodes at once took every connection for a second and queued the API's requests behind it.
+PULLS_AT_ONCE = 8
 
 
 class FeedPuller:
@@ -35,6 +38,7 @@ class FeedPuller:
         self.ledger = ledger
         self.registry = Registry(pool)
         self.poked: asyncio.Queue[str] = asyncio.Queue()
+        self._pulling = asyncio.Semaphore(PULLS_AT_ONCE)
 
     async def pull(self, node: NodeRecord) -> int:
         """Apply the next page of `node`'s feed; the number of changes applied (0: none or busy)."""
@@ -103,8 +107,9 @@ class FeedPuller:
     async def pull_all(self, node: NodeRecord) -> None:
         """Pull `node` until its feed is exhausted, logging rather than raising on failure."""
         try:
-            while await self.pull(node) == PAGE:
-                pass
+            async with self._pulling:
+                while await self.pull(node) == PAGE:
+                    pass
         except NodeCallError as exc:
             log.info("feed of %s not pulled: %s", node.code, exc)
         except (OSError, asyncpg.PostgresError) as exc:
