@@ -41,11 +41,11 @@ def database(name: str) -> Iterator[str]:
     """A fresh database for one scenario: on DATABASE_URL's server when set, else on an embedded server."""
     with database_url(os.environ.get("DATABASE_URL"), BENCH_DIR) as server:
         db = f"simpul_bench_{name}_{secrets.token_hex(3)}"
-        asyncio.run(_create(server, db))
+        asyncio.run(_on_server(server, f'CREATE DATABASE "{db}"'))
         try:
             yield _with_database(server, db)
         finally:
-            asyncio.run(_drop(server, db))
+            asyncio.run(_on_server(server, f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
 
 
 def _with_database(url: str, name: str) -> str:
@@ -54,18 +54,10 @@ def _with_database(url: str, name: str) -> str:
     return f"{base}/{name}" + (f"?{tail}" if tail else "")
 
 
-async def _create(server: str, db: str) -> None:
+async def _on_server(server: str, statement: str) -> None:
     conn = await asyncpg.connect(server)
     try:
-        await conn.execute(f'CREATE DATABASE "{db}"')
-    finally:
-        await conn.close()
-
-
-async def _drop(server: str, db: str) -> None:
-    conn = await asyncpg.connect(server)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        await conn.execute(statement)
     finally:
         await conn.close()
 
