@@ -15,7 +15,6 @@ from strawberry.types import Info
 from connectors import base
 from simpul.filters import ReportFilter
 from simpul.wire import (
-    MAX_PAGE,
     Channel,
     Dimension,
     InvalidInput,
@@ -23,6 +22,7 @@ from simpul.wire import (
     ReportKind,
     ReportStatus,
     check_aware_time,
+    check_page_size,
     check_region_code,
     global_id,
 )
@@ -225,10 +225,6 @@ class AcceptResult:
     created: bool
 
 
-def _check_page(first: int) -> int:
-    if not 1 <= first <= MAX_PAGE:
-        raise InvalidInput(f"first must be between 1 and {MAX_PAGE}")
-    return first
 
 
 @strawberry.type
@@ -254,7 +250,7 @@ class Query:
     ) -> ReportList:
         code = _code(info)
         keyset = local_keyset(code, after) if after is not None else None
-        rows = await _connector(info).list_reports(to_filter(filter), keyset, _check_page(first) + 1)
+        rows = await _connector(info).list_reports(to_filter(filter), keyset, check_page_size(first) + 1)
         return ReportList(reports=[_report(code, r) for r in rows[:first]],
                           has_more=len(rows) > first)
 
@@ -293,7 +289,7 @@ class Query:
         self, info: Info[NodeContext, None], after: str | None = None, first: int = 100
     ) -> ChangeList:
         code = _code(info)
-        rows = await _connector(info).changes(after, _check_page(first) + 1)
+        rows = await _connector(info).changes(after, check_page_size(first) + 1)
         return ChangeList(
             changes=[Change(cursor=c.cursor, report_id=strawberry.ID(global_id(code, c.local_id)),
                             tracking_number=c.tracking_number, at=c.at, status=c.status,

@@ -16,7 +16,7 @@ import asyncpg
 from hub.access.principal import Principal
 from hub.audit import record, routed
 from hub.ledger import Incoming, Ledger, check_incoming
-from simpul.wire import InvalidInput, check_sequence_cursor
+from simpul.wire import InvalidInput, check_page_size, check_sequence_cursor
 
 # A report forwarded from above is recorded with origin 'parent:<the parent's origin id>'.
 PARENT_ORIGIN = "parent:"
@@ -83,8 +83,7 @@ async def take_from_parent(
 async def ledger_changes(pool: asyncpg.Pool, admin: Principal, after: str | None, first: int) -> list[LedgerChange]:
     """Ledger events in the admin's region after cursor `after`, oldest first."""
     seq = check_sequence_cursor(after, "ledger cursor")
-    if not 1 <= first <= MAX_CHANGES:
-        raise InvalidInput(f"first must be between 1 and {MAX_CHANGES}")
+    check_page_size(first, MAX_CHANGES)
     rows = await pool.fetch(_CHANGES, seq, admin.region_code, first)
     return [LedgerChange(cursor=str(r["seq"]), tracking_number=r["tracking_number"], at=r["at"], type=r["type"],
                          node=r["node"], status=r["status"], note=r["note"], report_id=r["report_id"],

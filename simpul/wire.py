@@ -59,6 +59,13 @@ class Dimension(StrEnum):
 
 
 MAX_PAGE = 500
+
+
+def check_page_size(first: int, most: int = MAX_PAGE) -> int:
+    """`first` if it asks for a page of 1 to `most` items."""
+    if not 1 <= first <= most:
+        raise InvalidInput(f"first must be between 1 and {most}")
+    return first
 MAX_SEQUENCE = 2**63 - 1  # a PostgreSQL bigint, what change-feed sequence numbers are
 
 # Matched whole (fullmatch): `$` would let a trailing newline through, and `\d` any script's digits.

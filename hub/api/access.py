@@ -18,7 +18,7 @@ from hub.access.policy import INTEGRATOR_OPERATIONS
 from hub.access.principal import Principal, Role
 from hub.access.users import User, create_user, log_in, log_out
 from hub.settings import HubSettings
-from simpul.wire import MAX_PAGE, InvalidInput, NotAllowed
+from simpul.wire import InvalidInput, NotAllowed, check_page_size
 
 Context = dict[str, Any]
 
@@ -132,12 +132,6 @@ class Delivery:
     delivered_at: datetime | None
 
 
-def _page(first: int) -> int:
-    if not 1 <= first <= MAX_PAGE:
-        raise InvalidInput(f"first must be between 1 and {MAX_PAGE}")
-    return first
-
-
 @strawberry.type
 class AccessQuery:
     @strawberry.field(description="Who the hub takes the caller for, and their scope.")
@@ -159,7 +153,7 @@ class AccessQuery:
             "SELECT id, at, actor, role, action, target, region_code, request_id, detail::text AS detail"
             " FROM audit_log WHERE ($1 = '' OR region_code = $1 OR region_code LIKE $1 || '.%')"
             " AND ($2::text IS NULL OR action = $2) AND ($3::bigint IS NULL OR id < $3)"
-            " ORDER BY id DESC LIMIT $4", region, action, before, _page(first))
+            " ORDER BY id DESC LIMIT $4", region, action, before, check_page_size(first))
         return [AuditEntry(id=r["id"], at=r["at"], actor=r["actor"], role=r["role"], action=r["action"],
                            target=r["target"], region_code=r["region_code"], request_id=r["request_id"],
                            detail=_json(r["detail"])) for r in rows]
@@ -181,7 +175,7 @@ class AccessQuery:
             " d.created_at, d.delivered_at FROM deliveries d JOIN nodes n ON n.code = d.target_node"
             " WHERE ($1::text IS NULL OR d.target_node = $1) AND ($2::text IS NULL OR d.state = $2)"
             " AND ($3::text IS NULL OR $3 = '' OR n.region_code = $3 OR n.region_code LIKE $3 || '.%')"
-            " ORDER BY d.id DESC LIMIT $4", node_code, state, region, _page(first))
+            " ORDER BY d.id DESC LIMIT $4", node_code, state, region, check_page_size(first))
         return [Delivery(**dict(r)) for r in rows]
 
 

@@ -41,7 +41,7 @@ from hub.registry import NodeSelection
 from hub.settings import HubSettings
 from simpul.errors import MaskInternalErrors
 from simpul.filters import ReportFilter
-from simpul.wire import MAX_PAGE, Dimension, InvalidInput
+from simpul.wire import Dimension, InvalidInput, check_page_size
 
 Context = dict[str, Any]
 
@@ -93,8 +93,7 @@ class FederationQuery:
         first: int = 20,
         after: str | None = None,
     ) -> ReportPage:
-        if not 1 <= first <= MAX_PAGE:
-            raise InvalidInput(f"first must be between 1 and {MAX_PAGE}")
+        check_page_size(first)
         position = Position.decode(after) if after is not None else None
         result = await _federation(info).reports(principal_of(info), _selection(scope), _filter(filter), first,
                                                  position)
