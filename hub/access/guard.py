@@ -19,6 +19,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLField,
     GraphQLObjectType,
     InlineFragmentNode,
     OperationDefinitionNode,
@@ -27,7 +28,7 @@ from graphql import (
     get_operation_ast,
     validate,
 )
-from graphql.execution.values import get_argument_values, get_variable_values
+from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from strawberry.extensions import SchemaExtension
@@ -147,6 +148,7 @@ class Guard:
     async def _cost(self, principal: Principal, root: GraphQLObjectType | None, operation: OperationDefinitionNode,
                     fields: list[FieldNode], variables: dict[str, Any], schema: Any) -> int:
         total = 0
+        coerced: VariableValues | list[GraphQLError] | None = None  # the variables, coerced once if needed
         for field in fields:
             rule = POLICY.get(field.name.value)
             if rule is None or rule.cost is Cost.NONE:
@@ -156,17 +158,17 @@ class Guard:
                 continue
             if total > self.max_cost:
                 break
-            total += await self._fan_out(principal, root, operation, field, variables, schema)
+            if coerced is None:
+                coerced = get_variable_values(schema, operation.variable_definitions or (), variables)
+            if root is None or not isinstance(coerced, VariableValues) or field.name.value not in root.fields:
+                continue  # bad variables: execution refuses them before any node is called
+            total += await self._fan_out(principal, root.fields[field.name.value], field, coerced)
         return total
 
-    async def _fan_out(self, principal: Principal, root: GraphQLObjectType | None,
-                       operation: OperationDefinitionNode, field: FieldNode, variables: dict[str, Any],
-                       schema: Any) -> int:
+    async def _fan_out(self, principal: Principal, definition: GraphQLField, field: FieldNode,
+                       variables: VariableValues) -> int:
         """How many nodes a reports/stats field would call for this principal."""
-        coerced = get_variable_values(schema, operation.variable_definitions or (), variables)
-        if root is None or isinstance(coerced, list) or field.name.value not in root.fields:
-            return 0  # bad variables: execution refuses them before any node is called
-        args = get_argument_values(root.fields[field.name.value], field, coerced)
+        args = get_argument_values(definition, field, variables)
         selection = principal.narrow(_selection_of(args.get("scope")))
         return await self.registry.count(replace(selection, status="ACTIVE"))
 
