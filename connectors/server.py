@@ -31,6 +31,7 @@ from simpul.signing import (
     SignedRequest,
     verify,
 )
+from simpul.tracing import Tracing, traced
 
 log = logging.getLogger("simpul.node")
 
@@ -113,11 +114,13 @@ class NodeServer:
     """Owns one node process: the connector, the HTTP server and the hub link."""
 
     def __init__(
-        self, connector: Connector, settings: NodeSettings, routes: Sequence[BaseRoute] = ()
+        self, connector: Connector, settings: NodeSettings, routes: Sequence[BaseRoute] = (),
+        tracing: Tracing | None = None,
     ) -> None:
         self.connector = connector
         self.settings = settings
         self.routes = list(routes)
+        self.tracing = tracing
         self.credentials: Credentials | None = None
         self.endpoint = settings.public_url or ""
         self._session: aiohttp.ClientSession | None = None
@@ -128,7 +131,8 @@ class NodeServer:
         return self.settings.state_dir / "credentials.json"
 
     def app(self) -> ASGIApp:
-        """The node's HTTP app: every request gets an id and a bounded body."""
+        """The node's HTTP app: every request gets an id and a bounded body and, with tracing on, is a span
+        continuing the hub's trace."""
         code = self.connector.identity.code
         graphql = SignedOnly(_NodeGraphQL(self.connector), code, lambda: self.credentials,
                              self.settings.max_skew)
@@ -137,7 +141,7 @@ class NodeServer:
             Route("/graphql", graphql),
             *self.routes,
         ]
-        return RequestIds(BodyLimit(Starlette(routes=routes), self.settings.max_body))
+        return traced(RequestIds(BodyLimit(Starlette(routes=routes), self.settings.max_body)), self.tracing)
 
     async def _healthz(self, request: Request) -> Response:
         health = await self.connector.health()

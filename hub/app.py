@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import socket
 from collections.abc import Callable, Coroutine
@@ -13,16 +12,24 @@ from typing import Any
 import aiohttp
 import asyncpg
 import uvicorn
+from cross_web import AsyncHTTPRequestAdapter
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLRequestData
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
+from strawberry.types.unset import UnsetType
 
 from hub.access.authn import Authenticator, Credentials
-from hub.access.guard import WEBSOCKET, Guard
+from hub.access.guard import WEBSOCKET, Guard, client_address
+from hub.api.persisted import TrustedDocumentsWSHandler, trusted_query
 from hub.api.schema import Context, hub_schema
 from hub.broadcast import Broadcaster
+from hub.dashboard.routes import Dashboard
 from hub.db.migrate import migrate_hub
 from hub.deadlines import DeadlineWatch
 from hub.delivery import Backoff, DeliveryWorker
@@ -30,19 +37,34 @@ from hub.federation.client import NodeClient
 from hub.federation.queries import Federation
 from hub.feeds import PULLS_AT_ONCE, FeedPuller
 from hub.forwarding import Forwarding
+from hub.jobs import Jobs
 from hub.ledger import NOTIFY_DELIVERY, Ledger
+from hub.metrics.database import DatabaseGauges
+from hub.metrics.exposition import MetricsEndpoint
+from hub.metrics.families import HubMetrics
+from hub.metrics.graphql import METRICS
+from hub.metrics.http import CountRequests
 from hub.nodeapi import NodeApi
+from hub.open311.routes import Open311Facade
 from hub.reachability import ReachabilityWatch
+from hub.readiness import Readiness
 from hub.registry import PgNonceStore, Registry
 from hub.routing import Router
 from hub.settings import SCHEMA, HubSettings
 from hub.sla import SlaDays
 from simpul.bodylimit import BodyLimit
-from simpul.db.pool import create_pool
-from simpul.graphql_json import StrictJsonGraphQL
+from simpul.db.pool import DATABASE_ERRORS, create_pool
+from simpul.graphql_json import StrictJsonGraphQL, graphql_error
 from simpul.requestid import RequestIds
+from simpul.tracing import Tracing, start_tracing, traced
+from simpul.wire import PublicError
 
 log = logging.getLogger("simpul.hub")
+
+# Idle keep-alive connections are kept longer than the idle timeout of what stands in front (ingress controllers,
+# load balancers, federation gateways: 60 s is common), so they close first; with uvicorn's 5 s, a gateway reusing
+# a connection just as the hub closed it gets a "socket hang up".
+KEEP_ALIVE = 75
 
 
 
@@ -59,10 +81,15 @@ class Services:
     delivery: DeliveryWorker
     events: Broadcaster
     guard: Guard
+    metrics: HubMetrics
+    tracing: Tracing | None
+    jobs: Jobs
 
     @classmethod
-    def build(cls, pool: asyncpg.Pool, session: aiohttp.ClientSession, settings: HubSettings) -> Services:
-        client = NodeClient(session)
+    def build(cls, pool: asyncpg.Pool, session: aiohttp.ClientSession, settings: HubSettings,
+              tracing: Tracing | None = None) -> Services:
+        metrics = HubMetrics()
+        client = NodeClient(session, metrics, tracing.tracer if tracing else None)
         router = Router(pool)
         ledger = Ledger(router, settings.max_hops)
         backoff = Backoff(settings.backoff_base, settings.backoff_cap, settings.delivery_max_attempts)
@@ -73,13 +100,18 @@ class Services:
             feeds=FeedPuller(pool, client, ledger), delivery=DeliveryWorker(pool, client, backoff),
             events=Broadcaster(),
             guard=Guard(Authenticator(pool, settings.max_skew), Registry(pool), settings.limits),
+            metrics=metrics, tracing=tracing, jobs=Jobs(),
         )
 
 
 class _HubGraphQL(StrictJsonGraphQL):
+    graphql_transport_ws_handler_class = TrustedDocumentsWSHandler
+
     def __init__(self, services: Services) -> None:
         limits = services.settings.query_limits
-        super().__init__(hub_schema(limits), graphql_ide="graphiql" if limits.introspection else None)
+        # graphql-transport-ws only: the legacy subscriptions-transport-ws would bypass trusted documents
+        super().__init__(hub_schema(limits), graphql_ide="graphiql" if limits.introspection else None,
+                         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
         self.services = services
 
     async def get_context(self, request: Any, response: Any) -> Context:
@@ -89,13 +121,35 @@ class _HubGraphQL(StrictJsonGraphQL):
                                   method=request.scope.get("method", "GET"), path=request.url.path, body=body)
         return {"federation": s.federation, "settings": s.settings, "node_errors": [], "pool": s.pool,
                 "router": s.router, "forwarding": s.forwarding, "events": s.events, "guard": s.guard,
-                "credentials": credentials, "client": request.client.host if request.client else "unknown",
+                "credentials": credentials, "client": client_address(request),
+                METRICS: s.metrics,
                 WEBSOCKET: request.scope["type"] == "websocket"}
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Refuse connection_init with a key or token that is not good: graphql-transport-ws closes with 4403."""
+        try:
+            await self.services.guard.principal(context)
+        except PublicError:
+            raise ConnectionRejectionError from None
+        return await super().on_ws_connect(context)
+
+    async def execute_single(  # noqa: PLR0917
+        self, request: Request, request_adapter: AsyncHTTPRequestAdapter, sub_response: Response,
+        context: Context, root_value: None, request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        try:
+            request_data.query = await trusted_query(request_data.query, getattr(request_data, "document_id", None),
+                                                     request_data.extensions, context)
+        except PublicError as exc:
+            return graphql_error(str(exc), exc.code)
+        return await super().execute_single(request, request_adapter, sub_response, context, root_value,
+                                            request_data)
 
 
 def build_app(services: Services) -> ASGIApp:
-    """The hub's routes: /graphql (with GraphiQL, and subscriptions over WebSocket), node endpoints, /healthz;
-    every request gets an id (response header, logs, audit log) and a bounded body."""
+    """The hub's routes: /graphql (with GraphiQL, and subscriptions over WebSocket), node endpoints, /healthz,
+    /readyz, /metrics; every request gets an id (response header, logs, audit log) and a bounded body, is counted
+    and, with tracing on, is a span."""
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"ok": True})
@@ -105,14 +159,22 @@ def build_app(services: Services) -> ASGIApp:
 
     api = NodeApi(services.pool, services.settings.max_skew, services.feeds.poked.put_nowait)
     graphql = _HubGraphQL(services)
+    gauges = DatabaseGauges(services.pool, services.metrics, services.settings.heartbeat_grace)
+    metrics = MetricsEndpoint(services.metrics, gauges, services.settings.metrics_token)
     routes = Starlette(routes=[
         Route("/", home),
         Route("/healthz", healthz),
+        Route("/readyz", Readiness(services.pool, services.jobs).respond),
+        Route("/metrics", metrics.respond),
         *api.routes(),
         Route("/graphql", graphql),
         WebSocketRoute("/graphql", graphql),  # a Route matches HTTP only
+        Mount("/open311/v2", routes=Open311Facade(services.pool, services.guard, services.forwarding, services.router,
+                                                   SlaDays.from_settings(services.settings)).routes()),
+        *Dashboard(services.pool, services.settings, services.guard).routes(),
     ])
-    return RequestIds(BodyLimit(routes, services.settings.max_body_bytes))
+    app = RequestIds(BodyLimit(routes, services.settings.max_body_bytes))
+    return traced(CountRequests(app, services.metrics), services.tracing)
 
 
 async def _forget_old_nonces(nonces: PgNonceStore, max_skew: float) -> None:
@@ -120,7 +182,7 @@ async def _forget_old_nonces(nonces: PgNonceStore, max_skew: float) -> None:
         await asyncio.sleep(60)
         try:
             await nonces.forget_older_than(2 * max_skew)
-        except (OSError, asyncpg.PostgresError) as exc:
+        except DATABASE_ERRORS as exc:
             log.warning("could not prune nonces: %s", exc)
 
 
@@ -136,22 +198,23 @@ async def _listen_for_deliveries(database_url: str, wake: asyncio.Event) -> None
                     await asyncio.sleep(5)
             finally:
                 await conn.close()
-        except (OSError, asyncpg.PostgresError) as exc:
+        except DATABASE_ERRORS as exc:
             log.warning("delivery notifications lost, reconnecting: %s", exc)
             await asyncio.sleep(2)
 
 
-def _background(services: Services, database_url: str) -> list[Coroutine[Any, Any, None]]:
+def _background(services: Services, database_url: str) -> list[tuple[str, Coroutine[Any, Any, None]]]:
+    """The process's background jobs by the names /readyz reports them under."""
     settings = services.settings
     wake = asyncio.Event()
     return [
-        _forget_old_nonces(PgNonceStore(services.pool), settings.max_skew),
-        _listen_for_deliveries(database_url, wake),
-        services.feeds.run(settings.pull_interval),
-        services.events.run(database_url),
-        ReachabilityWatch(services.pool, settings.heartbeat_grace).run(),
-        DeadlineWatch(services.pool, SlaDays.from_settings(settings)).run(settings.deadline_interval),
-        *(services.delivery.run(wake) for _ in range(settings.delivery_workers)),
+        ("nonces", _forget_old_nonces(PgNonceStore(services.pool), settings.max_skew)),
+        ("delivery-wakeup", _listen_for_deliveries(database_url, wake)),
+        ("feeds", services.feeds.run(settings.pull_interval)),
+        ("events", services.events.run(database_url)),
+        ("reachability", ReachabilityWatch(services.pool, settings.heartbeat_grace).run()),
+        ("deadlines", DeadlineWatch(services.pool, SlaDays.from_settings(settings)).run(settings.deadline_interval)),
+        *(("delivery", services.delivery.run(wake)) for _ in range(settings.delivery_workers)),
     ]
 
 
@@ -159,19 +222,26 @@ def announce(url: str) -> None:
     print(f"hub listening on {url} (GraphiQL at /graphql)", flush=True)
 
 
+async def _stop_when_a_job_ends(jobs: Jobs, server: uvicorn.Server) -> None:
+    await jobs.ended.wait()
+    server.should_exit = True
+
+
 async def serve(settings: HubSettings, database_url: str, sock: socket.socket | None = None,
                 listening: Callable[[str], None] = announce) -> None:
     """Migrate, then serve and work until SIGINT/SIGTERM; on `sock` when given (bound by the caller,
     as hub workers sharing one port do), else on settings.host:port. `listening` hears the hub's URL."""
     await migrate_hub(database_url)
+    tracing = start_tracing("simpul-hub", settings.otlp_endpoint)
     pool = await create_pool(database_url, SCHEMA, max_size=settings.delivery_workers + PULLS_AT_ONCE + 16)
     connector = aiohttp.TCPConnector(limit=0, limit_per_host=16)
     timeout = aiohttp.ClientTimeout(total=settings.node_timeout, sock_connect=2)
     try:
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-            services = Services.build(pool, session, settings)
+            services = Services.build(pool, session, settings, tracing)
             config = uvicorn.Config(build_app(services), host=settings.host, port=settings.port, lifespan="off",
-                                    log_level="warning", access_log=False, log_config=None)
+                                    log_level="warning", access_log=False, log_config=None,
+                                    timeout_keep_alive=KEEP_ALIVE)
             server = uvicorn.Server(config)
             serving = asyncio.create_task(server.serve(sockets=[sock] if sock else None))
             while not server.started and not serving.done():
@@ -181,14 +251,17 @@ async def serve(settings: HubSettings, database_url: str, sock: socket.socket | 
                 raise OSError(f"hub could not listen on {settings.host}:{settings.port}")
             port = server.servers[0].sockets[0].getsockname()[1]
             listening(f"http://{settings.host}:{port}")
-            workers = [asyncio.create_task(job) for job in _background(services, database_url)]
+            services.jobs.start(_background(services, database_url))
+            watch = asyncio.create_task(_stop_when_a_job_ends(services.jobs, server))
             try:
                 await serving
             finally:
-                for task in workers:
-                    task.cancel()
-                for task in workers:
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
+                watch.cancel()
+                await services.jobs.stop()
+            if services.jobs.ended_name is not None:
+                raise SystemExit(f"simpul hub: background job {services.jobs.ended_name} ended (logged above); "
+                                 "the hub stopped so that its supervisor restarts it")
     finally:
         await pool.close()
+        if tracing is not None:
+            await asyncio.to_thread(tracing.shutdown)  # the spans still queued go to the collector

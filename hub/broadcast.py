@@ -19,6 +19,7 @@ from typing import Any
 import asyncpg
 
 from hub.events import CHANNEL, HubEvent
+from simpul.db.pool import DATABASE_ERRORS
 from simpul.wire import PublicError
 
 log = logging.getLogger("simpul.broadcast")
@@ -110,7 +111,7 @@ class Broadcaster:
             try:
                 await self._listen(database_url)
                 log.warning("live events interrupted: connection closed; reconnecting")
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+            except DATABASE_ERRORS as exc:
                 log.warning("live events interrupted, reconnecting: %s", exc)
             await asyncio.sleep(RECONNECT_DELAY)
 

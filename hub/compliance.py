@@ -10,7 +10,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 import asyncpg
 
@@ -36,7 +36,12 @@ WHERE ($1::text IS NULL OR l.region_code = $1 OR l.region_code LIKE $1 || '.%')
 ORDER BY l.received_at, l.tracking_number
 """
 
-_HELD = CLOCKS + "WHERE l.routing = 'HELD' AND l.holder_node = ANY($1::text[])"
+_HELD = CLOCKS + """
+WHERE l.routing = 'HELD' AND l.holder_node = ANY($1::text[])
+  AND ($2::timestamptz IS NULL OR l.received_at >= $2) AND ($3::timestamptz IS NULL OR l.received_at < $3)
+"""
+# Indonesia's clocks run from WIB (+7) to WIT (+9): a year starts first in WIT and ends last in WIB.
+_FIRST_NEW_YEAR, _LAST_NEW_YEAR = timezone(timedelta(hours=9)), timezone(timedelta(hours=7))
 
 
 @dataclass
@@ -104,15 +109,29 @@ def _working_days_taken(calendar: Calendar, clock: StageClock, region_code: str)
                                          clock.done_at.astimezone(zone).date(), region_code)
 
 
+def _year_bounds(year: int | None) -> tuple[datetime | None, datetime | None]:
+    """UTC moments around `year` in every region, so the database sends only those reports' clocks."""
+    if year is None:
+        return None, None
+    return datetime(year, 1, 1, tzinfo=_FIRST_NEW_YEAR), datetime(year + 1, 1, 1, tzinfo=_LAST_NEW_YEAR)
+
+
+def _received_in(report: ReportClock, year: int | None) -> bool:
+    """Whether the report arrived in `year` on its region's calendar (any year for None)."""
+    return year is None or report.received_at.astimezone(local_zone(report.region_code)).year == year
+
+
 async def node_compliance(
-    pool: asyncpg.Pool, days: SlaDays, nodes: Sequence[NodeRecord], as_of: datetime
+    pool: asyncpg.Pool, days: SlaDays, nodes: Sequence[NodeRecord], as_of: datetime, year: int | None = None
 ) -> tuple[list[NodeFigures], Untimed]:
-    """Figures for each of `nodes` over the reports each holds."""
+    """Figures for each of `nodes` over the reports each holds (those received in `year`, when given)."""
     calendar = await load_calendar(pool)
-    rows = await pool.fetch(_HELD, [n.code for n in nodes])
+    rows = await pool.fetch(_HELD, [n.code for n in nodes], *_year_bounds(year))
     by_node: dict[str, list[ReportClock]] = {}
     for row in rows:
-        by_node.setdefault(row["holder_node"], []).append(ReportClock.from_row(row))
+        report = ReportClock.from_row(row)
+        if _received_in(report, year):
+            by_node.setdefault(row["holder_node"], []).append(report)
     untimed = Untimed()
     figures = []
     for node in nodes:

@@ -25,6 +25,7 @@ from hub.sla import (
     local_zone,
     stage_clocks,
 )
+from simpul.db.pool import DATABASE_ERRORS
 
 log = logging.getLogger("simpul.deadlines")
 
@@ -116,6 +117,6 @@ class DeadlineWatch:
                 count = await self.announce()
                 if count:
                     log.info("announced %d passed deadlines", count)
-            except (OSError, asyncpg.PostgresError) as exc:
+            except DATABASE_ERRORS as exc:
                 log.warning("could not look for passed deadlines: %s", exc)
             await asyncio.sleep(interval)

@@ -24,6 +24,7 @@ from hub.federation.client import NodeCallError, NodeClient
 from hub.federation.nodewire import ACCEPT_REPORT, MARK_FORWARDED, AcceptData, MarkForwardedData
 from hub.ledger import add_event, queue_delivery
 from hub.registry import Registry
+from simpul.db.pool import DATABASE_ERRORS
 
 log = logging.getLogger("simpul.delivery")
 
@@ -146,7 +147,7 @@ class DeliveryWorker:
         while True:
             try:
                 busy = await self.deliver_one()
-            except (OSError, asyncpg.PostgresError) as exc:
+            except DATABASE_ERRORS as exc:
                 log.warning("delivery worker: database unavailable: %s", exc)
                 busy = False
             if not busy:

@@ -19,6 +19,7 @@ from hub.federation.client import NodeCallError, NodeClient
 from hub.federation.nodewire import CHANGES, REPORT_TO_FORWARD, ChangesData, NodeChange, ReportToForwardData
 from hub.ledger import Incoming, Ledger
 from hub.registry import NodeRecord, NodeSelection, Registry
+from simpul.db.pool import DATABASE_ERRORS
 from simpul.wire import ReportStatus
 
 log = logging.getLogger("simpul.feeds")
@@ -112,7 +113,7 @@ class FeedPuller:
                     pass
         except NodeCallError as exc:
             log.info("feed of %s not pulled: %s", node.code, exc)
-        except (OSError, asyncpg.PostgresError) as exc:
+        except DATABASE_ERRORS as exc:
             log.warning("feed of %s not applied: %s", node.code, exc)
 
     async def run(self, interval: float) -> None:
@@ -124,10 +125,18 @@ class FeedPuller:
             try:
                 code = await asyncio.wait_for(self.poked.get(), timeout)
             except TimeoutError:
-                nodes = await self.registry.select(NodeSelection(status="ACTIVE"))
+                try:
+                    nodes = await self.registry.select(NodeSelection(status="ACTIVE"))
+                except DATABASE_ERRORS as exc:  # a database outage skips rounds, never ends the puller
+                    log.warning("feeds not pulled: database unavailable: %s", exc)
+                    nodes = []
                 await asyncio.gather(*(self.pull_all(n) for n in nodes))
                 next_round = loop.time() + interval
                 continue
-            node = await self.registry.get(code)
+            try:
+                node = await self.registry.get(code)
+            except DATABASE_ERRORS as exc:
+                log.warning("poke from %s not followed: database unavailable: %s", code, exc)
+                continue
             if node is not None and node.status == "ACTIVE":
                 await self.pull_all(node)

@@ -14,6 +14,7 @@ import logging
 import asyncpg
 
 from hub.events import EventType, HubEvent, publish
+from simpul.db.pool import DATABASE_ERRORS
 
 log = logging.getLogger("simpul.reachability")
 
@@ -59,7 +60,7 @@ class ReachabilityWatch:
         while True:
             try:
                 await self.check()
-            except (OSError, asyncpg.PostgresError) as exc:
+            except DATABASE_ERRORS as exc:
                 log.warning("node reachability not checked: %s", exc)
             await asyncio.sleep(interval)
 

@@ -7,6 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from hub.access.limits import Limits, QueryLimits
+from hub.api.persisted import TrustedDocuments
+from hub.zones import ZoneThresholds
 from simpul.signing import DEFAULT_MAX_SKEW
 
 SCHEMA = "hub"
@@ -36,3 +38,7 @@ class HubSettings:
     max_body_bytes: int = 1 << 20  # larger request bodies are refused with 413
     limits: Limits = field(default_factory=Limits)  # rate and cost limits
     query_limits: QueryLimits = field(default_factory=QueryLimits)  # depth, aliases, tokens, introspection
+    zones: ZoneThresholds = field(default_factory=ZoneThresholds)  # where compliance zones change
+    trusted_documents: TrustedDocuments | None = None  # persisted documents a request may name by hash
+    metrics_token: str | None = field(default=None, repr=False)  # None: /metrics open to anyone who reaches it
+    otlp_endpoint: str | None = None  # OTLP/HTTP collector for traces; None: OTEL_EXPORTER_OTLP_* env, else off

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from simpul.access_command import add_access_commands, cli_principal
 from simpul.cli_args import (
@@ -23,10 +24,15 @@ from simpul.cli_args import (
     port,
     positive,
     rate,
+    tracing_args,
     year,
 )
+from simpul.logformat import FORMATS, formatter
 from simpul.node_command import add_node_command
 from simpul.redaction import install_log_redaction
+
+if TYPE_CHECKING:
+    from hub.api.persisted import TrustedDocuments
 
 log = logging.getLogger("simpul")
 
@@ -35,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="simpul", description=__doc__)
     parser.add_argument("--log-level", default=os.environ.get("SIMPUL_LOG_LEVEL", "INFO"),
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument("--log-format", default=os.environ.get("SIMPUL_LOG_FORMAT", "text"), choices=FORMATS,
+                        help="log lines as text or one JSON object each (env SIMPUL_LOG_FORMAT; default text)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
 
     hub = commands.add_parser("hub", help="run the hub (GraphQL at /graphql)")
@@ -82,6 +90,14 @@ def build_parser() -> argparse.ArgumentParser:
                      help="largest request body accepted (default 1 MiB)")
     hub.add_argument("--no-introspection", action="store_true",
                      help="refuse schema introspection and serve no GraphiQL (for production)")
+    hub.add_argument("--trusted-documents", type=Path, metavar="FILE",
+                     help="persisted documents a request may name by sha256 (documentId or Apollo's persistedQuery): "
+                     "GraphQL Codegen's persisted-documents.json or an Apollo persisted query manifest")
+    hub.add_argument("--trusted-documents-only", action="store_true",
+                     help="with --trusted-documents: callers other than admins run only those documents")
+    hub.add_argument("--metrics-token", default=os.environ.get("SIMPUL_METRICS_TOKEN") or None,
+                     help="bearer token /metrics asks for (env SIMPUL_METRICS_TOKEN; default: /metrics is open)")
+    tracing_args(hub)
     hub.set_defaults(run=_run_hub)
 
     add_node_command(commands)
@@ -124,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     schema = commands.add_parser("schema", help="the GraphQL contract files")
     schema_commands = schema.add_subparsers(dest="action", required=True, metavar="action")
-    export = schema_commands.add_parser("export", help="write schema/node.graphql and hub.graphql")
+    export = schema_commands.add_parser("export", help="write schema/node.graphql, hub.graphql, hub.subgraph.graphql")
     export.add_argument("--out", type=Path, default=Path("schema"), help="folder (default schema)")
     export.add_argument("--check", action="store_true",
                         help="do not write; fail when the files differ from the code")
@@ -150,6 +166,8 @@ def _run_hub(args: argparse.Namespace) -> None:
         limits=Limits(rate_principal=args.rate_principal, rate_public=args.rate_public, max_cost=args.max_cost),
         query_limits=QueryLimits(max_depth=args.max_depth, max_aliases=args.max_aliases,
                                  max_tokens=args.max_tokens, introspection=not args.no_introspection),
+        trusted_documents=_trusted_documents(args),
+        metrics_token=args.metrics_token, otlp_endpoint=args.otlp_endpoint,
     )
     with database_url(settings.database_url, settings.data_dir) as url:
         if args.workers == 1:
@@ -157,7 +175,20 @@ def _run_hub(args: argparse.Namespace) -> None:
         else:
             from simpul.workers import run_workers
 
-            run_workers(settings, url, args.workers, args.log_level)
+            run_workers(settings, url, args.workers, args.log_level, args.log_format)
+
+
+def _trusted_documents(args: argparse.Namespace) -> TrustedDocuments | None:
+    from hub.api.persisted import ManifestError, TrustedDocuments
+
+    if args.trusted_documents is None:
+        if args.trusted_documents_only:
+            raise CommandError("--trusted-documents-only needs --trusted-documents FILE")
+        return None
+    try:
+        return TrustedDocuments.load(args.trusted_documents, required=args.trusted_documents_only)
+    except ManifestError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def _run_token_create(args: argparse.Namespace) -> None:
@@ -273,16 +304,20 @@ def terminate(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(level=level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s")
+def configure_logging(level: str, log_format: str = "text") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter(log_format))
+    logging.basicConfig(level=level, handlers=[handler])
     install_log_redaction()
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the `simpul` console script."""
-    args = build_parser().parse_args(argv)
-    configure_logging(args.log_level)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.log_format not in FORMATS:  # a default from SIMPUL_LOG_FORMAT is not checked by argparse
+        parser.error(f"SIMPUL_LOG_FORMAT must be one of {', '.join(FORMATS)}, not {args.log_format!r}")
+    configure_logging(args.log_level, args.log_format)
     signal.signal(signal.SIGTERM, terminate)
     run: Callable[[argparse.Namespace], None] = args.run
     try:

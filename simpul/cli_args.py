@@ -83,3 +83,9 @@ def listen_args(parser: argparse.ArgumentParser, default_port: int) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=port, default=default_port,
                         help=f"port to listen on (default {default_port}; 0 picks a free one)")
+
+
+def tracing_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--otlp-endpoint", default=None,
+                        help="send traces to this OTLP/HTTP collector, e.g. http://127.0.0.1:4318 (default: "
+                             "OTEL_EXPORTER_OTLP_ENDPOINT if set, else no tracing)")

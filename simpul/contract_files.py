@@ -4,16 +4,49 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from graphql import Node, ObjectTypeDefinitionNode, SchemaDefinitionNode, parse
+
+FEDERATION_DIRECTIVES = {"link", "key"}
+
 
 def contract_sdl() -> dict[str, str]:
-    """File name -> SDL, printed from the live strawberry schemas."""
+    """File name -> SDL, printed from the live strawberry schemas. The hub's is twice: hub.subgraph.graphql
+    is its `_service.sdl`, what a Federation gateway composes; hub.graphql is the same API without
+    Federation's @link and @key, which any GraphQL tool reads."""
     from connectors.contract import node_schema
     from hub.api.schema import hub_schema
 
+    subgraph = hub_schema().as_str()
     return {
         "node.graphql": node_schema().as_str() + "\n",
-        "hub.graphql": hub_schema().as_str() + "\n",
+        "hub.graphql": without_federation(subgraph) + "\n",
+        "hub.subgraph.graphql": subgraph + "\n",
     }
+
+
+def without_federation(sdl: str) -> str:
+    """`sdl` less its Federation directives: they are cut out of the text, so the rest reads as printed."""
+    cut: list[Node] = []
+    for definition in parse(sdl).definitions:
+        if isinstance(definition, SchemaDefinitionNode) and _carries_only_federation(definition):
+            cut.append(definition)
+        elif isinstance(definition, ObjectTypeDefinitionNode):
+            cut += [d for d in definition.directives or () if d.name.value in FEDERATION_DIRECTIVES]
+    for start, end in sorted((_span(node) for node in cut), reverse=True):
+        sdl = sdl[:start].rstrip(" ") + sdl[end:]
+    return sdl.lstrip("\n")
+
+
+def _span(node: Node) -> tuple[int, int]:
+    assert node.loc is not None, "parsed with locations"
+    return node.loc.start, node.loc.end
+
+
+def _carries_only_federation(schema: SchemaDefinitionNode) -> bool:
+    """A schema definition printed only for its @link: without it, the root types' usual names say the same."""
+    directives = schema.directives or ()
+    return (bool(directives) and all(d.name.value in FEDERATION_DIRECTIVES for d in directives)
+            and all(t.type.name.value == t.operation.value.title() for t in schema.operation_types))
 
 
 def write_files(folder: Path) -> list[Path]:

@@ -136,6 +136,7 @@ def _banner(hub_url: str, desks: dict[str, str], tracking: str, access: DemoAcce
              "  In GraphiQL's Headers tab (a national supervisor key: reads everything, changes nothing):",
              f'    {{"Authorization": "Bearer {access.supervisor_key}"}}',
              f'  Admin login: mutation {{ login(username: "admin", password: "{access.admin_password}") {{ token }} }}',
+             f"  Dashboard: {hub_url}/dashboard  (log in as admin with the password above)",
              ""]
     lines += [f"  desk {code:<10} {url}/  (public complaint form)" for code, url in desks.items()]
     lines += ["", "Try these in GraphiQL:"]

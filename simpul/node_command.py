@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from simpul.cli_args import CommandError, database_args, listen_args, positive
+from simpul.cli_args import CommandError, database_args, listen_args, positive, tracing_args
 from simpul.wire import NodeLevel, check_node_code, check_region_code
 
 IDENTITY = ("code", "name", "level", "region", "parent", "categories", "hub_url")
@@ -50,6 +50,7 @@ def _node_args(parser: argparse.ArgumentParser) -> None:
                         help="seconds between heartbeats (default 15)")
     database_args(parser)
     listen_args(parser, 0)
+    tracing_args(parser)
 
 
 def _run_list(args: argparse.Namespace) -> None:
@@ -92,6 +93,7 @@ def _run_node(args: argparse.Namespace) -> None:
     from connectors.kinds import BuildContext, ConfigError, load_kind
     from connectors.server import NodeServer, NodeSettings
     from simpul.db.embedded import database_url
+    from simpul.tracing import start_tracing
 
     config = _read_config(args.config)
     values = _identity_values(args, config)
@@ -118,8 +120,14 @@ def _run_node(args: argparse.Namespace) -> None:
             built = kind.build(BuildContext(identity, config, state_dir, url, lambda: server.poke_soon()))
         except ConfigError as exc:
             raise CommandError(f"{args.config or 'configuration'}: {exc}") from None
-        server = NodeServer(built.connector, settings, built.routes)
-        asyncio.run(server.run())
+        tracing = start_tracing("simpul-node", args.otlp_endpoint,
+                                {"service.instance.id": code, "simpul.node.kind": args.kind})
+        server = NodeServer(built.connector, settings, built.routes, tracing)
+        try:
+            asyncio.run(server.run())
+        finally:
+            if tracing is not None:
+                tracing.shutdown()  # the spans still queued go to the collector
 
     if kind.needs_database:
         with database_url(args.database_url, args.data_dir) as url:

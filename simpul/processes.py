@@ -20,14 +20,16 @@ class ProcessFailed(Exception):
 
 
 class ChildProcess:
-    """A `python -m <module> <args>` subprocess (`simpul` unless told) whose output lines are collected."""
+    """A `python -m <module> <args>` subprocess (`simpul` unless told) whose output lines are collected;
+    `program <args>` instead when a program (an executable's path, e.g. node for tests) is given."""
 
     def __init__(self, args: list[str], env: dict[str, str] | None = None, log_path: Path | None = None,
-                 module: str = "simpul") -> None:
+                 module: str = "simpul", program: Path | None = None) -> None:
         self.args = args
-        self.module = module
+        self.module = module if program is None else program.name
+        command = [sys.executable, "-m", module] if program is None else [str(program)]
         self.popen = subprocess.Popen(
-            [sys.executable, "-m", module, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            [*command, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True, env={**os.environ, **(env or {})},
         )
         self.lines: list[str] = []

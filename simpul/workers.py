@@ -48,19 +48,22 @@ def reuse_port_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def run_workers(settings: HubSettings, database_url: str, workers: int, log_level: str) -> None:
+def run_workers(settings: HubSettings, database_url: str, workers: int, log_level: str,
+                log_format: str = "text") -> None:
     """Start `workers` hub processes on one port; announce the hub once all listen; stop them all when
-    this process is stopped or one of them ends (then exit non-zero)."""
+    this process is stopped or one of them ends (then exit non-zero). Their metrics are kept in files
+    that any of them serves at /metrics (hub/metrics/exposition.py)."""
     from hub.app import announce
     from hub.db.migrate import migrate_hub
+    from hub.metrics.exposition import multiprocess_metrics
 
     spawn = multiprocessing.get_context("spawn")
     # Held, never listening, until the end: it learns the port for --port 0 and keeps it ours meanwhile.
-    with reuse_port_socket(settings.host, settings.port) as held:
+    with reuse_port_socket(settings.host, settings.port) as held, multiprocess_metrics():
         settings = replace(settings, port=held.getsockname()[1])
         asyncio.run(migrate_hub(database_url))  # once here, not N times racing for the lock
         ready = [spawn.Event() for _ in range(workers)]
-        processes = [spawn.Process(target=_worker, args=(settings, database_url, log_level, event),
+        processes = [spawn.Process(target=_worker, args=(settings, database_url, log_level, log_format, event),
                                    name=f"simpul hub worker {n + 1}") for n, event in enumerate(ready)]
         try:
             for process in processes:
@@ -102,12 +105,12 @@ def _stop(processes: Sequence[BaseProcess]) -> None:
             process.join()
 
 
-def _worker(settings: HubSettings, database_url: str, log_level: str, ready: Event) -> None:
+def _worker(settings: HubSettings, database_url: str, log_level: str, log_format: str, ready: Event) -> None:
     """One hub process: the same logging and signals as `simpul hub`, serving on the shared port."""
     from hub.app import serve
     from simpul.cli import configure_logging, terminate
 
-    configure_logging(log_level)
+    configure_logging(log_level, log_format)
     signal.signal(signal.SIGTERM, terminate)
     try:
         asyncio.run(serve(settings, database_url, reuse_port_socket(settings.host, settings.port),

@@ -6,13 +6,12 @@ import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
-import asyncpg
 import pytest
 
 from simpul.db.embedded import embedded_postgres
+from tests.databases import fresh_database
 from tests.federation import Federation, start_desk, start_hub
 from tests.impostor import impostor  # noqa: F401 -- a fixture, registered by being imported here
 
@@ -31,22 +30,11 @@ def pg_server() -> Iterator[str]:
         yield url
 
 
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/" + name))
-
-
 @pytest.fixture
 async def database(pg_server: str) -> AsyncIterator[str]:
     """A fresh, empty database on the test server; dropped afterwards."""
-    name = f"simpul_t_{secrets.token_hex(6)}"
-    admin = await asyncpg.connect(pg_server)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield _with_database(pg_server, name)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with fresh_database(pg_server) as url:
+        yield url
 
 
 @pytest.fixture
@@ -67,3 +55,10 @@ def federation(database: str, tmp_path: Path) -> Iterator[Federation]:
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="module")
+async def module_database(pg_server: str) -> AsyncIterator[str]:
+    """A fresh database for one test module, whose tests share one hub; dropped afterwards."""
+    async with fresh_database(pg_server, "simpul_m") as url:
+        yield url

@@ -8,9 +8,8 @@ from typing import Any
 from connectors.base import ConnectorError, ForwardedReport, Report, Reporter, ReportStatus, TimelineEvent
 from connectors.open311.config import Open311Config
 from connectors.open311.formats import Record
+from simpul.open311 import split_description
 from simpul.wire import InvalidInput, check_region_code
-
-TITLE_LENGTH = 120
 
 
 def field(record: Record, name: str) -> str:
@@ -67,9 +66,7 @@ def title_and_body(record: Record) -> tuple[str, str]:
     if not description:
         name = record.get("service_name") or record.get("service_code") or "Laporan"
         return str(name), str(name)
-    first, _, rest = description.partition("\n")
-    title = first.strip()[:TITLE_LENGTH]
-    return title, rest.strip() or description
+    return split_description(description)
 
 
 def _location(record: Record) -> str | None:

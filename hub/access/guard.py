@@ -31,6 +31,7 @@ from graphql import (
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
+from starlette.requests import HTTPConnection
 from strawberry.extensions import SchemaExtension
 from strawberry.types import Info
 
@@ -45,6 +46,12 @@ from simpul.wire import InvalidInput, NotAllowed, PublicError
 PRINCIPAL = "principal"
 WEBSOCKET = "websocket"  # in the context: True when the request came over a WebSocket
 SUBSCRIBE_OVER_WEBSOCKET = "subscriptions are served over a WebSocket at /graphql (graphql-transport-ws)"
+
+
+def client_address(connection: HTTPConnection) -> str:
+    """The caller's address that public rate limits count: the peer, or the client a trusted proxy names
+    (uvicorn applies X-Forwarded-For from FORWARDED_ALLOW_IPS). One place, so every door counts alike."""
+    return connection.client.host if connection.client else "unknown"
 
 
 class LimitExceeded(PublicError):
@@ -113,7 +120,7 @@ class Guard:
         fields = list(_root_fields(operation.selection_set, _fragments(document)))
         for field in fields:
             self._allow(principal, field.name.value)
-        await self._spend_rate(principal, fields, context.get("client", "unknown"))
+        await self._spend_rate(principal, [f.name.value for f in fields], context.get("client", "unknown"))
         cost = await self._cost(principal, root, operation, fields, variables or {}, schema)
         if cost > self.max_cost:
             raise LimitExceeded("COST_LIMIT", f"this request would call {cost} nodes; the limit is {self.max_cost}. "
@@ -132,12 +139,27 @@ class Guard:
             raise NotAllowed(f"this integrator key is not allowed {name}; allowed: "
                              f"{', '.join(sorted(principal.operations))}")
 
-    async def _spend_rate(self, principal: Principal, fields: list[FieldNode], client: str) -> None:
+    async def admit_call(self, principal: Principal, fields: list[str], client: str) -> None:
+        """Admit a call made outside GraphQL (the Open311 facade) as the root `fields` it stands for, by the
+        same policy and rate limits; such calls never fan out, so they have no cost to price."""
+        for name in fields:
+            self._allow(principal, name)
+        await self._spend_rate(principal, fields, client)
+
+    def allowed(self, principal: Principal, field: str) -> bool:
+        """Whether the policy lets this principal use a root field (no rate spent)."""
+        try:
+            self._allow(principal, field)
+        except PublicError:
+            return False
+        return True
+
+    async def _spend_rate(self, principal: Principal, fields: list[str], client: str) -> None:
         if principal.role is not Role.PUBLIC:
             if not await self.limiter.hit(self.per_principal, principal.rate_key):
                 raise self._too_many(self.per_principal, "for this caller")
             return
-        public = sum(1 for f in fields if (r := POLICY.get(f.name.value)) is not None and r.public_limit)
+        public = sum(1 for name in fields if (r := POLICY.get(name)) is not None and r.public_limit)
         if public and not await self.limiter.hit(self.per_address, f"address:{client}", cost=public):
             raise self._too_many(self.per_address, "from this address")
 
@@ -162,6 +184,10 @@ class Guard:
                 coerced = get_variable_values(schema, operation.variable_definitions or (), variables)
             if root is None or not isinstance(coerced, VariableValues) or field.name.value not in root.fields:
                 continue  # bad variables: execution refuses them before any node is called
+            if rule.cost is Cost.PER_ENTITY:
+                args = get_argument_values(root.fields[field.name.value], field, coerced)
+                total += len(args.get("representations") or ())
+                continue
             total += await self._fan_out(principal, root.fields[field.name.value], field, coerced)
         return total
 

@@ -20,6 +20,7 @@ class Cost(Enum):
     NONE = "none"  # served from the hub's database
     ONE_NODE = "one"  # calls one node
     FAN_OUT = "fan-out"  # calls every node in scope: costs one per node
+    PER_ENTITY = "per-entity"  # _entities: one per representation, each priced as a one-node call
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ POLICY: dict[str, Rule] = {
     "routingRules": _rule(*READERS),
     "overdueReports": _rule(*READERS),
     "compliance": _rule(*READERS),
+    "complianceZones": _rule(ADMIN, SUPERVISOR),  # the compliance dashboard
     "holidays": _rule(*READERS, NODE),
     "reportChain": _rule(ADMIN, SUPERVISOR),
     "deadLetters": _rule(ADMIN, SUPERVISOR),
@@ -74,6 +76,10 @@ POLICY: dict[str, Rule] = {
     "issueApiKey": _rule(ADMIN),
     "revokeApiKey": _rule(ADMIN),
     "createUser": _rule(ADMIN),
+    # Apollo Federation (hub/api/subgraph.py): the subgraph SDL is governed by the introspection setting,
+    # entities are read as report(id) and node(code) for the caller whose Authorization a gateway forwards
+    "_service": _rule(*EVERYONE, public_limit=True),
+    "_entities": _rule(*READERS, NODE, cost=Cost.PER_ENTITY),
 }
 
 INTEGRATOR_OPERATIONS = frozenset(name for name, rule in POLICY.items() if INTEGRATOR in rule.roles)

@@ -8,6 +8,7 @@ A session token is random, shown once at login and stored as a digest.
 from __future__ import annotations
 
 import asyncio
+import functools
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,7 +28,13 @@ MIN_PASSWORD = 12
 
 _hasher = PasswordHasher()
 # Verified when the username is unknown, so that a wrong name costs as long as a wrong password.
-_DECOY = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _decoy() -> str:
+    """A hash to verify against when the username is unknown (same work as a wrong password); made on first
+    use, not at import, so every simpul command does not pay for it."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 @dataclass(frozen=True)
@@ -95,7 +102,7 @@ async def log_in(pool: asyncpg.Pool, username: str, password: str, ttl: timedelt
     """A new session for a right username and password; the same refusal for every wrong one."""
     row = await pool.fetchrow(f"SELECT {_COLUMNS}, password_hash FROM users WHERE username = $1"
                               " AND disabled_at IS NULL", username.strip().lower())
-    stored = row["password_hash"] if row is not None else _DECOY
+    stored = row["password_hash"] if row is not None else _decoy()
     try:
         await asyncio.to_thread(_hasher.verify, stored, password[:1024])
         ok = row is not None

@@ -7,6 +7,7 @@ from typing import Any
 
 import strawberry
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -23,6 +24,7 @@ from hub.api.node_errors import NodeErrors, report_failures
 from hub.api.nul import RefuseNul
 from hub.api.parent import ParentMutation, ParentQuery
 from hub.api.sla import SlaMutation, SlaQuery
+from hub.api.subgraph import EntityQuery, RefuseServiceSdl
 from hub.api.subscriptions import Subscription
 from hub.api.types import (
     Coverage,
@@ -35,8 +37,10 @@ from hub.api.types import (
     Stats,
     StatsBucket,
 )
+from hub.api.zones import ZonesQuery
 from hub.federation.merge import Position
 from hub.federation.queries import Federation
+from hub.metrics.graphql import CountOperations
 from hub.registry import NodeSelection
 from hub.settings import HubSettings
 from simpul.errors import MaskInternalErrors
@@ -133,7 +137,7 @@ class FederationQuery:
 
 
 @strawberry.type
-class Query(ForwardingQuery, FederationQuery, SlaQuery, ParentQuery, AccessQuery):
+class Query(ForwardingQuery, FederationQuery, SlaQuery, ParentQuery, AccessQuery, ZonesQuery, EntityQuery):
     pass
 
 
@@ -143,14 +147,17 @@ class Mutation(ForwardingMutation, SlaMutation, ParentMutation, AccessMutation):
 
 
 def hub_schema(limits: QueryLimits = QueryLimits()) -> strawberry.Schema:
-    """The public API served at /graphql; every operation passes Enforce (hub/access/guard.py)."""
+    """The public API served at /graphql; every operation passes Enforce (hub/access/guard.py).
+    It is an Apollo Federation 2 subgraph too (hub/api/subgraph.py): its SDL is `_service.sdl`."""
     extensions: list[Any] = [
+        CountOperations,  # first: it counts the result every other extension has shaped
         lambda: QueryDepthLimiter(max_depth=limits.max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: ParserCache(maxsize=1000),
     ]
     if not limits.introspection:
-        extensions.append(DisableIntrospection)
-    return strawberry.Schema(query=Query, mutation=Mutation, subscription=Subscription,
-                             extensions=[*extensions, Enforce, RefuseNul, MaskInternalErrors, NodeErrors])
+        extensions += [DisableIntrospection, lambda: AddValidationRules([RefuseServiceSdl])]
+    return strawberry.federation.Schema(
+        query=Query, mutation=Mutation, subscription=Subscription, federation_version="2.3",
+        extensions=[*extensions, Enforce, RefuseNul, MaskInternalErrors, NodeErrors])

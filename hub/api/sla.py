@@ -35,7 +35,7 @@ def _settings(info: Info[Context, None]) -> HubSettings:
     return settings
 
 
-def _report_untimed(info: Info[Context, None], untimed: Untimed, list_reports: bool) -> None:
+def report_untimed(info: Info[Context, None], untimed: Untimed, list_reports: bool) -> None:
     """One error per year without a calendar, beside the data (tracking numbers for admins only)."""
     errors: list[GraphQLError] = info.context["node_errors"]
     for year, numbers in sorted(untimed.by_year.items()):
@@ -119,7 +119,7 @@ class SlaQuery:
         moment = check_aware_time(as_of, "asOf") if as_of is not None else datetime.now(UTC)
         found, untimed = await overdue_reports(info.context["pool"], SlaDays.from_settings(_settings(info)),
                                                region, moment)
-        _report_untimed(info, untimed, list_reports=True)
+        report_untimed(info, untimed, list_reports=True)
         return [OverdueReport.of(o) for o in found]
 
     @strawberry.field(description="Per node in the region subtree: reports held, follow-ups on time, median time "
@@ -133,7 +133,7 @@ class SlaQuery:
         now = datetime.now(UTC)
         figures, untimed = await node_compliance(info.context["pool"], SlaDays.from_settings(_settings(info)),
                                                  nodes, now)
-        _report_untimed(info, untimed, list_reports=False)
+        report_untimed(info, untimed, list_reports=False)
         grace = _settings(info).heartbeat_grace
         return [NodeCompliance.of(f, now, grace) for f in figures]
 

@@ -31,7 +31,7 @@ class NodeStatus(StrEnum):
     SUSPENDED = "SUSPENDED"
 
 
-@strawberry.type(description="A complaint-handling unit connected to the federation.")
+@strawberry.federation.type(keys=["code"], description="A complaint-handling unit connected to the federation.")
 class Node:
     code: str
     name: str
@@ -74,7 +74,7 @@ class TimelineEvent:
     note: str | None
 
 
-@strawberry.type(description="A report as held by the node that has it.")
+@strawberry.federation.type(keys=["id"], description="A report as held by the node that has it.")
 class Report:
     id: strawberry.ID = strawberry.field(description="Global id: <node code>:<local id>.")
     node: str

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
+import re
+import time
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import aiohttp
+from opentelemetry import trace
 from pydantic import BaseModel, ValidationError
 
 from hub.registry import NodeRecord
 from simpul.signing import sign
+from simpul.tracing import PROPAGATOR
 from simpul.wire import InvalidInput, check_node_code
 
 GRAPHQL_PATH = "/graphql"
@@ -19,6 +24,9 @@ MAX_RESPONSE = 20_000_000
 MAX_BELOW = 100  # failures below one node that are passed on
 
 T = TypeVar("T", bound=BaseModel)
+
+if TYPE_CHECKING:
+    from hub.metrics.families import HubMetrics
 
 
 class NodeCallError(Exception):
@@ -46,10 +54,14 @@ class BelowFailure:
 
 
 class NodeClient:
-    """Calls nodes over the process's one pooled aiohttp session."""
+    """Calls nodes over the process's one pooled aiohttp session; each call is counted in `metrics` and, with a
+    `tracer`, made a CLIENT span whose traceparent goes to the node."""
 
-    def __init__(self, session: aiohttp.ClientSession) -> None:
+    def __init__(self, session: aiohttp.ClientSession, metrics: HubMetrics | None = None,
+                 tracer: trace.Tracer | None = None) -> None:
         self.session = session
+        self.metrics = metrics
+        self.tracer = tracer
 
     async def query(
         self, node: NodeRecord, document: str, variables: dict[str, Any], shape: type[T]
@@ -65,6 +77,33 @@ class NodeClient:
         body = json.dumps({"query": document, "variables": variables}).encode()
         headers = sign(node.signing_key, node.code, "POST", GRAPHQL_PATH, body)
         headers["content-type"] = "application/json"
+        operation = operation_name(document)
+        started = time.perf_counter()
+        error: str | None = None
+        try:
+            if self.tracer is None:
+                return await self._call(node, body, headers, shape)
+            with self.tracer.start_as_current_span(
+                    f"node {operation}", kind=trace.SpanKind.CLIENT,
+                    attributes={"simpul.node": node.code, "rpc.method": operation}) as span:
+                PROPAGATOR.inject(headers)  # not signed; see simpul/tracing.py
+                try:
+                    return await self._call(node, body, headers, shape)
+                except NodeCallError as exc:
+                    span.set_attribute("error.type", exc.code)  # the span records the exception itself
+                    raise
+        except NodeCallError as exc:
+            error = exc.code
+            raise
+        except asyncio.CancelledError:
+            error = NodeCallError.TIMEOUT  # cut off by the node's timeout or the request's deadline
+            raise
+        finally:
+            if self.metrics is not None:
+                self.metrics.node_call(node.code, operation, time.perf_counter() - started, error)
+
+    async def _call(self, node: NodeRecord, body: bytes, headers: dict[str, str], shape: type[T]
+                    ) -> tuple[T, list[BelowFailure]]:
         try:
             async with self.session.post(node.endpoint + GRAPHQL_PATH, data=body,
                                          headers=headers) as response:
@@ -80,6 +119,16 @@ class NodeClient:
         if len(raw) > MAX_RESPONSE:
             raise NodeCallError(NodeCallError.BAD_RESPONSE, f"node {node.code} answer too large")
         return _data(node.code, status, raw, shape)
+
+
+_OPERATION = re.compile(r"\s*(?:query|mutation)\s+(\w+)")
+
+
+@functools.lru_cache(maxsize=64)
+def operation_name(document: str) -> str:
+    """The operation a node contract document names (`ListReports`): the documents are the hub's own, few."""
+    match = _OPERATION.match(document)
+    return match[1] if match else "anonymous"
 
 
 def _below(code: str, errors: Any) -> list[BelowFailure]:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncpg
 
+# What a database outage raises (TimeoutError is an OSError): loops that must outlive one catch these.
+DATABASE_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
 
 async def create_pool(url: str, schema: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
     """A pool whose connections resolve unqualified names in `schema` first."""

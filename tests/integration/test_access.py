@@ -30,11 +30,13 @@ WHO_MAY = {
     "submitReport": "ASIP", "trackReport": "ASINP", "login": "ASINP", "logout": "AS", "me": "ASINP",
     "nodes": "ASIN", "node": "ASIN", "reports": "ASIN", "report": "ASIN", "stats": "ASIN", "deliveries": "ASN",
     "routeReport": "ASI", "routingRules": "ASI", "overdueReports": "ASI", "compliance": "ASI", "holidays": "ASIN",
+    "complianceZones": "AS",
     "reportChain": "AS", "deadLetters": "AS", "ledgerChanges": "AS", "auditLog": "AS", "apiKeys": "A",
     "events": "ASI",
     "addRoutingRule": "A", "removeRoutingRule": "A", "reassignReport": "A", "retryDelivery": "A",
     "rerouteReport": "A", "addHoliday": "A", "removeHoliday": "A", "acceptForwardedReport": "A",
     "issueApiKey": "A", "revokeApiKey": "A", "createUser": "A",
+    "_service": "ASINP", "_entities": "ASIN",
 }
 
 
@@ -95,6 +97,8 @@ def cases(w: World) -> dict[str, tuple[str, dict[str, Any], dict[str, Any], Chec
                            {"r": "64.08"}, {"r": "65"}, lambda d: d["overdueReports"] == []),
         "compliance": ("query($r: String) { compliance(regionPrefix: $r) { node } }", {"r": "64"}, {"r": "65"},
                        lambda d: d["compliance"] == []),
+        "complianceZones": ("query($r: String) { complianceZones(regionPrefix: $r) { regionCode } }",
+                            {"r": "64"}, {"r": "65"}, lambda d: d["complianceZones"] == []),
         "holidays": ("{ holidays(year: 2026) { day } }", {}, {}, UNSCOPED),
         "reportChain": ("query($t: String!) { reportChain(trackingNumber: $t) { holder } }",
                         {"t": w.tracking_in}, {"t": w.tracking_out}, lambda d: d["reportChain"] is None),
@@ -138,6 +142,10 @@ def cases(w: World) -> dict[str, tuple[str, dict[str, Any], dict[str, Any], Chec
         "createUser": ("mutation($r: String!, $u: String!) { createUser(user: {username: $u, name: \"Uji\", "
                        "role: SUPERVISOR, regionCode: $r, password: \"kata sandi panjang\"}) { username } }",
                        {"r": "64.08", "u": "uji-dalam"}, {"r": "65", "u": "uji-luar"}, REFUSED),
+        "_service": ("{ _service { sdl } }", {}, {}, UNSCOPED),
+        "_entities": ("query($r: [_Any!]!) { _entities(representations: $r) { ... on Report { id } } }",
+                      {"r": [{"__typename": "Report", "id": w.report_in}]},
+                      {"r": [{"__typename": "Report", "id": w.report_out}]}, lambda d: d["_entities"] == [None]),
     }
 
 

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
+from graphql import NameNode, ObjectFieldNode
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import Mode, mutations, nodes, queries
@@ -42,6 +43,12 @@ SCALARS = {
     "Date": st.one_of(st.dates().map(lambda d: d.isoformat()), st.text(max_size=12)).map(nodes.String),
     "DateTime": st.one_of(st.datetimes(timezones=_ZONES).map(lambda t: t.isoformat()),
                           st.text(max_size=30)).map(nodes.String),
+    # _entities representations: {__typename: ..., <key>: ...}, well formed or not
+    "_Any": st.dictionaries(st.sampled_from(["__typename", "id", "code", "title"]),
+                            st.sampled_from(["Report", "Node", "Query", "64.08:1", "65:1", "64.08", "\x00", ""])
+                            | st.text(max_size=20), max_size=3)
+    .map(lambda r: nodes.Object([ObjectFieldNode(name=NameNode(value=k), value=nodes.String(v))
+                                 for k, v in r.items()])),
 }
 
 # Known documents whose variables the fuzzer fills with any JSON at all.
@@ -51,6 +58,7 @@ WITH_VARIABLES = [
     "query($g: [Dimension!]!, $level: Int!, $filter: ReportFilter) { stats(groupBy: $g, regionLevel: $level, "
     "filter: $filter) { total } }",
     "query($id: ID!) { report(id: $id) { id } }",
+    "query($r: [_Any!]!) { _entities(representations: $r) { __typename ... on Report { id } } }",
     "query($year: Int!, $region: String) { holidays(year: $year, region: $region) { day } }",
     "query($asOf: DateTime, $r: String) { overdueReports(asOf: $asOf, regionPrefix: $r) { trackingNumber } }",
     "query($first: Int!, $before: Int, $action: String) { auditLog(first: $first, before: $before, "

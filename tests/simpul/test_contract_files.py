@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from graphql import build_schema
+
 from simpul.contract_files import check_files, contract_sdl, write_files
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schema"
@@ -28,3 +30,14 @@ def test_node_contract_names_every_operation_a_node_serves() -> None:
     for operation in ("node: NodeInfo!", "reports(", "report(id: ID!)", "stats(", "changes(", "acceptReport(",
                       "health: Health!"):
         assert operation in node
+
+
+def test_the_hub_api_file_is_plain_graphql_and_the_subgraph_file_declares_the_entities() -> None:
+    files = contract_sdl()
+    api = build_schema(files["hub.graphql"])  # what graphql-js, codegen and the fuzz tests read: no @link or @key
+    assert api.query_type is not None and {"report", "_entities", "_service"} <= set(api.query_type.fields)
+    subgraph = files["hub.subgraph.graphql"]
+    assert subgraph.startswith('schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"]) {')
+    assert 'type Node @key(fields: "code") {' in subgraph and 'type Report @key(fields: "id") {' in subgraph
+    assert subgraph.replace(' @key(fields: "code")', "").replace(' @key(fields: "id")', "").endswith(
+        files["hub.graphql"]), "the two files differ in Federation's directives only"

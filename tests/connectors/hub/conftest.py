@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import pytest
 
+from tests.databases import fresh_database
 from tests.federation import Hub, run_cli, start_hub
 
 
@@ -28,22 +25,9 @@ def admin_key(database_url: str, name: str = "Hub nasional", region: str = "nati
     return result.stdout.strip()
 
 
-@asynccontextmanager
-async def second_database(pg_server: str) -> AsyncIterator[str]:
-    """A fresh database beside the parent's: a child hub's schema is always `hub`, so they cannot share one."""
-    name = f"simpul_kaltim_{secrets.token_hex(6)}"
-    admin = await asyncpg.connect(pg_server)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield urlunsplit(urlsplit(pg_server)._replace(path="/" + name))
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
-
-
 @pytest.fixture
 async def kaltim_database(pg_server: str) -> AsyncIterator[str]:
-    async with second_database(pg_server) as url:
+    async with fresh_database(pg_server, "simpul_kaltim") as url:  # a child hub's schema is `hub` too
         yield url
 
 

@@ -12,7 +12,8 @@ import pytest
 from connectors.base import Connector, NodeIdentity, NodeLevel, ReportStatus
 from connectors.hub import ChildHubClient, ChildHubConnector
 from connectors.testing import ConnectorContract, Harness, SeedReport
-from tests.connectors.hub.conftest import ChildHub, admin_key, second_database
+from tests.connectors.hub.conftest import ChildHub, admin_key
+from tests.databases import fresh_database
 from tests.federation import Desk, graphql, start_desk, start_hub, submit
 
 PATH = (ReportStatus.VERIFIED, ReportStatus.IN_PROCESS, ReportStatus.COMPLETED)
@@ -62,7 +63,7 @@ async def province(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> 
     """The Kaltim hub with one desk for the whole province, so that every seed region (64.08, 64.01, ...)
     is routed to it. Started once for the module; each test empties it (see `harness`)."""
     folder = tmp_path_factory.mktemp("kaltim")
-    async with second_database(pg_server) as url:
+    async with fresh_database(pg_server, "simpul_kaltim") as url:
         hub = start_hub(url, folder)
         try:
             desk = start_desk(hub, folder, "kaltim-desk", "64", "PROVINSI")

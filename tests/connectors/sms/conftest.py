@@ -5,14 +5,12 @@ from __future__ import annotations
 import secrets
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
-import asyncpg
 import pytest
 
 from simpul.processes import ChildProcess
@@ -86,35 +84,22 @@ class SmsChannel:
 
 
 @pytest.fixture(scope="module")
-async def sms_database(pg_server: str) -> AsyncIterator[str]:
-    """One database for the whole module: the hub's and the node's schemas side by side."""
-    name = f"simpul_sms_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(pg_server)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield urlunsplit(urlsplit(pg_server)._replace(path="/" + name))
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
-
-
-@pytest.fixture(scope="module")
-def sms_channel(sms_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmsChannel]:
+def sms_channel(module_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmsChannel]:
     data_dir: Path = tmp_path_factory.mktemp("sms")
-    hub = start_hub(sms_database, data_dir)
+    hub = start_hub(module_database, data_dir)
     gateway = start_gateway()
     node = None
     try:
         config = data_dir / "sms.toml"
         config.write_text(sms_config(gateway.url))
         args = ["node", "sms", "--config", str(config), "--code", "65.sms", "--name", "SMS 1708 Kaltara",
-                "--level", "PROVINSI", "--region", "65", "--hub-url", hub.url, "--database-url", sms_database,
+                "--level", "PROVINSI", "--region", "65", "--hub-url", hub.url, "--database-url", module_database,
                 "--data-dir", str(data_dir), "--heartbeat", "0.5", "--port", "0",
-                "--token", create_token(sms_database, "65")]
+                "--token", create_token(module_database, "65")]
         process = ChildProcess(args, env={"SMS_TEST_SECRET": SECRET, "SMS_TEST_GATEWAY_TOKEN": GATEWAY_TOKEN})
         url = process.wait_for(r"node \S+ serving on (http://\S+)")[1]
         node = Desk(process, url, "65.sms", "65", "", data_dir, "PROVINSI")
-        yield SmsChannel(hub, gateway, node, sms_database)
+        yield SmsChannel(hub, gateway, node, module_database)
     finally:
         if node is not None:
             node.process.stop()

@@ -1,0 +1,121 @@
+"""The annual monitoring report of a region (laporan tahunan pemantauan), as CSV and as PDF.
+
+Per unit and for the region: zone, reports received, follow-ups on time,
+overdue reports, reachability. Only counts: no reporter appears anywhere.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from hub.annual import UnitZone, total
+from hub.zones import ZONE_NAMES, Tally, Zone, ZoneThresholds, zone_of
+
+COLUMNS = ("region_code", "unit", "unit_name", "level", "zone", "reports_received", "follow_ups_due",
+           "follow_ups_on_time", "on_time_share", "overdue", "reachable_share", "untimed")
+TOTAL = "TOTAL"  # the unit column of the region's own row, the last one
+_ZONE_FILL = {Zone.GREEN: (46, 125, 50), Zone.YELLOW: (249, 168, 37), Zone.RED: (198, 40, 40)}
+_ZONE_TEXT = {Zone.GREEN: (255, 255, 255), Zone.YELLOW: (0, 0, 0), Zone.RED: (255, 255, 255)}
+
+
+@dataclass(frozen=True)
+class AnnualReport:
+    region_code: str
+    region_name: str
+    year: int
+    generated_at: datetime
+    units: Sequence[UnitZone]
+    thresholds: ZoneThresholds
+
+    @property
+    def total(self) -> Tally:
+        return total(self.units)
+
+    @property
+    def zone(self) -> Zone:
+        return zone_of(self.total, self.thresholds)
+
+    def rows(self) -> list[tuple[str, str, str, str, Zone, Tally]]:
+        """(region, unit code, unit name, level, zone, figures) per unit, then the region's total."""
+        rows = [(u.node.region_code, u.node.code, u.node.name, u.node.level.value, u.zone, u.tally)
+                for u in self.units]
+        rows.append((self.region_code, TOTAL, self.region_name, "", self.zone, self.total))
+        return rows
+
+
+def _share(value: float | None) -> str:
+    return "" if value is None else f"{value:.4f}"
+
+
+def _cell(text: str) -> str:
+    """Text a spreadsheet shows as text, never runs as a formula (CSV injection)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def to_csv(report: AnnualReport) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for region, unit, name, level, zone, t in report.rows():
+        writer.writerow((region, unit, _cell(name), level, zone.value, t.reports_received, t.follow_ups_due,
+                         t.follow_ups_on_time, _share(t.on_time_share), t.overdue, _share(t.reachable_share),
+                         t.untimed))
+    return out.getvalue()
+
+
+def percent(value: float | None) -> str:
+    """A share as Indonesians write it (66,7%); a dash when there is nothing to measure."""
+    return "-" if value is None else f"{value * 100:.1f}%".replace(".", ",")
+
+
+def _latin1(text: str) -> str:
+    """The PDF's core font has Latin-1 only; anything else shows as '?'."""
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def to_pdf(report: AnnualReport) -> bytes:
+    from fpdf import FPDF  # imported on the first download: it costs every hub process ~0.2 s at start
+    from fpdf.fonts import FontFace
+
+    pdf = FPDF(orientation="landscape", format="A4")
+    title = f"Laporan Tahunan Pemantauan Pengelolaan Pengaduan {report.year}"
+    pdf.set_title(title)
+    pdf.set_creator("simpul")
+    pdf.add_page()
+    pdf.set_font("helvetica", "B", 14)
+    pdf.cell(text=_latin1(title), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("helvetica", "", 11)
+    pdf.cell(text=_latin1(f"Wilayah: {report.region_name} ({report.region_code})"), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(text=f"Zona wilayah: {ZONE_NAMES[report.zone]} ({report.zone.value})", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(text=f"Dibuat: {report.generated_at:%Y-%m-%d %H:%M} UTC", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    pdf.set_font("helvetica", "", 9)
+    header = ("Kode", "Unit", "Zona", "Laporan diterima", "Tindak lanjut jatuh tempo", "Tepat waktu",
+              "Lewat tenggat", "Terhubung", "Tanpa kalender")
+    with pdf.table(col_widths=(16, 70, 18, 22, 26, 20, 20, 20, 20), text_align="LEFT") as table:
+        heading = table.row()
+        for text in header:
+            heading.cell(text)
+        for _, unit, name, _, zone, t in report.rows():
+            row = table.row()
+            row.cell(_latin1(report.region_code if unit == TOTAL else unit))
+            row.cell(_latin1(f"Total {name}" if unit == TOTAL else name))
+            row.cell(ZONE_NAMES[zone], style=FontFace(fill_color=_ZONE_FILL[zone], color=_ZONE_TEXT[zone]))
+            for text in (str(t.reports_received), str(t.follow_ups_due), percent(t.on_time_share), str(t.overdue),
+                         percent(t.reachable_share), str(t.untimed)):
+                row.cell(text)
+    pdf.ln(3)
+    th = report.thresholds
+    for line in (
+        f"Hijau: terhubung >= {percent(th.green_reachable)}, tepat waktu >= {percent(th.green_on_time)}, "
+        f"lewat tenggat <= {percent(th.green_overdue)}.",
+        f"Merah: terhubung < {percent(th.red_reachable)}, atau tepat waktu < {percent(th.red_on_time)}, "
+        f"atau lewat tenggat > {percent(th.red_overdue)}. Kuning: di antaranya.",
+        "Terhubung: keadaan saat laporan dibuat. Tepat waktu: tindak lanjut dalam tenggat (hari kerja).",
+    ):
+        pdf.multi_cell(w=0, text=line, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())

@@ -1,0 +1,295 @@
+// The compliance dashboard: provinces by zone, then a province's units, then a unit's reports.
+// Every piece of data goes into the page as text (textContent), never as HTML.
+
+import { ApiError, SignedOut, download, graphql, logIn, logOut, token } from "./api.js";
+
+const ZONE_NAMES = { GREEN: "Hijau", YELLOW: "Kuning", RED: "Merah" };
+const STATUS_NAMES = {
+  RECEIVED: "Diterima", ON_HOLD: "Ditunda", VERIFIED: "Terverifikasi", FORWARDED: "Didisposisi",
+  IN_PROCESS: "Ditindaklanjuti", COMPLETED: "Selesai", CLOSED: "Ditutup", REJECTED: "Ditolak",
+  ARCHIVED: "Diarsipkan", RETURNED: "Dikembalikan",
+};
+// The hub counts a report's year on its region's clock (hub/sla.py local_zone): WITA and WIT provinces.
+const WITA = new Set(["51", "52", "53", "63", "64", "65", "71", "72", "73", "74", "75", "76"]);
+const WIT = new Set(["81", "82", "91", "92", "93", "94", "95", "96"]);
+
+const ZONES = `
+query Zones($year: Int) {
+  complianceZones(year: $year) {
+    regionCode regionName zone
+    figures { units reachableUnits reportsReceived followUpsDue followUpsOnTime onTimeShare overdue untimed }
+    units {
+      node name level regionCode reachable zone
+      figures { reportsReceived followUpsDue followUpsOnTime onTimeShare overdue untimed }
+    }
+  }
+}`;
+
+const REPORTS = `
+query UnitReports($codes: [String!], $filter: ReportFilter, $after: String) {
+  reports(scope: {nodeCodes: $codes}, filter: $filter, first: 25, after: $after) {
+    reports { trackingNumber title category status receivedAt }
+    pageInfo { hasNextPage endCursor }
+    coverage { asked answered failed }
+  }
+}`;
+
+const YEARS = 8; // the year filter offers this many years back from now, then "all years"
+const $ = (id) => document.getElementById(id);
+const state = { regions: [], province: null, unit: null, after: null };
+
+function el(tag, attributes = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
+  element.append(...children);
+  return element;
+}
+
+function percent(share) {
+  return share === null ? "-" : `${(share * 100).toFixed(1).replace(".", ",")}%`;
+}
+
+// The chosen year, or null for every report the units hold.
+function year() {
+  return $("year").value ? Number($("year").value) : null;
+}
+
+function period() {
+  return year() === null ? "semua tahun" : `tahun ${year()}`;
+}
+
+function say(message) {
+  $("status").textContent = message;
+}
+
+function problem(message) {
+  $("problem").textContent = message;
+}
+
+// A region's clock: its UTC offset (the year filter) and its zone (dates shown as the hub counts them,
+// whatever the browser's own zone).
+function clock(regionCode) {
+  const province = regionCode.slice(0, 2);
+  if (WITA.has(province)) return { offset: "+08:00", timeZone: "Asia/Makassar" };
+  if (WIT.has(province)) return { offset: "+09:00", timeZone: "Asia/Jayapura" };
+  return { offset: "+07:00", timeZone: "Asia/Jakarta" };
+}
+
+function regionLabel(region) {
+  return region.regionCode === "" ? "Pusat (nasional)" : `${region.regionName || region.regionCode}`;
+}
+
+// Reports the hub could not time for want of a holiday calendar: said, not hidden.
+function untimed(figures) {
+  return figures.untimed ? [`Tanpa kalender libur: ${figures.untimed}`] : [];
+}
+
+function zoneLine(zone) {
+  return el("span", { class: "tile-zone" }, `Zona ${ZONE_NAMES[zone]}`);
+}
+
+function tile(zone, name, code, lines, onOpen) {
+  const button = el("button", { type: "button", class: `tile zone-${zone}`, "data-code": code, "data-zone": zone },
+    el("span", { class: "tile-name" }, name), el("span", { class: "tile-code" }, code || "nasional"),
+    zoneLine(zone), ...lines.map((line) => el("span", {}, line)));
+  button.addEventListener("click", onOpen);
+  return el("li", {}, button);
+}
+
+function shown(zone) {
+  const wanted = $("zone-filter").value;
+  return !wanted || wanted === zone;
+}
+
+function show(view) {
+  $("provinces-view").hidden = view !== "provinces";
+  $("province-view").hidden = view !== "province";
+  $("unit-view").hidden = view !== "unit";
+  crumbs();
+}
+
+function crumbs() {
+  const list = $("crumbs");
+  const steps = [["Semua provinsi", () => openProvinces()]];
+  if (state.province) steps.push([regionLabel(state.province), () => openProvince(state.province.regionCode)]);
+  if (state.unit) steps.push([state.unit.name, null]);
+  list.replaceChildren(...steps.map(([label, go], i) => {
+    if (i === steps.length - 1) return el("li", { "aria-current": "page" }, label);
+    const button = el("button", { type: "button" }, label);
+    button.addEventListener("click", go);
+    return el("li", {}, button);
+  }));
+}
+
+async function loadZones() {
+  problem("");
+  say("Memuat data kepatuhan...");
+  const data = await graphql(ZONES, { year: year() }, (warning) => problem(`Sebagian data tidak lengkap: ${warning}`));
+  state.regions = data.complianceZones;
+  say(`Data kepatuhan ${period()}: ${state.regions.length} wilayah.`);
+}
+
+function openProvinces() {
+  state.province = null;
+  state.unit = null;
+  const tiles = state.regions.filter((r) => shown(r.zone)).map((r) => tile(r.zone, regionLabel(r), r.regionCode, [
+    `Unit terhubung: ${r.figures.reachableUnits} dari ${r.figures.units}`,
+    `Laporan diterima: ${r.figures.reportsReceived}`,
+    `Tindak lanjut tepat waktu: ${percent(r.figures.onTimeShare)}`,
+    `Lewat tenggat: ${r.figures.overdue}`,
+    ...untimed(r.figures),
+  ], () => openProvince(r.regionCode)));
+  $("provinces").replaceChildren(...tiles);
+  if (!state.regions.length) say("Tidak ada unit aktif dalam wilayah Anda.");
+  show("provinces");
+}
+
+function openProvince(code) {
+  const region = state.regions.find((r) => r.regionCode === code);
+  if (!region) return openProvinces();
+  state.province = region;
+  state.unit = null;
+  $("province-title").textContent = `${regionLabel(region)} - Zona ${ZONE_NAMES[region.zone]}`;
+  $("province-summary").textContent = `${region.figures.units} unit, ${region.figures.reachableUnits} terhubung; `
+    + `${region.figures.reportsReceived} laporan diterima ${period()}; tindak lanjut tepat waktu `
+    + `${percent(region.figures.onTimeShare)}; ${region.figures.overdue} lewat tenggat.`;
+  $("downloads").hidden = code === "";
+  $("download-csv").disabled = $("download-pdf").disabled = year() === null;
+  $("downloads-hint").hidden = year() !== null;
+  const tiles = region.units.filter((u) => shown(u.zone)).map((u) => tile(u.zone, u.name, u.node, [
+    `Terhubung: ${u.reachable ? "ya" : "tidak"}`,
+    `Laporan diterima: ${u.figures.reportsReceived}`,
+    `Tindak lanjut tepat waktu: ${percent(u.figures.onTimeShare)}`,
+    `Lewat tenggat: ${u.figures.overdue}`,
+    ...untimed(u.figures),
+  ], () => openUnit(u.node)));
+  $("units").replaceChildren(...tiles);
+  show("province");
+}
+
+async function openUnit(code) {
+  const unit = state.province.units.find((u) => u.node === code);
+  state.unit = unit;
+  $("unit-title").textContent = `${unit.name} (${unit.node}) - Zona ${ZONE_NAMES[unit.zone]}`;
+  $("unit-summary").textContent = `Terhubung: ${unit.reachable ? "ya" : "tidak"}; `
+    + `${unit.figures.reportsReceived} laporan diterima; tindak lanjut tepat waktu `
+    + `${percent(unit.figures.onTimeShare)}; ${unit.figures.overdue} lewat tenggat.`;
+  $("reports").tBodies[0].replaceChildren();
+  show("unit");
+  await loadReports(false);
+}
+
+async function loadReports(more) {
+  const unit = state.unit;
+  const { offset, timeZone } = clock(unit.regionCode);
+  const filter = year() === null ? {}
+    : { receivedFrom: `${year()}-01-01T00:00:00${offset}`, receivedTo: `${year() + 1}-01-01T00:00:00${offset}` };
+  const status = $("status-filter").value;
+  if (status) filter.statuses = [status];
+  say("Memuat laporan...");
+  const data = await graphql(REPORTS, { codes: [unit.node], filter, after: more ? state.after : null });
+  const page = data.reports;
+  const rows = page.reports.map((r) => el("tr", {},
+    el("td", {}, r.trackingNumber), el("td", {}, r.title), el("td", {}, r.category),
+    el("td", { "data-status": r.status }, STATUS_NAMES[r.status] || r.status),
+    el("td", {}, new Date(r.receivedAt).toLocaleDateString("id-ID", { dateStyle: "medium", timeZone }))));
+  const body = $("reports").tBodies[0];
+  if (more) body.append(...rows); else body.replaceChildren(...rows);
+  state.after = page.pageInfo.endCursor;
+  $("more-reports").hidden = !page.pageInfo.hasNextPage;
+  if (page.coverage.failed.length) {
+    say(`Unit ${unit.node} tidak menjawab: laporannya tidak dapat ditampilkan sekarang.`);
+  } else {
+    say(`${body.rows.length} laporan ditampilkan.`);
+  }
+}
+
+async function refresh() {
+  await loadZones();
+  const province = state.province && state.province.regionCode;
+  const unit = state.unit && state.unit.node;
+  if (province === null || province === undefined) return openProvinces();
+  openProvince(province);
+  if (unit && state.province && state.province.units.some((u) => u.node === unit)) await openUnit(unit);
+}
+
+function signedOut(message) {
+  $("board").hidden = true;
+  $("who").hidden = true;
+  $("login").hidden = false;
+  $("login-error").textContent = message || "";
+  $("username").focus();
+}
+
+async function signedIn(user) {
+  $("who-name").textContent = `${user.name} (${user.role === "ADMIN" ? "admin" : "pengawas"}, `
+    + `${user.regionCode || "nasional"})`;
+  $("who").hidden = false;
+  $("login").hidden = true;
+  $("board").hidden = false;
+  await refresh();
+}
+
+// Run an action; a lost session goes back to the login form, any other failure is shown.
+function guarded(action) {
+  return async (event) => {
+    if (event) event.preventDefault();
+    try {
+      await action(event);
+    } catch (error) {
+      if (error instanceof SignedOut) signedOut("Sesi berakhir; silakan masuk lagi.");
+      else problem(error.message);
+    }
+  };
+}
+
+function setUp() {
+  const now = new Date().getFullYear();
+  $("year").replaceChildren(...[...Array(YEARS).keys()].map((back) => el("option", { value: now - back }, String(now - back))),
+    el("option", { value: "" }, "Semua tahun"));
+  $("status-filter").append(...Object.entries(STATUS_NAMES).map(([value, label]) => el("option", { value }, label)));
+
+  $("login-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    $("login-error").textContent = "";
+    try {
+      const user = await logIn($("username").value, $("password").value);
+      $("password").value = "";
+      await signedIn(user);
+    } catch (error) {
+      $("login-error").textContent = error instanceof ApiError && error.code === "FORBIDDEN"
+        ? "Nama pengguna atau kata sandi salah." : `Gagal masuk: ${error.message}`;
+    }
+  });
+  $("logout").addEventListener("click", guarded(async () => {
+    await logOut();
+    signedOut("Anda telah keluar.");
+  }));
+  $("year").addEventListener("change", guarded(refresh));
+  $("zone-filter").addEventListener("change", guarded(async () => {
+    if (state.unit) return;
+    if (state.province) openProvince(state.province.regionCode); else openProvinces();
+  }));
+  $("status-filter").addEventListener("change", guarded(() => loadReports(false)));
+  $("more-reports").addEventListener("click", guarded(() => loadReports(true)));
+  for (const form of ["csv", "pdf"]) {
+    $(`download-${form}`).addEventListener("click", guarded(async () => {
+      const code = state.province.regionCode;
+      await download(`/dashboard/report/${code}.${form}?year=${year()}`, `laporan-tahunan-${code}-${year()}.${form}`);
+      say(`Laporan tahunan ${code} ${year()} (${form.toUpperCase()}) diunduh.`);
+    }));
+  }
+  for (const form of ["filters", "report-filters"]) $(form).addEventListener("submit", (e) => e.preventDefault());
+
+  if (token()) {
+    guarded(async () => {
+      const data = await graphql("{ me { name role regionCode } }");
+      if (data.me.role === "PUBLIC") return signedOut("");
+      await signedIn(data.me);
+    })();
+  } else {
+    signedOut("");
+  }
+}
+
+setUp();

@@ -1,0 +1,332 @@
+"""The compliance dashboard in a real browser, against a real hub and desks.
+
+Kalsel (63) follows up on time: green. Kutai Timur (64.08) followed up one
+report late and left one past its deadline: Kaltim (64) is yellow. Kaltara's
+desk (65) is down: red. A national supervisor (the Ombudsman) sees all three,
+drills down to Kutai Timur's reports and downloads Kaltim's annual report; a
+Kaltim supervisor sees Kaltim only. Debian's Chromium runs headless through
+playwright, which is given its path and downloads nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from PIL import Image
+from playwright.async_api import Browser, Page, async_playwright, expect
+from pypdf import PdfReader
+from yarl import URL
+
+from hub.dashboard.annual_report import COLUMNS, TOTAL, percent
+from hub.zones import ZONE_NAMES, Zone
+from tests.federation import Federation, bearer, create_key, eventually, graphql, start_desk, start_hub, submit
+from tests.integration.test_sla import WITA, in_ledger, morning, set_status, today, working_days_before
+
+CHROMIUM = Path("/usr/bin/chromium")
+PASSWORD = "kata sandi yang panjang"
+REPORTER = ("Siti Rahmawati", "081234567890")  # must never appear in a download
+ZONE_RGB = {"GREEN": (46, 125, 50), "YELLOW": (249, 168, 37), "RED": (198, 40, 40)}
+YEAR = today().year
+LATE = working_days_before(today(), 10)  # received then: ten working days ago, past both unit deadlines
+
+ZONES = """
+query Zones($region: String, $year: Int) {
+  complianceZones(regionPrefix: $region, year: $year) {
+    regionCode regionName zone
+    figures { units reachableUnits reachableShare reportsReceived followUpsDue followUpsOnTime onTimeShare overdue }
+    units { node name zone reachable
+      figures { units reachableUnits reachableShare reportsReceived followUpsDue followUpsOnTime onTimeShare overdue
+                untimed } }
+  }
+}
+"""
+
+
+@dataclass
+class World:
+    federation: Federation
+    kutim_reports: dict[str, str]  # tracking number -> status, of Kutai Timur's reports received this year
+    expected_kaltim: str  # YELLOW; GREEN in early January, when the late reports fall in last year
+
+    @property
+    def url(self) -> str:
+        return self.federation.hub.url
+
+
+@pytest.fixture(scope="module")
+def running(module_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]:
+    folder = tmp_path_factory.mktemp("dashboard")
+    hub = start_hub(module_database, folder)
+    federation = Federation(hub)
+    try:
+        with ThreadPoolExecutor() as starting:  # the desks start side by side
+            futures = [starting.submit(start_desk, hub, folder, code, code, level, name=f"Unit Pengaduan {code}")
+                       for code, level in (("63", "PROVINSI"), ("64", "PROVINSI"), ("64.08", "KABKOTA"),
+                                           ("65", "PROVINSI"))]
+        federation.desks = {f.result().code: f.result() for f in futures if f.exception() is None}  # stop() ends them
+        for future in futures:
+            future.result()  # the first desk that did not start fails the module
+        yield federation
+    finally:
+        federation.stop()
+
+
+@pytest.fixture(scope="module")
+async def world(running: Federation) -> World:
+    hub = running.hub
+    async with aiohttp.ClientSession() as session:
+        async def report(code: str, received: date | None = None, follow_up: bool = True) -> str:
+            fields: dict[str, Any] = {"reporterName": REPORTER[0], "reporterContact": REPORTER[1]}
+            if received is not None:
+                fields["receivedAt"] = morning(received)
+            made = await submit(session, running.desks[code], as_operator=True, **fields)
+            if follow_up:
+                now = datetime.now(WITA).isoformat()
+                await set_status(session, running.desks[code], made["id"], "VERIFIED", now)
+                await set_status(session, running.desks[code], made["id"], "IN_PROCESS", now)
+            return str(made["trackingNumber"])
+
+        old = {await report("64.08", LATE): "IN_PROCESS", await report("64.08", LATE, follow_up=False): "RECEIVED"}
+        kutim = {await report("64.08"): "IN_PROCESS" for _ in range(3)}
+        others = [await report("63"), await report("65", follow_up=False)]
+        await in_ledger(session, hub, *old, *kutim, *others)
+        running.desks["65"].process.stop()  # Kaltara's desk goes down
+        if LATE.year == YEAR:
+            kutim.update(old)
+
+        for username, region in (("ombudsman", ""), ("pengawas-kaltim", "64")):
+            made = await graphql(session, hub.graphql_url, "mutation($u: UserInput!) { createUser(user: $u) "
+                                 "{ username } }", {"u": {"username": username, "name": f"Pengawas {region or 'RI'}",
+                                                        "role": "SUPERVISOR", "regionCode": region,
+                                                        "password": PASSWORD}})
+            assert "errors" not in made, made
+
+        async def settled() -> bool:
+            body = await graphql(session, hub.graphql_url, ZONES, {"year": YEAR})
+            zones = {r["regionCode"]: r for r in body["data"]["complianceZones"]}
+            kutim_figures = zones["64"]["units"][1]["figures"] if "64" in zones else {}
+            return zones.get("65", {}).get("zone") == "RED" and kutim_figures.get("followUpsDue") == len(kutim)
+
+        await eventually(settled, timeout=20)
+    return World(running, kutim, "YELLOW" if LATE.year == YEAR else "GREEN")
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: `make test` installs it as root (apt-get install chromium)")
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"])
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+@pytest.fixture
+async def page(browser: Browser) -> AsyncIterator[Page]:
+    context = await browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    opened = await context.new_page()
+    problems: list[str] = []
+    opened.on("console", lambda m: problems.append(f"{m.text} {m.location}") if m.type == "error" else None)
+    opened.on("pageerror", lambda e: problems.append(str(e)))
+    try:
+        yield opened
+        assert not problems  # no CSP violation, script error or missing file
+    finally:
+        await context.close()
+
+
+async def log_in(page: Page, world: World, username: str, password: str = PASSWORD) -> None:
+    await page.goto(world.url + "/dashboard")
+    await page.get_by_label("Nama pengguna").fill(username)
+    await page.get_by_label("Kata sandi").fill(password)
+    await page.get_by_role("button", name="Masuk").click()
+
+
+async def tiles(page: Page, where: str) -> dict[str, str]:
+    """code -> zone of the tiles shown in #provinces or #units."""
+    found = page.locator(f"#{where} .tile")
+    return {await t.get_attribute("data-code") or "": await t.get_attribute("data-zone") or ""
+            for t in await found.all()}
+
+
+def zone_pixels(screenshot: Path, box: dict[str, float], zone: str) -> float:
+    """Share of the pixels in `box` that have the zone's colour."""
+    image = Image.open(screenshot).convert("RGB")
+    area = image.crop((int(box["x"]), int(box["y"]), int(box["x"] + box["width"]), int(box["y"] + box["height"])))
+    target = ZONE_RGB[zone]
+    data = area.tobytes()
+    pixels = list(zip(data[0::3], data[1::3], data[2::3], strict=True))
+    near = sum(1 for p in pixels if all(abs(c - t) <= 8 for c, t in zip(p, target, strict=True)))
+    return near / len(pixels)
+
+
+async def zones_by_graphql(world: World, region: str | None = None) -> dict[str, Any]:
+    async with aiohttp.ClientSession() as session:
+        body = await graphql(session, world.federation.hub.graphql_url, ZONES, {"region": region, "year": YEAR})
+    assert "errors" not in body, body
+    return {r["regionCode"]: r for r in body["data"]["complianceZones"]}
+
+
+async def test_a_wrong_password_is_refused_with_a_message(world: World, page: Page) -> None:
+    await log_in(page, world, "ombudsman", "bukan kata sandinya")
+
+    await expect(page.get_by_role("alert").first).to_have_text("Nama pengguna atau kata sandi salah.")
+    await expect(page.locator("#board")).to_be_hidden()
+    assert await page.evaluate("sessionStorage.length") == 0
+
+
+async def test_the_ombudsman_sees_each_province_in_its_zone_and_drills_down_to_a_units_reports(
+    world: World, page: Page, tmp_path: Path
+) -> None:
+    await log_in(page, world, "ombudsman")
+    await expect(page.locator("#provinces .tile")).to_have_count(3)
+
+    shown = await tiles(page, "provinces")
+    assert shown == {"63": "GREEN", "64": world.expected_kaltim, "65": "RED"}
+    assert shown == {code: r["zone"] for code, r in (await zones_by_graphql(world)).items()}
+    kaltara = page.locator('#provinces .tile[data-code="65"]')
+    await expect(kaltara).to_contain_text("Kalimantan Utara")
+    await expect(kaltara).to_contain_text("Zona Merah")  # the zone in words, not only in colour
+    await expect(kaltara).to_contain_text("Unit terhubung: 0 dari 1")
+    screenshot = tmp_path / "provinsi.png"
+    await page.screenshot(path=screenshot, full_page=True)
+    for code, zone in shown.items():
+        box = await page.locator(f'#provinces .tile[data-code="{code}"]').bounding_box()
+        assert box is not None
+        assert zone_pixels(screenshot, box, zone) > 0.5, (code, zone)
+
+    await page.get_by_role("button", name="Kalimantan Timur").click()
+    await expect(page.locator("#units .tile")).to_have_count(2)
+    units = await tiles(page, "units")
+    assert units == {"64": "GREEN", "64.08": world.expected_kaltim}
+    await expect(page.locator("#province-title")).to_have_text(
+        f"Kalimantan Timur - Zona {'Kuning' if world.expected_kaltim == 'YELLOW' else 'Hijau'}")
+
+    await page.locator('#units .tile[data-code="64.08"]').click()
+    rows = page.locator("#reports tbody tr")
+    await expect(rows).to_have_count(len(world.kutim_reports))
+    numbers = await rows.locator("td:first-child").all_inner_texts()
+    assert sorted(numbers) == sorted(world.kutim_reports)
+    assert REPORTER[0] not in await page.content()
+    for status in ("RECEIVED", "IN_PROCESS"):
+        await page.get_by_label("Status").select_option(status)
+        await expect(rows).to_have_count(sum(1 for s in world.kutim_reports.values() if s == status))
+    await expect(rows.first.locator("td").nth(3)).to_have_text("Ditindaklanjuti")
+    await page.screenshot(path=tmp_path / "unit-64.08.png", full_page=True)
+
+    await page.get_by_role("button", name="Semua provinsi").click()
+    await page.get_by_label("Zona", exact=True).select_option("RED")
+    assert await tiles(page, "provinces") == {"65": "RED"}
+
+
+async def test_the_annual_report_downloads_as_csv_and_pdf_with_the_hubs_figures(
+    world: World, page: Page, tmp_path: Path
+) -> None:
+    await log_in(page, world, "ombudsman")
+    await page.get_by_role("button", name="Kalimantan Timur").click()
+    expected = (await zones_by_graphql(world, "64"))["64"]
+
+    async with page.expect_download() as csv_download:
+        await page.get_by_role("button", name="Unduh CSV").click()
+    download = await csv_download.value
+    assert download.suggested_filename == f"laporan-tahunan-64-{YEAR}.csv"
+    saved = tmp_path / download.suggested_filename
+    await download.save_as(saved)
+    text = saved.read_text()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert list(rows[0]) == list(COLUMNS)
+    assert [r["unit"] for r in rows] == [u["node"] for u in expected["units"]] + [TOTAL]
+    for row, unit in zip(rows, [*expected["units"], expected], strict=True):
+        figures = unit["figures"]
+        assert row["zone"] == unit["zone"]
+        assert int(row["reports_received"]) == figures["reportsReceived"]
+        assert int(row["follow_ups_on_time"]) == figures["followUpsOnTime"]
+        assert int(row["overdue"]) == figures["overdue"]
+        assert float(row["reachable_share"]) == figures["reachableShare"]
+        assert (float(row["on_time_share"]) if row["on_time_share"] else None) == pytest.approx(
+            figures["onTimeShare"])
+    assert rows[-1]["unit_name"] == "Kalimantan Timur"
+    assert REPORTER[0] not in text and REPORTER[1] not in text
+
+    async with page.expect_download() as pdf_download:
+        await page.get_by_role("button", name="Unduh PDF").click()
+    saved = tmp_path / "laporan.pdf"
+    await (await pdf_download.value).save_as(saved)
+    assert saved.read_bytes().startswith(b"%PDF")
+    pdf_text = " ".join(p.extract_text() for p in PdfReader(saved).pages)
+    assert "Kalimantan Timur (64)" in pdf_text
+    assert str(YEAR) in pdf_text
+    lines = pdf_text.splitlines()
+    for code, name, unit in [(u["node"], u["name"], u) for u in expected["units"]] + [
+            ("64", "Total Kalimantan Timur", expected)]:
+        f = unit["figures"]
+        assert (f"{code} {name} {ZONE_NAMES[Zone(unit['zone'])]} {f['reportsReceived']} {f['followUpsDue']} "
+                f"{percent(f['onTimeShare'])} {f['overdue']} {percent(f['reachableShare'])} 0") in lines
+    assert REPORTER[0] not in pdf_text
+
+    await page.get_by_label("Tahun").select_option("Semua tahun")  # every report held: no annual report
+    await expect(page.get_by_role("button", name="Unduh CSV")).to_be_disabled()
+    await expect(page.get_by_text("Pilih satu tahun untuk mengunduh laporan tahunan.")).to_be_visible()
+
+
+async def test_a_kaltim_supervisor_sees_only_kaltim_and_may_not_download_kaltara(world: World, page: Page) -> None:
+    await log_in(page, world, "pengawas-kaltim")
+    await expect(page.locator("#provinces .tile")).to_have_count(1)
+    assert await tiles(page, "provinces") == {"64": world.expected_kaltim}
+    token = await page.evaluate("sessionStorage.getItem('simpul.dashboard.session')")
+
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{world.url}/dashboard/report/65.csv?year={YEAR}", headers=bearer(token)) as answer:
+            assert answer.status == 403
+            assert (await answer.json())["error"] == (
+                "supervisor of 64 may not download the annual report in region 65")
+        async with session.get(f"{world.url}/dashboard/report/64.08.csv?year={YEAR}", headers=bearer(token)) as ok:
+            assert ok.status == 200
+            assert [r["unit"] for r in csv.DictReader(io.StringIO(await ok.text()))] == ["64.08", TOTAL]
+
+
+async def test_downloads_need_a_session_or_key_of_a_role_that_may_see_zones(world: World) -> None:
+    url = f"{world.url}/dashboard/report/64.csv?year={YEAR}"
+    integrator = await create_key(world.federation.hub.database_url, "integrator", "64", ["compliance"])
+    async with aiohttp.ClientSession() as session:
+        async with session.get(url) as anonymous:
+            assert anonymous.status == 401
+            assert anonymous.headers["www-authenticate"] == "Bearer"
+        async with session.get(url, headers=bearer("ses_not-a-session")) as wrong:
+            assert wrong.status == 401
+        async with session.get(url, headers=bearer(integrator)) as machine:
+            assert machine.status == 403
+        supervisor = await create_key(world.federation.hub.database_url, "supervisor", "64")
+        async with session.get(url.replace(str(YEAR), "1999"), headers=bearer(supervisor)) as old:
+            assert old.status == 400
+            assert (await old.json())["error"].startswith("year must be between 2000 and")
+        async with session.get(f"{world.url}/dashboard/report/64.xlsx", headers=bearer(supervisor)) as other:
+            assert other.status == 404
+        async with session.get(url, headers=bearer(supervisor)) as allowed:
+            assert allowed.status == 200
+            assert allowed.headers["content-type"] == "text/csv; charset=utf-8"
+
+
+async def test_the_page_is_served_with_a_strict_content_security_policy(world: World) -> None:
+    async with aiohttp.ClientSession() as session:
+        for path in ("/dashboard", "/dashboard/static/dashboard.js"):
+            async with session.get(world.url + path) as answer:
+                assert answer.status == 200
+                policy = answer.headers["content-security-policy"]
+                assert "default-src 'none'" in policy and "script-src 'self'" in policy
+                assert "unsafe-inline" not in policy
+        async with session.get(URL(world.url + "/dashboard/static/%2e%2e/routes.py", encoded=True)) as escape:
+            assert escape.status == 404
