@@ -80,16 +80,19 @@ class ServiceRequest:
 
     def record(self, reader: Principal, expected: datetime | None) -> dict[str, object]:
         """The spec's fields. What was reported (description, place) only for a reader whose region covers it,
-        and never for a confidential (rahasia) report; the rest is what trackReport tells anyone."""
-        shown = reader.covers(self.region_code) and not self.confidential
+        and never for a confidential (rahasia) report; a confidential report's category (which can say what it is
+        about: corruption, say) only to readers in its region. The rest is what trackReport tells anyone."""
+        in_scope = reader.covers(self.region_code)
+        shown = in_scope and not self.confidential
+        category = self.category if in_scope or not self.confidential else None
         point = coordinates_in(self.location) if shown else None
         zone = local_zone(self.region_code)
         return {
             "service_request_id": self.tracking_number,
             "status": "closed" if self.status in CLOSED else "open",
             "status_notes": self.status_note,
-            "service_name": service_name(self.category),
-            "service_code": self.category,
+            "service_name": service_name(category) if category else None,
+            "service_code": category,
             "description": join_description(self.title, self.body) if shown else None,
             "agency_responsible": self.agency,
             "service_notice": None,

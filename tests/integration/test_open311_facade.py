@@ -261,8 +261,11 @@ async def test_no_answer_shows_a_confidential_or_anonymous_reporter(o311: Open31
     for response in answers:
         assert response.status_code in (200, 201), response.text
         assert not any(part in response.text for part in IDENTITY), response.text
-    mine = answers[3].json()[0]
+    mine, public = answers[3].json()[0], answers[2].json()[0]
     assert mine["description"] is None and mine["lat"] is None, "a confidential report's text is not published"
+    assert mine["service_code"] == HEALTH["service_code"], "the region's own readers see what it is about"
+    assert public["service_code"] is None and public["service_name"] is None, "the public does not"
+    assert "<service_code>" + HEALTH["service_code"] not in answers[5].text, answers[5].text
 
 
 async def test_a_retried_post_with_the_same_idempotency_key_is_one_report(o311: Open311) -> None:
