@@ -24,7 +24,9 @@ TIMEOUT = 2.0  # seconds the queries of one refresh may take together
 DELIVERY_STATES = ("PENDING", "DEAD")
 NODE_STATUSES = ("PENDING", "ACTIVE", "SUSPENDED")
 
-_DELIVERIES = "SELECT state, count(*) AS n FROM deliveries WHERE state = ANY($1::text[]) GROUP BY state"
+# One count per state over its partial index (deliveries_due, deliveries_dead), not a scan of the whole outbox.
+_DELIVERIES = ("SELECT (SELECT count(*) FROM deliveries WHERE state = 'PENDING') AS \"PENDING\","
+               " (SELECT count(*) FROM deliveries WHERE state = 'DEAD') AS \"DEAD\"")
 
 # A stage counts while it is still open and DeadlineWatch has announced its deadline (its marker
 # '<stage>:<start in epoch microseconds>' is in overdue_notified, as StageClock.marker writes it).
@@ -75,11 +77,11 @@ class DatabaseGauges:
     async def _read(self) -> None:
         m = self.metrics
         async with self.pool.acquire() as conn:
-            deliveries = {row["state"]: row["n"] for row in await conn.fetch(_DELIVERIES, list(DELIVERY_STATES))}
+            deliveries = await conn.fetchrow(_DELIVERIES)
             overdue = await conn.fetchrow(_OVERDUE)
             nodes = await conn.fetch(_NODES, self.heartbeat_grace)
         for state in DELIVERY_STATES:
-            m.deliveries.labels(state).set(deliveries.get(state, 0))
+            m.deliveries.labels(state).set(deliveries[state])
         m.sla_overdue.labels("VERIFICATION").set(overdue["verification"])
         m.sla_overdue.labels("FOLLOW_UP").set(overdue["follow_up"])
         by_status = {row["status"]: row["n"] for row in nodes}
