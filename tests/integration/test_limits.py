@@ -72,6 +72,12 @@ async def test_public_calls_are_limited_per_address_and_keys_per_principal(
         answers = [await graphql(session, hub.graphql_url, TRACK, headers={}) for _ in range(4)]
         assert [a.get("data") for a in answers[:3]] == [{"trackReport": None}] * 3
         assert _code(answers[3]) == "RATE_LIMITED" and "3 per 1 minute" in answers[3]["errors"][0]["message"]
+        # A client asking for application/graphql-response+json hears the refusal as HTTP 429 (the request
+        # never ran); plain application/json keeps 200, as GraphQL over HTTP asks.
+        async with session.post(hub.graphql_url, json={"query": TRACK},
+                                headers={"Accept": "application/graphql-response+json"}) as refused:
+            assert refused.status == 429, await refused.text()
+            assert _code(await refused.json(content_type=None)) == "RATE_LIMITED"
 
         first, second = [bearer(await create_key(hub.database_url, "supervisor", region)) for region in ("64", "65")]
         for _ in range(4):
