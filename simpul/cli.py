@@ -318,6 +318,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.log_format not in FORMATS:  # a default from SIMPUL_LOG_FORMAT is not checked by argparse
         parser.error(f"SIMPUL_LOG_FORMAT must be one of {', '.join(FORMATS)}, not {args.log_format!r}")
     configure_logging(args.log_level, args.log_format)
+    os.environ.update(SIMPUL_LOG_LEVEL=args.log_level, SIMPUL_LOG_FORMAT=args.log_format)  # for our children
     signal.signal(signal.SIGTERM, terminate)
     run: Callable[[argparse.Namespace], None] = args.run
     try:

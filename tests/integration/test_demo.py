@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -20,7 +21,8 @@ from tests.federation import graphql, postgres_serving
 async def test_demo_federation_answers_and_ctrl_c_stops_every_process(session: aiohttp.ClientSession) -> None:
     data_dir = Path("/tmp") / f"simpul-demo-{secrets.token_hex(4)}"
     env = {**os.environ, "DATABASE_URL": ""}
-    demo = subprocess.Popen([sys.executable, "-m", "simpul", "demo", "--port", "0", "--data-dir", str(data_dir)],
+    demo = subprocess.Popen([sys.executable, "-m", "simpul", "--log-format", "json", "demo", "--port", "0",
+                             "--data-dir", str(data_dir)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
                             start_new_session=True)
     assert demo.stdout is not None
@@ -66,6 +68,11 @@ async def test_demo_federation_answers_and_ctrl_c_stops_every_process(session: a
         login = await graphql(session, graphiql, 'mutation($p: String!) { login(username: "admin", password: $p) '
                               "{ user { role regionCode } } }", {"p": password[1]})
         assert login["data"]["login"]["user"] == {"role": "ADMIN", "regionCode": ""}
+
+        for log in ("hub.log", "node-65.log"):  # the children log as the demo was told to
+            logged = [json.loads(line) for line in (data_dir / "logs" / log).read_text().splitlines()
+                      if line.startswith("{")]
+            assert logged and all({"time", "level", "message"} <= entry.keys() for entry in logged), log
 
         os.killpg(demo.pid, signal.SIGINT)
         assert demo.wait(30) in (0, 130)
