@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import os
@@ -24,6 +25,18 @@ POKE_PATH = "/node/poke"
 class EnrolmentError(Exception):
     """The hub refused enrolment, or could not be reached for it."""
 
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status  # the hub's HTTP status when it answered
+
+
+TOKEN_ALREADY_USED = 409  # the hub's answer to a spent token
+
+
+def token_digest(token: str) -> str:
+    """What a node keeps of the token its credentials came from, to tell a new token from that one."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
 
 @dataclass(frozen=True)
 class Credentials:
@@ -32,6 +45,7 @@ class Credentials:
     hub_url: str
     code: str
     secret: str
+    token_digest: str | None = None  # of the token that got this secret; None in files from before renewals
 
     @property
     def key(self) -> bytes:
@@ -42,7 +56,8 @@ class Credentials:
         if not path.exists():
             return None
         data = json.loads(path.read_text())
-        return cls(hub_url=data["hub_url"], code=data["code"], secret=data["secret"])
+        return cls(hub_url=data["hub_url"], code=data["code"], secret=data["secret"],
+                   token_digest=data.get("token_digest"))
 
     def save(self, path: Path) -> None:
         """Write atomically with owner-only permissions, so a crash leaves old or new."""
@@ -82,8 +97,9 @@ async def enrol(
             async with session.post(hub_url.rstrip("/") + ENROL_PATH, json=body) as response:
                 answer = await response.json(content_type=None)
                 if response.status != 200:
-                    raise EnrolmentError(f"hub refused enrolment: {answer.get('error', answer)}")
-                return Credentials(hub_url=hub_url, code=answer["code"], secret=answer["secret"])
+                    raise EnrolmentError(f"hub refused enrolment: {answer.get('error', answer)}", response.status)
+                return Credentials(hub_url=hub_url, code=answer["code"], secret=answer["secret"],
+                                   token_digest=token_digest(token))
         except (TimeoutError, aiohttp.ClientConnectionError) as exc:
             if attempt == attempts:
                 raise EnrolmentError(f"hub at {hub_url} unreachable: {exc}") from exc

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from connectors.base import Connector, ConnectorError
 from connectors.contract import NodeContext, node_schema
-from connectors.hublink import Credentials, EnrolmentError, enrol, send_heartbeat, send_poke
+from connectors.hublink import (
+    TOKEN_ALREADY_USED,
+    Credentials,
+    EnrolmentError,
+    enrol,
+    send_heartbeat,
+    send_poke,
+    token_digest,
+)
 from simpul.bodylimit import BodyLimit
 from simpul.errors import MaskInternalErrors
 from simpul.graphql_json import StrictJsonGraphQL
@@ -185,6 +193,8 @@ class NodeServer:
             await self.connector.stop()
 
     async def _credentials(self, session: aiohttp.ClientSession) -> Credentials:
+        """The stored credentials; new ones when there are none, or when --token is not the token they
+        came from (a token the hub made for this node renews its secret)."""
         identity = self.connector.identity
         stored = Credentials.load(self.credentials_path)
         if stored is not None:
@@ -196,9 +206,12 @@ class NodeServer:
             if stored.hub_url != self.settings.hub_url:
                 log.info("hub moved from %s to %s; keeping this node's credentials",
                          stored.hub_url, self.settings.hub_url)
-                stored = Credentials(self.settings.hub_url, stored.code, stored.secret)
+                stored = replace(stored, hub_url=self.settings.hub_url)
                 stored.save(self.credentials_path)
-            return stored
+            token = self.settings.token
+            if not token or stored.token_digest == token_digest(token):
+                return stored
+            return await self._renew(session, stored, token)
         if not self.settings.token:
             raise EnrolmentError(
                 f"node {identity.code} is not enrolled: pass --token from `simpul token create`"
@@ -208,6 +221,21 @@ class NodeServer:
         credentials.save(self.credentials_path)
         log.info("enrolled with hub %s as %s", credentials.hub_url, credentials.code)
         return credentials
+
+    async def _renew(self, session: aiohttp.ClientSession, stored: Credentials, token: str) -> Credentials:
+        """Trade a new token for a new secret. A file from before renewals does not say which token it came
+        from: the hub's "already used" then means it came from this one, and it is kept."""
+        try:
+            renewed = await enrol(session, self.settings.hub_url, token, self.connector.identity, self.endpoint)
+        except EnrolmentError as exc:
+            if stored.token_digest is None and exc.status == TOKEN_ALREADY_USED:
+                kept = replace(stored, token_digest=token_digest(token))
+                kept.save(self.credentials_path)
+                return kept
+            raise
+        renewed.save(self.credentials_path)
+        log.info("renewed the secret of node %s with a new token", renewed.code)
+        return renewed
 
     def poke_soon(self) -> None:
         """Tell the hub there is news in the change feed; if it does not hear, it pulls on its round."""

@@ -22,6 +22,14 @@ MAX_NAME = 200  # as the nodes table allows
 class EnrolmentRefused(Exception):
     """The token is unknown, used, expired, or does not cover the node."""
 
+    status = 403
+
+
+class TokenAlreadyUsed(EnrolmentRefused):
+    """A conflict rather than a refusal: a node holding credentials from this token keeps them."""
+
+    status = 409
+
 
 def _digest(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
@@ -32,25 +40,41 @@ class IssuedToken:
     token: str  # shown once; only its digest is stored
     region_code: str
     expires_at: datetime
+    node_code: str | None = None  # the enrolled node whose secret it renews; None: enrols a new node
 
 
 async def create_token(
-    conn: asyncpg.Connection, issuer: Principal, region_code: str, ttl: timedelta, note: str | None
+    conn: asyncpg.Connection, issuer: Principal, region_code: str | None, ttl: timedelta, note: str | None,
+    node_code: str | None = None,
 ) -> IssuedToken:
-    """Issue a token that enrols one node in the subtree of `region_code`."""
-    check_region_code(region_code)
+    """Issue a token that enrols one node in the subtree of `region_code`, or, with `node_code`, one that
+    renews that enrolled node's secret (its region is the node's; `region_code`, if given, must cover it)."""
     if ttl <= timedelta(0):
         raise InvalidInput("token lifetime must be positive")
     token = "enr_" + secrets.token_urlsafe(24)
     async with conn.transaction():
+        if node_code is not None:
+            node_region = await conn.fetchval("SELECT region_code FROM nodes WHERE code = $1",
+                                              check_node_code(node_code))
+            if node_region is None:
+                raise InvalidInput(f"node {node_code} is not enrolled; a token without a node enrols it")
+            if region_code is not None and not in_region(node_region, check_region_code(region_code)):
+                raise InvalidInput(f"node {node_code} is in region {node_region or 'national'}, "
+                                   f"outside {region_code}")
+            region_code = node_region
+        elif region_code is None:
+            raise InvalidInput("a token needs the region it enrols a node in, or the node whose secret it renews")
+        check_region_code(region_code)
+        issuer.require(region_code, "issue enrolment tokens")
         expires_at = await conn.fetchval(
-            "INSERT INTO enrolment_tokens (token_hash, region_code, note, expires_at)"
-            " VALUES ($1, $2, $3, now() + $4) RETURNING expires_at",
-            _digest(token), region_code, note, ttl,
+            "INSERT INTO enrolment_tokens (token_hash, region_code, note, expires_at, node_code)"
+            " VALUES ($1, $2, $3, now() + $4, $5) RETURNING expires_at",
+            _digest(token), region_code, note, ttl, node_code,
         )
-        await record(conn, issuer, "ENROLMENT_TOKEN_CREATED", f"region {region_code}", region_code,
-                     {"note": note, "expiresAt": expires_at.isoformat()})
-    return IssuedToken(token=token, region_code=region_code, expires_at=expires_at)
+        target = f"node {node_code}" if node_code else f"region {region_code}"
+        await record(conn, issuer, "ENROLMENT_TOKEN_CREATED", target, region_code,
+                     {"note": note, "expiresAt": expires_at.isoformat(), "renews": node_code})
+    return IssuedToken(token=token, region_code=region_code, expires_at=expires_at, node_code=node_code)
 
 
 @dataclass(frozen=True)
@@ -114,26 +138,29 @@ class EnrolmentRequest:
 
 
 async def enrol(pool: asyncpg.Pool, request: EnrolmentRequest) -> str:
-    """Register the node and spend the token in one transaction; return the node secret."""
+    """Register the node, or renew an enrolled node's secret with a token made for it, and spend the token,
+    in one transaction; return the node secret."""
     async with pool.acquire() as conn, conn.transaction():
         token = await conn.fetchrow(
-            "SELECT region_code, expires_at < now() AS expired, used_at IS NOT NULL AS used"
+            "SELECT region_code, node_code, expires_at < now() AS expired, used_at IS NOT NULL AS used"
             " FROM enrolment_tokens WHERE token_hash = $1 FOR UPDATE",
             _digest(request.token),
         )
         if token is None:
             raise EnrolmentRefused("enrolment token is not known")
         if token["used"]:
-            raise EnrolmentRefused("enrolment token was already used")
+            raise TokenAlreadyUsed("enrolment token was already used")
         if token["expired"]:
             raise EnrolmentRefused("enrolment token has expired")
+        if token["node_code"] is not None:
+            return await _renew(conn, request, token["node_code"])
         if not in_region(request.region_code, token["region_code"]):
             raise EnrolmentRefused(
                 f"token for region {token['region_code']} cannot enrol a node in "
                 f"{request.region_code or 'the national level'}"
             )
         if await conn.fetchval("SELECT 1 FROM nodes WHERE code = $1", request.code):
-            raise EnrolmentRefused(f"node {request.code} is already enrolled")
+            raise _already_enrolled(request.code)
         if request.parent_code is not None:
             parent_region = await conn.fetchval(
                 "SELECT region_code FROM nodes WHERE code = $1", request.parent_code
@@ -154,13 +181,44 @@ async def enrol(pool: asyncpg.Pool, request: EnrolmentRequest) -> str:
                 signing_key(secret),
             )
         except asyncpg.UniqueViolationError:  # enrolled meanwhile with another token
-            raise EnrolmentRefused(f"node {request.code} is already enrolled") from None
-        await conn.execute(
-            "UPDATE enrolment_tokens SET used_at = now(), used_by = $2 WHERE token_hash = $1",
-            _digest(request.token), request.code,
-        )
+            raise _already_enrolled(request.code) from None
+        await _spend(conn, request)
         await record(conn, node_principal(request.code, request.region_code), "NODE_ENROLLED",
                      f"node {request.code}", request.region_code,
                      {"name": request.name, "level": request.level.value, "kind": request.kind,
                       "endpoint": request.endpoint, "parent": request.parent_code})
     return secret
+
+
+def _already_enrolled(code: str) -> EnrolmentRefused:
+    return EnrolmentRefused(f"node {code} is already enrolled; a token created for it "
+                            f"(simpul token create --node {code}) renews its secret")
+
+
+async def _renew(conn: asyncpg.Connection, request: EnrolmentRequest, node_code: str) -> str:
+    """A new secret for the enrolled node the token was made for; the old one stops working at once. The node
+    keeps its place (level, region, parent); its name, categories, kind and endpoint are taken as sent, and
+    a suspended node is active again: the token is the admin's decision to let it back."""
+    if request.code != node_code:
+        raise EnrolmentRefused(f"this token renews node {node_code}, not {request.code}")
+    node = await conn.fetchrow("SELECT level, region_code, parent_code, status FROM nodes WHERE code = $1"
+                               " FOR UPDATE", node_code)
+    place = (node["level"], node["region_code"], node["parent_code"])
+    if (request.level.value, request.region_code, request.parent_code) != place:
+        raise EnrolmentRefused(f"node {node_code} is enrolled as {place[0]} in region {place[1] or 'national'}"
+                               f" under {place[2] or 'no parent'}; a renewal keeps its place")
+    secret = secrets.token_urlsafe(32)
+    await conn.execute(
+        "UPDATE nodes SET name = $2, categories = $3, endpoint = $4, kind = $5, signing_key = $6,"
+        " status = 'ACTIVE' WHERE code = $1",
+        node_code, request.name, list(request.categories), request.endpoint, request.kind, signing_key(secret))
+    await _spend(conn, request)
+    await record(conn, node_principal(node_code, request.region_code), "NODE_SECRET_RENEWED",
+                 f"node {node_code}", request.region_code,
+                 {"endpoint": request.endpoint, "statusBefore": node["status"]})
+    return secret
+
+
+async def _spend(conn: asyncpg.Connection, request: EnrolmentRequest) -> None:
+    await conn.execute("UPDATE enrolment_tokens SET used_at = now(), used_by = $2 WHERE token_hash = $1",
+                       _digest(request.token), request.code)

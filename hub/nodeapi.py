@@ -55,7 +55,7 @@ class NodeApi:
             secret = await enrol(self.pool, enrolment)
         except EnrolmentRefused as exc:
             log.warning("enrolment of %s refused: %s", enrolment.code, exc)
-            return _error(403, str(exc))
+            return _error(exc.status, str(exc))
         log.info("node %s enrolled at %s", enrolment.code, enrolment.endpoint)
         return JSONResponse({"code": enrolment.code, "secret": secret})
 

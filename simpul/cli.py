@@ -106,8 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
     token_commands = token.add_subparsers(dest="action", required=True, metavar="action")
     create = token_commands.add_parser("create", help="issue a one-time enrolment token")
     database_args(create)
-    create.add_argument("--region", required=True,
-                        help="region subtree the token may enrol a node in, e.g. 64.08")
+    target = create.add_mutually_exclusive_group(required=True)
+    target.add_argument("--region", help="region subtree the token may enrol a node in, e.g. 64.08")
+    target.add_argument("--node", help="an enrolled node's code: the token renews that node's secret "
+                                       "(rotation, or after a leak) instead of enrolling a new node")
     create.add_argument("--ttl", type=duration, default=timedelta(days=1),
                         help="lifetime like 30m, 12h or 7d (default 1d)")
     create.add_argument("--note", help="who the token is for")
@@ -203,12 +205,13 @@ def _run_token_create(args: argparse.Namespace) -> None:
         await migrate_hub(url)
         conn = await asyncpg.connect(url, server_settings={"search_path": SCHEMA})
         try:
-            issued = await create_token(conn, cli_principal(), args.region, args.ttl, args.note)
+            issued = await create_token(conn, cli_principal(), args.region, args.ttl, args.note, args.node)
         finally:
             await conn.close()
         print(issued.token)
-        print(f"enrols one node in region {issued.region_code}; expires "
-              f"{issued.expires_at.isoformat(timespec='seconds')}", file=sys.stderr)
+        does = f"renews the secret of node {issued.node_code}" if issued.node_code \
+            else f"enrols one node in region {issued.region_code}"
+        print(f"{does}; expires {issued.expires_at.isoformat(timespec='seconds')}", file=sys.stderr)
 
     with database_url(args.database_url, args.data_dir) as url:
         asyncio.run(create(url))

@@ -46,8 +46,10 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60,
                           env=full_env, timeout=timeout, input=input)
 
 
-def create_token(database_url: str, region: str, ttl: str = "1d") -> str:
-    result = run_cli("token", "create", "--region", region, "--ttl", ttl, "--database-url", database_url)
+def create_token(database_url: str, region: str | None = None, ttl: str = "1d", node: str | None = None) -> str:
+    """`simpul token create`: a token enrolling a node in `region`, or renewing the secret of `node`."""
+    target = ["--node", node] if node else ["--region", region or ""]
+    result = run_cli("token", "create", *target, "--ttl", ttl, "--database-url", database_url)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 

@@ -1,0 +1,3 @@
+-- A token created for one enrolled node renews that node's secret (rotation, or after a leak)
+-- instead of enrolling a new node.
+ALTER TABLE enrolment_tokens ADD COLUMN node_code text COLLATE "C" REFERENCES nodes (code);
