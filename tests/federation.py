@@ -152,6 +152,23 @@ def start_desk(
     return Desk(process, url, code, region, operator_key, data_dir, level, parent)
 
 
+def refused_desk(
+    hub: Hub, data_dir: Path, code: str, region: str, level: str, token: str, parent: str | None = None
+) -> str:
+    """Start a desk that must fail to enrol; return its one error line."""
+    args = desk_args(hub, data_dir, code, region, level, token, parent)
+    try:
+        result = run_cli(*args, timeout=20)
+    except subprocess.TimeoutExpired as exc:
+        raise AssertionError(f"node {code} kept running although its enrolment should be refused") from exc
+    assert result.returncode != 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "serving on" not in result.stdout, result.stdout
+    errors = [line for line in result.stderr.splitlines() if line.startswith("simpul: error:")]
+    assert len(errors) == 1, result.stderr
+    return errors[0]
+
+
 def restart_desk(hub: Hub, desk: Desk, same_port: bool = False) -> Desk:
     """The same node started again after a stop or a crash: no token, its stored credentials."""
     args = desk_args(hub, desk.data_dir, desk.code, desk.region, desk.level, None, desk.parent)

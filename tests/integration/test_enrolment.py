@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -14,27 +13,21 @@ import aiohttp
 import asyncpg
 
 from simpul.signing import sign, signing_key
-from tests.federation import Desk, Hub, create_token, desk_args, graphql, restart_desk, run_cli, start_desk, start_hub
+from tests.federation import (
+    Desk,
+    Hub,
+    create_token,
+    desk_args,
+    graphql,
+    refused_desk,
+    restart_desk,
+    run_cli,
+    start_desk,
+    start_hub,
+)
 
 NODES = "{ nodes { code reachable } }"
 STATS = "{ stats(groupBy: [STATUS]) { total coverage { asked answered failed } } }"
-
-
-def _refused_desk(
-    hub: Hub, data_dir: Path, code: str, region: str, level: str, token: str, parent: str | None = None
-) -> str:
-    """Start a desk that must fail to enrol; return its one error line."""
-    args = desk_args(hub, data_dir, code, region, level, token, parent)
-    try:
-        result = run_cli(*args, timeout=20)
-    except subprocess.TimeoutExpired as exc:
-        raise AssertionError(f"node {code} kept running although its enrolment should be refused") from exc
-    assert result.returncode != 0, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr, result.stderr
-    assert "serving on" not in result.stdout, result.stdout
-    errors = [line for line in result.stderr.splitlines() if line.startswith("simpul: error:")]
-    assert len(errors) == 1, result.stderr
-    return errors[0]
 
 
 async def _node_codes(session: aiohttp.ClientSession, hub: Hub) -> list[str]:
@@ -77,7 +70,7 @@ async def test_token_enrols_exactly_one_node(
         token = create_token(database, "64")
         first = start_desk(hub, tmp_path, "64", "64", "PROVINSI", token=token)
         try:
-            error = _refused_desk(hub, tmp_path, "64.08", "64.08", "KABKOTA", token, parent="64")
+            error = refused_desk(hub, tmp_path, "64.08", "64.08", "KABKOTA", token, parent="64")
             assert "already used" in error, error
             assert await _node_codes(session, hub) == ["64"]
             assert not (tmp_path / "nodes" / "64.08" / "credentials.json").exists()
@@ -153,7 +146,7 @@ async def test_expired_token_is_refused(database: str, tmp_path: Path, session: 
                 "UPDATE hub.enrolment_tokens SET expires_at = now() - interval '1 second' WHERE token_hash = $1",
                 _digest(token))
             assert expired == "UPDATE 1"
-            error = _refused_desk(hub, tmp_path, "64", "64", "PROVINSI", token)
+            error = refused_desk(hub, tmp_path, "64", "64", "PROVINSI", token)
             assert "expired" in error, error
             assert await _node_codes(session, hub) == []
             assert await conn.fetchval("SELECT used_at FROM hub.enrolment_tokens") is None
@@ -169,14 +162,14 @@ async def test_unknown_token_and_token_of_another_region_are_refused(
     hub = start_hub(database, tmp_path)
     try:
         create_token(database, "65")  # a real token exists, just not this one
-        error = _refused_desk(hub, tmp_path, "65", "65", "PROVINSI", "enr_" + "x" * 32)
+        error = refused_desk(hub, tmp_path, "65", "65", "PROVINSI", "enr_" + "x" * 32)
         assert "not known" in error, error
 
         kaltim = create_token(database, "64")
-        error = _refused_desk(hub, tmp_path, "65", "65", "PROVINSI", kaltim)
+        error = refused_desk(hub, tmp_path, "65", "65", "PROVINSI", kaltim)
         assert "token for region 64 cannot enrol a node in 65" in error, error
         # Nor may a region-64 token reach a look-alike region outside its subtree.
-        error = _refused_desk(hub, tmp_path, "65.01", "65.01", "KABKOTA", kaltim)
+        error = refused_desk(hub, tmp_path, "65.01", "65.01", "KABKOTA", kaltim)
         assert "cannot enrol" in error, error
 
         assert await _node_codes(session, hub) == []

@@ -14,7 +14,7 @@ import asyncpg
 from connectors.hublink import token_digest
 from simpul.processes import ChildProcess
 from simpul.signing import sign, signing_key
-from tests.federation import Desk, Hub, create_token, desk_args, graphql, run_cli, start_desk, start_hub
+from tests.federation import Desk, Hub, create_token, desk_args, graphql, refused_desk, run_cli, start_desk, start_hub
 
 COVERAGE = '{ stats(groupBy: [STATUS], filter: {regionPrefix: "64.08"}) { coverage { asked answered failed } } }'
 
@@ -29,15 +29,6 @@ def _start(hub: Hub, desk: Desk, token: str | None) -> Desk:
     args = desk_args(hub, desk.data_dir, desk.code, desk.region, desk.level, token, desk.parent)
     process = ChildProcess(args, env={"SIMPUL_DESK_OPERATOR_KEY": desk.operator_key})
     return replace(desk, process=process, url=process.wait_for(r"serving on (http://\S+)")[1])
-
-
-def _refused(hub: Hub, data_dir: Path, code: str, region: str, level: str, token: str) -> str:
-    """A desk whose enrolment must be refused: its one error line."""
-    result = run_cli(*desk_args(hub, data_dir, code, region, level, token), timeout=30)
-    assert result.returncode != 0 and "serving on" not in result.stdout, result.stdout + result.stderr
-    errors = [line for line in result.stderr.splitlines() if line.startswith("simpul: error:")]
-    assert len(errors) == 1 and "Traceback" not in result.stderr, result.stderr
-    return errors[0]
 
 
 async def _heartbeat(session: aiohttp.ClientSession, hub: Hub, code: str, secret: str, endpoint: str) -> int:
@@ -111,18 +102,19 @@ async def test_renewal_brings_a_suspended_node_back_and_refuses_what_it_must(
 
             other = tmp_path / "other"
             plain = create_token(database, "64")
-            assert _refused(hub, other, "64.08", "64.08", "KABKOTA", plain).endswith(
+            assert refused_desk(hub, other, "64.08", "64.08", "KABKOTA", plain).endswith(
                 "node 64.08 is already enrolled; a token created for it (simpul token create --node 64.08) "
                 "renews its secret")
             renewal = create_token(database, node="64.08")
-            assert _refused(hub, other, "64.09", "64.09", "KABKOTA", renewal).endswith(
+            assert refused_desk(hub, other, "64.09", "64.09", "KABKOTA", renewal).endswith(
                 "this token renews node 64.08, not 64.09")
-            assert _refused(hub, other, "64.08", "64.08", "UNIT", renewal).endswith(
+            assert refused_desk(hub, other, "64.08", "64.08", "UNIT", renewal).endswith(
                 "node 64.08 is enrolled as KABKOTA in region 64.08 under no parent; a renewal keeps its place")
             expired = create_token(database, node="64.08", ttl="1s")
             await conn.execute("UPDATE hub.enrolment_tokens SET expires_at = now() - interval '1 s'"
                                " WHERE node_code = '64.08' AND used_at IS NULL AND expires_at < now() + interval '1 h'")
-            assert _refused(hub, other, "64.08", "64.08", "KABKOTA", expired).endswith("enrolment token has expired")
+            assert refused_desk(hub, other, "64.08", "64.08", "KABKOTA", expired).endswith(
+                "enrolment token has expired")
             assert await conn.fetchval("SELECT status FROM hub.nodes WHERE code = '64.08'") == "SUSPENDED"
 
             desk = _start(hub, desk, renewal)  # the refusals above spent nothing
