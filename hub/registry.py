@@ -1,13 +1,23 @@
-"""The registry of nodes: who is in the federation, where, and whether they answer."""
+"""The registry of nodes: who is in the federation, where, whether they answer, whether they are suspended."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import asyncpg
 
-from simpul.wire import NodeLevel
+from hub.audit import record
+from simpul.wire import InvalidInput, NodeLevel, check_node_code
+
+if TYPE_CHECKING:
+    from hub.access.principal import Principal
+
+log = logging.getLogger("simpul.hub")
+
+MAX_SUSPENSION_REASON = 500
 
 _COLUMNS = (
     "code, name, level, region_code, parent_code, categories, endpoint, kind, status,"
@@ -101,6 +111,61 @@ class Registry:
             "UPDATE nodes SET last_heartbeat = now(), endpoint = $2, healthy = $3 WHERE code = $1",
             code, endpoint, healthy,
         )
+
+
+def _checked_reason(reason: str) -> str:
+    """A suspension's reason, trimmed: the audit log keeps it as the why of cutting a unit off."""
+    reason = reason.strip()
+    if not reason or len(reason) > MAX_SUSPENSION_REASON:
+        raise InvalidInput(f"a suspension needs a reason of 1 to {MAX_SUSPENSION_REASON} characters")
+    if "\x00" in reason:
+        raise InvalidInput("reason must not contain NUL characters")
+    return reason
+
+
+async def _node_to_change(conn: asyncpg.Connection, admin: Principal, code: str, action: str) -> NodeRecord:
+    """The node `code`, locked for this transaction, if it exists and lies in the admin's subtree."""
+    check_node_code(code)
+    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM nodes WHERE code = $1 FOR UPDATE", code)
+    if row is None:
+        raise InvalidInput(f"no node {code!r} is enrolled")
+    node = NodeRecord.from_row(row)
+    admin.require(node.region_code, action)
+    return node
+
+
+async def _set_status(conn: asyncpg.Connection, code: str, status: str) -> NodeRecord:
+    row = await conn.fetchrow(f"UPDATE nodes SET status = $2 WHERE code = $1 RETURNING {_COLUMNS}", code, status)
+    return NodeRecord.from_row(row)
+
+
+async def suspend_node(conn: asyncpg.Connection, admin: Principal, code: str, reason: str) -> NodeRecord:
+    """Cut a node off without forgetting it: the hub stops asking it, routing and delivering to it, and
+    refuses its signed requests until it is reactivated. It keeps its secret."""
+    reason = _checked_reason(reason)
+    async with conn.transaction():
+        node = await _node_to_change(conn, admin, code, "suspend nodes")
+        if node.status == "SUSPENDED":
+            raise InvalidInput(f"node {code} is already suspended")
+        if node.status != "ACTIVE":
+            raise InvalidInput(f"node {code} is {node.status}; only an ACTIVE node can be suspended")
+        suspended = await _set_status(conn, code, "SUSPENDED")
+        await record(conn, admin, "NODE_SUSPENDED", f"node {code}", node.region_code, {"reason": reason})
+    log.info("node %s suspended", code)
+    return suspended
+
+
+async def reactivate_node(conn: asyncpg.Connection, admin: Principal, code: str) -> NodeRecord:
+    """Let a suspended node back in with the secret it had: it is asked, routed to and heard again."""
+    async with conn.transaction():
+        node = await _node_to_change(conn, admin, code, "reactivate nodes")
+        if node.status != "SUSPENDED":
+            raise InvalidInput(f"node {code} is {node.status}, not SUSPENDED; only a suspended node "
+                               "can be reactivated")
+        reactivated = await _set_status(conn, code, "ACTIVE")
+        await record(conn, admin, "NODE_REACTIVATED", f"node {code}", node.region_code)
+    log.info("node %s reactivated", code)
+    return reactivated
 
 
 class PgNonceStore:

@@ -76,6 +76,8 @@ POLICY: dict[str, Rule] = {
     "issueApiKey": _rule(ADMIN),
     "revokeApiKey": _rule(ADMIN),
     "createUser": _rule(ADMIN),
+    "suspendNode": _rule(ADMIN),
+    "reactivateNode": _rule(ADMIN),
     # Apollo Federation (hub/api/subgraph.py): the subgraph SDL is governed by the introspection setting,
     # entities are read as report(id) and node(code) for the caller whose Authorization a gateway forwards
     "_service": _rule(*EVERYONE, public_limit=True),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import strawberry
 from strawberry.extensions import (
     AddValidationRules,
@@ -41,7 +42,7 @@ from hub.api.zones import ZonesQuery
 from hub.federation.merge import Position
 from hub.federation.queries import Federation
 from hub.metrics.graphql import CountOperations
-from hub.registry import NodeSelection
+from hub.registry import NodeRecord, NodeSelection, reactivate_node, suspend_node
 from hub.settings import HubSettings
 from simpul.errors import MaskInternalErrors
 from simpul.filters import ReportFilter
@@ -60,6 +61,15 @@ def _settings(info: Info[Context, None]) -> HubSettings:
     return settings
 
 
+def _pool(info: Info[Context, None]) -> asyncpg.Pool:
+    pool: asyncpg.Pool = info.context["pool"]
+    return pool
+
+
+def _node(info: Info[Context, None], record: NodeRecord) -> Node:
+    return Node.of(record, datetime.now(UTC), _settings(info).heartbeat_grace)
+
+
 def _selection(scope: Scope | None) -> NodeSelection:
     return scope.selection() if scope is not None else NodeSelection()
 
@@ -74,8 +84,7 @@ class FederationQuery:
     async def nodes(self, info: Info[Context, None], filter: NodeFilter | None = None) -> list[Node]:
         selection = filter.selection() if filter else NodeSelection()
         records = await _federation(info).registry.select(principal_of(info).narrow(selection))
-        now, grace = datetime.now(UTC), _settings(info).heartbeat_grace
-        return [Node.of(r, now, grace) for r in records]
+        return [_node(info, r) for r in records]
 
     @strawberry.field(description="One node by code.")
     async def node(self, info: Info[Context, None], code: str) -> Node | None:
@@ -83,7 +92,7 @@ class FederationQuery:
         if not found:
             return None
         [record] = found
-        return Node.of(record, datetime.now(UTC), _settings(info).heartbeat_grace)
+        return _node(info, record)
 
     @strawberry.field(
         description="Reports of every node in scope, newest first (receivedAt desc, id), "
@@ -137,12 +146,28 @@ class FederationQuery:
 
 
 @strawberry.type
+class RegistryMutation:
+    @strawberry.mutation(description="Admin: suspend a node in the admin's subtree, saying why. Until it is "
+                         "reactivated the hub does not ask it, route or deliver to it, and refuses its signed "
+                         "requests; it keeps its secret.")
+    async def suspend_node(self, info: Info[Context, None], code: str, reason: str) -> Node:
+        async with _pool(info).acquire() as conn:
+            return _node(info, await suspend_node(conn, principal_of(info), code, reason))
+
+    @strawberry.mutation(description="Admin: let a suspended node in the admin's subtree back in, with its "
+                         "secret; the hub asks it and routes to it again.")
+    async def reactivate_node(self, info: Info[Context, None], code: str) -> Node:
+        async with _pool(info).acquire() as conn:
+            return _node(info, await reactivate_node(conn, principal_of(info), code))
+
+
+@strawberry.type
 class Query(ForwardingQuery, FederationQuery, SlaQuery, ParentQuery, AccessQuery, ZonesQuery, EntityQuery):
     pass
 
 
 @strawberry.type
-class Mutation(ForwardingMutation, SlaMutation, ParentMutation, AccessMutation):
+class Mutation(ForwardingMutation, SlaMutation, ParentMutation, AccessMutation, RegistryMutation):
     pass
 
 

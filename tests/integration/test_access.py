@@ -35,7 +35,7 @@ WHO_MAY = {
     "events": "ASI",
     "addRoutingRule": "A", "removeRoutingRule": "A", "reassignReport": "A", "retryDelivery": "A",
     "rerouteReport": "A", "addHoliday": "A", "removeHoliday": "A", "acceptForwardedReport": "A",
-    "issueApiKey": "A", "revokeApiKey": "A", "createUser": "A",
+    "issueApiKey": "A", "revokeApiKey": "A", "createUser": "A", "suspendNode": "A", "reactivateNode": "A",
     "_service": "ASINP", "_entities": "ASIN",
 }
 
@@ -142,6 +142,11 @@ def cases(w: World) -> dict[str, tuple[str, dict[str, Any], dict[str, Any], Chec
         "createUser": ("mutation($r: String!, $u: String!) { createUser(user: {username: $u, name: \"Uji\", "
                        "role: SUPERVISOR, regionCode: $r, password: \"kata sandi panjang\"}) { username } }",
                        {"r": "64.08", "u": "uji-dalam"}, {"r": "65", "u": "uji-luar"}, REFUSED),
+        # Kaltim's desk is suspended, then reactivated by the next field, so the fields after them find it active.
+        "suspendNode": ('mutation($c: String!) { suspendNode(code: $c, reason: "Uji matriks") { status } }',
+                        {"c": "64"}, {"c": "65"}, REFUSED),
+        "reactivateNode": ("mutation($c: String!) { reactivateNode(code: $c) { status } }",
+                           {"c": "64"}, {"c": "65"}, REFUSED),
         "_service": ("{ _service { sdl } }", {}, {}, UNSCOPED),
         "_entities": ("query($r: [_Any!]!) { _entities(representations: $r) { ... on Report { id } } }",
                       {"r": [{"__typename": "Report", "id": w.report_in}]},

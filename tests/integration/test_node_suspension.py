@@ -1,0 +1,196 @@
+"""An admin cuts a node off through the API and lets it back in, and the federation sees both at once.
+
+A suspended node is not asked by federated reads, not routed or delivered to,
+and its own signed calls to the hub are refused; reactivated, it is all of
+that again with the secret it had. Both changes are in the audit log with who
+and why. The federation is Kaltara (65), Kaltim (64) and Kutai Timur (64.08)
+under Kaltim; the admin who suspends is Kaltim's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime
+from typing import Any
+
+import aiohttp
+
+from connectors.hublink import HEARTBEAT_PATH, POKE_PATH, Credentials
+from simpul.signing import sign
+from tests.federation import Desk, Federation, bearer, create_key, eventually, graphql, submit
+
+SUSPEND = "mutation($c: String!, $why: String!) { suspendNode(code: $c, reason: $why) { code status } }"
+REACTIVATE = "mutation($c: String!) { reactivateNode(code: $c) { code status } }"
+REPORTS = "{ reports(first: 100) { reports { id } coverage { asked answered failed } } }"
+ROUTE = ('{ routeReport(report: {regionCode: "64.08", category: "kesehatan"}) '
+         "{ target rule reason passedOver } }")
+NODE = 'query($c: String!) { node(code: $c) { status lastHeartbeat } }'
+AUDIT = 'query($a: String!) { auditLog(action: $a) { actor role action target regionCode detail at } }'
+REASON = "Rahasia node diduga bocor; menunggu pendaftaran ulang"
+HEALTH_REPORT = {"kind": "PENGADUAN", "title": "Puskesmas Sangatta tutup siang", "body": "Tutup pukul 12.",
+                 "category": "kesehatan", "regionCode": "64.08"}
+
+
+async def _ok(session: aiohttp.ClientSession, fed: Federation, query: str, variables: dict[str, Any] | None = None,
+              headers: dict[str, str] | None = None) -> dict[str, Any]:
+    body = await graphql(session, fed.hub.graphql_url, query, variables, headers=headers)
+    assert "errors" not in body, body
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+async def _refused(session: aiohttp.ClientSession, fed: Federation, query: str, variables: dict[str, Any],
+                   headers: dict[str, str] | None = None) -> tuple[str, str]:
+    """The code and message of a refused operation, which must have changed nothing (`data` null)."""
+    body = await graphql(session, fed.hub.graphql_url, query, variables, headers=headers)
+    assert body["data"] is None and len(body["errors"]) == 1, body
+    [error] = body["errors"]
+    return error["extensions"]["code"], error["message"]
+
+
+async def _as_the_node(session: aiohttp.ClientSession, fed: Federation, desk: Desk, path: str,
+                       payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """POST to the hub signed with the desk's own secret, as the desk itself does; (status, JSON body)."""
+    credentials = Credentials.load(desk.data_dir / "nodes" / desk.code / "credentials.json")
+    assert credentials is not None
+    body = json.dumps(payload).encode()
+    headers = {**sign(credentials.key, desk.code, "POST", path, body), "content-type": "application/json"}
+    async with session.post(fed.hub.url + path, data=body, headers=headers) as response:
+        answer: dict[str, Any] = await response.json()
+        return response.status, answer
+
+
+async def _heartbeat(session: aiohttp.ClientSession, fed: Federation, desk: Desk) -> tuple[int, dict[str, Any]]:
+    return await _as_the_node(session, fed, desk, HEARTBEAT_PATH, {"endpoint": desk.url, "healthy": True})
+
+
+async def _last_heartbeat(session: aiohttp.ClientSession, fed: Federation, code: str) -> datetime:
+    return datetime.fromisoformat((await _ok(session, fed, NODE, {"c": code}))["node"]["lastHeartbeat"])
+
+
+async def test_a_suspended_node_is_not_asked_routed_to_or_heard_until_it_is_reactivated(
+    federation: Federation, session: aiohttp.ClientSession
+) -> None:
+    kutim = federation.desks["64.08"]
+    kaltim_admin = bearer(await create_key(federation.hub.database_url, "admin", "64"))
+    actor = (await _ok(session, federation, "{ me { name } }", headers=kaltim_admin))["me"]["name"]
+    rule = (await _ok(session, federation, 'mutation { addRoutingRule(rule: {regionPrefix: "64.08", '
+                      'category: "kesehatan", targetNode: "64.08"}) { id } }'))["addRoutingRule"]["id"]
+    entered = await submit(session, kutim, title="Jalan ke Sangatta rusak")
+
+    suspended = await _ok(session, federation, SUSPEND, {"c": "64.08", "why": f"  {REASON} "}, kaltim_admin)
+    assert suspended["suspendNode"] == {"code": "64.08", "status": "SUSPENDED"}
+
+    # The desk's own signed calls: heartbeat and poke refused, its GraphQL calls unauthenticated.
+    assert await _heartbeat(session, federation, kutim) == (403, {"error": "node is suspended"})
+    assert await _as_the_node(session, federation, kutim, POKE_PATH, {}) == (403, {"error": "node is suspended"})
+    status, refused = await _as_the_node(session, federation, kutim, "/graphql", {"query": "{ me { role } }"})
+    assert status == 200 and refused["data"] is None, refused
+    assert [(e["extensions"]["code"], e["message"]) for e in refused["errors"]] == [
+        ("UNAUTHENTICATED", "node 64.08 is suspended")]
+    await asyncio.sleep(1)  # a heartbeat that was under way when the suspension committed has landed by now
+    heard = await _last_heartbeat(session, federation, "64.08")
+    await asyncio.sleep(1.5)  # three of the desk's heartbeat intervals
+    assert await _last_heartbeat(session, federation, "64.08") == heard
+
+    # Federated reads ask the active nodes only: no failure, the suspended desk is just not asked.
+    page = (await _ok(session, federation, REPORTS))["reports"]
+    assert page["coverage"] == {"asked": 2, "answered": 2, "failed": []}
+    assert entered["id"] not in {r["id"] for r in page["reports"]}
+    only_kutim = await _ok(session, federation, '{ reports(scope: {nodeCodes: ["64.08"]}) '
+                           "{ reports { id } coverage { asked } } }")
+    assert only_kutim["reports"] == {"reports": [], "coverage": {"asked": 0}}
+    listed = await _ok(session, federation, "{ nodes(filter: {status: SUSPENDED}) { code } }")
+    assert listed["nodes"] == [{"code": "64.08"}]
+
+    # Routing passes over the rule that names it and falls back up the tree to Kaltim's desk.
+    route = (await _ok(session, federation, ROUTE))["routeReport"]
+    assert route == {"target": "64", "rule": None, "reason": "fallback: province desk of 64",
+                     "passedOver": [f"rule #{rule}: node 64.08 is not active"]}
+    submitted = await _ok(session, federation, "mutation($r: SubmitReportInput!) { submitReport(report: $r) "
+                          "{ trackingNumber routing { target } } }", {"r": HEALTH_REPORT}, headers={})
+    tracking = submitted["submitReport"]["trackingNumber"]
+    assert submitted["submitReport"]["routing"]["target"] == "64"
+
+    async def held_by_kaltim() -> bool:
+        track = await _ok(session, federation, 'query($t: String!) { trackReport(trackingNumber: $t) '
+                          "{ routing holder } }", {"t": tracking}, headers={})
+        return bool(track["trackReport"] == {"routing": "HELD", "holder": "64"})
+
+    await eventually(held_by_kaltim)
+    to_kutim = await _ok(session, federation, '{ deliveries(nodeCode: "64.08") { trackingNumber } }')
+    assert tracking not in {d["trackingNumber"] for d in to_kutim["deliveries"]}
+
+    # Reactivated with the secret it had: heard, asked and routed to again.
+    reactivated = await _ok(session, federation, REACTIVATE, {"c": "64.08"}, kaltim_admin)
+    assert reactivated["reactivateNode"] == {"code": "64.08", "status": "ACTIVE"}
+    assert await _heartbeat(session, federation, kutim) == (200, {"ok": True})
+    ours = await _last_heartbeat(session, federation, "64.08")
+
+    async def heard_again() -> bool:  # the desk's own next heartbeat, after ours
+        return await _last_heartbeat(session, federation, "64.08") > ours
+
+    await eventually(heard_again)
+    page = (await _ok(session, federation, REPORTS))["reports"]
+    assert page["coverage"] == {"asked": 3, "answered": 3, "failed": []}
+    assert entered["id"] in {r["id"] for r in page["reports"]}
+    route = (await _ok(session, federation, ROUTE))["routeReport"]
+    assert (route["target"], route["rule"], route["passedOver"]) == ("64.08", rule, [])
+
+    [suspension] = (await _ok(session, federation, AUDIT, {"a": "NODE_SUSPENDED"}, kaltim_admin))["auditLog"]
+    [reactivation] = (await _ok(session, federation, AUDIT, {"a": "NODE_REACTIVATED"}, kaltim_admin))["auditLog"]
+    assert {k: v for k, v in suspension.items() if k != "at"} == {
+        "actor": actor, "role": "ADMIN", "action": "NODE_SUSPENDED", "target": "node 64.08",
+        "regionCode": "64.08", "detail": {"reason": REASON}}
+    assert {k: v for k, v in reactivation.items() if k != "at"} == {
+        "actor": actor, "role": "ADMIN", "action": "NODE_REACTIVATED", "target": "node 64.08",
+        "regionCode": "64.08", "detail": None}
+    assert datetime.fromisoformat(suspension["at"]) < datetime.fromisoformat(reactivation["at"])
+
+
+async def test_only_an_admin_of_the_nodes_region_may_suspend_it_and_only_sensibly(
+    federation: Federation, session: aiohttp.ClientSession
+) -> None:
+    db = federation.hub.database_url
+    callers = {
+        "supervisor": bearer(await create_key(db, "supervisor", "64")),
+        "integrator": bearer(await create_key(db, "integrator", "64", ["reports"])),
+        "kaltara admin": bearer(await create_key(db, "admin", "65")),
+        "public": {},
+    }
+    suspend = {"c": "64.08", "why": REASON}
+    assert await _refused(session, federation, SUSPEND, suspend, callers["supervisor"]) == (
+        "FORBIDDEN", "supervisor may not use suspendNode")
+    assert await _refused(session, federation, SUSPEND, suspend, callers["integrator"]) == (
+        "FORBIDDEN", "integrator may not use suspendNode")
+    assert await _refused(session, federation, SUSPEND, suspend, callers["kaltara admin"]) == (
+        "FORBIDDEN", "admin of 65 may not suspend nodes in region 64.08")
+    code, message = await _refused(session, federation, SUSPEND, suspend, callers["public"])
+    assert code == "UNAUTHENTICATED" and message.startswith("suspendNode needs an API key or a session")
+
+    assert await _refused(session, federation, SUSPEND, {"c": "64.99", "why": REASON}) == (
+        "BAD_USER_INPUT", "no node '64.99' is enrolled")
+    assert await _refused(session, federation, SUSPEND, {"c": "Kutim!", "why": REASON}) == (
+        "BAD_USER_INPUT", "invalid node code 'Kutim!': use a-z, 0-9, '.', '_' or '-'")
+    for reason in ("", "   \n", "x" * 501):
+        assert await _refused(session, federation, SUSPEND, {"c": "64.08", "why": reason}) == (
+            "BAD_USER_INPUT", "a suspension needs a reason of 1 to 500 characters")
+    assert await _refused(session, federation, SUSPEND, {"c": "64.08", "why": "bocor\x00"}) == (
+        "BAD_USER_INPUT", "strings must not contain NUL characters (\\u0000)")
+    assert await _refused(session, federation, REACTIVATE, {"c": "64.08"}) == (
+        "BAD_USER_INPUT", "node 64.08 is ACTIVE, not SUSPENDED; only a suspended node can be reactivated")
+    assert await _refused(session, federation, REACTIVATE, {"c": "64.99"}) == (
+        "BAD_USER_INPUT", "no node '64.99' is enrolled")
+    assert (await _ok(session, federation, NODE, {"c": "64.08"}))["node"]["status"] == "ACTIVE"
+    assert (await _ok(session, federation, AUDIT, {"a": "NODE_SUSPENDED"}))["auditLog"] == []
+
+    await _ok(session, federation, SUSPEND, {"c": "64.08", "why": "x" * 500})
+    assert await _refused(session, federation, SUSPEND, suspend) == (
+        "BAD_USER_INPUT", "node 64.08 is already suspended")
+    assert await _refused(session, federation, REACTIVATE, {"c": "64.08"}, callers["kaltara admin"]) == (
+        "FORBIDDEN", "admin of 65 may not reactivate nodes in region 64.08")
+    assert await _refused(session, federation, REACTIVATE, {"c": "64.08"}, callers["supervisor"]) == (
+        "FORBIDDEN", "supervisor may not use reactivateNode")
+    assert len((await _ok(session, federation, AUDIT, {"a": "NODE_SUSPENDED"}))["auditLog"]) == 1
+    assert (await _ok(session, federation, NODE, {"c": "64.08"}))["node"]["status"] == "SUSPENDED"
