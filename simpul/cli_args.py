@@ -7,7 +7,7 @@ import os
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 
 class CommandError(Exception):
@@ -15,7 +15,12 @@ class CommandError(Exception):
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse that reports a bad flag or a missing setting in one line."""
+    """argparse that reports a bad flag or a missing setting in one line, and takes flags only spelled out
+    (no `--conf` for `--config`: a script's abbreviation must not change meaning when a flag is added)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")

@@ -28,6 +28,7 @@ def test_every_command_has_help(command: list[str]) -> None:
     ("args", "message"),
     [
         (["hub", "--bogus"], "unrecognized arguments: --bogus"),
+        (["hub", "--no-intro"], "unrecognized arguments: --no-intro"),  # flags are spelled out
         (["hub", "--port", "http"], "not a port number"),
         (["hub", "--node-timeout", "-1"], "must be positive"),
         (["token", "create"], "one of the arguments --region --node is required"),
