@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -77,6 +78,74 @@ async def create_token(
     return IssuedToken(token=token, region_code=region_code, expires_at=expires_at, node_code=node_code)
 
 
+TOKEN_ID_LENGTH = 12  # hex digits of a token's digest that name it in lists: no secret, unique in practice
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """An issued token as lists show it: named by the start of its digest, never by the token."""
+
+    id: str
+    region_code: str
+    node_code: str | None
+    note: str | None
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+    used_by: str | None
+    withdrawn_at: datetime | None
+
+    @property
+    def state(self) -> str:
+        if self.used_at is not None:
+            return f"used by {self.used_by}"
+        if self.withdrawn_at is not None:
+            return "withdrawn"
+        return "expired" if self.expires_at <= datetime.now(UTC) else "open"
+
+    @classmethod
+    def of(cls, row: asyncpg.Record) -> TokenInfo:
+        return cls(id=bytes(row["token_hash"]).hex()[:TOKEN_ID_LENGTH], region_code=row["region_code"],
+                   node_code=row["node_code"], note=row["note"], created_at=row["created_at"],
+                   expires_at=row["expires_at"], used_at=row["used_at"], used_by=row["used_by"],
+                   withdrawn_at=row["withdrawn_at"])
+
+
+_TOKENS = ("SELECT token_hash, region_code, node_code, note, created_at, expires_at, used_at, used_by, withdrawn_at"
+           " FROM enrolment_tokens")
+
+
+async def list_tokens(conn: asyncpg.Connection, reader: Principal, open_only: bool) -> list[TokenInfo]:
+    """The tokens in the reader's subtree, newest first; with `open_only`, those a node could still use."""
+    rows = await conn.fetch(_TOKENS + " ORDER BY created_at DESC, token_hash")
+    tokens = [TokenInfo.of(r) for r in rows if reader.covers(r["region_code"])]
+    return [t for t in tokens if t.state == "open"] if open_only else tokens
+
+
+async def withdraw_token(conn: asyncpg.Connection, issuer: Principal, token_id: str) -> TokenInfo:
+    """Withdraw an unused token named by its id (or a longer start of its digest): no node can use it after."""
+    wanted = token_id.strip().lower()
+    if not re.fullmatch(f"[0-9a-f]{{{TOKEN_ID_LENGTH},64}}", wanted):
+        raise InvalidInput(f"a token id is {TOKEN_ID_LENGTH} to 64 hex digits, as `simpul token list` shows")
+    async with conn.transaction():
+        rows = await conn.fetch(_TOKENS + " WHERE encode(token_hash, 'hex') LIKE $1 || '%' FOR UPDATE", wanted)
+        if not rows:
+            raise InvalidInput(f"no enrolment token {wanted}")
+        if len(rows) > 1:
+            raise InvalidInput(f"{len(rows)} tokens start with {wanted}; give more digits")
+        token = TokenInfo.of(rows[0])
+        issuer.require(token.region_code, "withdraw enrolment tokens")
+        if token.state != "open":
+            raise InvalidInput(f"token {token.id} is {token.state}: only an open token can be withdrawn")
+        token = TokenInfo.of(await conn.fetchrow(
+            "UPDATE enrolment_tokens SET withdrawn_at = now() WHERE token_hash = $1 RETURNING *",
+            rows[0]["token_hash"]))
+        target = f"node {token.node_code}" if token.node_code else f"region {token.region_code}"
+        await record(conn, issuer, "ENROLMENT_TOKEN_WITHDRAWN", target, token.region_code,
+                     {"token": token.id, "note": token.note})
+    return token
+
+
 @dataclass(frozen=True)
 class EnrolmentRequest:
     token: str
@@ -142,7 +211,8 @@ async def enrol(pool: asyncpg.Pool, request: EnrolmentRequest) -> str:
     in one transaction; return the node secret."""
     async with pool.acquire() as conn, conn.transaction():
         token = await conn.fetchrow(
-            "SELECT region_code, node_code, expires_at < now() AS expired, used_at IS NOT NULL AS used"
+            "SELECT region_code, node_code, expires_at < now() AS expired, used_at IS NOT NULL AS used,"
+            " withdrawn_at IS NOT NULL AS withdrawn"
             " FROM enrolment_tokens WHERE token_hash = $1 FOR UPDATE",
             _digest(request.token),
         )
@@ -150,6 +220,8 @@ async def enrol(pool: asyncpg.Pool, request: EnrolmentRequest) -> str:
             raise EnrolmentRefused("enrolment token is not known")
         if token["used"]:
             raise TokenAlreadyUsed("enrolment token was already used")
+        if token["withdrawn"]:
+            raise EnrolmentRefused("enrolment token was withdrawn")
         if token["expired"]:
             raise EnrolmentRefused("enrolment token has expired")
         if token["node_code"] is not None:

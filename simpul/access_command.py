@@ -59,8 +59,8 @@ def _region(value: str) -> str:
     return "" if value == "national" else value
 
 
-def _with_hub(args: argparse.Namespace, work: Callable[[asyncpg.Connection], Awaitable[None]]) -> None:
-    """Run `work` on a connection to the hub's (migrated) database."""
+def with_hub(args: argparse.Namespace, work: Callable[[asyncpg.Connection], Awaitable[None]]) -> None:
+    """Run `work` on a connection to the hub's (migrated) database: the commands that manage the hub directly."""
     import asyncpg
 
     from hub.db.migrate import migrate_hub
@@ -101,7 +101,7 @@ def _run_key_create(args: argparse.Namespace) -> None:
         print(f"{args.role} key {key.id} for {key.name}, region {args.region}; shown once, stored hashed",
               file=sys.stderr)
 
-    _with_hub(args, create)
+    with_hub(args, create)
 
 
 def _run_key_revoke(args: argparse.Namespace) -> None:
@@ -112,7 +112,7 @@ def _run_key_revoke(args: argparse.Namespace) -> None:
         key = await revoke_key(conn, cli, args.id)
         print(f"key {key.id} ({key.name}) revoked")
 
-    _with_hub(args, revoke)
+    with_hub(args, revoke)
 
 
 def _run_key_list(args: argparse.Namespace) -> None:
@@ -126,7 +126,7 @@ def _run_key_list(args: argparse.Namespace) -> None:
             ops = ",".join(k.operations) if k.operations else "-"
             print(f"{k.id}\t{k.role.value}\t{k.region_code or 'national'}\t{state}\tlast used {used}\t{ops}\t{k.name}")
 
-    _with_hub(args, show)
+    with_hub(args, show)
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -153,4 +153,4 @@ def _run_user_create(args: argparse.Namespace) -> None:
         print(f"{user.role.value.lower()} {user.username} ({user.name}), region {args.region}: log in with the "
               "login mutation", file=sys.stderr)
 
-    _with_hub(args, create)
+    with_hub(args, create)

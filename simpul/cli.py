@@ -30,6 +30,7 @@ from simpul.cli_args import (
 from simpul.logformat import FORMATS, formatter
 from simpul.node_command import add_node_command
 from simpul.redaction import install_log_redaction
+from simpul.token_command import add_token_commands
 
 if TYPE_CHECKING:
     from hub.api.persisted import TrustedDocuments
@@ -102,19 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_node_command(commands)
 
-    token = commands.add_parser("token", help="manage enrolment tokens")
-    token_commands = token.add_subparsers(dest="action", required=True, metavar="action")
-    create = token_commands.add_parser("create", help="issue a one-time enrolment token")
-    database_args(create)
-    target = create.add_mutually_exclusive_group(required=True)
-    target.add_argument("--region", help="region subtree the token may enrol a node in, e.g. 64.08")
-    target.add_argument("--node", help="an enrolled node's code: the token renews that node's secret "
-                                       "(rotation, or after a leak) instead of enrolling a new node")
-    create.add_argument("--ttl", type=duration, default=timedelta(days=1),
-                        help="lifetime like 30m, 12h or 7d (default 1d)")
-    create.add_argument("--note", help="who the token is for")
-    create.set_defaults(run=_run_token_create)
-
+    add_token_commands(commands)
     add_access_commands(commands)
 
     holidays = commands.add_parser("holidays", help="the holiday calendar the SLA clock counts working days with")
@@ -191,30 +180,6 @@ def _trusted_documents(args: argparse.Namespace) -> TrustedDocuments | None:
         return TrustedDocuments.load(args.trusted_documents, required=args.trusted_documents_only)
     except ManifestError as exc:
         raise CommandError(str(exc)) from None
-
-
-def _run_token_create(args: argparse.Namespace) -> None:
-    import asyncpg
-
-    from hub.db.migrate import migrate_hub
-    from hub.enrolment import create_token
-    from hub.settings import SCHEMA
-    from simpul.db.embedded import database_url
-
-    async def create(url: str) -> None:
-        await migrate_hub(url)
-        conn = await asyncpg.connect(url, server_settings={"search_path": SCHEMA})
-        try:
-            issued = await create_token(conn, cli_principal(), args.region, args.ttl, args.note, args.node)
-        finally:
-            await conn.close()
-        print(issued.token)
-        does = f"renews the secret of node {issued.node_code}" if issued.node_code \
-            else f"enrols one node in region {issued.region_code}"
-        print(f"{does}; expires {issued.expires_at.isoformat(timespec='seconds')}", file=sys.stderr)
-
-    with database_url(args.database_url, args.data_dir) as url:
-        asyncio.run(create(url))
 
 
 def _run_holidays_load(args: argparse.Namespace) -> None:

@@ -378,3 +378,50 @@ async def test_malformed_enrolment_bodies_get_400_naming_the_problem_and_create_
         assert await _node_codes(session, hub) == ["64"]
     finally:
         hub.process.stop()
+
+
+async def test_an_unused_token_is_listed_by_id_and_withdrawn_and_then_enrols_nothing(
+    database: str, tmp_path: Path
+) -> None:
+    hub = start_hub(database, tmp_path)
+    desk: Desk | None = None
+    try:
+        issued = run_cli("token", "create", "--region", "64", "--note", "Diskominfo Kutim", "--database-url", database)
+        assert issued.returncode == 0, issued.stderr
+        token = issued.stdout.strip()
+        token_id = hashlib.sha256(token.encode()).hexdigest()[:12]
+
+        def listed(*flags: str) -> list[list[str]]:
+            result = run_cli("token", "list", *flags, "--database-url", database)
+            assert result.returncode == 0 and token not in result.stdout, result.stdout + result.stderr
+            return [line.split("\t") for line in result.stdout.splitlines()]
+
+        assert [row[:3] + row[-1:] for row in listed()] == [[token_id, "enrols in 64", "open", "Diskominfo Kutim"]]
+        withdrawn = run_cli("token", "withdraw", token_id, "--database-url", database)
+        assert withdrawn.stdout.strip() == f"token {token_id} withdrawn; no node can use it", withdrawn.stderr
+        assert [row[2] for row in listed()] == ["withdrawn"] and listed("--open") == []
+        assert refused_desk(hub, tmp_path, "64.08", "64.08", "KABKOTA", token).endswith(
+            "enrolment token was withdrawn")
+
+        desk = start_desk(hub, tmp_path, "64", "64", "PROVINSI")  # spends a token of its own
+        spent = next(row[0] for row in listed() if row[2] == "used by 64")
+        for token_arg, message in [
+            (token_id, f"token {token_id} is withdrawn: only an open token can be withdrawn"),
+            (spent, f"token {spent} is used by 64: only an open token can be withdrawn"),
+            ("0" * 12, "no enrolment token 000000000000"),
+            ("kutim", "a token id is 12 to 64 hex digits, as `simpul token list` shows"),
+        ]:
+            result = run_cli("token", "withdraw", token_arg, "--database-url", database)
+            assert result.returncode == 1 and result.stderr.strip() == f"simpul: error: {message}", result.stderr
+
+        conn = await asyncpg.connect(database)
+        try:
+            entry = await conn.fetchrow("SELECT target, detail::text FROM hub.audit_log"
+                                        " WHERE action = 'ENROLMENT_TOKEN_WITHDRAWN'")
+        finally:
+            await conn.close()
+        assert entry["target"] == "region 64" and token_id in entry["detail"] and token not in entry["detail"]
+    finally:
+        if desk is not None:
+            desk.process.stop()
+        hub.process.stop()
