@@ -53,6 +53,13 @@ def add_access_commands(commands: Any) -> None:
     user_create.add_argument("--password-stdin", action="store_true",
                              help="read the password from the first line of standard input (else: a prompt)")
     user_create.set_defaults(run=_run_user_create)
+    user_password = user_commands.add_parser("password", help="set a person's password (forgotten or leaked); "
+                                                              "their sessions end")
+    database_args(user_password)
+    user_password.add_argument("--username", required=True)
+    user_password.add_argument("--password-stdin", action="store_true",
+                               help="read the password from the first line of standard input (else: a prompt)")
+    user_password.set_defaults(run=_run_user_password)
 
 
 def _region(value: str) -> str:
@@ -154,3 +161,15 @@ def _run_user_create(args: argparse.Namespace) -> None:
               "login mutation", file=sys.stderr)
 
     with_hub(args, create)
+
+
+def _run_user_password(args: argparse.Namespace) -> None:
+    from hub.access.users import check_password, reset_password
+
+    password = check_password(_read_password(args.password_stdin))
+
+    async def reset(conn: asyncpg.Connection) -> None:
+        user = await reset_password(conn, cli_principal(), args.username, password)
+        print(f"password of {user.username} set; their sessions ended", file=sys.stderr)
+
+    with_hub(args, reset)

@@ -43,6 +43,7 @@ POLICY: dict[str, Rule] = {
     "trackReport": _rule(*EVERYONE, public_limit=True),
     "login": _rule(*EVERYONE, public_limit=True),
     "logout": _rule(ADMIN, SUPERVISOR),
+    "changePassword": _rule(ADMIN, SUPERVISOR),
     "me": _rule(*EVERYONE),
     # federated reads: a node reads only its own
     "nodes": _rule(*READERS, NODE),

@@ -103,11 +103,7 @@ async def log_in(pool: asyncpg.Pool, username: str, password: str, ttl: timedelt
     row = await pool.fetchrow(f"SELECT {_COLUMNS}, password_hash FROM users WHERE username = $1"
                               " AND disabled_at IS NULL", username.strip().lower())
     stored = row["password_hash"] if row is not None else _decoy()
-    try:
-        await asyncio.to_thread(_hasher.verify, stored, password[:1024])
-        ok = row is not None
-    except (VerifyMismatchError, InvalidHashError):
-        ok = False
+    ok = await _verified(stored, password) and row is not None
     async with pool.acquire() as conn, conn.transaction():
         if not ok:
             who = Principal(role=Role.PUBLIC, name=f"login as {username.strip().lower()[:64]!r}")
@@ -132,6 +128,57 @@ async def log_out(pool: asyncpg.Pool, token: str) -> bool:
     ended = await pool.fetchval("UPDATE sessions SET ended_at = now() WHERE token_hash = $1 AND ended_at IS NULL"
                                 " RETURNING true", digest(token))
     return bool(ended)
+
+
+async def _verified(password_hash: str, password: str) -> bool:
+    try:
+        return bool(await asyncio.to_thread(_hasher.verify, password_hash, password[:1024]))
+    except (VerifyMismatchError, InvalidHashError):
+        return False
+
+
+async def change_password(pool: asyncpg.Pool, person: Principal, session_token: str, current: str, new: str) -> int:
+    """A person changes their own password, proving the current one; their other sessions end (whoever knew the
+    old password is logged out). Returns how many sessions ended."""
+    if person.user_id is None:
+        raise InvalidInput("changePassword is for a person logged in with a session; an API key has no password")
+    new_hash = await asyncio.to_thread(_hasher.hash, check_password(new))
+    row = await pool.fetchrow("SELECT username, region_code, password_hash FROM users WHERE id = $1", person.user_id)
+    target = f"user {row['username']}"
+    async with pool.acquire() as conn, conn.transaction():
+        if not await _verified(row["password_hash"], current):
+            await record(conn, person, "PASSWORD_CHANGE_FAILED", target, row["region_code"])
+            refused = True
+        else:
+            await conn.execute("UPDATE users SET password_hash = $2 WHERE id = $1", person.user_id, new_hash)
+            ended = await _end_sessions(conn, person.user_id, keep=digest(session_token))
+            await record(conn, person, "PASSWORD_CHANGED", target, row["region_code"], {"sessionsEnded": ended})
+            refused = False
+    if refused:  # raised after the commit, so the failed attempt stays in the audit log
+        raise NotAllowed("the current password is wrong")
+    return ended
+
+
+async def reset_password(conn: asyncpg.Connection, admin: Principal, username: str, new: str) -> User:
+    """An admin sets a person's password (forgotten, or leaked); every session of theirs ends."""
+    new_hash = await asyncio.to_thread(_hasher.hash, check_password(new))
+    async with conn.transaction():
+        row = await conn.fetchrow(f"UPDATE users SET password_hash = $2 WHERE username = $1 RETURNING {_COLUMNS}",
+                                  username.strip().lower(), new_hash)
+        if row is None:
+            raise InvalidInput(f"no user {username.strip().lower()!r}")
+        user = _user_of(row)
+        admin.require(user.region_code, "reset passwords")
+        ended = await _end_sessions(conn, user.id)
+        await record(conn, admin, "PASSWORD_RESET", f"user {user.username}", user.region_code,
+                     {"sessionsEnded": ended})
+    return user
+
+
+async def _end_sessions(conn: asyncpg.Connection, user_id: int, keep: bytes | None = None) -> int:
+    ended = await conn.fetch("UPDATE sessions SET ended_at = now() WHERE user_id = $1 AND ended_at IS NULL"
+                             " AND token_hash IS DISTINCT FROM $2 RETURNING 1", user_id, keep)
+    return len(ended)
 
 
 def principal_of_user(user: User) -> Principal:

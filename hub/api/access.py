@@ -16,7 +16,7 @@ from hub.access.guard import principal_of
 from hub.access.keys import ApiKey, issue_key, list_keys, revoke_key
 from hub.access.policy import INTEGRATOR_OPERATIONS
 from hub.access.principal import Principal, Role
-from hub.access.users import User, create_user, log_in, log_out
+from hub.access.users import User, change_password, create_user, log_in, log_out
 from hub.settings import HubSettings
 from simpul.wire import InvalidInput, NotAllowed, check_page_size
 
@@ -179,6 +179,12 @@ class AccessQuery:
         return [Delivery(**dict(r)) for r in rows]
 
 
+def _session_token(info: Info[Context, None]) -> str:
+    """The bearer token this request came with (a session's, when a person sent it)."""
+    credentials: Credentials = info.context["credentials"]
+    return (credentials.authorization or "").partition(" ")[2].strip()
+
+
 def _json(text: str | None) -> Any:
     return json.loads(text) if text is not None else None
 
@@ -193,9 +199,13 @@ class AccessMutation:
 
     @strawberry.mutation(description="End the session this request was sent with.")
     async def logout(self, info: Info[Context, None]) -> bool:
-        credentials: Credentials = info.context["credentials"]
-        token = (credentials.authorization or "").partition(" ")[2].strip()
-        return await log_out(_pool(info), token)
+        return await log_out(_pool(info), _session_token(info))
+
+    @strawberry.mutation(description="A person logged in with a session changes their password, giving the "
+                         "current one; their other sessions end. Returns how many ended.")
+    async def change_password(self, info: Info[Context, None], current_password: str, new_password: str) -> int:
+        return await change_password(_pool(info), principal_of(info), _session_token(info), current_password,
+                                     new_password)
 
     @strawberry.mutation(description="Admin: issue an API key in the admin's subtree; the secret is shown once.")
     async def issue_api_key(self, info: Info[Context, None], key: ApiKeyInput) -> IssuedApiKey:

@@ -28,6 +28,7 @@ DENIED = {"FORBIDDEN", "UNAUTHENTICATED"}
 # Who may use each root field (A admin, S supervisor, I integrator, N node, P public).
 WHO_MAY = {
     "submitReport": "ASIP", "trackReport": "ASINP", "login": "ASINP", "logout": "AS", "me": "ASINP",
+    "changePassword": "AS",
     "nodes": "ASIN", "node": "ASIN", "reports": "ASIN", "report": "ASIN", "stats": "ASIN", "deliveries": "ASN",
     "routeReport": "ASI", "routingRules": "ASI", "overdueReports": "ASI", "compliance": "ASI", "holidays": "ASIN",
     "complianceZones": "AS",
@@ -77,6 +78,8 @@ def cases(w: World) -> dict[str, tuple[str, dict[str, Any], dict[str, Any], Chec
         "login": ('mutation { login(username: "pengawas", password: "kata sandi panjang") { token } }',
                   {}, {}, UNSCOPED),
         "logout": ("mutation { logout }", {}, {}, UNSCOPED),
+        "changePassword": ('mutation { changePassword(currentPassword: "kata sandi panjang", '
+                           'newPassword: "kata sandi baru panjang") }', {}, {}, UNSCOPED),
         "me": ("{ me { role } }", {}, {}, UNSCOPED),
         "nodes": ("query($r: String) { nodes(filter: {regionPrefix: $r}) { code } }", {"r": "64"}, {"r": "65"},
                   lambda d: d["nodes"] == []),

@@ -139,3 +139,69 @@ async def test_an_admin_issues_keys_and_users_only_inside_its_region(hub: Hub, s
     integrator = bearer(inside["data"]["issueApiKey"]["secret"])
     refused = await graphql(session, hub.graphql_url, "{ reports { coverage { asked } } }", headers=integrator)
     assert "not allowed reports" in refused["errors"][0]["message"]
+
+
+CHANGE = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }"
+
+
+async def _login(session: aiohttp.ClientSession, hub: Hub, username: str, password: str) -> dict[str, object]:
+    return await graphql(session, hub.graphql_url, LOGIN, {"u": username, "p": password}, headers={})
+
+
+async def test_a_person_changes_their_password_and_their_other_sessions_end(
+    hub: Hub, session: aiohttp.ClientSession
+) -> None:
+    make_user(hub, "sari", "supervisor", "64", "sandi lama yang panjang")
+    here, elsewhere = [bearer((await _login(session, hub, "sari", "sandi lama yang panjang"))["data"]["login"]["token"])
+                       for _ in range(2)]
+    wrong = await graphql(session, hub.graphql_url, CHANGE, {"c": "bukan sandinya", "n": "sandi baru yang panjang"},
+                          headers=here)
+    assert wrong["errors"][0]["extensions"]["code"] == "FORBIDDEN", wrong
+    assert wrong["errors"][0]["message"] == "the current password is wrong"
+    short = await graphql(session, hub.graphql_url, CHANGE, {"c": "sandi lama yang panjang", "n": "pendek"},
+                          headers=here)
+    assert "at least 12 characters" in short["errors"][0]["message"], short
+
+    changed = await graphql(session, hub.graphql_url, CHANGE,
+                            {"c": "sandi lama yang panjang", "n": "sandi baru yang panjang"}, headers=here)
+    assert changed == {"data": {"changePassword": 1}}, changed
+    assert (await graphql(session, hub.graphql_url, ME, headers=here))["data"]["me"]["role"] == "SUPERVISOR"
+    ended = await graphql(session, hub.graphql_url, ME, headers=elsewhere)
+    assert ended["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", ended
+    assert "errors" in await _login(session, hub, "sari", "sandi lama yang panjang")
+    assert "errors" not in await _login(session, hub, "sari", "sandi baru yang panjang")
+
+    key = bearer(await create_key(hub.database_url, "admin", "64"))
+    by_key = await graphql(session, hub.graphql_url, CHANGE, {"c": "x" * 12, "n": "y" * 12}, headers=key)
+    assert by_key["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "an API key has no password" in by_key["errors"][0]["message"]
+
+    conn = await asyncpg.connect(hub.database_url)
+    try:
+        actions = [(r["action"], r["detail"]) for r in await conn.fetch(
+            "SELECT action, detail::text FROM hub.audit_log WHERE target = 'user sari' AND action LIKE 'PASSWORD%'"
+            " ORDER BY id")]
+    finally:
+        await conn.close()
+    assert actions == [("PASSWORD_CHANGE_FAILED", None), ("PASSWORD_CHANGED", '{"sessionsEnded": 1}')], actions
+    assert not any("sandi" in (detail or "") for _, detail in actions)
+
+
+async def test_an_admin_sets_a_forgotten_password_on_the_command_line_and_every_session_ends(
+    hub: Hub, session: aiohttp.ClientSession
+) -> None:
+    make_user(hub, "rudi", "admin", "64", "sandi yang terlupa 1")
+    token = bearer((await _login(session, hub, "rudi", "sandi yang terlupa 1"))["data"]["login"]["token"])
+    reset = run_cli("user", "password", "--username", "Rudi", "--password-stdin", "--database-url",
+                    hub.database_url, input="sandi pengganti 2027\n")
+    assert reset.returncode == 0 and "password of rudi set; their sessions ended" in reset.stderr, reset.stderr
+    ended = await graphql(session, hub.graphql_url, ME, headers=token)
+    assert ended["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", ended
+    assert "errors" not in await _login(session, hub, "rudi", "sandi pengganti 2027")
+
+    for username, password, message in [("nobody", "sandi pengganti 2027", "no user 'nobody'"),
+                                         ("rudi", "pendek", "at least 12 characters")]:
+        refused = run_cli("user", "password", "--username", username, "--password-stdin", "--database-url",
+                          hub.database_url, input=password + "\n")
+        assert refused.returncode == 1 and message in refused.stderr, refused.stderr
+    assert "errors" not in await _login(session, hub, "rudi", "sandi pengganti 2027"), "a refusal changed nothing"
