@@ -146,7 +146,7 @@ class _HubGraphQL(StrictJsonGraphQL):
                                             request_data)
 
 
-def build_app(services: Services) -> ASGIApp:
+def build_app(services: Services, readiness: Readiness) -> ASGIApp:
     """The hub's routes: /graphql (with GraphiQL, and subscriptions over WebSocket), node endpoints, /healthz,
     /readyz, /metrics; every request gets an id (response header, logs, audit log) and a bounded body, is counted
     and, with tracing on, is a span."""
@@ -164,7 +164,7 @@ def build_app(services: Services) -> ASGIApp:
     routes = Starlette(routes=[
         Route("/", home),
         Route("/healthz", healthz),
-        Route("/readyz", Readiness(services.pool, services.jobs).respond),
+        Route("/readyz", readiness.respond),
         Route("/metrics", metrics.respond),
         *api.routes(),
         Route("/graphql", graphql),
@@ -239,8 +239,9 @@ async def serve(settings: HubSettings, database_url: str, sock: socket.socket | 
     try:
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
             services = Services.build(pool, session, settings, tracing)
-            config = uvicorn.Config(build_app(services), host=settings.host, port=settings.port, lifespan="off",
-                                    log_level="warning", access_log=False, log_config=None,
+            readiness = Readiness(database_url, services.jobs)
+            config = uvicorn.Config(build_app(services, readiness), host=settings.host, port=settings.port,
+                                    lifespan="off", log_level="warning", access_log=False, log_config=None,
                                     timeout_keep_alive=KEEP_ALIVE)
             server = uvicorn.Server(config)
             serving = asyncio.create_task(server.serve(sockets=[sock] if sock else None))
@@ -258,6 +259,7 @@ async def serve(settings: HubSettings, database_url: str, sock: socket.socket | 
             finally:
                 watch.cancel()
                 await services.jobs.stop()
+                await readiness.close()
             if services.jobs.ended_name is not None:
                 raise SystemExit(f"simpul hub: background job {services.jobs.ended_name} ended (logged above); "
                                  "the hub stopped so that its supervisor restarts it")

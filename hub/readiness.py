@@ -3,6 +3,11 @@
 /healthz says only that the process answers. /readyz also asks PostgreSQL
 (`SELECT 1`, within a second) and looks at every background job: a delivery
 worker or feed puller that ended means reports would wait unseen.
+
+PostgreSQL is asked on a connection of the check's own, not one borrowed
+from the hub's pool: under load every pooled connection is busy, and a
+probe waiting for one would take a working hub out of the Service; with
+every replica equally loaded, that would take them all out at once.
 """
 
 from __future__ import annotations
@@ -22,9 +27,11 @@ TIMEOUT = 1.0  # seconds PostgreSQL has to answer
 class Readiness:
     """The /readyz route: the database check, then one check per background job name."""
 
-    def __init__(self, pool: asyncpg.Pool, jobs: Jobs) -> None:
-        self.pool = pool
+    def __init__(self, database_url: str, jobs: Jobs) -> None:
+        self.database_url = database_url
         self.jobs = jobs
+        self._conn: asyncpg.Connection | None = None
+        self._asking = asyncio.Lock()  # probes take turns on the one connection
 
     async def respond(self, request: Request) -> Response:
         checks = {"database": await self._database(), **self._jobs()}
@@ -39,8 +46,20 @@ class Readiness:
         return {"ok": True}
 
     async def _select_one(self) -> None:
-        async with self.pool.acquire() as conn:
-            await conn.fetchval("SELECT 1")
+        async with self._asking:
+            if self._conn is None or self._conn.is_closed():
+                self._conn = await asyncpg.connect(self.database_url)
+            try:
+                await self._conn.fetchval("SELECT 1")
+            except BaseException:  # an error or the timeout's cancellation: the next probe connects afresh
+                self._conn.terminate()
+                self._conn = None
+                raise
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
 
     def _jobs(self) -> dict[str, dict[str, object]]:
         running = self.jobs.running()
