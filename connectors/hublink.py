@@ -30,9 +30,6 @@ class EnrolmentError(Exception):
         self.status = status  # the hub's HTTP status when it answered
 
 
-TOKEN_ALREADY_USED = 409  # the hub's answer to a spent token
-
-
 def token_digest(token: str) -> str:
     """What a node keeps of the token its credentials came from, to tell a new token from that one."""
     return hashlib.sha256(token.encode()).hexdigest()
@@ -100,12 +97,15 @@ async def enrol(
                     raise EnrolmentError(f"hub refused enrolment: {answer.get('error', answer)}", response.status)
                 return Credentials(hub_url=hub_url, code=answer["code"], secret=answer["secret"],
                                    token_digest=token_digest(token))
-        except (TimeoutError, aiohttp.ClientConnectionError) as exc:
+        except aiohttp.ClientConnectorError as exc:  # not connected: the token was not sent, try again
             if attempt == attempts:
                 raise EnrolmentError(f"hub at {hub_url} unreachable: {exc}") from exc
             log.warning("hub unreachable for enrolment (attempt %d/%d)", attempt, attempts)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
+        except (TimeoutError, aiohttp.ClientError) as exc:  # sent: the hub may have spent the token, do not resend
+            raise EnrolmentError(f"hub at {hub_url} did not answer the enrolment ({exc.__class__.__name__}); "
+                                 "if it took the token, the token is spent: start again with a new one") from exc
     raise AssertionError("unreachable")
 
 

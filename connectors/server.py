@@ -20,7 +20,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from connectors.base import Connector, ConnectorError
 from connectors.contract import NodeContext, node_schema
 from connectors.hublink import (
-    TOKEN_ALREADY_USED,
     Credentials,
     EnrolmentError,
     enrol,
@@ -40,6 +39,7 @@ from simpul.signing import (
     verify,
 )
 from simpul.tracing import Tracing, traced
+from simpul.wire import TOKEN_ALREADY_USED
 
 log = logging.getLogger("simpul.node")
 
@@ -56,6 +56,7 @@ class NodeSettings:
     port: int = 8100
     public_url: str | None = None
     token: str | None = None
+    renew: bool = False  # trade `token` for a new secret although credentials are stored
     heartbeat_interval: float = 15.0
     max_skew: float = DEFAULT_MAX_SKEW
     max_body: int = MAX_BODY
@@ -193,8 +194,8 @@ class NodeServer:
             await self.connector.stop()
 
     async def _credentials(self, session: aiohttp.ClientSession) -> Credentials:
-        """The stored credentials; new ones when there are none, or when --token is not the token they
-        came from (a token the hub made for this node renews its secret)."""
+        """The stored credentials; new ones when there are none, or with --renew when --token is not the token
+        they came from (a token the hub made for this node renews its secret)."""
         identity = self.connector.identity
         stored = Credentials.load(self.credentials_path)
         if stored is not None:
@@ -208,10 +209,14 @@ class NodeServer:
                          stored.hub_url, self.settings.hub_url)
                 stored = replace(stored, hub_url=self.settings.hub_url)
                 stored.save(self.credentials_path)
-            token = self.settings.token
-            if not token or stored.token_digest == token_digest(token):
+            if not self.settings.renew:
                 return stored
-            return await self._renew(session, stored, token)
+            token = self.settings.token
+            if not token:
+                raise EnrolmentError(f"--renew needs --token from `simpul token create --node {identity.code}`")
+            if stored.token_digest == token_digest(token):
+                return stored  # renewed with this token before: a restart with the same command line
+            return await self._renew(session, token)
         if not self.settings.token:
             raise EnrolmentError(
                 f"node {identity.code} is not enrolled: pass --token from `simpul token create`"
@@ -222,16 +227,16 @@ class NodeServer:
         log.info("enrolled with hub %s as %s", credentials.hub_url, credentials.code)
         return credentials
 
-    async def _renew(self, session: aiohttp.ClientSession, stored: Credentials, token: str) -> Credentials:
-        """Trade a new token for a new secret. A file from before renewals does not say which token it came
-        from: the hub's "already used" then means it came from this one, and it is kept."""
+    async def _renew(self, session: aiohttp.ClientSession, token: str) -> Credentials:
+        """Trade a token made for this node for a new secret; the hub refuses the old one from then on."""
+        code = self.connector.identity.code
         try:
             renewed = await enrol(session, self.settings.hub_url, token, self.connector.identity, self.endpoint)
         except EnrolmentError as exc:
-            if stored.token_digest is None and exc.status == TOKEN_ALREADY_USED:
-                kept = replace(stored, token_digest=token_digest(token))
-                kept.save(self.credentials_path)
-                return kept
+            if exc.status == TOKEN_ALREADY_USED:
+                raise EnrolmentError(f"{exc}; if this node used it and did not keep the answer, its secret is "
+                                     f"renewed but unknown here: create another (simpul token create --node "
+                                     f"{code})", exc.status) from None
             raise
         renewed.save(self.credentials_path)
         log.info("renewed the secret of node %s with a new token", renewed.code)

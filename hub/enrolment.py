@@ -14,8 +14,9 @@ import asyncpg
 from hub.access.principal import Principal, node_principal
 from hub.audit import record
 from hub.regions import check_node_region
+from hub.registry import withdraw_renewal_tokens
 from simpul.signing import signing_key
-from simpul.wire import InvalidInput, NodeLevel, check_node_code, check_region_code, in_region
+from simpul.wire import TOKEN_ALREADY_USED, InvalidInput, NodeLevel, check_node_code, check_region_code, in_region
 
 MAX_NAME = 200  # as the nodes table allows
 
@@ -27,9 +28,9 @@ class EnrolmentRefused(Exception):
 
 
 class TokenAlreadyUsed(EnrolmentRefused):
-    """A conflict rather than a refusal: a node holding credentials from this token keeps them."""
+    """A conflict rather than a refusal: the token did its one job already (perhaps for this very node)."""
 
-    status = 409
+    status = TOKEN_ALREADY_USED
 
 
 def _digest(token: str) -> bytes:
@@ -54,15 +55,16 @@ async def create_token(
         raise InvalidInput("token lifetime must be positive")
     token = "enr_" + secrets.token_urlsafe(24)
     async with conn.transaction():
+        replaced = 0
         if node_code is not None:
-            node_region = await conn.fetchval("SELECT region_code FROM nodes WHERE code = $1",
+            if region_code is not None:
+                raise InvalidInput("a token enrols a node in a region or renews an enrolled node, not both")
+            region_code = await conn.fetchval("SELECT region_code FROM nodes WHERE code = $1 FOR UPDATE",
                                               check_node_code(node_code))
-            if node_region is None:
+            if region_code is None:
                 raise InvalidInput(f"node {node_code} is not enrolled; a token without a node enrols it")
-            if region_code is not None and not in_region(node_region, check_region_code(region_code)):
-                raise InvalidInput(f"node {node_code} is in region {node_region or 'national'}, "
-                                   f"outside {region_code}")
-            region_code = node_region
+            issuer.require(region_code, "issue enrolment tokens")
+            replaced = await withdraw_renewal_tokens(conn, node_code)  # one open renewal token per node
         elif region_code is None:
             raise InvalidInput("a token needs the region it enrols a node in, or the node whose secret it renews")
         check_region_code(region_code)
@@ -74,7 +76,8 @@ async def create_token(
         )
         target = f"node {node_code}" if node_code else f"region {region_code}"
         await record(conn, issuer, "ENROLMENT_TOKEN_CREATED", target, region_code,
-                     {"note": note, "expiresAt": expires_at.isoformat(), "renews": node_code})
+                     {"note": note, "expiresAt": expires_at.isoformat(), "renews": node_code,
+                      "replacedTokens": replaced})
     return IssuedToken(token=token, region_code=region_code, expires_at=expires_at, node_code=node_code)
 
 
@@ -287,7 +290,8 @@ async def _renew(conn: asyncpg.Connection, request: EnrolmentRequest, node_code:
     await _spend(conn, request)
     await record(conn, node_principal(node_code, request.region_code), "NODE_SECRET_RENEWED",
                  f"node {node_code}", request.region_code,
-                 {"endpoint": request.endpoint, "statusBefore": node["status"]})
+                 {"statusBefore": node["status"], "name": request.name, "categories": list(request.categories),
+                  "kind": request.kind, "endpoint": request.endpoint})
     return secret
 
 

@@ -56,7 +56,7 @@ class NodeApi:
         except EnrolmentRefused as exc:
             log.warning("enrolment of %s refused: %s", enrolment.code, exc)
             return _error(exc.status, str(exc))
-        log.info("node %s enrolled at %s", enrolment.code, enrolment.endpoint)
+        log.info("node %s got its secret (enrolled or renewed; endpoint %s)", enrolment.code, enrolment.endpoint)
         return JSONResponse({"code": enrolment.code, "secret": secret})
 
     async def _signed(self, request: Request) -> tuple[NodeRecord, bytes] | Response:

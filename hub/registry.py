@@ -150,7 +150,9 @@ async def suspend_node(conn: asyncpg.Connection, admin: Principal, code: str, re
         if node.status != "ACTIVE":
             raise InvalidInput(f"node {code} is {node.status}; only an ACTIVE node can be suspended")
         suspended = await _set_status(conn, code, "SUSPENDED")
-        await record(conn, admin, "NODE_SUSPENDED", f"node {code}", node.region_code, {"reason": reason})
+        withdrawn = await withdraw_renewal_tokens(conn, code)  # a token sent before must not let it back
+        await record(conn, admin, "NODE_SUSPENDED", f"node {code}", node.region_code,
+                     {"reason": reason, "renewalTokensWithdrawn": withdrawn})
     log.info("node %s suspended", code)
     return suspended
 
@@ -166,6 +168,15 @@ async def reactivate_node(conn: asyncpg.Connection, admin: Principal, code: str)
         await record(conn, admin, "NODE_REACTIVATED", f"node {code}", node.region_code)
     log.info("node %s reactivated", code)
     return reactivated
+
+
+async def withdraw_renewal_tokens(conn: asyncpg.Connection, node_code: str) -> int:
+    """Withdraw the node's open renewal tokens (it is being suspended, or gets a newer one); how many."""
+    withdrawn = await conn.fetch("UPDATE enrolment_tokens SET withdrawn_at = now() WHERE node_code = $1"
+                                 " AND used_at IS NULL AND withdrawn_at IS NULL AND expires_at > now() RETURNING 1",
+                                 node_code)
+    return len(withdrawn)
+
 
 
 class PgNonceStore:

@@ -251,7 +251,7 @@ def _run_migrate(args: argparse.Namespace) -> None:
 def _run_demo(args: argparse.Namespace) -> None:
     from simpul.demo import run_demo
 
-    run_demo(args.port, args.data_dir)
+    run_demo(args.port, args.data_dir, {"SIMPUL_LOG_LEVEL": args.log_level, "SIMPUL_LOG_FORMAT": args.log_format})
 
 
 def _run_schema_export(args: argparse.Namespace) -> None:
@@ -286,7 +286,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.log_format not in FORMATS:  # a default from SIMPUL_LOG_FORMAT is not checked by argparse
         parser.error(f"SIMPUL_LOG_FORMAT must be one of {', '.join(FORMATS)}, not {args.log_format!r}")
     configure_logging(args.log_level, args.log_format)
-    os.environ.update(SIMPUL_LOG_LEVEL=args.log_level, SIMPUL_LOG_FORMAT=args.log_format)  # for our children
     signal.signal(signal.SIGTERM, terminate)
     run: Callable[[argparse.Namespace], None] = args.run
     try:

@@ -148,8 +148,9 @@ def _banner(hub_url: str, desks: dict[str, str], tracking: str, access: DemoAcce
     return "\n".join(lines)
 
 
-def run_demo(port: int, data_dir: Path) -> None:
-    """Start PostgreSQL, the hub and every demo node; seed; run until Ctrl-C."""
+def run_demo(port: int, data_dir: Path, logging_env: dict[str, str]) -> None:
+    """Start PostgreSQL, the hub and every demo node; seed; run until Ctrl-C. The children log as
+    `logging_env` (SIMPUL_LOG_LEVEL, SIMPUL_LOG_FORMAT) says: as the demo was told to."""
     shutil.rmtree(data_dir, ignore_errors=True)
     logs = data_dir / "logs"
     logs.mkdir(parents=True)
@@ -161,7 +162,7 @@ def run_demo(port: int, data_dir: Path) -> None:
         try:
             print(f"starting the hub on 127.0.0.1:{port} (logs in {logs})", flush=True)
             hub = ChildProcess(["hub", "--port", str(port), "--database-url", database_url,
-                                "--data-dir", str(data_dir)], log_path=logs / "hub.log")
+                                "--data-dir", str(data_dir)], env=logging_env, log_path=logs / "hub.log")
             children.append(hub)
             hub_url = hub.wait_for(r"hub listening on (http://\S+)")[1]
             access = asyncio.run(_access(database_url, NODES))
@@ -173,7 +174,7 @@ def run_demo(port: int, data_dir: Path) -> None:
                         "--data-dir", str(data_dir), "--heartbeat", "5"]
                 if node.parent_code:
                     args += ["--parent", node.parent_code]
-                desk = ChildProcess(args, env={"SIMPUL_DESK_OPERATOR_KEY": operator_key},
+                desk = ChildProcess(args, env={**logging_env, "SIMPUL_DESK_OPERATOR_KEY": operator_key},
                                     log_path=logs / f"node-{node.code}.log")
                 children.append(desk)
                 desks[node.code] = desk.wait_for(r"serving on (http://\S+)")[1]

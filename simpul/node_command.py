@@ -44,7 +44,12 @@ def _node_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hub-url", default=os.environ.get("SIMPUL_HUB_URL") or None,
                         help="the hub's base URL (env SIMPUL_HUB_URL)")
     parser.add_argument("--token", default=os.environ.get("SIMPUL_ENROL_TOKEN"),
-                        help="one-time enrolment token (env SIMPUL_ENROL_TOKEN); first start only")
+                        help="one-time enrolment token (env SIMPUL_ENROL_TOKEN): used when no credentials are "
+                             "stored, or with --renew")
+    parser.add_argument("--renew", action="store_true",
+                        default=os.environ.get("SIMPUL_NODE_RENEW", "").lower() in ("1", "true", "yes"),
+                        help="trade --token (from `simpul token create --node CODE`) for a new node secret; a "
+                             "restart with the same token keeps the renewed one (env SIMPUL_NODE_RENEW=1)")
     parser.add_argument("--public-url", help="URL the hub should call (default http://host:port)")
     parser.add_argument("--heartbeat", type=positive, default=15.0,
                         help="seconds between heartbeats (default 15)")
@@ -111,7 +116,7 @@ def _run_node(args: argparse.Namespace) -> None:
     state_dir = args.data_dir / "nodes" / code
     settings = NodeSettings(
         hub_url=str(values["hub_url"]), state_dir=state_dir, host=args.host, port=args.port,
-        public_url=args.public_url, token=args.token, heartbeat_interval=args.heartbeat,
+        public_url=args.public_url, token=args.token, renew=args.renew, heartbeat_interval=args.heartbeat,
     )
     kind = load_kind(args.kind)
 

@@ -66,6 +66,7 @@ def check_page_size(first: int, most: int = MAX_PAGE) -> int:
     if not 1 <= first <= most:
         raise InvalidInput(f"first must be between 1 and {most}")
     return first
+TOKEN_ALREADY_USED = 409  # the hub's /enrol status for a spent token: a conflict the node explains to its operator
 MAX_SEQUENCE = 2**63 - 1  # a PostgreSQL bigint, what change-feed sequence numbers are
 
 # Matched whole (fullmatch): `$` would let a trailing newline through, and `\d` any script's digits.

@@ -25,8 +25,8 @@ DELIVERY_STATES = ("PENDING", "DEAD")
 NODE_STATUSES = ("PENDING", "ACTIVE", "SUSPENDED")
 
 # One count per state over its partial index (deliveries_due, deliveries_dead), not a scan of the whole outbox.
-_DELIVERIES = ("SELECT (SELECT count(*) FROM deliveries WHERE state = 'PENDING') AS \"PENDING\","
-               " (SELECT count(*) FROM deliveries WHERE state = 'DEAD') AS \"DEAD\"")
+_DELIVERIES = "SELECT " + ", ".join(f"(SELECT count(*) FROM deliveries WHERE state = '{state}') AS \"{state}\""
+                                    for state in DELIVERY_STATES)
 
 # A stage counts while it is still open and DeadlineWatch has announced its deadline (its marker
 # '<stage>:<start in epoch microseconds>' is in overdue_notified, as StageClock.marker writes it).

@@ -70,9 +70,11 @@ async def test_demo_federation_answers_and_ctrl_c_stops_every_process(session: a
         assert login["data"]["login"]["user"] == {"role": "ADMIN", "regionCode": ""}
 
         for log in ("hub.log", "node-65.log"):  # the children log as the demo was told to
-            logged = [json.loads(line) for line in (data_dir / "logs" / log).read_text().splitlines()
-                      if line.startswith("{")]
+            lines = (data_dir / "logs" / log).read_text().splitlines()
+            logged = [json.loads(line) for line in lines if line.startswith("{")]
             assert logged and all({"time", "level", "message"} <= entry.keys() for entry in logged), log
+            printed = [line for line in lines if not line.startswith("{")]  # the address lines, not log records
+            assert all(re.match(r"(hub listening on|node \S+ serving on) http://", line) for line in printed), lines
 
         os.killpg(demo.pid, signal.SIGINT)
         assert demo.wait(30) in (0, 130)

@@ -16,6 +16,7 @@ from simpul.processes import ChildProcess
 from simpul.signing import sign, signing_key
 from tests.federation import Desk, Hub, create_token, desk_args, graphql, refused_desk, run_cli, start_desk, start_hub
 
+SUSPEND = 'mutation($c: String!) { suspendNode(code: $c, reason: "Rahasia node bocor") { status } }'
 COVERAGE = '{ stats(groupBy: [STATUS], filter: {regionPrefix: "64.08"}) { coverage { asked answered failed } } }'
 
 
@@ -24,11 +25,15 @@ def _credentials(desk: Desk) -> dict[str, Any]:
     return data
 
 
-def _start(hub: Hub, desk: Desk, token: str | None) -> Desk:
-    """The desk started again on its data folder, with `token` or none."""
-    args = desk_args(hub, desk.data_dir, desk.code, desk.region, desk.level, token, desk.parent)
-    process = ChildProcess(args, env={"SIMPUL_DESK_OPERATOR_KEY": desk.operator_key})
+def _start(hub: Hub, desk: Desk, token: str | None, renew: bool = False) -> Desk:
+    """The desk started again on its data folder, with `token` or none, renewing its secret when told."""
+    process = ChildProcess(_args(hub, desk, token, renew), env={"SIMPUL_DESK_OPERATOR_KEY": desk.operator_key})
     return replace(desk, process=process, url=process.wait_for(r"serving on (http://\S+)")[1])
+
+
+def _args(hub: Hub, desk: Desk, token: str | None, renew: bool) -> list[str]:
+    args = desk_args(hub, desk.data_dir, desk.code, desk.region, desk.level, token, desk.parent)
+    return [*args, "--renew"] if renew else args
 
 
 async def _heartbeat(session: aiohttp.ClientSession, hub: Hub, code: str, secret: str, endpoint: str) -> int:
@@ -57,31 +62,36 @@ async def test_a_token_made_for_a_node_renews_its_secret_and_the_old_secret_stop
         old = _credentials(desk)
         desk.process.stop()
         token = create_token(database, node="64.08")
-        desk = _start(hub, desk, token)
-        new = _credentials(desk)
+        desk = _start(hub, desk, token)  # a token alone does not renew: an env file may keep one for good
+        assert _credentials(desk) == old
+        desk.process.stop()
+        desk = _start(hub, desk, token, renew=True)
+        new, renewed_at = _credentials(desk), desk.url
         assert new["secret"] != old["secret"] and new["token_digest"] == token_digest(token)
-        assert new["token_digest"] != old["token_digest"]
 
         assert await _heartbeat(session, hub, "64.08", old["secret"], desk.url) == 401, "the old secret is dead"
         assert await _heartbeat(session, hub, "64.08", new["secret"], desk.url) == 200
         body = await graphql(session, hub.graphql_url, COVERAGE)  # the hub signs its calls with the new key
         assert body["data"]["stats"]["coverage"] == {"asked": 1, "answered": 1, "failed": []}, body
 
-        desk.process.stop()  # a restart with the same token keeps the renewed secret and spends nothing
-        desk = _start(hub, desk, token)
+        desk.process.stop()  # the same command line again keeps the renewed secret and spends nothing
+        desk = _start(hub, desk, token, renew=True)
         assert _credentials(desk) == new
 
-        # credentials written before renewals existed do not say which token they came from: the hub's
-        # "already used" tells the node this is that token, and it keeps its secret
+        [renewal] = await _renewals(database)
+        assert renewal["target"] == "node 64.08" and json.loads(renewal["detail"]) == {
+            "statusBefore": "ACTIVE", "name": "Desk 64.08", "categories": [], "kind": "desk", "endpoint": renewed_at}
+
+        # the answer lost: the hub renewed, the node kept its old file; the token is spent and it says what to do
         desk.process.stop()
-        path = desk.data_dir / "nodes" / desk.code / "credentials.json"
-        path.write_text(json.dumps({k: v for k, v in new.items() if k != "token_digest"}))
-        desk = _start(hub, desk, token)
-        assert _credentials(desk) == new
-
-        renewals = await _renewals(database)
-        assert [(r["target"], json.loads(r["detail"])["statusBefore"]) for r in renewals] == [
-            ("node 64.08", "ACTIVE")]
+        (desk.data_dir / "nodes" / desk.code / "credentials.json").write_text(json.dumps(old))
+        result = run_cli(*_args(hub, desk, token, renew=True), timeout=30)
+        assert result.returncode == 1 and "serving on" not in result.stdout, result.stdout + result.stderr
+        assert result.stderr.strip().endswith(
+            "enrolment token was already used; if this node used it and did not keep the answer, its secret is "
+            "renewed but unknown here: create another (simpul token create --node 64.08)"), result.stderr
+        desk = _start(hub, desk, create_token(database, node="64.08"), renew=True)
+        assert await _heartbeat(session, hub, "64.08", _credentials(desk)["secret"], desk.url) == 200
     finally:
         desk.process.stop()
         hub.process.stop()
@@ -95,44 +105,49 @@ async def test_renewal_brings_a_suspended_node_back_and_refuses_what_it_must(
     try:
         leaked = _credentials(desk)["secret"]
         desk.process.stop()
+        sent_before = create_token(database, node="64.08")  # e.g. a routine rotation, over the channel that leaked
+        body = await graphql(session, hub.graphql_url, SUSPEND, {"c": "64.08"})
+        assert body == {"data": {"suspendNode": {"status": "SUSPENDED"}}}, body
+        assert await _heartbeat(session, hub, "64.08", leaked, desk.url) == 403  # "node is suspended"
+
+        other = tmp_path / "other"
+        assert refused_desk(hub, other, "64.08", "64.08", "KABKOTA", sent_before).endswith(
+            "enrolment token was withdrawn"), "suspending withdrew the renewal tokens sent before"
+        plain = create_token(database, "64")
+        assert refused_desk(hub, other, "64.08", "64.08", "KABKOTA", plain).endswith(
+            "node 64.08 is already enrolled; a token created for it (simpul token create --node 64.08) "
+            "renews its secret")
+        replaced = create_token(database, node="64.08")
+        renewal = create_token(database, node="64.08")  # a newer token for the node withdraws the older
+        assert refused_desk(hub, other, "64.08", "64.08", "KABKOTA", replaced).endswith(
+            "enrolment token was withdrawn")
+        assert refused_desk(hub, other, "64.09", "64.09", "KABKOTA", renewal).endswith(
+            "this token renews node 64.08, not 64.09")
+        assert refused_desk(hub, other, "64.08", "64.08", "UNIT", renewal).endswith(
+            "node 64.08 is enrolled as KABKOTA in region 64.08 under no parent; a renewal keeps its place")
         conn = await asyncpg.connect(database)
         try:
-            await conn.execute("UPDATE hub.nodes SET status = 'SUSPENDED' WHERE code = '64.08'")
-            assert await _heartbeat(session, hub, "64.08", leaked, desk.url) == 403  # "node is suspended"
-
-            other = tmp_path / "other"
-            plain = create_token(database, "64")
-            assert refused_desk(hub, other, "64.08", "64.08", "KABKOTA", plain).endswith(
-                "node 64.08 is already enrolled; a token created for it (simpul token create --node 64.08) "
-                "renews its secret")
-            renewal = create_token(database, node="64.08")
-            assert refused_desk(hub, other, "64.09", "64.09", "KABKOTA", renewal).endswith(
-                "this token renews node 64.08, not 64.09")
-            assert refused_desk(hub, other, "64.08", "64.08", "UNIT", renewal).endswith(
-                "node 64.08 is enrolled as KABKOTA in region 64.08 under no parent; a renewal keeps its place")
-            expired = create_token(database, node="64.08", ttl="1s")
-            await conn.execute("UPDATE hub.enrolment_tokens SET expires_at = now() - interval '1 s'"
-                               " WHERE node_code = '64.08' AND used_at IS NULL AND expires_at < now() + interval '1 h'")
-            assert refused_desk(hub, other, "64.08", "64.08", "KABKOTA", expired).endswith(
-                "enrolment token has expired")
             assert await conn.fetchval("SELECT status FROM hub.nodes WHERE code = '64.08'") == "SUSPENDED"
-
-            desk = _start(hub, desk, renewal)  # the refusals above spent nothing
+            desk = _start(hub, desk, renewal, renew=True)  # the refusals above spent nothing
             assert await conn.fetchval("SELECT status FROM hub.nodes WHERE code = '64.08'") == "ACTIVE"
+            expired = create_token(database, node="64.08")
+            await conn.execute("UPDATE hub.enrolment_tokens SET expires_at = now() - interval '1 s'"
+                               " WHERE token_hash = sha256($1::text::bytea)", expired)
         finally:
             await conn.close()
+        assert refused_desk(hub, other, "64.08", "64.08", "KABKOTA", expired).endswith(
+            "enrolment token has expired")
         assert await _heartbeat(session, hub, "64.08", leaked, desk.url) == 401
-        renewals = await _renewals(database)
-        assert [json.loads(r["detail"])["statusBefore"] for r in renewals] == ["SUSPENDED"]
+        assert [json.loads(r["detail"])["statusBefore"] for r in await _renewals(database)] == ["SUSPENDED"]
     finally:
         desk.process.stop()
         hub.process.stop()
 
 
-def test_a_renewal_token_needs_an_enrolled_node_in_the_region_asked(database: str) -> None:
+def test_a_renewal_token_needs_an_enrolled_node(database: str) -> None:
     for args, message in [
         (["--node", "64.08"], "node 64.08 is not enrolled; a token without a node enrols it"),
-        (["--node", "64 08"], "node code"),
+        (["--node", "64 08"], "invalid node code '64 08': use a-z, 0-9, '.', '_' or '-'"),
         ([], "one of the arguments --region --node is required"),
     ]:
         result = run_cli("token", "create", *args, "--database-url", database)

@@ -142,7 +142,7 @@ async def test_a_suspended_node_is_not_asked_routed_to_or_heard_until_it_is_reac
     [reactivation] = (await _ok(session, federation, AUDIT, {"a": "NODE_REACTIVATED"}, kaltim_admin))["auditLog"]
     assert {k: v for k, v in suspension.items() if k != "at"} == {
         "actor": actor, "role": "ADMIN", "action": "NODE_SUSPENDED", "target": "node 64.08",
-        "regionCode": "64.08", "detail": {"reason": REASON}}
+        "regionCode": "64.08", "detail": {"reason": REASON, "renewalTokensWithdrawn": 0}}
     assert {k: v for k, v in reactivation.items() if k != "at"} == {
         "actor": actor, "role": "ADMIN", "action": "NODE_REACTIVATED", "target": "node 64.08",
         "regionCode": "64.08", "detail": None}
