@@ -26,3 +26,25 @@ async def fresh_database(pg_server: str, prefix: str = "simpul_t") -> AsyncItera
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+@asynccontextmanager
+async def hub_pool_with_kutim(
+    database_url: str, size: int, signing_key: bytes = b"\x00"
+) -> AsyncIterator[asyncpg.Pool]:
+    """The hub's migrated tables with one enrolled node, Kutai Timur's desk (64.08), and a pool of `size`
+    connections to them, as the hub's own modules use it."""
+    from hub.db.migrate import migrate_hub
+    from hub.settings import SCHEMA
+    from simpul.db.pool import create_pool
+
+    await migrate_hub(database_url)
+    pool = await create_pool(database_url, SCHEMA, max_size=size)
+    try:
+        await pool.execute(
+            "INSERT INTO nodes (code, name, level, region_code, categories, endpoint, kind, signing_key)"
+            " VALUES ('64.08', 'Pemkab Kutai Timur', 'KABKOTA', '64.08', '{}', 'http://127.0.0.1:1', 'desk', $1)",
+            signing_key)
+        yield pool
+    finally:
+        await pool.close()

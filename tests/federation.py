@@ -204,6 +204,15 @@ async def graphql(
         return body
 
 
+async def hub_ok(session: aiohttp.ClientSession, fed: Federation, query: str,
+                 variables: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """The data of a request to the federation's hub that must succeed (as its national admin unless told)."""
+    body = await graphql(session, fed.hub.graphql_url, query, variables, headers=headers)
+    assert "errors" not in body, body
+    data: dict[str, Any] = body["data"]
+    return data
+
+
 async def submit(
     session: aiohttp.ClientSession, desk: Desk, as_operator: bool = False, **fields: Any
 ) -> dict[str, Any]:

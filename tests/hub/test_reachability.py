@@ -8,11 +8,9 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from hub.db.migrate import migrate_hub
 from hub.events import EventType
 from hub.reachability import ReachabilityWatch, watch_interval
-from hub.settings import SCHEMA
-from simpul.db.pool import create_pool
+from tests.databases import hub_pool_with_kutim
 
 REPLICAS = 8
 
@@ -20,13 +18,8 @@ REPLICAS = 8
 @pytest.fixture
 async def pool(database: str) -> AsyncIterator[asyncpg.Pool]:
     """The hub's tables with one enrolled node, 64.08, never heard from."""
-    await migrate_hub(database)
-    hub_pool = await create_pool(database, SCHEMA, max_size=REPLICAS)
-    await hub_pool.execute(
-        "INSERT INTO nodes (code, name, level, region_code, categories, endpoint, kind, signing_key)"
-        " VALUES ('64.08', 'Pemkab Kutai Timur', 'KABKOTA', '64.08', '{}', 'http://127.0.0.1:1', 'desk', '\\x00')")
-    yield hub_pool
-    await hub_pool.close()
+    async with hub_pool_with_kutim(database, REPLICAS) as hub_pool:
+        yield hub_pool
 
 
 async def _everyone_looks(pool: asyncpg.Pool) -> list[EventType]:

@@ -9,11 +9,9 @@ import asyncpg
 import pytest
 
 from hub.access.principal import Principal, Role
-from hub.db.migrate import migrate_hub
 from hub.registry import reactivate_node, suspend_node
-from hub.settings import SCHEMA
-from simpul.db.pool import create_pool
 from simpul.wire import InvalidInput
+from tests.databases import hub_pool_with_kutim
 
 KALTIM_ADMIN = Principal(role=Role.ADMIN, name="user kaltim", region_code="64")
 ADMINS = 6
@@ -22,13 +20,8 @@ ADMINS = 6
 @pytest.fixture
 async def pool(database: str) -> AsyncIterator[asyncpg.Pool]:
     """The hub's tables with one enrolled node, Kutai Timur's desk (64.08)."""
-    await migrate_hub(database)
-    hub_pool = await create_pool(database, SCHEMA, max_size=ADMINS)
-    await hub_pool.execute(
-        "INSERT INTO nodes (code, name, level, region_code, categories, endpoint, kind, signing_key)"
-        " VALUES ('64.08', 'Pemkab Kutai Timur', 'KABKOTA', '64.08', '{}', 'http://127.0.0.1:1', 'desk', '\\x2a')")
-    yield hub_pool
-    await hub_pool.close()
+    async with hub_pool_with_kutim(database, ADMINS, b"\x2a") as hub_pool:
+        yield hub_pool
 
 
 async def _suspend(pool: asyncpg.Pool, admin: Principal) -> str:

@@ -16,7 +16,7 @@ import pytest
 
 import simpul.requestid
 from hub.api.schema import hub_schema
-from tests.federation import Federation, bearer, create_key, eventually, graphql, node_graphql
+from tests.federation import Federation, bearer, create_key, eventually, graphql, hub_ok, node_graphql
 
 REPORTER_NAME, REPORTER_PHONE = "Siti Rahmawati", "+62 812-5550-1234"
 
@@ -28,55 +28,47 @@ OUTSIDE_REQUESTS = {"ENROLMENT_TOKEN_CREATED", "REPORT_DELIVERED", "STATUS_CHANG
                     "REPORT_ROUTED"}
 
 
-async def _ok(session: aiohttp.ClientSession, fed: Federation, query: str, variables: dict[str, Any] | None = None,
-              headers: dict[str, str] | None = None) -> dict[str, Any]:
-    body = await graphql(session, fed.hub.graphql_url, query, variables, headers=headers)
-    assert "errors" not in body, body
-    data: dict[str, Any] = body["data"]
-    return data
-
-
 async def _audit(session: aiohttp.ClientSession, fed: Federation, headers: dict[str, str] | None = None,
                  region: str | None = None) -> list[dict[str, Any]]:
-    entries: list[dict[str, Any]] = (await _ok(session, fed, AUDIT, {"first": 500, "region": region},
+    entries: list[dict[str, Any]] = (await hub_ok(session, fed, AUDIT, {"first": 500, "region": region},
                                                headers))["auditLog"]
     return entries
 
 
 async def _one_day_of_writes(session: aiohttp.ClientSession, fed: Federation) -> dict[str, str]:
     """Writes through the real API, the way people and machines make them; returns what they were about."""
-    submitted = await _ok(session, fed, "mutation($r: SubmitReportInput!) { submitReport(report: $r) "
+    submitted = await hub_ok(session, fed, "mutation($r: SubmitReportInput!) { submitReport(report: $r) "
                           "{ trackingNumber } }",
                           {"r": {"kind": "PENGADUAN", "title": "Puskesmas tutup siang", "body": "Tutup pukul 12.",
                                  "category": "kesehatan", "regionCode": "64.08", "reporterName": REPORTER_NAME,
                                  "reporterContact": REPORTER_PHONE}}, headers={})
     tracking = submitted["submitReport"]["trackingNumber"]
-    nowhere = await _ok(session, fed, "mutation($r: SubmitReportInput!) { submitReport(report: $r) "
+    nowhere = await hub_ok(session, fed, "mutation($r: SubmitReportInput!) { submitReport(report: $r) "
                         "{ trackingNumber } }",
                         {"r": {"kind": "PENGADUAN", "title": "Jalan rusak", "body": "Di Banda Aceh.",
                                "category": "infrastruktur", "regionCode": "11", "reporterName": REPORTER_NAME,
                                "reporterContact": REPORTER_PHONE}})
     unroutable = nowhere["submitReport"]["trackingNumber"]
-    await _ok(session, fed, "mutation($t: String!) { rerouteReport(trackingNumber: $t) }", {"t": unroutable})
-    rule = (await _ok(session, fed, 'mutation { addRoutingRule(rule: {regionPrefix: "64", category: "kesehatan", '
+    await hub_ok(session, fed, "mutation($t: String!) { rerouteReport(trackingNumber: $t) }", {"t": unroutable})
+    rule = (await hub_ok(session, fed, 'mutation { addRoutingRule(rule: {regionPrefix: "64", category: "kesehatan", '
                       'targetNode: "64"}) { id } }'))["addRoutingRule"]["id"]
-    await _ok(session, fed, "mutation($id: Int!) { removeRoutingRule(id: $id) { id } }", {"id": rule})
-    await _ok(session, fed, 'mutation { addHoliday(day: "2026-08-10", name: "HUT Kutai Timur", '
+    await hub_ok(session, fed, "mutation($id: Int!) { removeRoutingRule(id: $id) { id } }", {"id": rule})
+    await hub_ok(session, fed, 'mutation { addHoliday(day: "2026-08-10", name: "HUT Kutai Timur", '
               'regionPrefix: "64.08") { day } }')
-    await _ok(session, fed, 'mutation { removeHoliday(day: "2026-08-10", regionPrefix: "64.08") { day } }')
-    await _ok(session, fed, 'mutation { acceptForwardedReport(idempotencyKey: "nasional-0001", report: {'
+    await hub_ok(session, fed, 'mutation { removeHoliday(day: "2026-08-10", regionPrefix: "64.08") { day } }')
+    await hub_ok(session, fed, 'mutation { acceptForwardedReport(idempotencyKey: "nasional-0001", report: {'
               'sourceId: "nasional:1", trackingNumber: "NAS-AUDIT-1", kind: PENGADUAN, title: "Dari pusat", '
               'body: "Diteruskan.", category: "kesehatan", regionCode: "64.08", channel: WEB, '
               'receivedAt: "2026-11-02T09:00:00+08:00"}) { trackingNumber } }')
-    key = (await _ok(session, fed, 'mutation { issueApiKey(key: {role: INTEGRATOR, name: "Portal Kaltim", '
+    key = (await hub_ok(session, fed, 'mutation { issueApiKey(key: {role: INTEGRATOR, name: "Portal Kaltim", '
                      'regionCode: "64", operations: ["reports"]}) { key { id } } }'))["issueApiKey"]["key"]["id"]
-    await _ok(session, fed, "mutation($id: Int!) { revokeApiKey(id: $id) { id } }", {"id": key})
-    await _ok(session, fed, 'mutation { createUser(user: {username: "pengawas-64", name: "Ombudsman Kaltim", '
+    await hub_ok(session, fed, "mutation($id: Int!) { revokeApiKey(id: $id) { id } }", {"id": key})
+    await hub_ok(session, fed, 'mutation { createUser(user: {username: "pengawas-64", name: "Ombudsman Kaltim", '
               'role: SUPERVISOR, regionCode: "64", password: "kata sandi panjang"}) { username } }')
     refused = await graphql(session, fed.hub.graphql_url, 'mutation { login(username: "pengawas-64", '
                             'password: "salah sekali ini") { token } }', headers={})
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN", refused
-    login = await _ok(session, fed, 'mutation { login(username: "pengawas-64", password: "kata sandi panjang") '
+    login = await hub_ok(session, fed, 'mutation { login(username: "pengawas-64", password: "kata sandi panjang") '
                       "{ token } }", headers={})
 
     kutim = fed.desks["64.08"]
@@ -94,7 +86,7 @@ async def _one_day_of_writes(session: aiohttp.ClientSession, fed: Federation) ->
         return any(e["action"] == "STATUS_CHANGED" for e in await _audit(session, fed))
 
     await eventually(status_fed_back)
-    await _ok(session, fed, 'mutation($t: String!) { reassignReport(trackingNumber: $t, node: "64", '
+    await hub_ok(session, fed, 'mutation($t: String!) { reassignReport(trackingNumber: $t, node: "64", '
               'note: "Ditangani Biro Kesra") }', {"t": tracking})
     return {"tracking": tracking, "unroutable": unroutable, "rule": str(rule), "key": str(key),
             "supervisor": login["login"]["token"]}

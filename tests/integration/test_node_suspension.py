@@ -18,7 +18,7 @@ import aiohttp
 
 from connectors.hublink import HEARTBEAT_PATH, POKE_PATH, Credentials
 from simpul.signing import sign
-from tests.federation import Desk, Federation, bearer, create_key, eventually, graphql, submit
+from tests.federation import Desk, Federation, bearer, create_key, eventually, graphql, hub_ok, submit
 
 SUSPEND = "mutation($c: String!, $why: String!) { suspendNode(code: $c, reason: $why) { code status } }"
 REACTIVATE = "mutation($c: String!) { reactivateNode(code: $c) { code status } }"
@@ -30,14 +30,6 @@ AUDIT = 'query($a: String!) { auditLog(action: $a) { actor role action target re
 REASON = "Rahasia node diduga bocor; menunggu pendaftaran ulang"
 HEALTH_REPORT = {"kind": "PENGADUAN", "title": "Puskesmas Sangatta tutup siang", "body": "Tutup pukul 12.",
                  "category": "kesehatan", "regionCode": "64.08"}
-
-
-async def _ok(session: aiohttp.ClientSession, fed: Federation, query: str, variables: dict[str, Any] | None = None,
-              headers: dict[str, str] | None = None) -> dict[str, Any]:
-    body = await graphql(session, fed.hub.graphql_url, query, variables, headers=headers)
-    assert "errors" not in body, body
-    data: dict[str, Any] = body["data"]
-    return data
 
 
 async def _refused(session: aiohttp.ClientSession, fed: Federation, query: str, variables: dict[str, Any],
@@ -66,7 +58,7 @@ async def _heartbeat(session: aiohttp.ClientSession, fed: Federation, desk: Desk
 
 
 async def _last_heartbeat(session: aiohttp.ClientSession, fed: Federation, code: str) -> datetime:
-    return datetime.fromisoformat((await _ok(session, fed, NODE, {"c": code}))["node"]["lastHeartbeat"])
+    return datetime.fromisoformat((await hub_ok(session, fed, NODE, {"c": code}))["node"]["lastHeartbeat"])
 
 
 async def test_a_suspended_node_is_not_asked_routed_to_or_heard_until_it_is_reactivated(
@@ -74,12 +66,12 @@ async def test_a_suspended_node_is_not_asked_routed_to_or_heard_until_it_is_reac
 ) -> None:
     kutim = federation.desks["64.08"]
     kaltim_admin = bearer(await create_key(federation.hub.database_url, "admin", "64"))
-    actor = (await _ok(session, federation, "{ me { name } }", headers=kaltim_admin))["me"]["name"]
-    rule = (await _ok(session, federation, 'mutation { addRoutingRule(rule: {regionPrefix: "64.08", '
+    actor = (await hub_ok(session, federation, "{ me { name } }", headers=kaltim_admin))["me"]["name"]
+    rule = (await hub_ok(session, federation, 'mutation { addRoutingRule(rule: {regionPrefix: "64.08", '
                       'category: "kesehatan", targetNode: "64.08"}) { id } }'))["addRoutingRule"]["id"]
     entered = await submit(session, kutim, title="Jalan ke Sangatta rusak")
 
-    suspended = await _ok(session, federation, SUSPEND, {"c": "64.08", "why": f"  {REASON} "}, kaltim_admin)
+    suspended = await hub_ok(session, federation, SUSPEND, {"c": "64.08", "why": f"  {REASON} "}, kaltim_admin)
     assert suspended["suspendNode"] == {"code": "64.08", "status": "SUSPENDED"}
 
     # The desk's own signed calls: heartbeat and poke refused, its GraphQL calls unauthenticated.
@@ -95,35 +87,35 @@ async def test_a_suspended_node_is_not_asked_routed_to_or_heard_until_it_is_reac
     assert await _last_heartbeat(session, federation, "64.08") == heard
 
     # Federated reads ask the active nodes only: no failure, the suspended desk is just not asked.
-    page = (await _ok(session, federation, REPORTS))["reports"]
+    page = (await hub_ok(session, federation, REPORTS))["reports"]
     assert page["coverage"] == {"asked": 2, "answered": 2, "failed": []}
     assert entered["id"] not in {r["id"] for r in page["reports"]}
-    only_kutim = await _ok(session, federation, '{ reports(scope: {nodeCodes: ["64.08"]}) '
+    only_kutim = await hub_ok(session, federation, '{ reports(scope: {nodeCodes: ["64.08"]}) '
                            "{ reports { id } coverage { asked } } }")
     assert only_kutim["reports"] == {"reports": [], "coverage": {"asked": 0}}
-    listed = await _ok(session, federation, "{ nodes(filter: {status: SUSPENDED}) { code } }")
+    listed = await hub_ok(session, federation, "{ nodes(filter: {status: SUSPENDED}) { code } }")
     assert listed["nodes"] == [{"code": "64.08"}]
 
     # Routing passes over the rule that names it and falls back up the tree to Kaltim's desk.
-    route = (await _ok(session, federation, ROUTE))["routeReport"]
+    route = (await hub_ok(session, federation, ROUTE))["routeReport"]
     assert route == {"target": "64", "rule": None, "reason": "fallback: province desk of 64",
                      "passedOver": [f"rule #{rule}: node 64.08 is not active"]}
-    submitted = await _ok(session, federation, "mutation($r: SubmitReportInput!) { submitReport(report: $r) "
+    submitted = await hub_ok(session, federation, "mutation($r: SubmitReportInput!) { submitReport(report: $r) "
                           "{ trackingNumber routing { target } } }", {"r": HEALTH_REPORT}, headers={})
     tracking = submitted["submitReport"]["trackingNumber"]
     assert submitted["submitReport"]["routing"]["target"] == "64"
 
     async def held_by_kaltim() -> bool:
-        track = await _ok(session, federation, 'query($t: String!) { trackReport(trackingNumber: $t) '
+        track = await hub_ok(session, federation, 'query($t: String!) { trackReport(trackingNumber: $t) '
                           "{ routing holder } }", {"t": tracking}, headers={})
         return bool(track["trackReport"] == {"routing": "HELD", "holder": "64"})
 
     await eventually(held_by_kaltim)
-    to_kutim = await _ok(session, federation, '{ deliveries(nodeCode: "64.08") { trackingNumber } }')
+    to_kutim = await hub_ok(session, federation, '{ deliveries(nodeCode: "64.08") { trackingNumber } }')
     assert tracking not in {d["trackingNumber"] for d in to_kutim["deliveries"]}
 
     # Reactivated with the secret it had: heard, asked and routed to again.
-    reactivated = await _ok(session, federation, REACTIVATE, {"c": "64.08"}, kaltim_admin)
+    reactivated = await hub_ok(session, federation, REACTIVATE, {"c": "64.08"}, kaltim_admin)
     assert reactivated["reactivateNode"] == {"code": "64.08", "status": "ACTIVE"}
     assert await _heartbeat(session, federation, kutim) == (200, {"ok": True})
     ours = await _last_heartbeat(session, federation, "64.08")
@@ -132,14 +124,14 @@ async def test_a_suspended_node_is_not_asked_routed_to_or_heard_until_it_is_reac
         return await _last_heartbeat(session, federation, "64.08") > ours
 
     await eventually(heard_again)
-    page = (await _ok(session, federation, REPORTS))["reports"]
+    page = (await hub_ok(session, federation, REPORTS))["reports"]
     assert page["coverage"] == {"asked": 3, "answered": 3, "failed": []}
     assert entered["id"] in {r["id"] for r in page["reports"]}
-    route = (await _ok(session, federation, ROUTE))["routeReport"]
+    route = (await hub_ok(session, federation, ROUTE))["routeReport"]
     assert (route["target"], route["rule"], route["passedOver"]) == ("64.08", rule, [])
 
-    [suspension] = (await _ok(session, federation, AUDIT, {"a": "NODE_SUSPENDED"}, kaltim_admin))["auditLog"]
-    [reactivation] = (await _ok(session, federation, AUDIT, {"a": "NODE_REACTIVATED"}, kaltim_admin))["auditLog"]
+    [suspension] = (await hub_ok(session, federation, AUDIT, {"a": "NODE_SUSPENDED"}, kaltim_admin))["auditLog"]
+    [reactivation] = (await hub_ok(session, federation, AUDIT, {"a": "NODE_REACTIVATED"}, kaltim_admin))["auditLog"]
     assert {k: v for k, v in suspension.items() if k != "at"} == {
         "actor": actor, "role": "ADMIN", "action": "NODE_SUSPENDED", "target": "node 64.08",
         "regionCode": "64.08", "detail": {"reason": REASON, "renewalTokensWithdrawn": 0}}
@@ -182,15 +174,15 @@ async def test_only_an_admin_of_the_nodes_region_may_suspend_it_and_only_sensibl
         "BAD_USER_INPUT", "node 64.08 is ACTIVE, not SUSPENDED; only a suspended node can be reactivated")
     assert await _refused(session, federation, REACTIVATE, {"c": "64.99"}) == (
         "BAD_USER_INPUT", "no node '64.99' is enrolled")
-    assert (await _ok(session, federation, NODE, {"c": "64.08"}))["node"]["status"] == "ACTIVE"
-    assert (await _ok(session, federation, AUDIT, {"a": "NODE_SUSPENDED"}))["auditLog"] == []
+    assert (await hub_ok(session, federation, NODE, {"c": "64.08"}))["node"]["status"] == "ACTIVE"
+    assert (await hub_ok(session, federation, AUDIT, {"a": "NODE_SUSPENDED"}))["auditLog"] == []
 
-    await _ok(session, federation, SUSPEND, {"c": "64.08", "why": "x" * 500})
+    await hub_ok(session, federation, SUSPEND, {"c": "64.08", "why": "x" * 500})
     assert await _refused(session, federation, SUSPEND, suspend) == (
         "BAD_USER_INPUT", "node 64.08 is already suspended")
     assert await _refused(session, federation, REACTIVATE, {"c": "64.08"}, callers["kaltara admin"]) == (
         "FORBIDDEN", "admin of 65 may not reactivate nodes in region 64.08")
     assert await _refused(session, federation, REACTIVATE, {"c": "64.08"}, callers["supervisor"]) == (
         "FORBIDDEN", "supervisor may not use reactivateNode")
-    assert len((await _ok(session, federation, AUDIT, {"a": "NODE_SUSPENDED"}))["auditLog"]) == 1
-    assert (await _ok(session, federation, NODE, {"c": "64.08"}))["node"]["status"] == "SUSPENDED"
+    assert len((await hub_ok(session, federation, AUDIT, {"a": "NODE_SUSPENDED"}))["auditLog"]) == 1
+    assert (await hub_ok(session, federation, NODE, {"c": "64.08"}))["node"]["status"] == "SUSPENDED"
