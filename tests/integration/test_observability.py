@@ -230,7 +230,10 @@ async def test_readyz_fails_while_the_database_is_gone_and_recovers_with_it(
         assert ready["checks"]["feeds"]["ok"] and ready["checks"]["database"] == {"ok": True}
 
         postgres.close()  # PostgreSQL stops
-        down = await eventually(lambda: _readyz(session, hub.url, 503))
+        try:
+            down = await eventually(lambda: _readyz(session, hub.url, 503))
+        except aiohttp.ClientConnectionError as exc:  # the hub is gone: say what it said
+            raise AssertionError(f"the hub stopped when PostgreSQL did:\n{hub.process.output}") from exc
         assert down["ready"] is False and down["checks"]["database"]["ok"] is False
         assert "database does not answer" in down["checks"]["database"]["error"]
         await asyncio.sleep(1)  # rounds of every job against a database that is gone
