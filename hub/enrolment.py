@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from typing import Any
 
 import asyncpg
 
+from hub.access.keys import digest
 from hub.access.principal import Principal, node_principal
 from hub.audit import record
 from hub.regions import check_node_region
@@ -33,10 +33,6 @@ class TokenAlreadyUsed(EnrolmentRefused):
     status = TOKEN_ALREADY_USED
 
 
-def _digest(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
-
-
 @dataclass(frozen=True)
 class IssuedToken:
     token: str  # shown once; only its digest is stored
@@ -49,8 +45,8 @@ async def create_token(
     conn: asyncpg.Connection, issuer: Principal, region_code: str | None, ttl: timedelta, note: str | None,
     node_code: str | None = None,
 ) -> IssuedToken:
-    """Issue a token that enrols one node in the subtree of `region_code`, or, with `node_code`, one that
-    renews that enrolled node's secret (its region is the node's; `region_code`, if given, must cover it)."""
+    """Issue a token that enrols one node in the subtree of `region_code`, or, with `node_code` instead, one
+    that renews that enrolled node's secret (its region is the node's)."""
     if ttl <= timedelta(0):
         raise InvalidInput("token lifetime must be positive")
     token = "enr_" + secrets.token_urlsafe(24)
@@ -63,7 +59,6 @@ async def create_token(
                                               check_node_code(node_code))
             if region_code is None:
                 raise InvalidInput(f"node {node_code} is not enrolled; a token without a node enrols it")
-            issuer.require(region_code, "issue enrolment tokens")
             replaced = await withdraw_renewal_tokens(conn, node_code)  # one open renewal token per node
         elif region_code is None:
             raise InvalidInput("a token needs the region it enrols a node in, or the node whose secret it renews")
@@ -72,7 +67,7 @@ async def create_token(
         expires_at = await conn.fetchval(
             "INSERT INTO enrolment_tokens (token_hash, region_code, note, expires_at, node_code)"
             " VALUES ($1, $2, $3, now() + $4, $5) RETURNING expires_at",
-            _digest(token), region_code, note, ttl, node_code,
+            digest(token), region_code, note, ttl, node_code,
         )
         target = f"node {node_code}" if node_code else f"region {region_code}"
         await record(conn, issuer, "ENROLMENT_TOKEN_CREATED", target, region_code,
@@ -217,7 +212,7 @@ async def enrol(pool: asyncpg.Pool, request: EnrolmentRequest) -> str:
             "SELECT region_code, node_code, expires_at < now() AS expired, used_at IS NOT NULL AS used,"
             " withdrawn_at IS NOT NULL AS withdrawn"
             " FROM enrolment_tokens WHERE token_hash = $1 FOR UPDATE",
-            _digest(request.token),
+            digest(request.token),
         )
         if token is None:
             raise EnrolmentRefused("enrolment token is not known")
@@ -297,4 +292,4 @@ async def _renew(conn: asyncpg.Connection, request: EnrolmentRequest, node_code:
 
 async def _spend(conn: asyncpg.Connection, request: EnrolmentRequest) -> None:
     await conn.execute("UPDATE enrolment_tokens SET used_at = now(), used_by = $2 WHERE token_hash = $1",
-                       _digest(request.token), request.code)
+                       digest(request.token), request.code)
