@@ -223,6 +223,11 @@ class Connector(Protocol):
     async def changes(self, after: str | None, limit: int) -> list[Change]:
         """Up to `limit` change-feed entries after cursor `after`, oldest first."""
 
+    async def cursor_past_end(self, after: str) -> bool:
+        """Whether `after` lies past the newest entry of the feed: the system went back (restored from a backup,
+        reinstalled) and the hub must read the feed again. A kind that cannot tell answers False."""
+        return False
+
     async def accept_report(self, idempotency_key: str, report: ForwardedReport) -> Accepted:
         """Record a forwarded report once per key; a repeated key returns the first result."""
 

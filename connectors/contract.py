@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -172,6 +173,9 @@ class StatsBucket:
     region_code: str | None
 
 
+Snapshot = Callable[[], Awaitable[Report | None]]
+
+
 @strawberry.type
 class Change:
     cursor: str
@@ -181,12 +185,35 @@ class Change:
     status: ReportStatus
     actor: str
     note: str | None
+    snapshot: strawberry.Private[Snapshot]
+
+    @strawberry.field(description="The report as it is now, with its timeline and without reporter identity, so "
+                      "that a reader of the feed needs no second call for a report it has not seen before.")
+    async def report(self) -> Report | None:
+        return await self.snapshot()
 
 
 @strawberry.type
 class ChangeList:
     changes: list[Change]
     has_more: bool
+    behind: bool = strawberry.field(description=(
+        "True when the page is empty because `after` lies past the end of this feed: the feed went backwards "
+        "(the system was restored from a backup or reinstalled), so the reader must read it again from the start."))
+
+
+def _snapshots(code: str, connector: base.Connector) -> Callable[[str], Snapshot]:
+    """One fetch per report of a page, however many of its changes ask."""
+    fetched: dict[str, asyncio.Task[base.Report | None]] = {}
+
+    def snapshot(local_id: str) -> Snapshot:
+        async def report() -> Report | None:
+            if local_id not in fetched:
+                fetched[local_id] = asyncio.ensure_future(connector.get_report(local_id))
+            found = await fetched[local_id]
+            return _report(code, found) if found else None
+        return report
+    return snapshot
 
 
 @strawberry.type
@@ -288,13 +315,15 @@ class Query:
     async def changes(
         self, info: Info[NodeContext, None], after: str | None = None, first: int = 100
     ) -> ChangeList:
-        code = _code(info)
-        rows = await _connector(info).changes(after, check_page_size(first) + 1)
+        code, connector = _code(info), _connector(info)
+        rows = await connector.changes(after, check_page_size(first) + 1)
+        snapshot = _snapshots(code, connector)
         return ChangeList(
             changes=[Change(cursor=c.cursor, report_id=strawberry.ID(global_id(code, c.local_id)),
                             tracking_number=c.tracking_number, at=c.at, status=c.status,
-                            actor=c.actor, note=c.note) for c in rows[:first]],
+                            actor=c.actor, note=c.note, snapshot=snapshot(c.local_id)) for c in rows[:first]],
             has_more=len(rows) > first,
+            behind=not rows and after is not None and await connector.cursor_past_end(after),
         )
 
 

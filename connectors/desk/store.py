@@ -238,6 +238,10 @@ class DeskConnector:
                        status=ReportStatus(r["status"]), actor=r["actor"], note=r["note"])
                 for r in rows]
 
+    async def cursor_past_end(self, after: str) -> bool:
+        newest = await self.pool.fetchval("SELECT coalesce(max(seq), 0) FROM events")
+        return bool(check_sequence_cursor(after) > newest)
+
     async def create_report(self, report: NewReport, actor: str) -> Report:
         """Record a report entered at this desk and give it a tracking number."""
         _check_new(report)

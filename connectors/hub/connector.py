@@ -94,6 +94,9 @@ class ChildHubConnector:
         return [StatsBucket(count=b.count, status=b.status, kind=b.kind, category=b.category,
                             region_code=b.region_code) for b in stats.stats.buckets]
 
+    async def cursor_past_end(self, after: str) -> bool:
+        return False  # not yet told by this kind: see connectors/base.py
+
     async def changes(self, after: str | None, limit: int) -> list[Change]:
         changes: list[Change] = []
         while len(changes) < limit:

@@ -139,6 +139,9 @@ class Open311Connector:
         return [StatsBucket(count=n, status=status, kind=kind, category=category, region_code=region)
                 for (status, kind, category, region), n in counts.items()]
 
+    async def cursor_past_end(self, after: str) -> bool:
+        return False  # not yet told by this kind: see connectors/base.py
+
     async def changes(self, after: str | None, limit: int) -> list[Change]:
         start = check_sequence_cursor(after)
         async with self._lock:

@@ -201,6 +201,9 @@ class SqlConnector:
             return self.values.category(raw, example)
         return self.values.region(raw, example)
 
+    async def cursor_past_end(self, after: str) -> bool:
+        return False  # not yet told by this kind: see connectors/base.py
+
     async def changes(self, after: str | None, limit: int) -> list[Change]:
         if self.mapping.trigger is not None:
             return await self._changes_by_trigger(after, limit)
