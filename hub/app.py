@@ -37,6 +37,8 @@ from hub.federation.client import NodeClient
 from hub.federation.queries import Federation
 from hub.feeds import PULLS_AT_ONCE, FeedPuller
 from hub.forwarding import Forwarding
+from hub.index.counts import run_folding
+from hub.index.reads import FederationIndex
 from hub.jobs import Jobs
 from hub.ledger import NOTIFY_DELIVERY, Ledger
 from hub.metrics.database import DatabaseGauges
@@ -78,6 +80,7 @@ class Services:
     router: Router
     forwarding: Forwarding
     feeds: FeedPuller
+    index: FederationIndex
     delivery: DeliveryWorker
     events: Broadcaster
     guard: Guard
@@ -97,7 +100,8 @@ class Services:
             settings=settings, pool=pool,
             federation=Federation(Registry(pool), client, settings.node_timeout, settings.deadline),
             router=router, forwarding=Forwarding(pool, router, ledger),
-            feeds=FeedPuller(pool, client, ledger), delivery=DeliveryWorker(pool, client, backoff),
+            feeds=FeedPuller(pool, client, ledger), index=FederationIndex(pool, settings.stale_after),
+            delivery=DeliveryWorker(pool, client, backoff),
             events=Broadcaster(),
             guard=Guard(Authenticator(pool, settings.max_skew), Registry(pool), settings.limits),
             metrics=metrics, tracing=tracing, jobs=Jobs(),
@@ -119,7 +123,7 @@ class _HubGraphQL(StrictJsonGraphQL):
         body = await request.body() if request.scope["type"] == "http" else b""
         credentials = Credentials(authorization=request.headers.get("authorization"), headers=request.headers,
                                   method=request.scope.get("method", "GET"), path=request.url.path, body=body)
-        return {"federation": s.federation, "settings": s.settings, "node_errors": [], "pool": s.pool,
+        return {"federation": s.federation, "index": s.index, "settings": s.settings, "node_errors": [], "pool": s.pool,
                 "router": s.router, "forwarding": s.forwarding, "events": s.events, "guard": s.guard,
                 "credentials": credentials, "client": client_address(request),
                 METRICS: s.metrics,
@@ -157,7 +161,7 @@ def build_app(services: Services, readiness: Readiness) -> ASGIApp:
     async def home(request: Request) -> Response:
         return RedirectResponse("/graphql")
 
-    api = NodeApi(services.pool, services.settings.max_skew, services.feeds.poked.put_nowait)
+    api = NodeApi(services.pool, services.settings.max_skew, services.feeds.poke)
     graphql = _HubGraphQL(services)
     gauges = DatabaseGauges(services.pool, services.metrics, services.settings.heartbeat_grace)
     metrics = MetricsEndpoint(services.metrics, gauges, services.settings.metrics_token)
@@ -211,6 +215,7 @@ def _background(services: Services, database_url: str) -> list[tuple[str, Corout
         ("nonces", _forget_old_nonces(PgNonceStore(services.pool), settings.max_skew)),
         ("delivery-wakeup", _listen_for_deliveries(database_url, wake)),
         ("feeds", services.feeds.run(settings.pull_interval)),
+        ("index-counts", run_folding(services.pool)),
         ("events", services.events.run(database_url)),
         ("reachability", ReachabilityWatch(services.pool, settings.heartbeat_grace).run()),
         ("deadlines", DeadlineWatch(services.pool, SlaDays.from_settings(settings)).run(settings.deadline_interval)),

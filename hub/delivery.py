@@ -21,8 +21,16 @@ import asyncpg
 from hub.access.principal import Principal, Role
 from hub.audit import record
 from hub.federation.client import NodeCallError, NodeClient
-from hub.federation.nodewire import ACCEPT_REPORT, MARK_FORWARDED, AcceptData, MarkForwardedData
-from hub.ledger import add_event, queue_delivery
+from hub.federation.nodewire import (
+    ACCEPT_REPORT,
+    MARK_FORWARDED,
+    REPORT_TO_FORWARD,
+    AcceptData,
+    MarkForwardedData,
+    NodeIdentifiedReporter,
+    ReportToForwardData,
+)
+from hub.ledger import CHAIN_WITH_2, add_event, queue_delivery
 from hub.registry import Registry
 from simpul.db.pool import DATABASE_ERRORS
 
@@ -53,15 +61,17 @@ FOR UPDATE OF d SKIP LOCKED
 """
 
 
-def _forwarded_report(row: asyncpg.Record) -> dict[str, Any]:
+def _forwarded_report(row: asyncpg.Record, identity: NodeIdentifiedReporter | None) -> dict[str, Any]:
+    """The report as the target's acceptReport takes it; identity as the door holds it, carried in flight."""
     anonymous = row["anonymous"]
+    name = identity.name if identity is not None else row["reporter_name"]
+    contact = identity.contact if identity is not None else row["reporter_contact"]
     return {
         "sourceId": row["origin_id"], "trackingNumber": row["tracking_number"], "kind": row["kind"],
         "title": row["title"], "body": row["body"], "category": row["category"],
         "regionCode": row["region_code"], "channel": row["channel"],
         "reporter": {"anonymous": anonymous, "confidential": row["confidential"],
-                     "name": None if anonymous else row["reporter_name"],
-                     "contact": None if anonymous else row["reporter_contact"]},
+                     "name": None if anonymous else name, "contact": None if anonymous else contact},
         "receivedAt": row["received_at"].isoformat(), "location": row["location"],
     }
 
@@ -86,9 +96,9 @@ class DeliveryWorker:
                 if node is None or node.status != "ACTIVE":
                     raise NodeCallError(NodeCallError.UNAVAILABLE, f"node {row['target_node']} is not active")
                 if row["purpose"] == "ACCEPT":
+                    report = _forwarded_report(row, await self._identity(row))
                     accepted = await self.client.query(
-                        node, ACCEPT_REPORT, {"key": row["idempotency_key"], "report": _forwarded_report(row)},
-                        AcceptData)
+                        node, ACCEPT_REPORT, {"key": row["idempotency_key"], "report": report}, AcceptData)
                     await self._accepted(conn, row, accepted.accept_report.id)
                 else:
                     forwarded = {"id": row["origin_id"], "to": row["holder_node"] or "hub"}
@@ -97,6 +107,20 @@ class DeliveryWorker:
             except NodeCallError as exc:
                 await self._failed(conn, row, exc)
             return True
+
+    async def _identity(self, row: asyncpg.Record) -> NodeIdentifiedReporter | None:
+        """The reporter's identity from the door that holds it, for a report the index saw in a node's feed:
+        the hub does not keep it (None: the ledger row carries what the hub's own door was given)."""
+        origin = row["origin_node"]
+        if origin is None or row["anonymous"] or row["reporter_name"] or row["reporter_contact"]:
+            return None
+        door = await self.registry.get(origin)
+        if door is None or door.status != "ACTIVE":
+            raise NodeCallError(NodeCallError.UNAVAILABLE, f"door {origin} is not active to give the reporter")
+        found = await self.client.query(door, REPORT_TO_FORWARD, {"id": row["origin_id"]}, ReportToForwardData)
+        if found.report_to_forward is None:
+            raise NodeCallError(NodeCallError.BAD_RESPONSE, f"node {origin} no longer has {row['origin_id']}")
+        return found.report_to_forward.reporter
 
     async def _done(self, conn: asyncpg.Connection, delivery_id: int, accepted_id: str | None) -> None:
         await conn.execute(
@@ -107,8 +131,9 @@ class DeliveryWorker:
         tracking, target = row["tracking_number"], row["target_node"]
         await self._done(conn, row["id"], accepted_id)
         await conn.execute(
-            "UPDATE ledger SET holder_node = $2, holder_id = $3, routing = 'HELD',"
-            " forwarded_at = coalesce(forwarded_at, now()), updated_at = now() WHERE tracking_number = $1",
+            "UPDATE ledger SET holder_node = $2, holder_id = $3, routing = 'HELD', node_changed_at = NULL,"
+            f" chain = {CHAIN_WITH_2}, forwarded_at = coalesce(forwarded_at, now()), updated_at = now()"
+            " WHERE tracking_number = $1",
             tracking, target, accepted_id)
         await add_event(conn, tracking, "DELIVERED", node=target)
         await record(conn, WORKER, "REPORT_DELIVERED", f"report {tracking}", row["region_code"],

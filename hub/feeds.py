@@ -1,9 +1,15 @@
-"""Status flow back: pull each node's change feed into the ledger, from a watermark kept in PostgreSQL.
+"""Status flow back and the federation index: pull each node's change feed into the ledger, from a watermark.
 
 One pull reads a page of a node's feed and applies it in one transaction
-with the new watermark, so a crash repeats a page rather than skipping one.
+with the new watermark, so a crash repeats a page rather than skipping one;
+a repeated change is recognised (ledger.node_changed_at) and applied once.
 The watermark row is locked with SKIP LOCKED, so two hub replicas never
 pull the same node at once. A node may poke the hub to pull it at once.
+
+Every change carries the report as it is now, so a report first seen is
+indexed with its real status and timeline without a second call. Each pull
+also says whether the hub can call the node (`nodes.call_error`) and how
+fresh its part of the index is (`feed_watermarks.synced_at`).
 """
 
 from __future__ import annotations
@@ -16,22 +22,26 @@ import asyncpg
 from hub.access.principal import node_principal
 from hub.audit import record, routed
 from hub.federation.client import NodeCallError, NodeClient
-from hub.federation.nodewire import CHANGES, REPORT_TO_FORWARD, ChangesData, NodeChange, ReportToForwardData
-from hub.ledger import Incoming, Ledger
-from hub.registry import NodeRecord, NodeSelection, Registry
+from hub.federation.nodewire import CHANGES, FEED_PAGE, ChangesData, NodeChange, NodeReport
+from hub.index.rebuild import rebuild_node
+from hub.ledger import Incoming, Ledger, new_tracking_number
+from hub.registry import NodeRecord, NodeSelection, Registry, record_call
 from simpul.db.pool import DATABASE_ERRORS
 from simpul.wire import ReportStatus
 
 log = logging.getLogger("simpul.feeds")
 
-PAGE = 200
 # Feeds pulled at once. Each pull holds a pooled connection across its node call, so a round over a
 # thousand nodes at once took every connection for a second and queued the API's requests behind it.
 PULLS_AT_ONCE = 8
 
 
+class FeedWentBack(Exception):
+    """The node's feed no longer reaches the hub's watermark: its system was restored or reinstalled."""
+
+
 class FeedPuller:
-    """Keeps the ledger in step with every node's change feed."""
+    """Keeps the ledger, and so the federation index, in step with every node's change feed."""
 
     def __init__(self, pool: asyncpg.Pool, client: NodeClient, ledger: Ledger) -> None:
         self.pool = pool
@@ -40,84 +50,133 @@ class FeedPuller:
         self.registry = Registry(pool)
         self.poked: asyncio.Queue[str] = asyncio.Queue()
         self._pulling = asyncio.Semaphore(PULLS_AT_ONCE)
+        self._due: set[str] = set()  # poked nodes waiting for a pull: a second poke meanwhile adds nothing
+        self._tasks: set[asyncio.Task[None]] = set()
 
-    async def pull(self, node: NodeRecord) -> int:
-        """Apply the next page of `node`'s feed; the number of changes applied (0: none or busy)."""
+    async def pull(self, node: NodeRecord) -> tuple[int, bool]:
+        """Apply the next page of `node`'s feed: (changes applied, whether more follow). (0, False) when
+        another replica is pulling it. Raises NodeCallError (recorded first) and FeedWentBack."""
         await self.pool.execute(
             "INSERT INTO feed_watermarks (node_code) VALUES ($1) ON CONFLICT DO NOTHING", node.code)
+        failure: NodeCallError | None = None
         async with self.pool.acquire() as conn, conn.transaction():
             cursor = await conn.fetchrow(
                 "SELECT cursor FROM feed_watermarks WHERE node_code = $1 FOR UPDATE SKIP LOCKED", node.code)
             if cursor is None:
-                return 0
-            page = await self.client.query(node, CHANGES, {"after": cursor["cursor"], "first": PAGE}, ChangesData)
-            for change in page.changes.changes:
-                await self._apply(conn, node, change)
-            if page.changes.changes:
+                return 0, False
+            try:
+                page = await self.client.query(node, CHANGES, {"after": cursor["cursor"], "first": FEED_PAGE},
+                                               ChangesData)
+            except NodeCallError as exc:
+                failure = exc
+                await record_call(conn, node.code, f"{exc.code}: {exc}")
+            else:
+                if page.changes.behind:
+                    raise FeedWentBack(f"node {node.code}'s feed ends before the hub's watermark")
+                changes = page.changes.changes
+                for change in changes:
+                    await self.apply(conn, node, change)
+                more = page.changes.has_more and bool(changes)
                 await conn.execute(
-                    "UPDATE feed_watermarks SET cursor = $2, pulled_at = now() WHERE node_code = $1",
-                    node.code, page.changes.changes[-1].cursor)
-            return len(page.changes.changes)
+                    "UPDATE feed_watermarks SET cursor = coalesce($2, cursor), pulled_at = now(),"
+                    " synced_at = CASE WHEN $3 THEN synced_at ELSE now() END, failed_at = NULL, error = NULL"
+                    " WHERE node_code = $1", node.code, changes[-1].cursor if changes else None, more)
+                await record_call(conn, node.code, None)
+                return len(changes), more
+        assert failure is not None
+        raise failure
 
-    async def _apply(self, conn: asyncpg.Connection, node: NodeRecord, change: NodeChange) -> None:
+    async def apply(self, conn: asyncpg.Connection, node: NodeRecord, change: NodeChange) -> None:
+        """One change of `node`'s feed, in the caller's transaction; a change already applied is skipped."""
         row = await conn.fetchrow(
-            "SELECT holder_node, region_code FROM ledger WHERE tracking_number = $1 FOR UPDATE",
-            change.tracking_number)
+            "SELECT tracking_number, holder_node, region_code, node_changed_at, status FROM ledger"
+            " WHERE origin_id = $1 OR holder_id = $1 LIMIT 1 FOR UPDATE", change.report_id)
         if row is None:
-            await self._first_seen(conn, node, change)
-            return
+            # The forwarded copy arriving before its delivery is recorded, or a report this node brought in.
+            row = await conn.fetchrow(
+                "SELECT tracking_number, holder_node, region_code, node_changed_at, status FROM ledger l"
+                " WHERE tracking_number = $1 AND EXISTS (SELECT FROM deliveries d WHERE d.tracking_number ="
+                " l.tracking_number AND d.target_node = $2 AND d.purpose = 'ACCEPT' AND d.state IN ('PENDING', 'DONE'))"
+                " FOR UPDATE", change.tracking_number, node.code)
+            if row is None:
+                await self._first_seen(conn, node, change)
+                return
         holder = row["holder_node"]
         if holder is None:
             delivered_here = await conn.fetchval(
                 "SELECT true FROM deliveries WHERE tracking_number = $1 AND target_node = $2 AND purpose = 'ACCEPT'"
-                " AND state IN ('PENDING', 'DONE')", change.tracking_number, node.code)
+                " AND state IN ('PENDING', 'DONE')", row["tracking_number"], node.code)
             holder = node.code if delivered_here else None
         if holder != node.code:
             return  # the origin's own copy after forwarding, or a unit that no longer holds it
         if change.status is ReportStatus.RECEIVED:
             return  # the forwarded copy arriving: the ledger already says DELIVERED
-        rerouted = await self.ledger.apply_status(conn, change.tracking_number, node.code, change.status,
-                                                  change.note, change.at)
+        if row["node_changed_at"] is not None and change.at <= row["node_changed_at"]:
+            return  # applied before: a page repeated after a crash, or a feed read again
+        if change.status.value == row["status"] and change.status is not ReportStatus.RETURNED:
+            return  # no change: a feed that restates where a report stands (a backfill, a re-read)
+        tracking = row["tracking_number"]
+        rerouted = await self.ledger.apply_status(conn, tracking, node.code, change.status, change.note, change.at)
         action, detail = ("REPORT_RETURNED", routed(rerouted)) if rerouted else ("STATUS_CHANGED", {})
-        await record(conn, node_principal(node.code, node.region_code), action, f"report {change.tracking_number}",
+        await record(conn, node_principal(node.code, node.region_code), action, f"report {tracking}",
                      row["region_code"], {"status": change.status.value, "at": change.at.isoformat(), **detail})
 
     async def _first_seen(self, conn: asyncpg.Connection, node: NodeRecord, change: NodeChange) -> None:
-        """A report entered at this node's own door: record it and route it if nobody has handled it yet."""
-        found = await self.client.query(node, REPORT_TO_FORWARD, {"id": change.report_id}, ReportToForwardData)
-        report = found.report_to_forward
-        if report is None or report.tracking_number != change.tracking_number:
+        """A report entered at this node's own door: index it as the node has it now, and route it if it is
+        new and nobody has handled it yet."""
+        report = change.report
+        if report is None or report.id != change.report_id or report.tracking_number != change.tracking_number:
             raise NodeCallError(NodeCallError.BAD_RESPONSE,
-                                f"node {node.code} lists {change.report_id} in its feed but cannot produce it")
-        incoming = Incoming(
-            tracking_number=report.tracking_number, origin_id=report.id, origin_node=node.code, kind=report.kind,
-            title=report.title, body=report.body, category=report.category, region_code=report.region_code,
-            channel=report.channel, anonymous=report.reporter.anonymous,
-            confidential=report.reporter.confidential,
-            reporter_name=None if report.reporter.anonymous else report.reporter.name,
-            reporter_contact=None if report.reporter.anonymous else report.reporter.contact,
-            location=report.location, received_at=report.received_at, status=ReportStatus.RECEIVED,
-        )
-        # Route only what the door has not begun to handle: later changes in the feed follow.
-        decision = await self.ledger.record(conn, incoming, route=report.status is ReportStatus.RECEIVED)
+                                f"node {node.code} lists {change.report_id} in its feed without the report")
+        incoming = first_seen(node, report, await _tracking_number_taken(conn, report.tracking_number))
+        # Route only what the door has not begun to handle; a child hub has placed its reports itself.
+        route = report.status is ReportStatus.RECEIVED and node.kind != "hub"
+        decision = await self.ledger.record(conn, incoming, route=route)
+        await self.ledger.take_timeline(conn, incoming, report.timeline, report.updated_at)
         if decision is not None:
             await record(conn, node_principal(node.code, node.region_code), "REPORT_ROUTED",
-                         f"report {report.tracking_number}", report.region_code,
+                         f"report {incoming.tracking_number}", report.region_code,
                          {"kind": report.kind.value, "channel": report.channel.value, **routed(decision)})
 
     async def pull_all(self, node: NodeRecord) -> None:
         """Pull `node` until its feed is exhausted, logging rather than raising on failure."""
         try:
             async with self._pulling:
-                while await self.pull(node) == PAGE:
+                while (await self.pull(node))[1]:
                     pass
         except NodeCallError as exc:
             log.info("feed of %s not pulled: %s", node.code, exc)
+        except FeedWentBack:
+            log.warning("feed of %s went backwards (restored or reinstalled): reading it again from the start",
+                        node.code)
+            await self._read_again(node)
         except DATABASE_ERRORS as exc:
             log.warning("feed of %s not applied: %s", node.code, exc)
 
+    async def _read_again(self, node: NodeRecord) -> None:
+        try:
+            await rebuild_node(self.pool, self, node)
+        except (NodeCallError, FeedWentBack) as exc:
+            log.warning("feed of %s not read again: %s", node.code, exc)
+
+    def poke(self, code: str) -> None:
+        """Pull `code` at once (a node said its feed has news); pokes while one is due add nothing."""
+        if code not in self._due:
+            self._due.add(code)
+            self.poked.put_nowait(code)
+
+    async def _pull_poked(self, code: str) -> None:
+        self._due.discard(code)
+        try:
+            node = await self.registry.get(code)
+        except DATABASE_ERRORS as exc:
+            log.warning("poke from %s not followed: database unavailable: %s", code, exc)
+            return
+        if node is not None and node.status == "ACTIVE":
+            await self.pull_all(node)
+
     async def run(self, interval: float) -> None:
-        """Pull every active node each interval, and a poked node at once."""
+        """Pull every active node each interval, and a poked node at once (several poked nodes side by side)."""
         loop = asyncio.get_running_loop()
         next_round = loop.time()
         while True:
@@ -133,10 +192,25 @@ class FeedPuller:
                 await asyncio.gather(*(self.pull_all(n) for n in nodes))
                 next_round = loop.time() + interval
                 continue
-            try:
-                node = await self.registry.get(code)
-            except DATABASE_ERRORS as exc:
-                log.warning("poke from %s not followed: database unavailable: %s", code, exc)
-                continue
-            if node is not None and node.status == "ACTIVE":
-                await self.pull_all(node)
+            task = asyncio.create_task(self._pull_poked(code))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+
+def first_seen(node: NodeRecord, report: NodeReport, number_taken: bool) -> Incoming:
+    """The ledger's entry for a report first seen in `node`'s feed; no reporter identity (it stays at the
+    node, and is fetched from there when the report is forwarded)."""
+    tracking, agency_number = report.tracking_number, None
+    if number_taken:  # another agency's system issued the same number first: two reports, never one
+        tracking, agency_number = new_tracking_number(), report.tracking_number
+    return Incoming(
+        tracking_number=tracking, origin_id=report.id, origin_node=node.code, kind=report.kind,
+        title=report.title, body=report.body, category=report.category, region_code=report.region_code,
+        channel=report.channel, anonymous=report.reporter.anonymous, confidential=report.reporter.confidential,
+        reporter_name=None, reporter_contact=None, location=report.location, received_at=report.received_at,
+        status=report.status, history=report.received_at < node.enrolled_at, node_tracking_number=agency_number,
+    )
+
+
+async def _tracking_number_taken(conn: asyncpg.Connection, tracking_number: str) -> bool:
+    return bool(await conn.fetchval("SELECT true FROM ledger WHERE tracking_number = $1", tracking_number))

@@ -8,9 +8,10 @@ moment leaves either all of it or none of it.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 import asyncpg
 
@@ -65,6 +66,8 @@ class Incoming:
     location: str | None
     received_at: datetime
     status: ReportStatus = ReportStatus.RECEIVED
+    history: bool = False  # received before its node was connected
+    node_tracking_number: str | None = None  # the agency's own number, where the federation's had to differ
 
     def routable(self) -> Routable:
         return Routable(self.region_code, self.category, self.kind)
@@ -82,17 +85,19 @@ def check_incoming(report: Incoming) -> None:
 async def add_event(
     conn: asyncpg.Connection, tracking_number: str, type: str, *, node: str | None = None,
     status: str | None = None, note: str | None = None, public: bool = True, at: datetime | None = None,
+    live: bool = True,
 ) -> None:
-    """Append to a report's timeline and, for the events in LIVE_EVENTS, tell subscribers on commit."""
+    """Append to a report's timeline and, for the events in LIVE_EVENTS, tell subscribers on commit
+    (unless not `live`: a unit's history arriving is no news)."""
     added_at = await conn.fetchval(
         "INSERT INTO ledger_events (tracking_number, at, type, node, status, note, public)"
         " VALUES ($1, coalesce($2, now()), $3, $4, $5, $6, $7) RETURNING at",
         tracking_number, at, type, node, status, note, public,
     )
-    live = LIVE_EVENTS.get(type)
-    if live is not None:
+    event = LIVE_EVENTS.get(type) if live else None
+    if event is not None:
         region = await conn.fetchval("SELECT region_code FROM ledger WHERE tracking_number = $1", tracking_number)
-        await publish(conn, HubEvent(type=live, at=added_at, region_code=region, tracking_number=tracking_number,
+        await publish(conn, HubEvent(type=event, at=added_at, region_code=region, tracking_number=tracking_number,
                                      node=node, status=status, detail=type))
 
 
@@ -113,14 +118,16 @@ class Ledger:
         inserted = await conn.fetchval(
             "INSERT INTO ledger (tracking_number, origin_id, submit_key, origin_node, kind, title, body,"
             " category, region_code, channel, anonymous, confidential, reporter_name, reporter_contact,"
-            " location, received_at, status, holder_node, holder_id, routing)"
+            " location, received_at, status, holder_node, holder_id, routing, history, node_tracking_number, chain)"
             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $4,"
-            " CASE WHEN $4::text IS NULL THEN NULL ELSE $2 END, 'HELD')"
+            " CASE WHEN $4::text IS NULL THEN NULL ELSE $2 END, 'HELD', $18, $19,"
+            " CASE WHEN $4::text IS NULL THEN '{}' ELSE ARRAY[$4::text] END)"
             " ON CONFLICT DO NOTHING RETURNING true",
             report.tracking_number, report.origin_id, submit_key, report.origin_node, report.kind.value,
             report.title, report.body, report.category, report.region_code, report.channel.value,
             report.anonymous, report.confidential, report.reporter_name, report.reporter_contact,
-            report.location, report.received_at, report.status.value,
+            report.location, report.received_at, report.status.value, report.history,
+            report.node_tracking_number,
         )
         if not inserted:
             return None
@@ -157,7 +164,7 @@ class Ledger:
             # Handled at the door it came through (or back where it started): nothing to send.
             await conn.execute(
                 "UPDATE ledger SET routing = 'HELD', holder_node = $2, holder_id = coalesce($3, holder_id),"
-                " updated_at = now() WHERE tracking_number = $1", tracking_number, target.code,
+                f" chain = {CHAIN_WITH_2}, updated_at = now() WHERE tracking_number = $1", tracking_number, target.code,
                 row["origin_id"] if target.code == row["origin_node"] else None)
             return
         await conn.execute(
@@ -188,14 +195,7 @@ class Ledger:
         note: str | None, at: datetime,
     ) -> Decision | None:
         """A status change reported by the unit holding the report; for a return, where it went next."""
-        await conn.execute(
-            "UPDATE ledger SET status = $2, updated_at = now(),"
-            " followed_up_at = CASE WHEN $2 IN ('IN_PROCESS', 'COMPLETED') THEN coalesce(followed_up_at, $3)"
-            "   ELSE followed_up_at END,"
-            " completed_at = CASE WHEN $2 = 'COMPLETED' THEN $3 ELSE completed_at END"
-            " WHERE tracking_number = $1",
-            tracking_number, status.value, at,
-        )
+        await conn.execute(_APPLY_STATUS, tracking_number, status.value, at)
         if status is ReportStatus.RETURNED:
             await add_event(conn, tracking_number, "RETURNED", node=node, status=status.value, note=note,
                             public=False, at=at)
@@ -203,6 +203,52 @@ class Ledger:
         await add_event(conn, tracking_number, "STATUS", node=node, status=status.value, note=note, at=at,
                         public=True)
         return None
+
+    async def take_timeline(self, conn: asyncpg.Connection, report: Incoming, timeline: Sequence[NodeEvent],
+                            updated_at: datetime) -> None:
+        """A report first seen at its door arrives with what already happened to it there: its statuses and
+        times are the node's own, so the SLA clock times it as the unit did (a connection is no event)."""
+        for event in sorted(timeline, key=lambda e: e.at):
+            if event.status is ReportStatus.RECEIVED:
+                continue  # the ledger's RECEIVED event is the report's receipt
+            # No event is later than the report's own last change: a system that dates events when it captured
+            # them (a feed trigger installed today) must not make months-old work look done today.
+            at = min(event.at, updated_at)
+            await conn.execute(_APPLY_STATUS, report.tracking_number, event.status.value, at)
+            await add_event(conn, report.tracking_number, "STATUS", node=report.origin_node,
+                            status=event.status.value, note=event.note, at=at, live=not report.history)
+        # Where it stands now, as of the node's own last change, even from a node that keeps no timeline.
+        await conn.execute(
+            "UPDATE ledger SET status = $2, updated_at = $3,"
+            " followed_up_at = CASE WHEN $2 IN ('IN_PROCESS', 'COMPLETED') THEN coalesce(followed_up_at, $3)"
+            "   ELSE followed_up_at END,"
+            " completed_at = CASE WHEN $2 = 'COMPLETED' THEN coalesce(completed_at, $3) ELSE completed_at END"
+            " WHERE tracking_number = $1", report.tracking_number, report.status.value, updated_at)
+
+
+class NodeEvent(Protocol):
+    """An event of a node's timeline, as a node reports it."""
+
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def status(self) -> ReportStatus: ...
+    @property
+    def note(self) -> str | None: ...
+
+
+# A status change applied to the ledger, at the holder's own time `$3` (each at most once: see node_changed_at).
+_APPLY_STATUS = """
+UPDATE ledger SET status = $2, updated_at = greatest(updated_at, $3),
+    followed_up_at = CASE WHEN $2 IN ('IN_PROCESS', 'COMPLETED') THEN coalesce(followed_up_at, $3)
+                          ELSE followed_up_at END,
+    completed_at = CASE WHEN $2 = 'COMPLETED' THEN $3 ELSE completed_at END,
+    node_changed_at = greatest(node_changed_at, $3)
+WHERE tracking_number = $1
+"""
+
+# The chain with unit $2 appended, unless it holds the report already.
+CHAIN_WITH_2 = "CASE WHEN chain[cardinality(chain)] IS DISTINCT FROM $2 THEN chain || $2::text ELSE chain END"
 
 
 async def queue_delivery(conn: asyncpg.Connection, tracking_number: str, purpose: str, target: str, key: str) -> None:

@@ -93,6 +93,8 @@ class NodeApi:
         except (ValueError, KeyError, TypeError):
             return _error(400, "heartbeat body must be {endpoint: URL, healthy: bool}")
         await self.registry.record_heartbeat(node.code, endpoint.rstrip("/"), healthy)
+        if node.called_at is None or endpoint.rstrip("/") != node.endpoint:
+            self.on_poke(node.code)  # a node just enrolled, or moved: find out now whether the hub can call it
         return JSONResponse({"ok": True})
 
     async def poke(self, request: Request) -> Response:

@@ -18,16 +18,19 @@ from simpul.db.pool import DATABASE_ERRORS
 
 log = logging.getLogger("simpul.reachability")
 
-_FLIP = """
+# Reachable: heard from within the grace, and callable at its endpoint when the hub last called (NodeRecord.reachable).
+REACHABLE = "(call_error IS NULL AND coalesce(last_heartbeat >= now() - make_interval(secs => $1), false))"
+
+_FLIP = f"""
 WITH changed AS (
     SELECT code FROM nodes
-    WHERE status = 'ACTIVE'
-      AND announced_reachable <> coalesce(last_heartbeat >= now() - make_interval(secs => $1), false)
+    WHERE status = 'ACTIVE' AND announced_reachable <> {REACHABLE}
     FOR UPDATE SKIP LOCKED
 )
-UPDATE nodes SET announced_reachable = coalesce(last_heartbeat >= now() - make_interval(secs => $1), false)
+UPDATE nodes SET announced_reachable = {REACHABLE}
 FROM changed WHERE nodes.code = changed.code
-RETURNING nodes.code, nodes.region_code, nodes.announced_reachable, nodes.last_heartbeat, now() AS at
+RETURNING nodes.code, nodes.region_code, nodes.announced_reachable, nodes.last_heartbeat, nodes.call_error,
+          now() AS at
 """
 
 
@@ -67,6 +70,11 @@ class ReachabilityWatch:
 
 def _event(row: asyncpg.Record) -> HubEvent:
     up = row["announced_reachable"]
-    detail = "heartbeat received" if up else f"no heartbeat since {row['last_heartbeat'].isoformat()}"
+    if up:
+        detail = "heartbeat received"
+    elif row["call_error"] is not None:
+        detail = f"heartbeats arrive but the hub cannot call it: {row['call_error']}"
+    else:
+        detail = f"no heartbeat since {row['last_heartbeat'].isoformat() if row['last_heartbeat'] else 'enrolment'}"
     return HubEvent(type=EventType.NODE_UP if up else EventType.NODE_DOWN, at=row["at"],
                     region_code=row["region_code"], node=row["code"], detail=detail)

@@ -18,10 +18,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("simpul.hub")
 
 MAX_SUSPENSION_REASON = 500
+MAX_CALL_ERROR = 500
 
 _COLUMNS = (
     "code, name, level, region_code, parent_code, categories, endpoint, kind, status,"
-    " signing_key, enrolled_at, last_heartbeat, healthy"
+    " signing_key, enrolled_at, last_heartbeat, healthy, call_error, called_at"
 )
 
 
@@ -40,6 +41,8 @@ class NodeRecord:
     enrolled_at: datetime
     last_heartbeat: datetime | None
     healthy: bool | None
+    call_error: str | None = None  # why the hub's last call to it failed; None: it answered, or not called yet
+    called_at: datetime | None = None
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> NodeRecord:
@@ -57,11 +60,13 @@ class NodeRecord:
             enrolled_at=row["enrolled_at"],
             last_heartbeat=row["last_heartbeat"],
             healthy=row["healthy"],
+            call_error=row["call_error"],
+            called_at=row["called_at"],
         )
 
     def reachable(self, now: datetime, grace: float) -> bool:
-        """Heard from within the grace period."""
-        return (self.last_heartbeat is not None
+        """Heard from within the grace period, and callable at its endpoint when the hub last tried."""
+        return (self.last_heartbeat is not None and self.call_error is None
                 and (now - self.last_heartbeat).total_seconds() <= grace)
 
 
@@ -177,6 +182,14 @@ async def withdraw_renewal_tokens(conn: asyncpg.Connection, node_code: str) -> i
                                  node_code)
     return len(withdrawn)
 
+
+async def record_call(conn: asyncpg.Connection, code: str, error: str | None) -> None:
+    """What the hub's last call to the node found: `reachable` means the hub can call it, not only hear it."""
+    error = error[:MAX_CALL_ERROR] if error is not None else None
+    await conn.execute("UPDATE nodes SET call_error = $2, called_at = now() WHERE code = $1", code, error)
+    if error is not None:
+        await conn.execute("UPDATE feed_watermarks SET failed_at = now(), error = $2 WHERE node_code = $1",
+                           code, error)
 
 
 class PgNonceStore:

@@ -25,6 +25,7 @@ class HubSettings:
     heartbeat_grace: float = 60.0  # a node is unreachable after this long without a heartbeat
     max_skew: float = DEFAULT_MAX_SKEW  # seconds a signed request may be off our clock
     pull_interval: float = 5.0  # seconds between pulls of each node's change feed
+    stale_after: float = 30.0  # a node's part of the federation index is stale when its feed is older than this
     delivery_workers: int = 4  # concurrent delivery workers in this process
     delivery_max_attempts: int = 80  # then the delivery goes to dead-letter (about 3 days at the cap)
     backoff_base: float = 1.0  # seconds before the first retry; doubles each attempt

@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="seconds without heartbeat before a node counts unreachable")
     hub.add_argument("--pull-interval", type=positive, default=5.0,
                      help="seconds between pulls of every node's change feed (default 5)")
+    hub.add_argument("--stale-after", type=positive, default=30.0,
+                     help="seconds after which a node's part of the federation index is named stale (default 30)")
     hub.add_argument("--delivery-workers", type=count, default=4, help="delivery workers (default 4)")
     hub.add_argument("--delivery-max-attempts", type=count, default=80,
                      help="attempts before a delivery goes to dead-letter (default 80, about 3 days)")
@@ -119,6 +121,15 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--region", help="only local holidays in, above or below this region, e.g. 64.08")
     listing.set_defaults(run=_run_holidays_list)
 
+    index = commands.add_parser("index", help="the federation index national reads are answered from")
+    index_commands = index.add_subparsers(dest="action", required=True, metavar="action")
+    rebuild = index_commands.add_parser(
+        "rebuild", help="read nodes' change feeds again from the start and make the index what they say; the "
+        "old rows answer until each node's part switches in one transaction")
+    database_args(rebuild)
+    rebuild.add_argument("--node", help="only this node (default: every active node)")
+    rebuild.set_defaults(run=_run_index_rebuild)
+
     migrate = commands.add_parser("migrate", help="apply the hub's database migrations")
     database_args(migrate)
     migrate.set_defaults(run=_run_migrate)
@@ -149,6 +160,7 @@ def _run_hub(args: argparse.Namespace) -> None:
         database_url=args.database_url, data_dir=args.data_dir, host=args.host, port=args.port,
         node_timeout=args.node_timeout, deadline=args.deadline,
         heartbeat_grace=args.heartbeat_grace, pull_interval=args.pull_interval,
+        stale_after=args.stale_after,
         delivery_workers=args.delivery_workers, delivery_max_attempts=args.delivery_max_attempts,
         backoff_base=args.backoff_base, backoff_cap=args.backoff_cap, max_hops=args.max_hops,
         sla_verification_days=args.sla_verification_days, sla_follow_up_days=args.sla_follow_up_days,
@@ -235,6 +247,18 @@ def _run_holidays_list(args: argparse.Namespace) -> None:
 
     with database_url(args.database_url, args.data_dir) as url:
         asyncio.run(show(url))
+
+
+def _run_index_rebuild(args: argparse.Namespace) -> None:
+    from hub.index.rebuild import rebuild_nodes
+    from simpul.db.embedded import database_url
+    from simpul.wire import check_node_code
+
+    code = check_node_code(args.node) if args.node else None
+    with database_url(args.database_url, args.data_dir) as url:
+        rebuilt = asyncio.run(rebuild_nodes(url, code, lambda line: print(line, flush=True)))
+    for r in rebuilt:
+        print(f"{r.node}: {r.added} added, {r.corrected} corrected ({r.changes_read} changes, {r.reports} reports)")
 
 
 def _run_migrate(args: argparse.Namespace) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 import strawberry
@@ -41,6 +41,7 @@ from hub.api.types import (
 from hub.api.zones import ZonesQuery
 from hub.federation.merge import Position
 from hub.federation.queries import Federation
+from hub.index.reads import FederationIndex
 from hub.metrics.graphql import CountOperations
 from hub.registry import NodeRecord, NodeSelection, reactivate_node, suspend_node
 from hub.settings import HubSettings
@@ -50,10 +51,18 @@ from simpul.wire import Dimension, InvalidInput, check_page_size
 
 Context = dict[str, Any]
 
+LIVE = ("Ask the nodes in scope now (fan-out; partial when a node fails, with one error per failed node) instead "
+        "of the federation index.")
+
 
 def _federation(info: Info[Context, None]) -> Federation:
     federation: Federation = info.context["federation"]
     return federation
+
+
+def _index(info: Info[Context, None]) -> FederationIndex:
+    index: FederationIndex = info.context["index"]
+    return index
 
 
 def _settings(info: Info[Context, None]) -> HubSettings:
@@ -95,8 +104,9 @@ class FederationQuery:
         return _node(info, record)
 
     @strawberry.field(
-        description="Reports of every node in scope, newest first (receivedAt desc, id), "
-        "paginated with first/after across nodes."
+        description="Reports of every node in scope, newest first (receivedAt desc, id), paginated with "
+        "first/after. By default from the federation index: each report once, at its holder, as of each node's last "
+        "pull (coverage says how fresh); `live: true` asks the nodes now."
     )
     async def reports(
         self,
@@ -105,9 +115,15 @@ class FederationQuery:
         filter: ReportFilter | None = None,
         first: int = 20,
         after: str | None = None,
+        live: Annotated[bool, strawberry.argument(description=LIVE)] = False,
     ) -> ReportPage:
         check_page_size(first)
         position = Position.decode(after) if after is not None else None
+        if not live:
+            page = await _index(info).reports(principal_of(info), _selection(scope), _filter(filter), first, position)
+            return ReportPage(reports=[Report.indexed(r) for r in page.rows],
+                              page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
+                              coverage=Coverage.indexed(page.freshness))
         result = await _federation(info).reports(principal_of(info), _selection(scope), _filter(filter), first,
                                                  position)
         report_failures(info, result.answer)
@@ -118,13 +134,20 @@ class FederationQuery:
             coverage=Coverage.of(result.answer),
         )
 
-    @strawberry.field(description="One report with its timeline, by global id <node>:<local id>.")
+    @strawberry.field(description="One report with its timeline, by global id <node>:<local id>, asked of its "
+                      "node now; when the node does not answer, as the federation index holds it (source INDEX).")
     async def report(self, info: Info[Context, None], id: strawberry.ID) -> Report | None:
         found, answer = await _federation(info).report(principal_of(info), id)
         report_failures(info, answer)
-        return Report.of(found) if found is not None else None
+        if found is not None:
+            return Report.of(found)
+        if answer.asked and not answer.failures:
+            return None  # the node answered: it has no such report
+        indexed = await _index(info).report(principal_of(info), id)
+        return Report.indexed(*indexed) if indexed is not None else None
 
-    @strawberry.field(description="Counts of reports in scope, computed by each node and summed.")
+    @strawberry.field(description="Counts of reports in scope, each report once. By default from the federation "
+                      "index (coverage says how fresh); `live: true` has each node count and sums.")
     async def stats(
         self,
         info: Info[Context, None],
@@ -132,11 +155,17 @@ class FederationQuery:
         scope: Scope | None = None,
         filter: ReportFilter | None = None,
         region_level: int = 1,
+        live: Annotated[bool, strawberry.argument(description=LIVE)] = False,
     ) -> Stats:
         if not 1 <= region_level <= 4:
             raise InvalidInput("regionLevel must be between 1 and 4")
         if len(group_by) > len(Dimension):
             raise InvalidInput("groupBy names each dimension at most once")
+        if not live:
+            buckets, freshness = await _index(info).stats(principal_of(info), _selection(scope), _filter(filter),
+                                                          group_by, region_level)
+            return Stats(total=sum(b.count for b in buckets), buckets=[StatsBucket.of(b) for b in buckets],
+                         coverage=Coverage.indexed(freshness))
         result = await _federation(info).stats(principal_of(info), _selection(scope), _filter(filter), group_by,
                                                region_level)
         report_failures(info, result.answer)

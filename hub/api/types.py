@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 
+import asyncpg
 import strawberry
 
 from hub.federation.nodewire import NodeBucket, NodeReport
 from hub.federation.queries import Answer
+from hub.index.reads import Bucket, Freshness
 from hub.regions import region_name
 from hub.registry import NodeRecord, NodeSelection
 from simpul.wire import (
@@ -60,6 +63,12 @@ class Node:
         )
 
 
+@strawberry.enum(description="Where an answer comes from.")
+class ReadSource(StrEnum):
+    INDEX = "INDEX"  # the federation index: every node's reports as of its last pull
+    LIVE = "LIVE"  # the nodes themselves, asked now
+
+
 @strawberry.type(description="Who reported; identity is not served by the hub.")
 class Reporter:
     anonymous: bool
@@ -93,6 +102,24 @@ class Report:
     timeline: list[TimelineEvent] = strawberry.field(
         description="Filled by `report(id)`; empty in lists."
     )
+    source: ReadSource = strawberry.field(
+        default=ReadSource.LIVE,
+        description="LIVE: as the node answered now; INDEX: as the federation index holds it (lists by default, "
+        "or `report(id)` when its node did not answer).")
+
+    @classmethod
+    def indexed(cls, row: asyncpg.Record, timeline: Sequence[asyncpg.Record] = ()) -> Report:
+        """A report as the federation index holds it: one row however often it was forwarded, shown at its holder."""
+        return cls(
+            id=strawberry.ID(row["id"]), node=row["node"], tracking_number=row["tracking_number"],
+            kind=ReportKind(row["kind"]), title=row["title"], body=row["body"], category=row["category"],
+            region_code=row["region_code"], channel=Channel(row["channel"]), status=ReportStatus(row["status"]),
+            reporter=Reporter(anonymous=row["anonymous"], confidential=row["confidential"]),
+            received_at=row["received_at"], updated_at=row["updated_at"], location=row["location"],
+            timeline=[TimelineEvent(at=e["at"], status=ReportStatus(e["status"]), actor=e["actor"], note=e["note"])
+                      for e in timeline],
+            source=ReadSource.INDEX,
+        )
 
     @classmethod
     def of(cls, r: NodeReport) -> Report:
@@ -107,17 +134,41 @@ class Report:
         )
 
 
-@strawberry.type(description="How complete a federated answer is.")
+@strawberry.type(description="A node whose part of an indexed answer may be behind what the node holds now.")
+class StaleNode:
+    node: str
+    as_of: datetime | None = strawberry.field(description="When its feed was last read to its end; null: never.")
+    lag_seconds: float | None = strawberry.field(description="Seconds since then.")
+    reason: str = strawberry.field(description="Why: the hub's last call failed (with the error), the feed was "
+                                   "not read within the threshold, or it was never read.")
+
+
+@strawberry.type(description="How complete and how fresh a federated answer is.")
 class Coverage:
-    asked: int = strawberry.field(description="Nodes in scope that were asked.")
-    answered: int = strawberry.field(description="Nodes whose answer is included.")
+    asked: int = strawberry.field(description="Active nodes in scope (asked, for a live answer).")
+    answered: int = strawberry.field(description="Nodes whose reports are included: all of them for an indexed "
+                                     "answer (a node that is down counts as of its last pull).")
     failed: list[str] = strawberry.field(
-        description="Codes of nodes that did not answer, with those below a child hub that did.")
+        description="Live: codes of nodes that did not answer, with those below a child hub that did.")
+    source: ReadSource = ReadSource.LIVE
+    as_of: datetime | None = strawberry.field(
+        default=None, description="Indexed: the oldest time any node's feed in scope was read to its end (null when "
+        "one never was, or for a live answer): everything up to then is in the answer.")
+    stale: list[StaleNode] = strawberry.field(
+        default_factory=list, description="Indexed: nodes whose part of the answer is older than the hub's "
+        "--stale-after, or that the hub cannot call, with their lag.")
 
     @classmethod
     def of(cls, answer: Answer) -> Coverage:
         return cls(asked=answer.asked, answered=answer.answered,
                    failed=[f.node for f in answer.failures])
+
+    @classmethod
+    def indexed(cls, freshness: Freshness) -> Coverage:
+        return cls(asked=freshness.asked, answered=freshness.asked, failed=[], source=ReadSource.INDEX,
+                   as_of=freshness.as_of,
+                   stale=[StaleNode(node=s.node, as_of=s.as_of, lag_seconds=s.lag_seconds, reason=s.reason)
+                          for s in freshness.stale])
 
 
 @strawberry.type
@@ -142,9 +193,9 @@ class StatsBucket:
     region_code: str | None
 
     @classmethod
-    def of(cls, b: NodeBucket) -> StatsBucket:
-        return cls(count=b.count, status=b.status, kind=b.kind, category=b.category,
-                   region_code=b.region_code)
+    def of(cls, b: NodeBucket | Bucket) -> StatsBucket:
+        return cls(count=b.count, status=ReportStatus(b.status) if b.status else None,
+                   kind=ReportKind(b.kind) if b.kind else None, category=b.category, region_code=b.region_code)
 
 
 @strawberry.type

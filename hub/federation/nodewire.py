@@ -99,13 +99,17 @@ class CountReportsData(_Model):
     stats: list[NodeBucket]
 
 
-CHANGES = """
-query Changes($after: String, $first: Int!) {
-  changes(after: $after, first: $first) {
-    changes { cursor reportId trackingNumber at status actor note }
+FEED_PAGE = 200  # changes asked for per pull
+
+CHANGES = f"""
+query Changes($after: String, $first: Int!) {{
+  changes(after: $after, first: $first) {{
+    changes {{ cursor reportId trackingNumber at status actor note
+      report {{ {_REPORT_FIELDS} timeline {{ at status actor note }} }} }}
     hasMore
-  }
-}
+    behind
+  }}
+}}
 """
 
 REPORT_TO_FORWARD = f"""
@@ -133,11 +137,13 @@ class NodeChange(_Model):
     status: ReportStatus
     actor: str
     note: str | None = None
+    report: NodeReport | None = None  # the report as it is now, timeline included
 
 
 class _ChangeList(_Model):
     changes: list[NodeChange]
     has_more: bool
+    behind: bool = False
 
 
 class ChangesData(_Model):

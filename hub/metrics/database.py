@@ -14,6 +14,7 @@ import time
 import asyncpg
 
 from hub.metrics.families import HubMetrics
+from hub.reachability import REACHABLE
 from hub.sla import CLOCKS
 from simpul.db.pool import DATABASE_ERRORS
 
@@ -43,9 +44,9 @@ FROM (""" + CLOCKS + """
   WHERE l.status NOT IN ('ARCHIVED', 'REJECTED', 'CLOSED') AND cardinality(l.overdue_notified) > 0) r
 """
 
-_NODES = """
+_NODES = f"""
 SELECT status, count(*) AS n,
-       count(*) FILTER (WHERE status = 'ACTIVE' AND last_heartbeat >= now() - make_interval(secs => $1)) AS reachable
+       count(*) FILTER (WHERE status = 'ACTIVE' AND {REACHABLE}) AS reachable
 FROM nodes GROUP BY status
 """
 

@@ -1,0 +1,218 @@
+"""National reads from the federation index: one PostgreSQL query whatever the number of nodes.
+
+The index is the ledger (hub/db/migrations/0008_federation_index.sql): one row per report, shown at its
+holder, fed by every node's change feed (hub/feeds.py). A node that is down keeps its reports in the
+answer as of its last pull; the answer says how fresh it is and names the nodes that are stale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from hub.access.principal import Principal
+from hub.federation.merge import Position
+from hub.registry import NodeSelection
+from simpul.filters import ReportFilter
+from simpul.wire import Dimension, NotAllowed
+
+# The active nodes of a selection (NodeSelection's fields as parameters p, c, lv).
+_NODES_IN_SCOPE = (
+    "n.status = 'ACTIVE' AND ({p}::text IS NULL OR n.region_code = {p} OR n.region_code LIKE {p} || '.%')"
+    " AND ({c}::text[] IS NULL OR n.code = ANY({c})) AND ({lv}::text IS NULL OR n.level = {lv})"
+)
+
+REPORT_COLUMNS = (
+    "tracking_number, origin_id, coalesce(holder_id, origin_id) AS id, coalesce(shown_node, 'hub') AS node,"
+    " kind, title, body, category, region_code, channel, status, anonymous, confidential, received_at,"
+    " updated_at, location"
+)
+
+
+@dataclass(frozen=True)
+class StaleNode:
+    """A node whose part of the index is older than the threshold, or that the hub cannot call."""
+
+    node: str
+    as_of: datetime | None  # when its feed was last read to its end; None: never
+    lag_seconds: float | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How fresh an indexed answer is, over the active nodes in scope."""
+
+    asked: int
+    as_of: datetime | None  # the oldest of their feeds; None when one was never read
+    stale: list[StaleNode]
+
+
+@dataclass(frozen=True)
+class IndexedPage:
+    rows: list[asyncpg.Record]
+    has_next_page: bool
+    end_cursor: str | None
+    freshness: Freshness
+
+
+@dataclass(frozen=True)
+class Bucket:
+    count: int
+    status: str | None
+    kind: str | None
+    category: str | None
+    region_code: str | None
+
+
+class _Sql:
+    """A WHERE clause built from parts, its values as parameters."""
+
+    def __init__(self) -> None:
+        self.args: list[Any] = []
+        self.where: list[str] = []
+
+    def arg(self, value: Any) -> str:
+        self.args.append(value)
+        return f"${len(self.args)}"
+
+    def clause(self) -> str:
+        return " AND ".join(self.where) or "true"
+
+
+def _in_scope(sql: _Sql, narrowed: NodeSelection) -> None:
+    """Reports shown at the active nodes of `narrowed`; every report when it narrows nothing."""
+    if narrowed == NodeSelection():
+        return
+    codes = list(narrowed.codes) if narrowed.codes is not None else None
+    nodes = _NODES_IN_SCOPE.format(p=sql.arg(narrowed.region_prefix), c=sql.arg(codes),
+                                   lv=sql.arg(narrowed.level.value if narrowed.level else None))
+    sql.where.append(f"shown_node IN (SELECT n.code FROM nodes n WHERE {nodes})")
+
+
+def _filtered(sql: _Sql, filter: ReportFilter) -> None:
+    if filter.statuses:
+        sql.where.append(f"status = ANY({sql.arg([s.value for s in filter.statuses])}::text[])")
+    if filter.kinds:
+        sql.where.append(f"kind = ANY({sql.arg([k.value for k in filter.kinds])}::text[])")
+    if filter.categories:
+        sql.where.append(f"category = ANY({sql.arg(list(filter.categories))}::text[])")
+    if filter.region_prefix is not None:
+        p = sql.arg(filter.region_prefix)
+        sql.where.append(f"(region_code = {p} OR region_code LIKE {p} || '.%')")
+    if filter.received_from is not None:
+        sql.where.append(f"received_at >= {sql.arg(filter.received_from)}")
+    if filter.received_to is not None:
+        sql.where.append(f"received_at < {sql.arg(filter.received_to)}")
+
+
+def _region(level: str) -> str:
+    return f"array_to_string((string_to_array(region_code, '.'))[1:{level}], '.')"
+
+
+class FederationIndex:
+    """Reads of the federation index, scoped to what the principal may see."""
+
+    def __init__(self, pool: asyncpg.Pool, stale_after: float) -> None:
+        self.pool = pool
+        self.stale_after = stale_after
+
+    async def freshness(self, narrowed: NodeSelection) -> Freshness:
+        sql = _Sql()
+        codes = list(narrowed.codes) if narrowed.codes is not None else None
+        nodes = _NODES_IN_SCOPE.format(p=sql.arg(narrowed.region_prefix), c=sql.arg(codes),
+                                       lv=sql.arg(narrowed.level.value if narrowed.level else None))
+        stale = (f"(w.synced_at IS NULL OR w.synced_at < now() - make_interval(secs => {sql.arg(self.stale_after)})"
+                 " OR w.error IS NOT NULL OR n.call_error IS NOT NULL)")
+        row = await self.pool.fetchrow(
+            "SELECT count(*) AS asked, min(w.synced_at) AS oldest, bool_or(w.synced_at IS NULL) AS unread,"
+            " now() AS now,"
+            f" array_agg(n.code ORDER BY n.code) FILTER (WHERE {stale}) AS codes,"
+            f" array_agg(w.synced_at ORDER BY n.code) FILTER (WHERE {stale}) AS synced,"
+            f" array_agg(coalesce(w.error, n.call_error) ORDER BY n.code) FILTER (WHERE {stale}) AS errors"
+            f" FROM nodes n LEFT JOIN feed_watermarks w ON w.node_code = n.code WHERE {nodes}", *sql.args)
+        now = row["now"]
+        stale_nodes = [
+            StaleNode(node=code, as_of=synced, lag_seconds=(now - synced).total_seconds() if synced else None,
+                      reason=error or ("never read" if synced is None else "feed not read within the threshold"))
+            for code, synced, error in zip(row["codes"] or (), row["synced"] or (), row["errors"] or (), strict=True)]
+        return Freshness(asked=row["asked"], as_of=None if row["unread"] else row["oldest"], stale=stale_nodes)
+
+    async def reports(self, principal: Principal, selection: NodeSelection, filter: ReportFilter, first: int,
+                      after: Position | None) -> IndexedPage:
+        narrowed = principal.narrow(selection)
+        sql = _Sql()
+        _in_scope(sql, narrowed)
+        _filtered(sql, filter)
+        if after is not None:
+            t, i = sql.arg(after.received_at), sql.arg(after.id)
+            sql.where.append(f"(received_at < {t} OR (received_at = {t} AND origin_id > {i}))")
+        rows = await self.pool.fetch(
+            f"SELECT {REPORT_COLUMNS} FROM ledger WHERE {sql.clause()}"
+            f" ORDER BY received_at DESC, origin_id LIMIT {sql.arg(first + 1)}", *sql.args)
+        page = rows[:first]
+        end = Position(page[-1]["received_at"], page[-1]["origin_id"]).encode() if page else None
+        return IndexedPage(page, len(rows) > first, end, await self.freshness(narrowed))
+
+    async def stats(self, principal: Principal, selection: NodeSelection, filter: ReportFilter,
+                    group_by: Sequence[Dimension], region_level: int) -> tuple[list[Bucket], Freshness]:
+        narrowed = principal.narrow(selection)
+        sql = _Sql()
+        _in_scope(sql, narrowed)
+        _filtered(sql, filter)
+        columns = {Dimension.STATUS: "status", Dimension.KIND: "kind", Dimension.CATEGORY: "category",
+                   Dimension.REGION: _region(str(region_level))}
+        dims = [columns[d] for d in group_by]
+        select = ", ".join([*(f"{c} AS d{i}" for i, c in enumerate(dims)), "sum(n) AS n"])
+        group = f" GROUP BY {', '.join(str(i + 1) for i in range(len(dims)))}" if dims else ""
+        if _counted(narrowed, filter, group_by, region_level):
+            # National counts kept at ingest: a few thousand rows, not millions.
+            source = ("(SELECT status, kind, category, region_code, n FROM index_counts UNION ALL"
+                      " SELECT status, kind, category, region_code, d FROM index_count_deltas) c")
+            rows = await self.pool.fetch(f"SELECT {select} FROM {source} WHERE {sql.clause()}{group}"
+                                         " HAVING sum(n) <> 0", *sql.args)
+        else:
+            select = select.replace("sum(n)", "count(*)")
+            rows = await self.pool.fetch(f"SELECT {select} FROM ledger WHERE {sql.clause()}{group}", *sql.args)
+        buckets = []
+        for row in rows:
+            values = dict(zip(group_by, (row[f"d{i}"] for i in range(len(dims))), strict=True))
+            buckets.append(Bucket(count=int(row["n"]), status=values.get(Dimension.STATUS),
+                                  kind=values.get(Dimension.KIND), category=values.get(Dimension.CATEGORY),
+                                  region_code=values.get(Dimension.REGION)))
+        buckets.sort(key=lambda b: (-b.count, str(b.status), str(b.kind), str(b.category), str(b.region_code)))
+        return buckets, await self.freshness(narrowed)
+
+    async def report(self, principal: Principal, report_id: str) -> tuple[asyncpg.Record, list[asyncpg.Record]] | None:
+        """The indexed row of a report by its holder's or its door's global id, with its timeline."""
+        row = await self.pool.fetchrow(
+            f"SELECT {REPORT_COLUMNS}, shown_node FROM ledger WHERE holder_id = $1 OR origin_id = $1 LIMIT 1",
+            report_id)
+        if row is None:
+            return None
+        if not await self._may_see(principal, row["shown_node"]):
+            raise NotAllowed(f"report {report_id} is at node {row['node']}, outside your scope")
+        events = await self.pool.fetch(
+            "SELECT at, status, coalesce(node, 'hub') AS actor, note FROM ledger_events"
+            " WHERE tracking_number = $1 AND status IS NOT NULL AND type IN ('RECEIVED', 'STATUS', 'RETURNED')"
+            " ORDER BY at, seq", row["tracking_number"])
+        return row, events
+
+    async def _may_see(self, principal: Principal, node: str | None) -> bool:
+        if node is None:  # in flight from the hub's own door, or placed nowhere: national principals only
+            return principal.narrow(NodeSelection()) == NodeSelection()
+        sql = _Sql()
+        _in_scope(sql, principal.narrow(NodeSelection(codes=(node,))))
+        return bool(await self.pool.fetchval(
+            f"SELECT true FROM (SELECT {sql.arg(node)}::text AS shown_node) s WHERE {sql.clause()}", *sql.args))
+
+
+def _counted(narrowed: NodeSelection, filter: ReportFilter, group_by: Sequence[Dimension], region_level: int) -> bool:
+    """Whether index_counts answers: national, no time window, regions no finer than kab/kota."""
+    shallow = filter.region_prefix is None or filter.region_prefix.count(".") < 2
+    return (narrowed == NodeSelection() and filter.received_from is None and filter.received_to is None
+            and shallow and (Dimension.REGION not in group_by or region_level <= 2))
