@@ -213,4 +213,6 @@ def first_seen(node: NodeRecord, report: NodeReport, number_taken: bool) -> Inco
 
 
 async def _tracking_number_taken(conn: asyncpg.Connection, tracking_number: str) -> bool:
+    """Whether another report holds `tracking_number`; until commit, no other pull can take it meanwhile."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('simpul tracking number ' || $1))", tracking_number)
     return bool(await conn.fetchval("SELECT true FROM ledger WHERE tracking_number = $1", tracking_number))

@@ -51,7 +51,8 @@ FROM hub.ledger ORDER BY origin_id
 
 
 async def _set_status(session: aiohttp.ClientSession, desk: Desk, local_id: str, status: str) -> None:
-    async with session.post(f"{desk.url}/reports/{local_id}/status", json={"status": status},
+    note = "Sudah ditangani." if status in ("COMPLETED", "RETURNED") else None  # the desk asks a reason of these
+    async with session.post(f"{desk.url}/reports/{local_id}/status", json={"status": status, "note": note},
                             headers={"authorization": f"Bearer {desk.operator_key}"}) as response:
         assert response.status == 200, await response.text()
 
@@ -84,7 +85,8 @@ async def test_a_forwarded_report_is_one_report_shown_at_its_holder_through_a_re
     await _set_status(session, kutim, row["id"].split(":")[1], "RETURNED")  # bukan wewenang kabupaten
     [row] = await eventually(lambda: held_by("64"))
     assert row["id"].startswith("64:")
-    await _set_status(session, kaltim, row["id"].split(":")[1], "IN_PROCESS")
+    for status in ("VERIFIED", "IN_PROCESS"):
+        await _set_status(session, kaltim, row["id"].split(":")[1], status)
 
     async def in_process() -> dict[str, Any] | None:
         data = (await hub_ok(session, federation, STATS))["stats"]
@@ -186,8 +188,8 @@ async def test_rebuild_equals_incremental_ingest_and_a_feed_that_went_back_is_re
         await _set_status(session, kaltara, done["id"].split(":")[1], status)
     wrong_door = await submit(session, kaltara, **HEALTH_REPORT)
     [held] = await eventually(lambda: _indexed_at(session, federation, wrong_door["trackingNumber"], "64.08"))
-    await _set_status(session, kutim, held["id"].split(":")[1], "IN_PROCESS")
-    await _set_status(session, kutim, held["id"].split(":")[1], "COMPLETED")
+    for status in ("VERIFIED", "IN_PROCESS", "COMPLETED"):
+        await _set_status(session, kutim, held["id"].split(":")[1], status)
 
     conn = await asyncpg.connect(federation.hub.database_url)
     try:

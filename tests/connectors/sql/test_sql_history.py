@@ -1,0 +1,138 @@
+"""An agency's existing system joins with its history: the federation index takes each report as the agency has
+it (status and times), never as new work, and two agencies' equal tracking numbers stay two reports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+import pytest
+
+from simpul.processes import ChildProcess
+from tests.connectors.sql.agency import EXAMPLE, SCHEMA, WITA, SippApp
+from tests.federation import Hub, create_token, eventually, graphql, start_hub
+
+INDEXED = """
+{ reports(first: 100) { reports { id node trackingNumber status } }
+  stats(groupBy: [STATUS]) { total buckets { status count } } }
+"""
+TRACK = "query($t: String!) { trackReport(trackingNumber: $t) { status holder timeline { event status } } }"
+OVERDUE = '{ overdueReports(regionPrefix: "64") { trackingNumber stage } }'
+COMPLIANCE = '{ compliance(regionPrefix: "64.08") { node followUpsDue followUpsOnTime overdue } }'
+
+
+@pytest.fixture
+def hub(database: str, tmp_path: Path) -> Iterator[Hub]:
+    running = start_hub(database, tmp_path)
+    try:
+        yield running
+    finally:
+        running.process.stop()
+
+
+def _start_node(hub: Hub, database: str, tmp_path: Path, schema: str, code: str, tickets: bool) -> ChildProcess:
+    """`simpul node sql` over the SIPP tables in `schema`, the README's mapping, as the first unit of 64.08."""
+    mapping = EXAMPLE.read_text().replace('parent = "64.08"\n', "").replace("sipp.", f"{schema}.")
+    mapping = mapping.replace('schema = "simpul"', f'schema = "simpul_{schema}"')
+    if tickets:
+        mapping = mapping.replace('# tracking_number = "no_tiket"', 'tracking_number = "no_tiket"')
+    config = tmp_path / f"{schema}.toml"
+    config.write_text(mapping)
+    node = ChildProcess(["node", "sql", "--config", str(config), "--code", code, "--hub-url", hub.url,
+                         "--data-dir", str(tmp_path / schema), "--heartbeat", "0.5", "--port", "0",
+                         "--token", create_token(database, "64.08")], env={"SIPP_DATABASE_URL": database})
+    node.wait_for(r"node \S+ serving on")
+    return node
+
+
+async def _with_tickets(database: str, schema: str) -> None:
+    """SIPP in `schema`, with its own ticket numbers: a column, and the view showing it."""
+    conn = await asyncpg.connect(database)
+    try:
+        await conn.execute(SCHEMA.replace("sipp.", f"{schema}.").replace("SCHEMA sipp;", f"SCHEMA {schema};"))
+        await conn.execute(f"ALTER TABLE {schema}.pengaduan ADD COLUMN no_tiket text")
+        await conn.execute(
+            f"CREATE OR REPLACE VIEW {schema}.v_pengaduan AS SELECT p.id, p.judul, p.isi, p.jenis, p.kd_status,"
+            f" k.nama AS kategori, p.kd_wilayah, p.lokasi, p.tgl_masuk, p.tgl_update, p.nama_pelapor, p.no_hp,"
+            f" p.no_tiket FROM {schema}.pengaduan p LEFT JOIN {schema}.kategori k ON k.id = p.kategori_id")
+    finally:
+        await conn.close()
+
+
+async def _indexed(session: aiohttp.ClientSession, hub: Hub, count: int) -> dict[str, Any] | None:
+    body = await graphql(session, hub.graphql_url, INDEXED)
+    assert "errors" not in body, body
+    return body["data"] if body["data"]["stats"]["total"] == count else None
+
+
+async def test_a_system_connected_with_its_history_shows_each_reports_real_status_and_adds_nothing_overdue(
+    hub: Hub, database: str, tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    app = SippApp(database)
+    await app.create_schema()
+    months_ago = datetime.now(UTC) - timedelta(days=120)
+    completed, in_process = [], []
+    for n in range(50):
+        received = months_ago + timedelta(days=n, hours=2)
+        local_id = await app.enter(f"Laporan lama {n}", received, wilayah="640804", status=3 if n % 5 else 2)
+        # Handled the next day, as the agency's application recorded it (WITA wall time).
+        await app.execute("UPDATE sipp.pengaduan SET tgl_update = tgl_masuk + interval '1 day' WHERE id = $1",
+                          int(local_id))
+        (completed if n % 5 else in_process).append(local_id)
+
+    node = _start_node(hub, database, tmp_path, "sipp", "64.08.sipp", tickets=False)
+    try:
+        data = await eventually(lambda: _indexed(session, hub, 50), timeout=30)
+        assert {b["status"]: b["count"] for b in data["stats"]["buckets"]} == {"COMPLETED": 40, "IN_PROCESS": 10}
+        by_id = {r["id"]: r for r in data["reports"]["reports"]}
+        assert by_id[f"64.08.sipp:{completed[0]}"]["status"] == "COMPLETED"
+        assert by_id[f"64.08.sipp:{in_process[0]}"]["status"] == "IN_PROCESS"
+
+        tracked = await graphql(session, hub.graphql_url, TRACK,
+                                {"t": by_id[f"64.08.sipp:{completed[0]}"]["trackingNumber"]}, headers={})
+        track = tracked["data"]["trackReport"]
+        assert track["status"] == "COMPLETED" and track["holder"] == "64.08.sipp", track
+
+        overdue = await graphql(session, hub.graphql_url, OVERDUE)
+        assert "errors" not in overdue, overdue
+        assert overdue["data"]["overdueReports"] == [], "the connection itself makes nothing overdue"
+        [unit] = (await graphql(session, hub.graphql_url, COMPLIANCE))["data"]["compliance"]
+        assert unit["followUpsDue"] == 50 and unit["followUpsOnTime"] == 50 and unit["overdue"] == 0, unit
+    finally:
+        node.stop()
+
+
+async def test_two_agencies_whose_systems_issue_the_same_tracking_number_keep_two_reports(
+    hub: Hub, database: str, tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    app = SippApp(database)
+    received = datetime.now(UTC) - timedelta(hours=3)
+    for schema in ("sipp_a", "sipp_b"):
+        await _with_tickets(database, schema)
+        await app.execute(
+            f"INSERT INTO {schema}.pengaduan (judul, isi, kd_wilayah, tgl_masuk, no_tiket, kd_status, kategori_id)"
+            f" VALUES ($1, 'Isi laporan.', '6408', $2, '2024-0001', 2,"  # in process: each unit handles its own
+            f" (SELECT id FROM {schema}.kategori WHERE nama = 'Kesehatan'))",
+            f"Laporan {schema}", received.astimezone(WITA).replace(tzinfo=None))
+
+    nodes = [_start_node(hub, database, tmp_path, "sipp_a", "64.08.a", tickets=True),
+             _start_node(hub, database, tmp_path, "sipp_b", "64.08.b", tickets=True)]
+    try:
+        data = await eventually(lambda: _indexed(session, hub, 2), timeout=30)
+        reports = data["reports"]["reports"]
+        assert sorted(r["node"] for r in reports) == ["64.08.a", "64.08.b"]
+        numbers = [r["trackingNumber"] for r in reports]
+        assert len(set(numbers)) == 2 and "2024-0001" in numbers, numbers
+        for number in numbers:  # each is its own report at its own unit
+            tracked = await graphql(session, hub.graphql_url, TRACK, {"t": number}, headers={})
+            assert tracked["data"]["trackReport"]["holder"] in {"64.08.a", "64.08.b"}
+        holders = {(await graphql(session, hub.graphql_url, TRACK, {"t": n}, headers={}))["data"]["trackReport"]
+                   ["holder"] for n in numbers}
+        assert holders == {"64.08.a", "64.08.b"}
+    finally:
+        for node in nodes:
+            node.stop()
