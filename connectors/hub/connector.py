@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from connectors.base import (
@@ -30,6 +30,7 @@ from connectors.base import (
     TimelineEvent,
 )
 from connectors.hub.client import ChildHubClient
+from connectors.hub.events import LedgerEvents
 from connectors.hub.wire import (
     ACCEPT_FORWARDED,
     LEDGER_CHANGES,
@@ -46,7 +47,7 @@ from connectors.hub.wire import (
     child_cursor,
     iso,
 )
-from simpul.wire import MAX_PAGE
+from simpul.wire import MAX_PAGE, check_sequence_cursor
 
 # Origin ids in the child's ledger: a report forwarded from above, or submitted at the child hub itself.
 FROM_ABOVE = "parent:"
@@ -54,15 +55,19 @@ AT_CHILD_HUB = "hub:"
 
 
 class ChildHubConnector:
-    def __init__(self, identity: NodeIdentity, client: ChildHubClient, accept_wait: float) -> None:
+    def __init__(self, identity: NodeIdentity, client: ChildHubClient, accept_wait: float,
+                 on_change: Callable[[], None] = lambda: None) -> None:
         self.identity = identity
         self.client = client
         self.accept_wait = accept_wait
+        self.events = LedgerEvents(client.url, client.admin_key, on_change)
 
     async def start(self) -> None:
         await self.client.open()
+        self.events.start()
 
     async def stop(self) -> None:
+        await self.events.stop()
         await self.client.close()
 
     async def list_reports(self, filter: ReportFilter, after: Keyset | None, limit: int) -> list[Report]:
@@ -95,7 +100,13 @@ class ChildHubConnector:
                             region_code=b.region_code) for b in stats.stats.buckets]
 
     async def cursor_past_end(self, after: str) -> bool:
-        return False  # not yet told by this kind: see connectors/base.py
+        """Whether the child's ledger no longer holds the event the cursor names, nor any later one: the child
+        hub was restored or reinstalled. The first event from just before the cursor answers it."""
+        seq = check_sequence_cursor(after)
+        if seq == 0:
+            return False
+        page = await self.client.query(LEDGER_CHANGES, {"after": str(seq - 1), "first": 1}, LedgerChangesData)
+        return not page.ledger_changes
 
     async def changes(self, after: str | None, limit: int) -> list[Change]:
         changes: list[Change] = []

@@ -35,7 +35,7 @@ class ChildHubKind:
             raise ConfigError("'timeout' must be more than 0 seconds")
         accept_wait = _seconds(optional(context.config, "accept_wait", 1.0, object), "accept_wait")
         client = ChildHubClient(url, admin_key, timeout)
-        return Built(ChildHubConnector(context.identity, client, accept_wait))
+        return Built(ChildHubConnector(context.identity, client, accept_wait, context.on_change))
 
 
 KIND = ChildHubKind()

@@ -140,7 +140,10 @@ class Open311Connector:
                 for (status, kind, category, region), n in counts.items()]
 
     async def cursor_past_end(self, after: str) -> bool:
-        return False  # not yet told by this kind: see connectors/base.py
+        """Whether the state file numbered fewer feed entries than the cursor: it was restored or deleted."""
+        last_seen = check_sequence_cursor(after)
+        async with self._lock:
+            return last_seen > self.state.seq
 
     async def changes(self, after: str | None, limit: int) -> list[Change]:
         start = check_sequence_cursor(after)

@@ -71,7 +71,7 @@ class RestConnector:
         return select.count(await self._all_reports(), filter, group_by, region_level)
 
     async def cursor_past_end(self, after: str) -> bool:
-        return False  # not yet told by this kind: see connectors/base.py
+        return await self.feed.past_end(after)
 
     async def changes(self, after: str | None, limit: int) -> list[Change]:
         return await self.feed.changes(after, limit)

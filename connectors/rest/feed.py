@@ -46,6 +46,13 @@ class UpdatedSinceFeed:
                        tracking_number=s.tracking_number, at=s.updated_at, status=s.status, actor=self.actor)
                 for s in later[:limit]]
 
+    async def past_end(self, after: str) -> bool:
+        """Whether the API lists nothing at or after the cursor: its data went back (or it deleted the
+        report it changed last, which costs the hub a re-read)."""
+        since, after_id = _split_cursor(after)
+        return not any((s.updated_at, s.local_id.encode()) >= (since, after_id.encode())
+                       for s in await self.listing(since))
+
 
 def _split_cursor(cursor: str) -> tuple[datetime, str]:
     at, bar, local_id = cursor.partition("|")
@@ -85,3 +92,10 @@ class SnapshotFeed:
         return [Change(cursor=str(seq), local_id=local_id, tracking_number=str(v["tracking"]),
                        at=datetime.fromisoformat(str(v["at"])), status=ReportStatus(str(v["status"])), actor=self.actor)
                 for seq, local_id, v in entries[:limit]]
+
+    async def past_end(self, after: str) -> bool:
+        """Whether the state file numbered fewer changes than the cursor: it was restored or deleted."""
+        last_seen = check_sequence_cursor(after)
+        async with self.lock:
+            data = await self.state.data()
+            return last_seen > int(data["seq"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -29,8 +29,9 @@ from connectors.base import (
 )
 from connectors.sql.accept import Acceptor
 from connectors.sql.catalog import AgencySchema, inspect
-from connectors.sql.install import install
+from connectors.sql.install import feed_channel, install
 from connectors.sql.mapping import SqlMapping
+from connectors.sql.notify import FeedListener
 from connectors.sql.queries import Query, ReportQueries
 from connectors.sql.values import Values
 from simpul.db.migrate import MigrationError
@@ -53,13 +54,17 @@ def _agency_database(doing: str) -> Iterator[None]:
 class SqlConnector:
     """Reads the agency's reports where they are; writes only forwarded reports and its own schema."""
 
-    def __init__(self, identity: NodeIdentity, mapping: SqlMapping) -> None:
+    def __init__(
+        self, identity: NodeIdentity, mapping: SqlMapping, on_change: Callable[[], None] = lambda: None
+    ) -> None:
         self.identity = identity
         self.mapping = mapping
         self.values = Values(mapping)
+        self.on_change = on_change
         self._pool: asyncpg.Pool | None = None
         self._queries: ReportQueries | None = None
         self._acceptor: Acceptor | None = None
+        self._listener: FeedListener | None = None
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -74,10 +79,10 @@ class SqlConnector:
         return self._queries
 
     async def start(self) -> None:
+        application_name = f"simpul-sql-{self.identity.code}"
         with _agency_database("connecting"):
             pool = await asyncpg.create_pool(self.mapping.dsn, min_size=1, max_size=5, timeout=10,
-                                             command_timeout=30,
-                                             server_settings={"application_name": f"simpul-sql-{self.identity.code}"})
+                                             command_timeout=30, server_settings={"application_name": application_name})
         assert pool is not None
         try:
             async with pool.acquire() as conn:
@@ -90,6 +95,10 @@ class SqlConnector:
             raise
         self._pool = pool
         self._prepare(schema)
+        if self.mapping.trigger is not None:
+            self._listener = FeedListener(self.mapping.dsn, feed_channel(self.mapping.schema), self.on_change,
+                                          f"{application_name}-listen")
+            self._listener.start()
 
     def _prepare(self, schema: AgencySchema) -> None:
         self._queries = ReportQueries(self.mapping, schema, self.values)
@@ -97,6 +106,9 @@ class SqlConnector:
             self._acceptor = Acceptor(self.mapping, self.mapping.insert, schema, self.values)
 
     async def stop(self) -> None:
+        if self._listener is not None:
+            await self._listener.stop()
+            self._listener = None
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
@@ -202,7 +214,12 @@ class SqlConnector:
         return self.values.region(raw, example)
 
     async def cursor_past_end(self, after: str) -> bool:
-        return False  # not yet told by this kind: see connectors/base.py
+        """Whether no feed entry is at or after `after`: simpul_feed lost rows, or the agency's rows went back."""
+        if self.mapping.trigger is not None:
+            newest = await self._fetch(self.queries.newest_in_feed(), "reading the change feed")
+            return check_sequence_cursor(after) > int(newest[0]["seq"])
+        reached = await self._fetch(self.queries.feed_reaches(self._time_cursor(after)), "reading the change feed")
+        return not reached
 
     async def changes(self, after: str | None, limit: int) -> list[Change]:
         if self.mapping.trigger is not None:

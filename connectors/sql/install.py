@@ -1,5 +1,8 @@
 """What the connector creates in the agency database: its own schema and, on request, a feed trigger.
 
+The trigger also NOTIFYs `feed_channel(schema)`, so the node can poke the hub
+as soon as the agency's transaction commits.
+
 The trigger function runs SECURITY DEFINER as the connector's role, so the
 agency application's own role needs no grant on simpul's schema; installing
 it needs CREATE on the database (or the schema) and TRIGGER on the table.
@@ -21,6 +24,7 @@ BEGIN
         RETURN NULL;
     END IF;
     INSERT INTO "{schema}".simpul_feed (local_id, status) VALUES (NEW.{id}::text, NEW.{status}::text);
+    PERFORM pg_notify('{channel}', '');
     RETURN NULL;
 END
 $simpul$
@@ -29,6 +33,11 @@ $simpul$
 
 def trigger_name(schema: str) -> str:
     return f"simpul_feed_{schema}"
+
+
+def feed_channel(schema: str) -> str:
+    """The channel the trigger NOTIFYs on each feed row, cut to PostgreSQL's 63 bytes (longer fails the insert)."""
+    return trigger_name(schema)[:63]
 
 
 async def install(conn: asyncpg.Connection, mapping: SqlMapping) -> None:
@@ -47,7 +56,8 @@ async def _install_trigger(conn: asyncpg.Connection, schema: str, trigger: Trigg
     try:
         async with conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"simpul:{schema}:trigger")
-            await conn.execute(_FUNCTION.format(schema=schema, id=id_column, status=status_column))
+            await conn.execute(_FUNCTION.format(schema=schema, id=id_column, status=status_column,
+                                               channel=feed_channel(schema)))
             present = await conn.fetchval(
                 "SELECT count(*) FROM pg_trigger WHERE tgrelid = to_regclass($1) AND tgname = $2",
                 trigger.table.sql, name)

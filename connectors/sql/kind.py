@@ -12,7 +12,7 @@ class SqlKind:
     needs_database = False  # it wraps the agency's database, named by dsn or dsn_env
 
     def build(self, context: BuildContext) -> Built:
-        return Built(SqlConnector(context.identity, read_mapping(context.config)))
+        return Built(SqlConnector(context.identity, read_mapping(context.config), context.on_change))
 
 
 KIND = SqlKind()

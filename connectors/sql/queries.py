@@ -150,6 +150,17 @@ class ReportQueries:
                f' ORDER BY {self.feed_at}, {self.id} COLLATE "C" LIMIT {where.param(limit)}')
         return Query(sql, where.params)
 
+    def feed_reaches(self, position: tuple[datetime, str]) -> Query:
+        """A row when some report is at or after `position` in the updated_at feed; none when the feed ends
+        before it."""
+        where = Where()
+        where.add(f'({self.feed_at} > {{0}} OR ({self.feed_at} = {{0}} AND {self.id} COLLATE "C" >= {{1}}))',
+                  *position)
+        return Query(f"SELECT 1 FROM {self.mapping.reports.sql} r{where.sql()} LIMIT 1", where.params)
+
+    def newest_in_feed(self) -> Query:
+        return Query(f'SELECT coalesce(max(seq), 0) AS seq FROM "{self.mapping.schema}".simpul_feed', [])
+
     def changes_by_trigger(self, after: int, limit: int) -> Query:
         """The change feed from the trigger-fed table: cursor = its sequence number."""
         tracking = self.mapping.columns["tracking_number"]

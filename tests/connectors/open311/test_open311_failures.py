@@ -193,6 +193,25 @@ async def test_forwarding_away_is_recorded_once_in_the_feed(fake: FakeOpen311, s
         await connector.mark_forwarded("999999", "64")
 
 
+async def test_a_state_file_lost_with_the_data_folder_says_the_hubs_cursor_is_past_the_feeds_end(
+    fake: FakeOpen311, start: Start
+) -> None:
+    request_id = await fake.add("jalan", ReportKind.PENGADUAN, "Jalan rusak", "Berlubang.", T0, "64.08")
+    connector = await start()
+    read = await connector.changes(None, 50)
+    await fake.change(request_id, "closed", "Jalan sudah ditambal.")
+    read += await connector.changes(read[-1].cursor, 50)
+    assert [c.cursor for c in read] == ["1", "2"]
+    assert not await connector.cursor_past_end("1")
+    assert not await connector.cursor_past_end("2")
+
+    connector.state_file.path.unlink()  # the node reinstalled with an empty data folder
+    reinstalled = await start()
+    assert await reinstalled.changes("2", 50) == []
+    assert await reinstalled.cursor_past_end("2")
+    assert not await reinstalled.cursor_past_end("1")
+
+
 @pytest.mark.parametrize(("setting", "error"), [
     ({"format": "csv"}, "'format' must be one of json, xml, not 'csv'"),
     ({"endpoint": "kutaitimurkab.go.id/open311"}, "'endpoint' must be an http(s) URL"),

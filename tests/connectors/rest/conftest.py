@@ -52,6 +52,10 @@ class FakeAgency:
     async def corrupt(self, local_id: str, field: str, *value: Any) -> None:
         await self._post(f"/_uji/laporan/{local_id}/mentah", {"field": field, **({"value": value[0]} if value else {})})
 
+    async def reset(self) -> None:
+        """Empty the agency's system, as a reinstall (or an early backup restored) would."""
+        await self._post("/_uji/reset", {})
+
     async def mode(self, mode: str) -> None:
         await self._post("/_uji/mode", {"mode": mode})
 
@@ -102,7 +106,7 @@ async def agency(fake_agency_url: str, session: aiohttp.ClientSession,
     """The fake API, empty and well-behaved, with its token in the environment as a node would have it."""
     monkeypatch.setenv(TOKEN_ENV, TOKEN)
     fake = FakeAgency(fake_agency_url, session)
-    await fake._post("/_uji/reset", {})
+    await fake.reset()
     yield fake
 
 

@@ -114,3 +114,27 @@ async def test_offset_paging_reads_every_report(agency: FakeAgency, tmp_path: Pa
     finally:
         await rest.stop()
     assert sorted(r.local_id for r in listed) == sorted(ids)
+
+
+async def test_a_state_file_restored_from_before_says_the_hubs_cursor_is_past_the_feeds_end(
+    agency: FakeAgency, connector: RestConnector, tmp_path: Path
+) -> None:
+    """The node's data folder is restored from a backup taken before it numbered the last changes."""
+    first = await agency.add(judul="Lampu mati", isi="Lampu jalan mati.", kategori="penerangan", kode_wilayah="64.08")
+    await agency.add(judul="Jalan rusak", isi="Jalan berlubang.", kategori="infrastruktur-jalan",
+                     kode_wilayah="64.08")
+    read = await connector.changes(None, 50)
+    await agency.set_status(first, "selesai", "Sudah diganti.")
+    read += await connector.changes(read[-1].cursor, 50)
+    assert [c.cursor for c in read] == ["1", "2", "3"]
+    assert not await connector.cursor_past_end("1")
+    assert not await connector.cursor_past_end("3")
+
+    (tmp_path / STATE_FILE).unlink()
+    again = await _restarted(agency, tmp_path)
+    try:
+        assert await again.changes("3", 50) == []
+        assert await again.cursor_past_end("3")
+        assert not await again.cursor_past_end("2")
+    finally:
+        await again.stop()

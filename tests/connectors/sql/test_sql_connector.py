@@ -184,3 +184,50 @@ async def test_a_database_that_goes_away_makes_the_node_unhealthy_not_crash(
         await sipp.list_reports(ReportFilter(), None, 10)
     health = await sipp.health()
     assert not health.ok and "agency database" in health.detail
+
+
+async def test_a_trigger_feed_restored_from_a_backup_says_the_hubs_cursor_is_past_its_end(
+    app: SippApp, database: str
+) -> None:
+    connector = await _started(database)
+    try:
+        first = await app.enter("Jalan rusak", NINE_WITA)
+        await app.enter("Lampu mati", NINE_WITA)
+        await app.set_status(first, 3)
+        read = await connector.changes(None, 10)
+        assert len(read) == 3
+        assert not await connector.cursor_past_end(read[0].cursor)
+        assert not await connector.cursor_past_end(read[-1].cursor)
+
+        # The agency restores last night's backup: only the first report, as it was entered.
+        await app.execute("DELETE FROM sipp.pengaduan WHERE id <> $1", int(first))
+        await app.execute("DELETE FROM simpul.simpul_feed WHERE seq > $1", int(read[0].cursor))
+
+        assert await connector.changes(read[-1].cursor, 10) == []
+        assert await connector.cursor_past_end(read[-1].cursor)
+        assert not await connector.cursor_past_end(read[0].cursor)
+    finally:
+        await connector.stop()
+
+
+async def test_an_updated_at_feed_that_went_back_says_the_hubs_cursor_is_past_its_end(
+    app: SippApp, database: str
+) -> None:
+    connector = await _started(database, feed="updated_at", schema="simpul_updated_at")
+    try:
+        first = await app.enter("Jalan rusak", NINE_WITA)
+        second = await app.enter("Lampu mati", NINE_WITA)
+        await app.set_status(second, 3)
+        read = await connector.changes(None, 10)
+        assert [c.local_id for c in read] == [first, second]
+        assert not await connector.cursor_past_end(read[0].cursor)
+        assert not await connector.cursor_past_end(read[-1].cursor)
+
+        # The agency restores last night's backup: only the first report, never touched since.
+        await app.execute("DELETE FROM sipp.pengaduan WHERE id = $1", int(second))
+
+        assert await connector.changes(read[-1].cursor, 10) == []
+        assert await connector.cursor_past_end(read[-1].cursor)
+        assert not await connector.cursor_past_end(read[0].cursor)
+    finally:
+        await connector.stop()
