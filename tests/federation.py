@@ -13,7 +13,7 @@ import secrets
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -142,11 +142,12 @@ def start_desk(
     token: str | None = None,
     parent: str | None = None,
     name: str | None = None,
+    extra: Sequence[str] = (),
 ) -> Desk:
     """Start a desk node, enrolling it with a fresh token for its region unless one is given."""
     operator_key = secrets.token_urlsafe(16)
-    args = desk_args(hub, data_dir, code, region, level, token or create_token(hub.database_url, region),
-                     parent, name)
+    args = [*desk_args(hub, data_dir, code, region, level, token or create_token(hub.database_url, region),
+                       parent, name), *extra]
     process = ChildProcess(args, env={"SIMPUL_DESK_OPERATOR_KEY": operator_key})
     url = process.wait_for(r"node \S+ serving on (http://\S+)")[1]
     return Desk(process, url, code, region, operator_key, data_dir, level, parent)

@@ -138,9 +138,34 @@ async def test_a_node_that_is_down_keeps_its_reports_in_national_answers_and_is_
         assert stats["coverage"]["answered"] == 2, "named stale, not failed"
         nodes = await hub_ok(session, fed, '{ node(code: "64") { reachable } }')
         assert nodes["node"]["reachable"] is False
+        # report(id) asks the node; when it does not answer, the index's row stands in, marked as such.
+        body = await graphql(session, hub.graphql_url, '{ report(id: "64:1") { id status source } }')
+        assert body["data"]["report"] == {"id": "64:1", "status": "RECEIVED", "source": "INDEX"}, body
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["NODE_UNAVAILABLE"]
 
         fed.desks["64"] = restart_desk(hub, fed.desks["64"])
         await eventually(lambda: fresh(2))
+    finally:
+        fed.stop()
+
+
+async def test_a_node_whose_endpoint_cannot_be_called_is_not_reachable_though_its_heartbeats_arrive(
+    database: str, tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    hub = start_hub(database, tmp_path)
+    fed = Federation(hub)
+    try:
+        fed.desks["65"] = start_desk(hub, tmp_path, "65", "65", "PROVINSI", extra=("--public-url", "http://127.0.0.1:9"))
+
+        async def found_out() -> dict[str, Any] | None:
+            data = await hub_ok(session, fed, '{ node(code: "65") { reachable lastHeartbeat } '
+                                '  stats(groupBy: [STATUS]) { coverage { stale { node reason } } } }')
+            return data if data["node"]["lastHeartbeat"] and data["stats"]["coverage"]["stale"] else None
+
+        data = await eventually(found_out)
+        assert data["node"]["reachable"] is False, "heartbeats arrive, but the hub cannot call it"
+        [stale] = data["stats"]["coverage"]["stale"]
+        assert stale["node"] == "65" and stale["reason"].startswith("NODE_UNAVAILABLE"), stale
     finally:
         fed.stop()
 
