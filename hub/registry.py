@@ -22,7 +22,8 @@ MAX_CALL_ERROR = 500
 
 _COLUMNS = (
     "code, name, level, region_code, parent_code, categories, endpoint, kind, status,"
-    " signing_key, enrolled_at, last_heartbeat, healthy, call_error, called_at"
+    " signing_key, enrolled_at, last_heartbeat, healthy, call_error, called_at,"
+    " (SELECT w.synced_at FROM feed_watermarks w WHERE w.node_code = nodes.code) AS synced_at"
 )
 
 
@@ -43,6 +44,7 @@ class NodeRecord:
     healthy: bool | None
     call_error: str | None = None  # why the hub's last call to it failed; None: it answered, or not called yet
     called_at: datetime | None = None
+    synced_at: datetime | None = None  # its feed last read to its end: its part of the index is as of then
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> NodeRecord:
@@ -62,6 +64,7 @@ class NodeRecord:
             healthy=row["healthy"],
             call_error=row["call_error"],
             called_at=row["called_at"],
+            synced_at=row["synced_at"],
         )
 
     def reachable(self, now: datetime, grace: float) -> bool:

@@ -48,8 +48,14 @@ class Node:
     status: NodeStatus
     enrolled_at: datetime
     last_heartbeat: datetime | None
-    reachable: bool = strawberry.field(description="Heard from within the heartbeat grace.")
+    reachable: bool = strawberry.field(description="Heard from within the heartbeat grace, and callable at its "
+                                       "endpoint when the hub last called it.")
     healthy: bool | None = strawberry.field(description="The node's own view of its system.")
+    index_as_of: datetime | None = strawberry.field(
+        description="When the hub last read this node's change feed to its end: its reports in indexed answers "
+        "are as of then. Null: not read yet.")
+    call_error: str | None = strawberry.field(description="Why the hub's last call to it failed; null when it "
+                                              "answered.")
 
     @classmethod
     def of(cls, record: NodeRecord, now: datetime, grace: float) -> Node:
@@ -59,7 +65,8 @@ class Node:
             parent_code=record.parent_code, categories=list(record.categories),
             endpoint=record.endpoint, kind=record.kind, status=NodeStatus(record.status),
             enrolled_at=record.enrolled_at, last_heartbeat=record.last_heartbeat,
-            reachable=record.reachable(now, grace), healthy=record.healthy,
+            reachable=record.reachable(now, grace), healthy=record.healthy, index_as_of=record.synced_at,
+            call_error=record.call_error,
         )
 
 

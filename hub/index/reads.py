@@ -20,9 +20,11 @@ from hub.registry import NodeSelection
 from simpul.filters import ReportFilter
 from simpul.wire import Dimension, NotAllowed
 
-# The active nodes of a selection (NodeSelection's fields as parameters p, c, lv).
+# The nodes of a selection (NodeSelection's fields as parameters p, c, lv). A suspended node's reports stay in
+# indexed answers as the hub last read them (they are reports of the federation); only active nodes are pulled,
+# so only they count for freshness.
 _NODES_IN_SCOPE = (
-    "n.status = 'ACTIVE' AND ({p}::text IS NULL OR n.region_code = {p} OR n.region_code LIKE {p} || '.%')"
+    "({p}::text IS NULL OR n.region_code = {p} OR n.region_code LIKE {p} || '.%')"
     " AND ({c}::text[] IS NULL OR n.code = ANY({c})) AND ({lv}::text IS NULL OR n.level = {lv})"
 )
 
@@ -134,7 +136,8 @@ class FederationIndex:
             f" array_agg(n.code ORDER BY n.code) FILTER (WHERE {stale}) AS codes,"
             f" array_agg(w.synced_at ORDER BY n.code) FILTER (WHERE {stale}) AS synced,"
             f" array_agg(coalesce(w.error, n.call_error) ORDER BY n.code) FILTER (WHERE {stale}) AS errors"
-            f" FROM nodes n LEFT JOIN feed_watermarks w ON w.node_code = n.code WHERE {nodes}", *sql.args)
+            f" FROM nodes n LEFT JOIN feed_watermarks w ON w.node_code = n.code WHERE n.status = 'ACTIVE' AND {nodes}",
+            *sql.args)
         now = row["now"]
         stale_nodes = [
             StaleNode(node=code, as_of=synced, lag_seconds=(now - synced).total_seconds() if synced else None,

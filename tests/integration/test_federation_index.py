@@ -68,7 +68,8 @@ async def test_a_forwarded_report_is_one_report_shown_at_its_holder_through_a_re
 ) -> None:
     kaltara, kutim, kaltim = federation.desks["65"], federation.desks["64.08"], federation.desks["64"]
     local = await submit(session, kaltara, title="Lampu jalan mati", regionCode="65.01")
-    wrong_door = await submit(session, kaltara, **HEALTH_REPORT)
+    wrong_door = await submit(session, kaltara, **HEALTH_REPORT, reporterName="Siti Rahayu",
+                              reporterContact="0812-5555-0199")
     tn = wrong_door["trackingNumber"]
 
     async def held_by(node: str) -> list[dict[str, Any]] | None:
@@ -100,9 +101,15 @@ async def test_a_forwarded_report_is_one_report_shown_at_its_holder_through_a_re
     conn = await asyncpg.connect(federation.hub.database_url)
     try:
         chain = await conn.fetchval("SELECT chain FROM hub.ledger WHERE tracking_number = $1", tn)
+        identity = await conn.fetch("SELECT reporter_name, reporter_contact FROM hub.ledger")
+        # Every unit that held it was given the reporter, carried in flight from the door that keeps it.
+        given = {await conn.fetchval(f"SELECT reporter_contact FROM {schema}.reports WHERE tracking_number = $1",
+                                     tn) for schema in ("desk_64_08", "desk_64")}
     finally:
         await conn.close()
     assert chain == ["65", "64.08", "64"]
+    assert given == {"0812-5555-0199"}
+    assert all(r["reporter_name"] is None and r["reporter_contact"] is None for r in identity), "none at the hub"
 
 
 async def test_a_node_that_is_down_keeps_its_reports_in_national_answers_and_is_named_stale(
