@@ -131,7 +131,10 @@ class DeliveryWorker:
         tracking, target = row["tracking_number"], row["target_node"]
         await self._done(conn, row["id"], accepted_id)
         await conn.execute(
-            "UPDATE ledger SET holder_node = $2, holder_id = $3, routing = 'HELD', node_changed_at = NULL,"
+            "UPDATE ledger SET holder_node = $2, holder_id = $3, routing = 'HELD',"
+            # As its new holder has it (a returned report starts afresh there), unless the holder's feed
+            # already told a change: a pull can run between the node's commit and this one.
+            " status = CASE WHEN node_changed_at IS NULL THEN 'RECEIVED' ELSE status END,"
             f" chain = {CHAIN_WITH_2}, forwarded_at = coalesce(forwarded_at, now()), updated_at = now()"
             " WHERE tracking_number = $1",
             tracking, target, accepted_id)

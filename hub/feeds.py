@@ -133,8 +133,12 @@ class FeedPuller:
         route = report.status is ReportStatus.RECEIVED and node.kind != "hub"
         decision = await self.ledger.record(conn, incoming, route=route)
         await self.ledger.take_timeline(conn, incoming, report.timeline, report.updated_at)
+        action = "REPORT_ROUTED"
+        if report.status is ReportStatus.RETURNED and node.kind != "hub":
+            # Returned at its own door before the hub saw it ("bukan wewenang"): on to a unit with authority.
+            decision, action = await self.ledger.reroute(conn, incoming.tracking_number), "REPORT_RETURNED"
         if decision is not None:
-            await record(conn, node_principal(node.code, node.region_code), "REPORT_ROUTED",
+            await record(conn, node_principal(node.code, node.region_code), action,
                          f"report {incoming.tracking_number}", report.region_code,
                          {"kind": report.kind.value, "channel": report.channel.value, **routed(decision)})
 

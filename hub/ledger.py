@@ -164,6 +164,7 @@ class Ledger:
             # Handled at the door it came through (or back where it started): nothing to send.
             await conn.execute(
                 "UPDATE ledger SET routing = 'HELD', holder_node = $2, holder_id = coalesce($3, holder_id),"
+                " node_changed_at = CASE WHEN holder_node IS DISTINCT FROM $2 THEN NULL ELSE node_changed_at END,"
                 f" chain = {CHAIN_WITH_2}, updated_at = now() WHERE tracking_number = $1", tracking_number, target.code,
                 row["origin_id"] if target.code == row["origin_node"] else None)
             return
@@ -171,7 +172,8 @@ class Ledger:
             "UPDATE deliveries SET state = 'CANCELLED' WHERE tracking_number = $1 AND state = 'PENDING'"
             " AND purpose = 'ACCEPT'", tracking_number)
         await conn.execute(
-            "UPDATE ledger SET routing = 'FORWARDING', holder_node = NULL, holder_id = NULL, updated_at = now()"
+            "UPDATE ledger SET routing = 'FORWARDING', holder_node = NULL, holder_id = NULL,"
+            " node_changed_at = NULL, updated_at = now()"
             " WHERE tracking_number = $1", tracking_number)
         key = f"{tracking_number}:{target.code}:{hops}"
         await queue_delivery(conn, tracking_number, "ACCEPT", target.code, key)
@@ -215,8 +217,10 @@ class Ledger:
             # them (a feed trigger installed today) must not make months-old work look done today.
             at = min(event.at, updated_at)
             await conn.execute(_APPLY_STATUS, report.tracking_number, event.status.value, at)
-            await add_event(conn, report.tracking_number, "STATUS", node=report.origin_node,
-                            status=event.status.value, note=event.note, at=at, live=not report.history)
+            returned = event.status is ReportStatus.RETURNED  # as apply_status records it: a return is internal
+            await add_event(conn, report.tracking_number, "RETURNED" if returned else "STATUS",
+                            node=report.origin_node, status=event.status.value, note=event.note, at=at,
+                            public=not returned, live=not report.history)
         # Where it stands now, as of the node's own last change, even from a node that keeps no timeline.
         await conn.execute(
             "UPDATE ledger SET status = $2, updated_at = $3,"

@@ -261,3 +261,19 @@ async def test_rebuild_equals_incremental_ingest_and_a_feed_that_went_back_is_re
 
 async def _indexed_at(session: aiohttp.ClientSession, fed: Federation, tn: str, node: str) -> list[dict[str, Any]]:
     return [r for r in await _indexed(session, fed, tn) if r["node"] == node]
+
+
+async def test_a_report_returned_at_its_door_while_the_hub_was_away_goes_on_to_a_unit_with_authority(
+    federation: Federation, tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    kaltara = federation.desks["65"]
+    federation.hub.process.stop()  # the desk keeps taking reports while the hub is away
+    wrong_door = await submit(session, kaltara, **HEALTH_REPORT)
+    await _set_status(session, kaltara, wrong_door["id"].split(":")[1], "RETURNED")  # bukan wewenang
+    federation.hub = start_hub(federation.hub.database_url, tmp_path / "again")
+
+    async def held_by_kutim() -> list[dict[str, Any]]:
+        return await _indexed_at(session, federation, wrong_door["trackingNumber"], "64.08")
+
+    [row] = await eventually(held_by_kutim)
+    assert row["status"] == "RECEIVED", "as its new holder has it"
