@@ -189,7 +189,9 @@ async def withdraw_renewal_tokens(conn: asyncpg.Connection, node_code: str) -> i
 async def record_call(conn: asyncpg.Connection, code: str, error: str | None) -> None:
     """What the hub's last call to the node found: `reachable` means the hub can call it, not only hear it."""
     error = error[:MAX_CALL_ERROR] if error is not None else None
-    await conn.execute("UPDATE nodes SET call_error = $2, called_at = now() WHERE code = $1", code, error)
+    # Written when it changes (or on the first call): an idle round over a thousand nodes writes no node row.
+    await conn.execute("UPDATE nodes SET call_error = $2, called_at = now() WHERE code = $1"
+                       " AND (called_at IS NULL OR call_error IS DISTINCT FROM $2)", code, error)
     if error is not None:
         await conn.execute("UPDATE feed_watermarks SET failed_at = now(), error = $2 WHERE node_code = $1",
                            code, error)

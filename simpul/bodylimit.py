@@ -1,4 +1,5 @@
-"""Refuse request bodies over a size before they are read into memory, declared or streamed.
+"""Body sizes: refuse request bodies over a size before they are read into memory, declared or streamed, and
+read a response body whole up to a cap.
 
 A handler that calls `request.body()` holds the whole body; this middleware
 stops a large one at the door (413), and a body sent chunked without a
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+import aiohttp
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -92,3 +94,16 @@ class BodyLimit:
             pass
         if exceeded and not response_started:
             await too_large(scope, receive, send)
+
+
+async def read_capped(content: aiohttp.StreamReader, cap: int) -> bytes:
+    """A response's whole body, or its first `cap` bytes when it is longer. `StreamReader.read(n)` returns what
+    has arrived so far, so a large answer read that way was cut wherever the first chunk ended."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in content.iter_any():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= cap:
+            break
+    return b"".join(chunks)[:cap]

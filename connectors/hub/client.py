@@ -15,6 +15,7 @@ import aiohttp
 from pydantic import BaseModel, ValidationError
 
 from connectors.base import ConnectorError, NodeFailure, report_node_failure
+from simpul.bodylimit import read_capped
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -86,7 +87,7 @@ class ChildHubClient:
         headers = {"authorization": f"Bearer {self.admin_key}", "content-type": "application/json"}
         try:
             async with self.session.request(method, self.url + path, data=body, headers=headers) as response:
-                raw = await response.content.read(MAX_RESPONSE + 1)
+                raw = await read_capped(response.content, MAX_RESPONSE + 1)
                 status = response.status
         except TimeoutError:
             raise ConnectorError(f"child hub at {self.url} did not answer within {self.timeout:g} s") from None

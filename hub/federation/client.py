@@ -15,6 +15,7 @@ from opentelemetry import trace
 from pydantic import BaseModel, ValidationError
 
 from hub.registry import NodeRecord
+from simpul.bodylimit import read_capped
 from simpul.signing import sign
 from simpul.tracing import PROPAGATOR
 from simpul.wire import InvalidInput, check_node_code
@@ -107,7 +108,7 @@ class NodeClient:
         try:
             async with self.session.post(node.endpoint + GRAPHQL_PATH, data=body,
                                          headers=headers) as response:
-                raw = await response.content.read(MAX_RESPONSE + 1)
+                raw = await read_capped(response.content, MAX_RESPONSE + 1)
                 status = response.status
         except TimeoutError as exc:
             raise NodeCallError(NodeCallError.TIMEOUT, f"node {node.code} timed out") from exc

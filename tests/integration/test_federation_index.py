@@ -277,3 +277,16 @@ async def test_a_report_returned_at_its_door_while_the_hub_was_away_goes_on_to_a
 
     [row] = await eventually(held_by_kutim)
     assert row["status"] == "RECEIVED", "as its new holder has it"
+
+
+async def test_a_feed_page_of_long_reports_is_read_whole(federation: Federation, session: aiohttp.ClientSession) -> None:
+    kaltara = federation.desks["65"]
+    body = "Jalan berlubang di depan sekolah, air menggenang setiap hujan. " * 300  # ~19,000 characters
+    entered = [await submit(session, kaltara, title=f"Laporan panjang {n}", body=body, regionCode="65.01")
+               for n in range(12)]  # one feed page of the snapshots is ~250 KB, many TCP reads
+
+    async def all_indexed() -> bool:
+        page = (await hub_ok(session, federation, REPORTS, {"first": 100}))["reports"]
+        return {r["trackingNumber"] for r in page["reports"]} == {e["trackingNumber"] for e in entered}
+
+    await eventually(all_indexed)

@@ -77,7 +77,8 @@ ALTER TABLE feed_watermarks
     ADD COLUMN failed_at timestamptz,
     ADD COLUMN error text;
 
--- Whether the hub can call the node at its endpoint, as the last call found (NULL: not called yet).
+-- Whether the hub can call the node at its endpoint, as the last call found; called_at: when that last changed
+-- (NULL: never called yet).
 -- A node whose heartbeats arrive but whose endpoint fails is not reachable.
 ALTER TABLE nodes
     ADD COLUMN call_error text,
