@@ -8,14 +8,14 @@ each desk's own HTTP endpoints, as a desk officer would.
 from __future__ import annotations
 
 import asyncio
+import queue
 import secrets
 import shutil
 import signal
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import aiohttp
 import asyncpg
@@ -39,6 +39,8 @@ EXAMPLES = (
     ("Reports about Kaltara, counted by every node, by status (14: 8 completed, 6 in process)",
      '{ stats(groupBy: [STATUS], filter: {regionPrefix: "65"}) { total buckets { status count } } }'),
 )
+NODE_STOPPED = "node {code} {name} stopped: {status}; its log is {log}. The hub and the other desks keep running."
+HUB_STOPPED = "the hub stopped: {status}; the demo cannot go on without it. Its log is {log}:\n{tail}"
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,18 @@ def _banner(hub_url: str, desks: dict[str, str], tracking: str, access: DemoAcce
     return "\n".join(lines)
 
 
+def _serve(hub: ChildProcess, nodes: dict[ChildProcess, DemoNode], ended: queue.Queue[ChildProcess]) -> NoReturn:
+    """Run until Ctrl-C. A desk that ends is named and the federation goes on without it, as a real one
+    goes on without an unreachable unit; the hub is essential, so its end ends the demo."""
+    while True:
+        child = ended.get()
+        if child is hub:
+            raise ProcessFailed(HUB_STOPPED.format(status=hub.exit_status, log=hub.log_path, tail=hub.output[-2000:]))
+        node = nodes[child]
+        print(NODE_STOPPED.format(code=node.code, name=node.name, status=child.exit_status, log=child.log_path),
+              flush=True)
+
+
 def run_demo(port: int, data_dir: Path, logging_env: dict[str, str]) -> None:
     """Start PostgreSQL, the hub and every demo node; seed; run until Ctrl-C. The children log as
     `logging_env` (SIMPUL_LOG_LEVEL, SIMPUL_LOG_FORMAT) says: as the demo was told to."""
@@ -158,11 +172,14 @@ def run_demo(port: int, data_dir: Path, logging_env: dict[str, str]) -> None:
     # Ctrl-C must stop the demo even when started from a shell that ignores SIGINT in background jobs.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     children: list[ChildProcess] = []
+    nodes: dict[ChildProcess, DemoNode] = {}
+    ended: queue.Queue[ChildProcess] = queue.Queue()
     with embedded_postgres(data_dir) as database_url:
         try:
             print(f"starting the hub on 127.0.0.1:{port} (logs in {logs})", flush=True)
             hub = ChildProcess(["hub", "--port", str(port), "--database-url", database_url,
-                                "--data-dir", str(data_dir)], env=logging_env, log_path=logs / "hub.log")
+                                "--data-dir", str(data_dir)], env=logging_env, log_path=logs / "hub.log",
+                               on_exit=ended.put)
             children.append(hub)
             hub_url = hub.wait_for(r"hub listening on (http://\S+)")[1]
             access = asyncio.run(_access(database_url, NODES))
@@ -175,8 +192,9 @@ def run_demo(port: int, data_dir: Path, logging_env: dict[str, str]) -> None:
                 if node.parent_code:
                     args += ["--parent", node.parent_code]
                 desk = ChildProcess(args, env={**logging_env, "SIMPUL_DESK_OPERATOR_KEY": operator_key},
-                                    log_path=logs / f"node-{node.code}.log")
+                                    log_path=logs / f"node-{node.code}.log", on_exit=ended.put)
                 children.append(desk)
+                nodes[desk] = node
                 desks[node.code] = desk.wait_for(r"serving on (http://\S+)")[1]
                 print(f"  node {node.code:<10} enrolled  {node.name}", flush=True)
             asyncio.run(_seed(desks, operator_key))
@@ -185,10 +203,7 @@ def run_demo(port: int, data_dir: Path, logging_env: dict[str, str]) -> None:
             print(f"  wrong door: a Kutai Timur clinic complaint entered at the Kaltara desk went to {HANDLER},\n"
                   f"  was followed up there, and its reporter tracks it as {tracking}", flush=True)
             print(_banner(hub_url, desks, tracking, access), flush=True)
-            while all(child.running for child in children):
-                time.sleep(0.5)
-            stopped = next(c for c in children if not c.running)
-            raise ProcessFailed(f"simpul {' '.join(stopped.args[:3])} stopped:\n{stopped.output[-2000:]}")
+            _serve(hub, nodes, ended)
         except KeyboardInterrupt:
             print("\nstopping the demo federation ...", flush=True)
         finally:

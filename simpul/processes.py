@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -21,21 +22,27 @@ class ProcessFailed(Exception):
 
 class ChildProcess:
     """A `python -m <module> <args>` subprocess (`simpul` unless told) whose output lines are collected;
-    `program <args>` instead when a program (an executable's path, e.g. node for tests) is given."""
+    `program <args>` instead when a program (an executable's path, e.g. node for tests) is given.
+    `on_exit` is called, from a thread of its own, as soon as the process has ended, however it ended;
+    `new_session` starts it in a session (and process group) of its own, as a terminal's job."""
 
     def __init__(self, args: list[str], env: dict[str, str] | None = None, log_path: Path | None = None,
-                 module: str = "simpul", program: Path | None = None) -> None:
+                 module: str = "simpul", program: Path | None = None,
+                 on_exit: Callable[[ChildProcess], None] | None = None, new_session: bool = False) -> None:
         self.args = args
         self.module = module if program is None else program.name
+        self.log_path = log_path
         command = [sys.executable, "-m", module] if program is None else [str(program)]
         self.popen = subprocess.Popen(
             [*command, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True, env={**os.environ, **(env or {})},
+            text=True, env={**os.environ, **(env or {})}, start_new_session=new_session,
         )
         self.lines: list[str] = []
         self._log: TextIO | None = log_path.open("a", encoding="utf-8") if log_path else None
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
+        if on_exit is not None:
+            threading.Thread(target=self._watch, args=(on_exit,), daemon=True).start()
 
     def _read(self) -> None:
         assert self.popen.stdout is not None
@@ -44,6 +51,13 @@ class ChildProcess:
             if self._log is not None:
                 self._log.write(line)
                 self._log.flush()
+
+    def _watch(self, on_exit: Callable[[ChildProcess], None]) -> None:
+        """Wait on the process itself, not for the end of its output: a child of it may hold the pipe open
+        after it died. Its last lines are read first, if they come at once, so that `output` holds them."""
+        self.popen.wait()
+        self._reader.join(2)
+        on_exit(self)
 
     @property
     def output(self) -> str:
@@ -67,6 +81,19 @@ class ChildProcess:
                 raise ProcessFailed(f"{self._name} exited {self.popen.returncode}:\n{self.output}")
             time.sleep(0.05)
         raise ProcessFailed(f"{self._name} printed no {pattern!r} in {timeout:g} s:\n{self.output}")
+
+    @property
+    def exit_status(self) -> str:
+        """How the process ended, as a person reads it: "killed by SIGKILL", "exited with status 1"."""
+        code = self.popen.returncode
+        if code is None:
+            return "still running"
+        if code < 0:
+            try:
+                return f"killed by {signal.Signals(-code).name}"
+            except ValueError:  # a real-time signal has no name of its own
+                return f"killed by signal {-code}"
+        return f"exited with status {code}"
 
     @property
     def _name(self) -> str:

@@ -1,4 +1,5 @@
-"""`simpul demo`: the whole demo federation comes up, answers, and Ctrl-C leaves nothing behind."""
+"""`simpul demo`: the whole demo federation comes up, answers, goes on without a desk that dies, and Ctrl-C
+leaves nothing behind."""
 
 from __future__ import annotations
 
@@ -9,13 +10,20 @@ import secrets
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
 import psutil
+import pytest
 
 from simpul.demo_data import NODES
+from simpul.processes import ChildProcess
 from tests.federation import graphql, postgres_serving
+
+DEMO_STARTUP = 120.0  # seconds: PostgreSQL, the hub, six desks, seeding and the wrong-door story
+KALTARA_STATS = '{ stats(groupBy: [STATUS], filter: {regionPrefix: "65"}) { total } }'
 
 
 async def test_demo_federation_answers_and_ctrl_c_stops_every_process(session: aiohttp.ClientSession) -> None:
@@ -87,3 +95,86 @@ async def test_demo_federation_answers_and_ctrl_c_stops_every_process(session: a
             demo.wait()
         demo.stdout.close()
         subprocess.run(["rm", "-rf", str(data_dir)], check=False)
+
+
+@dataclass
+class RunningDemo:
+    process: ChildProcess  # `simpul demo`, in a process group of its own as a terminal's job
+    data_dir: Path
+    children: list[psutil.Process]  # the hub and the desks, as they were once the demo was ready
+
+    @property
+    def banner(self) -> str:
+        return self.process.output
+
+    def child(self, *words: str) -> psutil.Process:
+        """The child whose command line holds `words` in a row, e.g. ("--code", "64.08")."""
+        return next(c for c in self.children if " ".join(words) in " ".join(c.cmdline()))
+
+    def url(self, pattern: str) -> str:
+        found = re.search(pattern, self.banner)
+        assert found is not None, self.banner
+        return found[1]
+
+
+@pytest.fixture
+def demo() -> Iterator[RunningDemo]:
+    """`simpul demo` on a free port, ready: its banner printed. Whatever the test did, nothing is left running."""
+    data_dir = Path("/tmp") / f"simpul-demo-{secrets.token_hex(4)}"  # short: PostgreSQL's socket lives in it
+    process = ChildProcess(["demo", "--port", "0", "--data-dir", str(data_dir)], env={"DATABASE_URL": ""},
+                           new_session=True)
+    try:
+        process.wait_for("Ctrl-C stops everything", timeout=DEMO_STARTUP)
+        children = psutil.Process(process.popen.pid).children(recursive=True)
+        assert len(children) == 1 + len(NODES), [c.cmdline() for c in children]
+        yield RunningDemo(process, data_dir, children)
+    finally:
+        if process.running:
+            os.killpg(process.popen.pid, signal.SIGKILL)
+        process.wait_exit()
+        for server in postgres_serving(data_dir / "pg"):
+            server.kill()
+        subprocess.run(["rm", "-rf", str(data_dir)], check=False)
+
+
+async def test_a_killed_desk_is_named_and_the_rest_of_the_demo_keeps_serving(
+    demo: RunningDemo, session: aiohttp.ClientSession
+) -> None:
+    key = re.search(r'"Authorization": "(Bearer smp_\S+)"', demo.banner)
+    assert key is not None, demo.banner
+    graphiql = demo.url(r"GraphiQL:\s+(\S+)")
+    kaltara_desk = demo.url(r"desk 65\s+(\S+)/")
+
+    demo.child("--code", "64.08").kill()
+
+    said = demo.process.wait_for(r"node 64\.08 .*stopped.*", timeout=10)[0]
+    assert "Kutai Timur" in said and "killed by SIGKILL" in said, said
+    assert f"{demo.data_dir}/logs/node-64.08.log" in said, said
+    assert (demo.data_dir / "logs" / "node-64.08.log").exists()
+    body = await graphql(session, graphiql, "{ nodes { code } " + KALTARA_STATS[1:],
+                         headers={"authorization": key[1]})
+    assert {n["code"] for n in body["data"]["nodes"]} == {n.code for n in NODES}  # enrolled, if not all answer
+    assert body["data"]["stats"]["total"] == 14  # Kaltara's desk still answers through the hub
+    assert {(e["extensions"]["code"], e["extensions"]["node"]) for e in body.get("errors", [])} <= {
+        ("NODE_UNAVAILABLE", "64.08")}, body  # a partial answer names the node that did not answer
+    async with session.get(f"{kaltara_desk}/healthz") as response:
+        assert response.status == 200, await response.text()
+    assert demo.process.running
+
+    os.killpg(demo.process.popen.pid, signal.SIGINT)
+    assert demo.process.wait_exit(30) in (0, 130), demo.banner
+    _, alive = psutil.wait_procs(demo.children, timeout=10)
+    assert alive == [], f"left running: {alive}"
+    assert postgres_serving(demo.data_dir / "pg") == []
+    assert "demo stopped; nothing left running." in demo.process.output
+
+
+def test_the_demo_stops_everything_and_says_so_when_the_hub_dies(demo: RunningDemo) -> None:
+    demo.child("hub", "--port").kill()
+
+    assert demo.process.wait_exit(60) == 1, demo.process.output
+    assert "the hub stopped: killed by SIGKILL" in demo.process.output
+    assert f"{demo.data_dir}/logs/hub.log" in demo.process.output
+    _, alive = psutil.wait_procs(demo.children, timeout=10)
+    assert alive == [], f"left running: {alive}"
+    assert postgres_serving(demo.data_dir / "pg") == []
