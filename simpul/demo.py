@@ -31,13 +31,16 @@ from simpul.demo_data import HANDLER, NODES, REPORTS, WRONG_DOOR, DemoNode, Demo
 from simpul.processes import ChildProcess, ProcessFailed
 
 EXAMPLES = (
-    ("Every node of Kalimantan Timur and whether it answers",
-     '{ nodes(filter: {regionPrefix: "64"}) { code name level reachable lastHeartbeat } }'),
-    ("The newest reports of the whole federation, five per page",
-     "{ reports(first: 5) { reports { id trackingNumber title status receivedAt }\n"
-     "    pageInfo { hasNextPage endCursor } coverage { asked answered failed } } }"),
-    ("Reports about Kaltara, counted by every node, by status (14: 8 completed, 6 in process)",
+    ("Every node of Kalimantan Timur, whether the hub can call it, and how fresh its part of the index is",
+     '{ nodes(filter: {regionPrefix: "64"}) { code name level reachable lastHeartbeat indexAsOf } }'),
+    ("The newest reports of the whole federation, five per page, each once, at the unit holding it",
+     "{ reports(first: 5) { reports { id node trackingNumber title status receivedAt }\n"
+     "    pageInfo { hasNextPage endCursor } coverage { asked source asOf stale { node lagSeconds reason } } } }"),
+    ("Reports about Kaltara by status (14: 8 completed, 6 in process)",
      '{ stats(groupBy: [STATUS], filter: {regionPrefix: "65"}) { total buckets { status count } } }'),
+    ("National figures: complete while a desk is down, which is then named stale (after 30 s)",
+     "{ stats(groupBy: [STATUS]) { total buckets { status count }\n"
+     "    coverage { asOf stale { node lagSeconds reason } } } }"),
 )
 NODE_STOPPED = "node {code} {name} stopped: {status}; its log is {log}. The hub and the other desks keep running."
 HUB_STOPPED = "the hub stopped: {status}; the demo cannot go on without it. Its log is {log}:\n{tail}"

@@ -279,7 +279,9 @@ async def test_a_report_returned_at_its_door_while_the_hub_was_away_goes_on_to_a
     assert row["status"] == "RECEIVED", "as its new holder has it"
 
 
-async def test_a_feed_page_of_long_reports_is_read_whole(federation: Federation, session: aiohttp.ClientSession) -> None:
+async def test_a_feed_page_of_long_reports_is_read_whole(
+    federation: Federation, session: aiohttp.ClientSession
+) -> None:
     kaltara = federation.desks["65"]
     body = "Jalan berlubang di depan sekolah, air menggenang setiap hujan. " * 300  # ~19,000 characters
     entered = [await submit(session, kaltara, title=f"Laporan panjang {n}", body=body, regionCode="65.01")
