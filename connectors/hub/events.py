@@ -10,13 +10,13 @@ stops the node.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Callable
 
 import aiohttp
 
+from connectors.background import Background
 from connectors.base import ConnectorError
 
 log = logging.getLogger("simpul.node")
@@ -27,25 +27,15 @@ KEEPALIVE = 30.0  # seconds between WebSocket pings that prove a quiet connectio
 RETRY_FIRST, RETRY_CAP = 0.5, 30.0  # seconds before subscribing again, doubling up to the cap
 
 
-class LedgerEvents:
+class LedgerEvents(Background):
     """Calls `on_change` for every live event of the child's ledger, and once each time the subscription
     starts (what happened while nobody listened is unknown)."""
 
     def __init__(self, url: str, admin_key: str, on_change: Callable[[], None]) -> None:
+        super().__init__()
         self.ws_url = url.replace("http", "ws", 1) + "/graphql"
         self.admin_key = admin_key
         self.on_change = on_change
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
 
     async def _run(self) -> None:
         delay = RETRY_FIRST

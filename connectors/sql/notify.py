@@ -8,11 +8,12 @@ failure, so a dropped connection delays pokes but never stops the node.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
 import asyncpg
+
+from connectors.background import Background
 
 log = logging.getLogger("simpul.sql")
 
@@ -20,26 +21,16 @@ KEEPALIVE = 30.0  # seconds between checks that a quiet connection is still ther
 RETRY_FIRST, RETRY_CAP = 0.5, 30.0  # seconds before connecting again, doubling up to the cap
 
 
-class FeedListener:
+class FeedListener(Background):
     """Calls `on_change` for every committed feed write, and once after each reconnection (writes may have
     been missed while nobody listened)."""
 
     def __init__(self, dsn: str, channel: str, on_change: Callable[[], None], application_name: str) -> None:
+        super().__init__()
         self.dsn = dsn
         self.channel = channel
         self.on_change = on_change
         self.application_name = application_name
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
 
     async def _run(self) -> None:
         delay, missed = RETRY_FIRST, False
