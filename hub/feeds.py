@@ -111,8 +111,8 @@ class FeedPuller:
             return  # the origin's own copy after forwarding, or a unit that no longer holds it
         if change.status is ReportStatus.RECEIVED:
             return  # the forwarded copy arriving: the ledger already says DELIVERED
-        if row["node_changed_at"] is not None and change.at <= row["node_changed_at"]:
-            return  # applied before: a page repeated after a crash, or a feed read again
+        if await _applied_before(conn, row, node.code, change):
+            return  # a page repeated after a crash, or a feed read again
         if change.status.value == row["status"] and change.status is not ReportStatus.RETURNED:
             return  # no change: a feed that restates where a report stands (a backfill, a re-read)
         tracking = row["tracking_number"]
@@ -214,6 +214,19 @@ def first_seen(node: NodeRecord, report: NodeReport, number_taken: bool) -> Inco
         reporter_name=None, reporter_contact=None, location=report.location, received_at=report.received_at,
         status=report.status, history=report.received_at < node.enrolled_at, node_tracking_number=agency_number,
     )
+
+
+async def _applied_before(conn: asyncpg.Connection, row: asyncpg.Record, node: str, change: NodeChange) -> bool:
+    """Whether the index already shows this change: it is older than the newest the holder told, or as new and
+    already in the timeline (two changes may share a moment)."""
+    newest = row["node_changed_at"]
+    if newest is None or change.at > newest:
+        return False
+    if change.at < newest:
+        return True
+    return bool(await conn.fetchval(
+        "SELECT true FROM ledger_events WHERE tracking_number = $1 AND at = $2 AND node = $3 AND status = $4"
+        " AND type IN ('STATUS', 'RETURNED')", row["tracking_number"], change.at, node, change.status.value))
 
 
 async def _tracking_number_taken(conn: asyncpg.Connection, tracking_number: str) -> bool:

@@ -73,7 +73,7 @@ def _event(row: asyncpg.Record) -> HubEvent:
     if up:
         detail = "heartbeat received"
     elif row["call_error"] is not None:
-        detail = f"heartbeats arrive but the hub cannot call it: {row['call_error']}"
+        detail = f"the hub cannot call it: {row['call_error']}"
     else:
         detail = f"no heartbeat since {row['last_heartbeat'].isoformat() if row['last_heartbeat'] else 'enrolment'}"
     return HubEvent(type=EventType.NODE_UP if up else EventType.NODE_DOWN, at=row["at"],

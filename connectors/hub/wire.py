@@ -26,7 +26,7 @@ _REPORT_FIELDS = """
 
 REPORTS = f"""
 query Reports($filter: ReportFilter, $first: Int!, $after: String) {{
-  reports(filter: $filter, first: $first, after: $after) {{
+  reports(filter: $filter, first: $first, after: $after, live: true) {{
     reports {{ {_REPORT_FIELDS} }}
     pageInfo {{ hasNextPage endCursor }}
   }}
@@ -41,7 +41,7 @@ query Report($id: ID!) {{
 
 STATS = """
 query Stats($filter: ReportFilter, $groupBy: [Dimension!]!, $regionLevel: Int!) {
-  stats(filter: $filter, groupBy: $groupBy, regionLevel: $regionLevel) {
+  stats(filter: $filter, groupBy: $groupBy, regionLevel: $regionLevel, live: true) {
     buckets { count status kind category regionCode }
   }
 }

@@ -12,7 +12,7 @@ from tests.federation import graphql, start_hub
 
 REPORTS = """
 query {
-  reports(first: 20) {
+  reports(first: 20, live: true) {
     reports { id node title receivedAt }
     pageInfo { hasNextPage endCursor }
     coverage { asked answered failed }
@@ -22,7 +22,7 @@ query {
 
 STATS = """
 query Stats($scope: Scope) {
-  stats(groupBy: [STATUS], scope: $scope) { total coverage { asked answered failed } }
+  stats(groupBy: [STATUS], scope: $scope, live: true) { total coverage { asked answered failed } }
 }
 """
 

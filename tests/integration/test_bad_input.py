@@ -9,11 +9,11 @@ from typing import Any
 import aiohttp
 import asyncpg
 
-from tests.federation import Desk, Federation, graphql, submit
+from tests.federation import Desk, Federation, eventually, graphql, submit
 
 REPORTS = """
-query Reports($scope: Scope, $filter: ReportFilter, $first: Int!, $after: String) {
-  reports(scope: $scope, filter: $filter, first: $first, after: $after) {
+query Reports($scope: Scope, $filter: ReportFilter, $first: Int!, $after: String, $live: Boolean! = false) {
+  reports(scope: $scope, filter: $filter, first: $first, after: $after, live: $live) {
     reports { id }
     pageInfo { hasNextPage endCursor }
   }
@@ -21,8 +21,8 @@ query Reports($scope: Scope, $filter: ReportFilter, $first: Int!, $after: String
 """
 
 STATS = """
-query Stats($scope: Scope, $filter: ReportFilter) {
-  stats(groupBy: [STATUS], scope: $scope, filter: $filter) { total }
+query Stats($scope: Scope, $filter: ReportFilter, $live: Boolean! = false) {
+  stats(groupBy: [STATUS], scope: $scope, filter: $filter, live: $live) { total }
 }
 """
 
@@ -74,10 +74,20 @@ async def test_the_hub_names_each_bad_argument_and_changes_nothing(
 ) -> None:
     for desk in federation.desks.values():
         await submit(session, desk)
-    before = await graphql(session, federation.hub.graphql_url, EVERYTHING)
-    assert "errors" not in before, before
 
-    for problem, query, variables, message in HUB_CASES:
+    async def indexed() -> dict[str, Any] | None:
+        """Everything, once the index holds the three reports (so that nothing moves on its own after)."""
+        body = await graphql(session, federation.hub.graphql_url, EVERYTHING)
+        return body if body.get("data") and body["data"]["stats"]["total"] == 3 else None
+
+    before = await eventually(indexed)
+    assert "errors" not in before, before
+    assert len(before["data"]["reports"]["reports"]) == 3, before
+
+    # Each list read is refused the same way whether it would read the index or ask the nodes.
+    live_too = [(f"{problem} (live)", query, {**variables, "live": True}, message)
+                for problem, query, variables, message in HUB_CASES if query in (REPORTS, STATS)]
+    for problem, query, variables, message in HUB_CASES + live_too:
         body = await graphql(session, federation.hub.graphql_url, query, variables)  # asserts HTTP 200
         errors = body.get("errors")
         assert errors and len(errors) == 1, (problem, body)
@@ -122,8 +132,10 @@ async def _post(
 
 
 async def _desk_reports(session: aiohttp.ClientSession, federation: Federation, desk: Desk) -> list[dict[str, Any]]:
+    """What the desk holds now, asked through the hub (live: not as of the hub's last pull)."""
     body = await graphql(session, federation.hub.graphql_url,
-                         "query($s: Scope) { reports(first: 500, scope: $s) { reports { id status title } } }",
+                         "query($s: Scope) { reports(first: 500, scope: $s, live: true)"
+                         " { reports { id status title } } }",
                          {"s": {"nodeCodes": [desk.code]}})
     assert "errors" not in body, body
     reports: list[dict[str, Any]] = body["data"]["reports"]["reports"]
@@ -249,6 +261,13 @@ async def test_a_cursor_is_stateless_and_gives_the_same_page_each_time(
     for i in range(6):
         await submit(session, desks[i % 3], as_operator=True, receivedAt=f"2024-01-0{i + 1}T08:00:00+08:00",
                      title=f"Laporan {i}")
+
+    async def listed(count: int) -> list[str]:
+        body = await graphql(session, federation.hub.graphql_url, REPORTS, {"first": 500})
+        ids = [r["id"] for r in body["data"]["reports"]["reports"]]
+        return ids if len(ids) == count else []
+
+    await eventually(lambda: listed(6))
     body = await graphql(session, federation.hub.graphql_url, REPORTS, {"first": 2})
     first_page = body["data"]["reports"]
     cursor = first_page["pageInfo"]["endCursor"]
@@ -256,7 +275,8 @@ async def test_a_cursor_is_stateless_and_gives_the_same_page_each_time(
     second = await graphql(session, federation.hub.graphql_url, REPORTS, {"first": 2, "after": cursor})
     assert "errors" not in second, second
     # A new report (newer than every page) arrives between two uses of the same cursor.
-    await submit(session, desks[0], title="Baru")
+    new = await submit(session, desks[0], title="Baru")
+    assert (await eventually(lambda: listed(7)))[0] == new["id"], "the new report heads the first page"
     again = await graphql(session, federation.hub.graphql_url, REPORTS, {"first": 2, "after": cursor})
     assert again == second
 

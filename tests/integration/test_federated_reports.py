@@ -1,4 +1,5 @@
-"""Federated reports: one ordered, paginated list across real desk nodes."""
+"""Federated reports: one ordered, paginated list across real desk nodes, from the federation index by default
+and from the nodes themselves with `live: true`."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ from datetime import datetime
 
 import aiohttp
 
-from tests.federation import Federation, graphql, submit
+from tests.federation import Federation, eventually, graphql, submit
 
 PAGE = """
-query Page($first: Int!, $after: String, $scope: Scope, $filter: ReportFilter) {
-  reports(first: $first, after: $after, scope: $scope, filter: $filter) {
+query Page($first: Int!, $after: String, $scope: Scope, $filter: ReportFilter, $live: Boolean! = false) {
+  reports(first: $first, after: $after, scope: $scope, filter: $filter, live: $live) {
     reports { id node trackingNumber receivedAt status regionCode }
     pageInfo { hasNextPage endCursor }
     coverage { asked answered failed }
@@ -52,6 +53,11 @@ async def test_pages_merge_every_node_in_order_without_duplicates_or_gaps_while_
             created = await submit(session, desk, as_operator=True, receivedAt=at, title=f"Laporan {i}")
             existing.add(created["id"])
 
+    async def indexed() -> bool:
+        return {r["id"] for r in await _all_pages(session, federation, first=500)} == existing
+
+    await eventually(indexed)
+
     async def keep_inserting() -> set[str]:
         added = set()
         for i in range(10):
@@ -61,15 +67,17 @@ async def test_pages_merge_every_node_in_order_without_duplicates_or_gaps_while_
         return added
 
     inserting = asyncio.create_task(keep_inserting())
-    seen = await _all_pages(session, federation, first=5)
+    from_index, from_nodes = await asyncio.gather(_all_pages(session, federation, first=5),
+                                                  _all_pages(session, federation, first=5, live=True))
     added = await inserting
 
-    ids = [r["id"] for r in seen]
-    assert len(ids) == len(set(ids)), "a report appeared on two pages"
-    assert existing <= set(ids), f"missing: {existing - set(ids)}"
-    assert set(ids) <= existing | added
-    assert seen == sorted(seen, key=_order_key)
-    assert {r["node"] for r in seen} == {"65", "64", "64.08"}
+    for seen in (from_index, from_nodes):
+        ids = [r["id"] for r in seen]
+        assert len(ids) == len(set(ids)), "a report appeared on two pages"
+        assert existing <= set(ids), f"missing: {existing - set(ids)}"
+        assert set(ids) <= existing | added
+        assert seen == sorted(seen, key=_order_key)
+        assert {r["node"] for r in seen} == {"65", "64", "64.08"}
 
 
 async def test_filters_and_node_scope_narrow_the_list(federation: Federation, session: aiohttp.ClientSession) -> None:
@@ -79,6 +87,10 @@ async def test_filters_and_node_scope_narrow_the_list(federation: Federation, se
     await submit(session, kutim, regionCode="64.08")
     await submit(session, kutim, regionCode="64.08", kind="INFORMASI")
 
+    async def indexed() -> bool:
+        return len(await _all_pages(session, federation, first=10)) == 4
+
+    await eventually(indexed)
     in_kaltim = await _all_pages(session, federation, first=10, scope={"regionPrefix": "64"})
     assert {r["node"] for r in in_kaltim} == {"64", "64.08"}
 
@@ -95,7 +107,7 @@ async def test_filters_and_node_scope_narrow_the_list(federation: Federation, se
     assert len(in_kutim_region) == 2
 
 
-async def test_stats_are_counted_by_each_node_and_summed(
+async def test_stats_count_every_report_from_the_index_as_each_node_counts_its_own_live(
     federation: Federation, session: aiohttp.ClientSession
 ) -> None:
     per_node = {"65": 3, "64": 2, "64.08": 4}
@@ -111,18 +123,28 @@ async def test_stats_are_counted_by_each_node_and_summed(
                 ) as response:
                     assert response.status == 200
 
-    body = await graphql(session, federation.hub.graphql_url, """
-      { stats(groupBy: [STATUS]) { total buckets { status count } coverage { asked answered } }
-        kaltim: stats(groupBy: [CATEGORY, REGION], scope: {regionPrefix: "64"}) {
+    query = """
+      query($live: Boolean!) {
+        stats(groupBy: [STATUS], live: $live) { total buckets { status count } coverage { asked answered source } }
+        kaltim: stats(groupBy: [CATEGORY, REGION], scope: {regionPrefix: "64"}, live: $live) {
           total buckets { category regionCode count } } }
-    """)
-    assert "errors" not in body, body
-    stats = body["data"]["stats"]
-    assert stats["total"] == 9
-    assert {b["status"]: b["count"] for b in stats["buckets"]} == {"VERIFIED": 3, "RECEIVED": 6}
-    assert stats["coverage"] == {"asked": 3, "answered": 3}
-    kaltim = body["data"]["kaltim"]
-    assert kaltim["total"] == 6
-    # Kaltim's desk has jalan 1, kesehatan 1; Kutai Timur's jalan 2, kesehatan 2 -- all in region 64.
-    assert sorted((b["category"], b["regionCode"], b["count"]) for b in kaltim["buckets"]) == [
-        ("jalan", "64", 3), ("kesehatan", "64", 3)]
+    """
+
+    async def counted(live: bool) -> dict | None:
+        body = await graphql(session, federation.hub.graphql_url, query, {"live": live})
+        assert "errors" not in body, body
+        statuses = {b["status"]: b["count"] for b in body["data"]["stats"]["buckets"]}
+        return body["data"] if statuses == {"VERIFIED": 3, "RECEIVED": 6} else None
+
+    from_index = await eventually(lambda: counted(False))
+    from_nodes = await counted(True)
+    assert from_nodes is not None, "each node counts what it holds now"
+    for data, source in ((from_index, "INDEX"), (from_nodes, "LIVE")):
+        stats = data["stats"]
+        assert stats["total"] == 9
+        assert stats["coverage"] == {"asked": 3, "answered": 3, "source": source}
+        kaltim = data["kaltim"]
+        assert kaltim["total"] == 6
+        # Kaltim's desk has jalan 1, kesehatan 1; Kutai Timur's jalan 2, kesehatan 2 -- all in region 64.
+        assert sorted((b["category"], b["regionCode"], b["count"]) for b in kaltim["buckets"]) == [
+            ("jalan", "64", 3), ("kesehatan", "64", 3)]

@@ -14,7 +14,8 @@ from graphql import get_introspection_query
 from tests.federation import Federation, Hub, bearer, create_key, graphql, start_desk, start_hub
 from tests.impostor import Impostor, enrol_endpoint
 
-REPORTS = "query($r: String) { reports(scope: {regionPrefix: $r}) { coverage { asked } } }"
+REPORTS = "query($r: String) { reports(scope: {regionPrefix: $r}, live: true) { coverage { asked } } }"
+INDEXED = "{ reports { coverage { asked source } } }"
 TRACK = '{ trackReport(trackingNumber: "TIDAK-ADA") { status } }'
 
 
@@ -35,8 +36,9 @@ async def test_a_scoped_caller_never_reaches_a_node_outside_its_scope(
     await enrol_endpoint(session, federation.hub, impostor.url, "63", "63")  # Kalsel, outside Kaltim
     kaltim = bearer(await create_key(federation.hub.database_url, "admin", "64"))
     url = federation.hub.graphql_url
-    for query in (REPORTS, "{ stats(groupBy: [STATUS]) { total } }", '{ report(id: "63:1") { id } }',
-                  "{ nodes { code } }", '{ node(code: "63") { code } }'):
+    for query in (REPORTS, "{ stats(groupBy: [STATUS], live: true) { total } }", '{ report(id: "63:1") { id } }',
+                  INDEXED, "{ stats(groupBy: [STATUS]) { total } }", "{ nodes { code } }",
+                  '{ node(code: "63") { code } }'):
         await graphql(session, url, query, headers=kaltim)
     assert _reads(impostor) == []
     await graphql(session, url, REPORTS)  # the national admin's scope includes 63: the impostor is asked
@@ -53,12 +55,17 @@ async def test_a_request_that_would_call_more_nodes_than_the_cost_limit_calls_no
         body = await graphql(session, hub.graphql_url, REPORTS)
         assert _code(body) == "COST_LIMIT" and body["data"] is None
         assert "would call 2 nodes; the limit is 1" in body["errors"][0]["message"]
-        aliased = await graphql(session, hub.graphql_url, '{ a: reports(scope: {regionPrefix: "63"}) '
+        aliased = await graphql(session, hub.graphql_url, '{ a: reports(scope: {regionPrefix: "63"}, live: true) '
                                 '{ coverage { asked } } b: report(id: "65:1") { id } }')
         assert _code(aliased) == "COST_LIMIT"
         assert _reads(impostor) == []
         one = await graphql(session, hub.graphql_url, REPORTS, {"r": "63"})
         assert one["data"]["reports"]["coverage"]["asked"] == 1 and len(_reads(impostor)) == 1
+        # An indexed read asks no node, so it costs 1 however many nodes it covers.
+        indexed = await graphql(session, hub.graphql_url, INDEXED)
+        assert "errors" not in indexed, indexed
+        assert indexed["data"]["reports"]["coverage"] == {"asked": 2, "source": "INDEX"}
+        assert len(_reads(impostor)) == 1
         desk.process.stop()
     finally:
         hub.process.stop()

@@ -1,8 +1,9 @@
 """An admin cuts a node off through the API and lets it back in, and the federation sees both at once.
 
-A suspended node is not asked by federated reads, not routed or delivered to,
-and its own signed calls to the hub are refused; reactivated, it is all of
-that again with the secret it had. Both changes are in the audit log with who
+A suspended node is not asked by live federated reads, not routed or delivered
+to, and its own signed calls to the hub are refused (the federation index keeps
+its reports as last read); reactivated, it is all of that again with the secret
+it had. Both changes are in the audit log with who
 and why. The federation is Kaltara (65), Kaltim (64) and Kutai Timur (64.08)
 under Kaltim; the admin who suspends is Kaltim's.
 """
@@ -22,7 +23,8 @@ from tests.federation import Desk, Federation, bearer, create_key, eventually, g
 
 SUSPEND = "mutation($c: String!, $why: String!) { suspendNode(code: $c, reason: $why) { code status } }"
 REACTIVATE = "mutation($c: String!) { reactivateNode(code: $c) { code status } }"
-REPORTS = "{ reports(first: 100) { reports { id } coverage { asked answered failed } } }"
+REPORTS = "{ reports(first: 100, live: true) { reports { id } coverage { asked answered failed } } }"
+INDEXED = "{ reports(first: 100) { reports { id } coverage { asked answered failed stale { node } } } }"
 ROUTE = ('{ routeReport(report: {regionCode: "64.08", category: "kesehatan"}) '
          "{ target rule reason passedOver } }")
 NODE = 'query($c: String!) { node(code: $c) { status lastHeartbeat } }'
@@ -71,6 +73,11 @@ async def test_a_suspended_node_is_not_asked_routed_to_or_heard_until_it_is_reac
                       'category: "kesehatan", targetNode: "64.08"}) { id } }'))["addRoutingRule"]["id"]
     entered = await submit(session, kutim, title="Jalan ke Sangatta rusak")
 
+    async def indexed() -> bool:
+        page = (await hub_ok(session, federation, INDEXED))["reports"]
+        return entered["id"] in {r["id"] for r in page["reports"]}
+
+    await eventually(indexed)
     suspended = await hub_ok(session, federation, SUSPEND, {"c": "64.08", "why": f"  {REASON} "}, kaltim_admin)
     assert suspended["suspendNode"] == {"code": "64.08", "status": "SUSPENDED"}
 
@@ -86,13 +93,18 @@ async def test_a_suspended_node_is_not_asked_routed_to_or_heard_until_it_is_reac
     await asyncio.sleep(1.5)  # three of the desk's heartbeat intervals
     assert await _last_heartbeat(session, federation, "64.08") == heard
 
-    # Federated reads ask the active nodes only: no failure, the suspended desk is just not asked.
+    # Live reads ask the active nodes only: no failure, the suspended desk is just not asked.
     page = (await hub_ok(session, federation, REPORTS))["reports"]
     assert page["coverage"] == {"asked": 2, "answered": 2, "failed": []}
     assert entered["id"] not in {r["id"] for r in page["reports"]}
-    only_kutim = await hub_ok(session, federation, '{ reports(scope: {nodeCodes: ["64.08"]}) '
+    only_kutim = await hub_ok(session, federation, '{ reports(scope: {nodeCodes: ["64.08"]}, live: true) '
                            "{ reports { id } coverage { asked } } }")
     assert only_kutim["reports"] == {"reports": [], "coverage": {"asked": 0}}
+    # The index keeps its reports as last read (they are reports of the federation); it is not pulled, so its
+    # freshness is not counted.
+    page = (await hub_ok(session, federation, INDEXED))["reports"]
+    assert entered["id"] in {r["id"] for r in page["reports"]}
+    assert page["coverage"] == {"asked": 2, "answered": 2, "failed": [], "stale": []}
     listed = await hub_ok(session, federation, "{ nodes(filter: {status: SUSPENDED}) { code } }")
     assert listed["nodes"] == [{"code": "64.08"}]
 

@@ -37,7 +37,9 @@ from tests.otlp_collector import Collector, Span, running_collector
 
 TOKEN = "metrics-" + secrets.token_hex(8)
 REPORTS = """
-query Reports($scope: Scope) { reports(first: 20, scope: $scope) { reports { id } coverage { asked answered } } }
+query Reports($scope: Scope) {
+  reports(first: 20, scope: $scope, live: true) { reports { id } coverage { asked answered } }
+}
 """
 SUBMIT = """
 mutation Submit($report: SubmitReportInput!, $key: String!) {

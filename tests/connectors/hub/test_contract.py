@@ -77,11 +77,12 @@ async def province(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> 
 
 async def _empty(database_url: str) -> None:
     """A fresh, empty system for the next test, with the processes left running: every report goes from the
-    desk and from the hub's ledger. Sequences go on, so the hub's watermark on the desk's feed stays valid."""
+    desk and from the hub's ledger, with the national counts kept beside it (a TRUNCATE fires no trigger to
+    take them down). Sequences go on, so the hub's watermark on the desk's feed stays valid."""
     conn = await asyncpg.connect(database_url)
     try:
         await conn.execute("TRUNCATE desk_kaltim_desk.reports, desk_kaltim_desk.events, desk_kaltim_desk.accepted_keys,"
-                           " hub.ledger CASCADE")
+                           " hub.ledger, hub.index_counts, hub.index_count_deltas CASCADE")
     finally:
         await conn.close()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,11 +13,13 @@ import pytest
 from connectors.base import ReportKind
 from simpul.processes import ChildProcess
 from tests.connectors.open311.conftest import API_KEY, SERVICE_CODES, FakeOpen311
-from tests.federation import Hub, create_token, graphql, start_hub
+from tests.federation import Hub, create_token, eventually, graphql, start_hub
 
 CODE = "64.08.dpupr"
 REPORTS = "{ reports(first: 20) { reports { id trackingNumber title status regionCode category } } }"
 STATS = "{ stats(groupBy: [STATUS]) { total buckets { status count } } }"
+LIVE = "{ reports(first: 20, live: true) { reports { id } } }"
+STALE = "{ reports(first: 20) { reports { id } coverage { stale { node reason } } } }"
 
 
 def _toml(fake: FakeOpen311) -> str:
@@ -52,15 +53,6 @@ def hub(database: str, tmp_path: Path) -> Iterator[Hub]:
     running.process.stop()
 
 
-async def _until(session: aiohttp.ClientSession, hub: Hub, query: str, ready: Any) -> dict[str, Any]:
-    for _ in range(60):
-        body = await graphql(session, hub.graphql_url, query)
-        if ready(body):
-            return body
-        await asyncio.sleep(0.25)
-    raise AssertionError(f"the hub never answered as expected: {body}")
-
-
 async def test_an_open311_system_joins_the_hub_and_its_requests_are_federated(
         fake: FakeOpen311, hub: Hub, session: aiohttp.ClientSession, tmp_path: Path) -> None:
     t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
@@ -79,8 +71,13 @@ async def test_an_open311_system_joins_the_hub_and_its_requests_are_federated(
         env={"KUTIM_OPEN311_KEY": API_KEY})
     try:
         node.wait_for(r"node \S+ serving on (http://\S+)")
-        body = await _until(session, hub, REPORTS, lambda b: len((b.get("data") or {}).get("reports", {})
-                                                                  .get("reports", [])) == 2)
+
+        async def indexed() -> dict[str, Any] | None:
+            body = await graphql(session, hub.graphql_url, REPORTS)
+            assert "errors" not in body, body
+            return body if len(body["data"]["reports"]["reports"]) == 2 else None
+
+        body = await eventually(indexed)
         reports = {r["title"]: r for r in body["data"]["reports"]["reports"]}
         assert reports["Lampu jalan mati"] == {
             "id": f"{CODE}:{lamp}", "trackingNumber": f"KUTIM-{lamp}", "title": "Lampu jalan mati",
@@ -91,9 +88,20 @@ async def test_an_open311_system_joins_the_hub_and_its_requests_are_federated(
         assert {b["status"]: b["count"] for b in stats["buckets"]} == {"COMPLETED": 1, "IN_PROCESS": 1}
 
         await fake.fail("error")
-        failed = await graphql(session, hub.graphql_url, REPORTS)
-        assert [e["extensions"]["node"] for e in failed["errors"]] == [CODE], failed
+        failed = await graphql(session, hub.graphql_url, LIVE)
+        assert [e["extensions"]["node"] for e in failed.get("errors", [])] == [CODE], failed
         assert "database connection lost" in failed["errors"][0]["message"], failed
+
+        async def stale() -> dict[str, Any] | None:
+            body = await graphql(session, hub.graphql_url, STALE)
+            assert "errors" not in body, body
+            return body["data"]["reports"] if body["data"]["reports"]["coverage"]["stale"] else None
+
+        # The index keeps the requests as last read, and names the node whose system fails, with why.
+        kept = await eventually(stale)
+        assert len(kept["reports"]) == 2
+        [named] = kept["coverage"]["stale"]
+        assert named["node"] == CODE and "database connection lost" in named["reason"], named
         assert node.running
     finally:
         node.stop()

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
 from simpul.processes import ChildProcess
 from tests.connectors.rest.conftest import EXAMPLE, TOKEN, TOKEN_ENV, FakeAgency
-from tests.federation import create_token, graphql, start_hub
+from tests.federation import create_token, eventually, graphql, start_hub
 
 QUERY = """
-{ reports(first: 10, scope: {nodeCodes: ["64.08.sipakar"]}) {
+query($live: Boolean! = false) {
+  reports(first: 10, scope: {nodeCodes: ["64.08.sipakar"]}, live: $live) {
     reports { id trackingNumber title status category receivedAt }
-    coverage { asked answered failed } }
-  stats(groupBy: [STATUS], scope: {nodeCodes: ["64.08.sipakar"]}) { total buckets { status count } } }
+    coverage { asked answered failed stale { node reason } } }
+  stats(groupBy: [STATUS], scope: {nodeCodes: ["64.08.sipakar"]}, live: $live) { total buckets { status count } } }
 """
 
 
@@ -40,8 +42,12 @@ async def test_the_hub_lists_and_counts_what_the_agency_api_holds(
             env={TOKEN_ENV: TOKEN})
         node.wait_for(r"node 64.08.sipakar serving on http://")
 
-        body = await graphql(session, hub.graphql_url, QUERY)
-        assert "errors" not in body, body
+        async def indexed() -> dict[str, Any] | None:
+            body = await graphql(session, hub.graphql_url, QUERY)
+            assert "errors" not in body, body
+            return body if len(body["data"]["reports"]["reports"]) == 2 else None
+
+        body = await eventually(indexed)
         reports = body["data"]["reports"]["reports"]
         assert [(r["id"], r["title"], r["status"], r["category"]) for r in reports] == [
             (f"64.08.sipakar:{second}", "Puskesmas tutup", "RECEIVED", "kesehatan"),
@@ -50,10 +56,21 @@ async def test_the_hub_lists_and_counts_what_the_agency_api_holds(
         assert body["data"]["stats"]["total"] == 2
 
         await agency.mode("error500")
-        body = await graphql(session, hub.graphql_url, QUERY)
-        assert {e["extensions"]["node"] for e in body["errors"]} == {"64.08.sipakar"}, body
+        body = await graphql(session, hub.graphql_url, QUERY, {"live": True})
+        assert {e["extensions"]["node"] for e in body.get("errors", [])} == {"64.08.sipakar"}, body
         assert "the agency API answered HTTP 500" in body["errors"][0]["message"]
         assert body["data"]["reports"]["coverage"]["failed"] == ["64.08.sipakar"]
+
+        # The index keeps what it read, and names the node it can no longer read, with why.
+        async def stale() -> dict[str, Any] | None:
+            body = await graphql(session, hub.graphql_url, QUERY)
+            assert "errors" not in body, body
+            return body["data"] if body["data"]["reports"]["coverage"]["stale"] else None
+
+        kept = await eventually(stale)
+        assert len(kept["reports"]["reports"]) == 2 and kept["stats"]["total"] == 2
+        [named] = kept["reports"]["coverage"]["stale"]
+        assert named["node"] == "64.08.sipakar" and "HTTP 500" in named["reason"], named
         assert node.running
     finally:
         if node is not None:

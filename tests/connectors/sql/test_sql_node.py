@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 
 from simpul.processes import ChildProcess
 from tests.connectors.sql.agency import EXAMPLE, SippApp
-from tests.federation import Hub, create_token, graphql, run_cli, start_hub
+from tests.federation import Hub, create_token, eventually, graphql, run_cli, start_hub
 
 EVERYTHING = """
 {
@@ -19,6 +20,8 @@ EVERYTHING = """
   stats(groupBy: [STATUS]) { total buckets { status count } }
 }
 """
+STALE = "{ reports(first: 1) { coverage { stale { node reason } } } }"
+LIVE = "{ reports(first: 50, live: true) { reports { id } } stats(groupBy: [STATUS], live: true) { total } }"
 
 
 def _node_args(hub_url: str, config: Path, data_dir: Path, *extra: str) -> list[str]:
@@ -48,8 +51,13 @@ async def test_a_sipp_database_joins_the_hub_and_its_reports_are_queryable(
                         env={"SIPP_DATABASE_URL": database})
     try:
         node.wait_for(r"node \S+ serving on (http://\S+)")
-        body = await graphql(session, hub.graphql_url, EVERYTHING)
-        assert "errors" not in body, body
+
+        async def indexed() -> dict[str, Any] | None:
+            body = await graphql(session, hub.graphql_url, EVERYTHING)
+            assert "errors" not in body, body
+            return body if len(body["data"]["reports"]["reports"]) == 2 else None
+
+        body = await eventually(indexed)
         reports = body["data"]["reports"]["reports"]
         assert [(r["id"], r["status"], r["regionCode"], r["category"]) for r in reports][0] == (
             f"64.08.sipp:{first}", "RECEIVED", "64.08.04", "jalan")
@@ -57,9 +65,19 @@ async def test_a_sipp_database_joins_the_hub_and_its_reports_are_queryable(
         assert {b["status"]: b["count"] for b in body["data"]["stats"]["buckets"]} == {"RECEIVED": 1, "COMPLETED": 1}
 
         await app.execute("UPDATE sipp.pengaduan SET kd_status = 7 WHERE id = $1", int(first))
-        body = await graphql(session, hub.graphql_url, EVERYTHING)
+        body = await graphql(session, hub.graphql_url, LIVE)
         errors = [(e["extensions"].get("node"), e["message"]) for e in body.get("errors", [])]
         assert any(node_code == "64.08.sipp" and "status value '7'" in message for node_code, message in errors), body
+
+        async def stale() -> list[dict[str, Any]]:
+            body = await graphql(session, hub.graphql_url, STALE)
+            return [s for s in body["data"]["reports"]["coverage"]["stale"] if "status value '7'" in s["reason"]]
+
+        [named] = await eventually(stale)  # the index keeps the reports as last read, and says why it is behind
+        assert named["node"] == "64.08.sipp"
+        body = await graphql(session, hub.graphql_url, EVERYTHING)
+        assert "errors" not in body, body
+        assert [r["status"] for r in body["data"]["reports"]["reports"]] == ["RECEIVED", "COMPLETED"]
         assert node.running
     finally:
         node.stop()
