@@ -181,6 +181,14 @@ class FeedPuller:
 
     async def run(self, interval: float) -> None:
         """Pull every active node each interval, and a poked node at once (several poked nodes side by side)."""
+        try:
+            await self._run(interval)
+        finally:  # poked pulls end with the puller: none holds a pooled connection past the hub's stop
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _run(self, interval: float) -> None:
         loop = asyncio.get_running_loop()
         next_round = loop.time()
         while True:

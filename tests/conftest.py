@@ -12,7 +12,7 @@ import pytest
 
 from simpul.db.embedded import embedded_postgres
 from tests.databases import fresh_database
-from tests.federation import Federation, start_desk, start_hub
+from tests.federation import Federation, Hub, start_desk, start_hub
 from tests.impostor import impostor  # noqa: F401 -- a fixture, registered by being imported here
 
 
@@ -55,6 +55,16 @@ def federation(database: str, tmp_path: Path) -> Iterator[Federation]:
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture
+def hub(database: str, tmp_path: Path) -> Iterator[Hub]:
+    """A hub alone on a fresh database; stopped after the test."""
+    running = start_hub(database, tmp_path / "hub")
+    try:
+        yield running
+    finally:
+        running.process.stop()
 
 
 @pytest.fixture(scope="module")

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
 import asyncpg
-import pytest
 
 from tests.federation import Hub, bearer, create_key, graphql, run_cli, start_hub
 
@@ -21,13 +19,6 @@ def make_user(hub: Hub, username: str, role: str, region: str, password: str) ->
                      "--region", region, "--password-stdin", "--database-url", hub.database_url,
                      input=password + "\n")
     assert result.returncode == 0, result.stderr
-
-
-@pytest.fixture
-def hub(database: str, tmp_path: Path) -> Iterator[Hub]:
-    running = start_hub(database, tmp_path)
-    yield running
-    running.process.stop()
 
 
 async def test_the_first_admin_is_made_on_the_command_line_and_logs_in(

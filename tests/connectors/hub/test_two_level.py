@@ -6,17 +6,12 @@ The Kaltim hub runs on its own database and joins the national hub through
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 
-from simpul.processes import ChildProcess
-from tests.connectors.hub.conftest import ChildHub
-from tests.federation import Desk, Hub, create_token, eventually, graphql, start_desk, start_hub, submit
+from tests.connectors.hub.conftest import TwoLevels
+from tests.federation import Hub, eventually, graphql, submit
 
 REPORTS = """
 query Reports($first: Int!, $after: String, $filter: ReportFilter, $live: Boolean! = false) {
@@ -41,52 +36,6 @@ mutation Submit($key: String!) {
 }
 """
 TRACK = "query($t: String!) { trackReport(trackingNumber: $t) { status routing holder } }"
-
-
-@dataclass
-class TwoLevels:
-    national: Hub
-    kaltim: ChildHub
-    kutim: Desk
-    kaltara: Desk
-    node: ChildProcess  # `simpul node hub`: the Kaltim hub as node 64 of the national hub
-
-
-def _config(path: Path, child_url: str) -> Path:
-    path.write_text(f"""
-url = "{child_url}"
-admin_key_env = "KALTIM_HUB_ADMIN_KEY"
-timeout = 5
-accept_wait = 2
-
-[node]
-code = "64"
-name = "Hub Pemprov Kalimantan Timur"
-level = "PROVINSI"
-region = "64"
-""")
-    return path
-
-
-@pytest.fixture
-def two_levels(database: str, kaltim: ChildHub, tmp_path: Path) -> Iterator[TwoLevels]:
-    national = start_hub(database, tmp_path / "national")
-    started: list[ChildProcess] = [national.process]
-    try:
-        kutim = start_desk(kaltim.hub, tmp_path / "kaltim", "64.08", "64.08", "KABKOTA", name="Kutai Timur")
-        started.append(kutim.process)
-        kaltara = start_desk(national, tmp_path / "national", "65", "65", "PROVINSI", name="Kaltara")
-        started.append(kaltara.process)
-        node = ChildProcess(["node", "hub", "--config", str(_config(tmp_path / "kaltim-hub.toml", kaltim.hub.url)),
-                             "--hub-url", national.url, "--token", create_token(database, "64"),
-                             "--data-dir", str(tmp_path / "national"), "--heartbeat", "0.5", "--port", "0"],
-                            env={"KALTIM_HUB_ADMIN_KEY": kaltim.admin_key})
-        started.append(node)
-        node.wait_for(r"node 64 serving on")
-        yield TwoLevels(national, kaltim, kutim, kaltara, node)
-    finally:
-        for process in reversed(started):
-            process.stop()
 
 
 async def _all_pages(session: aiohttp.ClientSession, hub: Hub, first: int, live: bool = False) -> list[dict[str, Any]]:

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 
 from connectors.base import ReportKind
 from simpul.processes import ChildProcess
 from tests.connectors.open311.conftest import API_KEY, SERVICE_CODES, FakeOpen311
-from tests.federation import Hub, create_token, eventually, graphql, start_hub
+from tests.federation import Hub, create_token, eventually, graphql
 
 CODE = "64.08.dpupr"
 REPORTS = "{ reports(first: 20) { reports { id trackingNumber title status regionCode category } } }"
@@ -44,13 +42,6 @@ closed = "COMPLETED"
 [services]
 {services}
 """
-
-
-@pytest.fixture
-def hub(database: str, tmp_path: Path) -> Iterator[Hub]:
-    running = start_hub(database, tmp_path / "hub")
-    yield running
-    running.process.stop()
 
 
 async def test_an_open311_system_joins_the_hub_and_its_requests_are_federated(

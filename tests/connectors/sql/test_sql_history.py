@@ -3,18 +3,16 @@ it (status and times), never as new work, and two agencies' equal tracking numbe
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import asyncpg
-import pytest
 
 from simpul.processes import ChildProcess
 from tests.connectors.sql.agency import EXAMPLE, SCHEMA, WITA, SippApp
-from tests.federation import Hub, create_token, eventually, graphql, start_hub
+from tests.federation import Hub, create_token, eventually, graphql
 
 INDEXED = """
 { reports(first: 100) { reports { id node trackingNumber status } }
@@ -23,15 +21,6 @@ INDEXED = """
 TRACK = "query($t: String!) { trackReport(trackingNumber: $t) { status holder timeline { event status } } }"
 OVERDUE = '{ overdueReports(regionPrefix: "64") { trackingNumber stage } }'
 COMPLIANCE = '{ compliance(regionPrefix: "64.08") { node followUpsDue followUpsOnTime overdue } }'
-
-
-@pytest.fixture
-def hub(database: str, tmp_path: Path) -> Iterator[Hub]:
-    running = start_hub(database, tmp_path)
-    try:
-        yield running
-    finally:
-        running.process.stop()
 
 
 def _start_node(hub: Hub, database: str, tmp_path: Path, schema: str, code: str, tickets: bool) -> ChildProcess:

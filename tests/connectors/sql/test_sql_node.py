@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 
 from simpul.processes import ChildProcess
 from tests.connectors.sql.agency import EXAMPLE, SippApp
-from tests.federation import Hub, create_token, eventually, graphql, run_cli, start_hub
+from tests.federation import Hub, create_token, eventually, graphql, run_cli
 
 EVERYTHING = """
 {
@@ -27,15 +25,6 @@ LIVE = "{ reports(first: 50, live: true) { reports { id } } stats(groupBy: [STAT
 def _node_args(hub_url: str, config: Path, data_dir: Path, *extra: str) -> list[str]:
     return ["node", "sql", "--config", str(config), "--code", "64.08.sipp", "--hub-url", hub_url,
             "--data-dir", str(data_dir), "--heartbeat", "0.5", "--port", "0", *extra]
-
-
-@pytest.fixture
-def hub(database: str, tmp_path: Path) -> Iterator[Hub]:
-    running = start_hub(database, tmp_path)
-    try:
-        yield running
-    finally:
-        running.process.stop()
 
 
 async def test_a_sipp_database_joins_the_hub_and_its_reports_are_queryable(
