@@ -10,12 +10,20 @@ Every change carries the report as it is now, so a report first seen is
 indexed with its real status and timeline without a second call. Each pull
 also says whether the hub can call the node (`nodes.call_error`) and how
 fresh its part of the index is (`feed_watermarks.synced_at`).
+
+`rebuild` reads a node's whole feed again (`simpul index rebuild`, or by itself
+when the node says its feed went backwards): first outside any transaction,
+keeping each report's newest snapshot while the old rows keep answering, then
+in one transaction that indexes what is missing, corrects statuses that differ
+(an event in the timeline says so) and moves the watermark to the feed's end.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import asyncpg
 
@@ -23,7 +31,6 @@ from hub.access.principal import node_principal
 from hub.audit import record, routed
 from hub.federation.client import NodeCallError, NodeClient
 from hub.federation.nodewire import CHANGES, FEED_PAGE, ChangesData, NodeChange, NodeReport
-from hub.index.rebuild import rebuild_node
 from hub.ledger import Incoming, Ledger, new_tracking_number
 from hub.registry import NodeRecord, NodeSelection, Registry, record_call
 from simpul.db.pool import DATABASE_ERRORS
@@ -38,6 +45,17 @@ PULLS_AT_ONCE = 8
 
 class FeedWentBack(Exception):
     """The node's feed no longer reaches the hub's watermark: its system was restored or reinstalled."""
+
+
+@dataclass(frozen=True)
+class Rebuilt:
+    """What a rebuild of one node's part of the index found."""
+
+    node: str
+    changes_read: int
+    reports: int
+    added: int
+    corrected: int
 
 
 class FeedPuller:
@@ -159,9 +177,50 @@ class FeedPuller:
 
     async def _read_again(self, node: NodeRecord) -> None:
         try:
-            await rebuild_node(self.pool, self, node)
+            await self.rebuild(node)
         except (NodeCallError, FeedWentBack) as exc:
             log.warning("feed of %s not read again: %s", node.code, exc)
+
+    async def rebuild(self, node: NodeRecord, progress: Callable[[str], None] = lambda line: None) -> Rebuilt:
+        """Re-read `node`'s whole feed and make its part of the index equal to what the feed says."""
+        latest: dict[str, NodeChange] = {}  # report id -> its first change, carrying its newest snapshot
+        cursor: str | None = None
+        read = 0
+        while True:
+            page = await self.client.query(node, CHANGES, {"after": cursor, "first": FEED_PAGE}, ChangesData)
+            for change in page.changes.changes:
+                first = latest.get(change.report_id, change)
+                latest[change.report_id] = first.model_copy(update={"report": change.report or first.report})
+            read += len(page.changes.changes)
+            if page.changes.changes:
+                cursor = page.changes.changes[-1].cursor
+            progress(f"{node.code}: {read} changes read, {len(latest)} reports")
+            if not page.changes.has_more or not page.changes.changes:
+                break
+        added = corrected = 0
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("INSERT INTO feed_watermarks (node_code) VALUES ($1) ON CONFLICT DO NOTHING", node.code)
+            await conn.execute("SELECT FROM feed_watermarks WHERE node_code = $1 FOR UPDATE", node.code)
+            for change in latest.values():
+                report = change.report
+                row = await conn.fetchrow(
+                    "SELECT tracking_number, holder_node, status FROM ledger WHERE origin_id = $1 OR holder_id = $1"
+                    " LIMIT 1 FOR UPDATE", change.report_id)
+                if row is None:
+                    await self.apply(conn, node, change)
+                    added += bool(await conn.fetchval("SELECT true FROM ledger WHERE origin_id = $1", change.report_id))
+                elif (report is not None and row["holder_node"] == node.code and report.status.value != row["status"]
+                      and report.status is not ReportStatus.RECEIVED):
+                    await self.ledger.apply_status(conn, row["tracking_number"], node.code, report.status,
+                                                     "as the node's feed says, read again", report.updated_at)
+                    corrected += 1
+            await conn.execute(
+                "UPDATE feed_watermarks SET cursor = $2, pulled_at = now(), synced_at = now(), failed_at = NULL,"
+                " error = NULL WHERE node_code = $1", node.code, cursor)
+            await record_call(conn, node.code, None)
+        log.info("index of %s rebuilt: %d changes, %d reports, %d added, %d corrected", node.code, read, len(latest),
+                 added, corrected)
+        return Rebuilt(node.code, read, len(latest), added, corrected)
 
     def poke(self, code: str) -> None:
         """Pull `code` at once (a node said its feed has news); pokes while one is due add nothing."""
