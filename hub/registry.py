@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -102,6 +103,14 @@ class Registry:
     async def select(self, selection: NodeSelection) -> list[NodeRecord]:
         rows = await self.pool.fetch(f"SELECT {_COLUMNS} FROM nodes WHERE {_SELECTED} ORDER BY region_code, code",
                                      *_selected_args(selection))
+        return [NodeRecord.from_row(r) for r in rows]
+
+    async def serving(self, regions: Sequence[str]) -> list[NodeRecord]:
+        """Active nodes of exactly these regions, and the national desks: all a routing fallback can pick, in the
+        order `select` gives them (a national select would read every node for every report routed)."""
+        rows = await self.pool.fetch(
+            f"SELECT {_COLUMNS} FROM nodes WHERE status = 'ACTIVE' AND (region_code = ANY($1::text[])"
+            " OR level = 'PUSAT') ORDER BY region_code, code", list(regions))
         return [NodeRecord.from_row(r) for r in rows]
 
     async def count(self, selection: NodeSelection) -> int:

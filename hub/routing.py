@@ -19,7 +19,7 @@ import asyncpg
 from hub.access.principal import Principal
 from hub.audit import record
 from hub.regions import region_name
-from hub.registry import NodeRecord, NodeSelection, Registry
+from hub.registry import NodeRecord, Registry
 from simpul.wire import InvalidInput, NodeLevel, ReportKind, check_region_code, in_region
 
 RULE_LEVELS = (NodeLevel.PROVINSI, NodeLevel.KABKOTA)
@@ -168,7 +168,8 @@ class Router:
                 tried.append(f"rule #{rule.id}: node {target.code} returned this report")
             else:
                 return Decision(target, rule, f"rule #{rule.id} ({_describe(rule)})", tuple(tried))
-        active = await registry.select(NodeSelection(status="ACTIVE"))
+        segments = report.region_code.split(".")
+        active = await registry.serving([".".join(segments[:depth]) for depth in (1, 2)])
         for step, candidates in _fallbacks(report, active):
             for node in candidates:
                 if node.code in exclude:
