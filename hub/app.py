@@ -35,7 +35,7 @@ from hub.deadlines import DeadlineWatch
 from hub.delivery import Backoff, DeliveryWorker
 from hub.federation.client import NodeClient
 from hub.federation.queries import Federation
-from hub.feeds import PULLS_AT_ONCE, FeedPuller
+from hub.feeds import POKED_PULLS_AT_ONCE, PULLS_AT_ONCE, FeedPuller
 from hub.forwarding import Forwarding
 from hub.index.counts import run_folding
 from hub.index.reads import FederationIndex
@@ -238,7 +238,8 @@ async def serve(settings: HubSettings, database_url: str, sock: socket.socket | 
     as hub workers sharing one port do), else on settings.host:port. `listening` hears the hub's URL."""
     await migrate_hub(database_url)
     tracing = start_tracing("simpul-hub", settings.otlp_endpoint)
-    pool = await create_pool(database_url, SCHEMA, max_size=settings.delivery_workers + PULLS_AT_ONCE + 16)
+    pulls = PULLS_AT_ONCE + POKED_PULLS_AT_ONCE
+    pool = await create_pool(database_url, SCHEMA, max_size=settings.delivery_workers + pulls + 16)
     connector = aiohttp.TCPConnector(limit=0, limit_per_host=16)
     timeout = aiohttp.ClientTimeout(total=settings.node_timeout, sock_connect=2)
     try:

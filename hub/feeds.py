@@ -24,6 +24,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import asyncpg
 
@@ -41,6 +42,7 @@ log = logging.getLogger("simpul.feeds")
 # Feeds pulled at once. Each pull holds a pooled connection across its node call, so a round over a
 # thousand nodes at once took every connection for a second and queued the API's requests behind it.
 PULLS_AT_ONCE = 8
+POKED_PULLS_AT_ONCE = 4  # slots of their own: a poked node is not kept waiting behind a round over every node
 
 
 class FeedWentBack(Exception):
@@ -67,9 +69,10 @@ class FeedPuller:
         self.ledger = ledger
         self.registry = Registry(pool)
         self.poked: asyncio.Queue[str] = asyncio.Queue()
-        self._pulling = asyncio.Semaphore(PULLS_AT_ONCE)
-        self._due: set[str] = set()  # poked nodes waiting for a pull: a second poke meanwhile adds nothing
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._round_slots = asyncio.Semaphore(PULLS_AT_ONCE)
+        self._poke_slots = asyncio.Semaphore(POKED_PULLS_AT_ONCE)
+        self._pulling: dict[str, asyncio.Task[None]] = {}  # node code -> its pull now under way
+        self._again: set[str] = set()  # poked while being pulled: pull once more when that pull ends
 
     async def pull(self, node: NodeRecord) -> tuple[int, bool]:
         """Apply the next page of `node`'s feed: (changes applied, whether more follow). (0, False) when
@@ -163,9 +166,8 @@ class FeedPuller:
     async def pull_all(self, node: NodeRecord) -> None:
         """Pull `node` until its feed is exhausted, logging rather than raising on failure."""
         try:
-            async with self._pulling:
-                while (await self.pull(node))[1]:
-                    pass
+            while (await self.pull(node))[1]:
+                pass
         except NodeCallError as exc:
             log.info("feed of %s not pulled: %s", node.code, exc)
         except FeedWentBack:
@@ -223,29 +225,46 @@ class FeedPuller:
         return Rebuilt(node.code, read, len(latest), added, corrected)
 
     def poke(self, code: str) -> None:
-        """Pull `code` at once (a node said its feed has news); pokes while one is due add nothing."""
-        if code not in self._due:
-            self._due.add(code)
-            self.poked.put_nowait(code)
+        """Pull `code` at once (a node said its feed has news)."""
+        self.poked.put_nowait(code)
 
-    async def _pull_poked(self, code: str) -> None:
-        self._due.discard(code)
+    def _start(self, node: NodeRecord, slots: asyncio.Semaphore) -> None:
+        """Pull `node` unless a pull of it is under way; then that pull goes round once more (news may have come
+        after it read its page)."""
+        if node.code in self._pulling:
+            self._again.add(node.code)
+            return
+        self._pulling[node.code] = asyncio.create_task(self._pull_task(node, slots))
+
+    async def _pull_task(self, node: NodeRecord, slots: asyncio.Semaphore) -> None:
+        try:
+            while True:
+                async with slots:
+                    await self.pull_all(node)
+                if node.code not in self._again:
+                    return
+                self._again.discard(node.code)
+        finally:
+            self._pulling.pop(node.code, None)
+
+    async def _poked(self, code: str) -> None:
         try:
             node = await self.registry.get(code)
         except DATABASE_ERRORS as exc:
             log.warning("poke from %s not followed: database unavailable: %s", code, exc)
             return
         if node is not None and node.status == "ACTIVE":
-            await self.pull_all(node)
+            self._start(node, self._poke_slots)
 
     async def run(self, interval: float) -> None:
-        """Pull every active node each interval, and a poked node at once (several poked nodes side by side)."""
+        """Pull each active node when its feed was not read to its end within the interval, and a poked node at
+        once; a round starts pulls and does not wait for a slow node (it is skipped while its pull goes on)."""
         try:
             await self._run(interval)
-        finally:  # poked pulls end with the puller: none holds a pooled connection past the hub's stop
-            for task in self._tasks:
+        finally:  # pulls end with the puller: none holds a pooled connection past the hub's stop
+            for task in self._pulling.values():
                 task.cancel()
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+            await asyncio.gather(*self._pulling.values(), return_exceptions=True)
 
     async def _run(self, interval: float) -> None:
         loop = asyncio.get_running_loop()
@@ -256,16 +275,17 @@ class FeedPuller:
                 code = await asyncio.wait_for(self.poked.get(), timeout)
             except TimeoutError:
                 try:
-                    nodes = await self.registry.select(NodeSelection(status="ACTIVE"))
+                    due = await self.registry.select(NodeSelection(status="ACTIVE"))
                 except DATABASE_ERRORS as exc:  # a database outage skips rounds, never ends the puller
                     log.warning("feeds not pulled: database unavailable: %s", exc)
-                    nodes = []
-                await asyncio.gather(*(self.pull_all(n) for n in nodes))
+                    due = []
+                for node in due:
+                    if node.synced_at is None or node.call_error is not None or (
+                            datetime.now(UTC) - node.synced_at).total_seconds() >= interval * 0.9:
+                        self._start(node, self._round_slots)
                 next_round = loop.time() + interval
                 continue
-            task = asyncio.create_task(self._pull_poked(code))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            await self._poked(code)
 
 
 def first_seen(node: NodeRecord, report: NodeReport, number_taken: bool) -> Incoming:

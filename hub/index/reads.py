@@ -7,6 +7,7 @@ answer as of its last pull; the answer says how fresh it is and names the nodes 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +28,8 @@ _NODES_IN_SCOPE = (
     "({p}::text IS NULL OR n.region_code = {p} OR n.region_code LIKE {p} || '.%')"
     " AND ({c}::text[] IS NULL OR n.code = ANY({c})) AND ({lv}::text IS NULL OR n.level = {lv})"
 )
+
+FRESHNESS_TTL = 1.0  # seconds an answer's freshness may be reused by the next answers of the same scope
 
 REPORT_COLUMNS = (
     "tracking_number, origin_id, coalesce(holder_id, origin_id) AS id, coalesce(shown_node, 'hub') AS node,"
@@ -122,8 +125,22 @@ class FederationIndex:
     def __init__(self, pool: asyncpg.Pool, stale_after: float) -> None:
         self.pool = pool
         self.stale_after = stale_after
+        # Freshness per scope, kept for FRESHNESS_TTL: it joins every node in scope with its watermark, which at a
+        # thousand nodes cost more than the page itself, and it moves by the second, not by the request.
+        self._freshness: dict[NodeSelection, tuple[float, Freshness]] = {}
 
     async def freshness(self, narrowed: NodeSelection) -> Freshness:
+        now = time.monotonic()
+        kept = self._freshness.get(narrowed)
+        if kept is not None and now - kept[0] < FRESHNESS_TTL:
+            return kept[1]
+        if len(self._freshness) > 1000:
+            self._freshness.clear()
+        found = await self._read_freshness(narrowed)
+        self._freshness[narrowed] = (now, found)
+        return found
+
+    async def _read_freshness(self, narrowed: NodeSelection) -> Freshness:
         sql = _Sql()
         codes = list(narrowed.codes) if narrowed.codes is not None else None
         nodes = _NODES_IN_SCOPE.format(p=sql.arg(narrowed.region_prefix), c=sql.arg(codes),
@@ -153,7 +170,9 @@ class FederationIndex:
         _filtered(sql, filter)
         if after is not None:
             t, i = sql.arg(after.received_at), sql.arg(after.id)
-            sql.where.append(f"(received_at < {t} OR (received_at = {t} AND origin_id > {i}))")
+            # The first condition bounds the index scan; the second alone would make PostgreSQL filter every row
+            # before the cursor.
+            sql.where.append(f"received_at <= {t} AND (received_at < {t} OR origin_id > {i})")
         rows = await self.pool.fetch(
             f"SELECT {REPORT_COLUMNS} FROM ledger WHERE {sql.clause()}"
             f" ORDER BY received_at DESC, origin_id LIMIT {sql.arg(first + 1)}", *sql.args)

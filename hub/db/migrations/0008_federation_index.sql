@@ -10,7 +10,7 @@ ALTER TABLE ledger
     -- issued the same one first): two agencies' '2024-0001' are two reports.
     ADD COLUMN node_tracking_number text,
     -- Received before its node was connected: the unit's history, indexed with its own status and times,
-    -- never routed and never made overdue by the connection itself.
+    -- never made overdue by the connection itself.
     ADD COLUMN history boolean NOT NULL DEFAULT false,
     -- The units that have held it, in order: its door first, then every unit it was delivered to.
     ADD COLUMN chain text[] NOT NULL DEFAULT '{}',
