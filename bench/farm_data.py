@@ -7,11 +7,14 @@ each report kept as the JSON text the hub's selection asks for.
 
 What it honours: `first`/`after` paging in (receivedAt desc, id) order, every
 ReportFilter field, `groupBy` and `regionLevel`, report lookup by global or
-local id, idempotent acceptReport. What it ignores: the selection set (it
-answers the fields of the hub's documents, whatever is asked), input
-validation (a bad `first` or region is not refused), and the change feed
-holds only the reports accepted since start, not the generated ones, so the
-hub's feed puller reads nothing until something is forwarded here.
+local id, idempotent acceptReport, and a change feed whose changes carry the
+report as it is now (`behind` when `after` lies past its end). What it
+ignores: the selection set (it answers the fields of the hub's documents,
+whatever is asked) and input validation (a bad `first` or region is not
+refused). The feed holds the reports accepted since start and the status
+changes made with `change_status`; with `feed=True` it also starts with one
+RECEIVED change per generated report (which are then all RECEIVED), so a hub
+that indexes feeds reads every report, as from a desk that has been in use.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from __future__ import annotations
 import bisect
 import json
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,6 +35,9 @@ _TITLES = ("Jalan rusak", "Lampu jalan mati", "Antrean puskesmas", "Sampah menum
            "Guru tidak hadir", "Banjir di permukiman", "Izin usaha lambat")
 _DIMENSIONS = {"STATUS": "status", "KIND": "kind", "CATEGORY": "category", "REGION": "regionCode"}
 _CACHED_STATS = 64  # distinct stats questions remembered per node
+# What a unit does next with a report it holds; any other status goes back to being worked on.
+_NEXT_STATUS = {ReportStatus.RECEIVED: ReportStatus.IN_PROCESS, ReportStatus.IN_PROCESS: ReportStatus.COMPLETED,
+                ReportStatus.COMPLETED: ReportStatus.CLOSED}
 
 
 class UnknownDocument(Exception):
@@ -50,20 +56,22 @@ def _dumps(value: Any) -> str:
 class _Row:
     key: tuple[int, str]  # (-receivedAt in microseconds, global id): the federation-wide order
     local_id: str
+    tracking_number: str
+    received_at: str
     fields: dict[str, str]  # status, kind, category, regionCode, as the filters and stats see them
     listed: str  # the report as ListReports selects it
     full: str  # with its timeline, as GetReport selects it
     identified: str  # with the reporter's identity, as ReportToForward selects it
 
 
-def _generate(code: str, region: str, count: int, seed: int) -> list[_Row]:
+def _generate(code: str, region: str, count: int, seed: int, received_only: bool) -> list[_Row]:
     rng = random.Random(f"{seed}:{code}")
     rows = []
     at = _NEWEST
     for i in range(1, count + 1):
         at -= timedelta(seconds=rng.randint(1, 7200), microseconds=rng.randint(0, 999_999))
         local = f"L{i:06d}"
-        status = rng.choice(list(ReportStatus))
+        status = ReportStatus.RECEIVED if received_only else rng.choice(list(ReportStatus))
         anonymous, confidential = rng.random() < 0.2, rng.random() < 0.1
         report: dict[str, Any] = {
             "id": f"{code}:{local}", "localId": local, "trackingNumber": f"{code.upper()}-{i:06d}",
@@ -82,8 +90,9 @@ def _generate(code: str, region: str, count: int, seed: int) -> list[_Row]:
         reporter = {**report["reporter"], "name": None if hidden else f"Pelapor {i}",
                     "contact": None if hidden else f"08{rng.randint(10**9, 10**10 - 1)}"}
         fields = {name: report[name] for name in ("status", "kind", "category", "regionCode")}
-        rows.append(_Row((-_micros(at), report["id"]), local, fields, _dumps(report),
-                         _dumps({**report, "timeline": timeline}), _dumps({**report, "reporter": reporter})))
+        rows.append(_Row((-_micros(at), report["id"]), local, report["trackingNumber"], report["receivedAt"],
+                         fields, _dumps(report), _dumps({**report, "timeline": timeline}),
+                         _dumps({**report, "reporter": reporter})))
     rows.sort(key=lambda r: r.key)
     return rows
 
@@ -105,14 +114,19 @@ def _matches(row: _Row, filter: dict[str, Any]) -> bool:
 class NodeData:
     """One virtual node's reports and feed; each method returns the JSON text of a response's `data`."""
 
-    def __init__(self, code: str, region: str, reports: int, seed: int = 0) -> None:
+    def __init__(self, code: str, region: str, reports: int, seed: int = 0, feed: bool = False) -> None:
         self.code = code
-        self.rows = _generate(code, region, reports, seed)
+        self.rows = _generate(code, region, reports, seed, received_only=feed)
         self._keys = [r.key for r in self.rows]
         self._by_id = {r.local_id: r for r in self.rows}
         self._stats: dict[str, str] = {}
         self._accepted: dict[str, tuple[str, str]] = {}  # idempotency key -> (local id, tracking number)
-        self._feed: list[str] = []  # changes as JSON, cursor = position + 1
+        self._accepted_reports: dict[str, str] = {}  # local id -> the accepted report as JSON, with its timeline
+        # The feed (cursor = position + 1): first one RECEIVED change per generated report, oldest first, when
+        # `feed`; then changes made since start, each the JSON of a change without its report and closing brace.
+        self._received = len(self.rows) if feed else 0
+        self._changes: list[tuple[str, str]] = []  # (change without report, local id of its report)
+        self._changed = 0  # status changes made: the next one takes the report after the last one's
 
     def answer(self, operation: str, variables: dict[str, Any]) -> str:
         handlers = {"ListReports": self.list_reports, "GetReport": self.get_report,
@@ -171,20 +185,63 @@ class NodeData:
 
     def changes(self, variables: dict[str, Any]) -> str:
         after, first = int(variables.get("after") or 0), variables["first"]
-        page = self._feed[after:after + first]
-        more = len(self._feed) > after + first
-        return f'{{"changes":{{"changes":[{",".join(page)}],"hasMore":{"true" if more else "false"}}}}}'
+        end = self._received + len(self._changes)
+        page = [self._change(position) for position in range(after, min(end, after + first))]
+        more, behind = "true" if end > after + first else "false", "true" if after > end else "false"
+        return f'{{"changes":{{"changes":[{",".join(page)}],"hasMore":{more},"behind":{behind}}}}}'
+
+    def _change(self, position: int) -> str:
+        """The change at `position` of the feed, with its report as it is now."""
+        if position < self._received:
+            row = self.rows[len(self.rows) - 1 - position]  # rows are newest first, the feed oldest first
+            change = (f'{{"cursor":"{position + 1}","reportId":"{self.code}:{row.local_id}",'
+                      f'"trackingNumber":"{row.tracking_number}","at":"{row.received_at}","status":"RECEIVED",'
+                      f'"actor":"farm","note":null')
+            return f'{change},"report":{row.full}}}'
+        change, local = self._changes[position - self._received]
+        changed = self._by_id.get(local)
+        return f'{change},"report":{changed.full if changed else self._accepted_reports[local]}}}'
+
+    def _append(self, local: str, tracking_number: str, at: datetime, status: ReportStatus) -> None:
+        cursor = self._received + len(self._changes) + 1
+        change = _dumps({"cursor": str(cursor), "reportId": f"{self.code}:{local}", "trackingNumber": tracking_number,
+                         "at": at.isoformat(), "status": status.value, "actor": "farm", "note": None})
+        self._changes.append((change[:-1], local))
+
+    def change_status(self, at: datetime) -> tuple[str, ReportStatus]:
+        """A unit's next step on one of its reports, newest first, added to the feed: (global id, new status)."""
+        position = self._changed % len(self.rows)
+        row = self.rows[position]
+        self._changed += 1
+        status = _NEXT_STATUS.get(ReportStatus(row.fields["status"]), ReportStatus.IN_PROCESS)
+        full, identified = json.loads(row.full), json.loads(row.identified)
+        for report in (full, identified):
+            report["status"], report["updatedAt"] = status.value, at.isoformat()
+        full["timeline"].append({"at": at.isoformat(), "status": status.value, "actor": "farm", "note": None})
+        listed = {name: value for name, value in full.items() if name != "timeline"}
+        changed = replace(row, fields={**row.fields, "status": status.value}, listed=_dumps(listed),
+                          full=_dumps(full), identified=_dumps(identified))
+        self.rows[position] = changed
+        self._by_id[row.local_id] = changed
+        self._stats.clear()
+        self._append(row.local_id, row.tracking_number, at, status)
+        return f"{self.code}:{row.local_id}", status
 
     def accept(self, variables: dict[str, Any]) -> str:
         key, report = variables["key"], variables["report"]
         created = key not in self._accepted
         if created:
             local = f"F{len(self._accepted) + 1:06d}"
+            now = datetime.now(UTC)
             self._accepted[key] = (local, report["trackingNumber"])
-            self._feed.append(_dumps({
-                "cursor": str(len(self._feed) + 1), "reportId": f"{self.code}:{local}",
-                "trackingNumber": report["trackingNumber"], "at": datetime.now(UTC).isoformat(),
-                "status": "RECEIVED", "actor": "farm", "note": None}))
+            self._accepted_reports[local] = _dumps({
+                "id": f"{self.code}:{local}", "localId": local, "trackingNumber": report["trackingNumber"],
+                **{name: report[name] for name in ("kind", "title", "body", "category", "regionCode", "channel")},
+                "status": "RECEIVED", "reporter": {name: report["reporter"].get(name, False)
+                                                   for name in ("anonymous", "confidential")},
+                "receivedAt": report["receivedAt"], "updatedAt": now.isoformat(), "location": report.get("location"),
+                "timeline": [{"at": now.isoformat(), "status": "RECEIVED", "actor": "farm", "note": None}]})
+            self._append(local, report["trackingNumber"], now, ReportStatus.RECEIVED)
         local, tracking = self._accepted[key]
         return _dumps({"acceptReport": {"id": f"{self.code}:{local}", "trackingNumber": tracking, "created": created}})
 

