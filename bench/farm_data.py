@@ -30,7 +30,7 @@ from simpul.wire import Channel, ReportKind, ReportStatus
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NEWEST = datetime(2026, 1, 31, tzinfo=UTC)
-_CATEGORIES = ("infrastruktur", "kesehatan", "pendidikan", "kependudukan", "lingkungan", "perizinan")
+CATEGORIES = ("infrastruktur", "kesehatan", "pendidikan", "kependudukan", "lingkungan", "perizinan")
 _TITLES = ("Jalan rusak", "Lampu jalan mati", "Antrean puskesmas", "Sampah menumpuk", "KTP belum jadi",
            "Guru tidak hadir", "Banjir di permukiman", "Izin usaha lambat")
 _DIMENSIONS = {"STATUS": "status", "KIND": "kind", "CATEGORY": "category", "REGION": "regionCode"}
@@ -64,7 +64,8 @@ class _Row:
     identified: str  # with the reporter's identity, as ReportToForward selects it
 
 
-def _generate(code: str, region: str, count: int, seed: int, received_only: bool) -> list[_Row]:
+def _generate(code: str, region: str, count: int, seed: int, received_only: bool,
+              categories: tuple[str, ...]) -> list[_Row]:
     rng = random.Random(f"{seed}:{code}")
     rows = []
     at = _NEWEST
@@ -77,7 +78,7 @@ def _generate(code: str, region: str, count: int, seed: int, received_only: bool
             "id": f"{code}:{local}", "localId": local, "trackingNumber": f"{code.upper()}-{i:06d}",
             "kind": rng.choice(list(ReportKind)).value, "title": rng.choice(_TITLES),
             "body": f"Laporan nomor {i} dari simpul {code}. " * rng.randint(1, 4),
-            "category": rng.choice(_CATEGORIES), "regionCode": region,
+            "category": rng.choice(categories), "regionCode": region,
             "channel": rng.choice(list(Channel)).value, "status": status.value,
             "reporter": {"anonymous": anonymous, "confidential": confidential},
             "receivedAt": at.isoformat(), "updatedAt": (at + timedelta(hours=rng.randint(0, 48))).isoformat(),
@@ -114,9 +115,11 @@ def _matches(row: _Row, filter: dict[str, Any]) -> bool:
 class NodeData:
     """One virtual node's reports and feed; each method returns the JSON text of a response's `data`."""
 
-    def __init__(self, code: str, region: str, reports: int, seed: int = 0, feed: bool = False) -> None:
+    def __init__(self, code: str, region: str, reports: int, seed: int = 0, feed: bool = False,
+                 feed_page: int | None = None, categories: tuple[str, ...] = CATEGORIES) -> None:
         self.code = code
-        self.rows = _generate(code, region, reports, seed, received_only=feed)
+        self.feed_page = feed_page  # at most this many changes an answer, whatever `first` asks
+        self.rows = _generate(code, region, reports, seed, feed, categories)
         self._keys = [r.key for r in self.rows]
         self._by_id = {r.local_id: r for r in self.rows}
         self._stats: dict[str, str] = {}
@@ -184,7 +187,7 @@ class NodeData:
         return _dumps({"stats": stats})
 
     def changes(self, variables: dict[str, Any]) -> str:
-        after, first = int(variables.get("after") or 0), variables["first"]
+        after, first = int(variables.get("after") or 0), min(variables["first"], self.feed_page or variables["first"])
         end = self._received + len(self._changes)
         page = [self._change(position) for position in range(after, min(end, after + first))]
         more, behind = "true" if end > after + first else "false", "true" if after > end else "false"
