@@ -26,7 +26,7 @@ PAGE = 20
 CONCURRENCY = 32
 HUB_QUERY = """
 query Page($codes: [String!], $first: Int!) {
-  reports(scope: {nodeCodes: $codes}, first: $first) {
+  reports(scope: {nodeCodes: $codes}, first: $first, live: true) {
     reports { id trackingNumber title status receivedAt }
     pageInfo { hasNextPage endCursor }
   }
