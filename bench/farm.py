@@ -94,7 +94,6 @@ class FarmSettings:
     heartbeat: float = 15.0
     enrol_concurrency: int = 32
     feed: bool = False  # generated reports are in the change feed (all RECEIVED)
-    feed_page: int | None = None  # at most this many changes per feed answer
     prefix: str = "farm"  # node codes are <prefix>-0000, <prefix>-0001, ...
 
 
@@ -126,8 +125,7 @@ class Farm:
             code: VirtualNode(
                 NodeIdentity(code=code, name=f"Simpul uji {code}", level=NodeLevel.UNIT,
                              region_code=region, kind="farm", categories=categories),
-                NodeData(code, region, settings.reports, settings.seed, settings.feed, settings.feed_page,
-                         categories),
+                NodeData(code, region, settings.reports, settings.seed, settings.feed, categories),
                 1.0 if i >= count - settings.broken else settings.error_rate)
             for i, (code, region, categories) in enumerate(zip(codes, regions, node_categories(count), strict=True))
         }
@@ -316,7 +314,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--heartbeat", type=float, default=15.0, help="seconds between a node's heartbeats")
     parser.add_argument("--feed", action="store_true",
                         help="every generated report is in its node's change feed (all RECEIVED)")
-    parser.add_argument("--feed-page", type=int, help="at most this many changes per feed answer")
     args = parser.parse_args(argv)
     tokens = args.tokens.read_text().split()
     if args.nodes is not None:
@@ -327,8 +324,7 @@ def main(argv: list[str] | None = None) -> None:
     settings = FarmSettings(
         hub_url=args.hub_url, tokens=tokens, credentials=args.credentials, ports=max(1, args.ports),
         latency_ms=args.latency_ms, jitter_ms=args.jitter_ms, error_rate=args.error_rate, broken=args.broken,
-        reports=args.reports, seed=args.seed, heartbeat=args.heartbeat, prefix=args.prefix, feed=args.feed,
-        feed_page=args.feed_page)
+        reports=args.reports, seed=args.seed, heartbeat=args.heartbeat, prefix=args.prefix, feed=args.feed)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(Farm(settings)))
 

@@ -116,9 +116,8 @@ class NodeData:
     """One virtual node's reports and feed; each method returns the JSON text of a response's `data`."""
 
     def __init__(self, code: str, region: str, reports: int, seed: int = 0, feed: bool = False,
-                 feed_page: int | None = None, categories: tuple[str, ...] = CATEGORIES) -> None:
+                 categories: tuple[str, ...] = CATEGORIES) -> None:
         self.code = code
-        self.feed_page = feed_page  # at most this many changes an answer, whatever `first` asks
         self.rows = _generate(code, region, reports, seed, feed, categories)
         self._keys = [r.key for r in self.rows]
         self._by_id = {r.local_id: r for r in self.rows}
@@ -187,7 +186,7 @@ class NodeData:
         return _dumps({"stats": stats})
 
     def changes(self, variables: dict[str, Any]) -> str:
-        after, first = int(variables.get("after") or 0), min(variables["first"], self.feed_page or variables["first"])
+        after, first = int(variables.get("after") or 0), variables["first"]
         end = self._received + len(self._changes)
         page = [self._change(position) for position in range(after, min(end, after + first))]
         more, behind = "true" if end > after + first else "false", "true" if after > end else "false"

@@ -46,10 +46,6 @@ from hub.federation.merge import Position
 NODES, REPORTS_PER_NODE = 1000, 1000
 QUICK_NODES, QUICK_REPORTS_PER_NODE = 50, 200
 LATENCY_MS = 20
-# Changes per feed answer. The hub reads a node's answer with one StreamReader.read(), which returns what
-# has arrived so far: over loopback an answer past ~100 KB (about 130 changes with their reports) came
-# back cut and was refused as non-JSON, so the farm answers the hub's pages of 200 in smaller pages.
-FEED_PAGE = 50
 FARM_READY_SECONDS = 900.0  # generating a million reports and enrolling a thousand nodes
 INGEST_SECONDS, QUICK_INGEST_SECONDS = 3600.0, 600.0  # then the reads go on with what was indexed
 STALLED_SECONDS = 120.0  # no report indexed for this long ends the ingest too
@@ -152,8 +148,8 @@ def run(quick: bool = False, nodes: int | None = None, reports: int | None = Non
         with hub(db) as running:
             tokens = asyncio.run(farm_tokens(db, nodes))
             print(f"index: starting a farm of {nodes} nodes x {reports} reports", flush=True)
-            with farm(running.url, tokens, "--feed", "--feed-page", str(FEED_PAGE), "--reports", str(reports),
-                      "--latency-ms", str(LATENCY_MS), "--ports", str(nodes), timeout=FARM_READY_SECONDS) as farmed:
+            with farm(running.url, tokens, "--feed", "--reports", str(reports), "--latency-ms", str(LATENCY_MS),
+                      "--ports", str(nodes), timeout=FARM_READY_SECONDS) as farmed:
                 ingest, reads, freshness = asyncio.run(_measure(running, farmed, nodes * reports, quick))
         seconds = QUICK_PGBENCH_SECONDS if quick else PGBENCH_SECONDS
         print(f"index: pgbench TPC-B-like, 4 clients, {seconds} s, scale 1", flush=True)

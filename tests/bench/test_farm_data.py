@@ -48,10 +48,10 @@ def test_a_status_change_is_appended_with_the_report_as_it_is_now() -> None:
     assert (listed["id"], listed["status"]) == (report_id, "IN_PROCESS")
 
 
-def test_a_feed_answers_in_pages_no_larger_than_its_own_and_says_when_the_reader_is_past_its_end() -> None:
-    node = NodeData("farm-0000", "64.08", 5, feed=True, feed_page=2)
+def test_a_feed_answers_in_pages_and_says_when_the_reader_is_past_its_end() -> None:
+    node = NodeData("farm-0000", "64.08", 5, feed=True)
 
-    first, last = _changes(node, None), _changes(node, "4")
+    first, last = _changes(node, None, first=2), _changes(node, "4", first=2)
 
     assert (len(first["changes"]), first["hasMore"]) == (2, True)
     assert (len(last["changes"]), last["hasMore"]) == (1, False)
