@@ -90,7 +90,7 @@ SQL_PAGE = f"SELECT {_COLUMNS} FROM hub.ledger {_ORDER} LIMIT 21"
 SQL_REGION_PAGE = (f"SELECT {_COLUMNS} FROM hub.ledger WHERE region_code = $1 OR region_code LIKE $1 || '.%'"
                    f" {_ORDER} LIMIT 21")
 SQL_DEEP_PAGE = (f"SELECT {_COLUMNS} FROM hub.ledger"
-                 ' WHERE received_at < $1 OR (received_at = $1 AND origin_id COLLATE "C" > $2)'
+                 ' WHERE received_at <= $1 AND (received_at < $1 OR origin_id COLLATE "C" > $2)'
                  f" {_ORDER} LIMIT 21")
 SQL_STATS = "SELECT status, split_part(region_code, '.', 1) AS region, count(*) FROM hub.ledger GROUP BY 1, 2"
 SQL_ROW_AT = f"SELECT received_at, origin_id FROM hub.ledger {_ORDER} OFFSET $1 LIMIT 1"
