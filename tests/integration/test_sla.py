@@ -94,6 +94,18 @@ async def in_ledger(session: aiohttp.ClientSession, hub: Hub, *tracking_numbers:
         await eventually(known)
 
 
+async def indexed_as(session: aiohttp.ClientSession, hub: Hub, statuses: dict[str, str]) -> None:
+    """Wait until the hub's index shows each report (by tracking number) at the status its unit gave it."""
+    async def shown() -> dict[str, str] | None:
+        seen = {}
+        for number in statuses:
+            body = await ask(session, hub, "query T($t: String!) { trackReport(trackingNumber: $t) { status } }",
+                             {"t": number})
+            seen[number] = (body["data"]["trackReport"] or {}).get("status")
+        return None if seen != statuses else seen
+    await eventually(shown)
+
+
 async def test_a_report_never_followed_up_for_ten_working_days_is_overdue_and_a_fresh_one_is_not(
     kaltim: Federation, session: aiohttp.ClientSession
 ) -> None:
