@@ -83,10 +83,11 @@ async def test_an_open311_system_joins_the_hub_and_its_requests_are_federated(
         assert [e["extensions"]["node"] for e in failed.get("errors", [])] == [CODE], failed
         assert "database connection lost" in failed["errors"][0]["message"], failed
 
-        async def stale() -> dict[str, Any] | None:
+        async def stale() -> dict[str, Any] | None:  # named once the hub's next pull meets the failure
             body = await graphql(session, hub.graphql_url, STALE)
             assert "errors" not in body, body
-            return body["data"]["reports"] if body["data"]["reports"]["coverage"]["stale"] else None
+            named = body["data"]["reports"]["coverage"]["stale"]
+            return body["data"]["reports"] if any("database connection lost" in s["reason"] for s in named) else None
 
         # The index keeps the requests as last read, and names the node whose system fails, with why.
         kept = await eventually(stale)
