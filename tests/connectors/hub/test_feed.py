@@ -15,23 +15,11 @@ from connectors.hub import ChildHubConnector
 from connectors.hub.kind import DEFAULT_KEY_ENV, KIND
 from connectors.kinds import BuildContext
 from tests.connectors.hub.conftest import ChildHub
+from tests.connectors.pokes import Pokes
 from tests.federation import Desk, start_desk, submit
 
 IDENTITY = NodeIdentity("64", "Hub Pemprov Kaltim", NodeLevel.PROVINSI, "64", "hub")
 
-
-class Pokes:
-    """The node server's `poke_soon`, as the kind is handed it: an event a test waits on."""
-
-    def __init__(self) -> None:
-        self.event = asyncio.Event()
-
-    def __call__(self) -> None:
-        self.event.set()
-
-    async def next(self) -> None:
-        await asyncio.wait_for(self.event.wait(), 15)
-        self.event.clear()
 
 
 @pytest.fixture

@@ -14,24 +14,12 @@ from connectors.base import NodeIdentity, NodeLevel
 from connectors.kinds import BuildContext
 from connectors.sql.connector import SqlConnector
 from connectors.sql.kind import KIND
+from tests.connectors.pokes import Pokes
 from tests.connectors.sql.agency import SippApp, example_config
 
 IDENTITY = NodeIdentity("64.08.sipp", "SIPP Kutai Timur", NodeLevel.UNIT, "64.08", "sql")
 NINE_WITA = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
-
-class Pokes:
-    """The node server's `poke_soon`, as the kind is handed it: an event a test waits on."""
-
-    def __init__(self) -> None:
-        self.event = asyncio.Event()
-
-    def __call__(self) -> None:
-        self.event.set()
-
-    async def next(self) -> None:
-        await asyncio.wait_for(self.event.wait(), 10)
-        self.event.clear()
 
 
 @pytest.fixture
