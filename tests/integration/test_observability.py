@@ -120,8 +120,13 @@ async def test_a_federated_query_moves_the_request_operation_and_node_call_metri
     for node in ("64", "65"):
         assert _moved(before, after, f'simpul_node_call_duration_seconds_count{{node="{node}"}}') >= 1
     assert after['simpul_nodes{status="ACTIVE"}'] == 3
-    assert after["simpul_nodes_reachable"] == 3
     assert after["simpul_database_up"] == 1
+
+    async def all_reachable() -> bool:  # heard from and callable; a pull that timed out on a loaded run
+        scraped = await scrape(session, observed.hub.url)  # counts its node unreachable until the next one
+        return scraped["simpul_nodes_reachable"] == 3
+
+    await eventually(all_reachable)
     assert not any("63" in sample and "errors" in sample for sample in after), "no node has failed yet"
 
 
