@@ -93,10 +93,14 @@ def _in_scope(sql: _Sql, narrowed: NodeSelection) -> None:
     """Reports shown at the active nodes of `narrowed`; every report when it narrows nothing."""
     if narrowed == NodeSelection():
         return
+    sql.where.append(f"shown_node IN (SELECT n.code FROM nodes n WHERE {_nodes(sql, narrowed)})")
+
+
+def _nodes(sql: _Sql, narrowed: NodeSelection) -> str:
+    """_NODES_IN_SCOPE for `narrowed`, its values as parameters."""
     codes = list(narrowed.codes) if narrowed.codes is not None else None
-    nodes = _NODES_IN_SCOPE.format(p=sql.arg(narrowed.region_prefix), c=sql.arg(codes),
-                                   lv=sql.arg(narrowed.level.value if narrowed.level else None))
-    sql.where.append(f"shown_node IN (SELECT n.code FROM nodes n WHERE {nodes})")
+    return _NODES_IN_SCOPE.format(p=sql.arg(narrowed.region_prefix), c=sql.arg(codes),
+                                  lv=sql.arg(narrowed.level.value if narrowed.level else None))
 
 
 def _filtered(sql: _Sql, filter: ReportFilter) -> None:
@@ -142,9 +146,7 @@ class FederationIndex:
 
     async def _read_freshness(self, narrowed: NodeSelection) -> Freshness:
         sql = _Sql()
-        codes = list(narrowed.codes) if narrowed.codes is not None else None
-        nodes = _NODES_IN_SCOPE.format(p=sql.arg(narrowed.region_prefix), c=sql.arg(codes),
-                                       lv=sql.arg(narrowed.level.value if narrowed.level else None))
+        nodes = _nodes(sql, narrowed)
         stale = (f"(w.synced_at IS NULL OR w.synced_at < now() - make_interval(secs => {sql.arg(self.stale_after)})"
                  " OR w.error IS NOT NULL OR n.call_error IS NOT NULL)")
         row = await self.pool.fetchrow(
