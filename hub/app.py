@@ -25,8 +25,10 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UnsetType
 
 from hub.access.authn import Authenticator, Credentials
-from hub.access.guard import WEBSOCKET, Guard, client_address
-from hub.api.persisted import TrustedDocumentsWSHandler, trusted_query
+from hub.access.guard import HELD, WEBSOCKET, Guard, client_address
+from hub.access.passwords import PasswordChecks
+from hub.access.sockets import CLOSE, SOCKET, GuardedWSHandler, OpenSockets
+from hub.api.persisted import trusted_query
 from hub.api.schema import Context, hub_schema
 from hub.broadcast import Broadcaster
 from hub.dashboard.routes import Dashboard
@@ -84,6 +86,8 @@ class Services:
     delivery: DeliveryWorker
     events: Broadcaster
     guard: Guard
+    passwords: PasswordChecks
+    sockets: OpenSockets
     metrics: HubMetrics
     tracing: Tracing | None
     jobs: Jobs
@@ -96,6 +100,7 @@ class Services:
         router = Router(pool)
         ledger = Ledger(router, settings.max_hops)
         backoff = Backoff(settings.backoff_base, settings.backoff_cap, settings.delivery_max_attempts)
+        sockets = OpenSockets(pool, settings.limits.max_sockets)
         return cls(
             settings=settings, pool=pool,
             federation=Federation(Registry(pool), client, settings.node_timeout, settings.deadline),
@@ -103,13 +108,15 @@ class Services:
             feeds=FeedPuller(pool, client, ledger), index=FederationIndex(pool, settings.stale_after),
             delivery=DeliveryWorker(pool, client, backoff),
             events=Broadcaster(),
-            guard=Guard(Authenticator(pool, settings.max_skew), Registry(pool), settings.limits),
+            guard=Guard(Authenticator(pool, settings.max_skew), Registry(pool), settings.limits, sockets),
+            passwords=PasswordChecks(settings.limits.password_checks, settings.limits.password_wait),
+            sockets=sockets,
             metrics=metrics, tracing=tracing, jobs=Jobs(),
         )
 
 
 class _HubGraphQL(StrictJsonGraphQL):
-    graphql_transport_ws_handler_class = TrustedDocumentsWSHandler
+    graphql_transport_ws_handler_class = GuardedWSHandler
 
     def __init__(self, services: Services) -> None:
         limits = services.settings.query_limits
@@ -125,16 +132,19 @@ class _HubGraphQL(StrictJsonGraphQL):
                                   method=request.scope.get("method", "GET"), path=request.url.path, body=body)
         return {"federation": s.federation, "index": s.index, "settings": s.settings, "node_errors": [], "pool": s.pool,
                 "router": s.router, "forwarding": s.forwarding, "events": s.events, "guard": s.guard,
+                "passwords": s.passwords,
                 "credentials": credentials, "client": client_address(request),
                 METRICS: s.metrics,
                 WEBSOCKET: request.scope["type"] == "websocket"}
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        """Refuse connection_init with a key or token that is not good: graphql-transport-ws closes with 4403."""
+        """Refuse connection_init with a key or token that is not good (graphql-transport-ws closes with 4403),
+        or past the caller's open sockets (TooManySockets: 4429); count and watch the socket from now on."""
         try:
-            await self.services.guard.principal(context)
+            principal = await self.services.guard.principal(context)
         except PublicError:
             raise ConnectionRejectionError from None
+        context[SOCKET] = self.services.sockets.open(principal, context[HELD], context["client"], context[CLOSE])
         return await super().on_ws_connect(context)
 
     async def execute_single(  # noqa: PLR0917
@@ -213,6 +223,7 @@ def _background(services: Services, database_url: str) -> list[tuple[str, Corout
     wake = asyncio.Event()
     return [
         ("nonces", _forget_old_nonces(PgNonceStore(services.pool), settings.max_skew)),
+        ("sockets", services.sockets.run()),
         ("delivery-wakeup", _listen_for_deliveries(database_url, wake)),
         ("feeds", services.feeds.run(settings.pull_interval)),
         ("index-counts", run_folding(services.pool)),
@@ -245,10 +256,11 @@ async def serve(settings: HubSettings, database_url: str, sock: socket.socket | 
     try:
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
             services = Services.build(pool, session, settings, tracing)
+            await services.passwords.start()
             readiness = Readiness(database_url, services.jobs)
             config = uvicorn.Config(build_app(services, readiness), host=settings.host, port=settings.port,
                                     lifespan="off", log_level="warning", access_log=False, log_config=None,
-                                    timeout_keep_alive=KEEP_ALIVE)
+                                    timeout_keep_alive=KEEP_ALIVE, ws_max_size=settings.max_body_bytes)
             server = uvicorn.Server(config)
             serving = asyncio.create_task(server.serve(sockets=[sock] if sock else None))
             while not server.started and not serving.done():

@@ -86,9 +86,17 @@ def build_parser() -> argparse.ArgumentParser:
                      help="public calls (submit, track, login) per client address (default 30/minute)")
     hub.add_argument("--max-cost", type=count, default=2000,
                      help="nodes one request may call, summed over its fields (default 2000)")
+    hub.add_argument("--rate-cost", type=rate, default="20000/minute",
+                     help="node calls and ledger scans one principal may cause (default 20000/minute)")
+    hub.add_argument("--password-checks", type=count, default=2,
+                     help="password checks at once per process, 64 MiB each (default 2)")
+    hub.add_argument("--max-sockets", type=count, default=20,
+                     help="open WebSockets per principal, or per address for the public (default 20)")
     hub.add_argument("--max-depth", type=count, default=12, help="GraphQL query depth limit (default 12)")
     hub.add_argument("--max-aliases", type=count, default=30, help="GraphQL alias limit (default 30)")
     hub.add_argument("--max-tokens", type=count, default=2000, help="GraphQL token limit (default 2000)")
+    hub.add_argument("--max-document-bytes", type=count, default=64 * 1024,
+                     help="largest GraphQL document (query text) accepted, before parsing (default 64 KiB)")
     hub.add_argument("--max-body-bytes", type=count, default=1 << 20,
                      help="largest request body accepted (default 1 MiB)")
     hub.add_argument("--no-introspection", action="store_true",
@@ -166,9 +174,11 @@ def _run_hub(args: argparse.Namespace) -> None:
         sla_verification_days=args.sla_verification_days, sla_follow_up_days=args.sla_follow_up_days,
         sla_response_days=args.sla_response_days, deadline_interval=args.deadline_interval,
         session_ttl=args.session_ttl, max_body_bytes=args.max_body_bytes,
-        limits=Limits(rate_principal=args.rate_principal, rate_public=args.rate_public, max_cost=args.max_cost),
+        limits=Limits(rate_principal=args.rate_principal, rate_public=args.rate_public, max_cost=args.max_cost,
+                      rate_cost=args.rate_cost, password_checks=args.password_checks, max_sockets=args.max_sockets),
         query_limits=QueryLimits(max_depth=args.max_depth, max_aliases=args.max_aliases,
-                                 max_tokens=args.max_tokens, introspection=not args.no_introspection),
+                                 max_tokens=args.max_tokens, max_document_bytes=args.max_document_bytes,
+                                 introspection=not args.no_introspection),
         trusted_documents=_trusted_documents(args),
         metrics_token=args.metrics_token, otlp_endpoint=args.otlp_endpoint,
     )

@@ -1,15 +1,16 @@
 """Enforcement in one place: every operation is admitted here before anything runs.
 
-Between validation and execution, `Enforce` works out who is asking, checks
-each root field against the policy table, spends the principal's and the
-address's rate limits, and prices fan-out (one per node a field would
-call) against the cost limit, so a refused request never reaches a node.
+Between validation and execution, `Enforce` works out who is asking (again
+for each operation on a WebSocket, so a revoked credential stops there),
+checks each root field against the policy table, spends the principal's and
+the address's rate limits, and prices fan-out (one per node a field would
+call) and ledger scans against the cost limit of one request and the cost
+budget per minute, so a refused request never reaches a node.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -37,13 +38,16 @@ from strawberry.types import Info
 
 from hub.access.authn import Authenticator, Credentials, NotAuthenticated
 from hub.access.limits import Limits
-from hub.access.policy import POLICY, Cost
+from hub.access.policy import POLICY, SCAN_PRICE, Cost
 from hub.access.principal import Principal, Role
+from hub.access.sockets import REVOKED, Held, OpenSockets
+from hub.api.parse import TextCache
 from hub.api.types import Scope
 from hub.registry import NodeSelection, Registry
 from simpul.wire import InvalidInput, NotAllowed, PublicError
 
 PRINCIPAL = "principal"
+HELD = "held"  # in the context: the credential the principal was worked out from, to check it again
 WEBSOCKET = "websocket"  # in the context: True when the request came over a WebSocket
 SUBSCRIBE_OVER_WEBSOCKET = "subscriptions are served over a WebSocket at /graphql (graphql-transport-ws)"
 
@@ -60,41 +64,26 @@ class LimitExceeded(PublicError):
         self.code = code
 
 
-class ValidationCache:
-    """Validation results by document text: a frontend sends the same few documents over and over, and
-    validating each afresh was a quarter of the hub's CPU. The rules are fixed per process."""
-
-    def __init__(self, size: int = 1000) -> None:
-        self.size = size
-        self._found: OrderedDict[str, list[GraphQLError]] = OrderedDict()
-
-    def errors(self, text: str | None, validate: Callable[[], list[GraphQLError]]) -> list[GraphQLError]:
-        if text is None:
-            return list(validate())
-        found = self._found.get(text)
-        if found is None:
-            found = self._found[text] = list(validate())
-            if len(self._found) > self.size:
-                self._found.popitem(last=False)
-        else:
-            self._found.move_to_end(text)
-        return found
-
-
 class Guard:
     """Admission for one hub process: authentication, policy, rate and cost limits."""
 
-    def __init__(self, authenticator: Authenticator, registry: Registry, limits_: Limits) -> None:
+    def __init__(self, authenticator: Authenticator, registry: Registry, limits_: Limits,
+                 sockets: OpenSockets | None = None) -> None:
         self.authenticator = authenticator
         self.registry = registry
+        self.sockets = sockets
         self.max_cost = limits_.max_cost
         self.per_principal = limits.parse(limits_.rate_principal)
         self.per_address = limits.parse(limits_.rate_public)
+        self.cost_budget = limits.parse(limits_.rate_cost)
         self.limiter = MovingWindowRateLimiter(MemoryStorage())
-        self.validation = ValidationCache()
+        # Validation results by document text: a frontend sends the same few documents over and over, and
+        # validating each afresh was a quarter of the hub's CPU. The rules are fixed per process.
+        self.validation: TextCache[list[GraphQLError]] = TextCache()
 
     async def principal(self, context: dict[str, Any]) -> Principal:
-        """Who sent this request, worked out once; a WebSocket may send its key in connection_init."""
+        """Who sent this request, worked out once; a WebSocket may send its key in connection_init, and each
+        operation on a WebSocket checks again that the credential still holds."""
         if PRINCIPAL not in context:
             credentials: Credentials = context["credentials"]
             params = context.get("connection_params")
@@ -103,9 +92,14 @@ class Guard:
                 if isinstance(token, str):
                     credentials = Credentials(token, credentials.headers, credentials.method, credentials.path,
                                               credentials.body)
-            context[PRINCIPAL] = await self.authenticator.principal(credentials)
-        principal: Principal = context[PRINCIPAL]
-        return principal
+                    context["credentials"] = credentials  # logout and changePassword end this session
+            principal = await self.authenticator.principal(credentials)
+            bearer = (credentials.authorization or "").partition(" ")[2].strip()
+            context[HELD], context[PRINCIPAL] = Held.of(principal, bearer), principal
+        elif context.get(WEBSOCKET) and self.sockets is not None and not await self.sockets.valid(context[HELD]):
+            raise NotAuthenticated(REVOKED)
+        found: Principal = context[PRINCIPAL]
+        return found
 
     async def admit(self, document: Any, operation_name: str | None, variables: dict[str, Any] | None,
                     schema: Any, context: dict[str, Any]) -> None:
@@ -120,11 +114,14 @@ class Guard:
         fields = list(_root_fields(operation.selection_set, _fragments(document)))
         for field in fields:
             self._allow(principal, field.name.value)
-        await self._spend_rate(principal, [f.name.value for f in fields], context.get("client", "unknown"))
+        client = context.get("client", "unknown")
+        await self._spend_rate(principal, [f.name.value for f in fields], client)
         cost = await self._cost(principal, root, operation, fields, variables or {}, schema)
         if cost > self.max_cost:
             raise LimitExceeded("COST_LIMIT", f"this request would call {cost} nodes; the limit is {self.max_cost}. "
                                 "Narrow the scope or split the request.")
+        scans = sum(SCAN_PRICE for f in fields if (r := POLICY.get(f.name.value)) is not None and r.cost is Cost.SCAN)
+        await self._spend_cost(principal, cost + scans, client)
 
     def _allow(self, principal: Principal, name: str) -> None:
         if name.startswith("__"):
@@ -140,11 +137,13 @@ class Guard:
                              f"{', '.join(sorted(principal.operations))}")
 
     async def admit_call(self, principal: Principal, fields: list[str], client: str) -> None:
-        """Admit a call made outside GraphQL (the Open311 facade) as the root `fields` it stands for, by the
-        same policy and rate limits; such calls never fan out, so they have no cost to price."""
+        """Admit a call made outside GraphQL (the Open311 facade, dashboard downloads) as the root `fields` it
+        stands for, by the same policy, rate limits and cost budget; such calls never fan out, so each costs
+        one read, or a ledger scan's price."""
         for name in fields:
             self._allow(principal, name)
         await self._spend_rate(principal, fields, client)
+        await self._spend_cost(principal, sum(_price(POLICY[name].cost) for name in fields), client)
 
     def allowed(self, principal: Principal, field: str) -> bool:
         """Whether the policy lets this principal use a root field (no rate spent)."""
@@ -163,6 +162,15 @@ class Guard:
         if public and not await self.limiter.hit(self.per_address, f"address:{client}", cost=public):
             raise self._too_many(self.per_address, "from this address")
 
+    async def _spend_cost(self, principal: Principal, cost: int, client: str) -> None:
+        """Spend node calls and ledger scans from the caller's budget per minute (the public's per address)."""
+        if cost <= 0:
+            return
+        owner = f"address:{client}" if principal.role is Role.PUBLIC else principal.rate_key
+        if not await self.limiter.hit(self.cost_budget, f"cost:{owner}", cost=cost):
+            raise LimitExceeded("RATE_LIMITED", f"this request costs {cost} (node calls and ledger scans); the "
+                                f"budget is {self.cost_budget} and is spent: try again later or narrow the scope")
+
     @staticmethod
     def _too_many(limit: limits.RateLimitItem, whose: str) -> LimitExceeded:
         return LimitExceeded("RATE_LIMITED", f"too many requests {whose}: the limit is {limit}; try again later")
@@ -173,7 +181,7 @@ class Guard:
         coerced: VariableValues | list[GraphQLError] | None = None  # the variables, coerced once if needed
         for field in fields:
             rule = POLICY.get(field.name.value)
-            if rule is None or rule.cost is Cost.NONE:
+            if rule is None or rule.cost in (Cost.NONE, Cost.SCAN):
                 continue
             if rule.cost is Cost.ONE_NODE:
                 total += 1
@@ -200,6 +208,11 @@ class Guard:
             return 1
         selection = principal.narrow(_selection_of(args.get("scope")))
         return await self.registry.count(replace(selection, status="ACTIVE"))
+
+
+def _price(cost: Cost) -> int:
+    """What a field costs without looking at its arguments: a fan-out then reads the federation index."""
+    return {Cost.NONE: 0, Cost.SCAN: SCAN_PRICE}.get(cost, 1)
 
 
 def _selection_of(scope: Mapping[str, Any] | None) -> NodeSelection:
@@ -236,8 +249,9 @@ class Enforce(SchemaExtension):
         document = ec.graphql_document
         assert document is not None
         guard: Guard = ec.context["guard"]
-        errors = guard.validation.errors(ec.query, lambda: validate(ec.schema._schema, document,
-                                                                     ec.validation_rules))
+        errors = list(guard.validation.get(ec.query, lambda: validate(ec.schema._schema, document,
+                                                                       ec.validation_rules))
+                      if ec.query is not None else validate(ec.schema._schema, document, ec.validation_rules))
         if not errors:
             try:
                 await guard.admit(ec.graphql_document, ec.operation_name, ec.variables, ec.schema._schema,

@@ -7,18 +7,23 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Limits:
-    """Rate and fan-out limits, spent in hub/access/guard.py."""
+    """Rate, fan-out, password and socket limits, spent in hub/access/guard.py, passwords.py and sockets.py."""
 
     rate_principal: str = "1200/minute"  # requests per API key, user or node
     rate_public: str = "30/minute"  # public calls (submit, track, login) per client address
     max_cost: int = 2000  # nodes one request may call, summed over its fields
+    rate_cost: str = "20000/minute"  # node calls and ledger scans (priced in policy.py) per principal
+    password_checks: int = 2  # argon2 checks at once in one process (64 MiB each)
+    password_wait: float = 1.0  # seconds a login waits for a free check before RATE_LIMITED
+    max_sockets: int = 20  # open WebSockets per principal (per client address for the public)
 
 
 @dataclass(frozen=True)
 class QueryLimits:
-    """Document limits, checked at validation (hub/api/schema.py)."""
+    """Document limits, checked at parsing and validation (hub/api/parse.py, hub/api/schema.py)."""
 
     max_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 2000
+    max_document_bytes: int = 64 * 1024  # larger query text is refused before it is parsed
     introspection: bool = True  # off in production if the schema should not be browsable

@@ -21,6 +21,10 @@ class Cost(Enum):
     ONE_NODE = "one"  # calls one node
     FAN_OUT = "fan-out"  # calls every node in scope: costs one per node
     PER_ENTITY = "per-entity"  # _entities: one per representation, each priced as a one-node call
+    SCAN = "scan"  # scans the ledger or the federation index of a region: SCAN_PRICE from the budget per minute
+
+
+SCAN_PRICE = 10  # what a ledger scan costs from the per-minute budget, in node calls (none from one request's)
 
 
 @dataclass(frozen=True)
@@ -51,18 +55,18 @@ POLICY: dict[str, Rule] = {
     "reports": _rule(*READERS, NODE, cost=Cost.FAN_OUT),
     "report": _rule(*READERS, NODE, cost=Cost.ONE_NODE),
     "stats": _rule(*READERS, NODE, cost=Cost.FAN_OUT),
-    "deliveries": _rule(ADMIN, SUPERVISOR, NODE),
+    "deliveries": _rule(ADMIN, SUPERVISOR, NODE, cost=Cost.SCAN),
     # oversight reads
     "routeReport": _rule(*READERS),
     "routingRules": _rule(*READERS),
-    "overdueReports": _rule(*READERS),
-    "compliance": _rule(*READERS),
-    "complianceZones": _rule(ADMIN, SUPERVISOR),  # the compliance dashboard
+    "overdueReports": _rule(*READERS, cost=Cost.SCAN),
+    "compliance": _rule(*READERS, cost=Cost.SCAN),
+    "complianceZones": _rule(ADMIN, SUPERVISOR, cost=Cost.SCAN),  # the compliance dashboard
     "holidays": _rule(*READERS, NODE),
     "reportChain": _rule(ADMIN, SUPERVISOR),
-    "deadLetters": _rule(ADMIN, SUPERVISOR),
-    "ledgerChanges": _rule(ADMIN, SUPERVISOR),
-    "auditLog": _rule(ADMIN, SUPERVISOR),
+    "deadLetters": _rule(ADMIN, SUPERVISOR, cost=Cost.SCAN),
+    "ledgerChanges": _rule(ADMIN, SUPERVISOR, cost=Cost.SCAN),
+    "auditLog": _rule(ADMIN, SUPERVISOR, cost=Cost.SCAN),
     "apiKeys": _rule(ADMIN),
     "events": _rule(*READERS),
     # changes: admins of the region only

@@ -8,16 +8,16 @@ A session token is random, shown once at login and stored as a digest.
 from __future__ import annotations
 
 import asyncio
-import functools
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import asyncpg
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerifyMismatchError
 
+from hub.access import login_throttle
 from hub.access.keys import digest
+from hub.access.passwords import MAX_PASSWORD, PasswordChecks
 from hub.access.principal import Principal, Role
 from hub.audit import record
 from simpul.wire import InvalidInput, NotAllowed, check_region_code
@@ -26,15 +26,7 @@ SESSION_PREFIX = "ses_"
 USER_ROLES = (Role.ADMIN, Role.SUPERVISOR)
 MIN_PASSWORD = 12
 
-_hasher = PasswordHasher()
-# Verified when the username is unknown, so that a wrong name costs as long as a wrong password.
-
-
-@functools.cache
-def _decoy() -> str:
-    """A hash to verify against when the username is unknown (same work as a wrong password); made on first
-    use, not at import, so every simpul command does not pay for it."""
-    return _hasher.hash(secrets.token_urlsafe(16))
+_hasher = PasswordHasher()  # for the command line; the hub's own checks go through PasswordChecks
 
 
 @dataclass(frozen=True)
@@ -66,8 +58,8 @@ _COLUMNS = "id, username, name, role, region_code, created_at, last_login_at"
 def check_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
         raise InvalidInput(f"a password needs at least {MIN_PASSWORD} characters")
-    if len(password) > 1024:
-        raise InvalidInput("a password may have at most 1024 characters")
+    if len(password) > MAX_PASSWORD:
+        raise InvalidInput(f"a password may have at most {MAX_PASSWORD} characters")
     return password
 
 
@@ -98,24 +90,29 @@ async def create_user(
     return _user_of(row)
 
 
-async def log_in(pool: asyncpg.Pool, username: str, password: str, ttl: timedelta) -> Session:
-    """A new session for a right username and password; the same refusal for every wrong one."""
+async def log_in(pool: asyncpg.Pool, checks: PasswordChecks, username: str, password: str,
+                 ttl: timedelta) -> Session:
+    """A new session for a right username and password; the same refusal for every wrong one, and
+    RATE_LIMITED, before any check, while the username waits out its back-off."""
+    name = username.strip().lower()[:64]
+    await login_throttle.refuse_if_blocked(pool, name)
     row = await pool.fetchrow(f"SELECT {_COLUMNS}, password_hash FROM users WHERE username = $1"
-                              " AND disabled_at IS NULL", username.strip().lower())
-    stored = row["password_hash"] if row is not None else _decoy()
-    ok = await _verified(stored, password) and row is not None
+                              " AND disabled_at IS NULL", name)
+    ok = await checks.verify(row["password_hash"] if row is not None else None, password)
     async with pool.acquire() as conn, conn.transaction():
-        if not ok:
-            who = Principal(role=Role.PUBLIC, name=f"login as {username.strip().lower()[:64]!r}")
-            await record(conn, who, "LOGIN_FAILED", f"user {username.strip().lower()[:64]}", None)
+        if not ok or row is None:
+            failures = await login_throttle.failed(conn, name)
+            if login_throttle.audited(failures):
+                who = Principal(role=Role.PUBLIC, name=f"login as {name!r}")
+                await record(conn, who, "LOGIN_FAILED", f"user {name}", None, {"failures": failures})
             failed = True
         else:
-            assert row is not None
             token = SESSION_PREFIX + secrets.token_urlsafe(32)
             expires_at = await conn.fetchval(
                 "INSERT INTO sessions (token_hash, user_id, expires_at) VALUES ($1, $2, now() + $3)"
                 " RETURNING expires_at", digest(token), row["id"], ttl)
             await conn.execute("UPDATE users SET last_login_at = now() WHERE id = $1", row["id"])
+            await login_throttle.succeeded(conn, name)
             user = _user_of(row)
             await record(conn, principal_of_user(user), "LOGIN", f"user {user.username}", user.region_code)
             failed = False
@@ -130,23 +127,18 @@ async def log_out(pool: asyncpg.Pool, token: str) -> bool:
     return bool(ended)
 
 
-async def _verified(password_hash: str, password: str) -> bool:
-    try:
-        return bool(await asyncio.to_thread(_hasher.verify, password_hash, password[:1024]))
-    except (VerifyMismatchError, InvalidHashError):
-        return False
-
-
-async def change_password(pool: asyncpg.Pool, person: Principal, session_token: str, current: str, new: str) -> int:
+async def change_password(pool: asyncpg.Pool, checks: PasswordChecks, person: Principal, session_token: str,
+                          current: str, new: str) -> int:
     """A person changes their own password, proving the current one; their other sessions end (whoever knew the
     old password is logged out). Returns how many sessions ended."""
     if person.user_id is None:
         raise InvalidInput("changePassword is for a person logged in with a session; an API key has no password")
-    new_hash = await asyncio.to_thread(_hasher.hash, check_password(new))
+    new_hash = await checks.hash(check_password(new))
     row = await pool.fetchrow("SELECT username, region_code, password_hash FROM users WHERE id = $1", person.user_id)
     target = f"user {row['username']}"
+    right = await checks.verify(row["password_hash"], current)
     async with pool.acquire() as conn, conn.transaction():
-        if not await _verified(row["password_hash"], current):
+        if not right:
             await record(conn, person, "PASSWORD_CHANGE_FAILED", target, row["region_code"])
             refused = True
         else:

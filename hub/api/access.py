@@ -194,7 +194,7 @@ class AccessMutation:
     @strawberry.mutation(description="Log in with a username and password; the same refusal for any wrong pair.")
     async def login(self, info: Info[Context, None], username: str, password: str) -> LoginSession:
         settings: HubSettings = info.context["settings"]
-        session = await log_in(_pool(info), username, password, settings.session_ttl)
+        session = await log_in(_pool(info), info.context["passwords"], username, password, settings.session_ttl)
         return LoginSession(token=session.token, expires_at=session.expires_at, user=UserInfo.of(session.user))
 
     @strawberry.mutation(description="End the session this request was sent with.")
@@ -204,8 +204,8 @@ class AccessMutation:
     @strawberry.mutation(description="A person logged in with a session changes their password, giving the "
                          "current one; their other sessions end. Returns how many ended.")
     async def change_password(self, info: Info[Context, None], current_password: str, new_password: str) -> int:
-        return await change_password(_pool(info), principal_of(info), _session_token(info), current_password,
-                                     new_password)
+        return await change_password(_pool(info), info.context["passwords"], principal_of(info),
+                                     _session_token(info), current_password, new_password)
 
     @strawberry.mutation(description="Admin: issue an API key in the admin's subtree; the secret is shown once.")
     async def issue_api_key(self, info: Info[Context, None], key: ApiKeyInput) -> IssuedApiKey:

@@ -12,7 +12,6 @@ from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
 )
 from strawberry.types import Info
@@ -24,6 +23,7 @@ from hub.api.forwarding import ForwardingMutation, ForwardingQuery
 from hub.api.node_errors import NodeErrors, report_failures
 from hub.api.nul import RefuseNul
 from hub.api.parent import ParentMutation, ParentQuery
+from hub.api.parse import BoundedParse, TextCache
 from hub.api.sla import SlaMutation, SlaQuery
 from hub.api.subgraph import EntityQuery, RefuseServiceSdl
 from hub.api.subscriptions import Subscription
@@ -203,12 +203,13 @@ class Mutation(ForwardingMutation, SlaMutation, ParentMutation, AccessMutation, 
 def hub_schema(limits: QueryLimits = QueryLimits()) -> strawberry.Schema:
     """The public API served at /graphql; every operation passes Enforce (hub/access/guard.py).
     It is an Apollo Federation 2 subgraph too (hub/api/subgraph.py): its SDL is `_service.sdl`."""
+    parsed: TextCache[object] = TextCache()
     extensions: list[Any] = [
         CountOperations,  # first: it counts the result every other extension has shaped
         lambda: QueryDepthLimiter(max_depth=limits.max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
-        lambda: ParserCache(maxsize=1000),
+        lambda: BoundedParse(parsed, limits.max_document_bytes),
     ]
     if not limits.introspection:
         extensions += [DisableIntrospection, lambda: AddValidationRules([RefuseServiceSdl])]
