@@ -35,12 +35,14 @@ class Subscription:
     @classmethod
     async def open(
         cls, session: aiohttp.ClientSession, graphql_url: str, query: str, variables: dict[str, Any] | None = None,
-        headers: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None, upgrade_headers: dict[str, str] | None = None,
     ) -> Subscription:
-        """Subscribe as the hub's national admin, or with `headers` ({} for the public), sent in connection_init."""
+        """Subscribe as the hub's national admin, or with `headers` ({} for the public), sent in connection_init;
+        `upgrade_headers` go with the HTTP upgrade request (a node signs that)."""
         if headers is None:
             headers = await national_admin(graphql_url)
-        ws = await session.ws_connect(graphql_url.replace("http", "ws", 1), protocols=(PROTOCOL,))
+        ws = await session.ws_connect(graphql_url.replace("http", "ws", 1), protocols=(PROTOCOL,),
+                                      headers=upgrade_headers)
         assert ws.protocol == PROTOCOL, ws.protocol
         await ws.send_json({"type": "connection_init", "payload": headers})
         ack = await ws.receive_json(timeout=5)
@@ -82,6 +84,18 @@ class Subscription:
         if found:
             return found
         raise AssertionError(f"not within {timeout:g} s; received: {self.messages} (closed: {self.closed_with})")
+
+    async def ask(self, operation_id: str, query: str) -> dict[str, Any] | None:
+        """Run one more operation on this socket: its first answer, or None when the socket closed first."""
+        with contextlib.suppress(aiohttp.ClientError, OSError, ConnectionResetError):
+            await self.ws.send_json({"id": operation_id, "type": "subscribe", "payload": {"query": query}})
+        end = time.monotonic() + 10
+        while time.monotonic() < end:
+            answer = next((m for m in self.messages if m.get("id") == operation_id), None)
+            if answer is not None or self.closed_with is not None:
+                return answer
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"no answer to {operation_id} within 10 s; received: {self.messages}")
 
     async def close(self) -> None:
         with contextlib.suppress(aiohttp.ClientError, OSError):
