@@ -28,6 +28,7 @@ from hub.access.authn import Authenticator, Credentials
 from hub.access.guard import HELD, WEBSOCKET, Guard, client_address
 from hub.access.passwords import PasswordChecks
 from hub.access.sockets import CLOSE, SOCKET, GuardedWSHandler, OpenSockets
+from hub.api.parse import check_document_size
 from hub.api.persisted import trusted_query
 from hub.api.schema import Context, hub_schema
 from hub.broadcast import Broadcaster
@@ -152,6 +153,7 @@ class _HubGraphQL(StrictJsonGraphQL):
         context: Context, root_value: None, request_data: GraphQLRequestData,
     ) -> ExecutionResult:
         try:
+            check_document_size(request_data.query, self.services.settings.query_limits.max_document_bytes)
             request_data.query = await trusted_query(request_data.query, getattr(request_data, "document_id", None),
                                                      request_data.extensions, context)
         except PublicError as exc:
