@@ -36,3 +36,13 @@ async def test_public_calls_spend_the_addresss_rate_one_per_field() -> None:
     await guard.admit_call(PUBLIC, ["trackReport"], "10.0.0.3")  # another address has its own
     with pytest.raises(LimitExceeded, match="from this address"):
         await guard.admit_call(PUBLIC, ["trackReport", "trackReport"], "10.0.0.2")
+
+
+async def test_a_dashboard_download_spends_a_ledger_scan_from_the_callers_budget() -> None:
+    guard = _guard(Limits(rate_cost="25/minute"))
+    supervisor = Principal(role=Role.SUPERVISOR, name="key 8 (ombudsman)", key_id=8)
+    await guard.admit_call(supervisor, ["complianceZones"], "10.0.0.4")
+    await guard.admit_call(supervisor, ["complianceZones"], "10.0.0.4")
+    with pytest.raises(LimitExceeded, match="costs 10"):
+        await guard.admit_call(supervisor, ["complianceZones"], "10.0.0.4")
+    await guard.admit_call(supervisor, ["trackReport"], "10.0.0.4")  # a lookup costs nothing from the budget

@@ -160,3 +160,27 @@ async def test_an_oversized_body_is_refused_and_every_answer_names_its_request(
             assert len(response.headers["x-request-id"]) == 32
     finally:
         hub.process.stop()
+
+
+async def test_the_cost_budget_per_minute_refuses_fan_out_and_ledger_scans_before_any_node_is_called(
+    database: str, tmp_path: Path, session: aiohttp.ClientSession, impostor: Impostor
+) -> None:
+    hub = start_hub(database, tmp_path, "--rate-cost", "3/minute")
+    try:
+        await enrol_endpoint(session, hub, impostor.url, "63", "63")
+        national = bearer(await create_key(hub.database_url, "supervisor"))
+        for _ in range(3):  # the impostor answers in the wrong shape: it was asked, which is what counts
+            asked = await graphql(session, hub.graphql_url, REPORTS, headers=national)
+            assert asked["data"]["reports"]["coverage"]["asked"] == 1, asked
+        assert len(_reads(impostor)) == 3
+        refused = await graphql(session, hub.graphql_url, REPORTS, headers=national)
+        assert _code(refused) == "RATE_LIMITED" and "budget is 3 per 1 minute" in refused["errors"][0]["message"]
+        assert len(_reads(impostor)) == 3, "a refused request calls no node"
+        # A ledger scan is priced too: more than a fresh caller's whole budget.
+        scanner = bearer(await create_key(hub.database_url, "supervisor"))
+        for scan in ("{ overdueReports { trackingNumber } }", "{ complianceZones { regionCode } }",
+                     "{ ledgerChanges { trackingNumber } }"):
+            assert _code(await graphql(session, hub.graphql_url, scan, headers=scanner)) == "RATE_LIMITED", scan
+        assert "data" in await graphql(session, hub.graphql_url, "{ me { role } }", headers=scanner)
+    finally:
+        hub.process.stop()
