@@ -21,6 +21,7 @@ from simpul.cli_args import (
     database_args,
     duration,
     listen_args,
+    node_ca_file,
     port,
     positive,
     rate,
@@ -100,6 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="with --trusted-documents: callers other than admins run only those documents")
     hub.add_argument("--metrics-token", default=os.environ.get("SIMPUL_METRICS_TOKEN") or None,
                      help="bearer token /metrics asks for (env SIMPUL_METRICS_TOKEN; default: /metrics is open)")
+    hub.add_argument("--allow-insecure-nodes", action="store_true",
+                     help="accept plain-http node endpoints off loopback (labs only: node traffic carries "
+                          "reporters' identities)")
+    node_ca_file(hub)
     tracing_args(hub)
     hub.set_defaults(run=_run_hub)
 
@@ -128,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
         "old rows answer until each node's part switches in one transaction")
     database_args(rebuild)
     rebuild.add_argument("--node", help="only this node (default: every active node)")
+    node_ca_file(rebuild)
     rebuild.set_defaults(run=_run_index_rebuild)
 
     migrate = commands.add_parser("migrate", help="apply the hub's database migrations")
@@ -171,6 +177,7 @@ def _run_hub(args: argparse.Namespace) -> None:
                                  max_tokens=args.max_tokens, introspection=not args.no_introspection),
         trusted_documents=_trusted_documents(args),
         metrics_token=args.metrics_token, otlp_endpoint=args.otlp_endpoint,
+        allow_insecure_nodes=args.allow_insecure_nodes, node_ca_file=args.node_ca_file,
     )
     with database_url(settings.database_url, settings.data_dir) as url:
         if args.workers == 1:
@@ -256,7 +263,7 @@ def _run_index_rebuild(args: argparse.Namespace) -> None:
 
     code = check_node_code(args.node) if args.node else None
     with database_url(args.database_url, args.data_dir) as url:
-        rebuilt = asyncio.run(rebuild_nodes(url, code, lambda line: print(line, flush=True)))
+        rebuilt = asyncio.run(rebuild_nodes(url, code, lambda line: print(line, flush=True), args.node_ca_file))
     for r in rebuilt:
         print(f"{r.node}: {r.added} added, {r.corrected} corrected ({r.changes_read} changes, {r.reports} reports)")
 

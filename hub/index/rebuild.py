@@ -8,11 +8,10 @@ runs by itself when a pull finds that a node's feed went backwards.
 from __future__ import annotations
 
 from collections.abc import Callable
-
-import aiohttp
+from pathlib import Path
 
 from hub.db.migrate import migrate_hub
-from hub.federation.client import NodeCallError, NodeClient
+from hub.federation.client import NodeCallError, NodeClient, node_session
 from hub.feeds import FeedPuller, Rebuilt
 from hub.ledger import Ledger
 from hub.metrics.families import HubMetrics
@@ -23,7 +22,8 @@ from simpul.db.pool import create_pool
 from simpul.wire import InvalidInput
 
 
-async def rebuild_nodes(database_url: str, code: str | None, progress: Callable[[str], None]) -> list[Rebuilt]:
+async def rebuild_nodes(database_url: str, code: str | None, progress: Callable[[str], None],
+                        node_ca_file: Path | None = None) -> list[Rebuilt]:
     """`simpul index rebuild`: every active node's part of the index, or node `code`'s, one node at a time.
     A node that cannot be called is skipped with the reason (its rows stay as they are)."""
     await migrate_hub(database_url)
@@ -34,8 +34,7 @@ async def rebuild_nodes(database_url: str, code: str | None, progress: Callable[
         if code and not nodes:
             raise InvalidInput(f"no active node {code!r}")
         settings = HubSettings()
-        timeout = aiohttp.ClientTimeout(total=settings.node_timeout, sock_connect=2)
-        async with aiohttp.ClientSession(timeout=timeout) as session:
+        async with node_session(settings.node_timeout, node_ca_file) as session:
             puller = FeedPuller(pool, NodeClient(session, HubMetrics()), Ledger(Router(pool), settings.max_hops))
             rebuilt = []
             for node in nodes:
