@@ -250,14 +250,14 @@ async def enrol(pool: asyncpg.Pool, request: EnrolmentRequest) -> str:
             raise EnrolmentRefused("enrolment token was withdrawn")
         if token["expired"]:
             raise EnrolmentRefused("enrolment token has expired")
-        _check_grants(request, tuple(token["categories"]), token["level"])
         if token["node_code"] is not None:
-            return await _renew(conn, request, token["node_code"])
+            return await _renew(conn, request, token)
         if not in_region(request.region_code, token["region_code"]):
             raise EnrolmentRefused(
                 f"token for region {token['region_code']} cannot enrol a node in "
                 f"{request.region_code or 'the national level'}"
             )
+        _check_grants(request, token)
         if await conn.fetchval("SELECT 1 FROM nodes WHERE code = $1", request.code):
             raise _already_enrolled(request.code)
         if request.parent_code is not None:
@@ -290,8 +290,9 @@ async def enrol(pool: asyncpg.Pool, request: EnrolmentRequest) -> str:
     return secret
 
 
-def _check_grants(request: EnrolmentRequest, categories: tuple[str, ...], level: str | None) -> None:
+def _check_grants(request: EnrolmentRequest, token: asyncpg.Record) -> None:
     """Refuse what the node claims beyond its token: the admin who made the token decides its authority."""
+    categories, level = tuple(token["categories"]), token["level"]
     if level is not None and request.level.value != level:
         raise EnrolmentRefused(f"enrolment token is for a {level} node, not {request.level.value}")
     beyond = [c for c in request.categories if c not in categories]
@@ -305,10 +306,12 @@ def _already_enrolled(code: str) -> EnrolmentRefused:
                             f"(simpul token create --node {code}) renews its secret")
 
 
-async def _renew(conn: asyncpg.Connection, request: EnrolmentRequest, node_code: str) -> str:
+async def _renew(conn: asyncpg.Connection, request: EnrolmentRequest, token: asyncpg.Record) -> str:
     """A new secret for the enrolled node the token was made for; the old one stops working at once. The node
     keeps its place (level, region, parent); its name, categories, kind and endpoint are taken as sent, and
-    a suspended node is active again: the token is the admin's decision to let it back."""
+    a suspended node is active again: the token is the admin's decision to let it back. Categories beyond the
+    token's grant are refused: a renewal may drop a category, adding one takes a token that grants it."""
+    node_code = token["node_code"]
     if request.code != node_code:
         raise EnrolmentRefused(f"this token renews node {node_code}, not {request.code}")
     node = await conn.fetchrow("SELECT level, region_code, parent_code, status, categories FROM nodes"
@@ -317,6 +320,7 @@ async def _renew(conn: asyncpg.Connection, request: EnrolmentRequest, node_code:
     if (request.level.value, request.region_code, request.parent_code) != place:
         raise EnrolmentRefused(f"node {node_code} is enrolled as {place[0]} in region {place[1] or 'national'}"
                                f" under {place[2] or 'no parent'}; a renewal keeps its place")
+    _check_grants(request, token)
     secret = secrets.token_urlsafe(32)
     await conn.execute(
         "UPDATE nodes SET name = $2, categories = $3, endpoint = $4, kind = $5, signing_key = $6,"
