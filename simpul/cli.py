@@ -22,6 +22,7 @@ from simpul.cli_args import (
     duration,
     listen_args,
     node_ca_file,
+    pem_file,
     port,
     positive,
     rate,
@@ -177,7 +178,7 @@ def _run_hub(args: argparse.Namespace) -> None:
                                  max_tokens=args.max_tokens, introspection=not args.no_introspection),
         trusted_documents=_trusted_documents(args),
         metrics_token=args.metrics_token, otlp_endpoint=args.otlp_endpoint,
-        allow_insecure_nodes=args.allow_insecure_nodes, node_ca_file=args.node_ca_file,
+        allow_insecure_nodes=args.allow_insecure_nodes, node_ca_file=pem_file(args.node_ca_file, "--node-ca-file"),
     )
     with database_url(settings.database_url, settings.data_dir) as url:
         if args.workers == 1:
@@ -262,8 +263,9 @@ def _run_index_rebuild(args: argparse.Namespace) -> None:
     from simpul.wire import check_node_code
 
     code = check_node_code(args.node) if args.node else None
+    ca_file = pem_file(args.node_ca_file, "--node-ca-file")
     with database_url(args.database_url, args.data_dir) as url:
-        rebuilt = asyncio.run(rebuild_nodes(url, code, lambda line: print(line, flush=True), args.node_ca_file))
+        rebuilt = asyncio.run(rebuild_nodes(url, code, lambda line: print(line, flush=True), ca_file))
     for r in rebuilt:
         print(f"{r.node}: {r.added} added, {r.corrected} corrected ({r.changes_read} changes, {r.reports} reports)")
 

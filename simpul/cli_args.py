@@ -96,29 +96,30 @@ def tracing_args(parser: argparse.ArgumentParser) -> None:
                              "OTEL_EXPORTER_OTLP_ENDPOINT if set, else no tracing)")
 
 
-def pem_file(value: str) -> Path:
-    """A PEM file that exists and reads as certificates or a key (checked at start, not at the first call)."""
-    path = Path(value)
+def pem_file(path: Path | None, flag: str) -> Path | None:
+    """`path` when it is a readable PEM file (checked at start, not at the first TLS handshake)."""
+    if path is None:
+        return None
     try:
         text = path.read_text()
     except (OSError, UnicodeDecodeError) as exc:
-        raise argparse.ArgumentTypeError(f"cannot read {value}: {exc.__class__.__name__}") from None
+        raise CommandError(f"{flag}: cannot read {path} ({exc.__class__.__name__})") from None
     if "-----BEGIN " not in text:
-        raise argparse.ArgumentTypeError(f"{value} is not a PEM file")
+        raise CommandError(f"{flag}: {path} is not a PEM file")
     return path
 
 
 def node_ca_file(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--node-ca-file", type=pem_file, metavar="PEM",
+    parser.add_argument("--node-ca-file", type=Path, metavar="PEM",
                         default=os.environ.get("SIMPUL_NODE_CA_FILE") or None,
                         help="CA bundle trusted for nodes' https certificates besides the system's, e.g. a "
                              "government-internal CA (env SIMPUL_NODE_CA_FILE)")
 
 
 def node_tls_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--tls-cert", type=pem_file, metavar="PEM",
+    parser.add_argument("--tls-cert", type=Path, metavar="PEM",
                         help="serve https with this certificate chain (with --tls-key); the default public URL "
                              "becomes https://host:port")
-    parser.add_argument("--tls-key", type=pem_file, metavar="PEM", help="the private key of --tls-cert")
+    parser.add_argument("--tls-key", type=Path, metavar="PEM", help="the private key of --tls-cert")
     parser.add_argument("--allow-insecure-hub", action="store_true",
                         help="enrol with and call a plain-http hub off loopback (labs only)")

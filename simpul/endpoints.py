@@ -109,10 +109,10 @@ class PublicOnlyResolver(AbstractResolver):
     async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
                       ) -> list[ResolveResult]:
         if host in METADATA_NAMES:
-            raise OSError(f"{host} is a cloud metadata name")
+            raise socket.gaierror(socket.EAI_NONAME, f"{host} is a cloud metadata name")
         results = [r for r in await self.inner.resolve(host, port, family) if not forbidden_address(r["host"])]
         if not results:
-            raise OSError(f"{host} resolves only to link-local or cloud metadata addresses")
+            raise socket.gaierror(socket.EAI_NONAME, f"{host} resolves only to link-local or cloud metadata addresses")
         return results
 
     async def close(self) -> None:

@@ -13,7 +13,15 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from simpul.cli_args import CommandError, database_args, listen_args, node_tls_args, positive, tracing_args
+from simpul.cli_args import (
+    CommandError,
+    database_args,
+    listen_args,
+    node_tls_args,
+    pem_file,
+    positive,
+    tracing_args,
+)
 from simpul.wire import NodeLevel, check_node_code, check_region_code
 
 IDENTITY = ("code", "name", "level", "region", "parent", "categories", "hub_url")
@@ -118,7 +126,8 @@ def _run_node(args: argparse.Namespace) -> None:
     settings = NodeSettings(
         hub_url=str(values["hub_url"]), state_dir=state_dir, host=args.host, port=args.port,
         public_url=args.public_url, token=args.token, renew=args.renew, heartbeat_interval=args.heartbeat,
-        tls_cert=args.tls_cert, tls_key=args.tls_key, allow_insecure_hub=args.allow_insecure_hub,
+        tls_cert=pem_file(args.tls_cert, "--tls-cert"), tls_key=pem_file(args.tls_key, "--tls-key"),
+        allow_insecure_hub=args.allow_insecure_hub,
     )
     if (args.tls_cert is None) != (args.tls_key is None):
         raise CommandError("--tls-cert and --tls-key go together")
