@@ -93,7 +93,8 @@ class Services:
     def build(cls, pool: asyncpg.Pool, session: aiohttp.ClientSession, settings: HubSettings,
               tracing: Tracing | None = None) -> Services:
         metrics = HubMetrics()
-        client = NodeClient(session, metrics, tracing.tracer if tracing else None)
+        client = NodeClient(session, metrics, tracing.tracer if tracing else None,
+                            node_endpoints(settings.allow_insecure_nodes))
         router = Router(pool)
         ledger = Ledger(router, settings.max_hops)
         backoff = Backoff(settings.backoff_base, settings.backoff_cap, settings.delivery_max_attempts)

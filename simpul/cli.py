@@ -21,7 +21,7 @@ from simpul.cli_args import (
     database_args,
     duration,
     listen_args,
-    node_ca_file,
+    node_call_args,
     pem_file,
     port,
     positive,
@@ -102,10 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="with --trusted-documents: callers other than admins run only those documents")
     hub.add_argument("--metrics-token", default=os.environ.get("SIMPUL_METRICS_TOKEN") or None,
                      help="bearer token /metrics asks for (env SIMPUL_METRICS_TOKEN; default: /metrics is open)")
-    hub.add_argument("--allow-insecure-nodes", action="store_true",
-                     help="accept plain-http node endpoints off loopback (labs only: node traffic carries "
-                          "reporters' identities)")
-    node_ca_file(hub)
+    node_call_args(hub)
     tracing_args(hub)
     hub.set_defaults(run=_run_hub)
 
@@ -134,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
         "old rows answer until each node's part switches in one transaction")
     database_args(rebuild)
     rebuild.add_argument("--node", help="only this node (default: every active node)")
-    node_ca_file(rebuild)
+    node_call_args(rebuild)
     rebuild.set_defaults(run=_run_index_rebuild)
 
     migrate = commands.add_parser("migrate", help="apply the hub's database migrations")
@@ -265,7 +262,8 @@ def _run_index_rebuild(args: argparse.Namespace) -> None:
     code = check_node_code(args.node) if args.node else None
     ca_file = pem_file(args.node_ca_file, "--node-ca-file")
     with database_url(args.database_url, args.data_dir) as url:
-        rebuilt = asyncio.run(rebuild_nodes(url, code, lambda line: print(line, flush=True), ca_file))
+        rebuilt = asyncio.run(rebuild_nodes(url, code, lambda line: print(line, flush=True), ca_file,
+                                            args.allow_insecure_nodes))
     for r in rebuilt:
         print(f"{r.node}: {r.added} added, {r.corrected} corrected ({r.changes_read} changes, {r.reports} reports)")
 

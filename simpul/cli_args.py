@@ -109,7 +109,11 @@ def pem_file(path: Path | None, flag: str) -> Path | None:
     return path
 
 
-def node_ca_file(parser: argparse.ArgumentParser) -> None:
+def node_call_args(parser: argparse.ArgumentParser) -> None:
+    """How the hub calls nodes: over https it can verify, unless a lab says otherwise."""
+    parser.add_argument("--allow-insecure-nodes", action="store_true",
+                        help="accept and call plain-http node endpoints off loopback (labs only: node traffic "
+                             "carries reporters' identities)")
     parser.add_argument("--node-ca-file", type=Path, metavar="PEM",
                         default=os.environ.get("SIMPUL_NODE_CA_FILE") or None,
                         help="CA bundle trusted for nodes' https certificates besides the system's, e.g. a "

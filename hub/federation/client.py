@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from hub.registry import NodeRecord
 from simpul.bodylimit import read_capped
-from simpul.endpoints import PublicOnlyResolver
+from simpul.endpoints import PublicOnlyResolver, UrlPolicy, node_endpoints
 from simpul.signing import sign
 from simpul.tracing import PROPAGATOR
 from simpul.wire import InvalidInput, check_node_code
@@ -89,10 +89,11 @@ class NodeClient:
     `tracer`, made a CLIENT span whose traceparent goes to the node."""
 
     def __init__(self, session: aiohttp.ClientSession, metrics: HubMetrics | None = None,
-                 tracer: trace.Tracer | None = None) -> None:
+                 tracer: trace.Tracer | None = None, endpoints: UrlPolicy | None = None) -> None:
         self.session = session
         self.metrics = metrics
         self.tracer = tracer
+        self.endpoints = endpoints or node_endpoints(allow_insecure=False)
 
     async def query(
         self, node: NodeRecord, document: str, variables: dict[str, Any], shape: type[T]
@@ -135,6 +136,10 @@ class NodeClient:
 
     async def _call(self, node: NodeRecord, body: bytes, headers: dict[str, str], shape: type[T]
                     ) -> tuple[T, list[BelowFailure]]:
+        try:
+            self.endpoints.check(node.endpoint)  # one stored before the rules, or before the hub's flags changed
+        except InvalidInput as exc:
+            raise NodeCallError(NodeCallError.UNAVAILABLE, f"node {node.code} is not called: {exc}") from None
         try:
             async with self.session.post(node.endpoint + GRAPHQL_PATH, data=body, headers=headers,
                                          allow_redirects=False) as response:

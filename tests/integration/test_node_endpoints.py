@@ -111,12 +111,13 @@ BAD_ENDPOINTS = [
 async def test_enrolment_and_heartbeats_refuse_endpoints_that_are_not_tls_or_reach_link_local_or_metadata(
     hub: Hub, session: aiohttp.ClientSession
 ) -> None:
+    token = create_token(hub.database_url, "63")  # a refused endpoint spends no token
     for endpoint, problem in BAD_ENDPOINTS:
-        status, message = await _refused_enrolment(session, hub, _identity("63.dinkes"), endpoint)
+        status, message = await _refused_enrolment(session, hub, _identity("63.dinkes"), endpoint, token)
         assert status == 400 and message == f"hub refused enrolment: endpoint {problem}: {endpoint}", message
     assert "63.dinkes" not in await _nodes(session, hub)
 
-    credentials = await _enrol(session, hub, _identity("63.pu"), "http://127.0.0.1:9")  # loopback may be http
+    credentials = await _enrol(session, hub, _identity("63.pu"), "http://127.0.0.1:9", token)  # loopback: http
     for endpoint, _ in BAD_ENDPOINTS:
         assert await send_heartbeat(session, credentials, endpoint, True) == 400, endpoint
     conn = await asyncpg.connect(hub.database_url)
@@ -124,6 +125,21 @@ async def test_enrolment_and_heartbeats_refuse_endpoints_that_are_not_tls_or_rea
         assert await conn.fetchval("SELECT endpoint FROM hub.nodes WHERE code = '63.pu'") == "http://127.0.0.1:9"
     finally:
         await conn.close()
+
+
+async def test_an_endpoint_stored_before_the_rules_is_not_called(hub: Hub, session: aiohttp.ClientSession) -> None:
+    await _enrol(session, hub, _identity("63.lama"), "http://127.0.0.1:9")
+    conn = await asyncpg.connect(hub.database_url)
+    try:  # as a hub of an earlier version accepted it
+        await conn.execute("UPDATE hub.nodes SET endpoint = 'http://169.254.169.254' WHERE code = '63.lama'")
+    finally:
+        await conn.close()
+
+    async def failed() -> str | None:
+        return (await _nodes(session, hub)).get("63.lama")
+
+    assert await eventually(failed) == ("NODE_UNAVAILABLE: node 63.lama is not called: endpoint is a link-local or "
+                                        "cloud metadata address: http://169.254.169.254")
 
 
 async def test_an_endpoint_moved_by_heartbeat_is_audited_with_the_old_and_new_address(
