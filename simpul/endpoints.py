@@ -14,11 +14,13 @@ from aiohttp.resolver import DefaultResolver
 
 from simpul.wire import InvalidInput
 
-# Link-local networks (where clouds put their metadata services), metadata addresses outside them, and addresses
-# that are no single host.
+# Link-local networks (where clouds put their metadata services) and metadata addresses outside them.
 FORBIDDEN_NETWORKS = tuple(ipaddress.ip_network(n) for n in (
     "169.254.0.0/16", "fe80::/10",  # link-local, with 169.254.169.254 (AWS, GCP, Azure, OpenStack, ...)
     "fd00:ec2::254/128", "100.100.100.200/32",  # AWS IPv6 and Alibaba metadata
+))
+# Addresses that are no single host (0.0.0.0 reaches the hub's own machine).
+NO_HOST_NETWORKS = tuple(ipaddress.ip_network(n) for n in (
     "0.0.0.0/8", "::/128", "224.0.0.0/4", "ff00::/8", "255.255.255.255/32",
 ))
 METADATA_NAMES = frozenset({"metadata.google.internal", "metadata.goog", "metadata", "instance-data",
@@ -26,15 +28,26 @@ METADATA_NAMES = frozenset({"metadata.google.internal", "metadata.goog", "metada
 RESOLVE_TIMEOUT = 3.0  # seconds a name may take to resolve when an endpoint is checked
 
 
-def forbidden_address(address: str) -> bool:
-    """Whether an IP address (text) is one no node endpoint may reach: link-local, metadata, or no host."""
+def _ip(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])  # an IPv6 zone (fe80::1%eth0) names no other host
     except ValueError:
-        return False
+        return None
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return any(ip in network for network in FORBIDDEN_NETWORKS)
+        return ip.ipv4_mapped
+    return ip
+
+
+def _no_host(address: str) -> bool:
+    """0.0.0.0 and the like: a listening address given where a public URL was meant."""
+    ip = _ip(address)
+    return ip is not None and any(ip in network for network in NO_HOST_NETWORKS)
+
+
+def forbidden_address(address: str) -> bool:
+    """Whether an IP address (text) is one no node endpoint may reach: link-local, metadata, or no host."""
+    ip = _ip(address)
+    return ip is not None and any(ip in network for network in (*FORBIDDEN_NETWORKS, *NO_HOST_NETWORKS))
 
 
 def _loopback(host: str) -> bool:
@@ -69,6 +82,8 @@ class UrlPolicy:
             raise InvalidInput(f"{self.what} must not carry a user or password: {url}")
         if "?" in url or "#" in url:
             raise InvalidInput(f"{self.what} must not have a query or fragment: {url}")
+        if _no_host(host):
+            raise InvalidInput(f"{self.what} names no single host (a listening address? give the public URL): {url}")
         if host in METADATA_NAMES or forbidden_address(host):
             raise InvalidInput(f"{self.what} is a link-local or cloud metadata address: {url}")
         if parts.scheme == "http" and not self.allow_insecure and not _loopback(host):

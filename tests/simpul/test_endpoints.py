@@ -33,13 +33,14 @@ def test_plain_http_off_loopback_needs_the_flag_that_the_error_names() -> None:
 
 
 @pytest.mark.parametrize("url", ["http://[::ffff:169.254.169.254]/", "http://169.254.170.2", "http://100.100.100.200",
-                                 "http://0.0.0.0:8100", "https://metadata.goog", "https://[fe80::1%25eth0]"])
+                                 "https://metadata.goog", "https://[fe80::1%25eth0]"])
 def test_metadata_and_link_local_hide_behind_no_spelling(url: str) -> None:
     with pytest.raises(InvalidInput, match="link-local or cloud metadata"):
         node_endpoints(True).check(url)
 
 
 @pytest.mark.parametrize(("url", "problem"), [("ftp://unit.example", r"must be an http\(s\) URL"),
+                                               ("http://0.0.0.0:8100", "names no single host"),
                                                ("https://", "has no host"), ("https://unit.example:99999", "not a URL"),
                                                ("https://unit.example/?", "query or fragment")])
 def test_what_is_not_an_endpoint_is_named(url: str, problem: str) -> None:
