@@ -105,12 +105,15 @@ async def admin_key(db: str) -> str:
         await conn.close()
 
 
-async def enrolment_tokens(db: str, regions: list[str]) -> list[str]:
-    """One enrolment token per region, as `simpul token create` makes them (the hub migrates first)."""
+async def enrolment_tokens(db: str, regions: list[str], categories: list[tuple[str, ...]] | None = None) -> list[str]:
+    """One enrolment token per region, granting the categories at the same place, as `simpul token create` makes
+    them (the hub migrates first)."""
     await migrate_hub(db)
     conn = await asyncpg.connect(db, server_settings={"search_path": SCHEMA})
     try:
-        return [(await create_token(conn, ADMIN, region, timedelta(hours=2), "bench")).token for region in regions]
+        grants = categories or [()] * len(regions)
+        return [(await create_token(conn, ADMIN, region, timedelta(hours=2), "bench", categories=granted)).token
+                for region, granted in zip(regions, grants, strict=True)]
     finally:
         await conn.close()
 

@@ -274,7 +274,7 @@ class RunningFarm:
 
 async def farm_tokens(database_url: str, nodes: int) -> list[str]:
     """Enrolment tokens for `nodes` farm nodes, made in the hub's database as `simpul token create` makes them."""
-    return await enrolment_tokens(database_url, node_regions(nodes))
+    return await enrolment_tokens(database_url, node_regions(nodes), node_categories(nodes))
 
 
 @contextlib.contextmanager

@@ -28,6 +28,7 @@ from connectors.hublink import (
     token_digest,
 )
 from simpul.bodylimit import BodyLimit
+from simpul.endpoints import hub_urls
 from simpul.errors import MaskInternalErrors
 from simpul.graphql_json import StrictJsonGraphQL
 from simpul.requestid import RequestIds
@@ -39,7 +40,7 @@ from simpul.signing import (
     verify,
 )
 from simpul.tracing import Tracing, traced
-from simpul.wire import TOKEN_ALREADY_USED
+from simpul.wire import TOKEN_ALREADY_USED, InvalidInput
 
 log = logging.getLogger("simpul.node")
 
@@ -60,6 +61,13 @@ class NodeSettings:
     heartbeat_interval: float = 15.0
     max_skew: float = DEFAULT_MAX_SKEW
     max_body: int = MAX_BODY
+    tls_cert: Path | None = None  # serve https with this certificate chain and tls_key
+    tls_key: Path | None = None
+    allow_insecure_hub: bool = False  # enrol with and call a plain-http hub off loopback (labs only)
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls_cert else "http"
 
 
 def _deny(status: int, message: str) -> JSONResponse:
@@ -159,11 +167,16 @@ class NodeServer:
                             status_code=200 if health.ok else 503)
 
     async def run(self) -> None:
-        """Start the connector, serve HTTP, enrol if needed, heartbeat until stopped."""
+        """Start the connector, serve HTTP(S), enrol if needed, heartbeat until stopped."""
+        try:
+            hub_urls(self.settings.allow_insecure_hub).check(self.settings.hub_url)
+        except InvalidInput as exc:
+            raise EnrolmentError(str(exc)) from None
         await self.connector.start()
         try:
             config = uvicorn.Config(self.app(), host=self.settings.host, port=self.settings.port,
                                     lifespan="off", log_level="warning", access_log=False,
+                                    ssl_certfile=self.settings.tls_cert, ssl_keyfile=self.settings.tls_key,
                                     log_config=None)  # uvicorn's records go through our handlers: redacted
             server = uvicorn.Server(config)
             serving = asyncio.create_task(server.serve())
@@ -173,7 +186,7 @@ class NodeServer:
                     raise EnrolmentError(f"could not listen on port {self.settings.port}")
                 await asyncio.sleep(0.02)
             port = server.servers[0].sockets[0].getsockname()[1]
-            self.endpoint = self.settings.public_url or f"http://{self.settings.host}:{port}"
+            self.endpoint = self.settings.public_url or f"{self.settings.scheme}://{self.settings.host}:{port}"
             timeout = aiohttp.ClientTimeout(total=10)
             async with aiohttp.ClientSession(timeout=timeout) as session:
                 try:

@@ -36,7 +36,7 @@ from hub.dashboard.routes import Dashboard
 from hub.db.migrate import migrate_hub
 from hub.deadlines import DeadlineWatch
 from hub.delivery import Backoff, DeliveryWorker
-from hub.federation.client import NodeClient
+from hub.federation.client import NodeClient, node_session
 from hub.federation.queries import Federation
 from hub.feeds import POKED_PULLS_AT_ONCE, PULLS_AT_ONCE, FeedPuller
 from hub.forwarding import Forwarding
@@ -59,6 +59,7 @@ from hub.settings import SCHEMA, HubSettings
 from hub.sla import SlaDays
 from simpul.bodylimit import BodyLimit
 from simpul.db.pool import DATABASE_ERRORS, create_pool
+from simpul.endpoints import node_endpoints
 from simpul.graphql_json import StrictJsonGraphQL, graphql_error
 from simpul.requestid import RequestIds
 from simpul.tracing import Tracing, start_tracing, traced
@@ -97,7 +98,8 @@ class Services:
     def build(cls, pool: asyncpg.Pool, session: aiohttp.ClientSession, settings: HubSettings,
               tracing: Tracing | None = None) -> Services:
         metrics = HubMetrics()
-        client = NodeClient(session, metrics, tracing.tracer if tracing else None)
+        client = NodeClient(session, metrics, tracing.tracer if tracing else None,
+                            node_endpoints(settings.allow_insecure_nodes))
         router = Router(pool)
         ledger = Ledger(router, settings.max_hops)
         backoff = Backoff(settings.backoff_base, settings.backoff_cap, settings.delivery_max_attempts)
@@ -173,7 +175,8 @@ def build_app(services: Services, readiness: Readiness) -> ASGIApp:
     async def home(request: Request) -> Response:
         return RedirectResponse("/graphql")
 
-    api = NodeApi(services.pool, services.settings.max_skew, services.feeds.poke)
+    api = NodeApi(services.pool, services.settings.max_skew, services.feeds.poke,
+                  node_endpoints(services.settings.allow_insecure_nodes))
     graphql = _HubGraphQL(services)
     gauges = DatabaseGauges(services.pool, services.metrics, services.settings.heartbeat_grace)
     metrics = MetricsEndpoint(services.metrics, gauges, services.settings.metrics_token)
@@ -253,10 +256,8 @@ async def serve(settings: HubSettings, database_url: str, sock: socket.socket | 
     tracing = start_tracing("simpul-hub", settings.otlp_endpoint)
     pulls = PULLS_AT_ONCE + POKED_PULLS_AT_ONCE
     pool = await create_pool(database_url, SCHEMA, max_size=settings.delivery_workers + pulls + 16)
-    connector = aiohttp.TCPConnector(limit=0, limit_per_host=16)
-    timeout = aiohttp.ClientTimeout(total=settings.node_timeout, sock_connect=2)
     try:
-        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        async with node_session(settings.node_timeout, settings.node_ca_file) as session:
             services = Services.build(pool, session, settings, tracing)
             await services.passwords.start()
             readiness = Readiness(database_url, services.jobs)

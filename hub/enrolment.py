@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,10 +16,12 @@ from hub.access.principal import Principal, node_principal
 from hub.audit import record
 from hub.regions import check_node_region
 from hub.registry import withdraw_renewal_tokens
+from simpul.endpoints import UrlPolicy
 from simpul.signing import signing_key
 from simpul.wire import TOKEN_ALREADY_USED, InvalidInput, NodeLevel, check_node_code, check_region_code, in_region
 
 MAX_NAME = 200  # as the nodes table allows
+MAX_CATEGORY = 100  # as routing rules allow
 
 
 class EnrolmentRefused(Exception):
@@ -39,41 +42,65 @@ class IssuedToken:
     region_code: str
     expires_at: datetime
     node_code: str | None = None  # the enrolled node whose secret it renews; None: enrols a new node
+    categories: tuple[str, ...] = ()  # what the node may claim authority over
+    level: NodeLevel | None = None  # the level the node must have; None: any its region allows
+
+
+def check_categories(categories: Sequence[str]) -> tuple[str, ...]:
+    """Categories trimmed, each once, in the order given; InvalidInput for an empty, long or NUL one."""
+    checked: list[str] = []
+    for category in categories:
+        category = category.strip()
+        if not category or len(category) > MAX_CATEGORY or "\x00" in category:
+            raise InvalidInput(f"a category is 1 to {MAX_CATEGORY} characters without NUL: {category!r}")
+        if category not in checked:
+            checked.append(category)
+    return tuple(checked)
 
 
 async def create_token(
     conn: asyncpg.Connection, issuer: Principal, region_code: str | None, ttl: timedelta, note: str | None,
-    node_code: str | None = None,
+    node_code: str | None = None, categories: Sequence[str] | None = None, level: NodeLevel | None = None,
 ) -> IssuedToken:
     """Issue a token that enrols one node in the subtree of `region_code`, or, with `node_code` instead, one
-    that renews that enrolled node's secret (its region is the node's)."""
+    that renews that enrolled node's secret (its region is the node's). The token grants `categories` (none by
+    default; a renewal: the node's own) and binds `level` when given: the node cannot claim more."""
     if ttl <= timedelta(0):
         raise InvalidInput("token lifetime must be positive")
+    granted = check_categories(categories) if categories is not None else None
     token = "enr_" + secrets.token_urlsafe(24)
     async with conn.transaction():
         replaced = 0
         if node_code is not None:
             if region_code is not None:
                 raise InvalidInput("a token enrols a node in a region or renews an enrolled node, not both")
-            region_code = await conn.fetchval("SELECT region_code FROM nodes WHERE code = $1 FOR UPDATE",
-                                              check_node_code(node_code))
-            if region_code is None:
+            node = await conn.fetchrow("SELECT region_code, level, categories FROM nodes WHERE code = $1 FOR UPDATE",
+                                       check_node_code(node_code))
+            if node is None:
                 raise InvalidInput(f"node {node_code} is not enrolled; a token without a node enrols it")
+            region_code = node["region_code"]
+            if level is not None and level.value != node["level"]:
+                raise InvalidInput(f"node {node_code} is enrolled as {node['level']}; a renewal keeps its level")
+            level = NodeLevel(node["level"])
+            granted = tuple(node["categories"]) if granted is None else granted
             replaced = await withdraw_renewal_tokens(conn, node_code)  # one open renewal token per node
         elif region_code is None:
             raise InvalidInput("a token needs the region it enrols a node in, or the node whose secret it renews")
         check_region_code(region_code)
         issuer.require(region_code, "issue enrolment tokens")
+        granted = granted or ()
         expires_at = await conn.fetchval(
-            "INSERT INTO enrolment_tokens (token_hash, region_code, note, expires_at, node_code)"
-            " VALUES ($1, $2, $3, now() + $4, $5) RETURNING expires_at",
-            digest(token), region_code, note, ttl, node_code,
+            "INSERT INTO enrolment_tokens (token_hash, region_code, note, expires_at, node_code, categories, level)"
+            " VALUES ($1, $2, $3, now() + $4, $5, $6, $7) RETURNING expires_at",
+            digest(token), region_code, note, ttl, node_code, list(granted), level.value if level else None,
         )
         target = f"node {node_code}" if node_code else f"region {region_code}"
         await record(conn, issuer, "ENROLMENT_TOKEN_CREATED", target, region_code,
                      {"note": note, "expiresAt": expires_at.isoformat(), "renews": node_code,
-                      "replacedTokens": replaced})
-    return IssuedToken(token=token, region_code=region_code, expires_at=expires_at, node_code=node_code)
+                      "replacedTokens": replaced, "categories": list(granted),
+                      "level": level.value if level else None})
+    return IssuedToken(token=token, region_code=region_code, expires_at=expires_at, node_code=node_code,
+                       categories=granted, level=level)
 
 
 TOKEN_ID_LENGTH = 12  # hex digits of a token's digest that name it in lists: no secret, unique in practice
@@ -92,6 +119,8 @@ class TokenInfo:
     used_at: datetime | None
     used_by: str | None
     withdrawn_at: datetime | None
+    categories: tuple[str, ...] = ()
+    level: str | None = None
 
     @property
     def state(self) -> str:
@@ -106,11 +135,11 @@ class TokenInfo:
         return cls(id=bytes(row["token_hash"]).hex()[:TOKEN_ID_LENGTH], region_code=row["region_code"],
                    node_code=row["node_code"], note=row["note"], created_at=row["created_at"],
                    expires_at=row["expires_at"], used_at=row["used_at"], used_by=row["used_by"],
-                   withdrawn_at=row["withdrawn_at"])
+                   withdrawn_at=row["withdrawn_at"], categories=tuple(row["categories"]), level=row["level"])
 
 
-_TOKENS = ("SELECT token_hash, region_code, node_code, note, created_at, expires_at, used_at, used_by, withdrawn_at"
-           " FROM enrolment_tokens")
+_TOKENS = ("SELECT token_hash, region_code, node_code, note, created_at, expires_at, used_at, used_by, withdrawn_at,"
+           " categories, level FROM enrolment_tokens")
 
 
 async def list_tokens(conn: asyncpg.Connection, reader: Principal, open_only: bool) -> list[TokenInfo]:
@@ -157,8 +186,9 @@ class EnrolmentRequest:
     endpoint: str
 
     @classmethod
-    def from_json(cls, data: Any) -> EnrolmentRequest:
-        """Validate a node's enrolment body; raise InvalidInput naming the bad field."""
+    def from_json(cls, data: Any, endpoints: UrlPolicy) -> EnrolmentRequest:
+        """Validate a node's enrolment body, its endpoint by `endpoints`; raise InvalidInput naming the bad
+        field."""
         if not isinstance(data, dict):
             raise InvalidInput("enrolment body must be a JSON object")
 
@@ -184,9 +214,7 @@ class EnrolmentRequest:
         name = text("name") or ""
         if len(name) > MAX_NAME:
             raise InvalidInput(f"name must be at most {MAX_NAME} characters")
-        endpoint = text("endpoint") or ""
-        if not endpoint.startswith(("http://", "https://")):
-            raise InvalidInput("endpoint must be an http(s) URL")
+        endpoint = endpoints.check(text("endpoint") or "")
         region = data.get("region_code")
         if not isinstance(region, str):
             raise InvalidInput("region_code is required")
@@ -200,7 +228,7 @@ class EnrolmentRequest:
             parent_code=check_node_code(parent) if parent else None,
             categories=tuple(c.strip() for c in categories if c.strip()),
             kind=text("kind") or "",
-            endpoint=endpoint.rstrip("/"),
+            endpoint=endpoint,
         )
 
 
@@ -209,8 +237,8 @@ async def enrol(pool: asyncpg.Pool, request: EnrolmentRequest) -> str:
     in one transaction; return the node secret."""
     async with pool.acquire() as conn, conn.transaction():
         token = await conn.fetchrow(
-            "SELECT region_code, node_code, expires_at < now() AS expired, used_at IS NOT NULL AS used,"
-            " withdrawn_at IS NOT NULL AS withdrawn"
+            "SELECT region_code, node_code, categories, level, expires_at < now() AS expired,"
+            " used_at IS NOT NULL AS used, withdrawn_at IS NOT NULL AS withdrawn"
             " FROM enrolment_tokens WHERE token_hash = $1 FOR UPDATE",
             digest(request.token),
         )
@@ -223,12 +251,13 @@ async def enrol(pool: asyncpg.Pool, request: EnrolmentRequest) -> str:
         if token["expired"]:
             raise EnrolmentRefused("enrolment token has expired")
         if token["node_code"] is not None:
-            return await _renew(conn, request, token["node_code"])
+            return await _renew(conn, request, token)
         if not in_region(request.region_code, token["region_code"]):
             raise EnrolmentRefused(
                 f"token for region {token['region_code']} cannot enrol a node in "
                 f"{request.region_code or 'the national level'}"
             )
+        _check_grants(request, token)
         if await conn.fetchval("SELECT 1 FROM nodes WHERE code = $1", request.code):
             raise _already_enrolled(request.code)
         if request.parent_code is not None:
@@ -256,8 +285,20 @@ async def enrol(pool: asyncpg.Pool, request: EnrolmentRequest) -> str:
         await record(conn, node_principal(request.code, request.region_code), "NODE_ENROLLED",
                      f"node {request.code}", request.region_code,
                      {"name": request.name, "level": request.level.value, "kind": request.kind,
-                      "endpoint": request.endpoint, "parent": request.parent_code})
+                      "endpoint": request.endpoint, "parent": request.parent_code,
+                      "categories": list(request.categories)})
     return secret
+
+
+def _check_grants(request: EnrolmentRequest, token: asyncpg.Record) -> None:
+    """Refuse what the node claims beyond its token: the admin who made the token decides its authority."""
+    categories, level = tuple(token["categories"]), token["level"]
+    if level is not None and request.level.value != level:
+        raise EnrolmentRefused(f"enrolment token is for a {level} node, not {request.level.value}")
+    beyond = [c for c in request.categories if c not in categories]
+    if beyond:
+        raise EnrolmentRefused(f"enrolment token does not grant categor{'ies' if len(beyond) > 1 else 'y'} "
+                               f"{', '.join(beyond)} (it grants {', '.join(categories) or 'none'})")
 
 
 def _already_enrolled(code: str) -> EnrolmentRefused:
@@ -265,18 +306,21 @@ def _already_enrolled(code: str) -> EnrolmentRefused:
                             f"(simpul token create --node {code}) renews its secret")
 
 
-async def _renew(conn: asyncpg.Connection, request: EnrolmentRequest, node_code: str) -> str:
+async def _renew(conn: asyncpg.Connection, request: EnrolmentRequest, token: asyncpg.Record) -> str:
     """A new secret for the enrolled node the token was made for; the old one stops working at once. The node
     keeps its place (level, region, parent); its name, categories, kind and endpoint are taken as sent, and
-    a suspended node is active again: the token is the admin's decision to let it back."""
+    a suspended node is active again: the token is the admin's decision to let it back. Categories beyond the
+    token's grant are refused: a renewal may drop a category, adding one takes a token that grants it."""
+    node_code = token["node_code"]
     if request.code != node_code:
         raise EnrolmentRefused(f"this token renews node {node_code}, not {request.code}")
-    node = await conn.fetchrow("SELECT level, region_code, parent_code, status FROM nodes WHERE code = $1"
-                               " FOR UPDATE", node_code)
+    node = await conn.fetchrow("SELECT level, region_code, parent_code, status, categories FROM nodes"
+                               " WHERE code = $1 FOR UPDATE", node_code)
     place = (node["level"], node["region_code"], node["parent_code"])
     if (request.level.value, request.region_code, request.parent_code) != place:
         raise EnrolmentRefused(f"node {node_code} is enrolled as {place[0]} in region {place[1] or 'national'}"
                                f" under {place[2] or 'no parent'}; a renewal keeps its place")
+    _check_grants(request, token)
     secret = secrets.token_urlsafe(32)
     await conn.execute(
         "UPDATE nodes SET name = $2, categories = $3, endpoint = $4, kind = $5, signing_key = $6,"
@@ -286,6 +330,7 @@ async def _renew(conn: asyncpg.Connection, request: EnrolmentRequest, node_code:
     await record(conn, node_principal(node_code, request.region_code), "NODE_SECRET_RENEWED",
                  f"node {node_code}", request.region_code,
                  {"statusBefore": node["status"], "name": request.name, "categories": list(request.categories),
+                  "categoriesBefore": list(node["categories"]),
                   "kind": request.kind, "endpoint": request.endpoint})
     return secret
 

@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from hub.enrolment import EnrolmentRefused, EnrolmentRequest, enrol
 from hub.registry import NodeRecord, PgNonceStore, Registry
+from simpul.endpoints import UrlPolicy
 from simpul.signing import SignatureError, SignedRequest, verify
 from simpul.wire import InvalidInput
 
@@ -28,8 +29,10 @@ def _error(status: int, message: str) -> JSONResponse:
 class NodeApi:
     """What a node may ask of the hub."""
 
-    def __init__(self, pool: asyncpg.Pool, max_skew: float, on_poke: Callable[[str], None]) -> None:
+    def __init__(self, pool: asyncpg.Pool, max_skew: float, on_poke: Callable[[str], None],
+                 endpoints: UrlPolicy) -> None:
         self.pool = pool
+        self.endpoints = endpoints
         self.on_poke = on_poke
         self.registry = Registry(pool)
         self.nonces = PgNonceStore(pool)
@@ -47,7 +50,8 @@ class NodeApi:
         if len(body) > MAX_BODY:
             return _error(413, "request body too large")
         try:
-            enrolment = EnrolmentRequest.from_json(json.loads(body))
+            enrolment = EnrolmentRequest.from_json(json.loads(body), self.endpoints)
+            await self.endpoints.check_resolved(enrolment.endpoint)
         except (ValueError, RecursionError) as exc:  # InvalidInput and JSON errors alike
             message = str(exc) if isinstance(exc, InvalidInput) else "body is not valid JSON"
             return _error(400, message)
@@ -86,14 +90,19 @@ class NodeApi:
         try:
             data = json.loads(body)
             endpoint, healthy = data["endpoint"], data["healthy"]
-            if not isinstance(endpoint, str) or not endpoint.startswith(("http://", "https://")):
-                raise ValueError
-            if not isinstance(healthy, bool):
+            if not isinstance(endpoint, str) or not isinstance(healthy, bool):
                 raise ValueError
         except (ValueError, KeyError, TypeError):
             return _error(400, "heartbeat body must be {endpoint: URL, healthy: bool}")
-        await self.registry.record_heartbeat(node.code, endpoint.rstrip("/"), healthy)
-        if node.called_at is None or endpoint.rstrip("/") != node.endpoint:
+        try:
+            endpoint = self.endpoints.check(endpoint)
+            if endpoint != node.endpoint:
+                await self.endpoints.check_resolved(endpoint)
+        except InvalidInput as exc:
+            log.warning("heartbeat of %s refused: %s", node.code, exc)
+            return _error(400, str(exc))
+        await self.registry.record_heartbeat(node, endpoint, healthy)
+        if node.called_at is None or endpoint != node.endpoint:
             self.on_poke(node.code)  # a node just enrolled, or moved: find out now whether the hub can call it
         return JSONResponse({"ok": True})
 

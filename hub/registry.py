@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -123,11 +124,34 @@ class Registry:
         row = await self.pool.fetchrow(f"SELECT {_COLUMNS} FROM nodes WHERE code = $1", code)
         return NodeRecord.from_row(row) if row else None
 
-    async def record_heartbeat(self, code: str, endpoint: str, healthy: bool) -> None:
-        await self.pool.execute(
-            "UPDATE nodes SET last_heartbeat = now(), endpoint = $2, healthy = $3 WHERE code = $1",
-            code, endpoint, healthy,
-        )
+    async def record_heartbeat(self, node: NodeRecord, endpoint: str, healthy: bool) -> None:
+        """The node was heard from; a new endpoint (already checked) is kept and audited in the same
+        transaction, so the log shows every address the hub was told to call for a node."""
+        from hub.access.principal import node_principal  # the principal module reads the registry
+
+        if endpoint == node.endpoint:
+            await self.pool.execute("UPDATE nodes SET last_heartbeat = now(), healthy = $2 WHERE code = $1",
+                                    node.code, healthy)
+            return
+        async with _connection(self.pool) as conn, conn.transaction():
+            before = await conn.fetchval("SELECT endpoint FROM nodes WHERE code = $1 FOR UPDATE", node.code)
+            await conn.execute("UPDATE nodes SET last_heartbeat = now(), endpoint = $2, healthy = $3"
+                               " WHERE code = $1", node.code, endpoint, healthy)
+            if before != endpoint:
+                await record(conn, node_principal(node.code, node.region_code), "NODE_ENDPOINT_CHANGED",
+                             f"node {node.code}", node.region_code,
+                             {"from": before, "to": endpoint})
+        log.info("node %s moved its endpoint to %s", node.code, endpoint)
+
+
+@asynccontextmanager
+async def _connection(pool: asyncpg.Pool | asyncpg.Connection) -> AsyncIterator[asyncpg.Connection]:
+    """A connection of the pool, or the caller's own."""
+    if isinstance(pool, asyncpg.Connection):
+        yield pool
+    else:
+        async with pool.acquire() as conn:
+            yield conn
 
 
 def _checked_reason(reason: str) -> str:

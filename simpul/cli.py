@@ -21,6 +21,8 @@ from simpul.cli_args import (
     database_args,
     duration,
     listen_args,
+    node_call_args,
+    pem_file,
     port,
     positive,
     rate,
@@ -108,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="with --trusted-documents: callers other than admins run only those documents")
     hub.add_argument("--metrics-token", default=os.environ.get("SIMPUL_METRICS_TOKEN") or None,
                      help="bearer token /metrics asks for (env SIMPUL_METRICS_TOKEN; default: /metrics is open)")
+    node_call_args(hub)
     tracing_args(hub)
     hub.set_defaults(run=_run_hub)
 
@@ -136,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
         "old rows answer until each node's part switches in one transaction")
     database_args(rebuild)
     rebuild.add_argument("--node", help="only this node (default: every active node)")
+    node_call_args(rebuild)
     rebuild.set_defaults(run=_run_index_rebuild)
 
     migrate = commands.add_parser("migrate", help="apply the hub's database migrations")
@@ -181,6 +185,7 @@ def _run_hub(args: argparse.Namespace) -> None:
                                  introspection=not args.no_introspection),
         trusted_documents=_trusted_documents(args),
         metrics_token=args.metrics_token, otlp_endpoint=args.otlp_endpoint,
+        allow_insecure_nodes=args.allow_insecure_nodes, node_ca_file=pem_file(args.node_ca_file, "--node-ca-file"),
     )
     with database_url(settings.database_url, settings.data_dir) as url:
         if args.workers == 1:
@@ -265,8 +270,10 @@ def _run_index_rebuild(args: argparse.Namespace) -> None:
     from simpul.wire import check_node_code
 
     code = check_node_code(args.node) if args.node else None
+    ca_file = pem_file(args.node_ca_file, "--node-ca-file")
     with database_url(args.database_url, args.data_dir) as url:
-        rebuilt = asyncio.run(rebuild_nodes(url, code, lambda line: print(line, flush=True)))
+        rebuilt = asyncio.run(rebuild_nodes(url, code, lambda line: print(line, flush=True), ca_file,
+                                            args.allow_insecure_nodes))
     for r in rebuilt:
         print(f"{r.node}: {r.added} added, {r.corrected} corrected ({r.changes_read} changes, {r.reports} reports)")
 

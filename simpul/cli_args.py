@@ -94,3 +94,36 @@ def tracing_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--otlp-endpoint", default=None,
                         help="send traces to this OTLP/HTTP collector, e.g. http://127.0.0.1:4318 (default: "
                              "OTEL_EXPORTER_OTLP_ENDPOINT if set, else no tracing)")
+
+
+def pem_file(path: Path | None, flag: str) -> Path | None:
+    """`path` when it is a readable PEM file (checked at start, not at the first TLS handshake)."""
+    if path is None:
+        return None
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommandError(f"{flag}: cannot read {path} ({exc.__class__.__name__})") from None
+    if "-----BEGIN " not in text:
+        raise CommandError(f"{flag}: {path} is not a PEM file")
+    return path
+
+
+def node_call_args(parser: argparse.ArgumentParser) -> None:
+    """How the hub calls nodes: over https it can verify, unless a lab says otherwise."""
+    parser.add_argument("--allow-insecure-nodes", action="store_true",
+                        help="accept and call plain-http node endpoints off loopback (labs only: node traffic "
+                             "carries reporters' identities)")
+    parser.add_argument("--node-ca-file", type=Path, metavar="PEM",
+                        default=os.environ.get("SIMPUL_NODE_CA_FILE") or None,
+                        help="CA bundle trusted for nodes' https certificates besides the system's, e.g. a "
+                             "government-internal CA (env SIMPUL_NODE_CA_FILE)")
+
+
+def node_tls_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--tls-cert", type=Path, metavar="PEM",
+                        help="serve https with this certificate chain (with --tls-key); the default public URL "
+                             "becomes https://host:port")
+    parser.add_argument("--tls-key", type=Path, metavar="PEM", help="the private key of --tls-cert")
+    parser.add_argument("--allow-insecure-hub", action="store_true",
+                        help="enrol with and call a plain-http hub off loopback (labs only)")

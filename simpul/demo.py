@@ -29,6 +29,7 @@ from hub.settings import SCHEMA
 from simpul.db.embedded import embedded_postgres
 from simpul.demo_data import HANDLER, NODES, REPORTS, WRONG_DOOR, DemoNode, DemoReport
 from simpul.processes import ChildProcess, ProcessFailed
+from simpul.wire import NodeLevel
 
 EXAMPLES = (
     ("Every node of Kalimantan Timur, whether the hub can call it, and how fresh its part of the index is",
@@ -59,8 +60,8 @@ async def _access(database_url: str, nodes: tuple[DemoNode, ...]) -> DemoAccess:
     conn = await asyncpg.connect(database_url, server_settings={"search_path": SCHEMA})
     try:
         demo = Principal(role=Role.ADMIN, name="demo")
-        tokens = {n.code: (await create_token(conn, demo, n.region_code, timedelta(hours=1),
-                                              f"demo {n.code}")).token
+        tokens = {n.code: (await create_token(conn, demo, n.region_code, timedelta(hours=1), f"demo {n.code}",
+                                              categories=n.categories, level=NodeLevel(n.level))).token
                   for n in nodes}
         _, key = await issue_key(conn, demo, Role.SUPERVISOR, "demo GraphiQL", "", None, frozenset())
         password = secrets.token_urlsafe(12)

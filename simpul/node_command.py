@@ -13,7 +13,15 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from simpul.cli_args import CommandError, database_args, listen_args, positive, tracing_args
+from simpul.cli_args import (
+    CommandError,
+    database_args,
+    listen_args,
+    node_tls_args,
+    pem_file,
+    positive,
+    tracing_args,
+)
 from simpul.wire import NodeLevel, check_node_code, check_region_code
 
 IDENTITY = ("code", "name", "level", "region", "parent", "categories", "hub_url")
@@ -50,11 +58,12 @@ def _node_args(parser: argparse.ArgumentParser) -> None:
                         default=os.environ.get("SIMPUL_NODE_RENEW", "").lower() in ("1", "true", "yes"),
                         help="trade --token (from `simpul token create --node CODE`) for a new node secret; a "
                              "restart with the same token keeps the renewed one (env SIMPUL_NODE_RENEW=1)")
-    parser.add_argument("--public-url", help="URL the hub should call (default http://host:port)")
+    parser.add_argument("--public-url", help="URL the hub should call (default http(s)://host:port)")
     parser.add_argument("--heartbeat", type=positive, default=15.0,
                         help="seconds between heartbeats (default 15)")
     database_args(parser)
     listen_args(parser, 0)
+    node_tls_args(parser)
     tracing_args(parser)
 
 
@@ -117,7 +126,11 @@ def _run_node(args: argparse.Namespace) -> None:
     settings = NodeSettings(
         hub_url=str(values["hub_url"]), state_dir=state_dir, host=args.host, port=args.port,
         public_url=args.public_url, token=args.token, renew=args.renew, heartbeat_interval=args.heartbeat,
+        tls_cert=pem_file(args.tls_cert, "--tls-cert"), tls_key=pem_file(args.tls_key, "--tls-key"),
+        allow_insecure_hub=args.allow_insecure_hub,
     )
+    if (args.tls_cert is None) != (args.tls_key is None):
+        raise CommandError("--tls-cert and --tls-key go together")
     kind = load_kind(args.kind)
 
     def serve(url: str | None) -> None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from simpul.access_command import cli_principal, with_hub
 from simpul.cli_args import database_args, duration
+from simpul.wire import NodeLevel
 
 if TYPE_CHECKING:
     import asyncpg
@@ -25,6 +26,11 @@ def add_token_commands(commands: Any) -> None:
                                        "(rotation, or after a leak) instead of enrolling a new node")
     create.add_argument("--ttl", type=duration, default=timedelta(days=1),
                         help="lifetime like 30m, 12h or 7d (default 1d)")
+    create.add_argument("--categories", type=_categories, metavar="A,B",
+                        help="comma-separated categories the node may claim authority over (routing sends it those "
+                             "reports); default none, or with --node the node's own")
+    create.add_argument("--level", choices=[level.value for level in NodeLevel],
+                        help="the level the node must enrol at (default: any its region allows)")
     create.add_argument("--note", help="who the token is for")
     create.set_defaults(run=_run_create)
     listing = token_commands.add_parser("list", help="list tokens by id (never the tokens themselves)")
@@ -37,15 +43,23 @@ def add_token_commands(commands: Any) -> None:
     withdraw.set_defaults(run=_run_withdraw)
 
 
+def _categories(text: str) -> list[str]:
+    return [c for c in text.split(",") if c.strip()]
+
+
 def _run_create(args: argparse.Namespace) -> None:
     from hub.enrolment import create_token
 
     async def create(conn: asyncpg.Connection) -> None:
-        issued = await create_token(conn, cli_principal(), args.region, args.ttl, args.note, args.node)
+        level = NodeLevel(args.level) if args.level else None
+        issued = await create_token(conn, cli_principal(), args.region, args.ttl, args.note, args.node,
+                                    args.categories, level)
         print(issued.token)
+        bound = f"{issued.level} " if issued.level else ""
         does = f"renews the secret of node {issued.node_code}" if issued.node_code \
-            else f"enrols one node in region {issued.region_code}"
-        print(f"{does}; expires {issued.expires_at.isoformat(timespec='seconds')}", file=sys.stderr)
+            else f"enrols one {bound}node in region {issued.region_code}"
+        print(f"{does} with categories {', '.join(issued.categories) or 'none'}; "
+              f"expires {issued.expires_at.isoformat(timespec='seconds')}", file=sys.stderr)
 
     with_hub(args, create)
 
@@ -57,7 +71,8 @@ def _run_list(args: argparse.Namespace) -> None:
         for t in await list_tokens(conn, cli_principal(), args.open):
             does = f"renews {t.node_code}" if t.node_code else f"enrols in {t.region_code or 'national'}"
             print(f"{t.id}\t{does}\t{t.state}\tcreated {t.created_at:%Y-%m-%d %H:%M}"
-                  f"\texpires {t.expires_at:%Y-%m-%d %H:%M}\t{t.note or '-'}")
+                  f"\texpires {t.expires_at:%Y-%m-%d %H:%M}\tlevel {t.level or 'any'}"
+                  f"\tcategories {','.join(t.categories) or '-'}\t{t.note or '-'}")
 
     with_hub(args, show)
 

@@ -46,10 +46,13 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60,
                           env=full_env, timeout=timeout, input=input)
 
 
-def create_token(database_url: str, region: str | None = None, ttl: str = "1d", node: str | None = None) -> str:
-    """`simpul token create`: a token enrolling a node in `region`, or renewing the secret of `node`."""
+def create_token(database_url: str, region: str | None = None, ttl: str = "1d", node: str | None = None,
+                 categories: Sequence[str] = (), level: str | None = None) -> str:
+    """`simpul token create`: a token enrolling a node in `region`, or renewing the secret of `node`, granting
+    `categories` (a renewal: also the node's own) and binding `level` when given."""
     target = ["--node", node] if node else ["--region", region or ""]
-    result = run_cli("token", "create", *target, "--ttl", ttl, "--database-url", database_url)
+    grants = (["--categories", ",".join(categories)] if categories else []) + (["--level", level] if level else [])
+    result = run_cli("token", "create", *target, *grants, "--ttl", ttl, "--database-url", database_url)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 
@@ -146,8 +149,8 @@ def start_desk(
 ) -> Desk:
     """Start a desk node, enrolling it with a fresh token for its region unless one is given."""
     operator_key = secrets.token_urlsafe(16)
-    args = [*desk_args(hub, data_dir, code, region, level, token or create_token(hub.database_url, region),
-                       parent, name), *extra]
+    token = token or create_token(hub.database_url, region, level=level)
+    args = [*desk_args(hub, data_dir, code, region, level, token, parent, name), *extra]
     process = ChildProcess(args, env={"SIMPUL_DESK_OPERATOR_KEY": operator_key})
     url = process.wait_for(r"node \S+ serving on (http://\S+)")[1]
     return Desk(process, url, code, region, operator_key, data_dir, level, parent)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import logging
 import re
+import ssl
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import aiohttp
@@ -16,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from hub.registry import NodeRecord
 from simpul.bodylimit import read_capped
+from simpul.endpoints import PublicOnlyResolver, UrlPolicy, node_endpoints
 from simpul.signing import sign
 from simpul.tracing import PROPAGATOR
 from simpul.wire import InvalidInput, check_node_code
@@ -25,6 +29,8 @@ MAX_RESPONSE = 20_000_000
 MAX_BELOW = 100  # failures below one node that are passed on
 
 T = TypeVar("T", bound=BaseModel)
+
+log = logging.getLogger("simpul.hub")
 
 if TYPE_CHECKING:
     from hub.metrics.families import HubMetrics
@@ -44,6 +50,30 @@ class NodeCallError(Exception):
         self.code = code
 
 
+def node_session(node_timeout: float, ca_file: Path | None = None) -> aiohttp.ClientSession:
+    """The session the hub calls nodes with: certificates verified against the system's CAs and `ca_file` (a
+    government-internal CA bundle), names resolved only to addresses a node may have, no global connection cap.
+    Make it inside the running event loop."""
+    context = ssl.create_default_context()
+    if ca_file is not None:
+        context.load_verify_locations(cafile=ca_file)
+    connector = aiohttp.TCPConnector(limit=0, limit_per_host=16, ssl=context, resolver=PublicOnlyResolver())
+    return aiohttp.ClientSession(connector=connector,
+                                 timeout=aiohttp.ClientTimeout(total=node_timeout, sock_connect=2))
+
+
+def failure_text(code: str) -> str:
+    """What other callers are told of a node's failure: its class, never the node's own words."""
+    return _FAILURE_TEXT.get(code, "failed")
+
+
+_FAILURE_TEXT = {
+    NodeCallError.UNAVAILABLE: "is unreachable", NodeCallError.TIMEOUT: "timed out",
+    NodeCallError.BAD_RESPONSE: "gave a bad response", NodeCallError.REFUSED: "refused the hub's signature",
+    NodeCallError.ERROR: "answered with an error",
+}
+
+
 @dataclass(frozen=True)
 class BelowFailure:
     """A node below the node asked (a child hub's node) that did not answer, as that hub reported it."""
@@ -59,10 +89,11 @@ class NodeClient:
     `tracer`, made a CLIENT span whose traceparent goes to the node."""
 
     def __init__(self, session: aiohttp.ClientSession, metrics: HubMetrics | None = None,
-                 tracer: trace.Tracer | None = None) -> None:
+                 tracer: trace.Tracer | None = None, endpoints: UrlPolicy | None = None) -> None:
         self.session = session
         self.metrics = metrics
         self.tracer = tracer
+        self.endpoints = endpoints or node_endpoints(allow_insecure=False)
 
     async def query(
         self, node: NodeRecord, document: str, variables: dict[str, Any], shape: type[T]
@@ -106,15 +137,22 @@ class NodeClient:
     async def _call(self, node: NodeRecord, body: bytes, headers: dict[str, str], shape: type[T]
                     ) -> tuple[T, list[BelowFailure]]:
         try:
-            async with self.session.post(node.endpoint + GRAPHQL_PATH, data=body,
-                                         headers=headers) as response:
+            self.endpoints.check(node.endpoint)  # one stored before the rules, or before the hub's flags changed
+        except InvalidInput as exc:
+            raise NodeCallError(NodeCallError.UNAVAILABLE, f"node {node.code} is not called: {exc}") from None
+        try:
+            async with self.session.post(node.endpoint + GRAPHQL_PATH, data=body, headers=headers,
+                                         allow_redirects=False) as response:
                 raw = await read_capped(response.content, MAX_RESPONSE + 1)
                 status = response.status
         except TimeoutError as exc:
             raise NodeCallError(NodeCallError.TIMEOUT, f"node {node.code} timed out") from exc
         except aiohttp.ClientError as exc:
+            log.info("node %s unreachable: %s", node.code, exc)
             raise NodeCallError(NodeCallError.UNAVAILABLE,
                                 f"node {node.code} unreachable: {exc.__class__.__name__}") from exc
+        if 300 <= status < 400:  # never followed: the node's endpoint is the one address the hub calls for it
+            raise NodeCallError(NodeCallError.BAD_RESPONSE, f"node {node.code} answered HTTP {status} (a redirect)")
         if status == 401:
             raise NodeCallError(NodeCallError.REFUSED, f"node {node.code} refused our signature")
         if len(raw) > MAX_RESPONSE:
@@ -145,8 +183,8 @@ def _below(code: str, errors: Any) -> list[BelowFailure]:
         except InvalidInput:
             continue
         path = code if not isinstance(via, str) or not via else f"{code}/{via[:300]}"
-        found.append(BelowFailure(node=node, code=str(kind or NodeCallError.ERROR)[:40],
-                                  message=str(error.get("message", ""))[:300], via=path))
+        kind = kind if kind in _FAILURE_TEXT else NodeCallError.ERROR
+        found.append(BelowFailure(node=node, code=kind, message=f"node {node} {failure_text(kind)}", via=path))
     return found
 
 
@@ -182,7 +220,8 @@ def _data(code: str, status: int, raw: bytes, shape: type[T]) -> tuple[T, list[B
         message = "no data"
         if isinstance(errors, list) and errors and isinstance(errors[0], dict):
             message = str(errors[0].get("message", message))[:300]
-        raise NodeCallError(NodeCallError.ERROR, f"node {code} failed: {message}")
+        log.info("node %s answered HTTP %d with an error: %s", code, status, message)  # the log is redacted
+        raise NodeCallError(NodeCallError.ERROR, f"node {code} answered HTTP {status} with an error")
     try:
         return shape.model_validate(answer["data"]), _below(code, errors)
     except ValidationError as exc:

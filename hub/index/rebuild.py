@@ -8,11 +8,10 @@ runs by itself when a pull finds that a node's feed went backwards.
 from __future__ import annotations
 
 from collections.abc import Callable
-
-import aiohttp
+from pathlib import Path
 
 from hub.db.migrate import migrate_hub
-from hub.federation.client import NodeCallError, NodeClient
+from hub.federation.client import NodeCallError, NodeClient, node_session
 from hub.feeds import FeedPuller, Rebuilt
 from hub.ledger import Ledger
 from hub.metrics.families import HubMetrics
@@ -20,10 +19,12 @@ from hub.registry import NodeSelection, Registry
 from hub.routing import Router
 from hub.settings import SCHEMA, HubSettings
 from simpul.db.pool import create_pool
+from simpul.endpoints import node_endpoints
 from simpul.wire import InvalidInput
 
 
-async def rebuild_nodes(database_url: str, code: str | None, progress: Callable[[str], None]) -> list[Rebuilt]:
+async def rebuild_nodes(database_url: str, code: str | None, progress: Callable[[str], None],
+                        node_ca_file: Path | None = None, allow_insecure_nodes: bool = False) -> list[Rebuilt]:
     """`simpul index rebuild`: every active node's part of the index, or node `code`'s, one node at a time.
     A node that cannot be called is skipped with the reason (its rows stay as they are)."""
     await migrate_hub(database_url)
@@ -34,9 +35,9 @@ async def rebuild_nodes(database_url: str, code: str | None, progress: Callable[
         if code and not nodes:
             raise InvalidInput(f"no active node {code!r}")
         settings = HubSettings()
-        timeout = aiohttp.ClientTimeout(total=settings.node_timeout, sock_connect=2)
-        async with aiohttp.ClientSession(timeout=timeout) as session:
-            puller = FeedPuller(pool, NodeClient(session, HubMetrics()), Ledger(Router(pool), settings.max_hops))
+        async with node_session(settings.node_timeout, node_ca_file) as session:
+            client = NodeClient(session, HubMetrics(), endpoints=node_endpoints(allow_insecure_nodes))
+            puller = FeedPuller(pool, client, Ledger(Router(pool), settings.max_hops))
             rebuilt = []
             for node in nodes:
                 try:

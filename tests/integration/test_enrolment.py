@@ -307,7 +307,7 @@ async def test_node_without_token_or_credentials_exits_with_a_clear_error(databa
 
 def _valid_body(token: str) -> dict[str, Any]:
     return {"token": token, "code": "64", "name": "Desk Kaltim", "level": "PROVINSI", "region_code": "64",
-            "parent_code": None, "categories": ["jalan"], "kind": "desk", "endpoint": "http://127.0.0.1:9"}
+            "parent_code": None, "categories": [], "kind": "desk", "endpoint": "http://127.0.0.1:9"}
 
 
 def _malformed(token: str) -> list[tuple[bytes, str]]:

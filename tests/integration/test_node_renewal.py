@@ -80,7 +80,8 @@ async def test_a_token_made_for_a_node_renews_its_secret_and_the_old_secret_stop
 
         [renewal] = await _renewals(database)
         assert renewal["target"] == "node 64.08" and json.loads(renewal["detail"]) == {
-            "statusBefore": "ACTIVE", "name": "Desk 64.08", "categories": [], "kind": "desk", "endpoint": renewed_at}
+            "statusBefore": "ACTIVE", "name": "Desk 64.08", "categories": [], "categoriesBefore": [], "kind": "desk",
+                "endpoint": renewed_at}
 
         # the answer lost: the hub renewed, the node kept its old file; the token is spent and it says what to do
         desk.process.stop()

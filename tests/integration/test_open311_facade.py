@@ -69,7 +69,8 @@ def running(module_database: str, tmp_path_factory: pytest.TempPathFactory) -> I
     federation = Federation(hub)
     try:
         federation.desks["64.08"] = start_desk(hub, data_dir, "64.08", "64.08", "KABKOTA")
-        args = desk_args(hub, data_dir, "64.08.dinkes", "64.08", "UNIT", create_token(module_database, "64.08"),
+        token = create_token(module_database, "64.08", categories=["kesehatan"])
+        args = desk_args(hub, data_dir, "64.08.dinkes", "64.08", "UNIT", token,
                          name="Dinas Kesehatan Kutai Timur")
         operator_key = secrets.token_urlsafe(16)
         process = ChildProcess([*args, "--categories", "kesehatan"], env={"SIMPUL_DESK_OPERATOR_KEY": operator_key})
