@@ -54,8 +54,11 @@ from hub.registry import PgNonceStore, Registry
 from hub.routing import Router
 from hub.settings import SCHEMA, HubSettings
 from hub.sla import SlaDays
+from hub.unavailable import outage_handlers
 from simpul.bodylimit import BodyLimit
+from simpul.db.outage import DatabaseOutage, OutageLogFilter
 from simpul.db.pool import DATABASE_ERRORS, create_pool
+from simpul.errors import OUTAGE, answer_outage, unavailable
 from simpul.graphql_json import StrictJsonGraphQL, graphql_error
 from simpul.requestid import RequestIds
 from simpul.tracing import Tracing, start_tracing, traced
@@ -87,6 +90,7 @@ class Services:
     metrics: HubMetrics
     tracing: Tracing | None
     jobs: Jobs
+    outage: DatabaseOutage
 
     @classmethod
     def build(cls, pool: asyncpg.Pool, session: aiohttp.ClientSession, settings: HubSettings,
@@ -104,7 +108,7 @@ class Services:
             delivery=DeliveryWorker(pool, client, backoff),
             events=Broadcaster(),
             guard=Guard(Authenticator(pool, settings.max_skew), Registry(pool), settings.limits),
-            metrics=metrics, tracing=tracing, jobs=Jobs(),
+            metrics=metrics, tracing=tracing, jobs=Jobs(), outage=DatabaseOutage(pool),
         )
 
 
@@ -126,7 +130,7 @@ class _HubGraphQL(StrictJsonGraphQL):
         return {"federation": s.federation, "index": s.index, "settings": s.settings, "node_errors": [], "pool": s.pool,
                 "router": s.router, "forwarding": s.forwarding, "events": s.events, "guard": s.guard,
                 "credentials": credentials, "client": client_address(request),
-                METRICS: s.metrics,
+                METRICS: s.metrics, OUTAGE: s.outage,
                 WEBSOCKET: request.scope["type"] == "websocket"}
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
@@ -146,8 +150,12 @@ class _HubGraphQL(StrictJsonGraphQL):
                                                      request_data.extensions, context)
         except PublicError as exc:
             return graphql_error(str(exc), exc.code)
-        return await super().execute_single(request, request_adapter, sub_response, context, root_value,
-                                            request_data)
+        outage = self.services.outage
+        if outage.down:  # answer at once rather than wait on the database once per request
+            return answer_outage(ExecutionResult(data=None, errors=[unavailable()]))
+        result = await super().execute_single(request, request_adapter, sub_response, context, root_value,
+                                              request_data)
+        return answer_outage(result, outage)
 
 
 def build_app(services: Services, readiness: Readiness) -> ASGIApp:
@@ -165,7 +173,7 @@ def build_app(services: Services, readiness: Readiness) -> ASGIApp:
     graphql = _HubGraphQL(services)
     gauges = DatabaseGauges(services.pool, services.metrics, services.settings.heartbeat_grace)
     metrics = MetricsEndpoint(services.metrics, gauges, services.settings.metrics_token)
-    routes = Starlette(routes=[
+    routes = Starlette(exception_handlers=outage_handlers(services.outage), routes=[
         Route("/", home),
         Route("/healthz", healthz),
         Route("/readyz", readiness.respond),
@@ -245,6 +253,9 @@ async def serve(settings: HubSettings, database_url: str, sock: socket.socket | 
     try:
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
             services = Services.build(pool, session, settings, tracing)
+            quiet = OutageLogFilter(services.outage)
+            for handler in logging.getLogger().handlers:
+                handler.filters.insert(0, quiet)  # before redaction merges a record's arguments into its text
             readiness = Readiness(database_url, services.jobs)
             config = uvicorn.Config(build_app(services, readiness), host=settings.host, port=settings.port,
                                     lifespan="off", log_level="warning", access_log=False, log_config=None,
@@ -266,6 +277,9 @@ async def serve(settings: HubSettings, database_url: str, sock: socket.socket | 
                 watch.cancel()
                 await services.jobs.stop()
                 await readiness.close()
+                await services.outage.close()
+                for handler in logging.getLogger().handlers:
+                    handler.removeFilter(quiet)
             if services.jobs.ended_name is not None:
                 raise SystemExit(f"simpul hub: background job {services.jobs.ended_name} ended (logged above); "
                                  "the hub stopped so that its supervisor restarts it")
