@@ -174,6 +174,8 @@ class NodeServer:
             raise EnrolmentError(str(exc)) from None
         await self.connector.start()
         try:
+            # Stored credentials before listening: the hub may call a restarted node the moment its port opens.
+            stored = self.credentials = self._stored_credentials()
             config = uvicorn.Config(self.app(), host=self.settings.host, port=self.settings.port,
                                     lifespan="off", log_level="warning", access_log=False,
                                     ssl_certfile=self.settings.tls_cert, ssl_keyfile=self.settings.tls_key,
@@ -190,7 +192,7 @@ class NodeServer:
             timeout = aiohttp.ClientTimeout(total=10)
             async with aiohttp.ClientSession(timeout=timeout) as session:
                 try:
-                    self.credentials = await self._credentials(session)
+                    self.credentials = await self._credentials(session, stored)
                 except BaseException:
                     server.should_exit = True
                     await serving
@@ -206,22 +208,27 @@ class NodeServer:
         finally:
             await self.connector.stop()
 
-    async def _credentials(self, session: aiohttp.ClientSession) -> Credentials:
+    def _stored_credentials(self) -> Credentials | None:
+        """This node's stored credentials, if any, following the hub to a new URL."""
+        identity = self.connector.identity
+        stored = Credentials.load(self.credentials_path)
+        if stored is None:
+            return None
+        if stored.code != identity.code:
+            raise EnrolmentError(
+                f"{self.credentials_path} holds credentials of node {stored.code}, not {identity.code}")
+        if stored.hub_url != self.settings.hub_url:
+            log.info("hub moved from %s to %s; keeping this node's credentials",
+                     stored.hub_url, self.settings.hub_url)
+            stored = replace(stored, hub_url=self.settings.hub_url)
+            stored.save(self.credentials_path)
+        return stored
+
+    async def _credentials(self, session: aiohttp.ClientSession, stored: Credentials | None) -> Credentials:
         """The stored credentials; new ones when there are none, or with --renew when --token is not the token
         they came from (a token the hub made for this node renews its secret)."""
         identity = self.connector.identity
-        stored = Credentials.load(self.credentials_path)
         if stored is not None:
-            if stored.code != identity.code:
-                raise EnrolmentError(
-                    f"{self.credentials_path} holds credentials of node {stored.code}, "
-                    f"not {identity.code}"
-                )
-            if stored.hub_url != self.settings.hub_url:
-                log.info("hub moved from %s to %s; keeping this node's credentials",
-                         stored.hub_url, self.settings.hub_url)
-                stored = replace(stored, hub_url=self.settings.hub_url)
-                stored.save(self.credentials_path)
             if not self.settings.renew:
                 return stored
             token = self.settings.token

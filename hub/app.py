@@ -57,9 +57,12 @@ from hub.registry import PgNonceStore, Registry
 from hub.routing import Router
 from hub.settings import SCHEMA, HubSettings
 from hub.sla import SlaDays
+from hub.unavailable import outage_handlers
 from simpul.bodylimit import BodyLimit
+from simpul.db.outage import DatabaseOutage, OutageLogFilter
 from simpul.db.pool import DATABASE_ERRORS, create_pool
 from simpul.endpoints import node_endpoints
+from simpul.errors import OUTAGE, answer_outage, unavailable
 from simpul.graphql_json import StrictJsonGraphQL, graphql_error
 from simpul.requestid import RequestIds
 from simpul.tracing import Tracing, start_tracing, traced
@@ -93,6 +96,7 @@ class Services:
     metrics: HubMetrics
     tracing: Tracing | None
     jobs: Jobs
+    outage: DatabaseOutage
 
     @classmethod
     def build(cls, pool: asyncpg.Pool, session: aiohttp.ClientSession, settings: HubSettings,
@@ -114,7 +118,7 @@ class Services:
             guard=Guard(Authenticator(pool, settings.max_skew), Registry(pool), settings.limits, sockets),
             passwords=PasswordChecks(settings.limits.password_checks, settings.limits.password_wait),
             sockets=sockets,
-            metrics=metrics, tracing=tracing, jobs=Jobs(),
+            metrics=metrics, tracing=tracing, jobs=Jobs(), outage=DatabaseOutage(pool),
         )
 
 
@@ -137,7 +141,7 @@ class _HubGraphQL(StrictJsonGraphQL):
                 "router": s.router, "forwarding": s.forwarding, "events": s.events, "guard": s.guard,
                 "passwords": s.passwords,
                 "credentials": credentials, "client": client_address(request),
-                METRICS: s.metrics,
+                METRICS: s.metrics, OUTAGE: s.outage,
                 WEBSOCKET: request.scope["type"] == "websocket"}
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
@@ -160,8 +164,12 @@ class _HubGraphQL(StrictJsonGraphQL):
                                                      request_data.extensions, context)
         except PublicError as exc:
             return graphql_error(str(exc), exc.code)
-        return await super().execute_single(request, request_adapter, sub_response, context, root_value,
-                                            request_data)
+        outage = self.services.outage
+        if outage.down:  # answer at once rather than wait on the database once per request
+            return answer_outage(ExecutionResult(data=None, errors=[unavailable()]))
+        result = await super().execute_single(request, request_adapter, sub_response, context, root_value,
+                                              request_data)
+        return answer_outage(result, outage)
 
 
 def build_app(services: Services, readiness: Readiness) -> ASGIApp:
@@ -180,7 +188,7 @@ def build_app(services: Services, readiness: Readiness) -> ASGIApp:
     graphql = _HubGraphQL(services)
     gauges = DatabaseGauges(services.pool, services.metrics, services.settings.heartbeat_grace)
     metrics = MetricsEndpoint(services.metrics, gauges, services.settings.metrics_token)
-    routes = Starlette(routes=[
+    routes = Starlette(exception_handlers=outage_handlers(services.outage), routes=[
         Route("/", home),
         Route("/healthz", healthz),
         Route("/readyz", readiness.respond),
@@ -260,6 +268,9 @@ async def serve(settings: HubSettings, database_url: str, sock: socket.socket | 
         async with node_session(settings.node_timeout, settings.node_ca_file) as session:
             services = Services.build(pool, session, settings, tracing)
             await services.passwords.start()
+            quiet = OutageLogFilter(services.outage)
+            for handler in logging.getLogger().handlers:
+                handler.filters.insert(0, quiet)  # before redaction merges a record's arguments into its text
             readiness = Readiness(database_url, services.jobs)
             config = uvicorn.Config(build_app(services, readiness), host=settings.host, port=settings.port,
                                     lifespan="off", log_level="warning", access_log=False, log_config=None,
@@ -281,6 +292,9 @@ async def serve(settings: HubSettings, database_url: str, sock: socket.socket | 
                 watch.cancel()
                 await services.jobs.stop()
                 await readiness.close()
+                await services.outage.close()
+                for handler in logging.getLogger().handlers:
+                    handler.removeFilter(quiet)
             if services.jobs.ended_name is not None:
                 raise SystemExit(f"simpul hub: background job {services.jobs.ended_name} ended (logged above); "
                                  "the hub stopped so that its supervisor restarts it")

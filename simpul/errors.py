@@ -1,16 +1,22 @@
-"""GraphQL error masking shared by hub and nodes: users see an error id, logs the cause."""
+"""GraphQL error masking shared by hub and nodes: users see an error id, logs the cause; a database outage is
+a retryable UNAVAILABLE, not an internal error."""
 
 from __future__ import annotations
 
 import logging
 import secrets
+from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
+from strawberry.types import ExecutionResult
 
+from simpul.db.outage import RETRY_AFTER, UNAVAILABLE, DatabaseOutage, is_outage
 from simpul.wire import PublicError
 
 log = logging.getLogger("simpul.errors")
+
+OUTAGE = "outage"  # in a GraphQL context: the process's DatabaseOutage, told of every outage error
 
 
 def _is_internal(error: GraphQLError) -> bool:
@@ -19,8 +25,34 @@ def _is_internal(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, PublicError | GraphQLError)
 
 
+def unavailable(error: GraphQLError | None = None) -> GraphQLError:
+    """The error a caller gets while the database is away: retry, the operation did not run (or not all of it)."""
+    return GraphQLError(UNAVAILABLE, nodes=error.nodes if error else None, source=error.source if error else None,
+                        positions=error.positions if error else None, path=error.path if error else None,
+                        extensions={"code": "UNAVAILABLE", "retryAfter": RETRY_AFTER})
+
+
+def answer_outage(result: ExecutionResult, outage: DatabaseOutage | None = None) -> ExecutionResult:
+    """`result` with every outage error as UNAVAILABLE; when the outage left it without any data, a request
+    error (no data), which GraphQL over HTTP may answer with 503."""
+    errors = result.errors or []
+    outages = [e for e in errors if is_outage(e.original_error)
+               or (e.extensions or {}).get("code") == "UNAVAILABLE"]
+    if not outages:
+        return result
+    for error in outages:
+        if outage is not None and error.original_error is not None:
+            outage.noted(error.original_error)
+    data = result.data
+    if data and any(value is not None for value in data.values()):
+        return ExecutionResult(data=data, errors=[unavailable(e) if e in outages else e for e in errors],
+                               extensions=result.extensions)
+    return ExecutionResult(data=None, errors=[unavailable()], extensions=result.extensions)
+
+
 class MaskInternalErrors(MaskErrors):
-    """Replace internal errors with a message carrying an id findable in the logs."""
+    """Replace internal errors with a message carrying an id findable in the logs; an outage error with
+    UNAVAILABLE (logged once per outage, by DatabaseOutage)."""
 
     def __init__(self, public: tuple[type[Exception], ...] = ()) -> None:
         self.public = public
@@ -30,6 +62,13 @@ class MaskInternalErrors(MaskErrors):
         return _is_internal(error) and not isinstance(error.original_error, self.public)
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        if is_outage(error.original_error):
+            assert error.original_error is not None
+            context: Any = self.execution_context.context
+            outage = context.get(OUTAGE) if isinstance(context, dict) else None
+            if isinstance(outage, DatabaseOutage):
+                outage.noted(error.original_error)
+            return unavailable(error)
         error_id = secrets.token_hex(6)
         log.error("internal error %s at %s", error_id, error.path, exc_info=error.original_error)
         return GraphQLError(

@@ -45,7 +45,7 @@ DOCUMENT_ID_NOT_A_STRING = "documentId must be a string"
 # The status of a request error (a response without `data`) answered as application/graphql-response+json,
 # by the first error's extensions.code; any other request error is a 400.
 REQUEST_ERROR_STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "RATE_LIMITED": 429,
-                        "PERSISTED_QUERY_NOT_FOUND": 404}
+                        "PERSISTED_QUERY_NOT_FOUND": 404, "UNAVAILABLE": 503}
 _REFUSAL_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 406: "NOT_ACCEPTABLE",
                   415: "UNSUPPORTED_MEDIA_TYPE"}
 
@@ -213,7 +213,20 @@ class StrictJsonGraphQL(GraphQL[Any, None]):
             response.status_code = request_error_status(response_data.get("errors"))
             if response.status_code == 401:
                 response.headers["www-authenticate"] = "Bearer"
+        retry_after = _retry_after(response_data)
+        if retry_after is not None:
+            response.headers["retry-after"] = str(retry_after)
         return response
+
+
+def _retry_after(response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse]) -> int | None:
+    """The wait an UNAVAILABLE error asks for (a database outage), for the Retry-After header."""
+    errors = response_data.get("errors") if isinstance(response_data, dict) else None
+    for error in errors or ():
+        extensions = error.get("extensions") or {} if isinstance(error, dict) else {}
+        if extensions.get("code") == "UNAVAILABLE" and isinstance(extensions.get("retryAfter"), int):
+            return int(extensions["retryAfter"])
+    return None
 
 
 def graphql_error(message: str, code: str) -> ExecutionResult:

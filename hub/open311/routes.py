@@ -27,6 +27,7 @@ from hub.open311.submission import submission_of
 from hub.regions import region_name
 from hub.routing import Decision, Router
 from hub.sla import SlaDays
+from simpul.db.outage import is_outage
 from simpul.wire import InvalidInput, NotAllowed, PublicError, ReportStatus, check_aware_time, check_region_code
 
 log = logging.getLogger("simpul.open311")
@@ -156,7 +157,9 @@ class Open311Facade:
                 return render_errors(_status_code(exc), str(exc), format)
             except HTTPException as exc:  # a form Starlette could not read
                 return render_errors(exc.status_code, str(exc.detail), format)
-            except Exception:
+            except Exception as exc:
+                if is_outage(exc):
+                    raise  # the hub answers 503 (hub/unavailable.py)
                 error_id = secrets.token_hex(6)
                 log.exception("internal error %s at %s %s", error_id, request.method, request.url.path)
                 return render_errors(500, f"internal error (id {error_id})", format)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import copy
 import functools
+import ipaddress
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 import jsonschema
@@ -168,6 +169,7 @@ def consistency_problems(objects: list[dict[str, Any]]) -> list[str]:
                 problems.append(f"Ingress path {path['path']} goes to no port of the Service")
             if path["path"] in (LIVENESS, READINESS, METRICS):
                 problems.append(f"Ingress exposes {path['path']} to the internet")
+    problems += _trust_problems(objects, hub, labels)
     budget, scaler = one(objects, "PodDisruptionBudget"), one(objects, "HorizontalPodAutoscaler")
     if any(labels.get(k) != v for k, v in budget["spec"]["selector"]["matchLabels"].items()):
         problems.append("the PodDisruptionBudget covers no hub pod")
@@ -175,6 +177,30 @@ def consistency_problems(objects: list[dict[str, Any]]) -> list[str]:
         problems.append("the HorizontalPodAutoscaler scales something else")
     if not deployment["spec"]["replicas"] >= 3 <= scaler["spec"]["minReplicas"]:
         problems.append("fewer than 3 hub replicas")
+    return problems
+
+
+def _trust_problems(objects: list[dict[str, Any]], hub: dict[str, Any], labels: dict[str, str]) -> list[str]:
+    """Who may reach the hub's port and name a client address (X-Forwarded-For) to its rate limits."""
+    problems = []
+    trusted = next((e.get("value", "") for e in hub.get("env", []) if e["name"] == "FORWARDED_ALLOW_IPS"), None)
+    if trusted is not None:
+        try:
+            networks = [ipaddress.ip_network(part.strip()) for part in trusted.split(",")]
+        except ValueError:
+            networks = []
+        if not networks or any(n.prefixlen == 0 for n in networks):
+            problems.append(f"FORWARDED_ALLOW_IPS={trusted!r} trusts any peer's X-Forwarded-For, not the ingress's")
+    guarding = [o for o in objects if o["kind"] == "NetworkPolicy"
+                and all(labels.get(k) == v for k, v in o["spec"]["podSelector"].get("matchLabels", {}).items())
+                and "Ingress" in o["spec"].get("policyTypes", [])]
+    if not guarding:
+        problems.append("no NetworkPolicy selects the hub pods: any pod in the cluster reaches them")
+    for policy in guarding:
+        for rule in policy["spec"].get("ingress", []):
+            if not rule.get("from") or any("namespaceSelector" not in peer or not peer["namespaceSelector"]
+                                           for peer in rule["from"]):
+                problems.append(f"NetworkPolicy/{policy['metadata']['name']} lets in pods of any namespace")
     return problems
 
 
@@ -202,6 +228,19 @@ def test_the_external_database_secret_is_a_template_for_the_same_database_cloudn
     assert (url.username, url.path) == (initdb["owner"], "/" + initdb["database"])
 
 
+def test_the_external_database_is_verified_against_a_ca_every_container_mounts() -> None:
+    objects = kubernetes_objects("hub", "external-db")
+    query = parse_qs(urlsplit(one(objects, "Secret")["stringData"]["uri"]).query)
+    assert query.get("sslmode") == ["verify-full"], "the server's certificate and name are checked"
+    [ca] = query["sslrootcert"]
+    deployment = one(objects, "Deployment")
+    volumes = {v["name"]: v for v in deployment["spec"]["template"]["spec"].get("volumes", [])}
+    for container in _containers(deployment):
+        mounts = [m for m in container.get("volumeMounts", []) if ca.startswith(m["mountPath"].rstrip("/") + "/")]
+        assert mounts, f"container {container['name']} does not mount {ca}"
+        assert volumes[mounts[0]["name"]]["secret"]["secretName"] == "simpul-db-ca"
+
+
 # -- a broken manifest is caught ---------------------------------------------------------------------------
 
 
@@ -212,6 +251,11 @@ def _hub_objects() -> list[dict[str, Any]]:
 def _hub_container(objects: list[dict[str, Any]]) -> dict[str, Any]:
     container: dict[str, Any] = one(objects, "Deployment")["spec"]["template"]["spec"]["containers"][0]
     return container
+
+
+def _env(objects: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(e for e in _hub_container(objects)["env"] if e["name"] == name)
+    return found
 
 
 def test_a_misspelt_or_mistyped_field_is_refused() -> None:
@@ -246,8 +290,13 @@ def test_a_misspelt_or_mistyped_field_is_refused() -> None:
     (lambda o: one(o, "Ingress")["spec"]["rules"][0]["http"]["paths"][0].update(path=METRICS), "exposes /metrics"),
     (lambda o: _hub_container(o)["securityContext"].pop("capabilities"), "restricted Pod Security Standard"),
     (lambda o: o.remove(one(o, "Cluster")), "which no object here provides"),
+    (lambda o: _env(o, "FORWARDED_ALLOW_IPS").update(value="*"), "trusts any peer's X-Forwarded-For"),
+    (lambda o: _env(o, "FORWARDED_ALLOW_IPS").update(value="0.0.0.0/0"), "trusts any peer's X-Forwarded-For"),
+    (lambda o: o.remove(one(o, "NetworkPolicy")), "no NetworkPolicy selects the hub pods"),
+    (lambda o: one(o, "NetworkPolicy")["spec"]["ingress"].append({}), "lets in pods of any namespace"),
 ], ids=["probe path", "container port", "service port", "hub flag", "env name", "secret key", "image",
-        "root filesystem", "root user", "metrics public", "capabilities", "no database"])
+        "root filesystem", "root user", "metrics public", "capabilities", "no database", "any proxy",
+        "any network", "no network policy", "open network policy"])
 def test_a_broken_manifest_is_caught(breakage: Any, problem: str) -> None:
     objects = _hub_objects()
     breakage(objects)
@@ -287,13 +336,14 @@ async def test_the_paths_and_the_client_address_the_manifests_rely_on_are_what_t
                 async with session.get(url + path, allow_redirects=False) as response:
                     assert response.status != 404, path
 
-            # Behind the ingress every request comes from its address: the public limit must count clients.
+            # A peer the manifest does not trust (here 127.0.0.1, not the ingress) cannot name its own address:
+            # every request counts against the peer, whatever X-Forwarded-For it sends.
             track = {"query": '{ trackReport(trackingNumber: "65-000001") { status } }'}
             codes = []
-            for client in ("203.0.113.7", "203.0.113.7", "198.51.100.2"):
+            for client in ("203.0.113.7", "198.51.100.2", "192.0.2.9, 127.0.0.1"):
                 async with session.post(url + "/graphql", json=track, headers={"x-forwarded-for": client}) as r:
                     body = await r.json()
                 codes.append([e["extensions"]["code"] for e in body.get("errors", [])])
-            assert codes == [[], ["RATE_LIMITED"], []], codes
+            assert codes == [[], ["RATE_LIMITED"], ["RATE_LIMITED"]], codes
     finally:
         hub.stop()

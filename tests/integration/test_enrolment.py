@@ -6,12 +6,15 @@ import asyncio
 import hashlib
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import asyncpg
 
+from connectors.hublink import Credentials
+from simpul.processes import ChildProcess
 from simpul.signing import sign, signing_key
 from tests.federation import (
     Desk,
@@ -247,7 +250,24 @@ async def test_heartbeat_signed_with_a_wrong_secret_is_refused(
         hub.process.stop()
 
 
-async def test_restarted_node_reuses_its_credentials_and_is_reachable_again(
+async def _first_signed_answer(session: aiohttp.ClientSession, desk: Desk) -> tuple[int, str]:
+    """The first answer of a node to a signed call, asked as soon as its port accepts connections (the hub calls
+    a node it knows whenever it can connect)."""
+    credentials = Credentials.load(desk.data_dir / "nodes" / desk.code / "credentials.json")
+    assert credentials is not None
+    body = json.dumps({"query": "{ health { ok } }"}).encode()
+    end = time.monotonic() + 30
+    while True:
+        assert time.monotonic() < end, "the node never opened its port"
+        headers = {**sign(credentials.key, desk.code, "POST", "/graphql", body), "content-type": "application/json"}
+        try:
+            async with session.post(desk.url + "/graphql", data=body, headers=headers) as response:
+                return response.status, await response.text()
+        except aiohttp.ClientConnectionError:
+            await asyncio.sleep(0.001)
+
+
+async def test_restarted_node_reuses_its_credentials_and_answers_signed_calls_as_soon_as_it_listens(
     database: str, tmp_path: Path, session: aiohttp.ClientSession
 ) -> None:
     hub = start_hub(database, tmp_path)
@@ -259,7 +279,13 @@ async def test_restarted_node_reuses_its_credentials_and_is_reachable_again(
         desk.process.stop()
         await _wait_reachable(session, hub, "64", False)
 
-        restarted = restart_desk(hub, desk)
+        same_port = ["--port", desk.url.rsplit(":", 1)[1]]
+        restarted = replace(desk, process=ChildProcess([*desk_args(hub, tmp_path, "64", "64", "PROVINSI", None),
+                                                        *same_port],
+                                                       env={"SIMPUL_DESK_OPERATOR_KEY": desk.operator_key}))
+        status, answer = await _first_signed_answer(session, desk)
+        assert (status, json.loads(answer)) == (200, {"data": {"health": {"ok": True}}}), answer
+        restarted.process.wait_for(r"node \S+ serving on")
         await _wait_reachable(session, hub, "64", True)
         assert _credentials(tmp_path, "64") == credentials
         # The hub's signed queries reach the restarted node, so both ends still share the key.

@@ -22,9 +22,11 @@ import aiohttp
 import pytest
 
 from simpul.db.embedded import embedded_postgres
+from simpul.signing import sign
 from tests.federation import (
     Desk,
     Federation,
+    Hub,
     eventually,
     graphql,
     national_admin,
@@ -221,7 +223,7 @@ async def test_a_node_that_is_down_is_counted_against_it_and_its_dead_delivery_s
     assert not any('node="64"' in sample and "errors" in sample for sample in after)
 
 
-async def test_readyz_fails_while_the_database_is_gone_and_recovers_with_it(
+async def test_while_the_database_is_gone_readyz_fails_callers_are_told_unavailable_and_all_recovers_with_it(
     session: aiohttp.ClientSession, tmp_path: Path
 ) -> None:
     folder = Path("/tmp") / f"simpul-ready-{secrets.token_hex(4)}"  # short: the socket lives in it
@@ -235,6 +237,8 @@ async def test_readyz_fails_while_the_database_is_gone_and_recovers_with_it(
         ready = await eventually(lambda: _readyz(session, hub.url, 200))
         assert ready["checks"]["delivery"] == {"ok": True, "running": 4, "started": 4}
         assert ready["checks"]["feeds"]["ok"] and ready["checks"]["database"] == {"ok": True}
+        admin = await national_admin(hub.graphql_url)
+        assert await _outage_answers(session, hub, admin) == (200, 200, 401, 200)
 
         postgres.close()  # PostgreSQL stops
         try:
@@ -246,10 +250,46 @@ async def test_readyz_fails_while_the_database_is_gone_and_recovers_with_it(
         await asyncio.sleep(1)  # rounds of every job against a database that is gone
         async with session.get(hub.url + "/healthz") as alive:
             assert alive.status == 200, "the process itself is alive"
+        # GraphQL as application/graphql-response+json, as application/json, a node's heartbeat, Open311
+        assert await _outage_answers(session, hub, admin) == (503, 200, 503, 503)
 
         assert stack.enter_context(embedded_postgres(folder)) == url  # and starts again
         back = await eventually(lambda: _readyz(session, hub.url, 200), timeout=20)
         assert all(check["ok"] for check in back["checks"].values()), "every job lived through the outage"
+        assert await eventually(lambda: _back(session, hub, admin)) == (200, 200, 401, 200)
+        log = hub.process.lines
+        assert [line for line in log if "Traceback" in line] == [], hub.process.output
+        assert len([line for line in log if "database unavailable" in line]) == 1, hub.process.output
+        assert len([line for line in log if "database available again" in line]) == 1, hub.process.output
+
+
+async def _outage_answers(session: aiohttp.ClientSession, hub: Hub,
+                          admin: dict[str, str]) -> tuple[int, int, int, int]:
+    """The status of what each door answers now; during an outage each says UNAVAILABLE and when to retry."""
+    statuses = []
+    for accept in ("application/graphql-response+json", "application/json"):
+        async with session.post(hub.graphql_url, json={"query": "{ nodes { code } }"},
+                                headers={**admin, "accept": accept}) as response:
+            body = await response.json(content_type=None)
+            statuses.append(response.status)
+            if "errors" in body:
+                assert [e["extensions"]["code"] for e in body["errors"]] == ["UNAVAILABLE"], body
+                assert response.headers["retry-after"].isdigit() and not body.get("data")
+    heartbeat = json.dumps({"endpoint": "https://desk.example.go.id", "healthy": True}).encode()
+    signed = sign(b"k" * 32, "64", "POST", "/node/heartbeat", heartbeat)  # the hub looks node 64 up: unknown
+    async with session.post(hub.url + "/node/heartbeat", data=heartbeat, headers=signed) as response:
+        statuses.append(response.status)
+        assert response.status != 503 or response.headers["retry-after"].isdigit()
+    open311 = {"api_key": admin["authorization"].removeprefix("Bearer ")}
+    async with session.get(hub.url + "/open311/v2/requests.json", params=open311) as response:
+        statuses.append(response.status)
+        assert response.status != 503 or (await response.json())[0]["code"] == 503
+    return statuses[0], statuses[1], statuses[2], statuses[3]
+
+
+async def _back(session: aiohttp.ClientSession, hub: Hub, admin: dict[str, str]) -> tuple[int, int, int, int] | None:
+    answers = await _outage_answers(session, hub, admin)
+    return answers if 503 not in answers else None
 
 
 async def _readyz(session: aiohttp.ClientSession, hub_url: str, status: int) -> dict[str, Any] | None:
