@@ -53,11 +53,13 @@ from hub.readiness import Readiness
 from hub.registry import PgNonceStore, Registry
 from hub.routing import Router
 from hub.settings import SCHEMA, HubSettings
+from hub.signatures import HubKey
 from hub.sla import SlaDays
 from simpul.bodylimit import BodyLimit
 from simpul.db.pool import DATABASE_ERRORS, create_pool
 from simpul.graphql_json import StrictJsonGraphQL, graphql_error
 from simpul.requestid import RequestIds
+from simpul.signing import request_target
 from simpul.tracing import Tracing, start_tracing, traced
 from simpul.wire import PublicError
 
@@ -76,6 +78,7 @@ class Services:
 
     settings: HubSettings
     pool: asyncpg.Pool
+    hub_key: HubKey
     federation: Federation
     router: Router
     forwarding: Forwarding
@@ -89,15 +92,15 @@ class Services:
     jobs: Jobs
 
     @classmethod
-    def build(cls, pool: asyncpg.Pool, session: aiohttp.ClientSession, settings: HubSettings,
+    def build(cls, pool: asyncpg.Pool, session: aiohttp.ClientSession, settings: HubSettings, hub_key: HubKey,
               tracing: Tracing | None = None) -> Services:
         metrics = HubMetrics()
-        client = NodeClient(session, metrics, tracing.tracer if tracing else None)
+        client = NodeClient(session, hub_key, metrics, tracing.tracer if tracing else None)
         router = Router(pool)
         ledger = Ledger(router, settings.max_hops)
         backoff = Backoff(settings.backoff_base, settings.backoff_cap, settings.delivery_max_attempts)
         return cls(
-            settings=settings, pool=pool,
+            settings=settings, pool=pool, hub_key=hub_key,
             federation=Federation(Registry(pool), client, settings.node_timeout, settings.deadline),
             router=router, forwarding=Forwarding(pool, router, ledger),
             feeds=FeedPuller(pool, client, ledger), index=FederationIndex(pool, settings.stale_after),
@@ -122,7 +125,8 @@ class _HubGraphQL(StrictJsonGraphQL):
         s = self.services
         body = await request.body() if request.scope["type"] == "http" else b""
         credentials = Credentials(authorization=request.headers.get("authorization"), headers=request.headers,
-                                  method=request.scope.get("method", "GET"), path=request.url.path, body=body)
+                                  method=request.scope.get("method", "GET"), path=request_target(request.scope),
+                                  body=body)
         return {"federation": s.federation, "index": s.index, "settings": s.settings, "node_errors": [], "pool": s.pool,
                 "router": s.router, "forwarding": s.forwarding, "events": s.events, "guard": s.guard,
                 "credentials": credentials, "client": client_address(request),
@@ -161,7 +165,7 @@ def build_app(services: Services, readiness: Readiness) -> ASGIApp:
     async def home(request: Request) -> Response:
         return RedirectResponse("/graphql")
 
-    api = NodeApi(services.pool, services.settings.max_skew, services.feeds.poke)
+    api = NodeApi(services.pool, services.hub_key, services.settings.max_skew, services.feeds.poke)
     graphql = _HubGraphQL(services)
     gauges = DatabaseGauges(services.pool, services.metrics, services.settings.heartbeat_grace)
     metrics = MetricsEndpoint(services.metrics, gauges, services.settings.metrics_token)
@@ -244,7 +248,7 @@ async def serve(settings: HubSettings, database_url: str, sock: socket.socket | 
     timeout = aiohttp.ClientTimeout(total=settings.node_timeout, sock_connect=2)
     try:
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-            services = Services.build(pool, session, settings, tracing)
+            services = Services.build(pool, session, settings, HubKey.load_or_create(settings.key_file), tracing)
             readiness = Readiness(database_url, services.jobs)
             config = uvicorn.Config(build_app(services, readiness), host=settings.host, port=settings.port,
                                     lifespan="off", log_level="warning", access_log=False, log_config=None,

@@ -1,4 +1,4 @@
-"""One-time enrolment tokens and the enrolment that trades one for a node secret."""
+"""One-time enrolment tokens and the enrolment that trades one, with the node's public key, for the hub's."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from hub.access.keys import digest
 from hub.access.principal import Principal, node_principal
 from hub.audit import record
 from hub.regions import check_node_region
-from hub.registry import withdraw_renewal_tokens
-from simpul.signing import signing_key
+from hub.registry import NodeRecord, withdraw_renewal_tokens
+from simpul.signing import parse_public_key
 from simpul.wire import TOKEN_ALREADY_USED, InvalidInput, NodeLevel, check_node_code, check_region_code, in_region
 
 MAX_NAME = 200  # as the nodes table allows
@@ -25,6 +25,12 @@ class EnrolmentRefused(Exception):
     """The token is unknown, used, expired, or does not cover the node."""
 
     status = 403
+
+
+class RekeyRefused(EnrolmentRefused):
+    """The node has no HMAC key left to prove itself with: it already has a key pair."""
+
+    status = 409
 
 
 class TokenAlreadyUsed(EnrolmentRefused):
@@ -155,6 +161,7 @@ class EnrolmentRequest:
     categories: tuple[str, ...]
     kind: str
     endpoint: str
+    public_key: bytes  # the node's Ed25519 public key; its private key never leaves the node
 
     @classmethod
     def from_json(cls, data: Any) -> EnrolmentRequest:
@@ -191,6 +198,10 @@ class EnrolmentRequest:
         if not isinstance(region, str):
             raise InvalidInput("region_code is required")
         parent = text("parent_code", optional=True)
+        try:
+            public_key = parse_public_key(data.get("public_key"))
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from None
         return cls(
             token=text("token") or "",
             code=check_node_code(text("code") or ""),
@@ -201,12 +212,13 @@ class EnrolmentRequest:
             categories=tuple(c.strip() for c in categories if c.strip()),
             kind=text("kind") or "",
             endpoint=endpoint.rstrip("/"),
+            public_key=public_key,
         )
 
 
-async def enrol(pool: asyncpg.Pool, request: EnrolmentRequest) -> str:
-    """Register the node, or renew an enrolled node's secret with a token made for it, and spend the token,
-    in one transaction; return the node secret."""
+async def enrol(pool: asyncpg.Pool, request: EnrolmentRequest) -> None:
+    """Register the node with its public key, or renew an enrolled node's key pair with a token made for it, and
+    spend the token, in one transaction."""
     async with pool.acquire() as conn, conn.transaction():
         token = await conn.fetchrow(
             "SELECT region_code, node_code, expires_at < now() AS expired, used_at IS NOT NULL AS used,"
@@ -241,14 +253,13 @@ async def enrol(pool: asyncpg.Pool, request: EnrolmentRequest) -> str:
                 raise EnrolmentRefused(
                     f"node in {request.region_code} cannot sit under parent in {parent_region}"
                 )
-        secret = secrets.token_urlsafe(32)
         try:
             await conn.execute(
                 "INSERT INTO nodes (code, name, level, region_code, parent_code, categories,"
-                " endpoint, kind, signing_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                " endpoint, kind, public_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 request.code, request.name, request.level.value, request.region_code,
                 request.parent_code, list(request.categories), request.endpoint, request.kind,
-                signing_key(secret),
+                request.public_key,
             )
         except asyncpg.UniqueViolationError:  # enrolled meanwhile with another token
             raise _already_enrolled(request.code) from None
@@ -257,7 +268,6 @@ async def enrol(pool: asyncpg.Pool, request: EnrolmentRequest) -> str:
                      f"node {request.code}", request.region_code,
                      {"name": request.name, "level": request.level.value, "kind": request.kind,
                       "endpoint": request.endpoint, "parent": request.parent_code})
-    return secret
 
 
 def _already_enrolled(code: str) -> EnrolmentRefused:
@@ -265,8 +275,9 @@ def _already_enrolled(code: str) -> EnrolmentRefused:
                             f"(simpul token create --node {code}) renews its secret")
 
 
-async def _renew(conn: asyncpg.Connection, request: EnrolmentRequest, node_code: str) -> str:
-    """A new secret for the enrolled node the token was made for; the old one stops working at once. The node
+async def _renew(conn: asyncpg.Connection, request: EnrolmentRequest, node_code: str) -> None:
+    """The new public key of the enrolled node the token was made for; the old key pair (or a v1 node's HMAC key)
+    stops working at once. The node
     keeps its place (level, region, parent); its name, categories, kind and endpoint are taken as sent, and
     a suspended node is active again: the token is the admin's decision to let it back."""
     if request.code != node_code:
@@ -277,17 +288,28 @@ async def _renew(conn: asyncpg.Connection, request: EnrolmentRequest, node_code:
     if (request.level.value, request.region_code, request.parent_code) != place:
         raise EnrolmentRefused(f"node {node_code} is enrolled as {place[0]} in region {place[1] or 'national'}"
                                f" under {place[2] or 'no parent'}; a renewal keeps its place")
-    secret = secrets.token_urlsafe(32)
     await conn.execute(
-        "UPDATE nodes SET name = $2, categories = $3, endpoint = $4, kind = $5, signing_key = $6,"
+        "UPDATE nodes SET name = $2, categories = $3, endpoint = $4, kind = $5, public_key = $6, signing_key = NULL,"
         " status = 'ACTIVE' WHERE code = $1",
-        node_code, request.name, list(request.categories), request.endpoint, request.kind, signing_key(secret))
+        node_code, request.name, list(request.categories), request.endpoint, request.kind, request.public_key)
     await _spend(conn, request)
     await record(conn, node_principal(node_code, request.region_code), "NODE_SECRET_RENEWED",
                  f"node {node_code}", request.region_code,
                  {"statusBefore": node["status"], "name": request.name, "categories": list(request.categories),
                   "kind": request.kind, "endpoint": request.endpoint})
-    return secret
+
+
+async def rekey(pool: asyncpg.Pool, node: NodeRecord, public_key: bytes) -> None:
+    """Store the public key a node enrolled before key pairs sent, signed with its HMAC key. Until the node signs
+    with the new key (which drops the HMAC key) it may send it again: an answer lost on the way costs nothing."""
+    async with pool.acquire() as conn, conn.transaction():
+        stored = await conn.fetchval("UPDATE nodes SET public_key = $2 WHERE code = $1 AND signing_key IS NOT NULL"
+                                     " RETURNING true", node.code, public_key)
+        if not stored:
+            raise RekeyRefused(f"node {node.code} already signs with its key pair; a renewal token "
+                               f"(simpul token create --node {node.code}) replaces it")
+        await record(conn, node_principal(node.code, node.region_code), "NODE_REKEYED", f"node {node.code}",
+                     node.region_code, {"publicKey": public_key.hex()})
 
 
 async def _spend(conn: asyncpg.Connection, request: EnrolmentRequest) -> None:

@@ -20,6 +20,7 @@ from simpul.cli_args import (
     count,
     database_args,
     duration,
+    hub_key_args,
     listen_args,
     port,
     positive,
@@ -48,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     hub = commands.add_parser("hub", help="run the hub (GraphQL at /graphql)")
     database_args(hub)
+    hub_key_args(hub)
     listen_args(hub, 8000)
     hub.add_argument("--workers", type=count, default=1,
                      help="hub processes sharing the port, like uvicorn's workers (default 1; needs SO_REUSEPORT)")
@@ -127,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
         "rebuild", help="read nodes' change feeds again from the start and make the index what they say; the "
         "old rows answer until each node's part switches in one transaction")
     database_args(rebuild)
+    hub_key_args(rebuild)
     rebuild.add_argument("--node", help="only this node (default: every active node)")
     rebuild.set_defaults(run=_run_index_rebuild)
 
@@ -157,7 +160,8 @@ def _run_hub(args: argparse.Namespace) -> None:
     from simpul.db.embedded import database_url
 
     settings = HubSettings(
-        database_url=args.database_url, data_dir=args.data_dir, host=args.host, port=args.port,
+        database_url=args.database_url, data_dir=args.data_dir, hub_key_file=args.hub_key_file,
+        host=args.host, port=args.port,
         node_timeout=args.node_timeout, deadline=args.deadline,
         heartbeat_grace=args.heartbeat_grace, pull_interval=args.pull_interval,
         stale_after=args.stale_after,
@@ -172,6 +176,7 @@ def _run_hub(args: argparse.Namespace) -> None:
         trusted_documents=_trusted_documents(args),
         metrics_token=args.metrics_token, otlp_endpoint=args.otlp_endpoint,
     )
+    _check_hub_key(settings.key_file)
     with database_url(settings.database_url, settings.data_dir) as url:
         if args.workers == 1:
             asyncio.run(serve(settings, url))
@@ -179,6 +184,16 @@ def _run_hub(args: argparse.Namespace) -> None:
             from simpul.workers import run_workers
 
             run_workers(settings, url, args.workers, args.log_level, args.log_format)
+
+
+def _check_hub_key(path: Path) -> None:
+    """Create or read the hub's key once before any worker starts, so a bad file is one line, not a traceback."""
+    from hub.signatures import HubKey, HubKeyError
+
+    try:
+        HubKey.load_or_create(path)
+    except (HubKeyError, OSError) as exc:
+        raise CommandError(str(exc)) from None
 
 
 def _trusted_documents(args: argparse.Namespace) -> TrustedDocuments | None:
@@ -251,12 +266,15 @@ def _run_holidays_list(args: argparse.Namespace) -> None:
 
 def _run_index_rebuild(args: argparse.Namespace) -> None:
     from hub.index.rebuild import rebuild_nodes
+    from hub.settings import HubSettings
     from simpul.db.embedded import database_url
     from simpul.wire import check_node_code
 
     code = check_node_code(args.node) if args.node else None
+    key_file = HubSettings(data_dir=args.data_dir, hub_key_file=args.hub_key_file).key_file
+    _check_hub_key(key_file)
     with database_url(args.database_url, args.data_dir) as url:
-        rebuilt = asyncio.run(rebuild_nodes(url, code, lambda line: print(line, flush=True)))
+        rebuilt = asyncio.run(rebuild_nodes(url, code, lambda line: print(line, flush=True), key_file))
     for r in rebuilt:
         print(f"{r.node}: {r.added} added, {r.corrected} corrected ({r.changes_read} changes, {r.reports} reports)")
 

@@ -8,6 +8,7 @@ runs by itself when a pull finds that a node's feed went backwards.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import aiohttp
 
@@ -19,13 +20,16 @@ from hub.metrics.families import HubMetrics
 from hub.registry import NodeSelection, Registry
 from hub.routing import Router
 from hub.settings import SCHEMA, HubSettings
+from hub.signatures import HubKey
 from simpul.db.pool import create_pool
 from simpul.wire import InvalidInput
 
 
-async def rebuild_nodes(database_url: str, code: str | None, progress: Callable[[str], None]) -> list[Rebuilt]:
-    """`simpul index rebuild`: every active node's part of the index, or node `code`'s, one node at a time.
-    A node that cannot be called is skipped with the reason (its rows stay as they are)."""
+async def rebuild_nodes(database_url: str, code: str | None, progress: Callable[[str], None], key_file: Path
+                        ) -> list[Rebuilt]:
+    """`simpul index rebuild`: every active node's part of the index, or node `code`'s, one node at a time,
+    asked with the hub's key from `key_file`. A node that cannot be called is skipped with the reason (its rows
+    stay as they are)."""
     await migrate_hub(database_url)
     pool = await create_pool(database_url, SCHEMA)
     try:
@@ -36,7 +40,8 @@ async def rebuild_nodes(database_url: str, code: str | None, progress: Callable[
         settings = HubSettings()
         timeout = aiohttp.ClientTimeout(total=settings.node_timeout, sock_connect=2)
         async with aiohttp.ClientSession(timeout=timeout) as session:
-            puller = FeedPuller(pool, NodeClient(session, HubMetrics()), Ledger(Router(pool), settings.max_hops))
+            client = NodeClient(session, HubKey.load_or_create(key_file), HubMetrics())
+            puller = FeedPuller(pool, client, Ledger(Router(pool), settings.max_hops))
             rebuilt = []
             for node in nodes:
                 try:
