@@ -203,7 +203,7 @@ class NodeServer:
 
     async def _credentials(self, session: aiohttp.ClientSession) -> Credentials:
         """The stored credentials; new ones when there are none, or with --renew when --token is not the token
-        they came from (a token the hub made for this node renews its secret)."""
+        they came from (a token the hub made for this node renews its key pair)."""
         identity = self.connector.identity
         stored = Credentials.load(self.credentials_path)
         if stored is not None:

@@ -44,7 +44,7 @@ class IssuedToken:
     token: str  # shown once; only its digest is stored
     region_code: str
     expires_at: datetime
-    node_code: str | None = None  # the enrolled node whose secret it renews; None: enrols a new node
+    node_code: str | None = None  # the enrolled node whose key pair it renews; None: enrols a new node
 
 
 async def create_token(
@@ -67,7 +67,7 @@ async def create_token(
                 raise InvalidInput(f"node {node_code} is not enrolled; a token without a node enrols it")
             replaced = await withdraw_renewal_tokens(conn, node_code)  # one open renewal token per node
         elif region_code is None:
-            raise InvalidInput("a token needs the region it enrols a node in, or the node whose secret it renews")
+            raise InvalidInput("a token needs the region it enrols a node in, or the node whose key pair it renews")
         check_region_code(region_code)
         issuer.require(region_code, "issue enrolment tokens")
         expires_at = await conn.fetchval(
@@ -272,7 +272,7 @@ async def enrol(pool: asyncpg.Pool, request: EnrolmentRequest) -> None:
 
 def _already_enrolled(code: str) -> EnrolmentRefused:
     return EnrolmentRefused(f"node {code} is already enrolled; a token created for it "
-                            f"(simpul token create --node {code}) renews its secret")
+                            f"(simpul token create --node {code}) renews its key pair")
 
 
 async def _renew(conn: asyncpg.Connection, request: EnrolmentRequest, node_code: str) -> None:
