@@ -89,7 +89,7 @@ class Credentials:
         tmp = path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
-            json.dump(asdict(self), f)
+            json.dump({k: v for k, v in asdict(self).items() if v is not None}, f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
