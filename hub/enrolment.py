@@ -303,11 +303,14 @@ async def rekey(pool: asyncpg.Pool, node: NodeRecord, public_key: bytes) -> None
     """Store the public key a node enrolled before key pairs sent, signed with its HMAC key. Until the node signs
     with the new key (which drops the HMAC key) it may send it again: an answer lost on the way costs nothing."""
     async with pool.acquire() as conn, conn.transaction():
-        stored = await conn.fetchval("UPDATE nodes SET public_key = $2 WHERE code = $1 AND signing_key IS NOT NULL"
-                                     " RETURNING true", node.code, public_key)
-        if not stored:
+        row = await conn.fetchrow("SELECT public_key, signing_key IS NOT NULL AS has_hmac_key FROM nodes"
+                                  " WHERE code = $1 FOR UPDATE", node.code)
+        if row is None or not row["has_hmac_key"]:
             raise RekeyRefused(f"node {node.code} already signs with its key pair; a renewal token "
                                f"(simpul token create --node {node.code}) replaces it")
+        if row["public_key"] is not None and bytes(row["public_key"]) == public_key:
+            return  # sent again: its answer was lost
+        await conn.execute("UPDATE nodes SET public_key = $2 WHERE code = $1", node.code, public_key)
         await record(conn, node_principal(node.code, node.region_code), "NODE_REKEYED", f"node {node.code}",
                      node.region_code, {"publicKey": public_key.hex()})
 
