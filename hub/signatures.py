@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import stat
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,8 +76,8 @@ class HubKey:
 def _create(path: Path) -> None:
     """Write a new key so that a crash, or another replica starting at the same moment, leaves one whole key."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # 0600, and a name of its own
+    tmp = Path(name)
     with os.fdopen(fd, "w") as f:
         f.write(private_key_hex(new_private_key()) + "\n")
         f.flush()
