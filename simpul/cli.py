@@ -133,6 +133,13 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild.add_argument("--node", help="only this node (default: every active node)")
     rebuild.set_defaults(run=_run_index_rebuild)
 
+    hub_key = commands.add_parser("hub-key", help="make the hub's Ed25519 key pair if missing and print its public "
+                                  "key, the one nodes pin at enrolment")
+    hub_key.add_argument("--data-dir", type=Path, default=Path(os.environ.get("SIMPUL_DATA_DIR", ".simpul")),
+                         help="the hub's data folder (default .simpul), where hub.key is unless --hub-key-file says")
+    hub_key_args(hub_key)
+    hub_key.set_defaults(run=_run_hub_key)
+
     migrate = commands.add_parser("migrate", help="apply the hub's database migrations")
     database_args(migrate)
     migrate.set_defaults(run=_run_migrate)
@@ -194,6 +201,15 @@ def _check_hub_key(path: Path) -> None:
         HubKey.load_or_create(path)
     except (HubKeyError, OSError) as exc:
         raise CommandError(str(exc)) from None
+
+
+def _run_hub_key(args: argparse.Namespace) -> None:
+    from hub.settings import HubSettings
+    from hub.signatures import HubKey
+
+    path = HubSettings(data_dir=args.data_dir, hub_key_file=args.hub_key_file).key_file
+    _check_hub_key(path)
+    print(HubKey.load_or_create(path).public_key.hex())
 
 
 def _trusted_documents(args: argparse.Namespace) -> TrustedDocuments | None:
