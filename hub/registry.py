@@ -165,7 +165,7 @@ async def _set_status(conn: asyncpg.Connection, code: str, status: str) -> NodeR
 
 async def suspend_node(conn: asyncpg.Connection, admin: Principal, code: str, reason: str) -> NodeRecord:
     """Cut a node off without forgetting it: the hub stops asking it, routing and delivering to it, and
-    refuses its signed requests until it is reactivated. It keeps its secret."""
+    refuses its signed requests until it is reactivated. It keeps its key pair."""
     reason = _checked_reason(reason)
     async with conn.transaction():
         node = await _node_to_change(conn, admin, code, "suspend nodes")
@@ -182,7 +182,7 @@ async def suspend_node(conn: asyncpg.Connection, admin: Principal, code: str, re
 
 
 async def reactivate_node(conn: asyncpg.Connection, admin: Principal, code: str) -> NodeRecord:
-    """Let a suspended node back in with the secret it had: it is asked, routed to and heard again."""
+    """Let a suspended node back in with the key pair it had: it is asked, routed to and heard again."""
     async with conn.transaction():
         node = await _node_to_change(conn, admin, code, "reactivate nodes")
         if node.status != "SUSPENDED":
