@@ -29,10 +29,12 @@ from hub.enrolment import create_token
 from hub.settings import SCHEMA
 from simpul.db.embedded import database_url
 from simpul.processes import ChildProcess
+from simpul.signing import TO_NODE, private_key, sign
 
 # Limits a benchmark must not trip over: it measures the hub, not its abuse limits.
 OPEN_LIMITS = ("--rate-principal", "10000000/minute", "--rate-public", "10000000/minute", "--max-cost", "100000")
 BENCH_DIR = Path(".simpul/bench")
+HUB_KEY_FILE = BENCH_DIR / "hub.key"  # the bench hub's --data-dir keeps its key pair
 ADMIN = Principal(role=Role.ADMIN, name="bench")
 
 
@@ -80,6 +82,11 @@ class Hub:
     @property
     def pid(self) -> int:
         return self.process.popen.pid
+
+    def sign_to(self, node: str, body: bytes) -> dict[str, str]:
+        """Headers of a contract call as this hub makes it: signed with the hub's key, from its key file."""
+        key = private_key(HUB_KEY_FILE.read_text().strip())
+        return {**sign(key, TO_NODE, node, "POST", "/graphql", body), "content-type": "application/json"}
 
 
 @contextlib.contextmanager

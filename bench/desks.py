@@ -13,17 +13,12 @@ import secrets
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 
 from bench.common import BENCH_DIR, Hub
-from connectors.hublink import Credentials
 from simpul.processes import ChildProcess
-from simpul.signing import sign
-
-NOT_ENROLLED = "desk {code} has no credentials in {path}"
 
 
 @dataclass
@@ -31,11 +26,11 @@ class Desk:
     process: ChildProcess
     url: str
     code: str
-    key: bytes  # the node's signing key, as the hub holds it
+    hub: Hub
 
     def signed(self, body: bytes) -> dict[str, str]:
-        """Headers of a contract call as the hub makes it: signed with the node's key."""
-        return {**sign(self.key, self.code, "POST", "/graphql", body), "content-type": "application/json"}
+        """Headers of a contract call as the hub makes it: signed with the hub's key for this node."""
+        return self.hub.sign_to(self.code, body)
 
 
 @contextlib.contextmanager
@@ -52,20 +47,12 @@ def desks(hub: Hub, tokens: dict[str, str]) -> Iterator[list[Desk]]:
                                     "--heartbeat", "5", "--port", "0", "--token", token])
             processes.append(process)
             url = process.wait_for(r"node \S+ serving on (http://\S+)")[1]
-            started.append(Desk(process, url, code, _key(folder, code)))
+            started.append(Desk(process, url, code, hub))
         yield started
     finally:
         for process in processes:
             process.stop()
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def _key(folder: Path, code: str) -> bytes:
-    path = folder / "nodes" / code / "credentials.json"
-    credentials = Credentials.load(path)
-    if credentials is None:
-        raise RuntimeError(NOT_ENROLLED.format(code=code, path=path))
-    return credentials.key
 
 
 async def seed(session: aiohttp.ClientSession, desk: Desk, count: int, concurrency: int = 8) -> None:

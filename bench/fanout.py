@@ -27,7 +27,6 @@ from bench.common import Hub, Timings, database, deadline, hub, table, timed
 from bench.farm import FarmNode, RunningFarm, farm, farm_tokens
 from hub.federation.nodewire import COUNT_REPORTS, LIST_REPORTS
 from simpul.filters import ReportFilter
-from simpul.signing import sign
 
 SIZES = (1, 10, 100, 1000)
 QUICK_SIZES = (1, 10)
@@ -74,13 +73,13 @@ def hub_call(session: aiohttp.ClientSession, running: Hub, query: str, nodes: in
     return call
 
 
-def node_call(session: aiohttp.ClientSession, node: FarmNode, document: str,
+def node_call(session: aiohttp.ClientSession, running: Hub, node: FarmNode, document: str,
               variables: dict[str, Any]) -> Callable[[], Awaitable[bool]]:
     """The hub's request to one node, signed as the hub signs it, sent by us."""
     body = json.dumps({"query": document, "variables": variables}).encode()
 
     async def call() -> bool:
-        headers = {**sign(node.key, node.code, "POST", "/graphql", body), "content-type": "application/json"}
+        headers = running.sign_to(node.code, body)
         async with session.post(node.endpoint + "/graphql", data=body, headers=headers) as response:
             answer: dict[str, Any] = await response.json()
         return response.status == 200 and answer.get("data") is not None
@@ -94,10 +93,12 @@ def sample(nodes: list[FarmNode], size: int) -> list[FarmNode]:
     return nodes[::step][:size]
 
 
-async def slowest_direct(session: aiohttp.ClientSession, nodes: list[FarmNode], name: str) -> Timings:
+async def slowest_direct(session: aiohttp.ClientSession, running: Hub, nodes: list[FarmNode], name: str
+                         ) -> Timings:
     """Each sampled node asked directly; the timings of the one with the slowest p50."""
     document, variables = _NODE_QUERIES[name]
-    found = [await timed(DIRECT_REQUESTS, node_call(session, node, document, variables)) for node in nodes]
+    found = [await timed(DIRECT_REQUESTS, node_call(session, running, node, document, variables))
+             for node in nodes]
     return max(found, key=lambda t: t.p50)
 
 
@@ -118,7 +119,7 @@ async def measure(running: Hub, nodes: RunningFarm, count: int, quick: bool) -> 
                 cpu = cpu_seconds(running.pid)
                 through_hub = await timed(requests_for(count, quick), call)
                 cpu = (cpu_seconds(running.pid) - cpu) / len(through_hub.samples)
-                direct = await slowest_direct(session, sample(nodes.nodes, DIRECT_SAMPLE), name)
+                direct = await slowest_direct(session, running, sample(nodes.nodes, DIRECT_SAMPLE), name)
             ratio = through_hub.p50 / direct.p50
             print(f"fanout: N={count} {name}: hub p50 {through_hub.ms(50)} ms p95 {through_hub.ms(95)} ms, "
                   f"slowest node direct p50 {direct.ms(50)} ms, ratio {ratio:.2f}, hub CPU {cpu * 1000:.0f} ms/request",

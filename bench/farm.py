@@ -48,7 +48,7 @@ from bench.farm_data import CATEGORIES, NodeData, UnknownDocument
 from connectors.base import NodeIdentity
 from connectors.hublink import Credentials, enrol, send_heartbeat, send_poke
 from simpul.processes import ChildProcess
-from simpul.signing import MemoryNonceStore, SignatureError, SignedRequest, signing_key, verify
+from simpul.signing import TO_NODE, MemoryNonceStore, SignatureError, SignedRequest, verify
 from simpul.wire import NodeLevel
 
 log = logging.getLogger("bench.farm")
@@ -103,7 +103,7 @@ class VirtualNode:
     data: NodeData
     error_rate: float
     endpoint: str = ""
-    key: bytes | None = None  # set once enrolled
+    hub_key: bytes | None = None  # the hub's public key, pinned once enrolled
     credentials: Credentials | None = None
     nonces: MemoryNonceStore = field(default_factory=MemoryNonceStore)
 
@@ -136,7 +136,7 @@ class Farm:
         node = self.nodes.get(request.match_info["code"])
         if node is None:
             return _errors(404, "no such node in this farm")
-        if node.key is None:
+        if node.hub_key is None:
             return _errors(503, "node is not enrolled yet")
         body = await request.read()
         if len(body) > MAX_BODY:
@@ -145,7 +145,7 @@ class Farm:
             signed = SignedRequest.from_headers(request.headers)
             if signed.node != node.identity.code:
                 raise SignatureError("request signed for another node")
-            await verify(node.key, signed, "POST", CONTRACT_PATH, body, node.nonces)
+            await verify(node.hub_key, signed, TO_NODE, "POST", CONTRACT_PATH, body, node.nonces)
         except SignatureError as exc:
             return _errors(401, str(exc))
         delay = self.settings.latency_ms + self.rng.uniform(-self.settings.jitter_ms, self.settings.jitter_ms)
@@ -221,7 +221,7 @@ class Farm:
         async def one(node: VirtualNode, token: str) -> Credentials:
             async with gate:
                 credentials = await enrol(session, self.settings.hub_url, token, node.identity, node.endpoint)
-            node.key, node.credentials = signing_key(credentials.secret), credentials
+            node.hub_key, node.credentials = credentials.hub_key, credentials
             return credentials
 
         return list(await asyncio.gather(*(one(n, t) for n, t in zip(self.nodes.values(), self.settings.tokens,
@@ -232,7 +232,7 @@ class Farm:
         tmp = path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
-            json.dump({c.code: {"secret": c.secret, "endpoint": self.nodes[c.code].endpoint}
+            json.dump({c.code: {"private_key": c.private_key, "endpoint": self.nodes[c.code].endpoint}
                        for c in credentials}, f)
         os.replace(tmp, path)
 
@@ -252,11 +252,10 @@ class Farm:
 
 @dataclass(frozen=True)
 class FarmNode:
-    """A virtual node as a scenario calls it directly: where it is and the key the hub signs with."""
+    """A virtual node as a scenario calls it directly (signed with the hub's key): where it is."""
 
     code: str
     endpoint: str
-    key: bytes
 
 
 @dataclass
@@ -291,7 +290,7 @@ def farm(hub_url: str, tokens: list[str], *options: str, timeout: float = 120.0)
         try:
             ready = process.wait_for(READY, timeout)
             saved = json.loads(credentials.read_text())
-            yield RunningFarm(process, ready[2], [FarmNode(code, node["endpoint"], signing_key(node["secret"]))
+            yield RunningFarm(process, ready[2], [FarmNode(code, node["endpoint"])
                                                   for code, node in saved.items()])
         finally:
             process.stop()

@@ -1,4 +1,4 @@
-"""The node's side of its link to the hub: enrolment, stored credentials, heartbeats."""
+"""The node's side of its link to the hub: enrolment, stored credentials and key pair, heartbeats."""
 
 from __future__ import annotations
 
@@ -7,17 +7,29 @@ import hashlib
 import json
 import logging
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from functools import cached_property
 from pathlib import Path
 
 import aiohttp
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from connectors.base import NodeIdentity
-from simpul.signing import sign, signing_key
+from simpul.signing import (
+    TO_HUB,
+    new_private_key,
+    parse_public_key,
+    private_key,
+    private_key_hex,
+    public_key_bytes,
+    sign,
+)
+from simpul.signing_v1 import hmac_key, sign_v1
 
 log = logging.getLogger("simpul.node")
 
 ENROL_PATH = "/enrol"
+REKEY_PATH = "/node/rekey"
 HEARTBEAT_PATH = "/node/heartbeat"
 POKE_PATH = "/node/poke"
 
@@ -37,24 +49,39 @@ def token_digest(token: str) -> str:
 
 @dataclass(frozen=True)
 class Credentials:
-    """What a node keeps after enrolment; the secret never leaves this file."""
+    """What a node keeps after enrolment; its private key never leaves this file. A file from before key pairs
+    holds a v1 `secret` instead, until the node rekeys (`rekey`)."""
 
     hub_url: str
     code: str
-    secret: str
-    token_digest: str | None = None  # of the token that got this secret; None in files from before renewals
+    private_key: str | None = None  # the node's Ed25519 private key, hex
+    hub_public_key: str | None = None  # the hub's public key, hex, pinned at enrolment: the only key it obeys
+    token_digest: str | None = None  # of the token that got these credentials; None in files from before renewals
+    secret: str | None = None  # the v1 HMAC secret of a node enrolled before key pairs; None once rekeyed
 
     @property
-    def key(self) -> bytes:
-        return signing_key(self.secret)
+    def rekeyed(self) -> bool:
+        """Whether the node signs and verifies with key pairs; False: it must rekey first."""
+        return self.private_key is not None and self.hub_public_key is not None and self.secret is None
+
+    @cached_property
+    def key(self) -> Ed25519PrivateKey:
+        assert self.private_key is not None, "a v1 node rekeys before it signs"
+        return private_key(self.private_key)
+
+    @cached_property
+    def hub_key(self) -> bytes:
+        assert self.hub_public_key is not None, "a v1 node rekeys before it verifies the hub"
+        return bytes.fromhex(self.hub_public_key)
 
     @classmethod
     def load(cls, path: Path) -> Credentials | None:
         if not path.exists():
             return None
         data = json.loads(path.read_text())
-        return cls(hub_url=data["hub_url"], code=data["code"], secret=data["secret"],
-                   token_digest=data.get("token_digest"))
+        return cls(hub_url=data["hub_url"], code=data["code"], private_key=data.get("private_key"),
+                   hub_public_key=data.get("hub_public_key"), token_digest=data.get("token_digest"),
+                   secret=data.get("secret"))
 
     def save(self, path: Path) -> None:
         """Write atomically with owner-only permissions, so a crash leaves old or new."""
@@ -62,7 +89,7 @@ class Credentials:
         tmp = path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
-            json.dump(asdict(self), f)
+            json.dump({k: v for k, v in asdict(self).items() if v is not None}, f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -76,7 +103,9 @@ async def enrol(
     endpoint: str,
     attempts: int = 10,
 ) -> Credentials:
-    """Trade a one-time enrolment token for a node secret; retry while the hub is unreachable."""
+    """Trade a one-time enrolment token and a new key pair's public key for the hub's public key; retry while the
+    hub is unreachable."""
+    key = new_private_key()
     body = {
         "token": token,
         "code": identity.code,
@@ -87,6 +116,7 @@ async def enrol(
         "categories": list(identity.categories),
         "kind": identity.kind,
         "endpoint": endpoint,
+        "public_key": public_key_bytes(key).hex(),
     }
     delay = 0.5
     for attempt in range(1, attempts + 1):
@@ -95,8 +125,8 @@ async def enrol(
                 answer = await response.json(content_type=None)
                 if response.status != 200:
                     raise EnrolmentError(f"hub refused enrolment: {answer.get('error', answer)}", response.status)
-                return Credentials(hub_url=hub_url, code=answer["code"], secret=answer["secret"],
-                                   token_digest=token_digest(token))
+                return Credentials(hub_url=hub_url, code=answer["code"], private_key=private_key_hex(key),
+                                   hub_public_key=_hub_public_key(answer), token_digest=token_digest(token))
         except aiohttp.ClientConnectorError as exc:  # not connected: the token was not sent, try again
             if attempt == attempts:
                 raise EnrolmentError(f"hub at {hub_url} unreachable: {exc}") from exc
@@ -109,11 +139,44 @@ async def enrol(
     raise AssertionError("unreachable")
 
 
+def _hub_public_key(answer: dict[str, object]) -> str:
+    try:
+        return parse_public_key(answer.get("hub_public_key")).hex()
+    except ValueError:
+        raise EnrolmentError("hub answered without a usable hub_public_key; is it older than this node?") from None
+
+
+async def rekey(session: aiohttp.ClientSession, credentials: Credentials, path: Path) -> Credentials:
+    """Move a node enrolled before key pairs to one: keep a new private key in the credentials file first, send its
+    public key signed with the v1 secret, pin the hub's key the hub answers, forget the secret. A crash anywhere
+    leaves a file that rekeys again on the next start (the hub takes the same key again until it is used)."""
+    secret = credentials.secret
+    assert secret is not None
+    if credentials.private_key is None:
+        credentials = replace(credentials, private_key=private_key_hex(new_private_key()))
+        credentials.save(path)
+    body = json.dumps({"public_key": public_key_bytes(credentials.key).hex()}).encode()
+    headers = sign_v1(hmac_key(secret), credentials.code, "POST", REKEY_PATH, body)
+    headers["content-type"] = "application/json"
+    try:
+        async with session.post(credentials.hub_url.rstrip("/") + REKEY_PATH, data=body, headers=headers) as response:
+            answer = await response.json(content_type=None)
+            if response.status != 200:
+                error = answer.get("error", answer) if isinstance(answer, dict) else answer
+                raise EnrolmentError(f"hub refused to rekey node {credentials.code}: {error}", response.status)
+    except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
+        raise EnrolmentError(f"hub at {credentials.hub_url} did not answer the rekey of node {credentials.code} "
+                             f"({exc.__class__.__name__}); start the node again to retry") from exc
+    rekeyed = replace(credentials, hub_public_key=_hub_public_key(answer), secret=None)
+    rekeyed.save(path)
+    return rekeyed
+
+
 async def _post_signed(
     session: aiohttp.ClientSession, credentials: Credentials, path: str, payload: dict[str, object]
 ) -> int:
     body = json.dumps(payload).encode()
-    headers = sign(credentials.key, credentials.code, "POST", path, body)
+    headers = sign(credentials.key, TO_HUB, credentials.code, "POST", path, body)
     headers["content-type"] = "application/json"
     async with session.post(credentials.hub_url.rstrip("/") + path, data=body, headers=headers) as response:
         return response.status

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,6 +24,7 @@ from connectors.hublink import (
     Credentials,
     EnrolmentError,
     enrol,
+    rekey,
     send_heartbeat,
     send_poke,
     token_digest,
@@ -34,9 +36,11 @@ from simpul.graphql_json import StrictJsonGraphQL
 from simpul.requestid import RequestIds
 from simpul.signing import (
     DEFAULT_MAX_SKEW,
+    TO_NODE,
     MemoryNonceStore,
     SignatureError,
     SignedRequest,
+    request_target,
     verify,
 )
 from simpul.tracing import Tracing, traced
@@ -57,7 +61,7 @@ class NodeSettings:
     port: int = 8100
     public_url: str | None = None
     token: str | None = None
-    renew: bool = False  # trade `token` for a new secret although credentials are stored
+    renew: bool = False  # trade `token` for a new key pair although credentials are stored
     heartbeat_interval: float = 15.0
     max_skew: float = DEFAULT_MAX_SKEW
     max_body: int = MAX_BODY
@@ -75,7 +79,10 @@ def _deny(status: int, message: str) -> JSONResponse:
 
 
 class SignedOnly:
-    """ASGI middleware that lets through only requests the hub signed for this node."""
+    """ASGI middleware that lets through only requests the hub signed for this node, with the key the node pinned.
+
+    Nonces are remembered in memory only; a request signed before this process started is refused, so one
+    captured before a restart cannot be replayed after it."""
 
     def __init__(
         self,
@@ -89,6 +96,7 @@ class SignedOnly:
         self.credentials = credentials
         self.max_skew = max_skew
         self.nonces = MemoryNonceStore(max_skew)
+        self.started = time.time()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -104,8 +112,8 @@ class SignedOnly:
             signed = SignedRequest.from_headers(request.headers)
             if signed.node != self.code:
                 raise SignatureError("request signed for another node")
-            await verify(credentials.key, signed, request.method, scope["path"], body,
-                         self.nonces, self.max_skew)
+            await verify(credentials.hub_key, signed, TO_NODE, request.method, request_target(scope), body,
+                         self.nonces, self.max_skew, not_before=self.started)
         except SignatureError as exc:
             log.warning("refused request to %s: %s", scope["path"], exc)
             await _deny(401, str(exc))(scope, receive, send)
@@ -226,16 +234,16 @@ class NodeServer:
 
     async def _credentials(self, session: aiohttp.ClientSession, stored: Credentials | None) -> Credentials:
         """The stored credentials; new ones when there are none, or with --renew when --token is not the token
-        they came from (a token the hub made for this node renews its secret)."""
+        they came from (a token the hub made for this node renews its key pair)."""
         identity = self.connector.identity
         if stored is not None:
             if not self.settings.renew:
-                return stored
+                return await self._rekeyed(session, stored)
             token = self.settings.token
             if not token:
                 raise EnrolmentError(f"--renew needs --token from `simpul token create --node {identity.code}`")
             if stored.token_digest == token_digest(token):
-                return stored  # renewed with this token before: a restart with the same command line
+                return await self._rekeyed(session, stored)  # renewed with this token before: a plain restart
             return await self._renew(session, token)
         if not self.settings.token:
             raise EnrolmentError(
@@ -247,19 +255,27 @@ class NodeServer:
         log.info("enrolled with hub %s as %s", credentials.hub_url, credentials.code)
         return credentials
 
+    async def _rekeyed(self, session: aiohttp.ClientSession, stored: Credentials) -> Credentials:
+        """Stored credentials with a key pair: as they are, or a v1 node's, moved to one now (once)."""
+        if stored.rekeyed:
+            return stored
+        rekeyed = await rekey(session, stored, self.credentials_path)
+        log.info("node %s moved from its v1 secret to a key pair", rekeyed.code)
+        return rekeyed
+
     async def _renew(self, session: aiohttp.ClientSession, token: str) -> Credentials:
-        """Trade a token made for this node for a new secret; the hub refuses the old one from then on."""
+        """Trade a token made for this node for a new key pair; the hub refuses the old one from then on."""
         code = self.connector.identity.code
         try:
             renewed = await enrol(session, self.settings.hub_url, token, self.connector.identity, self.endpoint)
         except EnrolmentError as exc:
             if exc.status == TOKEN_ALREADY_USED:
-                raise EnrolmentError(f"{exc}; if this node used it and did not keep the answer, its secret is "
+                raise EnrolmentError(f"{exc}; if this node used it and did not keep the answer, its key is "
                                      f"renewed but unknown here: create another (simpul token create --node "
                                      f"{code})", exc.status) from None
             raise
         renewed.save(self.credentials_path)
-        log.info("renewed the secret of node %s with a new token", renewed.code)
+        log.info("renewed the key pair of node %s with a new token", renewed.code)
         return renewed
 
     def poke_soon(self) -> None:

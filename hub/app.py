@@ -56,6 +56,7 @@ from hub.readiness import Readiness
 from hub.registry import PgNonceStore, Registry
 from hub.routing import Router
 from hub.settings import SCHEMA, HubSettings
+from hub.signatures import HubKey
 from hub.sla import SlaDays
 from hub.unavailable import outage_handlers
 from simpul.bodylimit import BodyLimit
@@ -65,6 +66,7 @@ from simpul.endpoints import node_endpoints
 from simpul.errors import OUTAGE, answer_outage, unavailable
 from simpul.graphql_json import StrictJsonGraphQL, graphql_error
 from simpul.requestid import RequestIds
+from simpul.signing import request_target
 from simpul.tracing import Tracing, start_tracing, traced
 from simpul.wire import PublicError
 
@@ -83,6 +85,7 @@ class Services:
 
     settings: HubSettings
     pool: asyncpg.Pool
+    hub_key: HubKey
     federation: Federation
     router: Router
     forwarding: Forwarding
@@ -99,17 +102,17 @@ class Services:
     outage: DatabaseOutage
 
     @classmethod
-    def build(cls, pool: asyncpg.Pool, session: aiohttp.ClientSession, settings: HubSettings,
+    def build(cls, pool: asyncpg.Pool, session: aiohttp.ClientSession, settings: HubSettings, hub_key: HubKey,
               tracing: Tracing | None = None) -> Services:
         metrics = HubMetrics()
-        client = NodeClient(session, metrics, tracing.tracer if tracing else None,
+        client = NodeClient(session, hub_key, metrics, tracing.tracer if tracing else None,
                             node_endpoints(settings.allow_insecure_nodes))
         router = Router(pool)
         ledger = Ledger(router, settings.max_hops)
         backoff = Backoff(settings.backoff_base, settings.backoff_cap, settings.delivery_max_attempts)
         sockets = OpenSockets(pool, settings.limits.max_sockets)
         return cls(
-            settings=settings, pool=pool,
+            settings=settings, pool=pool, hub_key=hub_key,
             federation=Federation(Registry(pool), client, settings.node_timeout, settings.deadline),
             router=router, forwarding=Forwarding(pool, router, ledger),
             feeds=FeedPuller(pool, client, ledger), index=FederationIndex(pool, settings.stale_after),
@@ -136,7 +139,8 @@ class _HubGraphQL(StrictJsonGraphQL):
         s = self.services
         body = await request.body() if request.scope["type"] == "http" else b""
         credentials = Credentials(authorization=request.headers.get("authorization"), headers=request.headers,
-                                  method=request.scope.get("method", "GET"), path=request.url.path, body=body)
+                                  method=request.scope.get("method", "GET"), path=request_target(request.scope),
+                                  body=body)
         return {"federation": s.federation, "index": s.index, "settings": s.settings, "node_errors": [], "pool": s.pool,
                 "router": s.router, "forwarding": s.forwarding, "events": s.events, "guard": s.guard,
                 "passwords": s.passwords,
@@ -183,7 +187,7 @@ def build_app(services: Services, readiness: Readiness) -> ASGIApp:
     async def home(request: Request) -> Response:
         return RedirectResponse("/graphql")
 
-    api = NodeApi(services.pool, services.settings.max_skew, services.feeds.poke,
+    api = NodeApi(services.pool, services.hub_key, services.settings.max_skew, services.feeds.poke,
                   node_endpoints(services.settings.allow_insecure_nodes))
     graphql = _HubGraphQL(services)
     gauges = DatabaseGauges(services.pool, services.metrics, services.settings.heartbeat_grace)
@@ -266,7 +270,7 @@ async def serve(settings: HubSettings, database_url: str, sock: socket.socket | 
     pool = await create_pool(database_url, SCHEMA, max_size=settings.delivery_workers + pulls + 16)
     try:
         async with node_session(settings.node_timeout, settings.node_ca_file) as session:
-            services = Services.build(pool, session, settings, tracing)
+            services = Services.build(pool, session, settings, HubKey.load_or_create(settings.key_file), tracing)
             await services.passwords.start()
             quiet = OutageLogFilter(services.outage)
             for handler in logging.getLogger().handlers:

@@ -1,4 +1,4 @@
-"""One-time enrolment tokens and the enrolment that trades one for a node secret."""
+"""One-time enrolment tokens and the enrolment that trades one, with the node's public key, for the hub's."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from hub.access.keys import digest
 from hub.access.principal import Principal, node_principal
 from hub.audit import record
 from hub.regions import check_node_region
-from hub.registry import withdraw_renewal_tokens
+from hub.registry import NodeRecord, withdraw_renewal_tokens
 from simpul.endpoints import UrlPolicy
-from simpul.signing import signing_key
+from simpul.signing import parse_public_key
 from simpul.wire import TOKEN_ALREADY_USED, InvalidInput, NodeLevel, check_node_code, check_region_code, in_region
 
 MAX_NAME = 200  # as the nodes table allows
@@ -28,6 +28,12 @@ class EnrolmentRefused(Exception):
     """The token is unknown, used, expired, or does not cover the node."""
 
     status = 403
+
+
+class RekeyRefused(EnrolmentRefused):
+    """The node has no HMAC key left to prove itself with: it already has a key pair."""
+
+    status = 409
 
 
 class TokenAlreadyUsed(EnrolmentRefused):
@@ -41,7 +47,7 @@ class IssuedToken:
     token: str  # shown once; only its digest is stored
     region_code: str
     expires_at: datetime
-    node_code: str | None = None  # the enrolled node whose secret it renews; None: enrols a new node
+    node_code: str | None = None  # the enrolled node whose key pair it renews; None: enrols a new node
     categories: tuple[str, ...] = ()  # what the node may claim authority over
     level: NodeLevel | None = None  # the level the node must have; None: any its region allows
 
@@ -63,7 +69,7 @@ async def create_token(
     node_code: str | None = None, categories: Sequence[str] | None = None, level: NodeLevel | None = None,
 ) -> IssuedToken:
     """Issue a token that enrols one node in the subtree of `region_code`, or, with `node_code` instead, one
-    that renews that enrolled node's secret (its region is the node's). The token grants `categories` (none by
+    that renews that enrolled node's key pair (its region is the node's). The token grants `categories` (none by
     default; a renewal: the node's own) and binds `level` when given: the node cannot claim more."""
     if ttl <= timedelta(0):
         raise InvalidInput("token lifetime must be positive")
@@ -85,7 +91,7 @@ async def create_token(
             granted = tuple(node["categories"]) if granted is None else granted
             replaced = await withdraw_renewal_tokens(conn, node_code)  # one open renewal token per node
         elif region_code is None:
-            raise InvalidInput("a token needs the region it enrols a node in, or the node whose secret it renews")
+            raise InvalidInput("a token needs the region it enrols a node in, or the node whose key pair it renews")
         check_region_code(region_code)
         issuer.require(region_code, "issue enrolment tokens")
         granted = granted or ()
@@ -184,6 +190,7 @@ class EnrolmentRequest:
     categories: tuple[str, ...]
     kind: str
     endpoint: str
+    public_key: bytes  # the node's Ed25519 public key; its private key never leaves the node
 
     @classmethod
     def from_json(cls, data: Any, endpoints: UrlPolicy) -> EnrolmentRequest:
@@ -219,6 +226,10 @@ class EnrolmentRequest:
         if not isinstance(region, str):
             raise InvalidInput("region_code is required")
         parent = text("parent_code", optional=True)
+        try:
+            public_key = parse_public_key(data.get("public_key"))
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from None
         return cls(
             token=text("token") or "",
             code=check_node_code(text("code") or ""),
@@ -229,12 +240,13 @@ class EnrolmentRequest:
             categories=tuple(c.strip() for c in categories if c.strip()),
             kind=text("kind") or "",
             endpoint=endpoint,
+            public_key=public_key,
         )
 
 
-async def enrol(pool: asyncpg.Pool, request: EnrolmentRequest) -> str:
-    """Register the node, or renew an enrolled node's secret with a token made for it, and spend the token,
-    in one transaction; return the node secret."""
+async def enrol(pool: asyncpg.Pool, request: EnrolmentRequest) -> None:
+    """Register the node with its public key, or renew an enrolled node's key pair with a token made for it, and
+    spend the token, in one transaction."""
     async with pool.acquire() as conn, conn.transaction():
         token = await conn.fetchrow(
             "SELECT region_code, node_code, categories, level, expires_at < now() AS expired,"
@@ -270,14 +282,13 @@ async def enrol(pool: asyncpg.Pool, request: EnrolmentRequest) -> str:
                 raise EnrolmentRefused(
                     f"node in {request.region_code} cannot sit under parent in {parent_region}"
                 )
-        secret = secrets.token_urlsafe(32)
         try:
             await conn.execute(
                 "INSERT INTO nodes (code, name, level, region_code, parent_code, categories,"
-                " endpoint, kind, signing_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                " endpoint, kind, public_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 request.code, request.name, request.level.value, request.region_code,
                 request.parent_code, list(request.categories), request.endpoint, request.kind,
-                signing_key(secret),
+                request.public_key,
             )
         except asyncpg.UniqueViolationError:  # enrolled meanwhile with another token
             raise _already_enrolled(request.code) from None
@@ -287,7 +298,6 @@ async def enrol(pool: asyncpg.Pool, request: EnrolmentRequest) -> str:
                      {"name": request.name, "level": request.level.value, "kind": request.kind,
                       "endpoint": request.endpoint, "parent": request.parent_code,
                       "categories": list(request.categories)})
-    return secret
 
 
 def _check_grants(request: EnrolmentRequest, token: asyncpg.Record) -> None:
@@ -303,11 +313,12 @@ def _check_grants(request: EnrolmentRequest, token: asyncpg.Record) -> None:
 
 def _already_enrolled(code: str) -> EnrolmentRefused:
     return EnrolmentRefused(f"node {code} is already enrolled; a token created for it "
-                            f"(simpul token create --node {code}) renews its secret")
+                            f"(simpul token create --node {code}) renews its key pair")
 
 
-async def _renew(conn: asyncpg.Connection, request: EnrolmentRequest, token: asyncpg.Record) -> str:
-    """A new secret for the enrolled node the token was made for; the old one stops working at once. The node
+async def _renew(conn: asyncpg.Connection, request: EnrolmentRequest, token: asyncpg.Record) -> None:
+    """The new public key of the enrolled node the token was made for; the old key pair (or a v1 node's HMAC key)
+    stops working at once. The node
     keeps its place (level, region, parent); its name, categories, kind and endpoint are taken as sent, and
     a suspended node is active again: the token is the admin's decision to let it back. Categories beyond the
     token's grant are refused: a renewal may drop a category, adding one takes a token that grants it."""
@@ -321,18 +332,32 @@ async def _renew(conn: asyncpg.Connection, request: EnrolmentRequest, token: asy
         raise EnrolmentRefused(f"node {node_code} is enrolled as {place[0]} in region {place[1] or 'national'}"
                                f" under {place[2] or 'no parent'}; a renewal keeps its place")
     _check_grants(request, token)
-    secret = secrets.token_urlsafe(32)
     await conn.execute(
-        "UPDATE nodes SET name = $2, categories = $3, endpoint = $4, kind = $5, signing_key = $6,"
+        "UPDATE nodes SET name = $2, categories = $3, endpoint = $4, kind = $5, public_key = $6, signing_key = NULL,"
         " status = 'ACTIVE' WHERE code = $1",
-        node_code, request.name, list(request.categories), request.endpoint, request.kind, signing_key(secret))
+        node_code, request.name, list(request.categories), request.endpoint, request.kind, request.public_key)
     await _spend(conn, request)
     await record(conn, node_principal(node_code, request.region_code), "NODE_SECRET_RENEWED",
                  f"node {node_code}", request.region_code,
                  {"statusBefore": node["status"], "name": request.name, "categories": list(request.categories),
                   "categoriesBefore": list(node["categories"]),
                   "kind": request.kind, "endpoint": request.endpoint})
-    return secret
+
+
+async def rekey(pool: asyncpg.Pool, node: NodeRecord, public_key: bytes) -> None:
+    """Store the public key a node enrolled before key pairs sent, signed with its HMAC key. Until the node signs
+    with the new key (which drops the HMAC key) it may send it again: an answer lost on the way costs nothing."""
+    async with pool.acquire() as conn, conn.transaction():
+        row = await conn.fetchrow("SELECT public_key, signing_key IS NOT NULL AS has_hmac_key FROM nodes"
+                                  " WHERE code = $1 FOR UPDATE", node.code)
+        if row is None or not row["has_hmac_key"]:
+            raise RekeyRefused(f"node {node.code} already signs with its key pair; a renewal token "
+                               f"(simpul token create --node {node.code}) replaces it")
+        if row["public_key"] is not None and bytes(row["public_key"]) == public_key:
+            return  # sent again: its answer was lost
+        await conn.execute("UPDATE nodes SET public_key = $2 WHERE code = $1", node.code, public_key)
+        await record(conn, node_principal(node.code, node.region_code), "NODE_REKEYED", f"node {node.code}",
+                     node.region_code, {"publicKey": public_key.hex()})
 
 
 async def _spend(conn: asyncpg.Connection, request: EnrolmentRequest) -> None:

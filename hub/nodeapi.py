@@ -1,4 +1,4 @@
-"""HTTP endpoints nodes call on the hub: enrolment and signed heartbeats."""
+"""HTTP endpoints nodes call on the hub: enrolment, the one-time rekey of a v1 node, and signed heartbeats."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hub.enrolment import EnrolmentRefused, EnrolmentRequest, enrol
+from hub.enrolment import EnrolmentRefused, EnrolmentRequest, enrol, rekey
 from hub.registry import NodeRecord, PgNonceStore, Registry
+from hub.signatures import HubKey, verify_node
 from simpul.endpoints import UrlPolicy
-from simpul.signing import SignatureError, SignedRequest, verify
+from simpul.signing import SignatureError, SignedRequest, parse_public_key, request_target
+from simpul.signing_v1 import verify_v1
 from simpul.wire import InvalidInput
 
 log = logging.getLogger("simpul.hub")
@@ -29,9 +31,10 @@ def _error(status: int, message: str) -> JSONResponse:
 class NodeApi:
     """What a node may ask of the hub."""
 
-    def __init__(self, pool: asyncpg.Pool, max_skew: float, on_poke: Callable[[str], None],
+    def __init__(self, pool: asyncpg.Pool, hub_key: HubKey, max_skew: float, on_poke: Callable[[str], None],
                  endpoints: UrlPolicy) -> None:
         self.pool = pool
+        self.hub_key = hub_key
         self.endpoints = endpoints
         self.on_poke = on_poke
         self.registry = Registry(pool)
@@ -41,6 +44,7 @@ class NodeApi:
     def routes(self) -> list[Route]:
         return [
             Route("/enrol", self.enrol, methods=["POST"]),
+            Route("/node/rekey", self.rekey, methods=["POST"]),
             Route("/node/heartbeat", self.heartbeat, methods=["POST"]),
             Route("/node/poke", self.poke, methods=["POST"]),
         ]
@@ -56,12 +60,52 @@ class NodeApi:
             message = str(exc) if isinstance(exc, InvalidInput) else "body is not valid JSON"
             return _error(400, message)
         try:
-            secret = await enrol(self.pool, enrolment)
+            await enrol(self.pool, enrolment)
         except EnrolmentRefused as exc:
             log.warning("enrolment of %s refused: %s", enrolment.code, exc)
             return _error(exc.status, str(exc))
-        log.info("node %s got its secret (enrolled or renewed; endpoint %s)", enrolment.code, enrolment.endpoint)
-        return JSONResponse({"code": enrolment.code, "secret": secret})
+        log.info("node %s enrolled its public key (enrolled or renewed; endpoint %s)", enrolment.code,
+                 enrolment.endpoint)
+        return self._hub_public_key(enrolment.code)
+
+    def _hub_public_key(self, code: str) -> JSONResponse:
+        """What a node pins: the key every call the hub makes to it is signed with."""
+        return JSONResponse({"code": code, "hub_public_key": self.hub_key.public_key.hex()})
+
+    async def rekey(self, request: Request) -> Response:
+        """A node enrolled before key pairs sends its new public key, signed with its HMAC key (simpul-v1), and
+        gets the hub's public key to pin."""
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return _error(413, "request body too large")
+        try:
+            signed = SignedRequest.from_headers(request.headers)
+            node = await self.registry.get(signed.node)
+            if node is None:
+                raise SignatureError("unknown node")
+            if node.signing_key is None:
+                raise SignatureError("node has no HMAC key to rekey with")
+            await verify_v1(node.signing_key, signed, request.method, request.url.path, body, self.nonces,
+                            self.max_skew)
+        except SignatureError as exc:
+            log.warning("refused %s: %s", request.url.path, exc)
+            return _error(401, str(exc))
+        if node.status == "SUSPENDED":
+            return _error(403, "node is suspended")
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError):
+            return _error(400, "body is not valid JSON")
+        try:
+            public_key = parse_public_key(data.get("public_key") if isinstance(data, dict) else None)
+        except ValueError as exc:
+            return _error(400, str(exc))
+        try:
+            await rekey(self.pool, node, public_key)
+        except EnrolmentRefused as exc:
+            return _error(exc.status, str(exc))
+        log.info("node %s rekeyed: it signs with a key pair from now on", node.code)
+        return self._hub_public_key(node.code)
 
     async def _signed(self, request: Request) -> tuple[NodeRecord, bytes] | Response:
         """The enrolled, active node that signed this request, with the body; or the refusal."""
@@ -73,8 +117,8 @@ class NodeApi:
             node = await self.registry.get(signed.node)
             if node is None:
                 raise SignatureError("unknown node")
-            await verify(node.signing_key, signed, request.method, request.url.path, body,
-                         self.nonces, self.max_skew)
+            await verify_node(self.registry, node, signed, request.method, request_target(request.scope), body,
+                              self.nonces, self.max_skew)
         except SignatureError as exc:
             log.warning("refused %s: %s", request.url.path, exc)
             return _error(401, str(exc))

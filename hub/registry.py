@@ -24,7 +24,7 @@ MAX_CALL_ERROR = 500
 
 _COLUMNS = (
     "code, name, level, region_code, parent_code, categories, endpoint, kind, status,"
-    " signing_key, enrolled_at, last_heartbeat, healthy, call_error, called_at,"
+    " signing_key, public_key, enrolled_at, last_heartbeat, healthy, call_error, called_at,"
     " (SELECT w.synced_at FROM feed_watermarks w WHERE w.node_code = nodes.code) AS synced_at"
 )
 
@@ -40,13 +40,14 @@ class NodeRecord:
     endpoint: str
     kind: str
     status: str
-    signing_key: bytes
+    signing_key: bytes | None  # the HMAC key of a node not yet rekeyed (simpul-v1); None once it has a key pair
     enrolled_at: datetime
     last_heartbeat: datetime | None
     healthy: bool | None
     call_error: str | None = None  # why the hub's last call to it failed; None: it answered, or not called yet
     called_at: datetime | None = None
     synced_at: datetime | None = None  # its feed last read to its end: its part of the index is as of then
+    public_key: bytes | None = None  # the node's Ed25519 public key; None: a v1 node that has not rekeyed
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> NodeRecord:
@@ -60,13 +61,14 @@ class NodeRecord:
             endpoint=row["endpoint"],
             kind=row["kind"],
             status=row["status"],
-            signing_key=bytes(row["signing_key"]),
+            signing_key=bytes(row["signing_key"]) if row["signing_key"] is not None else None,
             enrolled_at=row["enrolled_at"],
             last_heartbeat=row["last_heartbeat"],
             healthy=row["healthy"],
             call_error=row["call_error"],
             called_at=row["called_at"],
             synced_at=row["synced_at"],
+            public_key=bytes(row["public_key"]) if row["public_key"] is not None else None,
         )
 
     def reachable(self, now: datetime, grace: float) -> bool:
@@ -123,6 +125,11 @@ class Registry:
     async def get(self, code: str) -> NodeRecord | None:
         row = await self.pool.fetchrow(f"SELECT {_COLUMNS} FROM nodes WHERE code = $1", code)
         return NodeRecord.from_row(row) if row else None
+
+    async def drop_legacy_key(self, code: str) -> None:
+        """The node signed with its key pair: its v1 HMAC key, which could sign as it or as the hub, goes."""
+        await self.pool.execute("UPDATE nodes SET signing_key = NULL WHERE code = $1 AND signing_key IS NOT NULL"
+                                " AND public_key IS NOT NULL", code)
 
     async def record_heartbeat(self, node: NodeRecord, endpoint: str, healthy: bool) -> None:
         """The node was heard from; a new endpoint (already checked) is kept and audited in the same
@@ -182,7 +189,7 @@ async def _set_status(conn: asyncpg.Connection, code: str, status: str) -> NodeR
 
 async def suspend_node(conn: asyncpg.Connection, admin: Principal, code: str, reason: str) -> NodeRecord:
     """Cut a node off without forgetting it: the hub stops asking it, routing and delivering to it, and
-    refuses its signed requests until it is reactivated. It keeps its secret."""
+    refuses its signed requests until it is reactivated. It keeps its key pair."""
     reason = _checked_reason(reason)
     async with conn.transaction():
         node = await _node_to_change(conn, admin, code, "suspend nodes")
@@ -199,7 +206,7 @@ async def suspend_node(conn: asyncpg.Connection, admin: Principal, code: str, re
 
 
 async def reactivate_node(conn: asyncpg.Connection, admin: Principal, code: str) -> NodeRecord:
-    """Let a suspended node back in with the secret it had: it is asked, routed to and heard again."""
+    """Let a suspended node back in with the key pair it had: it is asked, routed to and heard again."""
     async with conn.transaction():
         node = await _node_to_change(conn, admin, code, "reactivate nodes")
         if node.status != "SUSPENDED":

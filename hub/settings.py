@@ -18,6 +18,7 @@ SCHEMA = "hub"
 class HubSettings:
     database_url: str | None = None  # None: embedded PostgreSQL under data_dir
     data_dir: Path = Path(".simpul")
+    hub_key_file: Path | None = None  # the hub's private key, outside the database; None: <data_dir>/hub.key
     host: str = "127.0.0.1"
     port: int = 8000
     node_timeout: float = 5.0  # seconds one node may take to answer
@@ -45,3 +46,8 @@ class HubSettings:
     allow_insecure_nodes: bool = False  # accept plain-http node endpoints off loopback (labs only)
     node_ca_file: Path | None = None  # CA bundle trusted for node certificates, beside the system's CAs
     otlp_endpoint: str | None = None  # OTLP/HTTP collector for traces; None: OTEL_EXPORTER_OTLP_* env, else off
+
+    @property
+    def key_file(self) -> Path:
+        """Where the hub's Ed25519 private key lives; every replica of one hub must read the same key."""
+        return self.hub_key_file or self.data_dir / "hub.key"

@@ -20,6 +20,7 @@ from simpul.cli_args import (
     count,
     database_args,
     duration,
+    hub_key_args,
     listen_args,
     node_call_args,
     pem_file,
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     hub = commands.add_parser("hub", help="run the hub (GraphQL at /graphql)")
     database_args(hub)
+    hub_key_args(hub)
     listen_args(hub, 8000)
     hub.add_argument("--workers", type=count, default=1,
                      help="hub processes sharing the port, like uvicorn's workers (default 1; needs SO_REUSEPORT)")
@@ -138,9 +140,17 @@ def build_parser() -> argparse.ArgumentParser:
         "rebuild", help="read nodes' change feeds again from the start and make the index what they say; the "
         "old rows answer until each node's part switches in one transaction")
     database_args(rebuild)
+    hub_key_args(rebuild)
     rebuild.add_argument("--node", help="only this node (default: every active node)")
     node_call_args(rebuild)
     rebuild.set_defaults(run=_run_index_rebuild)
+
+    hub_key = commands.add_parser("hub-key", help="make the hub's Ed25519 key pair if missing and print its public "
+                                  "key, the one nodes pin at enrolment")
+    hub_key.add_argument("--data-dir", type=Path, default=Path(os.environ.get("SIMPUL_DATA_DIR", ".simpul")),
+                         help="the hub's data folder (default .simpul), where hub.key is unless --hub-key-file says")
+    hub_key_args(hub_key)
+    hub_key.set_defaults(run=_run_hub_key)
 
     migrate = commands.add_parser("migrate", help="apply the hub's database migrations")
     database_args(migrate)
@@ -169,7 +179,8 @@ def _run_hub(args: argparse.Namespace) -> None:
     from simpul.db.embedded import database_url
 
     settings = HubSettings(
-        database_url=args.database_url, data_dir=args.data_dir, host=args.host, port=args.port,
+        database_url=args.database_url, data_dir=args.data_dir, hub_key_file=args.hub_key_file,
+        host=args.host, port=args.port,
         node_timeout=args.node_timeout, deadline=args.deadline,
         heartbeat_grace=args.heartbeat_grace, pull_interval=args.pull_interval,
         stale_after=args.stale_after,
@@ -187,6 +198,7 @@ def _run_hub(args: argparse.Namespace) -> None:
         metrics_token=args.metrics_token, otlp_endpoint=args.otlp_endpoint,
         allow_insecure_nodes=args.allow_insecure_nodes, node_ca_file=pem_file(args.node_ca_file, "--node-ca-file"),
     )
+    _check_hub_key(settings.key_file)
     with database_url(settings.database_url, settings.data_dir) as url:
         if args.workers == 1:
             asyncio.run(serve(settings, url))
@@ -194,6 +206,25 @@ def _run_hub(args: argparse.Namespace) -> None:
             from simpul.workers import run_workers
 
             run_workers(settings, url, args.workers, args.log_level, args.log_format)
+
+
+def _check_hub_key(path: Path) -> None:
+    """Create or read the hub's key once before any worker starts, so a bad file is one line, not a traceback."""
+    from hub.signatures import HubKey, HubKeyError
+
+    try:
+        HubKey.load_or_create(path)
+    except (HubKeyError, OSError) as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _run_hub_key(args: argparse.Namespace) -> None:
+    from hub.settings import HubSettings
+    from hub.signatures import HubKey
+
+    path = HubSettings(data_dir=args.data_dir, hub_key_file=args.hub_key_file).key_file
+    _check_hub_key(path)
+    print(HubKey.load_or_create(path).public_key.hex())
 
 
 def _trusted_documents(args: argparse.Namespace) -> TrustedDocuments | None:
@@ -266,13 +297,16 @@ def _run_holidays_list(args: argparse.Namespace) -> None:
 
 def _run_index_rebuild(args: argparse.Namespace) -> None:
     from hub.index.rebuild import rebuild_nodes
+    from hub.settings import HubSettings
     from simpul.db.embedded import database_url
     from simpul.wire import check_node_code
 
     code = check_node_code(args.node) if args.node else None
     ca_file = pem_file(args.node_ca_file, "--node-ca-file")
+    key_file = HubSettings(data_dir=args.data_dir, hub_key_file=args.hub_key_file).key_file
+    _check_hub_key(key_file)
     with database_url(args.database_url, args.data_dir) as url:
-        rebuilt = asyncio.run(rebuild_nodes(url, code, lambda line: print(line, flush=True), ca_file,
+        rebuilt = asyncio.run(rebuild_nodes(url, code, lambda line: print(line, flush=True), key_file, ca_file,
                                             args.allow_insecure_nodes))
     for r in rebuilt:
         print(f"{r.node}: {r.added} added, {r.corrected} corrected ({r.changes_read} changes, {r.reports} reports)")

@@ -84,6 +84,12 @@ def database_args(parser: argparse.ArgumentParser) -> None:
                         help="folder for the embedded PostgreSQL and node state (default .simpul)")
 
 
+def hub_key_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--hub-key-file", type=Path, default=os.environ.get("SIMPUL_HUB_KEY_FILE") or None,
+                        help="the hub's Ed25519 private key, created (0600) when missing; every replica of one hub "
+                        "must read the same file (env SIMPUL_HUB_KEY_FILE; default <data-dir>/hub.key)")
+
+
 def listen_args(parser: argparse.ArgumentParser, default_port: int) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=port, default=default_port,

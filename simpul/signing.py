@@ -1,59 +1,118 @@
-"""HMAC-SHA256 request signing between the hub and its nodes.
+"""Ed25519 request signing between the hub and its nodes (scheme `simpul-v2`).
 
-Every hub->node and node->hub request carries the sender's node code, a
-timestamp, a random nonce and a signature over method, path, timestamp,
-nonce and the SHA-256 of the body. The receiver refuses a signature that
-does not match, a timestamp outside the allowed skew, and a nonce it has
-already seen from that node.
+Every hub->node and node->hub request carries the node code, a timestamp, a
+random nonce and an Ed25519 signature over the scheme label, the direction,
+the node code, the method, the full request target (path and query string),
+the timestamp, the nonce and the SHA-256 of the body. The receiver refuses a
+signature that does not verify, a timestamp outside the allowed skew, and a
+nonce it has already seen from that node.
 
-The HMAC key is `signing_key(secret)`: SHA-256 of the node secret. The hub
-stores only that digest, so the secret a node was given at enrolment is
-never kept on the hub; the digest is still key material and must be
-protected like one (see README, "Security").
+Each side signs with a private key only it holds, as X-Road members do: a
+node's lives in its credentials file, the hub's in its key file outside the
+database. The hub's database keeps nodes' public keys, and a node pins the
+hub's public key at enrolment: a copy of either verifies, it signs nothing.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import hmac
 import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
 NODE_HEADER = "x-simpul-node"
 TIMESTAMP_HEADER = "x-simpul-timestamp"
 NONCE_HEADER = "x-simpul-nonce"
 SIGNATURE_HEADER = "x-simpul-signature"
 
+SCHEME = "simpul-v2"
+TO_NODE = "hub->node"
+TO_HUB = "node->hub"
+
 DEFAULT_MAX_SKEW = 300.0
+KEY_BYTES = 32
 
 
 class SignatureError(Exception):
     """A request whose signature headers are missing, stale, replayed or wrong."""
 
 
-def signing_key(secret: str) -> bytes:
-    """The HMAC key derived from a node secret; what the hub stores."""
-    return hashlib.sha256(secret.encode()).digest()
+def new_private_key() -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.generate()
 
 
-def _message(method: str, path: str, timestamp: str, nonce: str, body: bytes) -> bytes:
+def private_key_hex(key: Ed25519PrivateKey) -> str:
+    """The raw 32-byte private key in hex, as credentials and key files keep it."""
+    return key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()).hex()
+
+
+@functools.lru_cache(maxsize=64)
+def private_key(hex_key: str) -> Ed25519PrivateKey:
+    """A private key read from hex; cached, so a process parses its one key once."""
+    try:
+        raw = bytes.fromhex(hex_key)
+        if len(raw) != KEY_BYTES:
+            raise ValueError
+        return Ed25519PrivateKey.from_private_bytes(raw)
+    except ValueError:
+        raise ValueError(f"a private key is {2 * KEY_BYTES} hex digits") from None
+
+
+def public_key_bytes(key: Ed25519PrivateKey) -> bytes:
+    return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+@functools.lru_cache(maxsize=4096)
+def public_key(raw: bytes) -> Ed25519PublicKey:
+    """A public key object from its 32 raw bytes; cached, so a node's key is parsed once, not per call."""
+    try:
+        if len(raw) != KEY_BYTES:
+            raise ValueError
+        return Ed25519PublicKey.from_public_bytes(raw)
+    except ValueError:
+        raise ValueError(f"a public key is {KEY_BYTES} bytes ({2 * KEY_BYTES} hex digits)") from None
+
+
+def parse_public_key(hex_key: object) -> bytes:
+    """The raw bytes of a public key sent in hex; ValueError naming the form when it is not one."""
+    try:
+        raw = bytes.fromhex(hex_key) if isinstance(hex_key, str) else b""
+        public_key(raw)
+    except ValueError:
+        raise ValueError(f"public_key must be an Ed25519 public key: {2 * KEY_BYTES} hex digits") from None
+    return raw
+
+
+def request_target(scope: Mapping[str, Any]) -> str:
+    """The target a receiver checks: the ASGI path and, when there is one, the query string."""
+    query: bytes = scope.get("query_string", b"")
+    return str(scope["path"]) + ("?" + query.decode("latin-1") if query else "")
+
+
+def message(direction: str, node: str, method: str, target: str, timestamp: str, nonce: str, body: bytes) -> bytes:
+    """What is signed: everything a request means, so none of it can be moved to another request."""
     digest = hashlib.sha256(body).hexdigest()
-    return "\n".join((method.upper(), path, timestamp, nonce, digest)).encode()
+    return "\n".join((SCHEME, direction, node, method.upper(), target, timestamp, nonce, digest)).encode()
 
 
-def sign(key: bytes, node: str, method: str, path: str, body: bytes) -> dict[str, str]:
-    """Headers that authenticate one request as coming from the holder of `key`."""
+def sign(key: Ed25519PrivateKey, direction: str, node: str, method: str, target: str, body: bytes
+         ) -> dict[str, str]:
+    """Headers that authenticate one request in `direction` for `node` as coming from the holder of `key`."""
     timestamp = str(int(time.time()))
     nonce = secrets.token_hex(16)
-    mac = hmac.new(key, _message(method, path, timestamp, nonce, body), hashlib.sha256)
+    signature = key.sign(message(direction, node, method, target, timestamp, nonce, body))
     return {
         NODE_HEADER: node,
         TIMESTAMP_HEADER: timestamp,
         NONCE_HEADER: nonce,
-        SIGNATURE_HEADER: mac.hexdigest(),
+        SIGNATURE_HEADER: signature.hex(),
     }
 
 
@@ -75,11 +134,18 @@ class SignedRequest:
             raise SignatureError("request is not signed")
         if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
             raise SignatureError("bad signature timestamp")
-        if not 16 <= len(nonce) <= 64 or not nonce.isalnum():
+        if not 16 <= len(nonce) <= 64 or not (nonce.isascii() and nonce.isalnum()):
             raise SignatureError("bad signature nonce")
-        if not signature.isascii():  # hmac.compare_digest refuses to compare non-ASCII text
+        if not signature.isascii():  # hmac.compare_digest (v1) refuses to compare non-ASCII text
             raise SignatureError("bad signature")
         return cls(node=node, timestamp=int(timestamp), nonce=nonce, signature=signature)
+
+    def check_fresh(self, max_skew: float, not_before: float | None = None) -> None:
+        """Refuse a timestamp outside the skew, or (a node after a restart) older than `not_before`."""
+        if abs(time.time() - self.timestamp) > max_skew:
+            raise SignatureError("stale signature timestamp")
+        if not_before is not None and self.timestamp < int(not_before):
+            raise SignatureError("signed before this node started")
 
 
 class NonceStore(Protocol):
@@ -108,18 +174,22 @@ class MemoryNonceStore:
 async def verify(
     key: bytes,
     request: SignedRequest,
+    direction: str,
     method: str,
-    path: str,
+    target: str,
     body: bytes,
     nonces: NonceStore,
     max_skew: float = DEFAULT_MAX_SKEW,
+    not_before: float | None = None,
 ) -> None:
-    """Raise SignatureError unless the request is fresh, unreplayed and signed with `key`."""
-    if abs(time.time() - request.timestamp) > max_skew:
-        raise SignatureError("stale signature timestamp")
-    message = _message(method, path, str(request.timestamp), request.nonce, body)
-    expected = hmac.new(key, message, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, request.signature):
-        raise SignatureError("bad signature")
+    """Raise SignatureError unless the request is fresh, unreplayed and signed by the private key of the public
+    key `key` (32 raw bytes) for `direction` and the node it names."""
+    request.check_fresh(max_skew, not_before)
+    try:
+        signature = bytes.fromhex(request.signature)
+        public_key(key).verify(signature, message(direction, request.node, method, target,
+                                                  str(request.timestamp), request.nonce, body))
+    except (ValueError, InvalidSignature):
+        raise SignatureError("bad signature") from None
     if not await nonces.remember(request.node, request.nonce, request.timestamp):
         raise SignatureError("replayed request")

@@ -21,13 +21,14 @@ from typing import Any
 import aiohttp
 import asyncpg
 import psutil
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from connectors.hublink import Credentials
 from hub.access.keys import issue_key
 from hub.access.policy import INTEGRATOR_OPERATIONS
 from hub.access.principal import Principal, Role
 from simpul.processes import ChildProcess
-from simpul.signing import sign
+from simpul.signing import TO_HUB, TO_NODE, private_key, public_key_bytes, sign
 
 
 def postgres_serving(pgdata: Path) -> list[psutil.Process]:
@@ -80,15 +81,44 @@ class Desk:
     parent: str | None = None
 
 
+# Every hub a test starts on one database is one hub (a replica, or the same hub again): it reads the key file
+# the first one made, as replicas share one Kubernetes Secret. Tests sign as a hub with the key a desk pinned.
+_HUB_KEY_FILES: dict[str, Path] = {}
+_HUB_KEYS: dict[str, Ed25519PrivateKey] = {}
+
+
 def start_hub(database_url: str, data_dir: Path, *extra: str) -> Hub:
+    key_file = _HUB_KEY_FILES.setdefault(database_url, data_dir / "hub.key")
+    key_args = [] if "--hub-key-file" in extra else ["--hub-key-file", str(key_file)]
     process = ChildProcess(["hub", "--port", "0", "--database-url", database_url, "--data-dir", str(data_dir),
                             "--pull-interval", "0.5", "--backoff-base", "0.2", "--backoff-cap", "1",
                             "--node-timeout", "2", "--deadline", "4", "--heartbeat-grace", "3",
-                            "--rate-public", "100000/minute", *extra])
+                            "--rate-public", "100000/minute", *key_args, *extra])
     url = process.wait_for(r"hub listening on (http://\S+)")[1]
     hub = Hub(process, url, database_url)
     _HUB_DATABASES[hub.graphql_url] = database_url
+    if key_args:
+        key = private_key(key_file.read_text().strip())
+        _HUB_KEYS[public_key_bytes(key).hex()] = key
     return hub
+
+
+def desk_credentials(desk: Desk) -> Credentials:
+    """What the desk keeps in its credentials file: its private key and the hub key it pinned."""
+    credentials = Credentials.load(desk.data_dir / "nodes" / desk.code / "credentials.json")
+    assert credentials is not None, "node is not enrolled"
+    return credentials
+
+
+def as_hub(credentials: Credentials, method: str, target: str, body: bytes) -> dict[str, str]:
+    """Signature headers of a call from the hub that node pinned, as that hub signs it."""
+    assert credentials.hub_public_key is not None, "node has not pinned a hub key"
+    return sign(_HUB_KEYS[credentials.hub_public_key], TO_NODE, credentials.code, method, target, body)
+
+
+def as_node(credentials: Credentials, method: str, target: str, body: bytes) -> dict[str, str]:
+    """Signature headers of a request from the node itself, signed with its private key."""
+    return sign(credentials.key, TO_HUB, credentials.code, method, target, body)
 
 
 # Tests speak to a hub as its national admin unless they say otherwise: graphql() makes the key on first use.
@@ -233,11 +263,9 @@ async def submit(
 async def node_graphql(
     session: aiohttp.ClientSession, desk: Desk, query: str, variables: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """Call a node's contract as the hub does: signed with the node's key."""
-    credentials = Credentials.load(desk.data_dir / "nodes" / desk.code / "credentials.json")
-    assert credentials is not None, "node is not enrolled"
+    """Call a node's contract as the hub does: signed with the hub's key."""
     body = json.dumps({"query": query, "variables": variables or {}}).encode()
-    headers = {**sign(credentials.key, desk.code, "POST", "/graphql", body), "content-type": "application/json"}
+    headers = {**as_hub(desk_credentials(desk), "POST", "/graphql", body), "content-type": "application/json"}
     async with session.post(desk.url + "/graphql", data=body, headers=headers) as response:
         assert response.status == 200, await response.text()
         answer: dict[str, Any] = await response.json()

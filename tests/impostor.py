@@ -16,6 +16,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from simpul.signing import new_private_key, public_key_bytes
 from tests.federation import Hub, create_token
 
 
@@ -81,7 +82,7 @@ async def enrol_endpoint(session: aiohttp.ClientSession, hub: Hub, endpoint: str
     """Enrol an endpoint over the hub's public POST /enrol, as any node would."""
     request = {"token": create_token(hub.database_url, region), "code": code, "name": f"Node {code}",
                "level": "PROVINSI", "region_code": region, "parent_code": None, "categories": [],
-               "kind": "custom", "endpoint": endpoint}
+               "kind": "custom", "endpoint": endpoint, "public_key": public_key_bytes(new_private_key()).hex()}
     async with session.post(hub.url + "/enrol", data=json.dumps(request),
                             headers={"content-type": "application/json"}) as response:
         assert response.status == 200, await response.text()

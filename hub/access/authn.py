@@ -11,7 +11,8 @@ from hub.access.keys import principal_of_key
 from hub.access.principal import PUBLIC, Principal, node_principal
 from hub.access.users import SESSION_PREFIX, principal_of_session
 from hub.registry import PgNonceStore, Registry
-from simpul.signing import NODE_HEADER, SignatureError, SignedRequest, verify
+from hub.signatures import verify_node
+from simpul.signing import NODE_HEADER, SignatureError, SignedRequest
 from simpul.wire import NotAllowed
 
 
@@ -28,7 +29,7 @@ class Credentials:
     authorization: str | None
     headers: Mapping[str, str]
     method: str
-    path: str
+    path: str  # the request target: path and query string, both signed by a node
     body: bytes
 
 
@@ -62,8 +63,8 @@ class Authenticator:
             node = await self.registry.get(signed.node)
             if node is None:
                 raise SignatureError("unknown node")
-            await verify(node.signing_key, signed, credentials.method, credentials.path, credentials.body,
-                         self.nonces, self.max_skew)
+            await verify_node(self.registry, node, signed, credentials.method, credentials.path, credentials.body,
+                              self.nonces, self.max_skew)
         except SignatureError as exc:
             raise NotAuthenticated(f"node signature refused: {exc}") from None
         if node.status != "ACTIVE":

@@ -18,9 +18,9 @@ from opentelemetry import trace
 from pydantic import BaseModel, ValidationError
 
 from hub.registry import NodeRecord
+from hub.signatures import HubKey
 from simpul.bodylimit import read_capped
 from simpul.endpoints import PublicOnlyResolver, UrlPolicy, node_endpoints
-from simpul.signing import sign
 from simpul.tracing import PROPAGATOR
 from simpul.wire import InvalidInput, check_node_code
 
@@ -88,9 +88,10 @@ class NodeClient:
     """Calls nodes over the process's one pooled aiohttp session; each call is counted in `metrics` and, with a
     `tracer`, made a CLIENT span whose traceparent goes to the node."""
 
-    def __init__(self, session: aiohttp.ClientSession, metrics: HubMetrics | None = None,
+    def __init__(self, session: aiohttp.ClientSession, hub_key: HubKey, metrics: HubMetrics | None = None,
                  tracer: trace.Tracer | None = None, endpoints: UrlPolicy | None = None) -> None:
         self.session = session
+        self.hub_key = hub_key
         self.metrics = metrics
         self.tracer = tracer
         self.endpoints = endpoints or node_endpoints(allow_insecure=False)
@@ -107,7 +108,7 @@ class NodeClient:
     ) -> tuple[T, list[BelowFailure]]:
         """As `query`, plus the failures of nodes below `node` that it answered without."""
         body = json.dumps({"query": document, "variables": variables}).encode()
-        headers = sign(node.signing_key, node.code, "POST", GRAPHQL_PATH, body)
+        headers = self.hub_key.sign_to(node, "POST", GRAPHQL_PATH, body)
         headers["content-type"] = "application/json"
         operation = operation_name(document)
         started = time.perf_counter()

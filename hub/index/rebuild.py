@@ -18,15 +18,17 @@ from hub.metrics.families import HubMetrics
 from hub.registry import NodeSelection, Registry
 from hub.routing import Router
 from hub.settings import SCHEMA, HubSettings
+from hub.signatures import HubKey
 from simpul.db.pool import create_pool
 from simpul.endpoints import node_endpoints
 from simpul.wire import InvalidInput
 
 
-async def rebuild_nodes(database_url: str, code: str | None, progress: Callable[[str], None],
+async def rebuild_nodes(database_url: str, code: str | None, progress: Callable[[str], None], key_file: Path,
                         node_ca_file: Path | None = None, allow_insecure_nodes: bool = False) -> list[Rebuilt]:
-    """`simpul index rebuild`: every active node's part of the index, or node `code`'s, one node at a time.
-    A node that cannot be called is skipped with the reason (its rows stay as they are)."""
+    """`simpul index rebuild`: every active node's part of the index, or node `code`'s, one node at a time,
+    asked with the hub's key from `key_file`. A node that cannot be called is skipped with the reason (its rows
+    stay as they are)."""
     await migrate_hub(database_url)
     pool = await create_pool(database_url, SCHEMA)
     try:
@@ -36,7 +38,8 @@ async def rebuild_nodes(database_url: str, code: str | None, progress: Callable[
             raise InvalidInput(f"no active node {code!r}")
         settings = HubSettings()
         async with node_session(settings.node_timeout, node_ca_file) as session:
-            client = NodeClient(session, HubMetrics(), endpoints=node_endpoints(allow_insecure_nodes))
+            client = NodeClient(session, HubKey.load_or_create(key_file), HubMetrics(),
+                                endpoints=node_endpoints(allow_insecure_nodes))
             puller = FeedPuller(pool, client, Ledger(Router(pool), settings.max_hops))
             rebuilt = []
             for node in nodes:

@@ -9,9 +9,7 @@ import aiohttp
 import asyncpg
 import pytest
 
-from connectors.hublink import Credentials
-from simpul.signing import sign
-from tests.federation import Desk, Hub, graphql, node_graphql, start_desk, start_hub, submit
+from tests.federation import Desk, Hub, as_hub, desk_credentials, graphql, node_graphql, start_desk, start_hub, submit
 
 REPORT = """
 query One($id: ID!) {
@@ -163,9 +161,8 @@ async def test_a_signed_request_whose_body_is_not_a_graphql_request_gets_a_400(
     desk: tuple[Hub, Desk], session: aiohttp.ClientSession
 ) -> None:
     _, dinkes = desk
-    credentials = Credentials.load(dinkes.data_dir / "nodes" / dinkes.code / "credentials.json")
-    assert credentials is not None
+    credentials = desk_credentials(dinkes)
     for body in (b"0", b'"query"', b"null", b"[" * 100_000 + b"]" * 100_000, b'{"query": "\xff"}'):
-        headers = {**sign(credentials.key, dinkes.code, "POST", "/graphql", body), "content-type": "application/json"}
+        headers = {**as_hub(credentials, "POST", "/graphql", body), "content-type": "application/json"}
         async with session.post(dinkes.url + "/graphql", data=body, headers=headers) as response:
             assert response.status == 400, (body[:20], response.status, await response.text())

@@ -75,8 +75,9 @@ async def test_a_restored_dump_holds_the_nodes_the_report_chain_and_the_desks_re
         restored_url = urlunsplit(urlsplit(database)._replace(path="/" + restored_name))
         _run(postgres_program("pg_restore"), "--no-owner", "--exit-on-error", f"--dbname={restored_url}", str(dump))
 
-        hub = start_hub(restored_url, tmp_path / "after")
-        desk = restart_desk(hub, desk)  # its stored credentials, no new token: the node secret came back too
+        # The hub's key file is restored with the database: the desk pinned its public key.
+        hub = start_hub(restored_url, tmp_path / "after", "--hub-key-file", str(tmp_path / "before" / "hub.key"))
+        desk = restart_desk(hub, desk)  # its stored credentials, no new token: its public key came back too
         try:
             async def desk_answers() -> dict[str, Any] | None:
                 # The hub calls the desk where its first signed heartbeat after the restore said it is now.

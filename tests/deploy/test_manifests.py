@@ -331,7 +331,7 @@ async def test_the_paths_and_the_client_address_the_manifests_rely_on_are_what_t
                     assert response.status == 200, f"{path}: {response.status}"
                     if path == METRICS:
                         assert "# TYPE" in await response.text()
-            for path in ("/", "/graphql", "/enrol", "/node/heartbeat", "/node/poke"):
+            for path in ("/", "/graphql", "/enrol", "/node/rekey", "/node/heartbeat", "/node/poke"):
                 assert any(_routes(rule, path) for rule in ingress), f"the Ingress does not route {path}"
                 async with session.get(url + path, allow_redirects=False) as response:
                     assert response.status != 404, path

@@ -16,11 +16,11 @@ from typing import Any
 
 import aiohttp
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from connectors.hublink import Credentials
 from hub.api.schema import hub_schema
-from simpul.signing import sign
-from tests.federation import Desk, Federation, bearer, create_key, graphql, run_cli, submit
+from simpul.signing import TO_HUB, new_private_key, sign
+from tests.federation import Desk, Federation, as_node, bearer, create_key, desk_credentials, graphql, run_cli, submit
 from tests.graphql_ws import Subscription
 
 DENIED = {"FORBIDDEN", "UNAUTHENTICATED"}
@@ -180,14 +180,13 @@ async def _subscribe(session: aiohttp.ClientSession, url: str, headers: dict[str
 
 
 def _node_caller(session: aiohttp.ClientSession, federation: Federation, desk: Desk) -> Caller:
-    credentials = Credentials.load(desk.data_dir / "nodes" / desk.code / "credentials.json")
-    assert credentials is not None
+    credentials = desk_credentials(desk)
 
     async def call(query: str, variables: dict[str, Any]) -> Outcome:
         if query.startswith("subscription"):
             return await _subscribe(session, federation.hub.graphql_url, {}, query, variables)
         body = json.dumps({"query": query, "variables": variables}).encode()
-        headers = {**sign(credentials.key, desk.code, "POST", "/graphql", body), "content-type": "application/json"}
+        headers = {**as_node(credentials, "POST", "/graphql", body), "content-type": "application/json"}
         async with session.post(federation.hub.graphql_url, data=body, headers=headers) as response:
             assert response.status == 200, await response.text()
             answer: Outcome = await response.json()
@@ -287,8 +286,7 @@ async def test_a_node_reads_its_own_reports_and_is_refused_anothers_and_replays_
 ) -> None:
     own, other = await submit(session, federation.desks["64.08"]), await submit(session, federation.desks["65"])
     desk = federation.desks["64.08"]
-    credentials = Credentials.load(desk.data_dir / "nodes" / desk.code / "credentials.json")
-    assert credentials is not None
+    credentials = desk_credentials(desk)
 
     async def post(body: bytes, headers: dict[str, str]) -> Outcome:
         async with session.post(federation.hub.graphql_url, data=body,
@@ -297,9 +295,10 @@ async def test_a_node_reads_its_own_reports_and_is_refused_anothers_and_replays_
             answer: Outcome = await response.json()
             return answer
 
-    def signed(query: str, variables: dict[str, Any], key: bytes = credentials.key) -> tuple[bytes, dict[str, str]]:
+    def signed(query: str, variables: dict[str, Any], key: Ed25519PrivateKey = credentials.key
+               ) -> tuple[bytes, dict[str, str]]:
         body = json.dumps({"query": query, "variables": variables}).encode()
-        return body, sign(key, desk.code, "POST", "/graphql", body)
+        return body, sign(key, TO_HUB, desk.code, "POST", "/graphql", body)
 
     read = "query($id: ID!) { report(id: $id) { id } }"
     body, headers = signed(read, {"id": own["id"]})
@@ -312,7 +311,7 @@ async def test_a_node_reads_its_own_reports_and_is_refused_anothers_and_replays_
     everyone = await post(*signed("{ reports { reports { id } coverage { asked } } }", {}))
     assert {r["id"].partition(":")[0] for r in everyone["data"]["reports"]["reports"]} == {"64.08"}
 
-    forged = await post(*signed(read, {"id": own["id"]}, key=b"not the node's key"))
+    forged = await post(*signed(read, {"id": own["id"]}, key=new_private_key()))
     assert forged["errors"][0]["message"] == "node signature refused: bad signature"
     body, headers = signed(read, {"id": own["id"]})
     stale = {**headers, "x-simpul-timestamp": str(int(headers["x-simpul-timestamp"]) - 3600)}

@@ -1,4 +1,4 @@
-"""Enrolment: one-time tokens traded for node secrets, over real HTTP and the real CLI."""
+"""Enrolment: one-time tokens and node public keys traded for the hub's public key, over real HTTP and the CLI."""
 
 from __future__ import annotations
 
@@ -15,10 +15,11 @@ import asyncpg
 
 from connectors.hublink import Credentials
 from simpul.processes import ChildProcess
-from simpul.signing import sign, signing_key
+from simpul.signing import TO_HUB, new_private_key, private_key, public_key_bytes, sign
 from tests.federation import (
     Desk,
     Hub,
+    as_hub,
     create_token,
     desk_args,
     graphql,
@@ -99,7 +100,8 @@ async def test_concurrent_enrolments_with_one_token_register_one_node(
 
         async def attempt(code: str) -> tuple[int, dict[str, Any]]:
             body = {"token": token, "code": code, "name": f"Unit {code}", "level": "UNIT", "region_code": "64",
-                    "categories": [], "kind": "desk", "endpoint": "http://127.0.0.1:9"}
+                    "categories": [], "kind": "desk", "endpoint": "http://127.0.0.1:9",
+                    "public_key": public_key_bytes(new_private_key()).hex()}
             async with session.post(hub.url + "/enrol", json=body) as response:
                 return response.status, await response.json()
 
@@ -189,20 +191,23 @@ async def test_unknown_token_and_token_of_another_region_are_refused(
         hub.process.stop()
 
 
-async def test_hub_keeps_no_node_secret_and_no_token_in_clear(database: str, tmp_path: Path) -> None:
+async def test_hub_keeps_only_the_nodes_public_key_and_no_token_in_clear(database: str, tmp_path: Path) -> None:
     hub = start_hub(database, tmp_path)
     try:
         token = create_token(database, "64.08")
         desk = start_desk(hub, tmp_path, "64.08", "64.08", "KABKOTA", token=token)
         desk.process.stop()
         credentials = _credentials(tmp_path, "64.08")
-        secret = credentials["secret"]
-        assert credentials["code"] == "64.08"
-        assert len(secret) >= 32
+        secret = credentials["private_key"]
+        hub_key = private_key((tmp_path / "hub.key").read_text().strip())
+        assert credentials["code"] == "64.08" and "secret" not in credentials
+        assert credentials["hub_public_key"] == public_key_bytes(hub_key).hex()
+        assert (tmp_path / "hub.key").stat().st_mode & 0o777 == 0o600
+        assert (tmp_path / "nodes" / "64.08" / "credentials.json").stat().st_mode & 0o777 == 0o600
 
         conn = await _db(hub)
         try:
-            node = await conn.fetchrow("SELECT n::text AS all_columns, signing_key FROM hub.nodes n")
+            node = await conn.fetchrow("SELECT n::text AS all_columns, signing_key, public_key FROM hub.nodes n")
             tokens = await conn.fetch("SELECT t::text AS all_columns, token_hash FROM hub.enrolment_tokens t")
             tables = await conn.fetch("SELECT table_name FROM information_schema.tables WHERE table_schema = 'hub'")
             every_table = {
@@ -212,14 +217,16 @@ async def test_hub_keeps_no_node_secret_and_no_token_in_clear(database: str, tmp
         finally:
             await conn.close()
 
-        assert bytes(node["signing_key"]) == signing_key(secret) == _digest(secret)
+        assert node["signing_key"] is None
+        assert bytes(node["public_key"]) == public_key_bytes(private_key(secret))
         assert secret not in node["all_columns"]
         assert [bytes(t["token_hash"]) for t in tokens] == [_digest(token)]
         assert token not in tokens[0]["all_columns"]
         token_body = token.removeprefix("enr_")
         assert {"nodes", "enrolment_tokens"} <= every_table.keys()
         for name, content in every_table.items():
-            assert secret not in content, f"node secret stored in hub.{name}"
+            assert secret not in content, f"node private key stored in hub.{name}"
+            assert (tmp_path / "hub.key").read_text().strip() not in content, f"hub private key in hub.{name}"
             assert token_body not in content, f"enrolment token stored in hub.{name}"
     finally:
         hub.process.stop()
@@ -236,7 +243,7 @@ async def test_heartbeat_signed_with_a_wrong_secret_is_refused(
         try:
             before = await conn.fetchrow("SELECT endpoint, last_heartbeat FROM hub.nodes WHERE code = '64'")
             body = json.dumps({"endpoint": "http://attacker.example", "healthy": True}).encode()
-            headers = sign(signing_key("wrong"), "64", "POST", "/node/heartbeat", body)
+            headers = sign(new_private_key(), TO_HUB, "64", "POST", "/node/heartbeat", body)
             async with session.post(hub.url + "/node/heartbeat", data=body,
                                     headers={**headers, "content-type": "application/json"}) as response:
                 assert response.status == 401
@@ -259,7 +266,7 @@ async def _first_signed_answer(session: aiohttp.ClientSession, desk: Desk) -> tu
     end = time.monotonic() + 30
     while True:
         assert time.monotonic() < end, "the node never opened its port"
-        headers = {**sign(credentials.key, desk.code, "POST", "/graphql", body), "content-type": "application/json"}
+        headers = {**as_hub(credentials, "POST", "/graphql", body), "content-type": "application/json"}
         try:
             async with session.post(desk.url + "/graphql", data=body, headers=headers) as response:
                 return response.status, await response.text()
@@ -333,7 +340,8 @@ async def test_node_without_token_or_credentials_exits_with_a_clear_error(databa
 
 def _valid_body(token: str) -> dict[str, Any]:
     return {"token": token, "code": "64", "name": "Desk Kaltim", "level": "PROVINSI", "region_code": "64",
-            "parent_code": None, "categories": [], "kind": "desk", "endpoint": "http://127.0.0.1:9"}
+            "parent_code": None, "categories": [], "kind": "desk", "endpoint": "http://127.0.0.1:9",
+            "public_key": public_key_bytes(new_private_key()).hex()}
 
 
 def _malformed(token: str) -> list[tuple[bytes, str]]:
@@ -374,6 +382,8 @@ def _malformed(token: str) -> list[tuple[bytes, str]]:
         (changed(kind="desk\x00"), "kind must not contain NUL"),
         (changed(endpoint="http://127.0.0.1:9/\x00"), "endpoint must not contain NUL"),
         (changed(categories=["jalan\x00"]), "categories must not contain NUL"),
+        (without("public_key"), "public_key must be an Ed25519 public key: 64 hex digits"),
+        (changed(public_key="ab" * 31), "public_key must be an Ed25519 public key"),
         (b"[" * 50_000, "not valid JSON"),
     ]
 

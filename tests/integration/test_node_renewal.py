@@ -1,5 +1,5 @@
-"""Renewing a node's secret: a token made for one enrolled node trades for a new secret, the old one
-stops working at once, and a suspended node comes back with it (docs/operations.md, Key rotation)."""
+"""Renewing a node's key pair: a token made for one enrolled node trades a new key pair's public key for the hub's,
+the old key stops working at once, and a suspended node comes back with it (docs/operations.md, Key rotation)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import asyncpg
 
 from connectors.hublink import token_digest
 from simpul.processes import ChildProcess
-from simpul.signing import sign, signing_key
+from simpul.signing import TO_HUB, private_key, sign
 from tests.federation import Desk, Hub, create_token, desk_args, graphql, refused_desk, run_cli, start_desk, start_hub
 
 SUSPEND = 'mutation($c: String!) { suspendNode(code: $c, reason: "Rahasia node bocor") { status } }'
@@ -26,7 +26,7 @@ def _credentials(desk: Desk) -> dict[str, Any]:
 
 
 def _start(hub: Hub, desk: Desk, token: str | None, renew: bool = False) -> Desk:
-    """The desk started again on its data folder, with `token` or none, renewing its secret when told."""
+    """The desk started again on its data folder, with `token` or none, renewing its key pair when told."""
     process = ChildProcess(_args(hub, desk, token, renew), env={"SIMPUL_DESK_OPERATOR_KEY": desk.operator_key})
     return replace(desk, process=process, url=process.wait_for(r"serving on (http://\S+)")[1])
 
@@ -36,9 +36,10 @@ def _args(hub: Hub, desk: Desk, token: str | None, renew: bool) -> list[str]:
     return [*args, "--renew"] if renew else args
 
 
-async def _heartbeat(session: aiohttp.ClientSession, hub: Hub, code: str, secret: str, endpoint: str) -> int:
+async def _heartbeat(session: aiohttp.ClientSession, hub: Hub, code: str, key: str, endpoint: str) -> int:
+    """A heartbeat signed with the private key `key` (hex), as a node keeps it."""
     body = json.dumps({"endpoint": endpoint, "healthy": True}).encode()
-    headers = sign(signing_key(secret), code, "POST", "/node/heartbeat", body)
+    headers = sign(private_key(key), TO_HUB, code, "POST", "/node/heartbeat", body)
     async with session.post(hub.url + "/node/heartbeat", data=body,
                             headers={**headers, "content-type": "application/json"}) as response:
         return response.status
@@ -53,7 +54,7 @@ async def _renewals(database_url: str) -> list[asyncpg.Record]:
         await conn.close()
 
 
-async def test_a_token_made_for_a_node_renews_its_secret_and_the_old_secret_stops_working(
+async def test_a_token_made_for_a_node_renews_its_key_pair_and_the_old_key_stops_working(
     database: str, tmp_path: Path, session: aiohttp.ClientSession
 ) -> None:
     hub = start_hub(database, tmp_path)
@@ -67,14 +68,15 @@ async def test_a_token_made_for_a_node_renews_its_secret_and_the_old_secret_stop
         desk.process.stop()
         desk = _start(hub, desk, token, renew=True)
         new, renewed_at = _credentials(desk), desk.url
-        assert new["secret"] != old["secret"] and new["token_digest"] == token_digest(token)
+        assert new["private_key"] != old["private_key"] and new["token_digest"] == token_digest(token)
+        assert new["hub_public_key"] == old["hub_public_key"]
 
-        assert await _heartbeat(session, hub, "64.08", old["secret"], desk.url) == 401, "the old secret is dead"
-        assert await _heartbeat(session, hub, "64.08", new["secret"], desk.url) == 200
+        assert await _heartbeat(session, hub, "64.08", old["private_key"], desk.url) == 401, "the old key is dead"
+        assert await _heartbeat(session, hub, "64.08", new["private_key"], desk.url) == 200
         body = await graphql(session, hub.graphql_url, COVERAGE)  # the hub signs its calls with the new key
         assert body["data"]["stats"]["coverage"] == {"asked": 1, "answered": 1, "failed": []}, body
 
-        desk.process.stop()  # the same command line again keeps the renewed secret and spends nothing
+        desk.process.stop()  # the same command line again keeps the renewed key pair and spends nothing
         desk = _start(hub, desk, token, renew=True)
         assert _credentials(desk) == new
 
@@ -89,10 +91,10 @@ async def test_a_token_made_for_a_node_renews_its_secret_and_the_old_secret_stop
         result = run_cli(*_args(hub, desk, token, renew=True), timeout=30)
         assert result.returncode == 1 and "serving on" not in result.stdout, result.stdout + result.stderr
         assert result.stderr.strip().endswith(
-            "enrolment token was already used; if this node used it and did not keep the answer, its secret is "
+            "enrolment token was already used; if this node used it and did not keep the answer, its key is "
             "renewed but unknown here: create another (simpul token create --node 64.08)"), result.stderr
         desk = _start(hub, desk, create_token(database, node="64.08"), renew=True)
-        assert await _heartbeat(session, hub, "64.08", _credentials(desk)["secret"], desk.url) == 200
+        assert await _heartbeat(session, hub, "64.08", _credentials(desk)["private_key"], desk.url) == 200
     finally:
         desk.process.stop()
         hub.process.stop()
@@ -104,7 +106,7 @@ async def test_renewal_brings_a_suspended_node_back_and_refuses_what_it_must(
     hub = start_hub(database, tmp_path)
     desk = start_desk(hub, tmp_path, "64.08", "64.08", "KABKOTA")
     try:
-        leaked = _credentials(desk)["secret"]
+        leaked = _credentials(desk)["private_key"]
         desk.process.stop()
         sent_before = create_token(database, node="64.08")  # e.g. a routine rotation, over the channel that leaked
         body = await graphql(session, hub.graphql_url, SUSPEND, {"c": "64.08"})
@@ -117,7 +119,7 @@ async def test_renewal_brings_a_suspended_node_back_and_refuses_what_it_must(
         plain = create_token(database, "64")
         assert refused_desk(hub, other, "64.08", "64.08", "KABKOTA", plain).endswith(
             "node 64.08 is already enrolled; a token created for it (simpul token create --node 64.08) "
-            "renews its secret")
+            "renews its key pair")
         replaced = create_token(database, node="64.08")
         renewal = create_token(database, node="64.08")  # a newer token for the node withdraws the older
         assert refused_desk(hub, other, "64.08", "64.08", "KABKOTA", replaced).endswith(

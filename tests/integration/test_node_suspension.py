@@ -17,9 +17,19 @@ from typing import Any
 
 import aiohttp
 
-from connectors.hublink import HEARTBEAT_PATH, POKE_PATH, Credentials
-from simpul.signing import sign
-from tests.federation import Desk, Federation, bearer, create_key, eventually, graphql, hub_ok, submit
+from connectors.hublink import HEARTBEAT_PATH, POKE_PATH
+from tests.federation import (
+    Desk,
+    Federation,
+    as_node,
+    bearer,
+    create_key,
+    desk_credentials,
+    eventually,
+    graphql,
+    hub_ok,
+    submit,
+)
 
 SUSPEND = "mutation($c: String!, $why: String!) { suspendNode(code: $c, reason: $why) { code status } }"
 REACTIVATE = "mutation($c: String!) { reactivateNode(code: $c) { code status } }"
@@ -46,10 +56,8 @@ async def _refused(session: aiohttp.ClientSession, fed: Federation, query: str, 
 async def _as_the_node(session: aiohttp.ClientSession, fed: Federation, desk: Desk, path: str,
                        payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     """POST to the hub signed with the desk's own secret, as the desk itself does; (status, JSON body)."""
-    credentials = Credentials.load(desk.data_dir / "nodes" / desk.code / "credentials.json")
-    assert credentials is not None
     body = json.dumps(payload).encode()
-    headers = {**sign(credentials.key, desk.code, "POST", path, body), "content-type": "application/json"}
+    headers = {**as_node(desk_credentials(desk), "POST", path, body), "content-type": "application/json"}
     async with session.post(fed.hub.url + path, data=body, headers=headers) as response:
         answer: dict[str, Any] = await response.json()
         return response.status, answer

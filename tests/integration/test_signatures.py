@@ -1,69 +1,82 @@
-"""Signed requests both ways: the hub's queries to nodes and the nodes' heartbeats to the hub."""
+"""Signed requests both ways: the hub's queries to nodes and the nodes' heartbeats to the hub, each signed with
+the sender's own private key over the direction, the node code and the full request target."""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
-import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import aiohttp
+import asyncpg
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from simpul.signing import sign, signing_key
-from tests.federation import Desk, Hub, start_desk, start_hub
+from connectors.hublink import Credentials
+from simpul.signing import (
+    NODE_HEADER,
+    NONCE_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    TO_HUB,
+    TO_NODE,
+    message,
+    new_private_key,
+    private_key,
+    sign,
+)
+from simpul.signing_v1 import sign_v1
+from tests.federation import Desk, Hub, as_hub, as_node, desk_credentials, restart_desk, start_desk, start_hub
 
 QUERY = json.dumps({"query": "{ node { code } }"}).encode()
 HEARTBEAT = "/node/heartbeat"
+RESPONSE_JSON = {"accept": "application/graphql-response+json"}  # request errors get their HTTP status
 
 
 @dataclass
 class Pair:
-    """A hub and two enrolled desks, with the keys the desks were given."""
+    """A hub and two enrolled desks, with what the desks keep: their private keys and the hub key they pinned."""
 
     hub: Hub
     kaltim: Desk
     kaltara: Desk
-    keys: dict[str, bytes]
+    folder: Path  # the hub's data folder, where its key file is
+
+    def credentials(self, code: str) -> Credentials:
+        return desk_credentials(self.kaltim if code == "64" else self.kaltara)
+
+    @property
+    def hub_key(self) -> Ed25519PrivateKey:
+        return private_key((self.folder / "hub.key").read_text().strip())
 
 
-@pytest.fixture
-def pair(database: str, tmp_path: Path) -> Iterator[Pair]:
-    hub = start_hub(database, tmp_path)
+@pytest.fixture(scope="module")
+def pair(module_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    """One hub and two desks for the whole module: every test signs its own fresh requests."""
+    folder = tmp_path_factory.mktemp("signatures")
+    hub = start_hub(module_database, folder)
     desks: list[Desk] = []
     try:
-        desks.append(start_desk(hub, tmp_path, "64", "64", "PROVINSI"))
-        desks.append(start_desk(hub, tmp_path, "65", "65", "PROVINSI"))
-        keys = {d.code: signing_key(_secret(tmp_path, d.code)) for d in desks}
-        yield Pair(hub, desks[0], desks[1], keys)
+        desks.append(start_desk(hub, folder, "64", "64", "PROVINSI"))
+        desks.append(start_desk(hub, folder, "65", "65", "PROVINSI"))
+        yield Pair(hub, desks[0], desks[1], folder)
     finally:
         for desk in desks:
             desk.process.stop()
         hub.process.stop()
 
 
-def _secret(data_dir: Path, code: str) -> str:
-    secret: str = json.loads((data_dir / "nodes" / code / "credentials.json").read_text())["secret"]
-    return secret
-
-
-def _headers_at(key: bytes, node: str, path: str, body: bytes, timestamp: int) -> dict[str, str]:
+def _headers_at(key: Ed25519PrivateKey, direction: str, node: str, path: str, body: bytes, timestamp: int
+                ) -> dict[str, str]:
     """Signature headers built by hand, the way simpul/signing.py builds them, at any timestamp."""
-    nonce = secrets.token_hex(16)
-    message = "\n".join(("POST", path, str(timestamp), nonce, hashlib.sha256(body).hexdigest())).encode()
-    return {
-        "x-simpul-node": node,
-        "x-simpul-timestamp": str(timestamp),
-        "x-simpul-nonce": nonce,
-        "x-simpul-signature": hmac.new(key, message, hashlib.sha256).hexdigest(),
-    }
+    nonce = f"{time.perf_counter_ns():032d}"
+    signature = key.sign(message(direction, node, "POST", path, str(timestamp), nonce, body))
+    return {NODE_HEADER: node, TIMESTAMP_HEADER: str(timestamp), NONCE_HEADER: nonce, SIGNATURE_HEADER: signature.hex()}
 
 
 async def _post(
@@ -97,47 +110,52 @@ def _heartbeat_body(desk: Desk) -> bytes:
 async def test_node_answers_only_requests_the_hub_signed_for_it(
     pair: Pair, session: aiohttp.ClientSession
 ) -> None:
-    kaltim = pair.kaltim
+    kaltim, hub_key = pair.kaltim, pair.hub_key
     assert await _ask_node(session, kaltim, None) == (401, "request is not signed")
 
-    wrong_key = sign(signing_key("wrong"), "64", "POST", "/graphql", QUERY)
+    wrong_key = sign(new_private_key(), TO_NODE, "64", "POST", "/graphql", QUERY)
     assert await _ask_node(session, kaltim, wrong_key) == (401, "bad signature")
 
-    other_code = sign(pair.keys["64"], "65", "POST", "/graphql", QUERY)
+    other_code = sign(hub_key, TO_NODE, "65", "POST", "/graphql", QUERY)
     assert await _ask_node(session, kaltim, other_code) == (401, "request signed for another node")
 
-    # A request the hub rightly signed for Kaltara does not open Kaltim.
-    for_kaltara = sign(pair.keys["65"], "65", "POST", "/graphql", QUERY)
-    assert (await _ask_node(session, kaltim, for_kaltara))[0] == 401
+    # A request the hub rightly signed for Kaltara does not open Kaltim, even under Kaltim's code.
+    for_kaltara = sign(hub_key, TO_NODE, "65", "POST", "/graphql", QUERY)
+    assert await _ask_node(session, kaltim, {**for_kaltara, NODE_HEADER: "64"}) == (401, "bad signature")
     assert await _ask_node(session, pair.kaltara, for_kaltara) == (200, "65")
 
-    other_path = sign(pair.keys["64"], "64", "POST", "/reports", QUERY)
+    other_path = sign(hub_key, TO_NODE, "64", "POST", "/reports", QUERY)
     assert await _ask_node(session, kaltim, other_path) == (401, "bad signature")
 
-    signed = sign(pair.keys["64"], "64", "POST", "/graphql", QUERY)
+    # What Kaltim itself signs for the hub is no order to Kaltim.
+    own = as_node(pair.credentials("64"), "POST", "/graphql", QUERY)
+    assert await _ask_node(session, kaltim, own) == (401, "bad signature")
+
+    signed = sign(hub_key, TO_NODE, "64", "POST", "/graphql", QUERY)
     assert await _ask_node(session, kaltim, signed) == (200, "64")
 
 
 async def test_node_refuses_the_same_signed_request_twice(pair: Pair, session: aiohttp.ClientSession) -> None:
-    signed = sign(pair.keys["64"], "64", "POST", "/graphql", QUERY)
+    signed = as_hub(pair.credentials("64"), "POST", "/graphql", QUERY)
     assert await _ask_node(session, pair.kaltim, signed) == (200, "64")
     assert await _ask_node(session, pair.kaltim, signed) == (401, "replayed request")
     # A fresh signature over the very same body is fine.
-    again = sign(pair.keys["64"], "64", "POST", "/graphql", QUERY)
+    again = as_hub(pair.credentials("64"), "POST", "/graphql", QUERY)
     assert await _ask_node(session, pair.kaltim, again) == (200, "64")
 
 
 async def test_node_refuses_a_signature_ten_minutes_old_or_ahead(pair: Pair, session: aiohttp.ClientSession) -> None:
-    key, now = pair.keys["64"], int(time.time())
+    key, now = pair.hub_key, int(time.time())
     # The hand-built headers are right: fresh ones are accepted.
-    assert await _ask_node(session, pair.kaltim, _headers_at(key, "64", "/graphql", QUERY, now)) == (200, "64")
+    fresh = _headers_at(key, TO_NODE, "64", "/graphql", QUERY, now)
+    assert await _ask_node(session, pair.kaltim, fresh) == (200, "64")
     for timestamp in (now - 600, now + 600):
-        headers = _headers_at(key, "64", "/graphql", QUERY, timestamp)
+        headers = _headers_at(key, TO_NODE, "64", "/graphql", QUERY, timestamp)
         assert await _ask_node(session, pair.kaltim, headers) == (401, "stale signature timestamp")
 
 
 async def test_node_refuses_a_body_altered_after_signing(pair: Pair, session: aiohttp.ClientSession) -> None:
-    signed = sign(pair.keys["64"], "64", "POST", "/graphql", QUERY)
+    signed = as_hub(pair.credentials("64"), "POST", "/graphql", QUERY)
     altered = QUERY.replace(b"code", b"name")
     assert await _ask_node(session, pair.kaltim, signed, body=altered) == (401, "bad signature")
     # The untouched body with the same headers still goes through: the nonce was not spent.
@@ -146,7 +164,7 @@ async def test_node_refuses_a_body_altered_after_signing(pair: Pair, session: ai
 
 async def test_hub_takes_a_signed_heartbeat_once(pair: Pair, session: aiohttp.ClientSession) -> None:
     body = _heartbeat_body(pair.kaltim)
-    headers = sign(pair.keys["64"], "64", "POST", HEARTBEAT, body)
+    headers = as_node(pair.credentials("64"), "POST", HEARTBEAT, body)
     assert await _beat(session, pair.hub, body, headers) == (200, {"ok": True})
     status, answer = await _beat(session, pair.hub, body, headers)
     assert (status, answer["error"]) == (401, "replayed request")
@@ -155,20 +173,79 @@ async def test_hub_takes_a_signed_heartbeat_once(pair: Pair, session: aiohttp.Cl
 async def test_hub_refuses_stale_heartbeats_and_unknown_or_impersonated_nodes(
     pair: Pair, session: aiohttp.ClientSession
 ) -> None:
-    key, now, body = pair.keys["64"], int(time.time()), _heartbeat_body(pair.kaltim)
-    assert await _beat(session, pair.hub, body, _headers_at(key, "64", HEARTBEAT, body, now)) == (200, {"ok": True})
+    kaltim, kaltara = pair.credentials("64"), pair.credentials("65")
+    now, body = int(time.time()), _heartbeat_body(pair.kaltim)
+    fresh = _headers_at(kaltim.key, TO_HUB, "64", HEARTBEAT, body, now)
+    assert await _beat(session, pair.hub, body, fresh) == (200, {"ok": True})
 
     refusals = {
-        "stale signature timestamp": _headers_at(key, "64", HEARTBEAT, body, now - 600),
-        "unknown node": sign(key, "63", "POST", HEARTBEAT, body),
-        "bad signature": sign(pair.keys["65"], "64", "POST", HEARTBEAT, body),
+        "stale signature timestamp": _headers_at(kaltim.key, TO_HUB, "64", HEARTBEAT, body, now - 600),
+        "unknown node": sign(kaltim.key, TO_HUB, "63", "POST", HEARTBEAT, body),
+        "bad signature": sign(kaltara.key, TO_HUB, "64", "POST", HEARTBEAT, body),
     }
-    for message, headers in refusals.items():
+    for message_, headers in refusals.items():
         status, answer = await _beat(session, pair.hub, body, headers)
-        assert (status, answer["error"]) == (401, message)
-    stolen = sign(key, "64", "POST", HEARTBEAT, body)
+        assert (status, answer["error"]) == (401, message_)
+    stolen = as_node(kaltim, "POST", HEARTBEAT, body)
     status, answer = await _beat(session, pair.hub, _heartbeat_body(pair.kaltara), stolen)
     assert (status, answer["error"]) == (401, "bad signature")
+
+
+async def test_a_signature_covers_direction_and_query_string(pair: Pair, session: aiohttp.ClientSession) -> None:
+    """A request the hub signed for a node is no node request to the hub; a signed GET cannot change its query."""
+    document = json.dumps({"query": "{ __typename }"}).encode()  # valid on the node and on the hub alike
+    captured = as_hub(pair.credentials("64"), "POST", "/graphql", document)
+    status, answer = await _post(session, pair.hub.graphql_url, document, {**captured, **RESPONSE_JSON})
+    assert (status, answer["errors"][0]["message"]) == (401, "node signature refused: bad signature"), answer
+    assert await _post(session, pair.kaltim.url + "/graphql", document, captured) == (200, {
+        "data": {"__typename": "Query"}}), "the captured request itself was good, for the node"
+
+    target = "/graphql?query=" + quote("{ __typename }")
+    signed = as_node(pair.credentials("64"), "GET", target, b"")
+    async with session.get(pair.hub.url + target, headers=signed) as response:
+        assert (response.status, await response.json()) == (200, {"data": {"__typename": "Query"}})
+    changed = "/graphql?query=" + quote("{ nodes { code endpoint } }")
+    again = as_node(pair.credentials("64"), "GET", target, b"")
+    async with session.get(pair.hub.url + changed, headers={**again, **RESPONSE_JSON}) as response:
+        answer = await response.json()
+        assert (response.status, answer["errors"][0]["message"]) == (401, "node signature refused: bad signature")
+
+
+async def test_a_copy_of_the_hub_database_signs_neither_as_a_node_nor_as_the_hub(
+    pair: Pair, session: aiohttp.ClientSession
+) -> None:
+    conn = await asyncpg.connect(pair.hub.database_url, server_settings={"search_path": "hub"})
+    try:
+        rows = [dict(r) for r in await conn.fetch("SELECT * FROM nodes ORDER BY code")]
+    finally:
+        await conn.close()
+    stolen = [bytes(v) for row in rows for v in row.values() if isinstance(v, bytes)]
+    assert {row["code"] for row in rows} == {"64", "65"} and len(stolen) == 2, "the dump holds the public keys"
+
+    for material in stolen:  # used every way it could be: as an HMAC key, and as an Ed25519 private key
+        keys = [Ed25519PrivateKey.from_private_bytes(material)]
+        beat, call = _heartbeat_body(pair.kaltim), QUERY
+        forged = [sign_v1(material, "64", "POST", HEARTBEAT, beat)] + [
+            sign(k, TO_HUB, "64", "POST", HEARTBEAT, beat) for k in keys]
+        for headers in forged:
+            status, answer = await _beat(session, pair.hub, beat, headers)
+            assert (status, answer["error"]) == (401, "bad signature")
+        orders = [sign_v1(material, "64", "POST", "/graphql", call)] + [
+            sign(k, TO_NODE, "64", "POST", "/graphql", call) for k in keys]
+        for headers in orders:
+            assert await _ask_node(session, pair.kaltim, headers) == (401, "bad signature")
+
+
+async def test_a_request_signed_before_the_node_restarted_is_refused_after(
+    pair: Pair, session: aiohttp.ClientSession
+) -> None:
+    """The node keeps nonces in memory only; what was signed before it started cannot be replayed to it."""
+    captured = _headers_at(pair.hub_key, TO_NODE, "64", "/graphql", QUERY, int(time.time()) - 1)
+    pair.kaltim.process.stop()
+    pair.kaltim = restart_desk(pair.hub, pair.kaltim)
+    assert await _ask_node(session, pair.kaltim, captured) == (401, "signed before this node started")
+    fresh = as_hub(pair.credentials("64"), "POST", "/graphql", QUERY)
+    assert await _ask_node(session, pair.kaltim, fresh) == (200, "64")
 
 
 async def _raw_post(url: str, path: str, headers: dict[str, bytes], body: bytes) -> int:
@@ -191,12 +268,13 @@ async def _raw_post(url: str, path: str, headers: dict[str, bytes], body: bytes)
 
 async def test_garbled_signature_headers_are_refused_on_both_sides(pair: Pair) -> None:
     body = _heartbeat_body(pair.kaltim)
-    valid = {k: v.encode() for k, v in sign(pair.keys["64"], "64", "POST", HEARTBEAT, body).items()}
+    valid = {k: v.encode() for k, v in as_node(pair.credentials("64"), "POST", HEARTBEAT, body).items()}
     garbled = [
         {**valid, "x-simpul-timestamp": b"\xb9\xb2\xb3"},  # superscript digits in latin-1
         {**valid, "x-simpul-timestamp": b"-1"},
         {**valid, "x-simpul-nonce": b"short"},
         {**valid, "x-simpul-nonce": b"not a nonce but spaces"},
+        {**valid, "x-simpul-signature": b"\xff" * 128},
     ]
     for headers in garbled:
         assert await _raw_post(pair.hub.url, HEARTBEAT, headers, body) == 401, headers
