@@ -100,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="with --trusted-documents: callers other than admins run only those documents")
     hub.add_argument("--metrics-token", default=os.environ.get("SIMPUL_METRICS_TOKEN") or None,
                      help="bearer token /metrics asks for (env SIMPUL_METRICS_TOKEN; default: /metrics is open)")
+    hub.add_argument("--metrics-loopback-only", action="store_true",
+                     help="without --metrics-token, /metrics answers callers on the loopback only (the image's "
+                     "default)")
     tracing_args(hub)
     hub.set_defaults(run=_run_hub)
 
@@ -170,7 +173,8 @@ def _run_hub(args: argparse.Namespace) -> None:
         query_limits=QueryLimits(max_depth=args.max_depth, max_aliases=args.max_aliases,
                                  max_tokens=args.max_tokens, introspection=not args.no_introspection),
         trusted_documents=_trusted_documents(args),
-        metrics_token=args.metrics_token, otlp_endpoint=args.otlp_endpoint,
+        metrics_token=args.metrics_token, metrics_loopback_only=args.metrics_loopback_only,
+        otlp_endpoint=args.otlp_endpoint,
     )
     with database_url(settings.database_url, settings.data_dir) as url:
         if args.workers == 1:
