@@ -135,6 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     migrate = commands.add_parser("migrate", help="apply the hub's database migrations")
     database_args(migrate)
+    migrate.add_argument("--runtime-role", metavar="ROLE",
+                         help="the LOGIN role the hub runs as: granted what the hub needs, not DDL, and only INSERT "
+                         "and SELECT on audit_log (run this command as the owner)")
     migrate.set_defaults(run=_run_migrate)
 
     demo = commands.add_parser("demo", help="run a hub and a demo federation of Kalimantan desks")
@@ -270,9 +273,11 @@ def _run_migrate(args: argparse.Namespace) -> None:
     from simpul.db.embedded import database_url
 
     with database_url(args.database_url, args.data_dir) as url:
-        applied = asyncio.run(migrate_hub(url))
+        applied = asyncio.run(migrate_hub(url, args.runtime_role))
     for migration in applied:
         print(f"applied {migration.version:04d}_{migration.name}")
+    if args.runtime_role:
+        print(f"granted role {args.runtime_role} what the hub needs to run")
     print(f"hub schema up to date ({len(applied)} applied)")
 
 
