@@ -41,6 +41,8 @@ from hub.access.policy import POLICY, Cost
 from hub.access.principal import Principal, Role
 from hub.api.types import Scope
 from hub.registry import NodeSelection, Registry
+from simpul.db.outage import DatabaseOutage, is_outage
+from simpul.errors import OUTAGE, unavailable
 from simpul.wire import InvalidInput, NotAllowed, PublicError
 
 PRINCIPAL = "principal"
@@ -244,6 +246,12 @@ class Enforce(SchemaExtension):
                                   ec.context)
             except PublicError as exc:
                 errors = [GraphQLError(str(exc), extensions=exc.extensions)]
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise
+                errors = [unavailable()]  # the principal's key or session could not be read: retry
+                if isinstance(outage := ec.context.get(OUTAGE), DatabaseOutage):
+                    outage.noted(exc)
         ec.pre_execution_errors = errors
         yield
 
