@@ -191,7 +191,8 @@ def build_app(services: Services, readiness: Readiness) -> ASGIApp:
                   node_endpoints(services.settings.allow_insecure_nodes))
     graphql = _HubGraphQL(services)
     gauges = DatabaseGauges(services.pool, services.metrics, services.settings.heartbeat_grace)
-    metrics = MetricsEndpoint(services.metrics, gauges, services.settings.metrics_token)
+    metrics = MetricsEndpoint(services.metrics, gauges, services.settings.metrics_token,
+                              services.settings.metrics_loopback_only)
     routes = Starlette(exception_handlers=outage_handlers(services.outage), routes=[
         Route("/", home),
         Route("/healthz", healthz),

@@ -43,6 +43,7 @@ class HubSettings:
     zones: ZoneThresholds = field(default_factory=ZoneThresholds)  # where compliance zones change
     trusted_documents: TrustedDocuments | None = None  # persisted documents a request may name by hash
     metrics_token: str | None = field(default=None, repr=False)  # None: /metrics open to anyone who reaches it
+    metrics_loopback_only: bool = False  # without the token, /metrics answers loopback callers only
     allow_insecure_nodes: bool = False  # accept plain-http node endpoints off loopback (labs only)
     node_ca_file: Path | None = None  # CA bundle trusted for node certificates, beside the system's CAs
     otlp_endpoint: str | None = None  # OTLP/HTTP collector for traces; None: OTEL_EXPORTER_OTLP_* env, else off

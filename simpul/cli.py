@@ -112,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="with --trusted-documents: callers other than admins run only those documents")
     hub.add_argument("--metrics-token", default=os.environ.get("SIMPUL_METRICS_TOKEN") or None,
                      help="bearer token /metrics asks for (env SIMPUL_METRICS_TOKEN; default: /metrics is open)")
+    hub.add_argument("--metrics-loopback-only", action="store_true",
+                     help="without --metrics-token, /metrics answers callers on the loopback only (the image's "
+                     "default)")
     node_call_args(hub)
     tracing_args(hub)
     hub.set_defaults(run=_run_hub)
@@ -154,6 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     migrate = commands.add_parser("migrate", help="apply the hub's database migrations")
     database_args(migrate)
+    migrate.add_argument("--runtime-role", metavar="ROLE",
+                         help="the LOGIN role the hub runs as: granted what the hub needs, not DDL, and only INSERT "
+                         "and SELECT on audit_log (run this command as the owner)")
     migrate.set_defaults(run=_run_migrate)
 
     demo = commands.add_parser("demo", help="run a hub and a demo federation of Kalimantan desks")
@@ -195,7 +201,8 @@ def _run_hub(args: argparse.Namespace) -> None:
                                  max_tokens=args.max_tokens, max_document_bytes=args.max_document_bytes,
                                  introspection=not args.no_introspection),
         trusted_documents=_trusted_documents(args),
-        metrics_token=args.metrics_token, otlp_endpoint=args.otlp_endpoint,
+        metrics_token=args.metrics_token, metrics_loopback_only=args.metrics_loopback_only,
+        otlp_endpoint=args.otlp_endpoint,
         allow_insecure_nodes=args.allow_insecure_nodes, node_ca_file=pem_file(args.node_ca_file, "--node-ca-file"),
     )
     _check_hub_key(settings.key_file)
@@ -317,9 +324,11 @@ def _run_migrate(args: argparse.Namespace) -> None:
     from simpul.db.embedded import database_url
 
     with database_url(args.database_url, args.data_dir) as url:
-        applied = asyncio.run(migrate_hub(url))
+        applied = asyncio.run(migrate_hub(url, args.runtime_role))
     for migration in applied:
         print(f"applied {migration.version:04d}_{migration.name}")
+    if args.runtime_role:
+        print(f"granted role {args.runtime_role} what the hub needs to run")
     print(f"hub schema up to date ({len(applied)} applied)")
 
 

@@ -44,6 +44,8 @@ from hub.access.sockets import REVOKED, Held, OpenSockets
 from hub.api.parse import TextCache
 from hub.api.types import Scope
 from hub.registry import NodeSelection, Registry
+from simpul.db.outage import DatabaseOutage, is_outage
+from simpul.errors import OUTAGE, unavailable
 from simpul.wire import InvalidInput, NotAllowed, PublicError
 
 PRINCIPAL = "principal"
@@ -258,6 +260,12 @@ class Enforce(SchemaExtension):
                                   ec.context)
             except PublicError as exc:
                 errors = [GraphQLError(str(exc), extensions=exc.extensions)]
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise
+                errors = [unavailable()]  # the principal's key or session could not be read: retry
+                if isinstance(outage := ec.context.get(OUTAGE), DatabaseOutage):
+                    outage.noted(exc)
         ec.pre_execution_errors = errors
         yield
 

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 import asyncpg
 import strawberry
-from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -15,7 +14,7 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     QueryDepthLimiter,
 )
-from strawberry.types import ExecutionContext, Info
+from strawberry.types import Info
 
 from hub.access.guard import Enforce, principal_of
 from hub.access.limits import QueryLimits
@@ -46,7 +45,6 @@ from hub.index.reads import FederationIndex
 from hub.metrics.graphql import CountOperations
 from hub.registry import NodeRecord, NodeSelection, reactivate_node, suspend_node
 from hub.settings import HubSettings
-from simpul.db.outage import is_outage
 from simpul.errors import MaskInternalErrors
 from simpul.filters import ReportFilter
 from simpul.wire import Dimension, InvalidInput, check_page_size
@@ -202,12 +200,6 @@ class Mutation(ForwardingMutation, SlaMutation, ParentMutation, AccessMutation, 
     pass
 
 
-class _HubSchema(strawberry.federation.Schema):
-    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
-        """Log errors raised before execution, except a database outage's: DatabaseOutage logs it once."""
-        super().process_errors([e for e in errors if not is_outage(e.original_error)], execution_context)
-
-
 def hub_schema(limits: QueryLimits = QueryLimits()) -> strawberry.Schema:
     """The public API served at /graphql; every operation passes Enforce (hub/access/guard.py).
     It is an Apollo Federation 2 subgraph too (hub/api/subgraph.py): its SDL is `_service.sdl`."""
@@ -221,6 +213,6 @@ def hub_schema(limits: QueryLimits = QueryLimits()) -> strawberry.Schema:
     ]
     if not limits.introspection:
         extensions += [DisableIntrospection, lambda: AddValidationRules([RefuseServiceSdl])]
-    return _HubSchema(
+    return strawberry.federation.Schema(
         query=Query, mutation=Mutation, subscription=Subscription, federation_version="2.3",
         extensions=[*extensions, Enforce, RefuseNul, MaskInternalErrors, NodeErrors])

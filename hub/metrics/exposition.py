@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import ipaddress
 import os
 import shutil
 import tempfile
@@ -25,6 +26,7 @@ from hub.metrics.families import HubMetrics
 
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 UNAUTHORIZED = "/metrics needs the metrics token: Authorization: Bearer <token>"
+LOOPBACK_ONLY = "/metrics answers the loopback only (--metrics-loopback-only); set --metrics-token to scrape it"
 
 
 @contextmanager
@@ -43,6 +45,14 @@ def multiprocess_metrics() -> Iterator[None]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _loopback(request: Request) -> bool:
+    """Whether the caller (as uvicorn names it: the peer, or the client a trusted proxy forwards) is local."""
+    try:
+        return request.client is not None and ipaddress.ip_address(request.client.host).is_loopback
+    except ValueError:
+        return False
+
+
 def _collect(metrics: HubMetrics) -> bytes:
     folder = os.environ.get(MULTIPROC_DIR)
     if folder:
@@ -55,14 +65,18 @@ def _collect(metrics: HubMetrics) -> bytes:
 class MetricsEndpoint:
     """The /metrics route: refreshes the database gauges, then renders every metric off the event loop."""
 
-    def __init__(self, metrics: HubMetrics, gauges: DatabaseGauges, token: str | None) -> None:
+    def __init__(self, metrics: HubMetrics, gauges: DatabaseGauges, token: str | None,
+                 loopback_only: bool = False) -> None:
         self.metrics = metrics
         self.gauges = gauges
         self.token = token
+        self.loopback_only = loopback_only
 
     async def respond(self, request: Request) -> Response:
         if self.token is not None and not self._authorized(request.headers.get("authorization", "")):
             return JSONResponse({"error": UNAUTHORIZED}, status_code=401, headers={"www-authenticate": "Bearer"})
+        if self.token is None and self.loopback_only and not _loopback(request):
+            return JSONResponse({"error": LOOPBACK_ONLY}, status_code=403)
         await self.gauges.refresh()
         body = await asyncio.to_thread(_collect, self.metrics)
         return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -12,9 +12,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import aiohttp
 import pytest
 from dockerfile_parse import DockerfileParser
 
+from simpul.processes import ChildProcess
 from tests.deploy.files import (
     DEPLOY,
     LIVENESS,
@@ -88,6 +90,10 @@ def containerfile_problems(text: str) -> list[str]:
         problems.append(f"CMD {command[0]}: {error}")
     elif (simpul_args(command[0]).host, simpul_args(command[0]).port) != ("0.0.0.0", PORT):
         problems.append(f"the default command does not listen on 0.0.0.0:{PORT}")
+    elif not simpul_args(command[0]).no_introspection:
+        problems.append("the default command serves GraphiQL and introspection")
+    elif not (simpul_args(command[0]).metrics_loopback_only or simpul_args(command[0]).metrics_token):
+        problems.append("the default command answers /metrics to anyone who reaches the port")
     return problems
 
 
@@ -112,13 +118,39 @@ def test_the_default_command_is_a_real_simpul_command() -> None:
     assert "--host" in result.stdout and "--database-url" in result.stdout
 
 
+async def test_the_default_command_serves_no_graphiql_no_introspection_and_metrics_to_the_container_only(
+    database: str, tmp_path: Path
+) -> None:
+    """The image's own command, run as `docker run` would (on a free port, over this test's database); a
+    trusted proxy's X-Forwarded-For stands for a caller outside the container."""
+    command = next(json.loads(s["value"]) for s in _parse(CONTAINERFILE.read_text(encoding="utf-8")).structure
+                   if s["instruction"] == "CMD")
+    hub = ChildProcess([*command, "--port", "0", "--database-url", database, "--data-dir", str(tmp_path)],
+                       env={"FORWARDED_ALLOW_IPS": "127.0.0.1"})
+    try:
+        url = hub.wait_for(r"hub listening on http://\S+:(\d+)")[1]
+        base = f"http://127.0.0.1:{url}"
+        async with aiohttp.ClientSession() as session:
+            async with session.get(base + "/graphql", headers={"accept": "text/html"}) as response:
+                assert "graphiql" not in (await response.text()).lower()
+            async with session.post(base + "/graphql", json={"query": "{ __schema { types { name } } }"}) as response:
+                assert "errors" in await response.json()
+            async with session.get(base + "/metrics") as response:
+                assert response.status == 200  # the container itself (a sidecar, `docker exec`)
+            async with session.get(base + "/metrics", headers={"x-forwarded-for": "203.0.113.7"}) as response:
+                assert response.status == 403, await response.text()
+    finally:
+        hub.stop()
+
+
 @pytest.mark.parametrize("change, broken, problem", [
     ("USER 10001:10001", "USER root", "runs as root"),
     ("COPY simpul ./simpul", "COPY simpul_cli ./simpul", "no such file"),
     ("COPY hub ./hub", "COPY .venv ./hub", "left out of the build context"),
-    ('CMD ["hub", "--host", "0.0.0.0", "--port", "8000"]', 'CMD ["hub", "--listen", "0.0.0.0"]',
-     "unrecognized arguments: --listen"),
-    ('CMD ["hub", "--host", "0.0.0.0", "--port", "8000"]', 'CMD ["hub"]', "does not listen on 0.0.0.0"),
+    ('"--port", "8000",', '"--listen", "0.0.0.0",', "unrecognized arguments: --listen"),
+    ('CMD ["hub", "--host", "0.0.0.0", "--port", "8000",', 'CMD ["hub",', "does not listen on 0.0.0.0"),
+    (' "--no-introspection",', "", "serves GraphiQL and introspection"),
+    (', "--metrics-loopback-only"', "", "answers /metrics to anyone"),
     ("EXPOSE 8000", "EXPOSE 8080", "does not expose port 8000"),
     ("8000/healthz'", "8000/health'", "health check"),
     ("pip install -c constraints.txt .", "pip install .", "every package pinned"),

@@ -170,6 +170,7 @@ def consistency_problems(objects: list[dict[str, Any]]) -> list[str]:
             if path["path"] in (LIVENESS, READINESS, METRICS):
                 problems.append(f"Ingress exposes {path['path']} to the internet")
     problems += _trust_problems(objects, hub, labels)
+    problems += _role_problems(objects, deployment)
     budget, scaler = one(objects, "PodDisruptionBudget"), one(objects, "HorizontalPodAutoscaler")
     if any(labels.get(k) != v for k, v in budget["spec"]["selector"]["matchLabels"].items()):
         problems.append("the PodDisruptionBudget covers no hub pod")
@@ -178,6 +179,31 @@ def consistency_problems(objects: list[dict[str, Any]]) -> list[str]:
     if not deployment["spec"]["replicas"] >= 3 <= scaler["spec"]["minReplicas"]:
         problems.append("fewer than 3 hub replicas")
     return problems
+
+
+def _database_url(objects: list[dict[str, Any]], container: dict[str, Any]) -> tuple[str, str | None]:
+    """The Secret a container's DATABASE_URL comes from, and the user of the URL written in it (if written)."""
+    ref = next(e["valueFrom"]["secretKeyRef"] for e in container.get("env", []) if e["name"] == "DATABASE_URL")
+    written = [o.get("stringData", {}).get(ref["key"]) for o in objects
+               if o["kind"] == "Secret" and o["metadata"]["name"] == ref["name"]]
+    return ref["name"], urlsplit(written[0]).username if written and written[0] else None
+
+
+def _role_problems(objects: list[dict[str, Any]], deployment: dict[str, Any]) -> list[str]:
+    """The hub must not run as the owner of its schema, who could disable the audit log's append-only trigger."""
+    containers = {c["name"]: c for c in _containers(deployment)}
+    migrate, hub = containers.get("migrate"), containers["hub"]
+    if migrate is None or simpul_usage_error(migrate.get("args", [])):
+        return ["no init container migrates the hub's schema"]
+    runtime_role = simpul_args(migrate["args"]).runtime_role
+    (owner_secret, _), (hub_secret, hub_user) = _database_url(objects, migrate), _database_url(objects, hub)
+    if not runtime_role:
+        return ["the migrate container grants no --runtime-role: the hub would run as the owner of its tables"]
+    if hub_secret == owner_secret:
+        return ["the hub connects with the owner's DATABASE_URL, not its runtime role's"]
+    if hub_user is not None and hub_user != runtime_role:
+        return [f"the hub connects as {hub_user}, not as the runtime role {runtime_role} the migration grants"]
+    return []
 
 
 def _trust_problems(objects: list[dict[str, Any]], hub: dict[str, Any], labels: dict[str, str]) -> list[str]:
@@ -219,8 +245,13 @@ def test_each_database_variant_is_whole_and_consistent(variant: str) -> None:
     assert consistency_problems(kubernetes_objects("hub", variant)) == []
 
 
+def _secret(objects: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(o for o in objects if o["kind"] == "Secret" and o["metadata"]["name"] == name)
+    return found
+
+
 def test_the_external_database_secret_is_a_template_for_the_same_database_cloudnativepg_creates() -> None:
-    secret = one(kubernetes_objects("external-db"), "Secret")
+    secret = _secret(kubernetes_objects("external-db"), "simpul-db-app")
     cluster = one(kubernetes_objects("cloudnativepg"), "Cluster")
     url = urlsplit(secret["stringData"]["uri"])
     assert url.password == "CHANGE-ME", "a template, never a real password"
@@ -230,9 +261,9 @@ def test_the_external_database_secret_is_a_template_for_the_same_database_cloudn
 
 def test_the_external_database_is_verified_against_a_ca_every_container_mounts() -> None:
     objects = kubernetes_objects("hub", "external-db")
-    query = parse_qs(urlsplit(one(objects, "Secret")["stringData"]["uri"]).query)
-    assert query.get("sslmode") == ["verify-full"], "the server's certificate and name are checked"
-    [ca] = query["sslrootcert"]
+    urls = [urlsplit(_secret(objects, name)["stringData"]["uri"]) for name in ("simpul-db-app", "simpul-db-hub")]
+    assert all(parse_qs(url.query).get("sslmode") == ["verify-full"] for url in urls), "certificate and name checked"
+    [ca] = {parse_qs(url.query)["sslrootcert"][0] for url in urls}
     deployment = one(objects, "Deployment")
     volumes = {v["name"]: v for v in deployment["spec"]["template"]["spec"].get("volumes", [])}
     for container in _containers(deployment):
@@ -251,6 +282,12 @@ def _hub_objects() -> list[dict[str, Any]]:
 def _hub_container(objects: list[dict[str, Any]]) -> dict[str, Any]:
     container: dict[str, Any] = one(objects, "Deployment")["spec"]["template"]["spec"]["containers"][0]
     return container
+
+
+def _migrate_container(objects: list[dict[str, Any]]) -> dict[str, Any]:
+    pod = one(objects, "Deployment")["spec"]["template"]["spec"]
+    found: dict[str, Any] = next(c for c in pod["initContainers"] if c["name"] == "migrate")
+    return found
 
 
 def _env(objects: list[dict[str, Any]], name: str) -> dict[str, Any]:
@@ -294,9 +331,15 @@ def test_a_misspelt_or_mistyped_field_is_refused() -> None:
     (lambda o: _env(o, "FORWARDED_ALLOW_IPS").update(value="0.0.0.0/0"), "trusts any peer's X-Forwarded-For"),
     (lambda o: o.remove(one(o, "NetworkPolicy")), "no NetworkPolicy selects the hub pods"),
     (lambda o: one(o, "NetworkPolicy")["spec"]["ingress"].append({}), "lets in pods of any namespace"),
+    (lambda o: _migrate_container(o).update(args=["migrate"]), "grants no --runtime-role"),
+    (lambda o: _env(o, "DATABASE_URL")["valueFrom"]["secretKeyRef"].update(name="simpul-db-app"),
+     "the owner's DATABASE_URL"),
+    (lambda o: _secret(o, "simpul-db-hub")["stringData"].update(uri="postgresql://simpul:x@db/simpul"),
+     "connects as simpul"),
 ], ids=["probe path", "container port", "service port", "hub flag", "env name", "secret key", "image",
         "root filesystem", "root user", "metrics public", "capabilities", "no database", "any proxy",
-        "any network", "no network policy", "open network policy"])
+        "any network", "no network policy", "open network policy", "no runtime role", "hub as owner",
+        "hub url of the owner"])
 def test_a_broken_manifest_is_caught(breakage: Any, problem: str) -> None:
     objects = _hub_objects()
     breakage(objects)

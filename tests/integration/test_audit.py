@@ -8,7 +8,13 @@ through auditLog by admins and supervisors in and out of scope.
 
 from __future__ import annotations
 
+import asyncio
+import secrets
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 import asyncpg
@@ -16,7 +22,18 @@ import pytest
 
 import simpul.requestid
 from hub.api.schema import hub_schema
-from tests.federation import Federation, bearer, create_key, eventually, graphql, hub_ok, node_graphql
+from tests.federation import (
+    Federation,
+    bearer,
+    create_key,
+    eventually,
+    graphql,
+    hub_ok,
+    node_graphql,
+    run_cli,
+    start_desk,
+    start_hub,
+)
 
 REPORTER_NAME, REPORTER_PHONE = "Siti Rahmawati", "+62 812-5550-1234"
 
@@ -139,10 +156,42 @@ async def test_every_write_is_in_the_audit_log_with_who_what_where_and_request(
     assert len(ids) == len(set(ids)), "one request id per request"
 
 
+@pytest.fixture
+def hub_as_runtime_role(database: str, tmp_path: Path) -> Iterator[tuple[Federation, str]]:
+    """The federation fixture's hub and desks, the hub run as the way docs/operations.md says: migrated by the
+    owner of its schema (`simpul migrate --runtime-role`), serving as a role that does not own it; and that role."""
+    role = f"simpul_hub_{secrets.token_hex(4)}"
+    asyncio.run(_sql(database, f'CREATE ROLE "{role}" LOGIN'))
+    migrated = run_cli("migrate", "--database-url", database, "--runtime-role", role)
+    assert migrated.returncode == 0, migrated.stderr
+    runtime_url = urlunsplit(urlsplit(database)._replace(netloc=f"{role}@{urlsplit(database).netloc.split('@')[-1]}"))
+    hub = start_hub(runtime_url, tmp_path)
+    running = Federation(hub)
+    owner = replace(hub, database_url=database)  # desks keep their own schemas, as their owner
+    try:
+        running.desks["65"] = start_desk(owner, tmp_path, "65", "65", "PROVINSI")
+        running.desks["64"] = start_desk(owner, tmp_path, "64", "64", "PROVINSI")
+        running.desks["64.08"] = start_desk(owner, tmp_path, "64.08", "64.08", "KABKOTA", parent="64")
+        yield running, runtime_url
+    finally:
+        running.stop()
+        asyncio.run(_sql(database, f'DROP OWNED BY "{role}"', f'DROP ROLE "{role}"'))
+
+
+async def _sql(url: str, *statements: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
 @pytest.mark.timeout(120)
 async def test_the_audit_log_is_scoped_append_only_and_keeps_no_reporter_identity(
-    federation: Federation, session: aiohttp.ClientSession
+    hub_as_runtime_role: tuple[Federation, str], database: str, session: aiohttp.ClientSession
 ) -> None:
+    federation, runtime_url = hub_as_runtime_role
     day = await _one_day_of_writes(session, federation)
     kaltara_admin = bearer(await create_key(federation.hub.database_url, "admin", "65"))
     kaltim_supervisor = bearer(day["supervisor"])
@@ -156,7 +205,7 @@ async def test_the_audit_log_is_scoped_append_only_and_keeps_no_reporter_identit
     assert {"REPORT_SUBMITTED", "NODE_ENROLLED", "HOLIDAY_ADDED", "LOGIN"} <= {e["action"] for e in kaltim}
     assert all((e["regionCode"] or "").split(".")[0] == "64" for e in kaltim), kaltim
 
-    conn = await asyncpg.connect(federation.hub.database_url, server_settings={"search_path": "hub"})
+    conn = await asyncpg.connect(database, server_settings={"search_path": "hub"})  # as the log's owner
     try:
         # Background work (deliveries, status sync) may add entries meanwhile: compare what was there.
         entries = "SELECT audit_log::text AS entry FROM audit_log WHERE id <= $1 ORDER BY id"
@@ -172,6 +221,19 @@ async def test_the_audit_log_is_scoped_append_only_and_keeps_no_reporter_identit
             with pytest.raises(asyncpg.RaiseError, match="append-only"):
                 await conn.execute(statement)
         assert [r["entry"] for r in await conn.fetch(entries, last)] == rows, "no entry changed or went"
+    finally:
+        await conn.close()
+
+    # The hub wrote all of the above as its runtime role, which may neither change the log nor lift its guard.
+    conn = await asyncpg.connect(runtime_url, server_settings={"search_path": "hub"})
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM audit_log WHERE id <= $1", last) == len(rows)
+        for statement in ("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only",
+                          "ALTER TABLE audit_log DISABLE TRIGGER ALL", "ALTER TABLE audit_log OWNER TO CURRENT_USER",
+                          "UPDATE audit_log SET actor = 'nobody'", "DELETE FROM audit_log", "TRUNCATE audit_log",
+                          "DROP TABLE audit_log"):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.execute(statement)
     finally:
         await conn.close()
 

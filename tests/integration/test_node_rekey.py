@@ -41,7 +41,7 @@ async def test_a_node_with_a_v1_secret_rekeys_itself_on_start_and_the_secret_die
     try:
         desk.process.stop()
         hub_public = _public_hex(private_key((tmp_path / "hub.key").read_text().strip()))
-        # As an older release left it: the secret in the node's file, its digest in hub.nodes (what the key-pair migration keeps).
+        # As an older release left it: the secret in the node's file, its digest in hub.nodes (kept by migration 11).
         secret, path = secrets.token_urlsafe(32), tmp_path / "nodes" / "64" / "credentials.json"
         enrolled = json.loads(path.read_text())
         v1_file = {"hub_url": enrolled["hub_url"], "code": "64", "secret": secret,

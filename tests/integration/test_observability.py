@@ -35,6 +35,7 @@ from tests.federation import (
     start_hub,
     submit,
 )
+from tests.graphql_ws import Subscription
 from tests.otlp_collector import Collector, Span, running_collector
 
 TOKEN = "metrics-" + secrets.token_hex(8)
@@ -228,7 +229,7 @@ async def test_while_the_database_is_gone_readyz_fails_callers_are_told_unavaila
 ) -> None:
     folder = Path("/tmp") / f"simpul-ready-{secrets.token_hex(4)}"  # short: the socket lives in it
     folder.mkdir()
-    with contextlib.ExitStack() as stack:
+    async with contextlib.AsyncExitStack() as stack:
         stack.callback(shutil.rmtree, folder, ignore_errors=True)  # last, once PostgreSQL has stopped
         postgres = stack.enter_context(contextlib.ExitStack())
         url = postgres.enter_context(embedded_postgres(folder))  # this test's own server, to stop and start
@@ -239,6 +240,8 @@ async def test_while_the_database_is_gone_readyz_fails_callers_are_told_unavaila
         assert ready["checks"]["feeds"]["ok"] and ready["checks"]["database"] == {"ok": True}
         admin = await national_admin(hub.graphql_url)
         assert await _outage_answers(session, hub, admin) == (200, 200, 401, 200)
+        socket = await Subscription.open(session, hub.graphql_url, "{ nodes { code } }", headers=admin)  # open
+        stack.push_async_callback(socket.close)
 
         postgres.close()  # PostgreSQL stops
         try:
@@ -252,6 +255,10 @@ async def test_while_the_database_is_gone_readyz_fails_callers_are_told_unavaila
             assert alive.status == 200, "the process itself is alive"
         # GraphQL as application/graphql-response+json, as application/json, a node's heartbeat, Open311
         assert await _outage_answers(session, hub, admin) == (503, 200, 503, 503)
+        await socket.ws.send_json({"id": "2", "type": "subscribe", "payload": {"query": "{ nodes { code } }"}})
+        answer = await eventually(lambda: _async(next((m for m in socket.messages if m.get("id") == "2"), None)))
+        errors = answer["payload"] if answer["type"] == "error" else answer["payload"]["errors"]
+        assert [e["extensions"]["code"] for e in errors] == ["UNAVAILABLE"], answer
 
         assert stack.enter_context(embedded_postgres(folder)) == url  # and starts again
         back = await eventually(lambda: _readyz(session, hub.url, 200), timeout=20)
@@ -261,6 +268,10 @@ async def test_while_the_database_is_gone_readyz_fails_callers_are_told_unavaila
         assert [line for line in log if "Traceback" in line] == [], hub.process.output
         assert len([line for line in log if "database unavailable" in line]) == 1, hub.process.output
         assert len([line for line in log if "database available again" in line]) == 1, hub.process.output
+
+
+async def _async(value: Any) -> Any:
+    return value
 
 
 async def _outage_answers(session: aiohttp.ClientSession, hub: Hub,

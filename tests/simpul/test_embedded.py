@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import secrets
 import shutil
+import stat
 from pathlib import Path
 
+import asyncpg
+import pytest
+
+from simpul.db.embedded import embedded_postgres, socket_folder
 from tests.federation import postgres_serving, run_cli
 
 
@@ -25,3 +32,26 @@ def test_migrate_without_database_url_runs_embedded_postgres_and_stops_it() -> N
         assert postgres_serving(data_dir / "pg") == []
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="as another user the server runs as that user, its socket folder 0700")
+def test_run_as_root_only_the_servers_user_may_reach_its_socket_even_when_the_data_folder_path_is_long() -> None:
+    data_dir = Path("/tmp") / f"simpul-embedded-{secrets.token_hex(4)}" / ("a-long-folder-name-" * 5)
+    try:
+        with embedded_postgres(data_dir) as url:
+            folder = socket_folder(url)
+            assert folder != (data_dir / "pg").resolve(), "the path is too long for a socket in the data folder"
+            mode = folder.stat()
+            assert stat.S_IMODE(mode.st_mode) == 0o700 and mode.st_uid != 0, oct(mode.st_mode)
+            assert asyncio.run(_answers(url)) == 1, "root (the hub) still connects"
+    finally:
+        shutil.rmtree(data_dir.parent, ignore_errors=True)
+
+
+async def _answers(url: str) -> int:
+    conn = await asyncpg.connect(url)
+    try:
+        answer: int = await conn.fetchval("SELECT 1")
+        return answer
+    finally:
+        await conn.close()
