@@ -33,7 +33,7 @@ from simpul.bodylimit import BodyLimit
 from simpul.wire import InvalidInput, check_aware_time
 
 MAX_BODY = 100_000
-TRACK_RATE = "10/minute"  # public /track lookups per client address
+TRACK_RATE = "30/minute"  # public /track lookups per client address, as the hub's public calls
 
 
 def _error(status: int, message: str) -> JSONResponse:
