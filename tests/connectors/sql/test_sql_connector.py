@@ -67,7 +67,7 @@ async def test_wita_wall_times_and_undotted_regions_read_as_simpul_values(app: S
     assert report is not None
     assert report.received_at == NINE_WITA and report.region_code == "64.08.04"
     assert (report.category, report.status, report.kind) == ("jalan", "IN_PROCESS", ReportKind.PENGADUAN)
-    assert report.tracking_number == f"64.08.SIPP-{local_id}"
+    assert report.tracking_number == NUMBERS.of(local_id), "derived under the node's key, not the id in sequence"
     assert report.reporter.anonymous
     assert [r.local_id for r in await sipp.list_reports(ReportFilter(region_prefix="64.08"), None, 10)] == [local_id]
     assert await sipp.list_reports(ReportFilter(region_prefix="64.01"), None, 10) == []
