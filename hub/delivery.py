@@ -99,6 +99,9 @@ class DeliveryWorker:
                     report = _forwarded_report(row, await self._identity(row))
                     accepted = await self.client.query(
                         node, ACCEPT_REPORT, {"key": row["idempotency_key"], "report": report}, AcceptData)
+                    if not accepted.accept_report.id.startswith(f"{node.code}:"):  # a node names its own copies only
+                        raise NodeCallError(NodeCallError.BAD_RESPONSE,
+                                            f"node {node.code} accepted the report as another node's id")
                     await self._accepted(conn, row, accepted.accept_report.id)
                 else:
                     forwarded = {"id": row["origin_id"], "to": row["holder_node"] or "hub"}

@@ -108,7 +108,11 @@ class FeedPuller:
         raise failure
 
     async def apply(self, conn: asyncpg.Connection, node: NodeRecord, change: NodeChange) -> None:
-        """One change of `node`'s feed, in the caller's transaction; a change already applied is skipped."""
+        """One change of `node`'s feed, in the caller's transaction; a change already applied is skipped, and one
+        about another node's report is refused."""
+        if not change.report_id.startswith(f"{node.code}:"):
+            await _refuse(conn, node, change, change.report_id.partition(":")[0])
+            return
         row = await conn.fetchrow(
             "SELECT tracking_number, holder_node, region_code, node_changed_at, status FROM ledger"
             " WHERE origin_id = $1 OR holder_id = $1 LIMIT 1 FOR UPDATE", change.report_id)
@@ -144,11 +148,16 @@ class FeedPuller:
 
     async def _first_seen(self, conn: asyncpg.Connection, node: NodeRecord, change: NodeChange) -> None:
         """A report entered at this node's own door: index it as the node has it now, and route it if it is
-        new and nobody has handled it yet."""
+        new and nobody has handled it yet. A number that carries another node's code is not this node's to
+        claim: a node squatting on another's numbers would hide that node's reports."""
         report = change.report
         if report is None or report.id != change.report_id or report.tracking_number != change.tracking_number:
             raise NodeCallError(NodeCallError.BAD_RESPONSE,
                                 f"node {node.code} lists {change.report_id} in its feed without the report")
+        owner = await _issuer(conn, report.tracking_number)
+        if owner is not None and owner != node.code:  # another unit's number, perhaps one it has yet to give out
+            await _refuse(conn, node, change, owner)
+            return
         incoming = first_seen(node, report, await _tracking_number_taken(conn, report.tracking_number))
         # Route only what the door has not begun to handle; a child hub has placed its reports itself.
         route = report.status is ReportStatus.RECEIVED and node.kind != "hub"
@@ -320,3 +329,24 @@ async def _tracking_number_taken(conn: asyncpg.Connection, tracking_number: str)
     """Whether another report holds `tracking_number`; until commit, no other pull can take it meanwhile."""
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext('simpul tracking number ' || $1))", tracking_number)
     return bool(await conn.fetchval("SELECT true FROM ledger WHERE tracking_number = $1", tracking_number))
+
+
+async def _issuer(conn: asyncpg.Connection, tracking_number: str) -> str | None:
+    """The node whose code prefixes `tracking_number` (`64.08-...`), the longest if several do; None for a number
+    no node's code starts (the hub's `LPR-`, an agency's own form)."""
+    code: str | None = await conn.fetchval(
+        "SELECT code FROM nodes WHERE starts_with(upper($1), upper(code) || '-') ORDER BY length(code) DESC LIMIT 1",
+        tracking_number)
+    return code
+
+
+async def _refuse(conn: asyncpg.Connection, node: NodeRecord, change: NodeChange, owner: str) -> None:
+    """A node's feed speaks of a report it neither originated nor holds: skip it, and say so in the audit log
+    (in the owner's region, where its admins look) and the log; the owner's own report is unaffected."""
+    region = await conn.fetchval("SELECT region_code FROM nodes WHERE code = $1", owner)
+    await record(conn, node_principal(node.code, node.region_code), "TRACKING_CONFLICT",
+                 f"report {change.tracking_number}", region if region is not None else node.region_code,
+                 {"claimedBy": node.code, "owner": owner, "reportId": change.report_id,
+                  "trackingNumber": change.tracking_number})
+    log.warning("node %s listed %s (%s) of node %s in its feed: refused", node.code, change.report_id,
+                change.tracking_number, owner)

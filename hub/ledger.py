@@ -7,7 +7,6 @@ moment leaves either all of it or none of it.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +16,7 @@ import asyncpg
 
 from hub.events import EventType, HubEvent, publish
 from hub.routing import Decision, Routable, Router
+from simpul.tracking import new_tracking_number as federation_number
 from simpul.wire import (
     Channel,
     InvalidInput,
@@ -27,7 +27,6 @@ from simpul.wire import (
     check_report_text,
 )
 
-TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 NOTIFY_DELIVERY = "simpul_delivery"
 
 # Notes a reporter may read in trackReport: the answer, or what the unit asks of them.
@@ -42,8 +41,8 @@ LIVE_EVENTS = {
 
 
 def new_tracking_number() -> str:
-    """A tracking number for a report submitted at the hub itself."""
-    return "LPR-" + "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(8))
+    """A tracking number for a report submitted at the hub itself (60 random bits, see simpul.tracking)."""
+    return federation_number("lpr")
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,9 @@ def _node_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--public-url", help="URL the hub should call (default http(s)://host:port)")
     parser.add_argument("--heartbeat", type=positive, default=15.0,
                         help="seconds between heartbeats (default 15)")
+    parser.add_argument("--tracking-number", metavar="LOCAL_ID", action="append",
+                        help="print the federation tracking number of the agency's report LOCAL_ID (repeatable) "
+                             "and exit, to tell its reporter (sql, rest, open311)")
     database_args(parser)
     listen_args(parser, 0)
     node_tls_args(parser)
@@ -102,6 +105,24 @@ def _identity_values(args: argparse.Namespace, config: dict[str, Any]) -> dict[s
     return values
 
 
+def _print_tracking_numbers(args: argparse.Namespace, config: dict[str, Any]) -> None:
+    """The numbers a node derives for its agency's reports, from the key in its state folder."""
+    from connectors.kinds import ConfigError
+    from connectors.numbering import KEY_FILE, FederationNumbers
+
+    node = config.get("node", {})
+    code = check_node_code(str(args.code or (node.get("code") if isinstance(node, dict) else None) or ""))
+    state_dir = args.data_dir / "nodes" / code
+    if not (state_dir / KEY_FILE).exists():
+        raise CommandError(f"no tracking-number key in {state_dir}: start the node there first (--data-dir)")
+    try:
+        numbers = FederationNumbers.load(code, state_dir)
+    except ConfigError as exc:
+        raise CommandError(str(exc)) from None
+    for local_id in args.tracking_number:
+        print(f"{local_id}\t{numbers.of(local_id)}")
+
+
 def _run_node(args: argparse.Namespace) -> None:
     from connectors.base import NodeIdentity
     from connectors.kinds import BuildContext, ConfigError, load_kind
@@ -110,6 +131,9 @@ def _run_node(args: argparse.Namespace) -> None:
     from simpul.tracing import start_tracing
 
     config = _read_config(args.config)
+    if args.tracking_number:
+        _print_tracking_numbers(args, config)
+        return
     values = _identity_values(args, config)
     try:
         level = NodeLevel(values["level"])

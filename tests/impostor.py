@@ -27,6 +27,17 @@ class Impostor:
     url: str
     mode: str = "wrong-shape"
     calls: list[str] = field(default_factory=list)
+    # mode "scripted": a well-formed node whose answers a test writes.
+    feed: list[dict[str, Any]] = field(default_factory=list)  # its change feed, cursors "1", "2", ...
+    stats: list[dict[str, Any]] = field(default_factory=list)  # the buckets it counts
+    accept_id: str = ""  # the id it says it took a forwarded report as
+
+    def add_change(self, report_id: str, tracking_number: str, title: str) -> None:
+        """One more change in the feed: a new report `report_id` numbered `tracking_number`."""
+        report = {**_forged_report(report_id, title), "trackingNumber": tracking_number}
+        self.feed.append({"cursor": str(len(self.feed) + 1), "reportId": report_id, "trackingNumber": tracking_number,
+                          "at": report["updatedAt"], "status": "RECEIVED", "actor": "public", "note": None,
+                          "report": report})
 
 
 def _forged_report(report_id: str, title: str) -> dict[str, Any]:
@@ -53,14 +64,31 @@ def _impostor_answer(mode: str, query: str) -> web.Response:
     return web.json_response({"data": {"stats": []}})
 
 
+def _scripted_answer(state: Impostor, query: str, variables: dict[str, Any]) -> web.Response:
+    if "changes(" in query:
+        after = int(variables.get("after") or 0)
+        return web.json_response({"data": {"changes": {"changes": state.feed[after:], "hasMore": False,
+                                                       "behind": after > len(state.feed)}}})
+    if "CountReports" in query:
+        return web.json_response({"data": {"stats": state.stats}})
+    if "acceptReport" in query:
+        tracking = variables["report"]["trackingNumber"]
+        return web.json_response({"data": {"acceptReport": {"id": state.accept_id, "trackingNumber": tracking,
+                                                            "created": True}}})
+    return web.json_response({"data": {"reports": {"reports": [], "hasMore": False}}})
+
+
 @pytest.fixture
 async def impostor() -> AsyncIterator[Impostor]:
     """An aiohttp server on a free 127.0.0.1 port, inside the test process."""
     state = Impostor(url="")
 
     async def answer(request: web.Request) -> web.Response:
-        query = str((await request.json()).get("query", ""))
+        asked = await request.json()
+        query = str(asked.get("query", ""))
         state.calls.append(query)
+        if state.mode == "scripted":
+            return _scripted_answer(state, query, asked.get("variables") or {})
         return _impostor_answer(state.mode, query)
 
     app = web.Application()

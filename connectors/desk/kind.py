@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import re
 
+import limits
+
 from connectors.desk.store import DeskConnector
-from connectors.desk.web import DeskWeb
+from connectors.desk.web import TRACK_RATE, DeskWeb
 from connectors.kinds import BuildContext, Built, ConfigError, optional
 
 
@@ -20,8 +22,13 @@ class DeskKind:
         code = context.identity.code
         schema = optional(context.config, "schema", "desk_" + re.sub(r"[^a-z0-9]", "_", code))
         operator_key = optional(context.config, "operator_key", os.environ.get("SIMPUL_DESK_OPERATOR_KEY"))
+        track_rate = optional(context.config, "track_rate", TRACK_RATE)
+        try:
+            limits.parse(track_rate)
+        except ValueError:
+            raise ConfigError(f"track_rate must be a rate like 10/minute, not {track_rate!r}") from None
         desk = DeskConnector(context.identity, context.database_url, schema)
-        return Built(desk, DeskWeb(desk, operator_key, on_change=context.on_change).routes())
+        return Built(desk, DeskWeb(desk, operator_key, on_change=context.on_change, track_rate=track_rate).routes())
 
 
 KIND = DeskKind()

@@ -29,6 +29,7 @@ from connectors.base import (
 from connectors.desk.lifecycle import NEXT, check_transition
 from simpul.db.migrate import migrate
 from simpul.db.pool import create_pool
+from simpul.tracking import new_tracking_number
 from simpul.wire import InvalidInput, check_region_code, check_report_text, check_sequence_cursor
 
 _COLUMNS = (
@@ -243,12 +244,12 @@ class DeskConnector:
         return bool(check_sequence_cursor(after) > newest)
 
     async def create_report(self, report: NewReport, actor: str) -> Report:
-        """Record a report entered at this desk and give it a tracking number."""
+        """Record a report entered at this desk and give it a random tracking number: the local id counts, so
+        anyone could guess its neighbours, and the number opens the report's public track."""
         _check_new(report)
         async with self.pool.acquire() as conn, conn.transaction():
-            number = await conn.fetchval("SELECT nextval('report_numbers')")
-            local_id = str(number)
-            tracking = f"{self.identity.code.upper()}-{number:06d}"
+            local_id = str(await conn.fetchval("SELECT nextval('report_numbers')"))
+            tracking = new_tracking_number(self.identity.code)
             await self._insert(conn, local_id, tracking, report, None, report.received_at, actor)
         found = await self.get_report(local_id)
         assert found is not None

@@ -1,6 +1,7 @@
 """The desk's own HTTP face: a public form, submission, tracking, and officer status changes.
 
-Citizens submit and track without credentials. Officers (the unit's admin)
+Citizens submit and track without credentials; tracking is rate-limited per
+client address, so nobody walks through numbers. Officers (the unit's admin)
 authenticate with the desk's operator key as a bearer token to change a
 status or to enter a report with its original channel and time.
 """
@@ -10,12 +11,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
+import time
 from collections.abc import Callable
 from datetime import datetime
 from html import escape
 from importlib import resources
 from typing import Any
 
+import limits
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import MovingWindowRateLimiter
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -27,6 +33,7 @@ from simpul.bodylimit import BodyLimit
 from simpul.wire import InvalidInput, check_aware_time
 
 MAX_BODY = 100_000
+TRACK_RATE = "30/minute"  # public /track lookups per client address, as the hub's public calls
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -74,8 +81,11 @@ def _time(value: str | None, field: str) -> datetime | None:
 
 
 def _public(report: Report) -> dict[str, Any]:
-    """What anyone holding the tracking number may see: no identity, no internal notes."""
+    """What anyone holding the tracking number may see: no identity, no internal notes; of a confidential
+    (rahasia) report, not even the unit's answer: its status only."""
     answers = [e.note for e in report.timeline if e.status is ReportStatus.COMPLETED and e.note]
+    if report.reporter.confidential:
+        answers = []
     return {
         "trackingNumber": report.tracking_number,
         "kind": report.kind.value,
@@ -90,10 +100,13 @@ class DeskWeb:
     """HTTP endpoints of one desk."""
 
     def __init__(
-        self, desk: DeskConnector, operator_key: str | None, on_change: Callable[[], None] = lambda: None
+        self, desk: DeskConnector, operator_key: str | None, on_change: Callable[[], None] = lambda: None,
+        track_rate: str = TRACK_RATE,
     ) -> None:
         self.desk = desk
         self.on_change = on_change
+        self.track_rate = limits.parse(track_rate)
+        self.limiter = MovingWindowRateLimiter(MemoryStorage())
         self._operator_digest = (
             hashlib.sha256(operator_key.encode()).digest() if operator_key else None
         )
@@ -168,6 +181,13 @@ class DeskWeb:
         return JSONResponse(answer, status_code=201)
 
     async def track(self, request: Request) -> Response:
+        address = request.client.host if request.client else "unknown"
+        if not await self.limiter.hit(self.track_rate, "track", address):
+            reset, _ = await self.limiter.get_window_stats(self.track_rate, "track", address)
+            retry = max(1, math.ceil(reset - time.time()))
+            return JSONResponse({"error": f"too many tracking requests from this address: the limit is "
+                                          f"{self.track_rate}; try again in {retry} s"},
+                                status_code=429, headers={"Retry-After": str(retry)})
         found = await self.desk.find_by_tracking_number(request.path_params["tracking_number"])
         if found is None:
             return _error(404, "no report with that tracking number at this desk")

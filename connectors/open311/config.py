@@ -35,7 +35,6 @@ class Open311Config:
     since: datetime = datetime(2015, 1, 1, tzinfo=UTC)
     window_days: int = 90
     max_results: int = 1000
-    tracking_prefix: str = ""
     channel: Channel = Channel.API
     kind: ReportKind = ReportKind.PENGADUAN
     region: str = ""
@@ -137,6 +136,9 @@ def _region(config: Mapping[str, Any], identity: NodeIdentity) -> str:
 
 def parse_config(config: Mapping[str, Any], identity: NodeIdentity) -> Open311Config:
     """The kind's table as a typed object, or a ConfigError naming the first bad key."""
+    if "tracking_prefix" in config:
+        raise ConfigError("'tracking_prefix' is no longer read: tracking numbers are <NODE CODE>-XXXX-XXXX-XXXX, "
+                          "derived from each service_request_id (see the README); remove it")
     endpoint: str = require(config, "endpoint")
     if not endpoint.startswith(("http://", "https://")):
         raise ConfigError(f"'endpoint' must be an http(s) URL, not {endpoint!r}")
@@ -154,7 +156,6 @@ def parse_config(config: Mapping[str, Any], identity: NodeIdentity) -> Open311Co
         since=_since(config),
         window_days=int(_number(config, "window_days", 90, 1)),
         max_results=int(_number(config, "max_results", 1000, 2)),
-        tracking_prefix=optional(config, "tracking_prefix", ""),
         channel=_enum(Channel, "channel", optional(config, "channel", Channel.API.value)),
         kind=kind,
         region=_region(config, identity),

@@ -30,6 +30,7 @@ from connectors.base import (
     ReportStatus,
     StatsBucket,
 )
+from connectors.numbering import FederationNumbers
 from connectors.open311.client import NotFound, Open311Client
 from connectors.open311.config import Open311Config
 from connectors.open311.feed import FeedSync
@@ -69,6 +70,7 @@ class Open311Connector:
         self.scanner = Scanner(self.client, config)
         self.feed = FeedSync(self.client, config, self.scanner, identity.code)
         self.state_file = StateFile(data_dir)
+        self.numbers = FederationNumbers.load(identity.code, data_dir)
         self.state = State()
         self._lock = asyncio.Lock()
         self._synced_at = float("-inf")
@@ -81,7 +83,8 @@ class Open311Connector:
         await self.client.stop()
 
     def _tracking(self, local_id: str) -> str:
-        return self.state.tracking.get(local_id) or self.config.tracking_prefix + local_id
+        """A forwarded request keeps the number it came with; the server's own get a derived one."""
+        return self.state.tracking.get(local_id) or self.numbers.of(local_id)
 
     def _report(self, record: Record, with_timeline: bool = False) -> Report:
         local_id = field(record, "service_request_id")

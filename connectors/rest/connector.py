@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from connectors.base import (
     ReportFilter,
     StatsBucket,
 )
+from connectors.numbering import FederationNumbers
 from connectors.rest import paths, select
 from connectors.rest.client import AgencyClient, Params
 from connectors.rest.config import RestConfig
@@ -39,6 +41,7 @@ class RestConnector:
         self.client = AgencyClient(config)
         self.mapper = Mapper(config)
         self.state = StateFile(data_dir / STATE_FILE)
+        self.numbers = FederationNumbers.load(identity.code, data_dir)
         self._lock = asyncio.Lock()
         self.feed: UpdatedSinceFeed | SnapshotFeed
         if config.changes_endpoint is not None:
@@ -63,7 +66,7 @@ class RestConnector:
         item = paths.get(answer, path)
         if item is paths.MISSING or item is None:
             raise ConnectorError(f"the answer to GET {self.client.report_path(local_id)} lacks {path or 'a report'}")
-        return self.mapper.report(item, path)
+        return await self._federated(self.mapper.report(item, path))
 
     async def count_reports(
         self, filter: ReportFilter, group_by: Sequence[Dimension], region_level: int
@@ -86,7 +89,7 @@ class RestConnector:
             entry = accepted.get(idempotency_key)
             if entry is not None and "id" in entry:
                 return Accepted(entry["id"], entry["tracking"], created=False)
-            held = [r for r in await self._all_reports() if r.tracking_number == report.tracking_number]
+            held = [r for r in await self._agency_reports() if r.tracking_number == report.tracking_number]
             if held:
                 accepted[idempotency_key] = {"id": held[0].local_id, "tracking": held[0].tracking_number}
                 await self.state.save()
@@ -123,20 +126,45 @@ class RestConnector:
             return Health(False, str(exc))
         return Health(True, f"agency API answers at {self.config.base_url}")
 
-    async def _all_reports(self) -> list[Report]:
+    async def _agency_reports(self) -> list[Report]:
+        """Every report as the agency has it, with the agency's own numbers."""
         return [self.mapper.report(item, where) for item, where in await self._items(self.config.list_endpoint)]
 
+    async def _all_reports(self) -> list[Report]:
+        forwarded = await self._forwarded_numbers()
+        return [replace(r, tracking_number=self._number(r.local_id, r.tracking_number, forwarded))
+                for r in await self._agency_reports()]
+
+    async def _federated(self, report: Report) -> Report:
+        number = self._number(report.local_id, report.tracking_number, await self._forwarded_numbers())
+        return replace(report, tracking_number=number)
+
+    async def _forwarded_numbers(self) -> set[str]:
+        """The numbers of reports the hub forwarded here (posted, or posting when a crash cut it off)."""
+        accepted = (await self.state.data())["accepted"]
+        return {str(entry.get("tracking") or entry.get("pending")) for entry in accepted.values()}
+
+    def _number(self, local_id: str, agency_number: str, forwarded: set[str]) -> str:
+        """A forwarded report keeps the number it came with; the agency's own numbers count up, so its own
+        reports get a derived one (the agency's number stays its reference and opens no public track)."""
+        return agency_number if agency_number in forwarded else self.numbers.of(local_id)
+
     async def _everything_seen(self, since: datetime | None) -> list[Seen]:
-        return [self._seen(item, where) for item, where in await self._items(self.config.list_endpoint)]
+        return await self._seen(await self._items(self.config.list_endpoint))
 
     async def _updated_since(self, since: datetime | None) -> list[Seen]:
         assert self.config.changes_endpoint is not None
         params = {self.config.since_param: since.astimezone(UTC).isoformat()} if since is not None else None
-        return [self._seen(item, where) for item, where in await self._items(self.config.changes_endpoint, params)]
+        return await self._seen(await self._items(self.config.changes_endpoint, params))
 
-    def _seen(self, item: object, where: str) -> Seen:
-        return Seen(self.mapper.local_id(item, where), self.mapper.tracking_number(item, where),
-                    self.mapper.status(item, where), self.mapper.updated_at(item, where))
+    async def _seen(self, items: list[tuple[object, str]]) -> list[Seen]:
+        forwarded = await self._forwarded_numbers()
+        seen = []
+        for item, where in items:
+            local_id = self.mapper.local_id(item, where)
+            seen.append(Seen(local_id, self._number(local_id, self.mapper.tracking_number(item, where), forwarded),
+                             self.mapper.status(item, where), self.mapper.updated_at(item, where)))
+        return seen
 
     async def _items(self, endpoint: str, params: Params | None = None) -> list[tuple[object, str]]:
         """Every item of a listing, each with its path for error messages; one copy per id."""

@@ -27,6 +27,7 @@ from connectors.base import (
     StatsBucket,
     TimelineEvent,
 )
+from connectors.numbering import FederationNumbers
 from connectors.sql.accept import Acceptor
 from connectors.sql.catalog import AgencySchema, inspect
 from connectors.sql.install import feed_channel, install
@@ -55,10 +56,12 @@ class SqlConnector:
     """Reads the agency's reports where they are; writes only forwarded reports and its own schema."""
 
     def __init__(
-        self, identity: NodeIdentity, mapping: SqlMapping, on_change: Callable[[], None] = lambda: None
+        self, identity: NodeIdentity, mapping: SqlMapping, numbers: FederationNumbers,
+        on_change: Callable[[], None] = lambda: None,
     ) -> None:
         self.identity = identity
         self.mapping = mapping
+        self.numbers = numbers
         self.values = Values(mapping)
         self.on_change = on_change
         self._pool: asyncpg.Pool | None = None
@@ -128,8 +131,9 @@ class SqlConnector:
         return Health(ok=True, detail=f"agency table {self.mapping.reports} answers")
 
     def _tracking(self, row: asyncpg.Record) -> str:
-        derived = f"{self.identity.code.upper()}-{row['local_id']}"
-        return str(row["accepted_tracking"] or row["tracking_number"] or derived)
+        """A forwarded report keeps the number it came with; the agency's own get a derived one (its own number,
+        mapped or not, is sequential: it stays the agency's reference and opens no public track)."""
+        return str(row["accepted_tracking"] or self.numbers.of(row["local_id"]))
 
     def _report(self, row: asyncpg.Record, timeline: tuple[TimelineEvent, ...] = ()) -> Report:
         local_id = row["local_id"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from connectors.kinds import BuildContext, Built
+from connectors.numbering import FederationNumbers
 from connectors.sql.connector import SqlConnector
 from connectors.sql.mapping import read_mapping
 
@@ -12,7 +13,8 @@ class SqlKind:
     needs_database = False  # it wraps the agency's database, named by dsn or dsn_env
 
     def build(self, context: BuildContext) -> Built:
-        return Built(SqlConnector(context.identity, read_mapping(context.config), context.on_change))
+        numbers = FederationNumbers.load(context.identity.code, context.data_dir)
+        return Built(SqlConnector(context.identity, read_mapping(context.config), numbers, context.on_change))
 
 
 KIND = SqlKind()

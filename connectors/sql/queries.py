@@ -163,17 +163,9 @@ class ReportQueries:
 
     def changes_by_trigger(self, after: int, limit: int) -> Query:
         """The change feed from the trigger-fed table: cursor = its sequence number."""
-        tracking = self.mapping.columns["tracking_number"]
         schema = self.mapping.schema
-        agency, tracking_sql = "", "NULL::text"
-        if tracking:
-            tracking_sql = f'r."{tracking}"::text'
-            agency = (f' LEFT JOIN {self.mapping.reports.sql} r ON r."{self.mapping.columns["id"]}"'
-                      f" = CAST(f.local_id AS {self.schema.id_type})")
-        sql = (f"SELECT f.seq, f.local_id, f.status, f.at,"
-               f" {tracking_sql} AS tracking_number,"
-               " a.tracking_number AS accepted_tracking"
-               f' FROM "{schema}".simpul_feed f{agency}'
+        sql = ("SELECT f.seq, f.local_id, f.status, f.at, a.tracking_number AS accepted_tracking"
+               f' FROM "{schema}".simpul_feed f'
                " LEFT JOIN LATERAL (SELECT tracking_number FROM"
                f' "{schema}".simpul_accepted WHERE local_id = f.local_id ORDER BY accepted_at LIMIT 1) a ON true'
                " WHERE f.seq > $1 ORDER BY f.seq LIMIT $2")

@@ -147,11 +147,20 @@ class DeadLetter:
 
 @strawberry.type
 class ForwardingQuery:
-    @strawberry.field(description="Public: status and timeline of a report by its tracking number, from any door. "
-                      "No internal notes, no reporter identity.")
+    @strawberry.field(description="Public: status and timeline of a report by its federation tracking number, "
+                      "from any door (an agency's own number opens nothing). No internal notes, no reporter "
+                      "identity; of a confidential (rahasia) report, where it stands only: no notes, no units.")
     async def track_report(self, info: Info[Context, None], tracking_number: str) -> TrackedReport | None:
         track = await _forwarding(info).track(tracking_number.strip(), public=True)
-        return TrackedReport.of(track, public=True) if track else None
+        if track is None:
+            return None
+        tracked = TrackedReport.of(track, public=True)
+        if await info.context["pool"].fetchval("SELECT confidential FROM ledger WHERE tracking_number = $1",
+                                               track.tracking_number):
+            tracked.holder = None  # a rahasia report is not published: who handles it says what it is about
+            tracked.timeline = [TrackEvent(at=e.at, event=e.event, node=None, status=e.status, note=None)
+                                for e in tracked.timeline]
+        return tracked
 
     @strawberry.field(description="Admin: the whole chain of a report, with internal notes (routing, returns).")
     async def report_chain(self, info: Info[Context, None], tracking_number: str) -> TrackedReport | None:

@@ -153,12 +153,25 @@ class Federation:
         totals: Counter[tuple[Any, ...]] = Counter()
         for outcome in outcomes:
             for b in outcome.value[0].stats if outcome.value is not None else ():
-                totals[(b.status, b.kind, b.category, b.region_code)] += b.count
+                if _in_region(outcome.node, b.region_code):
+                    totals[(b.status, b.kind, b.category, b.region_code)] += b.count
         buckets = [NodeBucket(status=s, kind=k, category=c, region_code=r, count=n)
                    for (s, k, c, r), n in totals.items()]
         buckets.sort(key=lambda b: (-b.count, str(b.status), str(b.kind), str(b.category),
                                     str(b.region_code)))
         return StatsResult(buckets, _answer(outcomes))
+
+
+def _in_region(node: NodeRecord, bucket_region: str | None) -> bool:
+    """Whether a node may count reports in `bucket_region`: one within its own region, or above it at a coarser
+    region level; a node cannot swell another region's figures."""
+    mine = node.region_code
+    if bucket_region is None or not mine or bucket_region == mine:
+        return True
+    if bucket_region.startswith(mine + ".") or mine.startswith(bucket_region + "."):
+        return True
+    log.warning("node %s counted reports in region %s, outside its region %s: ignored", node.code, bucket_region, mine)
+    return False
 
 
 def _owned(node: NodeRecord, reports: list[NodeReport]) -> list[NodeReport]:

@@ -84,17 +84,18 @@ class ServiceRequest:
         about: corruption, say) only to readers in its region. The rest is what trackReport tells anyone."""
         in_scope = reader.covers(self.region_code)
         shown = in_scope and not self.confidential
+        status_only = self.confidential and not in_scope  # rahasia, as trackReport tells it: no notes, no unit
         category = self.category if in_scope or not self.confidential else None
         point = coordinates_in(self.location) if shown else None
         zone = local_zone(self.region_code)
         return {
             "service_request_id": self.tracking_number,
             "status": "closed" if self.status in CLOSED else "open",
-            "status_notes": self.status_note,
+            "status_notes": None if status_only else self.status_note,
             "service_name": service_name(category) if category else None,
             "service_code": category,
             "description": join_description(self.title, self.body) if shown else None,
-            "agency_responsible": self.agency,
+            "agency_responsible": None if status_only else self.agency,
             "service_notice": None,
             "requested_datetime": self.received_at.astimezone(zone),
             "updated_datetime": self.updated_at.astimezone(zone),

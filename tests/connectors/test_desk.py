@@ -9,6 +9,7 @@ import aiohttp
 import asyncpg
 import pytest
 
+from simpul.tracking import is_federation_number
 from tests.federation import Desk, Hub, as_hub, desk_credentials, graphql, node_graphql, start_desk, start_hub, submit
 
 REPORT = """
@@ -65,7 +66,9 @@ async def test_each_kind_of_report_gets_a_tracking_number_and_a_timeline(
         assert report["regionCode"] == "63", "a report without region takes the desk's region"
         assert [e["status"] for e in report["timeline"]] == ["RECEIVED"]
     assert len(numbers) == 3
-    assert all(n.startswith("63.DINKES-") for n in numbers)
+    assert all(is_federation_number(n, "63.dinkes") for n in numbers), "the code, then 60 random bits"
+    first_parts = {n.removeprefix("63.DINKES-")[:9] for n in numbers}  # consecutive reports, nothing in common
+    assert len(first_parts) == 3, numbers
 
 
 async def test_status_changes_follow_the_lifecycle_and_build_the_timeline(
@@ -87,6 +90,29 @@ async def test_status_changes_follow_the_lifecycle_and_build_the_timeline(
     assert [c["status"] for c in feed["changes"]] == ["RECEIVED", "VERIFIED", "IN_PROCESS", "COMPLETED"]
     assert {c["reportId"] for c in feed["changes"]} == {created["id"]}
     assert feed["hasMore"] is False
+
+
+async def test_a_rahasia_reports_track_at_the_desk_tells_its_status_only_and_guessing_numbers_meets_a_429(
+    desk: tuple[Hub, Desk], session: aiohttp.ClientSession
+) -> None:
+    _, dinkes = desk
+    secret = await submit(session, dinkes, confidential=True, category="kesehatan", reporterName="Budi",
+                          reporterContact="081200000002")
+    for status, note in [("VERIFIED", None), ("IN_PROCESS", None), ("COMPLETED", "Petugas loket sudah ditegur.")]:
+        assert await _set_status(session, dinkes, secret["id"], status, note) == 200
+
+    async with session.get(f"{dinkes.url}/track/{secret['trackingNumber']}") as response:
+        tracked = await response.json()
+    assert tracked["status"] == "COMPLETED" and tracked["answer"] is None, tracked
+
+    # Walking through numbers: 30 lookups a minute from one address (one spent above), found or not.
+    answers = []
+    for n in range(30):
+        async with session.get(f"{dinkes.url}/track/63.DINKES-0000-0000-{n:04d}") as response:
+            answers.append((response.status, response.headers.get("retry-after")))
+    assert answers[:29] == [(404, None)] * 29
+    status, retry_after = answers[29]
+    assert status == 429 and retry_after is not None and 1 <= int(retry_after) <= 60, answers[29]
 
 
 async def test_anonymous_reports_keep_no_identity_and_confidential_ones_are_masked_from_the_hub(

@@ -74,9 +74,12 @@ def _admin_key(fed: Federation, region: str) -> dict[str, str]:
 async def test_a_report_at_the_wrong_door_reaches_the_unit_with_authority_and_its_answer_comes_back(
     federation: Federation, session: aiohttp.ClientSession
 ) -> None:
+    """... to its reporter; of a rahasia (confidential) one, only where it stands; and no number but the
+    federation's opens a track."""
     kaltara, kutim = federation.desks["65"], federation.desks["64.08"]
     created = await submit(session, kaltara, **HEALTH_REPORT)
     tn = created["trackingNumber"]
+    secret = await submit(session, kaltara, **HEALTH_REPORT, confidential=True, reporterName="Budi")
 
     at_kutim = await eventually(lambda: _desk_copy(session, kutim, tn))
     assert at_kutim["status"] == "RECEIVED"
@@ -104,6 +107,25 @@ async def test_a_report_at_the_wrong_door_reaches_the_unit_with_authority_and_it
     answer = [e["note"] for e in track["timeline"] if e["status"] == "COMPLETED"]
     assert answer == ["Jam layanan puskesmas dikembalikan sampai pukul 14.00."]
     assert all(e["note"] is None for e in track["timeline"] if e["event"] == "ROUTED"), "no internal notes"
+
+    at_kutim = await eventually(lambda: _desk_copy(session, kutim, secret["trackingNumber"]))
+    for status in ("VERIFIED", "IN_PROCESS", "COMPLETED"):
+        await _set_status(session, kutim, at_kutim["id"].split(":")[1], status, "Petugas loket sudah ditegur.")
+
+    async def secret_completed() -> dict[str, Any] | None:
+        track = await _track(session, federation, secret["trackingNumber"])
+        return track if track["status"] == "COMPLETED" else None
+
+    track = await eventually(secret_completed)
+    assert track["holder"] is None and track["timeline"], track
+    assert all(e["node"] is None and e["note"] is None for e in track["timeline"]), "a rahasia report: status only"
+
+    # The desk's local ids count up (65:1, 65:2), but numbers in the old sequential form open nothing.
+    local = int(created["id"].split(":")[1])
+    for guess in (f"65-{local:06d}", f"65-{local + 1:06d}", created["id"]):
+        async with session.post(federation.hub.graphql_url, json={"query": TRACK, "variables": {"tn": guess}},
+                                headers={}) as response:
+            assert (await response.json())["data"]["trackReport"] is None, guess
 
 
 async def test_a_report_submitted_at_the_hub_is_delivered_once_even_when_submitted_twice(

@@ -74,7 +74,7 @@ def connector_config(url: str, format: str = "json", **extra: Any) -> dict[str, 
     for (category, kind), code in SERVICE_CODES.items():
         services[code] = category if kind is ReportKind.PENGADUAN else {"category": category, "kind": kind.value}
     return {"endpoint": url, "format": format, "jurisdiction_id": JURISDICTION, "api_key_env": "KUTIM_OPEN311_KEY",
-            "since": "2026-01-01T00:00:00Z", "region_attribute": "kode_wilayah", "tracking_prefix": "KUTIM-",
+            "since": "2026-01-01T00:00:00Z", "region_attribute": "kode_wilayah",
             "timeout": 2, "status": {"open": "RECEIVED", "closed": "COMPLETED"}, "services": services, **extra}
 
 

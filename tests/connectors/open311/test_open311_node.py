@@ -9,6 +9,7 @@ from typing import Any
 import aiohttp
 
 from connectors.base import ReportKind
+from connectors.numbering import FederationNumbers
 from simpul.processes import ChildProcess
 from tests.connectors.open311.conftest import API_KEY, SERVICE_CODES, FakeOpen311
 from tests.federation import Hub, create_token, eventually, graphql
@@ -32,7 +33,6 @@ jurisdiction_id = "kutaitimurkab.go.id"
 api_key_env = "KUTIM_OPEN311_KEY"
 since = 2026-01-01T00:00:00Z
 region_attribute = "kode_wilayah"
-tracking_prefix = "KUTIM-"
 timeout = 1.5
 
 [status]
@@ -69,9 +69,10 @@ async def test_an_open311_system_joins_the_hub_and_its_requests_are_federated(
             return body if len(body["data"]["reports"]["reports"]) == 2 else None
 
         body = await eventually(indexed)
+        numbers = FederationNumbers.load(CODE, tmp_path / "node" / "nodes" / CODE)  # the key the node made
         reports = {r["title"]: r for r in body["data"]["reports"]["reports"]}
         assert reports["Lampu jalan mati"] == {
-            "id": f"{CODE}:{lamp}", "trackingNumber": f"KUTIM-{lamp}", "title": "Lampu jalan mati",
+            "id": f"{CODE}:{lamp}", "trackingNumber": numbers.of(lamp), "title": "Lampu jalan mati",
             "status": "COMPLETED", "regionCode": "64.08.01", "category": "penerangan"}
         assert reports["Jalan berlubang"]["status"] == "IN_PROCESS"
         stats = (await graphql(session, hub.graphql_url, STATS))["data"]["stats"]

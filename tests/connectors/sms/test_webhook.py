@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import aiohttp
@@ -11,6 +10,7 @@ import pytest
 
 from connectors.base import NodeIdentity, NodeLevel, ReportStatus
 from connectors.desk import DeskConnector
+from simpul.tracking import is_federation_number
 from tests.connectors.sms.conftest import SmsChannel
 from tests.federation import eventually, graphql, node_graphql
 
@@ -38,10 +38,16 @@ async def test_a_report_by_sms_gets_a_tracking_number_by_sms(
     status, answer = await sms_channel.deliver(session, "081234500001", "LAPORKALTARA Jalan rusak di Tanjung Selor")
     assert status == 200, answer
     tracking = answer["trackingNumber"]
-    assert re.fullmatch(r"65\.SMS-\d{6}", tracking)
+    assert is_federation_number(tracking, "65.sms"), f"the node's code, then 60 random bits: {tracking}"
 
     replies = await _replies_to(sms_channel, session, "081234500001")
     assert len(replies) == 1 and tracking in replies[0] and "Kalimantan Utara" in replies[0]
+
+    # The next report's number tells nothing of this one's: no counter to step back from.
+    status, following = await sms_channel.deliver(session, "081234500009", "LAPORKALTARA Trotoar rusak di Jl. Agatis")
+    assert status == 200, following
+    assert is_federation_number(following["trackingNumber"], "65.sms")
+    assert following["trackingNumber"][:-5] != tracking[:-5], (tracking, following["trackingNumber"])
 
     report_id = next(r["id"] for r in await _sms_reports(sms_channel, session) if r["trackingNumber"] == tracking)
     report = (await node_graphql(session, sms_channel.node, REPORT, {"id": report_id}))["data"]["report"]

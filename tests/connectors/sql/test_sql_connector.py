@@ -21,11 +21,13 @@ from connectors.base import (
     ReportFilter,
     ReportKind,
 )
+from connectors.numbering import FederationNumbers
 from connectors.sql import SqlConnector, read_mapping
 from simpul.wire import InvalidInput
 from tests.connectors.sql.agency import SippApp, example_config
 
 IDENTITY = NodeIdentity("64.08.sipp", "SIPP Kutai Timur", NodeLevel.UNIT, "64.08", "sql")
+NUMBERS = FederationNumbers(IDENTITY.code, b"k" * 32)
 NINE_WITA = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Samarinda
 
 FORWARDED = ForwardedReport(
@@ -43,7 +45,7 @@ async def app(database: str) -> SippApp:
 
 
 async def _started(database: str, **changes: Any) -> SqlConnector:
-    connector = SqlConnector(IDENTITY, read_mapping(example_config(database, **changes)))
+    connector = SqlConnector(IDENTITY, read_mapping(example_config(database, **changes)), NUMBERS)
     await connector.start()
     return connector
 
@@ -65,7 +67,7 @@ async def test_wita_wall_times_and_undotted_regions_read_as_simpul_values(app: S
     assert report is not None
     assert report.received_at == NINE_WITA and report.region_code == "64.08.04"
     assert (report.category, report.status, report.kind) == ("jalan", "IN_PROCESS", ReportKind.PENGADUAN)
-    assert report.tracking_number == f"64.08.SIPP-{local_id}"
+    assert report.tracking_number == NUMBERS.of(local_id), "derived under the node's key, not the id in sequence"
     assert report.reporter.anonymous
     assert [r.local_id for r in await sipp.list_reports(ReportFilter(region_prefix="64.08"), None, 10)] == [local_id]
     assert await sipp.list_reports(ReportFilter(region_prefix="64.01"), None, 10) == []
@@ -157,14 +159,15 @@ async def test_a_mapping_that_does_not_fit_the_database_stops_the_start(
     config = example_config(database)
     for table, values in change.items():
         config[table] = {**config[table], **values}
-    connector = SqlConnector(IDENTITY, read_mapping(config))
+    connector = SqlConnector(IDENTITY, read_mapping(config), NUMBERS)
     with pytest.raises(ConnectorError) as raised:
         await connector.start()
     assert message in str(raised.value)
 
 
 async def test_an_unreachable_database_is_a_clear_error_at_start(database: str) -> None:
-    connector = SqlConnector(IDENTITY, read_mapping(example_config("postgresql://sipp:rahasia@127.0.0.1:1/sipp")))
+    connector = SqlConnector(IDENTITY, read_mapping(example_config("postgresql://sipp:rahasia@127.0.0.1:1/sipp")),
+                             NUMBERS)
     with pytest.raises(ConnectorError, match="agency database, connecting: ConnectionRefusedError") as raised:
         await connector.start()
     assert "rahasia" not in str(raised.value)

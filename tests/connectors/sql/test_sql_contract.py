@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from connectors.base import NodeIdentity, NodeLevel, ReportStatus
+from connectors.numbering import FederationNumbers
 from connectors.sql import SqlConnector, read_mapping
 from connectors.testing import ConnectorContract, Harness, SeedReport
 from tests.connectors.sql.agency import STATUS_CODE, SippApp, example_config
@@ -31,7 +32,8 @@ async def _harness(database: str, feed: str) -> AsyncIterator[Harness]:
     app = SippApp(database)
     await app.create_schema()
     identity = NodeIdentity("64.08.sipp", "SIPP Kutai Timur", NodeLevel.UNIT, "64.08", "sql", parent_code="64.08")
-    connector = SqlConnector(identity, read_mapping(example_config(database, feed=feed)))
+    connector = SqlConnector(identity, read_mapping(example_config(database, feed=feed)),
+                             FederationNumbers(identity.code, b"k" * 32))
     await connector.start()
     try:
         yield SippHarness(connector, app)

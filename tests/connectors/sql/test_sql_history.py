@@ -1,5 +1,6 @@
 """An agency's existing system joins with its history: the federation index takes each report as the agency has
-it (status and times), never as new work, and two agencies' equal tracking numbers stay two reports."""
+it (status and times), never as new work, and two agencies' equal numbers stay two reports, each tracked by the
+federation's number for it (an agency's own number opens no public track)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import aiohttp
 import asyncpg
 
 from simpul.processes import ChildProcess
+from simpul.tracking import is_federation_number
 from tests.connectors.sql.agency import EXAMPLE, SCHEMA, WITA, SippApp
-from tests.federation import Hub, create_token, eventually, graphql
+from tests.federation import Hub, create_token, eventually, graphql, run_cli
 
 INDEXED = """
 { reports(first: 100) { reports { id node trackingNumber status } }
@@ -84,7 +86,8 @@ async def test_a_system_connected_with_its_history_shows_each_reports_real_statu
         tracked = await graphql(session, hub.graphql_url, TRACK,
                                 {"t": by_id[f"64.08.sipp:{completed[0]}"]["trackingNumber"]}, headers={})
         track = tracked["data"]["trackReport"]
-        assert track["status"] == "COMPLETED" and track["holder"] == "64.08.sipp", track
+        # SIPP's reporters are confidential (the mapping's default), so the public track tells the status only.
+        assert track["status"] == "COMPLETED" and track["holder"] is None, track
 
         overdue = await graphql(session, hub.graphql_url, OVERDUE)
         assert "errors" not in overdue, overdue
@@ -95,33 +98,39 @@ async def test_a_system_connected_with_its_history_shows_each_reports_real_statu
         node.stop()
 
 
-async def test_two_agencies_whose_systems_issue_the_same_tracking_number_keep_two_reports(
+async def test_two_agencies_whose_systems_issue_the_same_number_keep_two_reports_tracked_by_federation_numbers(
     hub: Hub, database: str, tmp_path: Path, session: aiohttp.ClientSession
 ) -> None:
     app = SippApp(database)
     received = datetime.now(UTC) - timedelta(hours=3)
+    local_ids = {}
     for schema in ("sipp_a", "sipp_b"):
         await _with_tickets(database, schema)
-        await app.execute(
+        local_ids[schema] = await app.execute(
             f"INSERT INTO {schema}.pengaduan (judul, isi, kd_wilayah, tgl_masuk, no_tiket, kd_status, kategori_id)"
             f" VALUES ($1, 'Isi laporan.', '6408', $2, '2024-0001', 2,"  # in process: each unit handles its own
-            f" (SELECT id FROM {schema}.kategori WHERE nama = 'Kesehatan'))",
+            f" (SELECT id FROM {schema}.kategori WHERE nama = 'Kesehatan')) RETURNING id::text",
             f"Laporan {schema}", received.astimezone(WITA).replace(tzinfo=None))
 
     nodes = [_start_node(hub, database, tmp_path, "sipp_a", "64.08.a", tickets=True),
              _start_node(hub, database, tmp_path, "sipp_b", "64.08.b", tickets=True)]
     try:
         data = await eventually(lambda: _indexed(session, hub, 2), timeout=30)
-        reports = data["reports"]["reports"]
-        assert sorted(r["node"] for r in reports) == ["64.08.a", "64.08.b"]
-        numbers = [r["trackingNumber"] for r in reports]
-        assert len(set(numbers)) == 2 and "2024-0001" in numbers, numbers
-        for number in numbers:  # each is its own report at its own unit
-            tracked = await graphql(session, hub.graphql_url, TRACK, {"t": number}, headers={})
-            assert tracked["data"]["trackReport"]["holder"] in {"64.08.a", "64.08.b"}
-        holders = {(await graphql(session, hub.graphql_url, TRACK, {"t": n}, headers={}))["data"]["trackReport"]
-                   ["holder"] for n in numbers}
-        assert holders == {"64.08.a", "64.08.b"}
+        reports = {r["node"]: r["trackingNumber"] for r in data["reports"]["reports"]}
+        assert sorted(reports) == ["64.08.a", "64.08.b"]
+        for code, schema in (("64.08.a", "sipp_a"), ("64.08.b", "sipp_b")):
+            assert is_federation_number(reports[code], code), reports
+            tracked = await graphql(session, hub.graphql_url, TRACK, {"t": reports[code]}, headers={})
+            assert tracked["data"]["trackReport"]["status"] == "IN_PROCESS", "each is its own report, handled"
+            # The agency tells its reporter the number with the node's own command.
+            told = run_cli("node", "sql", "--code", code, "--data-dir", str(tmp_path / schema),
+                           "--tracking-number", local_ids[schema])
+            assert told.stdout.split() == [local_ids[schema], reports[code]], told.stderr
+            # The agency's own numbers, and the sequential form the connector once derived, open nothing.
+            local = int(local_ids[schema])
+            for guess in ("2024-0001", f"{code.upper()}-{local}", f"{code.upper()}-{local + 1}"):
+                tracked = await graphql(session, hub.graphql_url, TRACK, {"t": guess}, headers={})
+                assert tracked["data"]["trackReport"] is None, guess
     finally:
         for node in nodes:
             node.stop()
