@@ -18,7 +18,7 @@ import pytest
 from hub.access.keys import digest
 from hub.access.principal import Principal, Role
 from hub.access.users import create_user
-from simpul.signing import sign, signing_key
+from simpul.signing import TO_HUB, new_private_key, public_key_bytes, sign
 from tests.federation import Hub, bearer, create_key, create_token, graphql, start_hub
 from tests.graphql_ws import Subscription
 
@@ -152,15 +152,15 @@ async def test_an_expired_session_loses_its_sockets(hub: Hub, session: aiohttp.C
 
 async def test_a_suspended_node_loses_its_signed_socket(hub: Hub, session: aiohttp.ClientSession,
                                                         sockets: list[Subscription]) -> None:
+    key = new_private_key()
     enrolment = {"token": create_token(hub.database_url, "63"), "code": "63", "name": "Node 63", "level": "PROVINSI",
                  "region_code": "63", "parent_code": None, "categories": [], "kind": "custom",
-                 "endpoint": "http://127.0.0.1:9"}
+                 "endpoint": "http://127.0.0.1:9", "public_key": public_key_bytes(key).hex()}
     async with session.post(hub.url + "/enrol", data=json.dumps(enrolment),
                             headers={"content-type": "application/json"}) as response:
         assert response.status == 200, await response.text()
-        key = signing_key((await response.json())["secret"])
     node = await Subscription.open(session, hub.graphql_url, ME, headers={},
-                                   upgrade_headers=sign(key, "63", "GET", "/graphql", b""))
+                                   upgrade_headers=sign(key, TO_HUB, "63", "GET", "/graphql", b""))
     sockets.append(node)
     await node.wait_for(lambda s: s.data == [{"me": {"role": "NODE"}}])
     suspended = await graphql(session, hub.graphql_url, 'mutation { suspendNode(code: "63", reason: "uji") { code } }')
