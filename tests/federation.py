@@ -103,6 +103,11 @@ def start_hub(database_url: str, data_dir: Path, *extra: str) -> Hub:
     return hub
 
 
+def hub_key_file(hub: Hub) -> Path:
+    """The key file of the hub (and of every hub on its database), for a command that calls nodes as the hub."""
+    return _HUB_KEY_FILES[hub.database_url]
+
+
 def desk_credentials(desk: Desk) -> Credentials:
     """What the desk keeps in its credentials file: its private key and the hub key it pinned."""
     credentials = Credentials.load(desk.data_dir / "nodes" / desk.code / "credentials.json")

@@ -15,6 +15,7 @@ from tests.federation import (
     Federation,
     eventually,
     graphql,
+    hub_key_file,
     hub_ok,
     restart_desk,
     run_cli,
@@ -235,11 +236,12 @@ async def test_rebuild_equals_incremental_ingest_and_a_feed_that_went_back_is_re
         incremental = await eventually(settled)
         # The index drifts (a bad restore of the hub's database, say): a rebuild makes it what the feeds say.
         await conn.execute("UPDATE hub.ledger SET status = 'RECEIVED' WHERE origin_id = $1", done["id"])
-        result = run_cli("index", "rebuild", "--node", "65", "--database-url", federation.hub.database_url)
+        key = ("--hub-key-file", str(hub_key_file(federation.hub)))  # it calls the nodes as the hub
+        result = run_cli("index", "rebuild", "--node", "65", "--database-url", federation.hub.database_url, *key)
         assert result.returncode == 0, result.stderr
         assert "65: 0 added, 1 corrected" in result.stdout, result.stdout
         assert await conn.fetch(INDEX_ROWS) == incremental
-        result = run_cli("index", "rebuild", "--database-url", federation.hub.database_url)
+        result = run_cli("index", "rebuild", "--database-url", federation.hub.database_url, *key)
         assert result.returncode == 0, result.stderr
         assert await conn.fetch(INDEX_ROWS) == incremental
 
