@@ -22,7 +22,7 @@ import aiohttp
 import pytest
 
 from simpul.db.embedded import embedded_postgres
-from simpul.signing import sign
+from simpul.signing import TO_HUB, new_private_key, sign
 from tests.federation import (
     Desk,
     Federation,
@@ -287,7 +287,8 @@ async def _outage_answers(session: aiohttp.ClientSession, hub: Hub,
                 assert [e["extensions"]["code"] for e in body["errors"]] == ["UNAVAILABLE"], body
                 assert response.headers["retry-after"].isdigit() and not body.get("data")
     heartbeat = json.dumps({"endpoint": "https://desk.example.go.id", "healthy": True}).encode()
-    signed = sign(b"k" * 32, "64", "POST", "/node/heartbeat", heartbeat)  # the hub looks node 64 up: unknown
+    # The hub looks node 64 up: unknown.
+    signed = sign(new_private_key(), TO_HUB, "64", "POST", "/node/heartbeat", heartbeat)
     async with session.post(hub.url + "/node/heartbeat", data=heartbeat, headers=signed) as response:
         statuses.append(response.status)
         assert response.status != 503 or response.headers["retry-after"].isdigit()

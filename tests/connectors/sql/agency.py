@@ -20,6 +20,8 @@ from connectors.base import ReportStatus
 from connectors.testing import SeedReport
 
 EXAMPLE = Path(__file__).parents[3] / "connectors" / "sql" / "example.toml"
+SIPP_CATEGORIES: tuple[str, ...] = tuple(tomllib.loads(EXAMPLE.read_text())["node"]["categories"])
+"""What the example node claims: the enrolment token an admin makes for it grants these."""
 WITA = ZoneInfo("Asia/Makassar")
 
 SCHEMA = """

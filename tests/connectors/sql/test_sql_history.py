@@ -13,7 +13,7 @@ import asyncpg
 
 from simpul.processes import ChildProcess
 from simpul.tracking import is_federation_number
-from tests.connectors.sql.agency import EXAMPLE, SCHEMA, WITA, SippApp
+from tests.connectors.sql.agency import EXAMPLE, SCHEMA, SIPP_CATEGORIES, WITA, SippApp
 from tests.federation import Hub, create_token, eventually, graphql, run_cli
 
 INDEXED = """
@@ -35,7 +35,8 @@ def _start_node(hub: Hub, database: str, tmp_path: Path, schema: str, code: str,
     config.write_text(mapping)
     node = ChildProcess(["node", "sql", "--config", str(config), "--code", code, "--hub-url", hub.url,
                          "--data-dir", str(tmp_path / schema), "--heartbeat", "0.5", "--port", "0",
-                         "--token", create_token(database, "64.08")], env={"SIPP_DATABASE_URL": database})
+                         "--token", create_token(database, "64.08", categories=SIPP_CATEGORIES)],
+                        env={"SIPP_DATABASE_URL": database})
     node.wait_for(r"node \S+ serving on")
     return node
 
