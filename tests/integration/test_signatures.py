@@ -64,7 +64,9 @@ def pair(module_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
     try:
         desks.append(start_desk(hub, folder, "64", "64", "PROVINSI"))
         desks.append(start_desk(hub, folder, "65", "65", "PROVINSI"))
-        yield Pair(hub, desks[0], desks[1], folder)
+        pair = Pair(hub, desks[0], desks[1], folder)
+        yield pair
+        desks += [pair.kaltim, pair.kaltara]  # a test may have restarted one
     finally:
         for desk in desks:
             desk.process.stop()
