@@ -52,6 +52,7 @@ from hub.reachability import ReachabilityWatch
 from hub.readiness import Readiness
 from hub.registry import PgNonceStore, Registry
 from hub.routing import Router
+from hub.sealing import IdentitySeal, seal_clear_identities
 from hub.settings import SCHEMA, HubSettings
 from hub.sla import SlaDays
 from simpul.bodylimit import BodyLimit
@@ -96,12 +97,13 @@ class Services:
         router = Router(pool)
         ledger = Ledger(router, settings.max_hops)
         backoff = Backoff(settings.backoff_base, settings.backoff_cap, settings.delivery_max_attempts)
+        seal = IdentitySeal.from_file(settings.identity_key_path)
         return cls(
             settings=settings, pool=pool,
             federation=Federation(Registry(pool), client, settings.node_timeout, settings.deadline),
-            router=router, forwarding=Forwarding(pool, router, ledger),
+            router=router, forwarding=Forwarding(pool, router, ledger, seal),
             feeds=FeedPuller(pool, client, ledger), index=FederationIndex(pool, settings.stale_after),
-            delivery=DeliveryWorker(pool, client, backoff),
+            delivery=DeliveryWorker(pool, client, backoff, seal),
             events=Broadcaster(),
             guard=Guard(Authenticator(pool, settings.max_skew), Registry(pool), settings.limits),
             metrics=metrics, tracing=tracing, jobs=Jobs(),
@@ -245,6 +247,7 @@ async def serve(settings: HubSettings, database_url: str, sock: socket.socket | 
     try:
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
             services = Services.build(pool, session, settings, tracing)
+            await seal_clear_identities(pool, services.forwarding.seal)
             readiness = Readiness(database_url, services.jobs)
             config = uvicorn.Config(build_app(services, readiness), host=settings.host, port=settings.port,
                                     lifespan="off", log_level="warning", access_log=False, log_config=None,

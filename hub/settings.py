@@ -43,3 +43,8 @@ class HubSettings:
     trusted_documents: TrustedDocuments | None = None  # persisted documents a request may name by hash
     metrics_token: str | None = field(default=None, repr=False)  # None: /metrics open to anyone who reaches it
     otlp_endpoint: str | None = None  # OTLP/HTTP collector for traces; None: OTEL_EXPORTER_OTLP_* env, else off
+    identity_key_file: Path | None = None  # seals reporter identities waiting at the hub; None: data_dir/identity.key
+
+    @property
+    def identity_key_path(self) -> Path:
+        return self.identity_key_file or self.data_dir / "identity.key"

@@ -100,6 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="with --trusted-documents: callers other than admins run only those documents")
     hub.add_argument("--metrics-token", default=os.environ.get("SIMPUL_METRICS_TOKEN") or None,
                      help="bearer token /metrics asks for (env SIMPUL_METRICS_TOKEN; default: /metrics is open)")
+    hub.add_argument("--identity-key-file", type=Path, metavar="FILE",
+                     default=Path(os.environ["SIMPUL_IDENTITY_KEY_FILE"]) if os.environ.get("SIMPUL_IDENTITY_KEY_FILE")
+                     else None,
+                     help="key sealing reporter identities that wait at the hub (env SIMPUL_IDENTITY_KEY_FILE; "
+                     "default <data-dir>/identity.key, created 0600 when missing; every replica needs the same file)")
     tracing_args(hub)
     hub.set_defaults(run=_run_hub)
 
@@ -171,7 +176,9 @@ def _run_hub(args: argparse.Namespace) -> None:
                                  max_tokens=args.max_tokens, introspection=not args.no_introspection),
         trusted_documents=_trusted_documents(args),
         metrics_token=args.metrics_token, otlp_endpoint=args.otlp_endpoint,
+        identity_key_file=args.identity_key_file,
     )
+    _check_identity_key(settings.identity_key_path)
     with database_url(settings.database_url, settings.data_dir) as url:
         if args.workers == 1:
             asyncio.run(serve(settings, url))
@@ -179,6 +186,16 @@ def _run_hub(args: argparse.Namespace) -> None:
             from simpul.workers import run_workers
 
             run_workers(settings, url, args.workers, args.log_level, args.log_format)
+
+
+def _check_identity_key(path: Path) -> None:
+    """Make the identity key when missing, or say in one line why the one there is unusable."""
+    from hub.sealing import IdentityKeyError, IdentitySeal
+
+    try:
+        IdentitySeal.from_file(path)
+    except IdentityKeyError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def _trusted_documents(args: argparse.Namespace) -> TrustedDocuments | None:
