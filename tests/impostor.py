@@ -24,7 +24,7 @@ class Impostor:
     """A node endpoint that is enrolled like any other but answers whatever `mode` says."""
 
     url: str
-    mode: str = "wrong-shape"
+    mode: str = "wrong-shape"  # or "not-json", "forged", "refuse-contact" (acceptReport fails quoting the contact)
     calls: list[str] = field(default_factory=list)
 
 
@@ -58,8 +58,12 @@ async def impostor() -> AsyncIterator[Impostor]:
     state = Impostor(url="")
 
     async def answer(request: web.Request) -> web.Response:
-        query = str((await request.json()).get("query", ""))
+        payload = await request.json()
+        query = str(payload.get("query", ""))
         state.calls.append(query)
+        if state.mode == "refuse-contact" and "acceptReport" in query:  # an agency quoting the reporter back
+            contact = payload["variables"]["report"]["reporter"]["contact"]
+            return web.json_response({"data": None, "errors": [{"message": f"kontak '{contact}' tidak valid"}]})
         return _impostor_answer(state.mode, query)
 
     app = web.Application()
