@@ -92,9 +92,9 @@ async def test_the_hub_keeps_no_reporter_in_clear_while_waiting_across_a_restart
     try:
         await eventually(lambda: conn.fetchval(
             "SELECT attempts > 0 FROM hub.deliveries WHERE tracking_number = $1 AND purpose = 'ACCEPT'", tn))
+        assert identity_traces(dump_hub_schema(federation.hub.database_url), AT_HUB) == []
         assert await conn.fetchval("SELECT sealed_identity IS NOT NULL FROM hub.ledger WHERE tracking_number = $1",
                                    tn), "the reporter waits, sealed"
-        assert identity_traces(dump_hub_schema(federation.hub.database_url), AT_HUB) == []
 
         port = federation.hub.url.rsplit(":", 1)[1]
         federation.hub.process.stop()

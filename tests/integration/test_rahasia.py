@@ -147,14 +147,14 @@ async def test_open311_publishes_neither_the_content_nor_the_answer_of_a_rahasia
         assert (found[0]["description"], found[0]["address"], found[0]["status_notes"]) == (None, None, None)
 
 
-async def test_a_regional_admin_sees_and_uses_routing_in_its_region_only(
+async def test_a_regional_admin_lists_the_routing_rules_of_its_region_only(
     world: World, session: aiohttp.ClientSession
 ) -> None:
     rules = "query($p: String) { routingRules(regionPrefix: $p) { regionPrefix targetNode } }"
     add = "mutation($r: RoutingRuleInput!) { addRoutingRule(rule: $r) { id } }"
-    for prefix, target in (("64.08", "64.08"), ("65", "65")):
-        _ok(await graphql(session, world.graphql_url, add, {"r": {"regionPrefix": prefix, "targetNode": target,
-                                                                  "category": "pendidikan"}}))
+    for prefix in ("64.08", "65"):
+        _ok(await graphql(session, world.graphql_url, add, {"r": {"regionPrefix": prefix, "targetNode": prefix,
+                                                                  "category": "perizinan"}}))
     kaltim = await _as(world, session, "admin", "64")
     seen = _ok(await graphql(session, world.graphql_url, rules, headers=kaltim))["routingRules"]
     assert {r["regionPrefix"] for r in seen} == {"64.08"}
@@ -163,15 +163,25 @@ async def test_a_regional_admin_sees_and_uses_routing_in_its_region_only(
     refused = await graphql(session, world.graphql_url, rules, {"p": "65"}, headers=kaltim)
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
+
+async def test_a_regional_admin_dry_runs_routing_in_its_region_only(
+    world: World, session: aiohttp.ClientSession
+) -> None:
     route = "query($r: RouteInput!) { routeReport(report: $r) { target } }"
+    kaltim = await _as(world, session, "admin", "64")
     here = {"regionCode": "64.08", "category": "pendidikan"}
     assert _ok(await graphql(session, world.graphql_url, route, {"r": here}, headers=kaltim))["routeReport"] == {
         "target": "64.08"}
     elsewhere = await graphql(session, world.graphql_url, route, {"r": {**here, "regionCode": "65"}}, headers=kaltim)
     assert elsewhere["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
+
+async def test_a_regional_admin_sends_a_report_only_to_units_of_its_region(
+    world: World, session: aiohttp.ClientSession
+) -> None:
     reassign = "mutation($tn: String!, $node: String!) { reassignReport(trackingNumber: $tn, node: $node, " \
                "note: \"disposisi\") }"
+    kaltim = await _as(world, session, "admin", "64")
     tn = world.open["trackingNumber"]
     away = await graphql(session, world.graphql_url, reassign, {"tn": tn, "node": "65"}, headers=kaltim)
     assert away["errors"][0]["extensions"]["code"] == "FORBIDDEN", "no disposisi to a unit outside Kaltim"
