@@ -55,6 +55,7 @@ from hub.reachability import ReachabilityWatch
 from hub.readiness import Readiness
 from hub.registry import PgNonceStore, Registry
 from hub.routing import Router
+from hub.sealing import IdentitySeal, seal_clear_identities
 from hub.settings import SCHEMA, HubSettings
 from hub.signatures import HubKey
 from hub.sla import SlaDays
@@ -111,12 +112,13 @@ class Services:
         ledger = Ledger(router, settings.max_hops)
         backoff = Backoff(settings.backoff_base, settings.backoff_cap, settings.delivery_max_attempts)
         sockets = OpenSockets(pool, settings.limits.max_sockets)
+        seal = IdentitySeal.from_file(settings.identity_key_path)
         return cls(
             settings=settings, pool=pool, hub_key=hub_key,
             federation=Federation(Registry(pool), client, settings.node_timeout, settings.deadline),
-            router=router, forwarding=Forwarding(pool, router, ledger),
+            router=router, forwarding=Forwarding(pool, router, ledger, seal),
             feeds=FeedPuller(pool, client, ledger), index=FederationIndex(pool, settings.stale_after),
-            delivery=DeliveryWorker(pool, client, backoff),
+            delivery=DeliveryWorker(pool, client, backoff, seal),
             events=Broadcaster(),
             guard=Guard(Authenticator(pool, settings.max_skew), Registry(pool), settings.limits, sockets),
             passwords=PasswordChecks(settings.limits.password_checks, settings.limits.password_wait),
@@ -276,6 +278,7 @@ async def serve(settings: HubSettings, database_url: str, sock: socket.socket | 
             quiet = OutageLogFilter(services.outage)
             for handler in logging.getLogger().handlers:
                 handler.filters.insert(0, quiet)  # before redaction merges a record's arguments into its text
+            await seal_clear_identities(pool, services.forwarding.seal)
             readiness = Readiness(database_url, services.jobs)
             config = uvicorn.Config(build_app(services, readiness), host=settings.host, port=settings.port,
                                     lifespan="off", log_level="warning", access_log=False, log_config=None,

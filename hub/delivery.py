@@ -6,6 +6,10 @@ mid-call, the lock goes with its connection and another worker repeats the
 call; the node recognises the key, so the report is created exactly once.
 While a node is unreachable the row waits with exponential backoff and
 jitter; after the configured number of attempts it goes to dead-letter.
+
+The reporter travels in flight only: opened from the ledger's seal (a report
+entered at the hub's own door, until its unit has it) or fetched from the unit
+holding it. Error text from nodes is stored and logged without it.
 """
 
 from __future__ import annotations
@@ -32,7 +36,9 @@ from hub.federation.nodewire import (
 )
 from hub.ledger import CHAIN_WITH_2, add_event, queue_delivery
 from hub.registry import Registry
+from hub.sealing import Identity, IdentitySeal, SealBroken
 from simpul.db.pool import DATABASE_ERRORS
+from simpul.redaction import redact
 
 log = logging.getLogger("simpul.delivery")
 
@@ -61,11 +67,19 @@ FOR UPDATE OF d SKIP LOCKED
 """
 
 
-def _forwarded_report(row: asyncpg.Record, identity: NodeIdentifiedReporter | None) -> dict[str, Any]:
-    """The report as the target's acceptReport takes it; identity as the door holds it, carried in flight."""
+# The unit that holds a report the hub's own door took, once delivered: the target of its last accepted delivery.
+_LAST_HOLDER = """
+SELECT target_node, accepted_id FROM deliveries
+WHERE tracking_number = $1 AND purpose = 'ACCEPT' AND state = 'DONE' AND accepted_id IS NOT NULL
+ORDER BY delivered_at DESC, id DESC LIMIT 1
+"""
+
+
+def _forwarded_report(row: asyncpg.Record, identity: Identity | None) -> dict[str, Any]:
+    """The report as the target's acceptReport takes it, with the reporter carried in flight."""
     anonymous = row["anonymous"]
-    name = identity.name if identity is not None else row["reporter_name"]
-    contact = identity.contact if identity is not None else row["reporter_contact"]
+    name = identity.name if identity is not None else None
+    contact = identity.contact if identity is not None else None
     return {
         "sourceId": row["origin_id"], "trackingNumber": row["tracking_number"], "kind": row["kind"],
         "title": row["title"], "body": row["body"], "category": row["category"],
@@ -79,11 +93,12 @@ def _forwarded_report(row: asyncpg.Record, identity: NodeIdentifiedReporter | No
 class DeliveryWorker:
     """Sends due deliveries; many run side by side, in one process or many."""
 
-    def __init__(self, pool: asyncpg.Pool, client: NodeClient, backoff: Backoff) -> None:
+    def __init__(self, pool: asyncpg.Pool, client: NodeClient, backoff: Backoff, seal: IdentitySeal) -> None:
         self.pool = pool
         self.client = client
         self.registry = Registry(pool)
         self.backoff = backoff
+        self.seal = seal
 
     async def deliver_one(self) -> bool:
         """Send one due delivery; False when none is due."""
@@ -92,11 +107,13 @@ class DeliveryWorker:
             if row is None:
                 return False
             node = await self.registry.get(row["target_node"])
+            identity = None
             try:
                 if node is None or node.status != "ACTIVE":
                     raise NodeCallError(NodeCallError.UNAVAILABLE, f"node {row['target_node']} is not active")
                 if row["purpose"] == "ACCEPT":
-                    report = _forwarded_report(row, await self._identity(row))
+                    identity = await self._identity(conn, row)
+                    report = _forwarded_report(row, identity)
                     accepted = await self.client.query(
                         node, ACCEPT_REPORT, {"key": row["idempotency_key"], "report": report}, AcceptData)
                     if not accepted.accept_report.id.startswith(f"{node.code}:"):  # a node names its own copies only
@@ -108,22 +125,37 @@ class DeliveryWorker:
                     await self.client.query(node, MARK_FORWARDED, forwarded, MarkForwardedData)
                     await self._done(conn, row["id"], None)
             except NodeCallError as exc:
-                await self._failed(conn, row, exc)
+                await self._failed(conn, row, exc, identity)
             return True
 
-    async def _identity(self, row: asyncpg.Record) -> NodeIdentifiedReporter | None:
-        """The reporter's identity from the door that holds it, for a report the index saw in a node's feed:
-        the hub does not keep it (None: the ledger row carries what the hub's own door was given)."""
-        origin = row["origin_node"]
-        if origin is None or row["anonymous"] or row["reporter_name"] or row["reporter_contact"]:
+    async def _identity(self, conn: asyncpg.Connection, row: asyncpg.Record) -> Identity | None:
+        """The reporter, for this delivery only: unsealed while the hub's own door still keeps it, else from the
+        unit holding the report (the door it came through, or the last unit the hub delivered it to)."""
+        if row["anonymous"]:
             return None
-        door = await self.registry.get(origin)
-        if door is None or door.status != "ACTIVE":
-            raise NodeCallError(NodeCallError.UNAVAILABLE, f"door {origin} is not active to give the reporter")
-        found = await self.client.query(door, REPORT_TO_FORWARD, {"id": row["origin_id"]}, ReportToForwardData)
+        if row["sealed_identity"] is not None:
+            try:
+                return self.seal.open(row["tracking_number"], row["sealed_identity"])
+            except SealBroken as exc:
+                raise NodeCallError(NodeCallError.ERROR, str(exc)) from None
+        if row["origin_node"] is not None:
+            holder, held_id = row["origin_node"], row["origin_id"]
+        else:
+            last = await conn.fetchrow(_LAST_HOLDER, row["tracking_number"])
+            if last is None:
+                return None  # submitted without a name or contact: nothing to carry
+            holder, held_id = last["target_node"], last["accepted_id"]
+        return await self._fetch_identity(holder, held_id)
+
+    async def _fetch_identity(self, holder: str, held_id: str) -> Identity:
+        node = await self.registry.get(holder)
+        if node is None or node.status != "ACTIVE":
+            raise NodeCallError(NodeCallError.UNAVAILABLE, f"node {holder} is not active to give the reporter")
+        found = await self.client.query(node, REPORT_TO_FORWARD, {"id": held_id}, ReportToForwardData)
         if found.report_to_forward is None:
-            raise NodeCallError(NodeCallError.BAD_RESPONSE, f"node {origin} no longer has {row['origin_id']}")
-        return found.report_to_forward.reporter
+            raise NodeCallError(NodeCallError.BAD_RESPONSE, f"node {holder} no longer has {held_id}")
+        reporter: NodeIdentifiedReporter = found.report_to_forward.reporter
+        return Identity(reporter.name, reporter.contact)
 
     async def _done(self, conn: asyncpg.Connection, delivery_id: int, accepted_id: str | None) -> None:
         await conn.execute(
@@ -134,7 +166,8 @@ class DeliveryWorker:
         tracking, target = row["tracking_number"], row["target_node"]
         await self._done(conn, row["id"], accepted_id)
         await conn.execute(
-            "UPDATE ledger SET holder_node = $2, holder_id = $3, routing = 'HELD',"
+            # The unit has the reporter now: the hub's sealed copy goes in the same commit.
+            "UPDATE ledger SET holder_node = $2, holder_id = $3, routing = 'HELD', sealed_identity = NULL,"
             # As its new holder has it (a returned report starts afresh there), unless the holder's feed
             # already told a change: a pull can run between the node's commit and this one.
             " status = CASE WHEN node_changed_at IS NULL THEN 'RECEIVED' ELSE status END,"
@@ -149,9 +182,13 @@ class DeliveryWorker:
             await queue_delivery(conn, tracking, "MARK_FORWARDED", origin, f"{tracking}:forwarded:{origin}")
         log.info("report %s delivered to %s", tracking, target)
 
-    async def _failed(self, conn: asyncpg.Connection, row: asyncpg.Record, error: NodeCallError) -> None:
+    async def _failed(
+        self, conn: asyncpg.Connection, row: asyncpg.Record, error: NodeCallError, identity: Identity | None
+    ) -> None:
         attempts = row["attempts"] + 1
-        message = f"{error.code}: {error}"
+        # A node or agency may quote the reporter ("kontak '0812...' tidak valid"): stored, served and logged
+        # as its class plus the text with that reporter (and any other personal data) masked.
+        message = f"{error.code}: {redact(str(error), (identity.name, identity.contact) if identity else ())}"
         if attempts >= self.backoff.max_attempts:
             await conn.execute(
                 "UPDATE deliveries SET state = 'DEAD', attempts = $2, last_error = $3 WHERE id = $1",

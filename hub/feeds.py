@@ -307,7 +307,7 @@ def first_seen(node: NodeRecord, report: NodeReport, number_taken: bool) -> Inco
         tracking_number=tracking, origin_id=report.id, origin_node=node.code, kind=report.kind,
         title=report.title, body=report.body, category=report.category, region_code=report.region_code,
         channel=report.channel, anonymous=report.reporter.anonymous, confidential=report.reporter.confidential,
-        reporter_name=None, reporter_contact=None, location=report.location, received_at=report.received_at,
+        location=report.location, received_at=report.received_at,
         status=report.status, history=report.received_at < node.enrolled_at, node_tracking_number=agency_number,
     )
 

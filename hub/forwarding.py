@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 import asyncpg
 
-from hub.access.principal import Principal
+from hub.access.principal import Principal, Role
 from hub.audit import record, routed
-from hub.ledger import Incoming, Ledger, add_event, check_incoming, lock_report, new_tracking_number, wake_workers
+from hub.ledger import (
+    Incoming,
+    Ledger,
+    add_event,
+    check_incoming,
+    check_reporter,
+    lock_report,
+    new_tracking_number,
+    wake_workers,
+)
 from hub.routing import Decision, Router
+from hub.sealing import Identity, IdentitySeal
 from simpul.wire import Channel, InvalidInput, ReportKind
+
+KEY_REUSED = ("idempotencyKey {key!r} was used before for a different report: a new report needs a new key "
+              "(the same key repeats the same submission)")
 
 
 @dataclass(frozen=True)
@@ -49,39 +62,54 @@ class Track:
     events: list[TrackEvent]
 
 
+def caller_key(caller: Principal, key: str, digest: bytes) -> str:
+    """An idempotency key in its caller's namespace: a key, user or node repeats only its own submissions. The
+    public cannot be told apart, so a public key also names what was submitted: it repeats only the same report."""
+    if caller.role is Role.PUBLIC:
+        return f"public:{digest.hex()}:{key}"
+    return f"{caller.rate_key}:{key}"
+
+
 class Forwarding:
     """Operations on the ledger that callers of the API start."""
 
-    def __init__(self, pool: asyncpg.Pool, router: Router, ledger: Ledger) -> None:
+    def __init__(self, pool: asyncpg.Pool, router: Router, ledger: Ledger, seal: IdentitySeal) -> None:
         self.pool = pool
         self.router = router
         self.ledger = ledger
+        self.seal = seal
 
     async def submit(
         self, submitter: Principal, report: Submission, submit_key: str | None
     ) -> tuple[str, Decision | None]:
-        """Record a report entered at the hub, its routing decision, its delivery and its audit entry in one
-        transaction."""
+        """Record a report entered at the hub (its reporter sealed), its routing decision, its delivery and its
+        audit entry in one transaction; a key the caller used before gives that report back, if it is this one."""
         if submit_key is not None and not 8 <= len(submit_key) <= 200:
             raise InvalidInput("idempotencyKey must be 8 to 200 characters")
+        check_reporter(report.anonymous, report.reporter_name, report.reporter_contact)
         tracking = new_tracking_number()
+        identity = None if report.anonymous else Identity.of(report.reporter_name, report.reporter_contact)
         incoming = Incoming(
             tracking_number=tracking, origin_id=f"hub:{tracking}", origin_node=None, kind=report.kind,
             title=report.title.strip(), body=report.body.strip(), category=report.category.strip(),
             region_code=report.region_code, channel=report.channel, anonymous=report.anonymous,
-            confidential=report.confidential, reporter_name=report.reporter_name,
-            reporter_contact=report.reporter_contact, location=report.location, received_at=datetime.now(UTC),
+            confidential=report.confidential, location=report.location, received_at=datetime.now(UTC),
+            sealed_identity=self.seal.seal(tracking, identity) if identity else None,
         )
         check_incoming(incoming)
+        digest = self.seal.digest(asdict(report))
+        key = caller_key(submitter, submit_key, digest) if submit_key is not None else None
         async with self.pool.acquire() as conn, conn.transaction():
-            decision = await self.ledger.record(conn, incoming, route=True, submit_key=submit_key)
+            decision = await self.ledger.record(conn, incoming, route=True, submit_key=key, submit_digest=digest)
             if decision is not None:  # None: this key's report was submitted before
                 await record(conn, submitter, "REPORT_SUBMITTED", f"report {tracking}", incoming.region_code,
                              {"kind": incoming.kind.value, "channel": incoming.channel.value, **routed(decision)})
-        if decision is None and submit_key is not None:
-            existing = await self.pool.fetchval("SELECT tracking_number FROM ledger WHERE submit_key = $1",
-                                                submit_key)
-            return existing, None
+        if decision is None and key is not None:
+            existing = await self.pool.fetchrow(
+                "SELECT tracking_number, submit_digest FROM ledger WHERE submit_key = $1", key)
+            if existing["submit_digest"] != digest:
+                raise InvalidInput(KEY_REUSED.format(key=submit_key))
+            return existing["tracking_number"], None
         return tracking, decision
 
     async def track(self, tracking_number: str, public: bool) -> Track | None:
@@ -106,6 +134,7 @@ class Forwarding:
         target = await self.router.registry.get(node)
         if target is None or target.status != "ACTIVE":
             raise InvalidInput(f"node {node!r} is not an active node")
+        admin.require(target.region_code, f"send reports to node {node}")
         async with self.pool.acquire() as conn, conn.transaction():
             row = await lock_report(conn, tracking_number)
             admin.require(row["region_code"], "re-assign reports")

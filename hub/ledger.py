@@ -27,6 +27,7 @@ from simpul.wire import (
     check_report_text,
 )
 
+ANONYMOUS_HAS_IDENTITY = "an anonymous report keeps no name or contact"
 NOTIFY_DELIVERY = "simpul_delivery"
 
 # Notes a reporter may read in trackReport: the answer, or what the unit asks of them.
@@ -60,13 +61,13 @@ class Incoming:
     channel: Channel
     anonymous: bool
     confidential: bool
-    reporter_name: str | None
-    reporter_contact: str | None
     location: str | None
     received_at: datetime
     status: ReportStatus = ReportStatus.RECEIVED
     history: bool = False  # received before its node was connected
     node_tracking_number: str | None = None  # the agency's own number, where the federation's had to differ
+    # A hub-door report's reporter, sealed (hub/sealing.py) until its unit has it; a feed's report carries none.
+    sealed_identity: bytes | None = None
 
     def routable(self) -> Routable:
         return Routable(self.region_code, self.category, self.kind)
@@ -77,8 +78,14 @@ def check_incoming(report: Incoming) -> None:
     check_region_code(report.region_code)
     check_report_text(report.title, report.body, report.category)
     check_aware_time(report.received_at, "receivedAt")
-    if report.anonymous and (report.reporter_name or report.reporter_contact):
-        raise InvalidInput("an anonymous report keeps no name or contact")
+    if report.anonymous and report.sealed_identity is not None:
+        raise InvalidInput(ANONYMOUS_HAS_IDENTITY)
+
+
+def check_reporter(anonymous: bool, name: str | None, contact: str | None) -> None:
+    """At a door: an anonymous report gives no name or contact (refused, not silently dropped)."""
+    if anonymous and ((name or "").strip() or (contact or "").strip()):
+        raise InvalidInput(ANONYMOUS_HAS_IDENTITY)
 
 
 async def add_event(
@@ -108,23 +115,24 @@ class Ledger:
         self.max_hops = max_hops
 
     async def record(
-        self, conn: asyncpg.Connection, report: Incoming, route: bool, submit_key: str | None = None
+        self, conn: asyncpg.Connection, report: Incoming, route: bool, submit_key: str | None = None,
+        submit_digest: bytes | None = None,
     ) -> Decision | None:
         """Enter a new report and, when `route`, send it where it belongs.
 
         Returns None when the tracking number (or submit key) is already known.
         """
         inserted = await conn.fetchval(
-            "INSERT INTO ledger (tracking_number, origin_id, submit_key, origin_node, kind, title, body,"
-            " category, region_code, channel, anonymous, confidential, reporter_name, reporter_contact,"
+            "INSERT INTO ledger (tracking_number, origin_id, submit_key, submit_digest, origin_node, kind, title,"
+            " body, category, region_code, channel, anonymous, confidential, sealed_identity,"
             " location, received_at, status, holder_node, holder_id, routing, history, node_tracking_number, chain)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $4,"
-            " CASE WHEN $4::text IS NULL THEN NULL ELSE $2 END, 'HELD', $18, $19,"
-            " CASE WHEN $4::text IS NULL THEN '{}' ELSE ARRAY[$4::text] END)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $5,"
+            " CASE WHEN $5::text IS NULL THEN NULL ELSE $2 END, 'HELD', $18, $19,"
+            " CASE WHEN $5::text IS NULL THEN '{}' ELSE ARRAY[$5::text] END)"
             " ON CONFLICT DO NOTHING RETURNING true",
-            report.tracking_number, report.origin_id, submit_key, report.origin_node, report.kind.value,
-            report.title, report.body, report.category, report.region_code, report.channel.value,
-            report.anonymous, report.confidential, report.reporter_name, report.reporter_contact,
+            report.tracking_number, report.origin_id, submit_key, submit_digest, report.origin_node,
+            report.kind.value, report.title, report.body, report.category, report.region_code, report.channel.value,
+            report.anonymous, report.confidential, report.sealed_identity,
             report.location, report.received_at, report.status.value, report.history,
             report.node_tracking_number,
         )

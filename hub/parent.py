@@ -65,12 +65,13 @@ async def take_from_parent(
         raise InvalidInput("trackingNumber must be 1 to 100 and sourceId 1 to 300 characters")
     check_incoming(report)
     admin.require(report.region_code, "accept forwarded reports")
+    scoped_key = f"{admin.rate_key}:{key}"  # the parent's key, never another caller's
     async with pool.acquire() as conn, conn.transaction():
-        decision = await ledger.record(conn, report, route=True, submit_key=key)
+        decision = await ledger.record(conn, report, route=True, submit_key=scoped_key)
         if decision is not None:  # None: known already, nothing changed
             await record(conn, admin, "FORWARDED_REPORT_ACCEPTED", f"report {report.tracking_number}",
                          report.region_code, {"source": report.origin_id, **routed(decision)})
-    by_key = await pool.fetchrow(_PLACE.format("submit_key"), key)
+    by_key = await pool.fetchrow(_PLACE.format("submit_key"), scoped_key)
     if by_key is not None and by_key["tracking_number"] != report.tracking_number:
         raise InvalidInput(f"idempotencyKey {key!r} was used for another report")
     # Known under another key (the parent forwards it here again): one report, as a desk does.

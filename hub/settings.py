@@ -47,8 +47,14 @@ class HubSettings:
     allow_insecure_nodes: bool = False  # accept plain-http node endpoints off loopback (labs only)
     node_ca_file: Path | None = None  # CA bundle trusted for node certificates, beside the system's CAs
     otlp_endpoint: str | None = None  # OTLP/HTTP collector for traces; None: OTEL_EXPORTER_OTLP_* env, else off
+    identity_key_file: Path | None = None  # seals reporter identities waiting at the hub; None: data_dir/identity.key
 
     @property
     def key_file(self) -> Path:
         """Where the hub's Ed25519 private key lives; every replica of one hub must read the same key."""
         return self.hub_key_file or self.data_dir / "hub.key"
+
+    @property
+    def identity_key_path(self) -> Path:
+        """Where the key sealing reporter identities that wait at the hub lives, outside the database."""
+        return self.identity_key_file or self.data_dir / "identity.key"

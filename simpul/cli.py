@@ -116,6 +116,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="without --metrics-token, /metrics answers callers on the loopback only (the image's "
                      "default)")
     node_call_args(hub)
+    hub.add_argument("--identity-key-file", type=Path, metavar="FILE",
+                     default=Path(os.environ["SIMPUL_IDENTITY_KEY_FILE"]) if os.environ.get("SIMPUL_IDENTITY_KEY_FILE")
+                     else None,
+                     help="key sealing reporter identities that wait at the hub (env SIMPUL_IDENTITY_KEY_FILE; "
+                     "default <data-dir>/identity.key, created 0600 when missing; every replica needs the same file)")
     tracing_args(hub)
     hub.set_defaults(run=_run_hub)
 
@@ -204,8 +209,10 @@ def _run_hub(args: argparse.Namespace) -> None:
         metrics_token=args.metrics_token, metrics_loopback_only=args.metrics_loopback_only,
         otlp_endpoint=args.otlp_endpoint,
         allow_insecure_nodes=args.allow_insecure_nodes, node_ca_file=pem_file(args.node_ca_file, "--node-ca-file"),
+        identity_key_file=args.identity_key_file,
     )
     _check_hub_key(settings.key_file)
+    _check_identity_key(settings.identity_key_path)
     with database_url(settings.database_url, settings.data_dir) as url:
         if args.workers == 1:
             asyncio.run(serve(settings, url))
@@ -232,6 +239,16 @@ def _run_hub_key(args: argparse.Namespace) -> None:
     path = HubSettings(data_dir=args.data_dir, hub_key_file=args.hub_key_file).key_file
     _check_hub_key(path)
     print(HubKey.load_or_create(path).public_key.hex())
+
+
+def _check_identity_key(path: Path) -> None:
+    """Make the identity key when missing, or say in one line why the one there is unusable."""
+    from hub.sealing import IdentityKeyError, IdentitySeal
+
+    try:
+        IdentitySeal.from_file(path)
+    except IdentityKeyError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def _trusted_documents(args: argparse.Namespace) -> TrustedDocuments | None:

@@ -25,7 +25,7 @@ class Impostor:
     """A node endpoint that is enrolled like any other but answers whatever `mode` says."""
 
     url: str
-    mode: str = "wrong-shape"
+    mode: str = "wrong-shape"  # or "not-json", "forged", "refuse-contact" (acceptReport fails quoting the contact)
     calls: list[str] = field(default_factory=list)
     # mode "scripted": a well-formed node whose answers a test writes.
     feed: list[dict[str, Any]] = field(default_factory=list)  # its change feed, cursors "1", "2", ...
@@ -89,6 +89,9 @@ async def impostor() -> AsyncIterator[Impostor]:
         state.calls.append(query)
         if state.mode == "scripted":
             return _scripted_answer(state, query, asked.get("variables") or {})
+        if state.mode == "refuse-contact" and "acceptReport" in query:  # an agency quoting the reporter back
+            contact = asked["variables"]["report"]["reporter"]["contact"]
+            return web.json_response({"data": None, "errors": [{"message": f"kontak '{contact}' tidak valid"}]})
         return _impostor_answer(state.mode, query)
 
     app = web.Application()

@@ -173,17 +173,19 @@ class ForwardingQuery:
         admin.require(region, "read report chains")
         return TrackedReport.of(track, public=False)
 
-    @strawberry.field(description="Dry run: where a report would go, and which rule or fallback decides.")
+    @strawberry.field(description="Dry run: where a report in the caller's region would go, and which rule or "
+                      "fallback decides.")
     async def route_report(self, info: Info[Context, None], report: RouteInput) -> RoutingDecision:
         check_region_code(report.region_code)
+        principal_of(info).require(report.region_code, "dry-run routing")
         decision = await _router(info).decide(Routable(report.region_code, report.category, report.kind))
         return RoutingDecision.of(decision)
 
-    @strawberry.field(description="The routing table, optionally for one region subtree.")
+    @strawberry.field(description="The routing table of the caller's region subtree (all of it, for national "
+                      "callers), or of a subtree within it.")
     async def routing_rules(self, info: Info[Context, None], region_prefix: str | None = None) -> list[RoutingRule]:
-        if region_prefix:
-            check_region_code(region_prefix)
-        return [RoutingRule.of(r) for r in await _router(info).rules(region_prefix)]
+        region = principal_of(info).region_asked(region_prefix, "read routing rules")
+        return [RoutingRule.of(r) for r in await _router(info).rules(region or None)]
 
     @strawberry.field(description="Admin: deliveries that gave up, in the admin's region.")
     async def dead_letters(self, info: Info[Context, None]) -> list[DeadLetter]:

@@ -10,8 +10,9 @@ from strawberry.types import Info
 
 from hub.access.guard import principal_of
 from hub.forwarding import Forwarding
-from hub.ledger import Incoming
+from hub.ledger import Incoming, check_reporter
 from hub.parent import PARENT_ORIGIN, ledger_changes, take_from_parent
+from hub.sealing import Identity
 from simpul.wire import Channel, ReportKind, ReportStatus
 
 Context = dict[str, Any]
@@ -79,13 +80,16 @@ class ParentMutation:
     ) -> AcceptedForward:
         admin = principal_of(info)
         forwarding: Forwarding = info.context["forwarding"]
+        check_reporter(report.anonymous, report.reporter_name, report.reporter_contact)
+        tracking = report.tracking_number.strip()
+        identity = None if report.anonymous else Identity.of(report.reporter_name, report.reporter_contact)
         taken = await take_from_parent(info.context["pool"], forwarding.ledger, admin, idempotency_key, Incoming(
             origin_id=PARENT_ORIGIN + report.source_id, origin_node=None,
-            tracking_number=report.tracking_number.strip(), kind=report.kind,
+            tracking_number=tracking, kind=report.kind,
             title=report.title.strip(), body=report.body.strip(), category=report.category.strip(),
             region_code=report.region_code, channel=report.channel, anonymous=report.anonymous,
-            confidential=report.confidential, reporter_name=report.reporter_name,
-            reporter_contact=report.reporter_contact, location=report.location, received_at=report.received_at,
+            confidential=report.confidential, location=report.location, received_at=report.received_at,
+            sealed_identity=forwarding.seal.seal(tracking, identity) if identity else None,
         ))
         return AcceptedForward(id=strawberry.ID(taken.id), tracking_number=taken.tracking_number,
                                created=taken.created)

@@ -121,14 +121,14 @@ class FederationQuery:
         position = Position.decode(after) if after is not None else None
         if not live:
             page = await _index(info).reports(principal_of(info), _selection(scope), _filter(filter), first, position)
-            return ReportPage(reports=[Report.indexed(r) for r in page.rows],
+            return ReportPage(reports=[Report.indexed(principal_of(info), r) for r in page.rows],
                               page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
                               coverage=Coverage.indexed(page.freshness))
         result = await _federation(info).reports(principal_of(info), _selection(scope), _filter(filter), first,
                                                  position)
         report_failures(info, result.answer)
         return ReportPage(
-            reports=[Report.of(r) for r in result.page.reports],
+            reports=[Report.of(principal_of(info), r) for r in result.page.reports],
             page_info=PageInfo(has_next_page=result.page.has_next_page,
                                end_cursor=result.page.end_cursor),
             coverage=Coverage.of(result.answer),
@@ -140,11 +140,11 @@ class FederationQuery:
         found, answer = await _federation(info).report(principal_of(info), id)
         report_failures(info, answer)
         if found is not None:
-            return Report.of(found)
+            return Report.of(principal_of(info), found)
         if answer.asked and not answer.failures:
             return None  # the node answered: it has no such report
         indexed = await _index(info).report(principal_of(info), id)
-        return Report.indexed(*indexed) if indexed is not None else None
+        return Report.indexed(principal_of(info), *indexed) if indexed is not None else None
 
     @strawberry.field(description="Counts of reports in scope, each report once. By default from the federation "
                       "index (coverage says how fresh); `live: true` has each node count and sums.")

@@ -97,7 +97,7 @@ async def _resolve(info: Info[Context, None], principal: Principal, reference: R
         return Node.of(found[0], datetime.now(UTC), settings.heartbeat_grace) if found else None
     report, answer = await federation.report(principal, reference.key)
     report_failures(info, answer)
-    return Report.of(report) if report is not None else None
+    return Report.of(principal, report) if report is not None else None
 
 
 @strawberry.type

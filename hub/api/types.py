@@ -9,9 +9,11 @@ from enum import StrEnum
 import asyncpg
 import strawberry
 
+from hub.access.principal import Principal
 from hub.federation.nodewire import NodeBucket, NodeReport
 from hub.federation.queries import Answer
 from hub.index.reads import Bucket, Freshness
+from hub.rahasia import HIDDEN, shows_content
 from hub.regions import region_name
 from hub.registry import NodeRecord, NodeSelection
 from simpul.wire import (
@@ -96,8 +98,8 @@ class Report:
     node: str
     tracking_number: str
     kind: ReportKind
-    title: str
-    body: str
+    title: str | None = strawberry.field(description=f"Null when {HIDDEN} to this caller (docs/security.md).")
+    body: str | None = strawberry.field(description=f"Null when {HIDDEN} to this caller.")
     category: str
     region_code: str
     channel: Channel
@@ -105,9 +107,9 @@ class Report:
     reporter: Reporter
     received_at: datetime
     updated_at: datetime
-    location: str | None
+    location: str | None = strawberry.field(description=f"Null when unknown, or {HIDDEN} to this caller.")
     timeline: list[TimelineEvent] = strawberry.field(
-        description="Filled by `report(id)`; empty in lists."
+        description=f"Filled by `report(id)`; empty in lists. Notes are null when {HIDDEN} to this caller."
     )
     source: ReadSource = strawberry.field(
         default=ReadSource.LIVE,
@@ -115,28 +117,35 @@ class Report:
         "or `report(id)` when its node did not answer).")
 
     @classmethod
-    def indexed(cls, row: asyncpg.Record, timeline: Sequence[asyncpg.Record] = ()) -> Report:
-        """A report as the federation index holds it: one row however often it was forwarded, shown at its holder."""
+    def indexed(cls, reader: Principal, row: asyncpg.Record, timeline: Sequence[asyncpg.Record] = ()) -> Report:
+        """A report as the federation index holds it: one row however often it was forwarded, shown at its holder;
+        its content only if `reader` may read it (hub/rahasia.py)."""
+        shown = shows_content(reader, row["region_code"], row["confidential"], row["node"])
         return cls(
             id=strawberry.ID(row["id"]), node=row["node"], tracking_number=row["tracking_number"],
-            kind=ReportKind(row["kind"]), title=row["title"], body=row["body"], category=row["category"],
-            region_code=row["region_code"], channel=Channel(row["channel"]), status=ReportStatus(row["status"]),
+            kind=ReportKind(row["kind"]), title=row["title"] if shown else None, body=row["body"] if shown else None,
+            category=row["category"], region_code=row["region_code"], channel=Channel(row["channel"]),
+            status=ReportStatus(row["status"]),
             reporter=Reporter(anonymous=row["anonymous"], confidential=row["confidential"]),
-            received_at=row["received_at"], updated_at=row["updated_at"], location=row["location"],
-            timeline=[TimelineEvent(at=e["at"], status=ReportStatus(e["status"]), actor=e["actor"], note=e["note"])
-                      for e in timeline],
+            received_at=row["received_at"], updated_at=row["updated_at"], location=row["location"] if shown else None,
+            timeline=[TimelineEvent(at=e["at"], status=ReportStatus(e["status"]), actor=e["actor"],
+                                    note=e["note"] if shown else None) for e in timeline],
             source=ReadSource.INDEX,
         )
 
     @classmethod
-    def of(cls, r: NodeReport) -> Report:
+    def of(cls, reader: Principal, r: NodeReport) -> Report:
+        """A report as its node answered now; its content only if `reader` may read it (hub/rahasia.py)."""
+        node = r.id.partition(":")[0]
+        shown = shows_content(reader, r.region_code, r.reporter.confidential, node)
         return cls(
-            id=strawberry.ID(r.id), node=r.id.partition(":")[0],
-            tracking_number=r.tracking_number, kind=r.kind, title=r.title, body=r.body,
+            id=strawberry.ID(r.id), node=node,
+            tracking_number=r.tracking_number, kind=r.kind, title=r.title if shown else None,
+            body=r.body if shown else None,
             category=r.category, region_code=r.region_code, channel=r.channel, status=r.status,
             reporter=Reporter(anonymous=r.reporter.anonymous, confidential=r.reporter.confidential),
-            received_at=r.received_at, updated_at=r.updated_at, location=r.location,
-            timeline=[TimelineEvent(at=e.at, status=e.status, actor=e.actor, note=e.note)
+            received_at=r.received_at, updated_at=r.updated_at, location=r.location if shown else None,
+            timeline=[TimelineEvent(at=e.at, status=e.status, actor=e.actor, note=e.note if shown else None)
                       for e in r.timeline],
         )
 

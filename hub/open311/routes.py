@@ -211,7 +211,7 @@ class Open311Facade:
         key = request.headers.get("idempotency-key")
         if key is not None and not 8 <= len(key.strip()) <= 150:
             raise InvalidInput("Idempotency-Key must be 8 to 150 characters")
-        submit_key = f"open311:{principal.rate_key}:{key.strip()}" if key else None
+        submit_key = key.strip() if key else None  # scoped to its caller by Forwarding.submit, as GraphQL's are
         tracking, decision = await self.forwarding.submit(principal, submission, submit_key)
         return render("service_requests", [{"service_request_id": tracking, "service_notice": _notice(decision),
                                             "account_id": None}], format, status=201)

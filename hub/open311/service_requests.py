@@ -16,6 +16,7 @@ from hub.access.principal import Principal
 from hub.ledger import PUBLIC_NOTES
 from hub.open311.services import service_name
 from hub.open311.submission import coordinates_in
+from hub.rahasia import shows_content
 from hub.sla import (
     CLOCKS,
     UNIT_STAGES,
@@ -79,11 +80,13 @@ class ServiceRequest:
                    status_note=row["status_note"])
 
     def record(self, reader: Principal, expected: datetime | None) -> dict[str, object]:
-        """The spec's fields. What was reported (description, place) only for a reader whose region covers it,
-        and never for a confidential (rahasia) report; a confidential report's category (which can say what it is
-        about: corruption, say) only to readers in its region. The rest is what trackReport tells anyone."""
+        """The spec's fields. What was reported (description, place) only for a reader whose region covers it;
+        of a confidential (rahasia) report, Open311 being a publication, neither that nor its notes (hub/rahasia.py),
+        and its category (which can say what it is about: corruption, say) only to readers in its region. The rest
+        is what trackReport tells anyone."""
         in_scope = reader.covers(self.region_code)
-        shown = in_scope and not self.confidential
+        published = shows_content(reader, self.region_code, self.confidential, None, published=True)
+        shown = in_scope and published
         status_only = self.confidential and not in_scope  # rahasia, as trackReport tells it: no notes, no unit
         category = self.category if in_scope or not self.confidential else None
         point = coordinates_in(self.location) if shown else None
@@ -91,7 +94,7 @@ class ServiceRequest:
         return {
             "service_request_id": self.tracking_number,
             "status": "closed" if self.status in CLOSED else "open",
-            "status_notes": None if status_only else self.status_note,
+            "status_notes": self.status_note if published else None,
             "service_name": service_name(category) if category else None,
             "service_code": category,
             "description": join_description(self.title, self.body) if shown else None,

@@ -28,12 +28,14 @@ query Zones($year: Int) {
 const REPORTS = `
 query UnitReports($codes: [String!], $filter: ReportFilter, $after: String) {
   reports(scope: {nodeCodes: $codes}, filter: $filter, first: 25, after: $after) {
-    reports { trackingNumber title category status receivedAt }
+    reports { trackingNumber title category status receivedAt reporter { confidential } }
     pageInfo { hasNextPage endCursor }
     coverage { asked answered failed }
   }
 }`;
 
+// A rahasia report is not published: the dashboard is a display, so it shows that one exists, never its title.
+const CONFIDENTIAL_TITLE = "Laporan rahasia";
 const YEARS = 8; // the year filter offers this many years back from now, then "all years"
 const $ = (id) => document.getElementById(id);
 const state = { regions: [], province: null, unit: null, after: null };
@@ -190,7 +192,8 @@ async function loadReports(more) {
   const data = await graphql(REPORTS, { codes: [unit.node], filter, after: more ? state.after : null });
   const page = data.reports;
   const rows = page.reports.map((r) => el("tr", {},
-    el("td", {}, r.trackingNumber), el("td", {}, r.title), el("td", {}, r.category),
+    el("td", {}, r.trackingNumber),
+    el("td", {}, r.reporter.confidential || r.title === null ? CONFIDENTIAL_TITLE : r.title), el("td", {}, r.category),
     el("td", { "data-status": r.status }, STATUS_NAMES[r.status] || r.status),
     el("td", {}, new Date(r.receivedAt).toLocaleDateString("id-ID", { dateStyle: "medium", timeZone }))));
   const body = $("reports").tBodies[0];
