@@ -38,7 +38,8 @@ async def test_the_hub_lists_and_counts_what_the_agency_api_holds(
     try:
         node = ChildProcess(
             ["node", "rest", "--config", str(config), "--hub-url", hub.url, "--data-dir", str(tmp_path),
-             "--token", create_token(database, "64.08"), "--heartbeat", "0.5", "--port", "0"],
+             "--token", create_token(database, "64.08", categories=["jalan", "kesehatan", "kebersihan"]),
+             "--heartbeat", "0.5", "--port", "0"],
             env={TOKEN_ENV: TOKEN})
         node.wait_for(r"node 64.08.sipakar serving on http://")
 

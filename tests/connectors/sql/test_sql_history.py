@@ -22,6 +22,8 @@ TRACK = "query($t: String!) { trackReport(trackingNumber: $t) { status holder ti
 OVERDUE = '{ overdueReports(regionPrefix: "64") { trackingNumber stage } }'
 COMPLIANCE = '{ compliance(regionPrefix: "64.08") { node followUpsDue followUpsOnTime overdue } }'
 
+SIPP_CATEGORIES = ["jalan", "penerangan", "kesehatan", "kebersihan", "air", "kependudukan"]  # example.toml
+
 
 def _start_node(hub: Hub, database: str, tmp_path: Path, schema: str, code: str, tickets: bool) -> ChildProcess:
     """`simpul node sql` over the SIPP tables in `schema`, the README's mapping, as the first unit of 64.08."""
@@ -33,7 +35,8 @@ def _start_node(hub: Hub, database: str, tmp_path: Path, schema: str, code: str,
     config.write_text(mapping)
     node = ChildProcess(["node", "sql", "--config", str(config), "--code", code, "--hub-url", hub.url,
                          "--data-dir", str(tmp_path / schema), "--heartbeat", "0.5", "--port", "0",
-                         "--token", create_token(database, "64.08")], env={"SIPP_DATABASE_URL": database})
+                         "--token", create_token(database, "64.08", categories=SIPP_CATEGORIES)],
+                        env={"SIPP_DATABASE_URL": database})
     node.wait_for(r"node \S+ serving on")
     return node
 

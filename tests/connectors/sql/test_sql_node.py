@@ -21,6 +21,8 @@ EVERYTHING = """
 STALE = "{ reports(first: 1) { coverage { stale { node reason } } } }"
 LIVE = "{ reports(first: 50, live: true) { reports { id } } stats(groupBy: [STATUS], live: true) { total } }"
 
+SIPP_CATEGORIES = ["jalan", "penerangan", "kesehatan", "kebersihan", "air", "kependudukan"]  # example.toml
+
 
 def _node_args(hub_url: str, config: Path, data_dir: Path, *extra: str) -> list[str]:
     return ["node", "sql", "--config", str(config), "--code", "64.08.sipp", "--hub-url", hub_url,
@@ -36,7 +38,8 @@ async def test_a_sipp_database_joins_the_hub_and_its_reports_are_queryable(
     await app.enter("Puskesmas tutup", datetime(2026, 3, 1, 1, 0, tzinfo=UTC), category="Kesehatan", status=3)
     config = tmp_path / "sipp.toml"  # the example, as the first node of this hub: no parent
     config.write_text(EXAMPLE.read_text().replace('parent = "64.08"\n', ""))
-    node = ChildProcess(_node_args(hub.url, config, tmp_path, "--token", create_token(database, "64.08")),
+    token = create_token(database, "64.08", categories=SIPP_CATEGORIES)
+    node = ChildProcess(_node_args(hub.url, config, tmp_path, "--token", token),
                         env={"SIPP_DATABASE_URL": database})
     try:
         node.wait_for(r"node \S+ serving on (http://\S+)")
