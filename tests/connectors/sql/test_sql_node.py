@@ -59,11 +59,12 @@ async def test_a_sipp_database_joins_the_hub_and_its_reports_are_queryable(
         await app.execute("UPDATE sipp.pengaduan SET kd_status = 7 WHERE id = $1", int(first))
         body = await graphql(session, hub.graphql_url, LIVE)
         errors = [(e["extensions"].get("node"), e["message"]) for e in body.get("errors", [])]
-        assert any(node_code == "64.08.sipp" and "status value '7'" in message for node_code, message in errors), body
+        # The node's own words ("status value '7' ...") stay in the hub log: callers see the class of failure.
+        assert ("64.08.sipp", "node 64.08.sipp answered HTTP 200 with an error") in errors, body
 
         async def stale() -> list[dict[str, Any]]:
             body = await graphql(session, hub.graphql_url, STALE)
-            return [s for s in body["data"]["reports"]["coverage"]["stale"] if "status value '7'" in s["reason"]]
+            return [s for s in body["data"]["reports"]["coverage"]["stale"] if "with an error" in s["reason"]]
 
         [named] = await eventually(stale)  # the index keeps the reports as last read, and says why it is behind
         assert named["node"] == "64.08.sipp"
