@@ -24,7 +24,6 @@ TRACK = "query($t: String!) { trackReport(trackingNumber: $t) { status holder ti
 OVERDUE = '{ overdueReports(regionPrefix: "64") { trackingNumber stage } }'
 COMPLIANCE = '{ compliance(regionPrefix: "64.08") { node followUpsDue followUpsOnTime overdue } }'
 
-SIPP_CATEGORIES = ["jalan", "penerangan", "kesehatan", "kebersihan", "air", "kependudukan"]  # example.toml
 
 
 def _start_node(hub: Hub, database: str, tmp_path: Path, schema: str, code: str, tickets: bool) -> ChildProcess:
