@@ -25,7 +25,6 @@ OVERDUE = '{ overdueReports(regionPrefix: "64") { trackingNumber stage } }'
 COMPLIANCE = '{ compliance(regionPrefix: "64.08") { node followUpsDue followUpsOnTime overdue } }'
 
 
-
 def _start_node(hub: Hub, database: str, tmp_path: Path, schema: str, code: str, tickets: bool) -> ChildProcess:
     """`simpul node sql` over the SIPP tables in `schema`, the README's mapping, as the first unit of 64.08."""
     mapping = EXAMPLE.read_text().replace('parent = "64.08"\n', "").replace("sipp.", f"{schema}.")
