@@ -34,6 +34,7 @@ from tests.integration.test_sla import WITA, in_ledger, indexed_as, morning, set
 CHROMIUM = Path("/usr/bin/chromium")
 PASSWORD = "kata sandi yang panjang"
 REPORTER = ("Siti Rahmawati", "081234567890")  # must never appear in a download
+RAHASIA_TITLE = "Pungutan liar di loket puskesmas"  # a confidential report's title: never on the dashboard
 ZONE_RGB = {"GREEN": (46, 125, 50), "YELLOW": (249, 168, 37), "RED": (198, 40, 40)}
 YEAR = today().year
 LATE = working_days_before(today(), 10)  # received then: ten working days ago, past both unit deadlines
@@ -84,8 +85,8 @@ def running(module_database: str, tmp_path_factory: pytest.TempPathFactory) -> I
 async def world(running: Federation) -> World:
     hub = running.hub
     async with aiohttp.ClientSession() as session:
-        async def report(code: str, received: date | None = None, follow_up: bool = True) -> str:
-            fields: dict[str, Any] = {"reporterName": REPORTER[0], "reporterContact": REPORTER[1]}
+        async def report(code: str, received: date | None = None, follow_up: bool = True, **extra: Any) -> str:
+            fields: dict[str, Any] = {"reporterName": REPORTER[0], "reporterContact": REPORTER[1], **extra}
             if received is not None:
                 fields["receivedAt"] = morning(received)
             made = await submit(session, running.desks[code], as_operator=True, **fields)
@@ -96,7 +97,8 @@ async def world(running: Federation) -> World:
             return str(made["trackingNumber"])
 
         old = {await report("64.08", LATE): "IN_PROCESS", await report("64.08", LATE, follow_up=False): "RECEIVED"}
-        kutim = {await report("64.08"): "IN_PROCESS" for _ in range(3)}
+        kutim = {await report("64.08"): "IN_PROCESS" for _ in range(2)}
+        kutim[await report("64.08", confidential=True, title=RAHASIA_TITLE)] = "IN_PROCESS"
         others = [await report("63"), await report("65", follow_up=False)]
         await in_ledger(session, hub, *old, *kutim, *others)
         await indexed_as(session, hub, {**old, **kutim})  # the dashboard reads what the feeds have told
@@ -222,6 +224,8 @@ async def test_the_ombudsman_sees_each_province_in_its_zone_and_drills_down_to_a
     numbers = await rows.locator("td:first-child").all_inner_texts()
     assert sorted(numbers) == sorted(world.kutim_reports)
     assert REPORTER[0] not in await page.content()
+    assert RAHASIA_TITLE not in await page.content(), "a rahasia report is not published, even to the Ombudsman"
+    await expect(rows.filter(has_text="Laporan rahasia")).to_have_count(1)
     for status in ("RECEIVED", "IN_PROCESS"):
         await page.get_by_label("Status").select_option(status)
         await expect(rows).to_have_count(sum(1 for s in world.kutim_reports.values() if s == status))
@@ -260,7 +264,7 @@ async def test_the_annual_report_downloads_as_csv_and_pdf_with_the_hubs_figures(
         assert (float(row["on_time_share"]) if row["on_time_share"] else None) == pytest.approx(
             figures["onTimeShare"])
     assert rows[-1]["unit_name"] == "Kalimantan Timur"
-    assert REPORTER[0] not in text and REPORTER[1] not in text
+    assert REPORTER[0] not in text and REPORTER[1] not in text and RAHASIA_TITLE not in text
 
     async with page.expect_download() as pdf_download:
         await page.get_by_role("button", name="Unduh PDF").click()
@@ -276,7 +280,7 @@ async def test_the_annual_report_downloads_as_csv_and_pdf_with_the_hubs_figures(
         f = unit["figures"]
         assert (f"{code} {name} {ZONE_NAMES[Zone(unit['zone'])]} {f['reportsReceived']} {f['followUpsDue']} "
                 f"{percent(f['onTimeShare'])} {f['overdue']} {percent(f['reachableShare'])} 0") in lines
-    assert REPORTER[0] not in pdf_text
+    assert REPORTER[0] not in pdf_text and RAHASIA_TITLE not in pdf_text
 
     await page.get_by_label("Tahun").select_option("Semua tahun")  # every report held: no annual report
     await expect(page.get_by_role("button", name="Unduh CSV")).to_be_disabled()
