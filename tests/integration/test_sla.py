@@ -103,7 +103,7 @@ async def indexed_as(session: aiohttp.ClientSession, hub: Hub, statuses: dict[st
                              {"t": number})
             seen[number] = (body["data"]["trackReport"] or {}).get("status")
         return None if seen != statuses else seen
-    await eventually(shown)
+    await eventually(shown, timeout=30)  # a loaded machine may take a few pulls
 
 
 async def test_a_report_never_followed_up_for_ten_working_days_is_overdue_and_a_fresh_one_is_not(
