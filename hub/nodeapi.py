@@ -75,23 +75,10 @@ class NodeApi:
     async def rekey(self, request: Request) -> Response:
         """A node enrolled before key pairs sends its new public key, signed with its HMAC key (simpul-v1), and
         gets the hub's public key to pin."""
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return _error(413, "request body too large")
-        try:
-            signed = SignedRequest.from_headers(request.headers)
-            node = await self.registry.get(signed.node)
-            if node is None:
-                raise SignatureError("unknown node")
-            if node.signing_key is None:
-                raise SignatureError("node has no HMAC key to rekey with")
-            await verify_v1(node.signing_key, signed, request.method, request.url.path, body, self.nonces,
-                            self.max_skew)
-        except SignatureError as exc:
-            log.warning("refused %s: %s", request.url.path, exc)
-            return _error(401, str(exc))
-        if node.status == "SUSPENDED":
-            return _error(403, "node is suspended")
+        signed = await self._signed(request, v1=True)
+        if isinstance(signed, Response):
+            return signed
+        node, body = signed
         try:
             data = json.loads(body)
         except (ValueError, RecursionError):
@@ -107,8 +94,9 @@ class NodeApi:
         log.info("node %s rekeyed: it signs with a key pair from now on", node.code)
         return self._hub_public_key(node.code)
 
-    async def _signed(self, request: Request) -> tuple[NodeRecord, bytes] | Response:
-        """The enrolled, active node that signed this request, with the body; or the refusal."""
+    async def _signed(self, request: Request, v1: bool = False) -> tuple[NodeRecord, bytes] | Response:
+        """The enrolled, active node that signed this request, with the body; or the refusal. `v1`: signed with
+        the HMAC key of a node enrolled before key pairs (only its rekey is)."""
         body = await request.body()
         if len(body) > MAX_BODY:
             return _error(413, "request body too large")
@@ -117,8 +105,14 @@ class NodeApi:
             node = await self.registry.get(signed.node)
             if node is None:
                 raise SignatureError("unknown node")
-            await verify_node(self.registry, node, signed, request.method, request_target(request.scope), body,
-                              self.nonces, self.max_skew)
+            if not v1:
+                await verify_node(self.registry, node, signed, request.method, request_target(request.scope), body,
+                                  self.nonces, self.max_skew)
+            elif node.signing_key is None:
+                raise SignatureError("node has no HMAC key to rekey with")
+            else:
+                await verify_v1(node.signing_key, signed, request.method, request.url.path, body, self.nonces,
+                                self.max_skew)
         except SignatureError as exc:
             log.warning("refused %s: %s", request.url.path, exc)
             return _error(401, str(exc))
