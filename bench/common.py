@@ -25,7 +25,7 @@ import psutil
 from hub.access.keys import issue_key
 from hub.access.principal import Principal, Role
 from hub.db.migrate import migrate_hub
-from hub.enrolment import create_token
+from hub.nodes.enrolment import create_token
 from hub.settings import SCHEMA
 from simpul.db.embedded import database_url
 from simpul.processes import ChildProcess

@@ -29,11 +29,12 @@ from connectors.hublink import (
     send_poke,
     token_digest,
 )
-from simpul.bodylimit import BodyLimit
+from simpul.asgi.bodylimit import BodyLimit
+from simpul.asgi.requestid import RequestIds
+from simpul.asgi.tracing import Tracing, traced
 from simpul.endpoints import hub_urls
 from simpul.errors import MaskInternalErrors
 from simpul.graphql_json import StrictJsonGraphQL
-from simpul.requestid import RequestIds
 from simpul.signing import (
     DEFAULT_MAX_SKEW,
     TO_NODE,
@@ -43,7 +44,6 @@ from simpul.signing import (
     request_target,
     verify,
 )
-from simpul.tracing import Tracing, traced
 from simpul.wire import TOKEN_ALREADY_USED, InvalidInput
 
 log = logging.getLogger("simpul.node")

@@ -26,49 +26,50 @@ from strawberry.types.unset import UnsetType
 
 from hub.access.authn import Authenticator, Credentials
 from hub.access.guard import HELD, WEBSOCKET, Guard, client_address
+from hub.access.parse import check_document_size
 from hub.access.passwords import PasswordChecks
 from hub.access.sockets import CLOSE, SOCKET, GuardedWSHandler, OpenSockets
-from hub.api.parse import check_document_size
 from hub.api.persisted import trusted_query
 from hub.api.schema import Context, hub_schema
-from hub.broadcast import Broadcaster
 from hub.dashboard.routes import Dashboard
 from hub.db.migrate import migrate_hub
-from hub.deadlines import DeadlineWatch
-from hub.delivery import Backoff, DeliveryWorker
+from hub.events.broadcast import Broadcaster
 from hub.federation.client import NodeClient, node_session
 from hub.federation.queries import Federation
-from hub.feeds import POKED_PULLS_AT_ONCE, PULLS_AT_ONCE, FeedPuller
-from hub.forwarding import Forwarding
+from hub.forwarding.delivery import Backoff, DeliveryWorker, listen_for_deliveries
+from hub.forwarding.feeds import POKED_PULLS_AT_ONCE, PULLS_AT_ONCE, FeedPuller
+from hub.forwarding.ledger import Ledger
+from hub.forwarding.routing import Router
+from hub.forwarding.sealing import IdentitySeal, seal_clear_identities
+from hub.forwarding.submit import Forwarding
 from hub.index.counts import run_folding
 from hub.index.reads import FederationIndex
 from hub.jobs import Jobs
-from hub.ledger import NOTIFY_DELIVERY, Ledger
 from hub.metrics.database import DatabaseGauges
 from hub.metrics.exposition import MetricsEndpoint
 from hub.metrics.families import HubMetrics
 from hub.metrics.graphql import METRICS
 from hub.metrics.http import CountRequests
-from hub.nodeapi import NodeApi
+from hub.nodes.nodeapi import NodeApi
+from hub.nodes.nonces import PgNonceStore, forget_old_nonces
+from hub.nodes.reachability import ReachabilityWatch
+from hub.nodes.registry import Registry
+from hub.nodes.signatures import HubKey
 from hub.open311.routes import Open311Facade
-from hub.reachability import ReachabilityWatch
 from hub.readiness import Readiness
-from hub.registry import PgNonceStore, Registry
-from hub.routing import Router
-from hub.sealing import IdentitySeal, seal_clear_identities
 from hub.settings import SCHEMA, HubSettings
-from hub.signatures import HubKey
-from hub.sla import SlaDays
+from hub.sla.clocks import SlaDays
+from hub.sla.deadlines import DeadlineWatch
 from hub.unavailable import outage_handlers
-from simpul.bodylimit import BodyLimit
+from simpul.asgi.bodylimit import BodyLimit
+from simpul.asgi.requestid import RequestIds
+from simpul.asgi.tracing import Tracing, start_tracing, traced
 from simpul.db.outage import DatabaseOutage, OutageLogFilter
-from simpul.db.pool import DATABASE_ERRORS, create_pool
+from simpul.db.pool import create_pool
 from simpul.endpoints import node_endpoints
 from simpul.errors import OUTAGE, answer_outage, unavailable
 from simpul.graphql_json import StrictJsonGraphQL, graphql_error
-from simpul.requestid import RequestIds
 from simpul.signing import request_target
-from simpul.tracing import Tracing, start_tracing, traced
 from simpul.wire import PublicError
 
 log = logging.getLogger("simpul.hub")
@@ -77,7 +78,6 @@ log = logging.getLogger("simpul.hub")
 # load balancers, federation gateways: 60 s is common), so they close first; with uvicorn's 5 s, a gateway reusing
 # a connection just as the hub closed it gets a "socket hang up".
 KEEP_ALIVE = 75
-
 
 
 @dataclass(frozen=True)
@@ -211,40 +211,14 @@ def build_app(services: Services, readiness: Readiness) -> ASGIApp:
     return traced(CountRequests(app, services.metrics), services.tracing)
 
 
-async def _forget_old_nonces(nonces: PgNonceStore, max_skew: float) -> None:
-    while True:
-        await asyncio.sleep(60)
-        try:
-            await nonces.forget_older_than(2 * max_skew)
-        except DATABASE_ERRORS as exc:
-            log.warning("could not prune nonces: %s", exc)
-
-
-async def _listen_for_deliveries(database_url: str, wake: asyncio.Event) -> None:
-    """Wake the delivery workers whenever any hub process commits a delivery row."""
-    while True:
-        try:
-            conn = await asyncpg.connect(database_url)
-            try:
-                await conn.add_listener(NOTIFY_DELIVERY, lambda *_: wake.set())
-                wake.set()  # catch up on anything queued while not listening
-                while not conn.is_closed():
-                    await asyncio.sleep(5)
-            finally:
-                await conn.close()
-        except DATABASE_ERRORS as exc:
-            log.warning("delivery notifications lost, reconnecting: %s", exc)
-            await asyncio.sleep(2)
-
-
 def _background(services: Services, database_url: str) -> list[tuple[str, Coroutine[Any, Any, None]]]:
     """The process's background jobs by the names /readyz reports them under."""
     settings = services.settings
     wake = asyncio.Event()
     return [
-        ("nonces", _forget_old_nonces(PgNonceStore(services.pool), settings.max_skew)),
+        ("nonces", forget_old_nonces(PgNonceStore(services.pool), settings.max_skew)),
         ("sockets", services.sockets.run()),
-        ("delivery-wakeup", _listen_for_deliveries(database_url, wake)),
+        ("delivery-wakeup", listen_for_deliveries(database_url, wake)),
         ("feeds", services.feeds.run(settings.pull_interval)),
         ("index-counts", run_folding(services.pool)),
         ("events", services.events.run(database_url)),

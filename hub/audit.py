@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
-from simpul.requestid import current_request_id
+from simpul.asgi.requestid import current_request_id
 
 if TYPE_CHECKING:
     from hub.access.principal import Principal
-    from hub.routing import Decision
+    from hub.forwarding.routing import Decision
 
 
 async def record(

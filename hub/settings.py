@@ -8,7 +8,7 @@ from pathlib import Path
 
 from hub.access.limits import Limits, QueryLimits
 from hub.api.persisted import TrustedDocuments
-from hub.zones import ZoneThresholds
+from hub.sla.zones import ZoneThresholds
 from simpul.signing import DEFAULT_MAX_SKEW
 
 SCHEMA = "hub"

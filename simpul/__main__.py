@@ -1,3 +1,3 @@
-from simpul.cli import main
+from simpul.cli.main import main
 
 main()

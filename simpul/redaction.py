@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from lokal.samaran import mask_pii
 
-from simpul.requestid import RequestIdFilter
+from simpul.asgi.requestid import RequestIdFilter
 
 UNFORMATTABLE = "{msg} (log arguments that do not fit the message: {args!r})"
 KNOWN = "[REPORTER]"  # where redact() took out a value it was told of

@@ -29,7 +29,7 @@ from starlette.routing import BaseRoute, Route
 
 from connectors.base import Channel, Report, Reporter, ReportKind, ReportStatus
 from connectors.desk.store import DeskConnector, NewReport
-from simpul.bodylimit import BodyLimit
+from simpul.asgi.bodylimit import BodyLimit
 from simpul.wire import InvalidInput, check_aware_time
 
 MAX_BODY = 100_000

@@ -15,7 +15,7 @@ import aiohttp
 from pydantic import BaseModel, ValidationError
 
 from connectors.base import ConnectorError, NodeFailure, report_node_failure
-from simpul.bodylimit import read_capped
+from simpul.asgi.bodylimit import read_capped
 
 T = TypeVar("T", bound=BaseModel)
 

@@ -10,8 +10,9 @@ import asyncpg
 from hub.access.keys import principal_of_key
 from hub.access.principal import PUBLIC, Principal, node_principal
 from hub.access.users import SESSION_PREFIX, principal_of_session
-from hub.registry import PgNonceStore, Registry
-from hub.signatures import verify_node
+from hub.nodes.nonces import PgNonceStore
+from hub.nodes.registry import Registry
+from hub.nodes.signatures import verify_node
 from simpul.signing import NODE_HEADER, SignatureError, SignedRequest
 from simpul.wire import NotAllowed
 

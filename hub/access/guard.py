@@ -38,12 +38,13 @@ from strawberry.types import Info
 
 from hub.access.authn import Authenticator, Credentials, NotAuthenticated
 from hub.access.limits import Limits
+from hub.access.parse import TextCache
 from hub.access.policy import POLICY, SCAN_PRICE, Cost
 from hub.access.principal import Principal, Role
 from hub.access.sockets import REVOKED, Held, OpenSockets
-from hub.api.parse import TextCache
 from hub.api.types import Scope
-from hub.registry import NodeSelection, Registry
+from hub.nodes.registry import Registry
+from hub.nodes.selection import NodeSelection
 from simpul.db.outage import DatabaseOutage, is_outage
 from simpul.errors import OUTAGE, unavailable
 from simpul.wire import InvalidInput, NotAllowed, PublicError

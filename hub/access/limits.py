@@ -20,7 +20,7 @@ class Limits:
 
 @dataclass(frozen=True)
 class QueryLimits:
-    """Document limits, checked at parsing and validation (hub/api/parse.py, hub/api/schema.py)."""
+    """Document limits, checked at parsing and validation (hub/access/parse.py, hub/api/schema.py)."""
 
     max_depth: int = 12
     max_aliases: int = 30

@@ -11,7 +11,7 @@ from enum import StrEnum
 
 import strawberry
 
-from hub.registry import NodeSelection
+from hub.nodes.selection import NodeSelection
 from simpul.wire import NotAllowed, check_region_code, in_region
 
 

@@ -22,8 +22,8 @@ from graphql import GraphQLError
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage, SubscribeMessage
 
 from hub.access.keys import digest
+from hub.access.parse import check_document_size
 from hub.access.principal import Principal, Role
-from hub.api.parse import check_document_size
 from hub.api.persisted import TrustedDocumentsWSHandler
 from simpul.db.pool import DATABASE_ERRORS
 from simpul.wire import PublicError

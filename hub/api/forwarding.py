@@ -9,8 +9,8 @@ import strawberry
 from strawberry.types import Info
 
 from hub.access.guard import principal_of
-from hub.forwarding import Forwarding, Submission, Track
-from hub.routing import Decision, Routable, Router, Rule
+from hub.forwarding.routing import Decision, Routable, Router, Rule
+from hub.forwarding.submit import Forwarding, Submission, Track
 from simpul.wire import Channel, NodeLevel, ReportKind, ReportStatus, check_region_code
 
 Context = dict[str, Any]

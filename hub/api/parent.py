@@ -9,10 +9,10 @@ import strawberry
 from strawberry.types import Info
 
 from hub.access.guard import principal_of
-from hub.forwarding import Forwarding
-from hub.ledger import Incoming, check_reporter
-from hub.parent import PARENT_ORIGIN, ledger_changes, take_from_parent
-from hub.sealing import Identity
+from hub.forwarding.ledger import Incoming, check_reporter
+from hub.forwarding.parent import PARENT_ORIGIN, ledger_changes, take_from_parent
+from hub.forwarding.sealing import Identity
+from hub.forwarding.submit import Forwarding
 from simpul.wire import Channel, ReportKind, ReportStatus
 
 Context = dict[str, Any]

@@ -18,12 +18,12 @@ from strawberry.types import Info
 
 from hub.access.guard import Enforce, principal_of
 from hub.access.limits import QueryLimits
+from hub.access.parse import BoundedParse, TextCache
 from hub.api.access import AccessMutation, AccessQuery
 from hub.api.forwarding import ForwardingMutation, ForwardingQuery
 from hub.api.node_errors import NodeErrors, report_failures
 from hub.api.nul import RefuseNul
 from hub.api.parent import ParentMutation, ParentQuery
-from hub.api.parse import BoundedParse, TextCache
 from hub.api.sla import SlaMutation, SlaQuery
 from hub.api.subgraph import EntityQuery, RefuseServiceSdl
 from hub.api.subscriptions import Subscription
@@ -43,7 +43,9 @@ from hub.federation.merge import Position
 from hub.federation.queries import Federation
 from hub.index.reads import FederationIndex
 from hub.metrics.graphql import CountOperations
-from hub.registry import NodeRecord, NodeSelection, reactivate_node, suspend_node
+from hub.nodes.registry import NodeRecord
+from hub.nodes.selection import NodeSelection
+from hub.nodes.suspension import reactivate_node, suspend_node
 from hub.settings import HubSettings
 from simpul.errors import MaskInternalErrors
 from simpul.filters import ReportFilter

@@ -15,12 +15,13 @@ from graphql import GraphQLError
 from strawberry.types import Info
 
 from hub.access.guard import principal_of
-from hub.compliance import NodeFigures, Overdue, Untimed, node_compliance, overdue_reports
 from hub.federation.queries import Federation
-from hub.holidays import Holiday, add_holiday, remove_holiday, year_holidays
-from hub.registry import NodeSelection
+from hub.nodes.selection import NodeSelection
 from hub.settings import HubSettings
-from hub.sla import SlaCalendarMissing, SlaDays, Stage
+from hub.sla.calendar import SlaCalendarMissing
+from hub.sla.clocks import SlaDays, Stage
+from hub.sla.compliance import NodeFigures, Overdue, Untimed, node_compliance, overdue_reports
+from hub.sla.holidays import Holiday, add_holiday, remove_holiday, year_holidays
 from simpul.wire import ReportStatus, check_aware_time, check_region_code
 
 Context = dict[str, Any]

@@ -23,7 +23,7 @@ from hub.access.principal import Principal
 from hub.api.node_errors import report_failures
 from hub.api.types import Node, Report
 from hub.federation.queries import Federation
-from hub.registry import NodeSelection
+from hub.nodes.selection import NodeSelection
 from hub.settings import HubSettings
 from simpul.wire import InvalidInput, NotAllowed, check_node_code, split_global_id
 

@@ -1,6 +1,6 @@
 """Live events over graphql-transport-ws: reports forwarded, statuses changed, nodes down or up, deadlines passed.
 
-Events come from every hub replica through PostgreSQL NOTIFY (hub/broadcast.py);
+Events come from every hub replica through PostgreSQL NOTIFY (hub/events/broadcast.py);
 a subscription sees those in its region subtree, of the types it names.
 """
 
@@ -14,8 +14,8 @@ import strawberry
 from strawberry.types import Info
 
 from hub.access.guard import principal_of
-from hub.broadcast import MAX_QUEUED, Broadcaster
-from hub.events import EventType, HubEvent
+from hub.events.broadcast import MAX_QUEUED, Broadcaster
+from hub.events.publish import EventType, HubEvent
 from hub.regions import region_name
 from simpul.wire import InvalidInput
 

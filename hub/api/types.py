@@ -10,12 +10,13 @@ import asyncpg
 import strawberry
 
 from hub.access.principal import Principal
+from hub.access.rahasia import HIDDEN, shows_content
 from hub.federation.nodewire import NodeBucket, NodeReport
 from hub.federation.queries import Answer
 from hub.index.reads import Bucket, Freshness
-from hub.rahasia import HIDDEN, shows_content
+from hub.nodes.registry import NodeRecord
+from hub.nodes.selection import NodeSelection
 from hub.regions import region_name
-from hub.registry import NodeRecord, NodeSelection
 from simpul.wire import (
     Channel,
     InvalidInput,
@@ -119,7 +120,7 @@ class Report:
     @classmethod
     def indexed(cls, reader: Principal, row: asyncpg.Record, timeline: Sequence[asyncpg.Record] = ()) -> Report:
         """A report as the federation index holds it: one row however often it was forwarded, shown at its holder;
-        its content only if `reader` may read it (hub/rahasia.py)."""
+        its content only if `reader` may read it (hub/access/rahasia.py)."""
         shown = shows_content(reader, row["region_code"], row["confidential"], row["node"])
         return cls(
             id=strawberry.ID(row["id"]), node=row["node"], tracking_number=row["tracking_number"],
@@ -135,7 +136,7 @@ class Report:
 
     @classmethod
     def of(cls, reader: Principal, r: NodeReport) -> Report:
-        """A report as its node answered now; its content only if `reader` may read it (hub/rahasia.py)."""
+        """A report as its node answered now; its content only if `reader` may read it (hub/access/rahasia.py)."""
         node = r.id.partition(":")[0]
         shown = shows_content(reader, r.region_code, r.reporter.confidential, node)
         return cls(

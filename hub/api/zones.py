@@ -9,14 +9,14 @@ import strawberry
 from strawberry.types import Info
 
 from hub.access.guard import principal_of
-from hub.annual import RegionZone, UnitZone, by_province, unit_zones
 from hub.api.sla import report_untimed
 from hub.federation.queries import Federation
+from hub.nodes.selection import NodeSelection
 from hub.regions import region_name
-from hub.registry import NodeSelection
 from hub.settings import HubSettings
-from hub.sla import SlaDays
-from hub.zones import Tally, Zone
+from hub.sla.annual import RegionZone, UnitZone, by_province, unit_zones
+from hub.sla.clocks import SlaDays
+from hub.sla.zones import Tally, Zone
 from simpul.wire import InvalidInput, NodeLevel, check_region_code
 
 Context = dict[str, Any]

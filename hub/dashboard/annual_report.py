@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from hub.annual import UnitZone, total
-from hub.zones import ZONE_NAMES, Tally, Zone, ZoneThresholds, zone_of
+from hub.sla.annual import UnitZone, total
+from hub.sla.zones import ZONE_NAMES, Tally, Zone, ZoneThresholds, zone_of
 
 COLUMNS = ("region_code", "unit", "unit_name", "level", "zone", "reports_received", "follow_ups_due",
            "follow_ups_on_time", "on_time_share", "overdue", "reachable_share", "untimed")

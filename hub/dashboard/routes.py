@@ -23,13 +23,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from hub.access.authn import Credentials, NotAuthenticated
 from hub.access.guard import Guard, LimitExceeded, client_address
 from hub.access.principal import Role
-from hub.annual import unit_zones
 from hub.api.zones import check_year
 from hub.dashboard.annual_report import AnnualReport, to_csv, to_pdf
+from hub.nodes.registry import Registry
+from hub.nodes.selection import NodeSelection
 from hub.regions import region_name
-from hub.registry import NodeSelection, Registry
 from hub.settings import HubSettings
-from hub.sla import SlaDays
+from hub.sla.annual import unit_zones
+from hub.sla.clocks import SlaDays
 from simpul.wire import InvalidInput, NotAllowed, check_region_code
 
 STATIC = Path(__file__).parent / "static"

@@ -17,11 +17,11 @@ import aiohttp
 from opentelemetry import trace
 from pydantic import BaseModel, ValidationError
 
-from hub.registry import NodeRecord
-from hub.signatures import HubKey
-from simpul.bodylimit import read_capped
+from hub.nodes.registry import NodeRecord
+from hub.nodes.signatures import HubKey
+from simpul.asgi.bodylimit import read_capped
+from simpul.asgi.tracing import PROPAGATOR
 from simpul.endpoints import PublicOnlyResolver, UrlPolicy, node_endpoints
-from simpul.tracing import PROPAGATOR
 from simpul.wire import InvalidInput, check_node_code
 
 GRAPHQL_PATH = "/graphql"
@@ -119,7 +119,7 @@ class NodeClient:
             with self.tracer.start_as_current_span(
                     f"node {operation}", kind=trace.SpanKind.CLIENT,
                     attributes={"simpul.node": node.code, "rpc.method": operation}) as span:
-                PROPAGATOR.inject(headers)  # not signed; see simpul/tracing.py
+                PROPAGATOR.inject(headers)  # not signed; see simpul/asgi/tracing.py
                 try:
                     return await self._call(node, body, headers, shape)
                 except NodeCallError as exc:

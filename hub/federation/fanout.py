@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from hub.federation.client import NodeCallError
-from hub.registry import NodeRecord
+from hub.nodes.registry import NodeRecord
 
 T = TypeVar("T")
 

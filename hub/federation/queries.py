@@ -22,7 +22,8 @@ from hub.federation.nodewire import (
     NodeBucket,
     NodeReport,
 )
-from hub.registry import NodeRecord, NodeSelection, Registry
+from hub.nodes.registry import NodeRecord, Registry
+from hub.nodes.selection import NodeSelection
 from simpul.filters import ReportFilter
 from simpul.wire import Dimension, NotAllowed, split_global_id
 

@@ -1,7 +1,7 @@
 """National reads from the federation index: one PostgreSQL query whatever the number of nodes.
 
 The index is the ledger (hub/db/migrations/0008_federation_index.sql): one row per report, shown at its
-holder, fed by every node's change feed (hub/feeds.py). A node that is down keeps its reports in the
+holder, fed by every node's change feed (hub/forwarding/feeds.py). A node that is down keeps its reports in the
 answer as of its last pull; the answer says how fresh it is and names the nodes that are stale.
 """
 
@@ -17,7 +17,7 @@ import asyncpg
 
 from hub.access.principal import Principal
 from hub.federation.merge import Position
-from hub.registry import NodeSelection
+from hub.nodes.selection import NodeSelection
 from simpul.filters import ReportFilter
 from simpul.wire import Dimension, NotAllowed
 

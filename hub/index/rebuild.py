@@ -12,13 +12,14 @@ from pathlib import Path
 
 from hub.db.migrate import migrate_hub
 from hub.federation.client import NodeCallError, NodeClient, node_session
-from hub.feeds import FeedPuller, Rebuilt
-from hub.ledger import Ledger
+from hub.forwarding.feeds import FeedPuller, Rebuilt
+from hub.forwarding.ledger import Ledger
+from hub.forwarding.routing import Router
 from hub.metrics.families import HubMetrics
-from hub.registry import NodeSelection, Registry
-from hub.routing import Router
+from hub.nodes.registry import Registry
+from hub.nodes.selection import NodeSelection
+from hub.nodes.signatures import HubKey
 from hub.settings import SCHEMA, HubSettings
-from hub.signatures import HubKey
 from simpul.db.pool import create_pool
 from simpul.endpoints import node_endpoints
 from simpul.wire import InvalidInput

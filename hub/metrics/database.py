@@ -14,8 +14,8 @@ import time
 import asyncpg
 
 from hub.metrics.families import HubMetrics
-from hub.reachability import REACHABLE
-from hub.sla import CLOCKS
+from hub.nodes.reachability import REACHABLE
+from hub.sla.clocks import CLOCKS
 from simpul.db.pool import DATABASE_ERRORS
 
 log = logging.getLogger("simpul.metrics")

@@ -7,7 +7,7 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.metrics.families import HubMetrics
-from simpul.tracing import route_of
+from simpul.asgi.tracing import route_of
 
 
 class CountRequests:

@@ -19,14 +19,14 @@ from starlette.routing import BaseRoute, Route
 from hub.access.authn import Credentials
 from hub.access.guard import Guard, LimitExceeded, client_address
 from hub.access.principal import PUBLIC, Principal, Role
-from hub.forwarding import Forwarding
+from hub.forwarding.routing import Decision, Router
+from hub.forwarding.submit import Forwarding
 from hub.open311.formats import FORMATS, render, render_errors
 from hub.open311.service_requests import CLOSED, Query, expected_times, find
 from hub.open311.services import catalogue
 from hub.open311.submission import submission_of
 from hub.regions import region_name
-from hub.routing import Decision, Router
-from hub.sla import SlaDays
+from hub.sla.clocks import SlaDays
 from simpul.db.outage import is_outage
 from simpul.wire import InvalidInput, NotAllowed, PublicError, ReportStatus, check_aware_time, check_region_code
 

@@ -13,20 +13,12 @@ from datetime import datetime
 import asyncpg
 
 from hub.access.principal import Principal
-from hub.ledger import PUBLIC_NOTES
+from hub.access.rahasia import shows_content
+from hub.forwarding.ledger import PUBLIC_NOTES
 from hub.open311.services import service_name
 from hub.open311.submission import coordinates_in
-from hub.rahasia import shows_content
-from hub.sla import (
-    CLOCKS,
-    UNIT_STAGES,
-    ReportClock,
-    SlaCalendarMissing,
-    SlaDays,
-    load_calendar,
-    local_zone,
-    stage_clocks,
-)
+from hub.sla.calendar import SlaCalendarMissing, load_calendar, local_zone
+from hub.sla.clocks import CLOCKS, UNIT_STAGES, ReportClock, SlaDays, stage_clocks
 from simpul.open311 import join_description
 from simpul.wire import ReportStatus
 
@@ -81,7 +73,7 @@ class ServiceRequest:
 
     def record(self, reader: Principal, expected: datetime | None) -> dict[str, object]:
         """The spec's fields. What was reported (description, place) only for a reader whose region covers it;
-        of a confidential (rahasia) report, Open311 being a publication, neither that nor its notes (hub/rahasia.py),
+        of a confidential (rahasia) report, Open311 being a publication, neither that nor its notes (access/rahasia.py),
         and its category (which can say what it is about: corruption, say) only to readers in its region. The rest
         is what trackReport tells anyone."""
         in_scope = reader.covers(self.region_code)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hub.registry import NodeSelection, Registry
-from hub.routing import Router
+from hub.forwarding.routing import Router
+from hub.nodes.registry import Registry
+from hub.nodes.selection import NodeSelection
 from simpul.wire import ReportKind, in_region
 
 GENERAL = "pelayanan-publik"

@@ -6,7 +6,7 @@ import math
 import re
 from collections.abc import Mapping
 
-from hub.forwarding import Submission
+from hub.forwarding.submit import Submission
 from simpul.open311 import split_description
 from simpul.wire import Channel, InvalidInput, ReportKind
 

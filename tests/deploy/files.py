@@ -15,7 +15,7 @@ from typing import Any
 import uvicorn
 import yaml
 
-from simpul.cli import build_parser
+from simpul.cli.main import build_parser
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"

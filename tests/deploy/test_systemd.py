@@ -17,7 +17,7 @@ import pytest
 
 from connectors.base import NodeIdentity
 from connectors.kinds import BuildContext, installed_kinds, load_kind
-from simpul.node_command import IDENTITY
+from simpul.cli.node_command import IDENTITY
 from simpul.wire import NodeLevel, check_node_code, check_region_code
 from tests.deploy.files import PYTHON_ENV, SYSTEMD, env_file, environment_names_read, simpul_usage_error
 

@@ -20,7 +20,7 @@ import aiohttp
 import asyncpg
 import pytest
 
-import simpul.requestid
+import simpul.asgi.requestid
 from hub.api.schema import hub_schema
 from tests.federation import (
     Federation,
@@ -150,7 +150,7 @@ async def test_every_write_is_in_the_audit_log_with_who_what_where_and_request(
     assert seen[("REPORT_DELIVERED", f"report {tn}")]["detail"]["node"] == "64.08"
 
     requests = [e for e in expected if e[0] not in OUTSIDE_REQUESTS]
-    if hasattr(simpul.requestid, "RequestIds"):
+    if hasattr(simpul.asgi.requestid, "RequestIds"):
         assert all(seen[what]["requestId"] for what in requests), [seen[w] for w in requests]
     ids = [seen[what]["requestId"] for what in requests if seen[what]["requestId"] is not None]
     assert len(ids) == len(set(ids)), "one request id per request"

@@ -27,7 +27,7 @@ from pypdf import PdfReader
 from yarl import URL
 
 from hub.dashboard.annual_report import COLUMNS, TOTAL, percent
-from hub.zones import ZONE_NAMES, Zone
+from hub.sla.zones import ZONE_NAMES, Zone
 from tests.federation import Federation, bearer, create_key, eventually, graphql, start_desk, start_hub, submit
 from tests.integration.test_sla import WITA, in_ledger, indexed_as, morning, set_status, today, working_days_before
 

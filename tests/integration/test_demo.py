@@ -18,7 +18,7 @@ import aiohttp
 import psutil
 import pytest
 
-from simpul.demo_data import NODES, REPORTS
+from simpul.cli.demo_data import NODES, REPORTS
 from simpul.processes import ChildProcess
 from tests.federation import graphql, postgres_serving
 

@@ -28,7 +28,7 @@ from graphql.execution.values import get_variable_values
 from hub.access.policy import INTEGRATOR_OPERATIONS, POLICY
 from hub.access.principal import Role
 from hub.api.schema import hub_schema
-from simpul.cli import build_parser
+from simpul.cli.main import build_parser
 from tests.federation import (
     Desk,
     Hub,

@@ -14,7 +14,7 @@ import asyncpg
 import lokal
 import pytest
 
-from hub.events import CHANNEL
+from hub.events.publish import CHANNEL
 from hub.settings import SCHEMA
 from tests.federation import Desk, Federation, Hub, bearer, eventually, graphql, run_cli, start_desk, start_hub, submit
 

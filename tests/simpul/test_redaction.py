@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from simpul.asgi.requestid import RequestIdFilter
 from simpul.redaction import RedactPii, install_log_redaction
-from simpul.requestid import RequestIdFilter
 
 PHONE = "0812-3456-7890"
 PHONE_E164 = "+6281234567890"

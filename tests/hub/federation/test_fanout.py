@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from hub.federation.client import NodeCallError
 from hub.federation.fanout import fan_out
-from hub.registry import NodeRecord
+from hub.nodes.registry import NodeRecord
 from simpul.wire import NodeLevel
 
 

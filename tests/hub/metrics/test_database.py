@@ -9,11 +9,11 @@ from datetime import datetime, timedelta, timezone
 import asyncpg
 import pytest
 
-from hub.deadlines import DeadlineWatch
 from hub.metrics import database
 from hub.metrics.database import DatabaseGauges
 from hub.metrics.families import HubMetrics
-from hub.sla import SlaDays
+from hub.sla.clocks import SlaDays
+from hub.sla.deadlines import DeadlineWatch
 from tests.hub import ledger_rows
 
 WITA = timezone(timedelta(hours=8))

@@ -1,0 +1,1 @@
+"""Events: what happened, published once and broadcast to subscribers."""

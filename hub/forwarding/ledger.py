@@ -1,0 +1,284 @@
+"""The hub's ledger: where every report is, how it got there, and what became of it.
+
+Every change is written in the caller's transaction together with the
+routing decision and any delivery row it implies, so that a crash at any
+moment leaves either all of it or none of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+import asyncpg
+
+from hub.events.publish import EventType, HubEvent, publish
+from hub.forwarding.routing import Decision, Routable, Router
+from simpul.tracking import new_tracking_number as federation_number
+from simpul.wire import (
+    Channel,
+    InvalidInput,
+    ReportKind,
+    ReportStatus,
+    check_aware_time,
+    check_region_code,
+    check_report_text,
+)
+
+ANONYMOUS_HAS_IDENTITY = "an anonymous report keeps no name or contact"
+NOTIFY_DELIVERY = "simpul_delivery"
+
+# Notes a reporter may read in trackReport: the answer, or what the unit asks of them.
+PUBLIC_NOTES = frozenset({ReportStatus.COMPLETED, ReportStatus.ON_HOLD})
+
+# Ledger events that subscribers hear of; the live event carries no note (notes may be internal).
+LIVE_EVENTS = {
+    "ROUTED": EventType.REPORT_FORWARDED, "REASSIGNED": EventType.REPORT_FORWARDED,
+    "DELIVERED": EventType.REPORT_FORWARDED, "STATUS": EventType.STATUS_CHANGED,
+    "RETURNED": EventType.STATUS_CHANGED,
+}
+
+
+def new_tracking_number() -> str:
+    """A tracking number for a report submitted at the hub itself (60 random bits, see simpul.tracking)."""
+    return federation_number("lpr")
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A report the hub must place: submitted at the hub, or first seen in a node's feed."""
+
+    tracking_number: str
+    origin_id: str  # '<node>:<local id>', or 'hub:<tracking number>'
+    origin_node: str | None
+    kind: ReportKind
+    title: str
+    body: str
+    category: str
+    region_code: str
+    channel: Channel
+    anonymous: bool
+    confidential: bool
+    location: str | None
+    received_at: datetime
+    status: ReportStatus = ReportStatus.RECEIVED
+    history: bool = False  # received before its node was connected
+    node_tracking_number: str | None = None  # the agency's own number, where the federation's had to differ
+    # A hub-door report's reporter, sealed (forwarding/sealing.py) until its unit has it; a feed's report carries none.
+    sealed_identity: bytes | None = None
+
+    def routable(self) -> Routable:
+        return Routable(self.region_code, self.category, self.kind)
+
+
+def check_incoming(report: Incoming) -> None:
+    """What every report must satisfy before the ledger takes it, whichever door it came through."""
+    check_region_code(report.region_code)
+    check_report_text(report.title, report.body, report.category)
+    check_aware_time(report.received_at, "receivedAt")
+    if report.anonymous and report.sealed_identity is not None:
+        raise InvalidInput(ANONYMOUS_HAS_IDENTITY)
+
+
+def check_reporter(anonymous: bool, name: str | None, contact: str | None) -> None:
+    """At a door: an anonymous report gives no name or contact (refused, not silently dropped)."""
+    if anonymous and ((name or "").strip() or (contact or "").strip()):
+        raise InvalidInput(ANONYMOUS_HAS_IDENTITY)
+
+
+async def add_event(
+    conn: asyncpg.Connection, tracking_number: str, type: str, *, node: str | None = None,
+    status: str | None = None, note: str | None = None, public: bool = True, at: datetime | None = None,
+    live: bool = True,
+) -> None:
+    """Append to a report's timeline and, for the events in LIVE_EVENTS, tell subscribers on commit
+    (unless not `live`: a unit's history arriving is no news)."""
+    added_at = await conn.fetchval(
+        "INSERT INTO ledger_events (tracking_number, at, type, node, status, note, public)"
+        " VALUES ($1, coalesce($2, now()), $3, $4, $5, $6, $7) RETURNING at",
+        tracking_number, at, type, node, status, note, public,
+    )
+    event = LIVE_EVENTS.get(type) if live else None
+    if event is not None:
+        region = await conn.fetchval("SELECT region_code FROM ledger WHERE tracking_number = $1", tracking_number)
+        await publish(conn, HubEvent(type=event, at=added_at, region_code=region, tracking_number=tracking_number,
+                                     node=node, status=status, detail=type))
+
+
+class Ledger:
+    """Writes to the ledger; every method runs inside the caller's transaction."""
+
+    def __init__(self, router: Router, max_hops: int) -> None:
+        self.router = router
+        self.max_hops = max_hops
+
+    async def record(
+        self, conn: asyncpg.Connection, report: Incoming, route: bool, submit_key: str | None = None,
+        submit_digest: bytes | None = None,
+    ) -> Decision | None:
+        """Enter a new report and, when `route`, send it where it belongs.
+
+        Returns None when the tracking number (or submit key) is already known.
+        """
+        inserted = await conn.fetchval(
+            "INSERT INTO ledger (tracking_number, origin_id, submit_key, submit_digest, origin_node, kind, title,"
+            " body, category, region_code, channel, anonymous, confidential, sealed_identity,"
+            " location, received_at, status, holder_node, holder_id, routing, history, node_tracking_number, chain)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $5,"
+            " CASE WHEN $5::text IS NULL THEN NULL ELSE $2 END, 'HELD', $18, $19,"
+            " CASE WHEN $5::text IS NULL THEN '{}' ELSE ARRAY[$5::text] END)"
+            " ON CONFLICT DO NOTHING RETURNING true",
+            report.tracking_number, report.origin_id, submit_key, submit_digest, report.origin_node,
+            report.kind.value, report.title, report.body, report.category, report.region_code, report.channel.value,
+            report.anonymous, report.confidential, report.sealed_identity,
+            report.location, report.received_at, report.status.value, report.history,
+            report.node_tracking_number,
+        )
+        if not inserted:
+            return None
+        await add_event(conn, report.tracking_number, "RECEIVED", node=report.origin_node,
+                        status=ReportStatus.RECEIVED.value, at=report.received_at)
+        if not route:
+            return None
+        decision = await self.router.decide(report.routable(), db=conn)
+        await self.place(conn, report.tracking_number, decision)
+        return decision
+
+    async def place(self, conn: asyncpg.Connection, tracking_number: str, decision: Decision,
+                    event: str = "ROUTED") -> None:
+        """Act on a routing decision: keep the report where it is, queue a delivery, or say no one is left."""
+        row = await conn.fetchrow(
+            "SELECT origin_id, origin_node, holder_node FROM ledger WHERE tracking_number = $1 FOR UPDATE",
+            tracking_number,
+        )
+        hops = await conn.fetchval(
+            "SELECT count(*) FROM ledger_events WHERE tracking_number = $1 AND type IN ('ROUTED', 'REASSIGNED')",
+            tracking_number,
+        )
+        target = decision.target
+        if target is None or (event == "ROUTED" and hops >= self.max_hops):
+            reason = decision.reason if target is None else f"stopped after {hops} routings"
+            note = "; ".join([reason, *decision.tried])
+            await conn.execute(
+                "UPDATE ledger SET routing = 'UNROUTABLE', holder_node = NULL, holder_id = NULL,"
+                " updated_at = now() WHERE tracking_number = $1", tracking_number)
+            await add_event(conn, tracking_number, "UNROUTABLE", note=note, public=False)
+            return
+        await add_event(conn, tracking_number, event, node=target.code, note=decision.reason)
+        if target.code == row["holder_node"] or target.code == row["origin_node"]:
+            # Handled at the door it came through (or back where it started): nothing to send.
+            await conn.execute(
+                "UPDATE ledger SET routing = 'HELD', holder_node = $2, holder_id = coalesce($3, holder_id),"
+                " node_changed_at = CASE WHEN holder_node IS DISTINCT FROM $2 THEN NULL ELSE node_changed_at END,"
+                f" chain = {CHAIN_WITH_2}, updated_at = now() WHERE tracking_number = $1", tracking_number, target.code,
+                row["origin_id"] if target.code == row["origin_node"] else None)
+            return
+        await conn.execute(
+            "UPDATE deliveries SET state = 'CANCELLED' WHERE tracking_number = $1 AND state = 'PENDING'"
+            " AND purpose = 'ACCEPT'", tracking_number)
+        await conn.execute(
+            "UPDATE ledger SET routing = 'FORWARDING', holder_node = NULL, holder_id = NULL,"
+            " node_changed_at = NULL, updated_at = now()"
+            " WHERE tracking_number = $1", tracking_number)
+        key = f"{tracking_number}:{target.code}:{hops}"
+        await queue_delivery(conn, tracking_number, "ACCEPT", target.code, key)
+
+    async def reroute(
+        self, conn: asyncpg.Connection, tracking_number: str, extra_exclude: Collection[str] = ()
+    ) -> Decision:
+        """Route again, past every unit that returned the report."""
+        row = await conn.fetchrow("SELECT region_code, category, kind FROM ledger WHERE tracking_number = $1",
+                                  tracking_number)
+        returned = {r["node"] for r in await conn.fetch(
+            "SELECT DISTINCT node FROM ledger_events WHERE tracking_number = $1 AND type = 'RETURNED'",
+            tracking_number)}
+        routable = Routable(row["region_code"], row["category"], ReportKind(row["kind"]))
+        decision = await self.router.decide(routable, exclude=returned | set(extra_exclude), db=conn)
+        await self.place(conn, tracking_number, decision)
+        return decision
+
+    async def apply_status(
+        self, conn: asyncpg.Connection, tracking_number: str, node: str, status: ReportStatus,
+        note: str | None, at: datetime,
+    ) -> Decision | None:
+        """A status change reported by the unit holding the report; for a return, where it went next."""
+        await conn.execute(_APPLY_STATUS, tracking_number, status.value, at)
+        if status is ReportStatus.RETURNED:
+            await add_event(conn, tracking_number, "RETURNED", node=node, status=status.value, note=note,
+                            public=False, at=at)
+            return await self.reroute(conn, tracking_number)
+        await add_event(conn, tracking_number, "STATUS", node=node, status=status.value, note=note, at=at,
+                        public=True)
+        return None
+
+    async def take_timeline(self, conn: asyncpg.Connection, report: Incoming, timeline: Sequence[NodeEvent],
+                            updated_at: datetime) -> None:
+        """A report first seen at its door arrives with what already happened to it there: its statuses and
+        times are the node's own, so the SLA clock times it as the unit did (a connection is no event)."""
+        for event in sorted(timeline, key=lambda e: e.at):
+            if event.status is ReportStatus.RECEIVED:
+                continue  # the ledger's RECEIVED event is the report's receipt
+            # No event is later than the report's own last change: a system that dates events when it captured
+            # them (a feed trigger installed today) must not make months-old work look done today.
+            at = min(event.at, updated_at)
+            await conn.execute(_APPLY_STATUS, report.tracking_number, event.status.value, at)
+            returned = event.status is ReportStatus.RETURNED  # as apply_status records it: a return is internal
+            await add_event(conn, report.tracking_number, "RETURNED" if returned else "STATUS",
+                            node=report.origin_node, status=event.status.value, note=event.note, at=at,
+                            public=not returned, live=not report.history)
+        # Where it stands now, as of the node's own last change, even from a node that keeps no timeline.
+        await conn.execute(
+            "UPDATE ledger SET status = $2, updated_at = $3,"
+            " followed_up_at = CASE WHEN $2 IN ('IN_PROCESS', 'COMPLETED') THEN coalesce(followed_up_at, $3)"
+            "   ELSE followed_up_at END,"
+            " completed_at = CASE WHEN $2 = 'COMPLETED' THEN coalesce(completed_at, $3) ELSE completed_at END"
+            " WHERE tracking_number = $1", report.tracking_number, report.status.value, updated_at)
+
+
+class NodeEvent(Protocol):
+    """An event of a node's timeline, as a node reports it."""
+
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def status(self) -> ReportStatus: ...
+    @property
+    def note(self) -> str | None: ...
+
+
+# A status change applied to the ledger, at the holder's own time `$3` (each at most once: see node_changed_at).
+_APPLY_STATUS = """
+UPDATE ledger SET status = $2, updated_at = greatest(updated_at, $3),
+    followed_up_at = CASE WHEN $2 IN ('IN_PROCESS', 'COMPLETED') THEN coalesce(followed_up_at, $3)
+                          ELSE followed_up_at END,
+    completed_at = CASE WHEN $2 = 'COMPLETED' THEN $3 ELSE completed_at END,
+    node_changed_at = greatest(node_changed_at, $3)
+WHERE tracking_number = $1
+"""
+
+# The chain with unit $2 appended, unless it holds the report already.
+CHAIN_WITH_2 = "CASE WHEN chain[cardinality(chain)] IS DISTINCT FROM $2 THEN chain || $2::text ELSE chain END"
+
+
+async def queue_delivery(conn: asyncpg.Connection, tracking_number: str, purpose: str, target: str, key: str) -> None:
+    """Owe a node a call; delivery workers anywhere pick it up, once NOTIFY is committed."""
+    await conn.execute(
+        "INSERT INTO deliveries (tracking_number, purpose, target_node, idempotency_key)"
+        " VALUES ($1, $2, $3, $4) ON CONFLICT (idempotency_key) DO NOTHING",
+        tracking_number, purpose, target, key,
+    )
+    await wake_workers(conn)
+
+
+async def wake_workers(conn: asyncpg.Connection) -> None:
+    """Tell delivery workers in every hub process that something is due, once the transaction commits."""
+    await conn.execute(f"NOTIFY {NOTIFY_DELIVERY}")
+
+
+async def lock_report(conn: asyncpg.Connection, tracking_number: str) -> asyncpg.Record:
+    row = await conn.fetchrow("SELECT * FROM ledger WHERE tracking_number = $1 FOR UPDATE", tracking_number)
+    if row is None:
+        raise InvalidInput(f"no report with tracking number {tracking_number!r}")
+    return row

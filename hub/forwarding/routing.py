@@ -1,0 +1,212 @@
+"""Where a report goes: the routing table, then up the region tree, never to nowhere.
+
+A rule maps (region subtree, category, kind, level) to the node with
+authority; NULL fields match anything and the most specific matching rule
+wins. Without a rule, the report falls back up the region tree from its own
+region: a unit there with authority over the category, then the kab/kota
+desk, then the province desk, then the national desk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeAlias
+
+import asyncpg
+
+from hub.access.principal import Principal
+from hub.audit import record
+from hub.nodes.registry import NodeRecord, Registry
+from hub.regions import region_name
+from simpul.wire import InvalidInput, NodeLevel, ReportKind, check_region_code, in_region
+
+RULE_LEVELS = (NodeLevel.PROVINSI, NodeLevel.KABKOTA)
+RULE_EXISTS = "a rule for this region, category, kind and level exists; remove it first"
+
+Executor: TypeAlias = "asyncpg.Pool | asyncpg.Connection"  # anything that runs queries
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: int
+    region_prefix: str
+    category: str | None
+    kind: ReportKind | None
+    level: NodeLevel | None
+    target_node: str
+    created_by: str
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> Rule:
+        return cls(
+            id=row["id"], region_prefix=row["region_prefix"], category=row["category"],
+            kind=ReportKind(row["kind"]) if row["kind"] else None,
+            level=NodeLevel(row["level"]) if row["level"] else None,
+            target_node=row["target_node"], created_by=row["created_by"], created_at=row["created_at"],
+        )
+
+    def matches(self, region_code: str, category: str, kind: ReportKind) -> bool:
+        return ((self.region_prefix == "" or in_region(region_code, self.region_prefix))
+                and self.category in (None, category)
+                and self.kind in (None, kind)
+                and self.level in (None, region_level(region_code)))
+
+    def specificity(self) -> tuple[int, int, int, int, int]:
+        depth = len(self.region_prefix.split(".")) if self.region_prefix else 0
+        return (-depth, self.category is None, self.kind is None, self.level is None, self.id)
+
+
+def region_level(region_code: str) -> NodeLevel:
+    """The administrative level a report's region falls under, for rules that name one."""
+    return NodeLevel.PROVINSI if len(region_code.split(".")) == 1 else NodeLevel.KABKOTA
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Where a report goes and why; `target` is None only when no unit is left."""
+
+    target: NodeRecord | None
+    rule: Rule | None
+    reason: str
+    tried: tuple[str, ...]  # what was passed over, in order, and why
+
+
+@dataclass(frozen=True)
+class Routable:
+    """What routing looks at in a report."""
+
+    region_code: str
+    category: str
+    kind: ReportKind
+
+
+class Router:
+    """Decides targets from the rules and the registry."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        self.registry = Registry(pool)
+
+    async def rules(self, region_prefix: str | None = None, db: Executor | None = None) -> list[Rule]:
+        rows = await (db or self.pool).fetch(
+            "SELECT * FROM routing_rules WHERE $1::text IS NULL OR region_prefix = $1"
+            " OR region_prefix LIKE $1 || '.%' ORDER BY region_prefix, id",
+            region_prefix,
+        )
+        return [Rule.from_row(r) for r in rows]
+
+    async def add_rule(
+        self, admin: Principal, region_prefix: str, category: str | None, kind: ReportKind | None,
+        level: NodeLevel | None, target_node: str,
+    ) -> Rule:
+        """Add a rule, refusing one that could not route anything sensibly."""
+        if region_prefix:
+            check_region_code(region_prefix)
+            if region_name(region_prefix) is None:
+                raise InvalidInput(f"region {region_prefix} is not in the Kemendagri region tree")
+        admin.require(region_prefix, "add routing rules")
+        if category is not None and not (category.strip() and len(category) <= 100):
+            raise InvalidInput("category must be 1 to 100 characters, or omitted for any")
+        if level is not None and level not in RULE_LEVELS:
+            raise InvalidInput("a rule's level is PROVINSI or KABKOTA (the level of the report's region)")
+        target = await self.registry.get(target_node)
+        if target is None:
+            raise InvalidInput(f"no node {target_node!r} is enrolled")
+        if target.status != "ACTIVE":
+            raise InvalidInput(f"node {target_node} is {target.status}, not ACTIVE")
+        if region_prefix and target.region_code and not (
+            in_region(region_prefix, target.region_code) or in_region(target.region_code, region_prefix)
+        ):
+            raise InvalidInput(f"node {target_node} serves region {target.region_code}, "
+                               f"which neither covers nor lies in {region_prefix}")
+        if category is not None and target.level is NodeLevel.UNIT and category not in target.categories:
+            raise InvalidInput(f"unit {target_node} has no authority over category {category!r}")
+        async with self.pool.acquire() as conn, conn.transaction():
+            try:
+                row = await conn.fetchrow(
+                    "INSERT INTO routing_rules (region_prefix, category, kind, level, target_node, created_by)"
+                    " VALUES ($1, $2, $3, $4, $5, $6) RETURNING *",
+                    region_prefix, category, kind.value if kind else None, level.value if level else None,
+                    target_node, admin.name,
+                )
+            except asyncpg.UniqueViolationError:
+                raise InvalidInput(RULE_EXISTS) from None
+            rule = Rule.from_row(row)
+            await record(conn, admin, "ROUTING_RULE_ADDED", f"rule {rule.id}", region_prefix, _detail(rule))
+        return rule
+
+    async def remove_rule(self, admin: Principal, rule_id: int) -> Rule:
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow("DELETE FROM routing_rules WHERE id = $1 RETURNING *", rule_id)
+            if row is None:
+                raise InvalidInput(f"no routing rule {rule_id}")
+            rule = Rule.from_row(row)
+            admin.require(rule.region_prefix, "remove routing rules")
+            await record(conn, admin, "ROUTING_RULE_REMOVED", f"rule {rule.id}", rule.region_prefix, _detail(rule))
+        return rule
+
+    async def decide(
+        self, report: Routable, exclude: Collection[str] = (), db: Executor | None = None
+    ) -> Decision:
+        """The node with authority over `report`, skipping nodes in `exclude`.
+
+        Inside a transaction pass its connection as `db`: taking a second pooled
+        connection while holding one can exhaust the pool and wait forever.
+        """
+        registry = Registry(db or self.pool)
+        tried: list[str] = []
+        for rule in sorted(await self.rules(db=db), key=Rule.specificity):
+            if not rule.matches(report.region_code, report.category, report.kind):
+                continue
+            target = await registry.get(rule.target_node)
+            if target is None or target.status != "ACTIVE":
+                tried.append(f"rule #{rule.id}: node {rule.target_node} is not active")
+            elif target.code in exclude:
+                tried.append(f"rule #{rule.id}: node {target.code} returned this report")
+            else:
+                return Decision(target, rule, f"rule #{rule.id} ({_describe(rule)})", tuple(tried))
+        segments = report.region_code.split(".")
+        active = await registry.serving([".".join(segments[:depth]) for depth in (1, 2)])
+        for step, candidates in _fallbacks(report, active):
+            for node in candidates:
+                if node.code in exclude:
+                    tried.append(f"{step}: node {node.code} returned this report")
+                else:
+                    return Decision(node, None, f"fallback: {step}", tuple(tried))
+        return Decision(None, None, "no unit left to route to", tuple(tried))
+
+
+def _detail(rule: Rule) -> dict[str, str | None]:
+    """A rule as the audit log keeps it."""
+    return {"category": rule.category, "kind": rule.kind.value if rule.kind else None,
+            "level": rule.level.value if rule.level else None, "targetNode": rule.target_node}
+
+
+def _describe(rule: Rule) -> str:
+    parts = [f"region {rule.region_prefix or 'national'}"]
+    if rule.category:
+        parts.append(f"category {rule.category}")
+    if rule.kind:
+        parts.append(f"kind {rule.kind}")
+    if rule.level:
+        parts.append(f"level {rule.level}")
+    return ", ".join(parts)
+
+
+def _fallbacks(report: Routable, active: list[NodeRecord]) -> list[tuple[str, list[NodeRecord]]]:
+    """The region-tree fallback steps, most local first."""
+    segments = report.region_code.split(".")
+    steps = []
+    for depth in range(min(len(segments), 2), 0, -1):
+        region = ".".join(segments[:depth])
+        units = [n for n in active if n.level is NodeLevel.UNIT and n.region_code == region
+                 and report.category in n.categories]
+        steps.append((f"unit with authority over {report.category} in {region}", units))
+        level = NodeLevel.KABKOTA if depth == 2 else NodeLevel.PROVINSI
+        desks = [n for n in active if n.level is level and n.region_code == region]
+        steps.append((f"{'kab/kota' if depth == 2 else 'province'} desk of {region}", desks))
+    steps.append(("national desk", [n for n in active if n.level is NodeLevel.PUSAT]))
+    return steps

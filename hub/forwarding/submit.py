@@ -1,0 +1,191 @@
+"""No wrong door, the hub's side: submit, route, track, and an admin's hand on stuck reports."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+
+import asyncpg
+
+from hub.access.principal import Principal, Role
+from hub.audit import record, routed
+from hub.forwarding.ledger import (
+    Incoming,
+    Ledger,
+    add_event,
+    check_incoming,
+    check_reporter,
+    lock_report,
+    new_tracking_number,
+    wake_workers,
+)
+from hub.forwarding.routing import Decision, Router
+from hub.forwarding.sealing import Identity, IdentitySeal
+from simpul.wire import Channel, InvalidInput, ReportKind
+
+KEY_REUSED = ("idempotencyKey {key!r} was used before for a different report: a new report needs a new key "
+              "(the same key repeats the same submission)")
+
+
+@dataclass(frozen=True)
+class Submission:
+    kind: ReportKind
+    title: str
+    body: str
+    category: str
+    region_code: str
+    channel: Channel
+    anonymous: bool
+    confidential: bool
+    reporter_name: str | None
+    reporter_contact: str | None
+    location: str | None
+
+
+@dataclass(frozen=True)
+class TrackEvent:
+    at: datetime
+    type: str
+    node: str | None
+    status: str | None
+    note: str | None
+
+
+@dataclass(frozen=True)
+class Track:
+    tracking_number: str
+    kind: str
+    status: str
+    routing: str
+    received_at: datetime
+    holder: str | None
+    events: list[TrackEvent]
+
+
+def caller_key(caller: Principal, key: str, digest: bytes) -> str:
+    """An idempotency key in its caller's namespace: a key, user or node repeats only its own submissions. The
+    public cannot be told apart, so a public key also names what was submitted: it repeats only the same report."""
+    if caller.role is Role.PUBLIC:
+        return f"public:{digest.hex()}:{key}"
+    return f"{caller.rate_key}:{key}"
+
+
+class Forwarding:
+    """Operations on the ledger that callers of the API start."""
+
+    def __init__(self, pool: asyncpg.Pool, router: Router, ledger: Ledger, seal: IdentitySeal) -> None:
+        self.pool = pool
+        self.router = router
+        self.ledger = ledger
+        self.seal = seal
+
+    async def submit(
+        self, submitter: Principal, report: Submission, submit_key: str | None
+    ) -> tuple[str, Decision | None]:
+        """Record a report entered at the hub (its reporter sealed), its routing decision, its delivery and its
+        audit entry in one transaction; a key the caller used before gives that report back, if it is this one."""
+        if submit_key is not None and not 8 <= len(submit_key) <= 200:
+            raise InvalidInput("idempotencyKey must be 8 to 200 characters")
+        check_reporter(report.anonymous, report.reporter_name, report.reporter_contact)
+        tracking = new_tracking_number()
+        identity = None if report.anonymous else Identity.of(report.reporter_name, report.reporter_contact)
+        incoming = Incoming(
+            tracking_number=tracking, origin_id=f"hub:{tracking}", origin_node=None, kind=report.kind,
+            title=report.title.strip(), body=report.body.strip(), category=report.category.strip(),
+            region_code=report.region_code, channel=report.channel, anonymous=report.anonymous,
+            confidential=report.confidential, location=report.location, received_at=datetime.now(UTC),
+            sealed_identity=self.seal.seal(tracking, identity) if identity else None,
+        )
+        check_incoming(incoming)
+        digest = self.seal.digest(asdict(report))
+        key = caller_key(submitter, submit_key, digest) if submit_key is not None else None
+        async with self.pool.acquire() as conn, conn.transaction():
+            decision = await self.ledger.record(conn, incoming, route=True, submit_key=key, submit_digest=digest)
+            if decision is not None:  # None: this key's report was submitted before
+                await record(conn, submitter, "REPORT_SUBMITTED", f"report {tracking}", incoming.region_code,
+                             {"kind": incoming.kind.value, "channel": incoming.channel.value, **routed(decision)})
+        if decision is None and key is not None:
+            existing = await self.pool.fetchrow(
+                "SELECT tracking_number, submit_digest FROM ledger WHERE submit_key = $1", key)
+            if existing["submit_digest"] != digest:
+                raise InvalidInput(KEY_REUSED.format(key=submit_key))
+            return existing["tracking_number"], None
+        return tracking, decision
+
+    async def track(self, tracking_number: str, public: bool) -> Track | None:
+        row = await self.pool.fetchrow(
+            "SELECT tracking_number, kind, status, routing, received_at, holder_node FROM ledger"
+            " WHERE tracking_number = $1", tracking_number)
+        if row is None:
+            return None
+        events = await self.pool.fetch(
+            "SELECT at, type, node, status, note FROM ledger_events WHERE tracking_number = $1"
+            " AND (public OR NOT $2) ORDER BY seq", tracking_number, public)
+        return Track(
+            tracking_number=row["tracking_number"], kind=row["kind"], status=row["status"], routing=row["routing"],
+            received_at=row["received_at"], holder=row["holder_node"],
+            events=[TrackEvent(e["at"], e["type"], e["node"], e["status"], e["note"]) for e in events],
+        )
+
+    async def reassign(self, admin: Principal, tracking_number: str, node: str, note: str) -> None:
+        """Disposisi by hand: send the report to `node`, whatever the rules say."""
+        if not note.strip():
+            raise InvalidInput("a disposisi needs a note saying why")
+        target = await self.router.registry.get(node)
+        if target is None or target.status != "ACTIVE":
+            raise InvalidInput(f"node {node!r} is not an active node")
+        admin.require(target.region_code, f"send reports to node {node}")
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await lock_report(conn, tracking_number)
+            admin.require(row["region_code"], "re-assign reports")
+            if row["holder_node"] == node and row["routing"] == "HELD":
+                raise InvalidInput(f"report {tracking_number} is already held by {node}")
+            decision = Decision(target, None, f"disposisi by {admin.name}: {note.strip()}", ())
+            await self.ledger.place(conn, tracking_number, decision, event="REASSIGNED")
+            await record(conn, admin, "REPORT_REASSIGNED", f"report {tracking_number}", row["region_code"],
+                         {"from": row["holder_node"], "to": node, "note": note.strip()})
+
+    async def retry(self, admin: Principal, delivery_id: int) -> None:
+        """Give a dead delivery a fresh start."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                "SELECT d.tracking_number, d.purpose, d.state, l.region_code FROM deliveries d"
+                " JOIN ledger l USING (tracking_number) WHERE d.id = $1 FOR UPDATE OF d", delivery_id)
+            if row is None:
+                raise InvalidInput(f"no delivery {delivery_id}")
+            admin.require(row["region_code"], "retry deliveries")
+            if row["state"] != "DEAD":
+                raise InvalidInput(f"delivery {delivery_id} is {row['state']}, not DEAD")
+            await conn.execute(
+                "UPDATE deliveries SET state = 'PENDING', attempts = 0, next_attempt_at = now() WHERE id = $1",
+                delivery_id)
+            if row["purpose"] == "ACCEPT":
+                await conn.execute("UPDATE ledger SET routing = 'FORWARDING' WHERE tracking_number = $1",
+                                   row["tracking_number"])
+            await add_event(conn, row["tracking_number"], "RETRIED", note=f"by {admin.name}", public=False)
+            await record(conn, admin, "DELIVERY_RETRIED", f"report {row['tracking_number']}", row["region_code"],
+                         {"delivery": delivery_id, "purpose": row["purpose"]})
+            await wake_workers(conn)
+
+    async def reroute(self, admin: Principal, tracking_number: str) -> None:
+        """Route a dead or unroutable report again, past the unit its delivery died at."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await lock_report(conn, tracking_number)
+            admin.require(row["region_code"], "re-route reports")
+            if row["routing"] not in ("DEAD", "UNROUTABLE"):
+                raise InvalidInput(f"report {tracking_number} is {row['routing']}; only DEAD or UNROUTABLE ones "
+                                   "are re-routed (use reassignReport for a disposisi)")
+            dead = {r["target_node"] for r in await conn.fetch(
+                "SELECT target_node FROM deliveries WHERE tracking_number = $1 AND state = 'DEAD'", tracking_number)}
+            await conn.execute("UPDATE deliveries SET state = 'CANCELLED' WHERE tracking_number = $1"
+                               " AND state = 'DEAD'", tracking_number)
+            decision = await self.ledger.reroute(conn, tracking_number, extra_exclude=dead)
+            await record(conn, admin, "REPORT_REROUTED", f"report {tracking_number}", row["region_code"],
+                         {"was": row["routing"], **routed(decision)})
+
+    async def dead_letters(self, admin: Principal) -> list[asyncpg.Record]:
+        rows = await self.pool.fetch(
+            "SELECT d.id, d.tracking_number, d.purpose, d.target_node, d.attempts, d.last_error, d.created_at,"
+            " l.region_code FROM deliveries d JOIN ledger l USING (tracking_number)"
+            " WHERE d.state = 'DEAD' ORDER BY d.id")
+        return [r for r in rows if admin.covers(r["region_code"])]

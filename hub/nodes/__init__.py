@@ -1,0 +1,1 @@
+"""Nodes: the registry, enrolment, suspension, reachability, signatures and nonces, the node API."""

@@ -1,0 +1,1 @@
+"""The SLA: working-day calendars and holidays, stage clocks, deadlines, compliance, zones, annual report."""

