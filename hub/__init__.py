@@ -1,1 +1,1 @@
-"""The simpul hub: node registry, enrolment, federated GraphQL queries."""
+"""The simpul hub: the nodes, forwarding, federated reads and the index, the SLA, events, and the doors to them."""
