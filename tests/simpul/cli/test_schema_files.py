@@ -8,7 +8,7 @@ from graphql import build_schema
 
 from simpul.cli.schema_files import check_files, contract_sdl, write_files
 
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schema"
+SCHEMA_DIR = Path(__file__).resolve().parents[3] / "schema"
 
 
 def test_checked_in_schema_files_match_the_code() -> None:
