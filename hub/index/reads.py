@@ -21,14 +21,6 @@ from hub.nodes.selection import NodeSelection
 from simpul.filters import ReportFilter
 from simpul.wire import Dimension, NotAllowed
 
-# The nodes of a selection (NodeSelection's fields as parameters p, c, lv). A suspended node's reports stay in
-# indexed answers as the hub last read them (they are reports of the federation); only active nodes are pulled,
-# so only they count for freshness.
-_NODES_IN_SCOPE = (
-    "({p}::text IS NULL OR n.region_code = {p} OR n.region_code LIKE {p} || '.%')"
-    " AND ({c}::text[] IS NULL OR n.code = ANY({c})) AND ({lv}::text IS NULL OR n.level = {lv})"
-)
-
 FRESHNESS_TTL = 1.0  # seconds an answer's freshness may be reused by the next answers of the same scope
 
 REPORT_COLUMNS = (
@@ -93,14 +85,9 @@ def _in_scope(sql: _Sql, narrowed: NodeSelection) -> None:
     """Reports shown at the active nodes of `narrowed`; every report when it narrows nothing."""
     if narrowed == NodeSelection():
         return
-    sql.where.append(f"shown_node IN (SELECT n.code FROM nodes n WHERE {_nodes(sql, narrowed)})")
-
-
-def _nodes(sql: _Sql, narrowed: NodeSelection) -> str:
-    """_NODES_IN_SCOPE for `narrowed`, its values as parameters."""
-    codes = list(narrowed.codes) if narrowed.codes is not None else None
-    return _NODES_IN_SCOPE.format(p=sql.arg(narrowed.region_prefix), c=sql.arg(codes),
-                                  lv=sql.arg(narrowed.level.value if narrowed.level else None))
+    # A suspended node's reports stay in indexed answers as the hub last read them: they are the federation's.
+    nodes = narrowed.where(sql.arg, "n", status=False)
+    sql.where.append(f"shown_node IN (SELECT n.code FROM nodes n WHERE {nodes})")
 
 
 def _filtered(sql: _Sql, filter: ReportFilter) -> None:
@@ -146,7 +133,7 @@ class FederationIndex:
 
     async def _read_freshness(self, narrowed: NodeSelection) -> Freshness:
         sql = _Sql()
-        nodes = _nodes(sql, narrowed)
+        nodes = narrowed.where(sql.arg, "n", status=False)
         stale = (f"(w.synced_at IS NULL OR w.synced_at < now() - make_interval(secs => {sql.arg(self.stale_after)})"
                  " OR w.error IS NOT NULL OR n.call_error IS NOT NULL)")
         row = await self.pool.fetchrow(

@@ -11,7 +11,7 @@ from datetime import datetime
 import asyncpg
 
 from hub.audit import record
-from hub.nodes.selection import NodeSelection
+from hub.nodes.selection import NodeSelection, Parameters
 from simpul.wire import NodeLevel
 
 log = logging.getLogger("simpul.hub")
@@ -73,16 +73,6 @@ class NodeRecord:
                 and (now - self.last_heartbeat).total_seconds() <= grace)
 
 
-_SELECTED = ("($1::text IS NULL OR region_code = $1 OR region_code LIKE $1 || '.%')"
-             " AND ($2::text[] IS NULL OR code = ANY($2)) AND ($3::text IS NULL OR level = $3)"
-             " AND ($4::text IS NULL OR status = $4)")
-
-
-def _selected_args(selection: NodeSelection) -> tuple[object, ...]:
-    return (selection.region_prefix, list(selection.codes) if selection.codes is not None else None,
-            selection.level.value if selection.level else None, selection.status)
-
-
 class Registry:
     """Reads and updates the nodes table, through a pool or inside a caller's transaction."""
 
@@ -90,8 +80,9 @@ class Registry:
         self.pool = pool
 
     async def select(self, selection: NodeSelection) -> list[NodeRecord]:
-        rows = await self.pool.fetch(f"SELECT {COLUMNS} FROM nodes WHERE {_SELECTED} ORDER BY region_code, code",
-                                     *_selected_args(selection))
+        args = Parameters()
+        rows = await self.pool.fetch(
+            f"SELECT {COLUMNS} FROM nodes WHERE {selection.where(args.add)} ORDER BY region_code, code", *args)
         return [NodeRecord.from_row(r) for r in rows]
 
     async def serving(self, regions: Sequence[str]) -> list[NodeRecord]:
@@ -104,8 +95,8 @@ class Registry:
 
     async def count(self, selection: NodeSelection) -> int:
         """How many nodes `select` would return (an active-only count when status is ACTIVE)."""
-        found: int = await self.pool.fetchval(f"SELECT count(*) FROM nodes WHERE {_SELECTED}",
-                                              *_selected_args(selection))
+        args = Parameters()
+        found: int = await self.pool.fetchval(f"SELECT count(*) FROM nodes WHERE {selection.where(args.add)}", *args)
         return found
 
     async def get(self, code: str) -> NodeRecord | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from simpul.wire import NodeLevel
@@ -15,3 +16,25 @@ class NodeSelection:
     codes: tuple[str, ...] | None = None
     level: NodeLevel | None = None
     status: str | None = None
+
+    def where(self, param: Callable[[object], str], table: str = "", *, status: bool = True) -> str:
+        """This selection as a predicate over the nodes table; `param` adds a value and names its placeholder.
+        `status=False` leaves the status out (the index keeps a suspended node's reports)."""
+        t = f"{table}." if table else ""
+        p = param(self.region_prefix)
+        c = param(list(self.codes) if self.codes is not None else None)
+        lv = param(self.level.value if self.level else None)
+        where = (f"({p}::text IS NULL OR {t}region_code = {p} OR {t}region_code LIKE {p} || '.%')"
+                 f" AND ({c}::text[] IS NULL OR {t}code = ANY({c})) AND ({lv}::text IS NULL OR {t}level = {lv})")
+        if status:
+            s = param(self.status)
+            where += f" AND ({s}::text IS NULL OR {t}status = {s})"
+        return where
+
+
+class Parameters(list[object]):
+    """Values of a query, in order: `add` keeps one and names its placeholder ($1, $2, ...)."""
+
+    def add(self, value: object) -> str:
+        self.append(value)
+        return f"${len(self)}"
