@@ -14,11 +14,11 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import Info
 
 from connectors import base
+from simpul.errors import InvalidInput
 from simpul.filters import ReportFilter
 from simpul.wire import (
     Channel,
     Dimension,
-    InvalidInput,
     NodeLevel,
     ReportKind,
     ReportStatus,

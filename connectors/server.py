@@ -33,7 +33,7 @@ from simpul.asgi.bodylimit import BodyLimit
 from simpul.asgi.requestid import RequestIds
 from simpul.asgi.tracing import Tracing, traced
 from simpul.endpoints import hub_urls
-from simpul.errors import MaskInternalErrors
+from simpul.errors import InvalidInput, MaskInternalErrors
 from simpul.graphql_json import StrictJsonGraphQL
 from simpul.signing import (
     DEFAULT_MAX_SKEW,
@@ -44,7 +44,7 @@ from simpul.signing import (
     request_target,
     verify,
 )
-from simpul.wire import TOKEN_ALREADY_USED, InvalidInput
+from simpul.wire import TOKEN_ALREADY_USED
 
 log = logging.getLogger("simpul.node")
 

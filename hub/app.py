@@ -67,10 +67,9 @@ from simpul.asgi.tracing import Tracing, start_tracing, traced
 from simpul.db.outage import DatabaseOutage, OutageLogFilter
 from simpul.db.pool import create_pool
 from simpul.endpoints import node_endpoints
-from simpul.errors import OUTAGE, answer_outage, unavailable
+from simpul.errors import OUTAGE, PublicError, answer_outage, unavailable
 from simpul.graphql_json import StrictJsonGraphQL, graphql_error
 from simpul.signing import request_target
-from simpul.wire import PublicError
 
 log = logging.getLogger("simpul.hub")
 

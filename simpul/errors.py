@@ -1,4 +1,5 @@
-"""GraphQL error masking shared by hub and nodes: users see an error id, logs the cause; a database outage is
+"""Errors, shared by hub and nodes: the public ones (a message written for the client, and a code), and the
+masking of every other error in GraphQL answers: users see an error id, logs the cause; a database outage is
 a retryable UNAVAILABLE, not an internal error."""
 
 from __future__ import annotations
@@ -12,7 +13,30 @@ from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionResult
 
 from simpul.db.outage import RETRY_AFTER, UNAVAILABLE, DatabaseOutage, is_outage
-from simpul.wire import PublicError
+
+
+class PublicError(Exception):
+    """An error whose message is written for the client and shown as is, with a code for programs."""
+
+    code = "BAD_REQUEST"
+
+    @property
+    def extensions(self) -> dict[str, str]:
+        """graphql-core copies this into the GraphQL error's `extensions`."""
+        return {"code": self.code}
+
+
+class InvalidInput(PublicError, ValueError):
+    """A value from outside that does not have the required shape."""
+
+    code = "BAD_USER_INPUT"
+
+
+class NotAllowed(PublicError):
+    """The caller may not do this, or not here."""
+
+    code = "FORBIDDEN"
+
 
 log = logging.getLogger("simpul.errors")
 

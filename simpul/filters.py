@@ -7,7 +7,8 @@ from typing import Any
 
 import strawberry
 
-from simpul.wire import InvalidInput, ReportKind, ReportStatus, check_aware_time, check_region_code
+from simpul.errors import InvalidInput
+from simpul.wire import ReportKind, ReportStatus, check_aware_time, check_region_code
 
 MAX_VALUES = 100
 

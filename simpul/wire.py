@@ -1,4 +1,4 @@
-"""Vocabulary the hub and the nodes share on the wire: enums and region codes."""
+"""Vocabulary the hub and the nodes share on the wire: enums, region and node codes, ids and the checks of them."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 import strawberry
+
+from simpul.errors import InvalidInput
 
 
 @strawberry.enum
@@ -66,35 +68,14 @@ def check_page_size(first: int, most: int = MAX_PAGE) -> int:
     if not 1 <= first <= most:
         raise InvalidInput(f"first must be between 1 and {most}")
     return first
+
+
 TOKEN_ALREADY_USED = 409  # the hub's /enrol status for a spent token: a conflict the node explains to its operator
 MAX_SEQUENCE = 2**63 - 1  # a PostgreSQL bigint, what change-feed sequence numbers are
 
 # Matched whole (fullmatch): `$` would let a trailing newline through, and `\d` any script's digits.
 _REGION = re.compile(r"[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?")
 _NODE_CODE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
-
-
-class PublicError(Exception):
-    """An error whose message is written for the client and shown as is, with a code for programs."""
-
-    code = "BAD_REQUEST"
-
-    @property
-    def extensions(self) -> dict[str, str]:
-        """graphql-core copies this into the GraphQL error's `extensions`."""
-        return {"code": self.code}
-
-
-class InvalidInput(PublicError, ValueError):
-    """A value from outside that does not have the required shape."""
-
-    code = "BAD_USER_INPUT"
-
-
-class NotAllowed(PublicError):
-    """The caller may not do this, or not here."""
-
-    code = "FORBIDDEN"
 
 
 def check_region_code(code: str) -> str:

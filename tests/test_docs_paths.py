@@ -8,7 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TOP = ("hub", "connectors", "simpul", "tests", "bench")  # the code: modules (.py) and folders (ending in /)
-PATH = re.compile(r"(?<![\w/.-])((?:%s)/(?:[\w-]+/)*(?:[\w-]+\.py|))(?![\w*@-])" % "|".join(TOP))
+PATH = re.compile(r"(?<![\w/.-])((?:" + "|".join(TOP) + r")/(?:[\w-]+/)*(?:[\w-]+\.py|))(?![\w*@-])")
 # Paths a walkthrough asks the reader to create, not ones the tree has.
 EXAMPLES = {"tests/test_contract.py"}  # docs/connectors.md: the reader's own contract test
 
@@ -29,5 +29,5 @@ def test_every_path_a_doc_names_exists() -> None:
 
 
 def test_the_check_sees_a_path_that_is_gone() -> None:
-    assert PATH.findall("the ledger (`hub/ledger.py:12`) and hub/forwarding/ledger.py") == [
-        "hub/ledger.py", "hub/forwarding/ledger.py"]
+    assert PATH.findall("the ledger (`hub/forwarding/ledger.py:12`) and hub/forwarding/ledger.py") == [
+        "hub/forwarding/ledger.py", "hub/forwarding/ledger.py"]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from simpul.wire import InvalidInput, ReportStatus
+from simpul.errors import InvalidInput
+from simpul.wire import ReportStatus
 
 S = ReportStatus
 

@@ -29,8 +29,9 @@ from connectors.base import (
 from connectors.desk.lifecycle import NEXT, check_transition
 from simpul.db.migrate import migrate
 from simpul.db.pool import create_pool
+from simpul.errors import InvalidInput
 from simpul.tracking import new_tracking_number
-from simpul.wire import InvalidInput, check_region_code, check_report_text, check_sequence_cursor
+from simpul.wire import check_region_code, check_report_text, check_sequence_cursor
 
 _COLUMNS = (
     "local_id, tracking_number, kind, title, body, category, region_code, channel, status,"

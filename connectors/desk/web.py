@@ -30,7 +30,8 @@ from starlette.routing import BaseRoute, Route
 from connectors.base import Channel, Report, Reporter, ReportKind, ReportStatus
 from connectors.desk.store import DeskConnector, NewReport
 from simpul.asgi.bodylimit import BodyLimit
-from simpul.wire import InvalidInput, check_aware_time
+from simpul.errors import InvalidInput
+from simpul.wire import check_aware_time
 
 MAX_BODY = 100_000
 TRACK_RATE = "30/minute"  # public /track lookups per client address, as the hub's public calls

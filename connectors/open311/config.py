@@ -10,7 +10,8 @@ from typing import Any
 
 from connectors.base import Channel, NodeIdentity, ReportKind, ReportStatus
 from connectors.kinds import ConfigError, optional, require
-from simpul.wire import InvalidInput, check_region_code
+from simpul.errors import InvalidInput
+from simpul.wire import check_region_code
 
 FORMATS = ("json", "xml")
 UPDATES = ("auto", "on", "off")

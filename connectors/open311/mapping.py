@@ -8,8 +8,9 @@ from typing import Any
 from connectors.base import ConnectorError, ForwardedReport, Report, Reporter, ReportStatus, TimelineEvent
 from connectors.open311.config import Open311Config
 from connectors.open311.formats import Record
+from simpul.errors import InvalidInput
 from simpul.open311 import split_description
-from simpul.wire import InvalidInput, check_region_code
+from simpul.wire import check_region_code
 
 
 def field(record: Record, name: str) -> str:

@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 
 from connectors.base import Change, ReportStatus
 from connectors.rest.state import StateFile
-from simpul.wire import InvalidInput, check_sequence_cursor
+from simpul.errors import InvalidInput
+from simpul.wire import check_sequence_cursor
 
 
 @dataclass(frozen=True)

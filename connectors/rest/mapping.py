@@ -22,7 +22,8 @@ from connectors.base import (
 )
 from connectors.rest import paths
 from connectors.rest.config import RestConfig
-from simpul.wire import InvalidInput, check_region_code
+from simpul.errors import InvalidInput
+from simpul.wire import check_region_code
 
 
 def _at(where: str, path: str) -> str:

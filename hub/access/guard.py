@@ -46,8 +46,7 @@ from hub.api.types import Scope
 from hub.nodes.registry import Registry
 from hub.nodes.selection import NodeSelection
 from simpul.db.outage import DatabaseOutage, is_outage
-from simpul.errors import OUTAGE, unavailable
-from simpul.wire import InvalidInput, NotAllowed, PublicError
+from simpul.errors import OUTAGE, InvalidInput, NotAllowed, PublicError, unavailable
 
 PRINCIPAL = "principal"
 HELD = "held"  # in the context: the credential the principal was worked out from, to check it again

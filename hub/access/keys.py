@@ -17,7 +17,8 @@ import asyncpg
 
 from hub.access.principal import Principal, Role
 from hub.audit import record
-from simpul.wire import InvalidInput, NotAllowed, check_region_code
+from simpul.errors import InvalidInput, NotAllowed
+from simpul.wire import check_region_code
 
 KEY_PREFIX = "smp_"
 KEY_ROLES = (Role.ADMIN, Role.SUPERVISOR, Role.INTEGRATOR)

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import asyncpg
 
-from simpul.wire import PublicError
+from simpul.errors import PublicError
 
 FREE_FAILURES = 5
 BACKOFF = timedelta(seconds=15)

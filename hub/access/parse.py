@@ -15,7 +15,7 @@ from typing import Generic, TypeVar
 from graphql import GraphQLError, parse
 from strawberry.extensions import SchemaExtension
 
-from simpul.wire import PublicError
+from simpul.errors import PublicError
 
 T = TypeVar("T")
 

@@ -16,7 +16,7 @@ from typing import TypeVar
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 
-from simpul.wire import PublicError
+from simpul.errors import PublicError
 
 T = TypeVar("T")
 

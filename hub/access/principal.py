@@ -12,7 +12,8 @@ from enum import StrEnum
 import strawberry
 
 from hub.nodes.selection import NodeSelection
-from simpul.wire import NotAllowed, check_region_code, in_region
+from simpul.errors import NotAllowed
+from simpul.wire import check_region_code, in_region
 
 
 @strawberry.enum(description="What a principal may do; see docs/security.md.")

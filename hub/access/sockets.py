@@ -26,7 +26,7 @@ from hub.access.parse import check_document_size
 from hub.access.principal import Principal, Role
 from hub.api.persisted import TrustedDocumentsWSHandler
 from simpul.db.pool import DATABASE_ERRORS
-from simpul.wire import PublicError
+from simpul.errors import PublicError
 
 log = logging.getLogger("simpul.sockets")
 

@@ -20,7 +20,8 @@ from hub.access.keys import digest
 from hub.access.passwords import MAX_PASSWORD, PasswordChecks
 from hub.access.principal import Principal, Role
 from hub.audit import record
-from simpul.wire import InvalidInput, NotAllowed, check_region_code
+from simpul.errors import InvalidInput, NotAllowed
+from simpul.wire import check_region_code
 
 SESSION_PREFIX = "ses_"
 USER_ROLES = (Role.ADMIN, Role.SUPERVISOR)

@@ -18,7 +18,8 @@ from hub.access.policy import INTEGRATOR_OPERATIONS
 from hub.access.principal import Principal, Role
 from hub.access.users import User, change_password, create_user, log_in, log_out
 from hub.settings import HubSettings
-from simpul.wire import InvalidInput, NotAllowed, check_page_size
+from simpul.errors import InvalidInput, NotAllowed
+from simpul.wire import check_page_size
 
 Context = dict[str, Any]
 

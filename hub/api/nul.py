@@ -8,7 +8,7 @@ from typing import Any
 from graphql import GraphQLError, StringValueNode, Visitor, visit
 from strawberry.extensions import SchemaExtension
 
-from simpul.wire import InvalidInput
+from simpul.errors import InvalidInput
 
 NUL_REFUSED = "strings must not contain NUL characters (\\u0000)"
 

@@ -26,7 +26,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Bas
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 
 from hub.access.principal import Role
-from simpul.wire import PublicError
+from simpul.errors import PublicError
 
 APOLLO_MANIFEST = "apollo-persisted-query-manifest"
 _SHA256 = re.compile(r"[0-9a-f]{64}")

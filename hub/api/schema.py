@@ -47,9 +47,9 @@ from hub.nodes.registry import NodeRecord
 from hub.nodes.selection import NodeSelection
 from hub.nodes.suspension import reactivate_node, suspend_node
 from hub.settings import HubSettings
-from simpul.errors import MaskInternalErrors
+from simpul.errors import InvalidInput, MaskInternalErrors
 from simpul.filters import ReportFilter
-from simpul.wire import Dimension, InvalidInput, check_page_size
+from simpul.wire import Dimension, check_page_size
 
 Context = dict[str, Any]
 

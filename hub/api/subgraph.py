@@ -25,7 +25,8 @@ from hub.api.types import Node, Report
 from hub.federation.queries import Federation
 from hub.nodes.selection import NodeSelection
 from hub.settings import HubSettings
-from simpul.wire import InvalidInput, NotAllowed, check_node_code, split_global_id
+from simpul.errors import InvalidInput, NotAllowed
+from simpul.wire import check_node_code, split_global_id
 
 Context = dict[str, Any]
 

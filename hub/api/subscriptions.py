@@ -17,7 +17,7 @@ from hub.access.guard import principal_of
 from hub.events.broadcast import MAX_QUEUED, Broadcaster
 from hub.events.publish import EventType, HubEvent
 from hub.regions import region_name
-from simpul.wire import InvalidInput
+from simpul.errors import InvalidInput
 
 Context = dict[str, Any]
 

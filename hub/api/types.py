@@ -17,15 +17,8 @@ from hub.index.reads import Bucket, Freshness
 from hub.nodes.registry import NodeRecord
 from hub.nodes.selection import NodeSelection
 from hub.regions import region_name
-from simpul.wire import (
-    Channel,
-    InvalidInput,
-    NodeLevel,
-    ReportKind,
-    ReportStatus,
-    check_node_code,
-    check_region_code,
-)
+from simpul.errors import InvalidInput
+from simpul.wire import Channel, NodeLevel, ReportKind, ReportStatus, check_node_code, check_region_code
 
 MAX_SCOPE_CODES = 1000
 

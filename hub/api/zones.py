@@ -17,7 +17,8 @@ from hub.settings import HubSettings
 from hub.sla.annual import RegionZone, UnitZone, by_province, unit_zones
 from hub.sla.clocks import SlaDays
 from hub.sla.zones import Tally, Zone
-from simpul.wire import InvalidInput, NodeLevel, check_region_code
+from simpul.errors import InvalidInput
+from simpul.wire import NodeLevel, check_region_code
 
 Context = dict[str, Any]
 FIRST_YEAR = 2000

@@ -31,7 +31,8 @@ from hub.regions import region_name
 from hub.settings import HubSettings
 from hub.sla.annual import unit_zones
 from hub.sla.clocks import SlaDays
-from simpul.wire import InvalidInput, NotAllowed, check_region_code
+from simpul.errors import InvalidInput, NotAllowed
+from simpul.wire import check_region_code
 
 STATIC = Path(__file__).parent / "static"
 FIELD = "complianceZones"  # the downloads are this field's figures, for the same roles

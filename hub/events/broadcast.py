@@ -20,7 +20,7 @@ import asyncpg
 
 from hub.events.publish import CHANNEL, HubEvent
 from simpul.db.pool import DATABASE_ERRORS
-from simpul.wire import PublicError
+from simpul.errors import PublicError
 
 log = logging.getLogger("simpul.broadcast")
 

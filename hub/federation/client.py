@@ -22,7 +22,8 @@ from hub.nodes.signatures import HubKey
 from simpul.asgi.bodylimit import read_capped
 from simpul.asgi.tracing import PROPAGATOR
 from simpul.endpoints import PublicOnlyResolver, UrlPolicy, node_endpoints
-from simpul.wire import InvalidInput, check_node_code
+from simpul.errors import InvalidInput
+from simpul.wire import check_node_code
 
 GRAPHQL_PATH = "/graphql"
 MAX_RESPONSE = 20_000_000

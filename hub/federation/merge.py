@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from hub.federation.nodewire import NodeReport
-from simpul.wire import InvalidInput, check_aware_time
+from simpul.errors import InvalidInput
+from simpul.wire import check_aware_time
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_MICROSECOND = timedelta(microseconds=1)

@@ -24,8 +24,9 @@ from hub.federation.nodewire import (
 )
 from hub.nodes.registry import NodeRecord, Registry
 from hub.nodes.selection import NodeSelection
+from simpul.errors import NotAllowed
 from simpul.filters import ReportFilter
-from simpul.wire import Dimension, NotAllowed, split_global_id
+from simpul.wire import Dimension, split_global_id
 
 log = logging.getLogger("simpul.hub")
 

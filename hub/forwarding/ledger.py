@@ -16,16 +16,9 @@ import asyncpg
 
 from hub.events.publish import EventType, HubEvent, publish
 from hub.forwarding.routing import Decision, Routable, Router
+from simpul.errors import InvalidInput
 from simpul.tracking import new_tracking_number as federation_number
-from simpul.wire import (
-    Channel,
-    InvalidInput,
-    ReportKind,
-    ReportStatus,
-    check_aware_time,
-    check_region_code,
-    check_report_text,
-)
+from simpul.wire import Channel, ReportKind, ReportStatus, check_aware_time, check_region_code, check_report_text
 
 ANONYMOUS_HAS_IDENTITY = "an anonymous report keeps no name or contact"
 NOTIFY_DELIVERY = "simpul_delivery"

@@ -16,7 +16,8 @@ import asyncpg
 from hub.access.principal import Principal
 from hub.audit import record, routed
 from hub.forwarding.ledger import Incoming, Ledger, check_incoming
-from simpul.wire import InvalidInput, check_page_size, check_sequence_cursor
+from simpul.errors import InvalidInput
+from simpul.wire import check_page_size, check_sequence_cursor
 
 # A report forwarded from above is recorded with origin 'parent:<the parent's origin id>'.
 PARENT_ORIGIN = "parent:"

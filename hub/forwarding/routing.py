@@ -20,7 +20,8 @@ from hub.access.principal import Principal
 from hub.audit import record
 from hub.nodes.registry import NodeRecord, Registry
 from hub.regions import region_name
-from simpul.wire import InvalidInput, NodeLevel, ReportKind, check_region_code, in_region
+from simpul.errors import InvalidInput
+from simpul.wire import NodeLevel, ReportKind, check_region_code, in_region
 
 RULE_LEVELS = (NodeLevel.PROVINSI, NodeLevel.KABKOTA)
 RULE_EXISTS = "a rule for this region, category, kind and level exists; remove it first"

@@ -21,7 +21,8 @@ from hub.forwarding.ledger import (
 )
 from hub.forwarding.routing import Decision, Router
 from hub.forwarding.sealing import Identity, IdentitySeal
-from simpul.wire import Channel, InvalidInput, ReportKind
+from simpul.errors import InvalidInput
+from simpul.wire import Channel, ReportKind
 
 KEY_REUSED = ("idempotencyKey {key!r} was used before for a different report: a new report needs a new key "
               "(the same key repeats the same submission)")

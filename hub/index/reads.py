@@ -18,8 +18,9 @@ import asyncpg
 from hub.access.principal import Principal
 from hub.federation.merge import Position
 from hub.nodes.selection import NodeSelection
+from simpul.errors import NotAllowed
 from simpul.filters import ReportFilter
-from simpul.wire import Dimension, NotAllowed
+from simpul.wire import Dimension
 
 FRESHNESS_TTL = 1.0  # seconds an answer's freshness may be reused by the next answers of the same scope
 

@@ -22,7 +22,7 @@ from hub.nodes.signatures import HubKey
 from hub.settings import SCHEMA, HubSettings
 from simpul.db.pool import create_pool
 from simpul.endpoints import node_endpoints
-from simpul.wire import InvalidInput
+from simpul.errors import InvalidInput
 
 
 async def rebuild_nodes(database_url: str, code: str | None, progress: Callable[[str], None], key_file: Path,

@@ -17,8 +17,9 @@ from hub.audit import record
 from hub.nodes.registry import NodeRecord
 from hub.regions import check_node_region
 from simpul.endpoints import UrlPolicy
+from simpul.errors import InvalidInput
 from simpul.signing import parse_public_key
-from simpul.wire import TOKEN_ALREADY_USED, InvalidInput, NodeLevel, check_node_code, check_region_code, in_region
+from simpul.wire import TOKEN_ALREADY_USED, NodeLevel, check_node_code, check_region_code, in_region
 
 MAX_NAME = 200  # as the nodes table allows
 MAX_CATEGORY = 100  # as routing rules allow

@@ -16,9 +16,9 @@ from hub.nodes.nonces import PgNonceStore
 from hub.nodes.registry import NodeRecord, Registry
 from hub.nodes.signatures import HubKey, verify_node
 from simpul.endpoints import UrlPolicy
+from simpul.errors import InvalidInput
 from simpul.signing import SignatureError, SignedRequest, parse_public_key, request_target
 from simpul.signing_v1 import verify_v1
-from simpul.wire import InvalidInput
 
 log = logging.getLogger("simpul.hub")
 

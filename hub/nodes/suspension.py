@@ -10,7 +10,8 @@ from hub.access.principal import Principal
 from hub.audit import record
 from hub.nodes.enrolment import withdraw_renewal_tokens
 from hub.nodes.registry import COLUMNS, NodeRecord
-from simpul.wire import InvalidInput, check_node_code
+from simpul.errors import InvalidInput
+from simpul.wire import check_node_code
 
 log = logging.getLogger("simpul.hub")
 

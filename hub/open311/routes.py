@@ -28,7 +28,8 @@ from hub.open311.submission import submission_of
 from hub.regions import region_name
 from hub.sla.clocks import SlaDays
 from simpul.db.outage import is_outage
-from simpul.wire import InvalidInput, NotAllowed, PublicError, ReportStatus, check_aware_time, check_region_code
+from simpul.errors import InvalidInput, NotAllowed, PublicError
+from simpul.wire import ReportStatus, check_aware_time, check_region_code
 
 log = logging.getLogger("simpul.open311")
 

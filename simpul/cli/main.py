@@ -393,8 +393,8 @@ def _is_user_error(exc: Exception) -> bool:
     from connectors.hublink import EnrolmentError
     from simpul.db.embedded import EmbeddedPostgresError
     from simpul.db.migrate import MigrationError
+    from simpul.errors import InvalidInput
     from simpul.processes import ProcessFailed
-    from simpul.wire import InvalidInput
 
     return isinstance(exc, CommandError | ConnectorError | EnrolmentError | EmbeddedPostgresError
                       | MigrationError | InvalidInput | ProcessFailed | OSError)

@@ -9,7 +9,7 @@ import strawberry
 
 from connectors.base import Keyset
 from connectors.contract import ReportKey, local_keyset
-from simpul.wire import InvalidInput
+from simpul.errors import InvalidInput
 
 T = datetime(2024, 3, 1, 1, 0, tzinfo=UTC)
 

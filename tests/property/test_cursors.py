@@ -18,7 +18,7 @@ from connectors.hub.wire import AFTER_EVERY_ID, child_cursor
 from connectors.rest.feed import Seen, SnapshotFeed, UpdatedSinceFeed
 from connectors.rest.state import StateFile
 from hub.federation.merge import Position
-from simpul.wire import InvalidInput
+from simpul.errors import InvalidInput
 
 
 def _b64(raw: bytes) -> str:

@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from connectors import base
 from connectors.contract import to_filter
+from simpul.errors import InvalidInput
 from simpul.filters import MAX_VALUES, ReportFilter
-from simpul.wire import InvalidInput, ReportKind, ReportStatus
+from simpul.wire import ReportKind, ReportStatus
 
 REGION = r"[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?"
 

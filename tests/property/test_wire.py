@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simpul.wire import InvalidInput, check_node_code, check_region_code
+from simpul.errors import InvalidInput
+from simpul.wire import check_node_code, check_region_code
 
 REGION = r"[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?"
 NODE_CODE = r"[a-z0-9][a-z0-9._-]{0,63}"

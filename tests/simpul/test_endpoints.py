@@ -11,7 +11,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from simpul.endpoints import PublicOnlyResolver, hub_urls, node_endpoints
-from simpul.wire import InvalidInput
+from simpul.errors import InvalidInput
 
 
 @pytest.mark.parametrize("url", ["https://unit.example", "https://unit.example:8443/simpul/", "http://127.0.0.1:8100",

@@ -23,7 +23,7 @@ from connectors.base import (
 )
 from connectors.numbering import FederationNumbers
 from connectors.sql import SqlConnector, read_mapping
-from simpul.wire import InvalidInput
+from simpul.errors import InvalidInput
 from tests.connectors.sql.agency import SippApp, example_config
 
 IDENTITY = NodeIdentity("64.08.sipp", "SIPP Kutai Timur", NodeLevel.UNIT, "64.08", "sql")

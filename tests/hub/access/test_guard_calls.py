@@ -9,7 +9,7 @@ from hub.access.guard import Guard, LimitExceeded
 from hub.access.limits import Limits
 from hub.access.principal import PUBLIC, Principal, Role
 from hub.nodes.registry import Registry
-from simpul.wire import NotAllowed
+from simpul.errors import NotAllowed
 
 PORTAL = Principal(role=Role.INTEGRATOR, name="key 7 (portal)", region_code="64", operations=frozenset({"stats"}),
                    key_id=7)

@@ -8,7 +8,7 @@ import pytest
 
 from hub.federation.merge import MergedPage, PageMerger, Position
 from hub.federation.nodewire import NodeReport
-from simpul.wire import InvalidInput
+from simpul.errors import InvalidInput
 
 T0 = datetime(2024, 3, 1, 1, 0, tzinfo=UTC)
 

@@ -10,7 +10,7 @@ import pytest
 
 from hub.access.principal import Principal, Role
 from hub.nodes.suspension import reactivate_node, suspend_node
-from simpul.wire import InvalidInput
+from simpul.errors import InvalidInput
 from tests.databases import hub_pool_with_kutim
 
 KALTIM_ADMIN = Principal(role=Role.ADMIN, name="user kaltim", region_code="64")

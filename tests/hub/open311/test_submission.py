@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from hub.open311.submission import coordinates_in, location_of, submission_of
+from simpul.errors import InvalidInput
 from simpul.open311 import join_description, split_description
-from simpul.wire import Channel, InvalidInput, ReportKind
+from simpul.wire import Channel, ReportKind
 
 FORM = {"service_code": "kesehatan", "description": "Puskesmas tutup siang\nJadwal sampai pukul 14.00.",
         "lat": "-0.5", "long": "117.15", "address_string": "Jl. Yos Sudarso", "api_key": "smp_x"}

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from hub.sla.holidays import parse_holiday_csv
-from simpul.wire import InvalidInput
+from simpul.errors import InvalidInput
 
 
 def test_a_holiday_file_is_refused_whole_at_its_first_bad_line() -> None:
