@@ -28,9 +28,10 @@ from hub.access.authn import Authenticator, Credentials
 from hub.access.guard import HELD, WEBSOCKET, Guard, client_address
 from hub.access.parse import check_document_size
 from hub.access.passwords import PasswordChecks
-from hub.access.sockets import CLOSE, SOCKET, GuardedWSHandler, OpenSockets
+from hub.access.sockets import CLOSE, SOCKET, OpenSockets
 from hub.api.persisted import trusted_query
 from hub.api.schema import Context, hub_schema
+from hub.api.websockets import GuardedWSHandler
 from hub.dashboard.routes import Dashboard
 from hub.db.migrate import migrate_hub
 from hub.events.broadcast import Broadcaster

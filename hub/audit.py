@@ -15,7 +15,6 @@ from simpul.asgi.requestid import current_request_id
 
 if TYPE_CHECKING:
     from hub.access.principal import Principal
-    from hub.forwarding.routing import Decision
 
 
 async def record(
@@ -29,8 +28,3 @@ async def record(
         actor.name, actor.role.value, action, target, region_code, current_request_id(),
         json.dumps(detail) if detail is not None else None,
     )
-
-
-def routed(decision: Decision) -> dict[str, str | None]:
-    """Where a change sent a report, as the audit log keeps it (never the report's content)."""
-    return {"to": decision.target.code if decision.target else None, "reason": decision.reason}

@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from hub.access.limits import Limits, QueryLimits
-from hub.api.persisted import TrustedDocuments
+from hub.access.trusted import TrustedDocuments
 from hub.sla.zones import ZoneThresholds
 from simpul.signing import DEFAULT_MAX_SKEW
 

@@ -42,7 +42,6 @@ from hub.access.parse import TextCache
 from hub.access.policy import POLICY, SCAN_PRICE, Cost
 from hub.access.principal import Principal, Role
 from hub.access.sockets import REVOKED, Held, OpenSockets
-from hub.api.types import Scope
 from hub.nodes.registry import Registry
 from hub.nodes.selection import NodeSelection
 from simpul.db.outage import DatabaseOutage, is_outage
@@ -221,8 +220,7 @@ def _selection_of(scope: Mapping[str, Any] | None) -> NodeSelection:
     """The nodes a coerced `scope` argument asks for, checked as the resolver will check them."""
     if scope is None:
         return NodeSelection()
-    return Scope(region_prefix=scope.get("regionPrefix"), node_codes=scope.get("nodeCodes"),
-                 level=scope.get("level")).selection()
+    return NodeSelection.asked(scope.get("regionPrefix"), scope.get("nodeCodes"), scope.get("level"))
 
 
 def _fragments(document: Any) -> dict[str, FragmentDefinitionNode]:

@@ -17,10 +17,7 @@ from hub.index.reads import Bucket, Freshness
 from hub.nodes.registry import NodeRecord
 from hub.nodes.selection import NodeSelection
 from hub.regions import region_name
-from simpul.errors import InvalidInput
-from simpul.wire import Channel, NodeLevel, ReportKind, ReportStatus, check_node_code, check_region_code
-
-MAX_SCOPE_CODES = 1000
+from simpul.wire import Channel, NodeLevel, ReportKind, ReportStatus, check_region_code
 
 
 @strawberry.enum
@@ -224,14 +221,7 @@ class Scope:
     level: NodeLevel | None = None
 
     def selection(self) -> NodeSelection:
-        if self.region_prefix is not None:
-            check_region_code(self.region_prefix)
-        codes = None
-        if self.node_codes is not None:
-            if len(self.node_codes) > MAX_SCOPE_CODES:
-                raise InvalidInput(f"a scope may name at most {MAX_SCOPE_CODES} nodes")
-            codes = tuple(check_node_code(c) for c in self.node_codes)
-        return NodeSelection(region_prefix=self.region_prefix, codes=codes, level=self.level)
+        return NodeSelection.asked(self.region_prefix, self.node_codes, self.level)
 
 
 @strawberry.input

@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 import asyncpg
 
 from hub.access.principal import node_principal
-from hub.audit import record, routed
+from hub.audit import record
 from hub.federation.client import NodeCallError, NodeClient
 from hub.federation.nodewire import CHANGES, FEED_PAGE, ChangesData, NodeChange, NodeReport
 from hub.forwarding.ledger import Incoming, Ledger, new_tracking_number
@@ -143,7 +143,7 @@ class FeedPuller:
             return  # no change: a feed that restates where a report stands (a backfill, a re-read)
         tracking = row["tracking_number"]
         rerouted = await self.ledger.apply_status(conn, tracking, node.code, change.status, change.note, change.at)
-        action, detail = ("REPORT_RETURNED", routed(rerouted)) if rerouted else ("STATUS_CHANGED", {})
+        action, detail = ("REPORT_RETURNED", rerouted.audit_detail()) if rerouted else ("STATUS_CHANGED", {})
         await record(conn, node_principal(node.code, node.region_code), action, f"report {tracking}",
                      row["region_code"], {"status": change.status.value, "at": change.at.isoformat(), **detail})
 
@@ -171,7 +171,7 @@ class FeedPuller:
         if decision is not None:
             await record(conn, node_principal(node.code, node.region_code), action,
                          f"report {incoming.tracking_number}", report.region_code,
-                         {"kind": report.kind.value, "channel": report.channel.value, **routed(decision)})
+                         {"kind": report.kind.value, "channel": report.channel.value, **decision.audit_detail()})
 
     async def pull_all(self, node: NodeRecord) -> None:
         """Pull `node` until its feed is exhausted, logging rather than raising on failure."""

@@ -14,7 +14,7 @@ from datetime import datetime
 import asyncpg
 
 from hub.access.principal import Principal
-from hub.audit import record, routed
+from hub.audit import record
 from hub.forwarding.ledger import Incoming, Ledger, check_incoming
 from simpul.errors import InvalidInput
 from simpul.wire import check_page_size, check_sequence_cursor
@@ -71,7 +71,7 @@ async def take_from_parent(
         decision = await ledger.record(conn, report, route=True, submit_key=scoped_key)
         if decision is not None:  # None: known already, nothing changed
             await record(conn, admin, "FORWARDED_REPORT_ACCEPTED", f"report {report.tracking_number}",
-                         report.region_code, {"source": report.origin_id, **routed(decision)})
+                         report.region_code, {"source": report.origin_id, **decision.audit_detail()})
     by_key = await pool.fetchrow(_PLACE.format("submit_key"), scoped_key)
     if by_key is not None and by_key["tracking_number"] != report.tracking_number:
         raise InvalidInput(f"idempotencyKey {key!r} was used for another report")

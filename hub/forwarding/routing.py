@@ -74,6 +74,10 @@ class Decision:
     reason: str
     tried: tuple[str, ...]  # what was passed over, in order, and why
 
+    def audit_detail(self) -> dict[str, str | None]:
+        """Where the report went, as the audit log keeps it (never the report's content)."""
+        return {"to": self.target.code if self.target else None, "reason": self.reason}
+
 
 @dataclass(frozen=True)
 class Routable:

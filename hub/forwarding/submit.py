@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import asyncpg
 
 from hub.access.principal import Principal, Role
-from hub.audit import record, routed
+from hub.audit import record
 from hub.forwarding.ledger import (
     Incoming,
     Ledger,
@@ -104,7 +104,8 @@ class Forwarding:
             decision = await self.ledger.record(conn, incoming, route=True, submit_key=key, submit_digest=digest)
             if decision is not None:  # None: this key's report was submitted before
                 await record(conn, submitter, "REPORT_SUBMITTED", f"report {tracking}", incoming.region_code,
-                             {"kind": incoming.kind.value, "channel": incoming.channel.value, **routed(decision)})
+                             {"kind": incoming.kind.value, "channel": incoming.channel.value,
+                              **decision.audit_detail()})
         if decision is None and key is not None:
             existing = await self.pool.fetchrow(
                 "SELECT tracking_number, submit_digest FROM ledger WHERE submit_key = $1", key)
@@ -182,7 +183,7 @@ class Forwarding:
                                " AND state = 'DEAD'", tracking_number)
             decision = await self.ledger.reroute(conn, tracking_number, extra_exclude=dead)
             await record(conn, admin, "REPORT_REROUTED", f"report {tracking_number}", row["region_code"],
-                         {"was": row["routing"], **routed(decision)})
+                         {"was": row["routing"], **decision.audit_detail()})
 
     async def dead_letters(self, admin: Principal) -> list[asyncpg.Record]:
         rows = await self.pool.fetch(

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from simpul.wire import NodeLevel
+from simpul.errors import InvalidInput
+from simpul.wire import NodeLevel, check_node_code, check_region_code
+
+MAX_SCOPE_CODES = 1000  # node codes one scope may name
 
 
 @dataclass(frozen=True)
@@ -16,6 +19,18 @@ class NodeSelection:
     codes: tuple[str, ...] | None = None
     level: NodeLevel | None = None
     status: str | None = None
+
+    @classmethod
+    def asked(cls, region_prefix: str | None, node_codes: list[str] | None, level: NodeLevel | None) -> NodeSelection:
+        """The nodes a caller's scope asks for, checked: the resolver and the guard's pricing read it alike."""
+        if region_prefix is not None:
+            check_region_code(region_prefix)
+        codes = None
+        if node_codes is not None:
+            if len(node_codes) > MAX_SCOPE_CODES:
+                raise InvalidInput(f"a scope may name at most {MAX_SCOPE_CODES} nodes")
+            codes = tuple(check_node_code(c) for c in node_codes)
+        return cls(region_prefix=region_prefix, codes=codes, level=level)
 
     def where(self, param: Callable[[object], str], table: str = "", *, status: bool = True) -> str:
         """This selection as a predicate over the nodes table; `param` adds a value and names its placeholder.

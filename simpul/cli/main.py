@@ -36,7 +36,7 @@ from simpul.cli.token_command import add_token_commands
 from simpul.logformat import FORMATS
 
 if TYPE_CHECKING:
-    from hub.api.persisted import TrustedDocuments
+    from hub.access.trusted import TrustedDocuments
 
 log = logging.getLogger("simpul")
 
@@ -252,7 +252,7 @@ def _check_identity_key(path: Path) -> None:
 
 
 def _trusted_documents(args: argparse.Namespace) -> TrustedDocuments | None:
-    from hub.api.persisted import ManifestError, TrustedDocuments
+    from hub.access.trusted import ManifestError, TrustedDocuments
 
     if args.trusted_documents is None:
         if args.trusted_documents_only:

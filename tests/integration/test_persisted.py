@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from hub.api.persisted import ManifestError, TrustedDocuments
+from hub.access.trusted import ManifestError, TrustedDocuments
 from tests.federation import Hub, bearer, create_key, national_admin, run_cli, start_hub
 from tests.reference_clients import WsClient
 
