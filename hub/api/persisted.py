@@ -37,6 +37,7 @@ NOT_A_MANIFEST = (f"{{path}} is not a trusted documents manifest: expected a JSO
 BAD_KEY = ("{path}: {key!r} is not a sha256 hash (64 lower-case hexadecimal digits; GraphQL Codegen hashes with "
            "sha256 when told persistedDocuments: {{hashAlgorithm: 'sha256'}})")
 BAD_DOCUMENT = "{path}: the entry {key} is not a GraphQL document (a string)"
+ONLY_WITHOUT_FILE = "--trusted-documents-only needs --trusted-documents FILE"
 HASH_MISMATCH = ("{path}: the document under {key} has the sha256 {actual}: the manifest does not match its "
                  "documents (the hub takes manifests hashed with sha256)")
 
@@ -91,6 +92,16 @@ class TrustedDocuments:
         return sha256(document) in self.documents
 
 
+def load_trusted_documents(path: Path | None, required: bool) -> TrustedDocuments | None:
+    """The manifest the hub's settings name, or None; ManifestError when it cannot serve, or when only trusted
+    documents are to run and no manifest is named."""
+    if path is None:
+        if required:
+            raise ManifestError(ONLY_WITHOUT_FILE)
+        return None
+    return TrustedDocuments.load(path, required)
+
+
 def _entries(raw: object, path: Path) -> list[tuple[str, object]]:
     if isinstance(raw, dict) and raw.get("format") == APOLLO_MANIFEST:
         operations = raw.get("operations")
@@ -123,7 +134,7 @@ async def trusted_query(query: str | None, document_id: object, extensions: obje
     """The document a request runs: its own, or the manifest's for the hash it names. Raises a PublicError
     for an unknown hash, a hash that is not its document's, or (when the manifest is required) a free-form
     document from a caller other than an admin."""
-    trusted: TrustedDocuments | None = context["settings"].trusted_documents
+    trusted: TrustedDocuments | None = context["trusted_documents"]
     query = query or None  # graphql-ws clients send "" beside a documentId
     wanted = requested_hash(document_id, extensions)
     if wanted is not None:
