@@ -298,10 +298,11 @@ def _is_user_error(exc: Exception) -> bool:
     from connectors.hublink import EnrolmentError
     from simpul.db.embedded import EmbeddedPostgresError
     from simpul.db.migrate import MigrationError
+    from simpul.demo_data import DemoDataError
     from simpul.processes import ProcessFailed
     from simpul.wire import InvalidInput
 
-    return isinstance(exc, CommandError | ConnectorError | EnrolmentError | EmbeddedPostgresError
+    return isinstance(exc, CommandError | ConnectorError | DemoDataError | EnrolmentError | EmbeddedPostgresError
                       | MigrationError | InvalidInput | ProcessFailed | OSError)
 
 
