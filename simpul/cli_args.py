@@ -1,4 +1,5 @@
-"""Building blocks of the `simpul` command line: one-line errors and shared argument types."""
+"""Building blocks of the `simpul` command line: one-line errors, shared argument types, and the flags of a
+settings table (simpul/setting.py)."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def argument_type(read: Callable[[str], T]) -> Callable[[str], T]:
 
     def parse(text: str) -> T:
         try:
-            return read(text)
+            return read(str(text))  # a plain str: the value outlives the flag, pickled to --workers processes
         except ValueError as exc:
             where = f"{text.variable}: " if isinstance(text, _FromEnv) else ""
             raise argparse.ArgumentTypeError(f"{where}{exc}") from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ast
 import dataclasses
+import pickle
 from datetime import timedelta
 from pathlib import Path
 
@@ -70,6 +71,7 @@ def test_every_setting_is_read_from_its_variable(monkeypatch: pytest.MonkeyPatch
     assert settings.introspection is False and settings.metrics_loopback_only is True
     assert settings.trusted_documents == Path("/etc/simpul/documents.json")
     assert settings.database_url == "postgresql://db/simpul"
+    assert pickle.loads(pickle.dumps(settings)) == settings  # as `--workers` hands them to each process
 
 
 def test_an_empty_variable_counts_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
