@@ -26,9 +26,11 @@ from strawberry.types.unset import UnsetType
 
 from hub.access.authn import Authenticator, Credentials
 from hub.access.guard import HELD, WEBSOCKET, Guard, client_address
+from hub.access.limits import Limits, QueryLimits
 from hub.access.parse import check_document_size
 from hub.access.passwords import PasswordChecks
 from hub.access.sockets import CLOSE, SOCKET, OpenSockets
+from hub.access.trusted import TrustedDocuments, load_trusted_documents
 from hub.api.persisted import trusted_query
 from hub.api.schema import Context, hub_schema
 from hub.api.websockets import GuardedWSHandler
@@ -70,7 +72,7 @@ from simpul.db.pool import create_pool
 from simpul.endpoints import node_endpoints
 from simpul.errors import OUTAGE, PublicError, answer_outage, unavailable
 from simpul.graphql_json import StrictJsonGraphQL, graphql_error
-from simpul.signing import request_target
+from simpul.signing import DEFAULT_MAX_SKEW, request_target
 
 log = logging.getLogger("simpul.hub")
 
@@ -87,6 +89,7 @@ class Services:
     settings: HubSettings
     pool: asyncpg.Pool
     hub_key: HubKey
+    trusted_documents: TrustedDocuments | None
     federation: Federation
     router: Router
     forwarding: Forwarding
@@ -111,17 +114,19 @@ class Services:
         router = Router(pool)
         ledger = Ledger(router, settings.max_hops)
         backoff = Backoff(settings.backoff_base, settings.backoff_cap, settings.delivery_max_attempts)
-        sockets = OpenSockets(pool, settings.limits.max_sockets)
+        limits = Limits.from_settings(settings)
+        sockets = OpenSockets(pool, limits.max_sockets)
         seal = IdentitySeal.from_file(settings.identity_key_path)
         return cls(
             settings=settings, pool=pool, hub_key=hub_key,
+            trusted_documents=load_trusted_documents(settings.trusted_documents, settings.trusted_documents_only),
             federation=Federation(Registry(pool), client, settings.node_timeout, settings.deadline),
             router=router, forwarding=Forwarding(pool, router, ledger, seal),
             feeds=FeedPuller(pool, client, ledger), index=FederationIndex(pool, settings.stale_after),
             delivery=DeliveryWorker(pool, client, backoff, seal),
             events=Broadcaster(),
-            guard=Guard(Authenticator(pool, settings.max_skew), Registry(pool), settings.limits, sockets),
-            passwords=PasswordChecks(settings.limits.password_checks, settings.limits.password_wait),
+            guard=Guard(Authenticator(pool, DEFAULT_MAX_SKEW), Registry(pool), limits, sockets),
+            passwords=PasswordChecks(limits.password_checks, limits.password_wait),
             sockets=sockets,
             metrics=metrics, tracing=tracing, jobs=Jobs(), outage=DatabaseOutage(pool),
         )
@@ -131,7 +136,7 @@ class _HubGraphQL(StrictJsonGraphQL):
     graphql_transport_ws_handler_class = GuardedWSHandler
 
     def __init__(self, services: Services) -> None:
-        limits = services.settings.query_limits
+        limits = QueryLimits.from_settings(services.settings)
         # graphql-transport-ws only: the legacy subscriptions-transport-ws would bypass trusted documents
         super().__init__(hub_schema(limits), graphql_ide="graphiql" if limits.introspection else None,
                          subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
@@ -144,6 +149,7 @@ class _HubGraphQL(StrictJsonGraphQL):
                                   method=request.scope.get("method", "GET"), path=request_target(request.scope),
                                   body=body)
         return {"federation": s.federation, "index": s.index, "settings": s.settings, "node_errors": [], "pool": s.pool,
+                "trusted_documents": s.trusted_documents,
                 "router": s.router, "forwarding": s.forwarding, "events": s.events, "guard": s.guard,
                 "passwords": s.passwords,
                 "credentials": credentials, "client": client_address(request),
@@ -165,7 +171,7 @@ class _HubGraphQL(StrictJsonGraphQL):
         context: Context, root_value: None, request_data: GraphQLRequestData,
     ) -> ExecutionResult:
         try:
-            check_document_size(request_data.query, self.services.settings.query_limits.max_document_bytes)
+            check_document_size(request_data.query, self.services.settings.max_document_bytes)
             request_data.query = await trusted_query(request_data.query, getattr(request_data, "document_id", None),
                                                      request_data.extensions, context)
         except PublicError as exc:
@@ -189,7 +195,7 @@ def build_app(services: Services, readiness: Readiness) -> ASGIApp:
     async def home(request: Request) -> Response:
         return RedirectResponse("/graphql")
 
-    api = NodeApi(services.pool, services.hub_key, services.settings.max_skew, services.feeds.poke,
+    api = NodeApi(services.pool, services.hub_key, DEFAULT_MAX_SKEW, services.feeds.poke,
                   node_endpoints(services.settings.allow_insecure_nodes))
     graphql = _HubGraphQL(services)
     gauges = DatabaseGauges(services.pool, services.metrics, services.settings.heartbeat_grace)
@@ -216,7 +222,7 @@ def _background(services: Services, database_url: str) -> list[tuple[str, Corout
     settings = services.settings
     wake = asyncio.Event()
     return [
-        ("nonces", forget_old_nonces(PgNonceStore(services.pool), settings.max_skew)),
+        ("nonces", forget_old_nonces(PgNonceStore(services.pool), DEFAULT_MAX_SKEW)),
         ("sockets", services.sockets.run()),
         ("delivery-wakeup", listen_for_deliveries(database_url, wake)),
         ("feeds", services.feeds.run(settings.pull_interval)),

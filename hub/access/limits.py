@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hub.settings import HubSettings
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -17,6 +19,12 @@ class Limits:
     password_wait: float = 1.0  # seconds a login waits for a free check before RATE_LIMITED
     max_sockets: int = 20  # open WebSockets per principal (per client address for the public)
 
+    @classmethod
+    def from_settings(cls, settings: HubSettings) -> Limits:
+        return cls(rate_principal=settings.rate_principal, rate_public=settings.rate_public,
+                   max_cost=settings.max_cost, rate_cost=settings.rate_cost,
+                   password_checks=settings.password_checks, max_sockets=settings.max_sockets)
+
 
 @dataclass(frozen=True)
 class QueryLimits:
@@ -27,3 +35,8 @@ class QueryLimits:
     max_tokens: int = 2000
     max_document_bytes: int = 64 * 1024  # larger query text is refused before it is parsed
     introspection: bool = True  # off in production if the schema should not be browsable
+
+    @classmethod
+    def from_settings(cls, settings: HubSettings) -> QueryLimits:
+        return cls(max_depth=settings.max_depth, max_aliases=settings.max_aliases, max_tokens=settings.max_tokens,
+                   max_document_bytes=settings.max_document_bytes, introspection=settings.introspection)

@@ -33,6 +33,7 @@ BAD_KEY = ("{path}: {key!r} is not a sha256 hash (64 lower-case hexadecimal digi
 
 
 BAD_DOCUMENT = "{path}: the entry {key} is not a GraphQL document (a string)"
+ONLY_WITHOUT_FILE = "--trusted-documents-only needs --trusted-documents FILE"
 
 
 HASH_MISMATCH = ("{path}: the document under {key} has the sha256 {actual}: the manifest does not match its "
@@ -75,6 +76,16 @@ class TrustedDocuments:
 
     def trusts(self, document: str) -> bool:
         return sha256(document) in self.documents
+
+
+def load_trusted_documents(path: Path | None, required: bool) -> TrustedDocuments | None:
+    """The manifest the hub's settings name, or None; ManifestError when it cannot serve, or when only trusted
+    documents are to run and no manifest is named."""
+    if path is None:
+        if required:
+            raise ManifestError(ONLY_WITHOUT_FILE)
+        return None
+    return TrustedDocuments.load(path, required)
 
 
 def _entries(raw: object, path: Path) -> list[tuple[str, object]]:

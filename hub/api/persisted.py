@@ -52,7 +52,7 @@ async def trusted_query(query: str | None, document_id: object, extensions: obje
     """The document a request runs: its own, or the manifest's for the hash it names. Raises a PublicError
     for an unknown hash, a hash that is not its document's, or (when the manifest is required) a free-form
     document from a caller other than an admin."""
-    trusted: TrustedDocuments | None = context["settings"].trusted_documents
+    trusted: TrustedDocuments | None = context["trusted_documents"]
     query = query or None  # graphql-ws clients send "" beside a documentId
     wanted = requested_hash(document_id, extensions)
     if wanted is not None:

@@ -34,7 +34,7 @@ class GuardedWSHandler(TrustedDocumentsWSHandler):
         query = payload.get("query") if isinstance(payload, dict) else None
         try:
             check_document_size(query if isinstance(query, str) else None,
-                                self.context["settings"].query_limits.max_document_bytes)
+                                self.context["settings"].max_document_bytes)
         except PublicError as exc:
             error = GraphQLError(str(exc), extensions=exc.extensions)
             await self.send_message({"id": message["id"], "type": "error", "payload": [error.formatted]})

@@ -16,7 +16,7 @@ from hub.regions import region_name
 from hub.settings import HubSettings
 from hub.sla.annual import RegionZone, UnitZone, by_province, unit_zones
 from hub.sla.clocks import SlaDays
-from hub.sla.zones import Tally, Zone
+from hub.sla.zones import Tally, Zone, ZoneThresholds
 from simpul.errors import InvalidInput
 from simpul.wire import NodeLevel, check_region_code
 
@@ -104,6 +104,6 @@ class ZonesQuery:
         nodes = await federation.registry.select(
             principal_of(info).narrow(NodeSelection(region_prefix=region_prefix or None, status="ACTIVE")))
         units, untimed = await unit_zones(info.context["pool"], SlaDays.from_settings(settings), nodes, now,
-                                          settings.heartbeat_grace, settings.zones, year)
+                                          settings.heartbeat_grace, ZoneThresholds(), year)
         report_untimed(info, untimed, list_reports=False)
-        return [RegionZoneInfo.of(r) for r in by_province(units, settings.zones)]
+        return [RegionZoneInfo.of(r) for r in by_province(units, ZoneThresholds())]

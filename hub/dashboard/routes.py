@@ -31,6 +31,7 @@ from hub.regions import region_name
 from hub.settings import HubSettings
 from hub.sla.annual import unit_zones
 from hub.sla.clocks import SlaDays
+from hub.sla.zones import ZoneThresholds
 from simpul.errors import InvalidInput, NotAllowed
 from simpul.wire import check_region_code
 
@@ -127,8 +128,8 @@ class Dashboard:
             return _error(404, f"region {region} is not in the Kemendagri region tree")
         nodes = await Registry(self.pool).select(NodeSelection(region_prefix=region, status="ACTIVE"))
         units, _ = await unit_zones(self.pool, SlaDays.from_settings(self.settings), nodes, now,
-                                    self.settings.heartbeat_grace, self.settings.zones, year)
-        report = AnnualReport(region, name, year, now, units, self.settings.zones)
+                                    self.settings.heartbeat_grace, ZoneThresholds(), year)
+        report = AnnualReport(region, name, year, now, units, ZoneThresholds())
         # fpdf lays out the whole document in Python: off the event loop, so other requests are not held up
         body = to_csv(report).encode() if form == "csv" else await asyncio.to_thread(to_pdf, report)
         filename = f"laporan-tahunan-{region}-{year}.{form}"

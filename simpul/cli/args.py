@@ -1,13 +1,17 @@
-"""Building blocks of the `simpul` command line: one-line errors and shared argument types."""
+"""Building blocks of the `simpul` command line: one-line errors, shared argument types, and the flags of a
+settings table (simpul/setting.py)."""
 
 from __future__ import annotations
 
 import argparse
 import os
-import re
-from datetime import timedelta
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
+
+from simpul import setting
+
+T = TypeVar("T")
 
 
 class CommandError(Exception):
@@ -26,26 +30,26 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def positive(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
-    if number <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive: {value!r}")
-    return number
+def argument_type(read: Callable[[str], T]) -> Callable[[str], T]:
+    """`read` as an argparse type: its ValueError becomes argparse's one-line message. A value that came from
+    an environment variable (_FromEnv) is named by that variable, since the user typed no flag."""
+
+    def parse(text: str) -> T:
+        try:
+            return read(str(text))  # a plain str: the value outlives the flag, pickled to --workers processes
+        except ValueError as exc:
+            where = f"{text.variable}: " if isinstance(text, _FromEnv) else ""
+            raise argparse.ArgumentTypeError(f"{where}{exc}") from None
+
+    parse.__name__ = read.__name__
+    return parse
 
 
-def count(value: str) -> int:
-    if not value.isdigit() or int(value) < 1:
-        raise argparse.ArgumentTypeError(f"a whole number of at least 1 expected, not {value!r}")
-    return int(value)
-
-
-def port(value: str) -> int:
-    if not value.isdigit() or int(value) > 65535:
-        raise argparse.ArgumentTypeError(f"not a port number: {value!r}")
-    return int(value)
+positive = argument_type(setting.positive)
+count = argument_type(setting.count)
+port = argument_type(setting.port)
+duration = argument_type(setting.duration)
+rate = argument_type(setting.rate)
 
 
 def year(value: str) -> int:
@@ -54,26 +58,54 @@ def year(value: str) -> int:
     return int(value)
 
 
-DURATION = re.compile(r"^([0-9]+)([smhd])$")
+class _FromEnv(str):
+    """A flag's default taken from its environment variable: argparse reads a string default as if it were
+    typed after the flag, so a bad value fails as a bad flag does, naming the variable."""
+
+    variable: str
+
+    def __new__(cls, text: str, variable: str) -> _FromEnv:
+        value = super().__new__(cls, text)
+        value.variable = variable
+        return value
 
 
-def duration(value: str) -> timedelta:
-    match = DURATION.match(value)
-    if not match:
-        raise argparse.ArgumentTypeError(f"duration like 30m, 12h or 7d expected, not {value!r}")
-    unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[match[2]]
-    return timedelta(**{unit: int(match[1])})
+class _Switch(argparse.Action):
+    """A flag without a value that sets its setting to `const`; its default may be text from the environment,
+    read (true/false) like any other flag's."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, const: bool, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, const=const, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> None:
+        setattr(namespace, self.dest, self.const)
 
 
-def rate(value: str) -> str:
-    """A rate limit like 30/minute or 1000/hour."""
-    import limits
+def add_setting_flags(parser: argparse.ArgumentParser, settings: type[Any], only: Iterable[str] | None = None,
+                      environ: Mapping[str, str] = os.environ) -> None:
+    """One flag per field of the settings class `settings` (or of the fields named in `only`), its help
+    ending with its default and its environment variable; a variable that is set and not empty is the default."""
+    wanted = set(only) if only is not None else None
+    for s in setting.settings_of(settings):
+        if wanted is not None and s.name not in wanted:
+            continue
+        text = environ.get(s.env)
+        default = _FromEnv(text, s.env) if text else s.default
+        if isinstance(s.default, bool):
+            help = f"{s.help} (default {s.shown}; env {s.env}={str(not s.default).lower()})"
+            parser.add_argument(s.flag, dest=s.name, action=_Switch, const=not s.default, default=default,
+                                type=argument_type(s.read), help=help)
+        else:
+            help = f"{s.help} (default {s.shown}; env {s.env})"
+            parser.add_argument(s.flag, dest=s.name, default=default, type=argument_type(s.read),
+                                metavar=s.metavar, help=help)
 
-    try:
-        limits.parse(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a rate like 30/minute or 1000/hour") from None
-    return value
+
+def settings_from_args(settings: type[T], args: argparse.Namespace) -> T:
+    """The settings the flags of `add_setting_flags` were given (or left at their variables and defaults)."""
+    names = [s.name for s in setting.settings_of(settings)]
+    return settings(**{name: getattr(args, name) for name in names if hasattr(args, name)})
 
 
 def database_args(parser: argparse.ArgumentParser) -> None:
@@ -82,12 +114,6 @@ def database_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", type=Path,
                         default=Path(os.environ.get("SIMPUL_DATA_DIR", ".simpul")),
                         help="folder for the embedded PostgreSQL and node state (default .simpul)")
-
-
-def hub_key_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--hub-key-file", type=Path, default=os.environ.get("SIMPUL_HUB_KEY_FILE") or None,
-                        help="the hub's Ed25519 private key, created (0600) when missing; every replica of one hub "
-                        "must read the same file (env SIMPUL_HUB_KEY_FILE; default <data-dir>/hub.key)")
 
 
 def listen_args(parser: argparse.ArgumentParser, default_port: int) -> None:
@@ -113,17 +139,6 @@ def pem_file(path: Path | None, flag: str) -> Path | None:
     if "-----BEGIN " not in text:
         raise CommandError(f"{flag}: {path} is not a PEM file")
     return path
-
-
-def node_call_args(parser: argparse.ArgumentParser) -> None:
-    """How the hub calls nodes: over https it can verify, unless a lab says otherwise."""
-    parser.add_argument("--allow-insecure-nodes", action="store_true",
-                        help="accept and call plain-http node endpoints off loopback (labs only: node traffic "
-                             "carries reporters' identities)")
-    parser.add_argument("--node-ca-file", type=Path, metavar="PEM",
-                        default=os.environ.get("SIMPUL_NODE_CA_FILE") or None,
-                        help="CA bundle trusted for nodes' https certificates besides the system's, e.g. a "
-                             "government-internal CA (env SIMPUL_NODE_CA_FILE)")
 
 
 def node_tls_args(parser: argparse.ArgumentParser) -> None:

@@ -26,10 +26,9 @@ from hub.access.users import create_user
 from hub.db.migrate import migrate_hub
 from hub.nodes.enrolment import create_token
 from hub.settings import SCHEMA
-from simpul.cli.demo_data import HANDLER, NODES, REPORTS, WRONG_DOOR, DemoNode, DemoReport
+from simpul.cli.demo_data import DemoData, DemoNode, DemoReport
 from simpul.db.embedded import embedded_postgres
 from simpul.processes import ChildProcess, ProcessFailed
-from simpul.wire import NodeLevel
 
 EXAMPLES = (
     ("Every node of Kalimantan Timur, whether the hub can call it, and how fresh its part of the index is",
@@ -61,7 +60,7 @@ async def _access(database_url: str, nodes: tuple[DemoNode, ...]) -> DemoAccess:
     try:
         demo = Principal(role=Role.ADMIN, name="demo")
         tokens = {n.code: (await create_token(conn, demo, n.region_code, timedelta(hours=1), f"demo {n.code}",
-                                              categories=n.categories, level=NodeLevel(n.level))).token
+                                              categories=n.categories, level=n.level)).token
                   for n in nodes}
         _, key = await issue_key(conn, demo, Role.SUPERVISOR, "demo GraphiQL", "", None, frozenset())
         password = secrets.token_urlsafe(12)
@@ -94,9 +93,9 @@ async def _enter(session: aiohttp.ClientSession, desk_url: str, operator_key: st
                 raise ProcessFailed(f"demo step refused by {report.node}: {await response.text()}")
 
 
-async def _seed(desks: dict[str, str], operator_key: str) -> None:
+async def _seed(desks: dict[str, str], operator_key: str, reports: tuple[DemoReport, ...]) -> None:
     async with aiohttp.ClientSession() as session:
-        await asyncio.gather(*(_enter(session, desks[r.node], operator_key, r) for r in REPORTS))
+        await asyncio.gather(*(_enter(session, desks[r.node], operator_key, r) for r in reports))
 
 
 async def _tracked(session: aiohttp.ClientSession, hub_url: str, tracking: str) -> dict[str, Any]:
@@ -116,22 +115,23 @@ async def _until(session: aiohttp.ClientSession, hub_url: str, tracking: str, **
     raise ProcessFailed(f"report {tracking} did not reach {expected}; the hub shows {track}")
 
 
-async def _wrong_door(hub_url: str, desks: dict[str, str], operator_key: str) -> str:
+async def _wrong_door(hub_url: str, desks: dict[str, str], operator_key: str, report: DemoReport,
+                      handler: str) -> str:
     """A Kutai Timur clinic complaint entered at the Kaltara desk reaches Kutai Timur and is answered."""
     async with aiohttp.ClientSession() as session:
-        async with session.post(f"{desks[WRONG_DOOR.node]}/reports", json={
-            "kind": WRONG_DOOR.kind, "title": WRONG_DOOR.title, "body": WRONG_DOOR.body,
-            "category": WRONG_DOOR.category, "regionCode": WRONG_DOOR.region_code,
-            "reporterName": WRONG_DOOR.reporter_name, "reporterContact": WRONG_DOOR.reporter_contact,
+        async with session.post(f"{desks[report.node]}/reports", json={
+            "kind": report.kind, "title": report.title, "body": report.body,
+            "category": report.category, "regionCode": report.region_code,
+            "reporterName": report.reporter_name, "reporterContact": report.reporter_contact,
         }) as response:
             tracking: str = (await response.json())["trackingNumber"]
-        await _until(session, hub_url, tracking, holder=HANDLER, routing="HELD")
+        await _until(session, hub_url, tracking, holder=handler, routing="HELD")
         auth = {"authorization": f"Bearer {operator_key}"}
-        for step in WRONG_DOOR.steps:
-            async with session.post(f"{desks[HANDLER]}/reports/{tracking}/status", headers=auth,
+        for step in report.steps:
+            async with session.post(f"{desks[handler]}/reports/{tracking}/status", headers=auth,
                                     json={"status": step.status, "note": step.note, "actor": "admin"}) as response:
                 if response.status != 200:
-                    raise ProcessFailed(f"{HANDLER} refused {step.status}: {await response.text()}")
+                    raise ProcessFailed(f"{handler} refused {step.status}: {await response.text()}")
         await _until(session, hub_url, tracking, status="COMPLETED")
     return tracking
 
@@ -169,6 +169,7 @@ def _serve(hub: ChildProcess, nodes: dict[ChildProcess, DemoNode], ended: queue.
 def run_demo(port: int, data_dir: Path, logging_env: dict[str, str]) -> None:
     """Start PostgreSQL, the hub and every demo node; seed; run until Ctrl-C. The children log as
     `logging_env` (SIMPUL_LOG_LEVEL, SIMPUL_LOG_FORMAT) says: as the demo was told to."""
+    data = DemoData.load()
     shutil.rmtree(data_dir, ignore_errors=True)
     logs = data_dir / "logs"
     logs.mkdir(parents=True)
@@ -186,10 +187,10 @@ def run_demo(port: int, data_dir: Path, logging_env: dict[str, str]) -> None:
                                on_exit=ended.put)
             children.append(hub)
             hub_url = hub.wait_for(r"hub listening on (http://\S+)")[1]
-            access = asyncio.run(_access(database_url, NODES))
+            access = asyncio.run(_access(database_url, data.nodes))
             desks: dict[str, str] = {}
-            for node in NODES:
-                args = ["node", "desk", "--code", node.code, "--name", node.name, "--level", node.level,
+            for node in data.nodes:
+                args = ["node", "desk", "--code", node.code, "--name", node.name, "--level", node.level.value,
                         "--region", node.region_code, "--categories", ",".join(node.categories),
                         "--hub-url", hub_url, "--token", access.tokens[node.code], "--database-url", database_url,
                         "--data-dir", str(data_dir), "--heartbeat", "5"]
@@ -201,10 +202,10 @@ def run_demo(port: int, data_dir: Path, logging_env: dict[str, str]) -> None:
                 nodes[desk] = node
                 desks[node.code] = desk.wait_for(r"serving on (http://\S+)")[1]
                 print(f"  node {node.code:<10} enrolled  {node.name}", flush=True)
-            asyncio.run(_seed(desks, operator_key))
-            print(f"  {len(REPORTS)} reports entered at their desks", flush=True)
-            tracking = asyncio.run(_wrong_door(hub_url, desks, operator_key))
-            print(f"  wrong door: a Kutai Timur clinic complaint entered at the Kaltara desk went to {HANDLER},\n"
+            asyncio.run(_seed(desks, operator_key, data.reports))
+            print(f"  {len(data.reports)} reports entered at their desks", flush=True)
+            tracking = asyncio.run(_wrong_door(hub_url, desks, operator_key, data.wrong_door, data.handler))
+            print(f"  wrong door: a Kutai Timur clinic complaint entered at the Kaltara desk went to {data.handler},\n"
                   f"  was followed up there, and its reporter tracks it as {tracking}", flush=True)
             print(_banner(hub_url, desks, tracking, access), flush=True)
             _serve(hub, nodes, ended)

@@ -9,25 +9,18 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from hub.settings import HubSettings
 from simpul.cli.access_command import add_access_commands, cli_principal
 from simpul.cli.args import (
     CommandError,
     Parser,
-    count,
+    add_setting_flags,
     database_args,
-    duration,
-    hub_key_args,
-    listen_args,
-    node_call_args,
     pem_file,
     port,
-    positive,
-    rate,
-    tracing_args,
+    settings_from_args,
     year,
 )
 from simpul.cli.node_command import add_node_command
@@ -35,10 +28,11 @@ from simpul.cli.process import configure_logging, terminate
 from simpul.cli.token_command import add_token_commands
 from simpul.logformat import FORMATS
 
-if TYPE_CHECKING:
-    from hub.access.trusted import TrustedDocuments
-
 log = logging.getLogger("simpul")
+
+# The hub's settings that its other commands take as flags too.
+HUB_KEY_SETTINGS = ("data_dir", "hub_key_file")
+INDEX_REBUILD_SETTINGS = ("database_url", "data_dir", "hub_key_file", "allow_insecure_nodes", "node_ca_file")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,78 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
 
     hub = commands.add_parser("hub", help="run the hub (GraphQL at /graphql)")
-    database_args(hub)
-    hub_key_args(hub)
-    listen_args(hub, 8000)
-    hub.add_argument("--workers", type=count, default=1,
-                     help="hub processes sharing the port, like uvicorn's workers (default 1; needs SO_REUSEPORT)")
-    hub.add_argument("--node-timeout", type=positive, default=5.0,
-                     help="seconds one node may take to answer (default 5)")
-    hub.add_argument("--deadline", type=positive, default=10.0,
-                     help="seconds a whole federated query may take (default 10)")
-    hub.add_argument("--heartbeat-grace", type=positive, default=60.0,
-                     help="seconds without heartbeat before a node counts unreachable")
-    hub.add_argument("--pull-interval", type=positive, default=5.0,
-                     help="seconds between pulls of every node's change feed (default 5)")
-    hub.add_argument("--stale-after", type=positive, default=30.0,
-                     help="seconds after which a node's part of the federation index is named stale (default 30)")
-    hub.add_argument("--delivery-workers", type=count, default=4, help="delivery workers (default 4)")
-    hub.add_argument("--delivery-max-attempts", type=count, default=80,
-                     help="attempts before a delivery goes to dead-letter (default 80, about 3 days)")
-    hub.add_argument("--backoff-base", type=positive, default=1.0,
-                     help="seconds before the first retry, doubled each attempt (default 1)")
-    hub.add_argument("--backoff-cap", type=positive, default=3600.0,
-                     help="longest wait between delivery attempts in seconds (default 3600)")
-    hub.add_argument("--max-hops", type=count, default=5,
-                     help="routings of one report before a return loop is stopped (default 5)")
-    hub.add_argument("--sla-verification-days", type=count, default=3,
-                     help="working days to verify and forward a report (default 3)")
-    hub.add_argument("--sla-follow-up-days", type=count, default=5,
-                     help="working days for the holding unit's follow-up (default 5)")
-    hub.add_argument("--sla-response-days", type=count, default=10,
-                     help="working days after completion before a report is deemed selesai (default 10)")
-    hub.add_argument("--deadline-interval", type=positive, default=60.0,
-                     help="seconds between looks for newly passed deadlines (default 60)")
-    hub.add_argument("--session-ttl", type=duration, default=timedelta(hours=8),
-                     help="how long a login lasts, like 30m or 8h (default 8h)")
-    hub.add_argument("--rate-principal", type=rate, default="1200/minute",
-                     help="requests per API key, user or node (default 1200/minute)")
-    hub.add_argument("--rate-public", type=rate, default="30/minute",
-                     help="public calls (submit, track, login) per client address (default 30/minute)")
-    hub.add_argument("--max-cost", type=count, default=2000,
-                     help="nodes one request may call, summed over its fields (default 2000)")
-    hub.add_argument("--rate-cost", type=rate, default="20000/minute",
-                     help="node calls and ledger scans one principal may cause (default 20000/minute)")
-    hub.add_argument("--password-checks", type=count, default=2,
-                     help="password checks at once per process, 64 MiB each (default 2)")
-    hub.add_argument("--max-sockets", type=count, default=20,
-                     help="open WebSockets per principal, or per address for the public (default 20)")
-    hub.add_argument("--max-depth", type=count, default=12, help="GraphQL query depth limit (default 12)")
-    hub.add_argument("--max-aliases", type=count, default=30, help="GraphQL alias limit (default 30)")
-    hub.add_argument("--max-tokens", type=count, default=2000, help="GraphQL token limit (default 2000)")
-    hub.add_argument("--max-document-bytes", type=count, default=64 * 1024,
-                     help="largest GraphQL document (query text) accepted, before parsing (default 64 KiB)")
-    hub.add_argument("--max-body-bytes", type=count, default=1 << 20,
-                     help="largest request body accepted (default 1 MiB)")
-    hub.add_argument("--no-introspection", action="store_true",
-                     help="refuse schema introspection and serve no GraphiQL (for production)")
-    hub.add_argument("--trusted-documents", type=Path, metavar="FILE",
-                     help="persisted documents a request may name by sha256 (documentId or Apollo's persistedQuery): "
-                     "GraphQL Codegen's persisted-documents.json or an Apollo persisted query manifest")
-    hub.add_argument("--trusted-documents-only", action="store_true",
-                     help="with --trusted-documents: callers other than admins run only those documents")
-    hub.add_argument("--metrics-token", default=os.environ.get("SIMPUL_METRICS_TOKEN") or None,
-                     help="bearer token /metrics asks for (env SIMPUL_METRICS_TOKEN; default: /metrics is open)")
-    hub.add_argument("--metrics-loopback-only", action="store_true",
-                     help="without --metrics-token, /metrics answers callers on the loopback only (the image's "
-                     "default)")
-    node_call_args(hub)
-    hub.add_argument("--identity-key-file", type=Path, metavar="FILE",
-                     default=Path(os.environ["SIMPUL_IDENTITY_KEY_FILE"]) if os.environ.get("SIMPUL_IDENTITY_KEY_FILE")
-                     else None,
-                     help="key sealing reporter identities that wait at the hub (env SIMPUL_IDENTITY_KEY_FILE; "
-                     "default <data-dir>/identity.key, created 0600 when missing; every replica needs the same file)")
-    tracing_args(hub)
+    add_setting_flags(hub, HubSettings)
     hub.set_defaults(run=_run_hub)
 
     add_node_command(commands)
@@ -147,17 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild = index_commands.add_parser(
         "rebuild", help="read nodes' change feeds again from the start and make the index what they say; the "
         "old rows answer until each node's part switches in one transaction")
-    database_args(rebuild)
-    hub_key_args(rebuild)
+    add_setting_flags(rebuild, HubSettings, INDEX_REBUILD_SETTINGS)
     rebuild.add_argument("--node", help="only this node (default: every active node)")
-    node_call_args(rebuild)
     rebuild.set_defaults(run=_run_index_rebuild)
 
     hub_key = commands.add_parser("hub-key", help="make the hub's Ed25519 key pair if missing and print its public "
                                   "key, the one nodes pin at enrolment")
-    hub_key.add_argument("--data-dir", type=Path, default=Path(os.environ.get("SIMPUL_DATA_DIR", ".simpul")),
-                         help="the hub's data folder (default .simpul), where hub.key is unless --hub-key-file says")
-    hub_key_args(hub_key)
+    add_setting_flags(hub_key, HubSettings, HUB_KEY_SETTINGS)
     hub_key.set_defaults(run=_run_hub_key)
 
     migrate = commands.add_parser("migrate", help="apply the hub's database migrations")
@@ -184,42 +103,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run_hub(args: argparse.Namespace) -> None:
-    from hub.access.limits import Limits, QueryLimits
     from hub.app import serve
-    from hub.settings import HubSettings
     from simpul.db.embedded import database_url
 
-    settings = HubSettings(
-        database_url=args.database_url, data_dir=args.data_dir, hub_key_file=args.hub_key_file,
-        host=args.host, port=args.port,
-        node_timeout=args.node_timeout, deadline=args.deadline,
-        heartbeat_grace=args.heartbeat_grace, pull_interval=args.pull_interval,
-        stale_after=args.stale_after,
-        delivery_workers=args.delivery_workers, delivery_max_attempts=args.delivery_max_attempts,
-        backoff_base=args.backoff_base, backoff_cap=args.backoff_cap, max_hops=args.max_hops,
-        sla_verification_days=args.sla_verification_days, sla_follow_up_days=args.sla_follow_up_days,
-        sla_response_days=args.sla_response_days, deadline_interval=args.deadline_interval,
-        session_ttl=args.session_ttl, max_body_bytes=args.max_body_bytes,
-        limits=Limits(rate_principal=args.rate_principal, rate_public=args.rate_public, max_cost=args.max_cost,
-                      rate_cost=args.rate_cost, password_checks=args.password_checks, max_sockets=args.max_sockets),
-        query_limits=QueryLimits(max_depth=args.max_depth, max_aliases=args.max_aliases,
-                                 max_tokens=args.max_tokens, max_document_bytes=args.max_document_bytes,
-                                 introspection=not args.no_introspection),
-        trusted_documents=_trusted_documents(args),
-        metrics_token=args.metrics_token, metrics_loopback_only=args.metrics_loopback_only,
-        otlp_endpoint=args.otlp_endpoint,
-        allow_insecure_nodes=args.allow_insecure_nodes, node_ca_file=pem_file(args.node_ca_file, "--node-ca-file"),
-        identity_key_file=args.identity_key_file,
-    )
+    settings = settings_from_args(HubSettings, args)
+    pem_file(settings.node_ca_file, "--node-ca-file")
+    _check_trusted_documents(settings)
     _check_hub_key(settings.key_file)
     _check_identity_key(settings.identity_key_path)
     with database_url(settings.database_url, settings.data_dir) as url:
-        if args.workers == 1:
+        if settings.workers == 1:
             asyncio.run(serve(settings, url))
         else:
             from simpul.cli.workers import run_workers
 
-            run_workers(settings, url, args.workers, args.log_level, args.log_format)
+            run_workers(settings, url, settings.workers, args.log_level, args.log_format)
 
 
 def _check_hub_key(path: Path) -> None:
@@ -236,7 +134,7 @@ def _run_hub_key(args: argparse.Namespace) -> None:
     from hub.nodes.signatures import HubKey
     from hub.settings import HubSettings
 
-    path = HubSettings(data_dir=args.data_dir, hub_key_file=args.hub_key_file).key_file
+    path = settings_from_args(HubSettings, args).key_file
     _check_hub_key(path)
     print(HubKey.load_or_create(path).public_key.hex())
 
@@ -251,15 +149,12 @@ def _check_identity_key(path: Path) -> None:
         raise CommandError(str(exc)) from None
 
 
-def _trusted_documents(args: argparse.Namespace) -> TrustedDocuments | None:
-    from hub.access.trusted import ManifestError, TrustedDocuments
+def _check_trusted_documents(settings: HubSettings) -> None:
+    """Read the trusted documents manifest once before any worker starts: a bad one is one line."""
+    from hub.access.trusted import ManifestError, load_trusted_documents
 
-    if args.trusted_documents is None:
-        if args.trusted_documents_only:
-            raise CommandError("--trusted-documents-only needs --trusted-documents FILE")
-        return None
     try:
-        return TrustedDocuments.load(args.trusted_documents, required=args.trusted_documents_only)
+        load_trusted_documents(settings.trusted_documents, settings.trusted_documents_only)
     except ManifestError as exc:
         raise CommandError(str(exc)) from None
 
@@ -321,17 +216,16 @@ def _run_holidays_list(args: argparse.Namespace) -> None:
 
 def _run_index_rebuild(args: argparse.Namespace) -> None:
     from hub.index.rebuild import rebuild_nodes
-    from hub.settings import HubSettings
     from simpul.db.embedded import database_url
     from simpul.wire import check_node_code
 
     code = check_node_code(args.node) if args.node else None
-    ca_file = pem_file(args.node_ca_file, "--node-ca-file")
-    key_file = HubSettings(data_dir=args.data_dir, hub_key_file=args.hub_key_file).key_file
-    _check_hub_key(key_file)
-    with database_url(args.database_url, args.data_dir) as url:
-        rebuilt = asyncio.run(rebuild_nodes(url, code, lambda line: print(line, flush=True), key_file, ca_file,
-                                            args.allow_insecure_nodes))
+    settings = settings_from_args(HubSettings, args)
+    ca_file = pem_file(settings.node_ca_file, "--node-ca-file")
+    _check_hub_key(settings.key_file)
+    with database_url(settings.database_url, settings.data_dir) as url:
+        rebuilt = asyncio.run(rebuild_nodes(url, code, lambda line: print(line, flush=True), settings.key_file,
+                                            ca_file, settings.allow_insecure_nodes))
     for r in rebuilt:
         print(f"{r.node}: {r.added} added, {r.corrected} corrected ({r.changes_read} changes, {r.reports} reports)")
 
@@ -391,12 +285,13 @@ def main(argv: Sequence[str] | None = None) -> None:
 def _is_user_error(exc: Exception) -> bool:
     from connectors.base import ConnectorError
     from connectors.hublink import EnrolmentError
+    from simpul.cli.demo_data import DemoDataError
     from simpul.db.embedded import EmbeddedPostgresError
     from simpul.db.migrate import MigrationError
     from simpul.errors import InvalidInput
     from simpul.processes import ProcessFailed
 
-    return isinstance(exc, CommandError | ConnectorError | EnrolmentError | EmbeddedPostgresError
+    return isinstance(exc, CommandError | ConnectorError | DemoDataError | EnrolmentError | EmbeddedPostgresError
                       | MigrationError | InvalidInput | ProcessFailed | OSError)
 
 

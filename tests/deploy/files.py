@@ -15,7 +15,9 @@ from typing import Any
 import uvicorn
 import yaml
 
+from hub.settings import HubSettings
 from simpul.cli.main import build_parser
+from simpul.setting import settings_of
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -75,10 +77,12 @@ def simpul_args(argv: list[str]) -> argparse.Namespace:
 
 @functools.cache
 def environment_names_read() -> frozenset[str]:
-    """Variables the code reads from the environment: simpul's own, and uvicorn's (the server it runs on)."""
+    """Variables the code reads from the environment: simpul's own (named in its code, or one per hub setting),
+    and uvicorn's (the server it runs on)."""
     sources = [p for package in ("hub", "connectors", "simpul") for p in (REPO / package).rglob("*.py")]
     sources.append(Path(uvicorn.__file__).parent / "config.py")
-    return frozenset(name for path in sources for name in _ENV_READ.findall(path.read_text(encoding="utf-8")))
+    named = {name for path in sources for name in _ENV_READ.findall(path.read_text(encoding="utf-8"))}
+    return frozenset(named | {s.env for s in settings_of(HubSettings)})
 
 
 def env_file(path: Path) -> dict[str, str]:

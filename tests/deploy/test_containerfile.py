@@ -90,7 +90,7 @@ def containerfile_problems(text: str) -> list[str]:
         problems.append(f"CMD {command[0]}: {error}")
     elif (simpul_args(command[0]).host, simpul_args(command[0]).port) != ("0.0.0.0", PORT):
         problems.append(f"the default command does not listen on 0.0.0.0:{PORT}")
-    elif not simpul_args(command[0]).no_introspection:
+    elif simpul_args(command[0]).introspection:
         problems.append("the default command serves GraphiQL and introspection")
     elif not (simpul_args(command[0]).metrics_loopback_only or simpul_args(command[0]).metrics_token):
         problems.append("the default command answers /metrics to anyone who reaches the port")

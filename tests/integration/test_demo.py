@@ -18,11 +18,13 @@ import aiohttp
 import psutil
 import pytest
 
-from simpul.cli.demo_data import NODES, REPORTS
+from simpul.cli.demo_data import DemoData
 from simpul.processes import ChildProcess
 from tests.federation import graphql, postgres_serving
 
 DEMO_STARTUP = 120.0  # seconds: PostgreSQL, the hub, six desks, seeding and the wrong-door story
+DEMO = DemoData.load()
+NODES, REPORTS = DEMO.nodes, DEMO.reports
 KALTARA_STATS = '{ stats(groupBy: [STATUS], filter: {regionPrefix: "65"}) { total } }'
 
 
