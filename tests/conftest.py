@@ -72,3 +72,11 @@ async def module_database(pg_server: str) -> AsyncIterator[str]:
     """A fresh database for one test module, whose tests share one hub; dropped afterwards."""
     async with fresh_database(pg_server, "simpul_m") as url:
         yield url
+
+
+@pytest.fixture
+def fresh_hub(database: str, tmp_path: Path) -> Iterator[Hub]:
+    """A hub of its own over a fresh database: for tests of what happens from a hub's first start (enrolment)."""
+    hub = start_hub(database, tmp_path)
+    yield hub
+    hub.process.stop()

@@ -67,194 +67,170 @@ async def _db(hub: Hub) -> asyncpg.Connection:
 
 
 async def test_token_enrols_exactly_one_node(
-    database: str, tmp_path: Path, session: aiohttp.ClientSession
+    fresh_hub: Hub, database: str, tmp_path: Path, session: aiohttp.ClientSession
 ) -> None:
-    hub = start_hub(database, tmp_path)
+    token = create_token(database, "64")
+    first = start_desk(fresh_hub, tmp_path, "64", "64", "PROVINSI", token=token)
     try:
-        token = create_token(database, "64")
-        first = start_desk(hub, tmp_path, "64", "64", "PROVINSI", token=token)
+        error = refused_desk(fresh_hub, tmp_path, "64.08", "64.08", "KABKOTA", token, parent="64")
+        assert "already used" in error, error
+        assert await _node_codes(session, fresh_hub) == ["64"]
+        assert not (tmp_path / "nodes" / "64.08" / "credentials.json").exists()
+        conn = await _db(fresh_hub)
         try:
-            error = refused_desk(hub, tmp_path, "64.08", "64.08", "KABKOTA", token, parent="64")
-            assert "already used" in error, error
-            assert await _node_codes(session, hub) == ["64"]
-            assert not (tmp_path / "nodes" / "64.08" / "credentials.json").exists()
-            conn = await _db(hub)
-            try:
-                used_by = await conn.fetchval(
-                    "SELECT used_by FROM hub.enrolment_tokens WHERE token_hash = $1", _digest(token))
-            finally:
-                await conn.close()
-            assert used_by == "64"
+            used_by = await conn.fetchval(
+                "SELECT used_by FROM hub.enrolment_tokens WHERE token_hash = $1", _digest(token))
         finally:
-            first.process.stop()
+            await conn.close()
+        assert used_by == "64"
     finally:
-        hub.process.stop()
+        first.process.stop()
 
 
 async def test_concurrent_enrolments_with_one_token_register_one_node(
-    database: str, tmp_path: Path, session: aiohttp.ClientSession
+    fresh_hub: Hub, database: str, session: aiohttp.ClientSession
 ) -> None:
-    hub = start_hub(database, tmp_path)
-    try:
-        token = create_token(database, "64")
+    token = create_token(database, "64")
 
-        async def attempt(code: str) -> tuple[int, dict[str, Any]]:
-            body = {"token": token, "code": code, "name": f"Unit {code}", "level": "UNIT", "region_code": "64",
-                    "categories": [], "kind": "desk", "endpoint": "http://127.0.0.1:9",
-                    "public_key": public_key_bytes(new_private_key()).hex()}
-            async with session.post(hub.url + "/enrol", json=body) as response:
-                return response.status, await response.json()
+    async def attempt(code: str) -> tuple[int, dict[str, Any]]:
+        body = {"token": token, "code": code, "name": f"Unit {code}", "level": "UNIT", "region_code": "64",
+                "categories": [], "kind": "desk", "endpoint": "http://127.0.0.1:9",
+                "public_key": public_key_bytes(new_private_key()).hex()}
+        async with session.post(fresh_hub.url + "/enrol", json=body) as response:
+            return response.status, await response.json()
 
-        answers = await asyncio.gather(*(attempt(f"64.unit-{i}") for i in range(8)))
-        statuses = sorted(status for status, _ in answers)
-        assert statuses == [200] + [409] * 7, answers  # 409: the token is spent, a conflict
-        winner = next(body["code"] for status, body in answers if status == 200)
-        assert all("already used" in body["error"] for status, body in answers if status == 409), answers
-        assert await _node_codes(session, hub) == [winner]
-    finally:
-        hub.process.stop()
+    answers = await asyncio.gather(*(attempt(f"64.unit-{i}") for i in range(8)))
+    statuses = sorted(status for status, _ in answers)
+    assert statuses == [200] + [409] * 7, answers  # 409: the token is spent, a conflict
+    winner = next(body["code"] for status, body in answers if status == 200)
+    assert all("already used" in body["error"] for status, body in answers if status == 409), answers
+    assert await _node_codes(session, fresh_hub) == [winner]
 
 
 async def test_one_node_code_racing_with_several_tokens_is_enrolled_once_and_spends_one_token(
-    database: str, tmp_path: Path, session: aiohttp.ClientSession
+    fresh_hub: Hub, database: str, session: aiohttp.ClientSession
 ) -> None:
-    hub = start_hub(database, tmp_path)
+    tokens = [create_token(database, "64") for _ in range(6)]
+
+    async def attempt(token: str) -> tuple[int, dict[str, Any]]:
+        body = {**_valid_body(token), "code": "64.unit", "level": "UNIT"}
+        async with session.post(fresh_hub.url + "/enrol", json=body) as response:
+            return response.status, await response.json(content_type=None)
+
+    answers = await asyncio.gather(*(attempt(t) for t in tokens))
+    assert sorted(status for status, _ in answers) == [200] + [403] * 5, answers
+    assert all(body["error"].startswith("node 64.unit is already enrolled;")
+               for status, body in answers if status == 403), answers
+    assert await _node_codes(session, fresh_hub) == ["64.unit"]
+    conn = await _db(fresh_hub)
     try:
-        tokens = [create_token(database, "64") for _ in range(6)]
-
-        async def attempt(token: str) -> tuple[int, dict[str, Any]]:
-            body = {**_valid_body(token), "code": "64.unit", "level": "UNIT"}
-            async with session.post(hub.url + "/enrol", json=body) as response:
-                return response.status, await response.json(content_type=None)
-
-        answers = await asyncio.gather(*(attempt(t) for t in tokens))
-        assert sorted(status for status, _ in answers) == [200] + [403] * 5, answers
-        assert all(body["error"].startswith("node 64.unit is already enrolled;")
-                   for status, body in answers if status == 403), answers
-        assert await _node_codes(session, hub) == ["64.unit"]
-        conn = await _db(hub)
-        try:
-            assert await conn.fetchval("SELECT count(*) FROM hub.enrolment_tokens WHERE used_at IS NOT NULL") == 1
-        finally:
-            await conn.close()
+        assert await conn.fetchval("SELECT count(*) FROM hub.enrolment_tokens WHERE used_at IS NOT NULL") == 1
     finally:
-        hub.process.stop()
+        await conn.close()
 
 
-async def test_expired_token_is_refused(database: str, tmp_path: Path, session: aiohttp.ClientSession) -> None:
-    hub = start_hub(database, tmp_path)
+async def test_expired_token_is_refused(
+    fresh_hub: Hub, database: str, tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    token = create_token(database, "64")
+    conn = await _db(fresh_hub)
     try:
-        token = create_token(database, "64")
-        conn = await _db(hub)
-        try:
-            expired = await conn.execute(
-                "UPDATE hub.enrolment_tokens SET expires_at = now() - interval '1 second' WHERE token_hash = $1",
-                _digest(token))
-            assert expired == "UPDATE 1"
-            error = refused_desk(hub, tmp_path, "64", "64", "PROVINSI", token)
-            assert "expired" in error, error
-            assert await _node_codes(session, hub) == []
-            assert await conn.fetchval("SELECT used_at FROM hub.enrolment_tokens") is None
-        finally:
-            await conn.close()
+        expired = await conn.execute(
+            "UPDATE hub.enrolment_tokens SET expires_at = now() - interval '1 second' WHERE token_hash = $1",
+            _digest(token))
+        assert expired == "UPDATE 1"
+        error = refused_desk(fresh_hub, tmp_path, "64", "64", "PROVINSI", token)
+        assert "expired" in error, error
+        assert await _node_codes(session, fresh_hub) == []
+        assert await conn.fetchval("SELECT used_at FROM hub.enrolment_tokens") is None
     finally:
-        hub.process.stop()
+        await conn.close()
 
 
 async def test_unknown_token_and_token_of_another_region_are_refused(
-    database: str, tmp_path: Path, session: aiohttp.ClientSession
+    fresh_hub: Hub, database: str, tmp_path: Path, session: aiohttp.ClientSession
 ) -> None:
-    hub = start_hub(database, tmp_path)
+    create_token(database, "65")  # a real token exists, just not this one
+    error = refused_desk(fresh_hub, tmp_path, "65", "65", "PROVINSI", "enr_" + "x" * 32)
+    assert "not known" in error, error
+
+    kaltim = create_token(database, "64")
+    error = refused_desk(fresh_hub, tmp_path, "65", "65", "PROVINSI", kaltim)
+    assert "token for region 64 cannot enrol a node in 65" in error, error
+    # Nor may a region-64 token reach a look-alike region outside its subtree.
+    error = refused_desk(fresh_hub, tmp_path, "65.01", "65.01", "KABKOTA", kaltim)
+    assert "cannot enrol" in error, error
+
+    assert await _node_codes(session, fresh_hub) == []
+    conn = await _db(fresh_hub)
     try:
-        create_token(database, "65")  # a real token exists, just not this one
-        error = refused_desk(hub, tmp_path, "65", "65", "PROVINSI", "enr_" + "x" * 32)
-        assert "not known" in error, error
-
-        kaltim = create_token(database, "64")
-        error = refused_desk(hub, tmp_path, "65", "65", "PROVINSI", kaltim)
-        assert "token for region 64 cannot enrol a node in 65" in error, error
-        # Nor may a region-64 token reach a look-alike region outside its subtree.
-        error = refused_desk(hub, tmp_path, "65.01", "65.01", "KABKOTA", kaltim)
-        assert "cannot enrol" in error, error
-
-        assert await _node_codes(session, hub) == []
-        conn = await _db(hub)
-        try:
-            assert await conn.fetchval("SELECT count(*) FROM hub.enrolment_tokens WHERE used_at IS NOT NULL") == 0
-        finally:
-            await conn.close()
-        # The refused token still enrols a node in its own region afterwards.
-        desk = start_desk(hub, tmp_path, "64", "64", "PROVINSI", token=kaltim)
-        desk.process.stop()
-        assert await _node_codes(session, hub) == ["64"]
+        assert await conn.fetchval("SELECT count(*) FROM hub.enrolment_tokens WHERE used_at IS NOT NULL") == 0
     finally:
-        hub.process.stop()
+        await conn.close()
+    # The refused token still enrols a node in its own region afterwards.
+    desk = start_desk(fresh_hub, tmp_path, "64", "64", "PROVINSI", token=kaltim)
+    desk.process.stop()
+    assert await _node_codes(session, fresh_hub) == ["64"]
 
 
-async def test_hub_keeps_only_the_nodes_public_key_and_no_token_in_clear(database: str, tmp_path: Path) -> None:
-    hub = start_hub(database, tmp_path)
+async def test_hub_keeps_only_the_nodes_public_key_and_no_token_in_clear(
+    fresh_hub: Hub, database: str, tmp_path: Path
+) -> None:
+    token = create_token(database, "64.08")
+    desk = start_desk(fresh_hub, tmp_path, "64.08", "64.08", "KABKOTA", token=token)
+    desk.process.stop()
+    credentials = _credentials(tmp_path, "64.08")
+    secret = credentials["private_key"]
+    hub_key = private_key((tmp_path / "hub.key").read_text().strip())
+    assert credentials["code"] == "64.08" and "secret" not in credentials
+    assert credentials["hub_public_key"] == public_key_bytes(hub_key).hex()
+    assert (tmp_path / "hub.key").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "nodes" / "64.08" / "credentials.json").stat().st_mode & 0o777 == 0o600
+
+    conn = await _db(fresh_hub)
     try:
-        token = create_token(database, "64.08")
-        desk = start_desk(hub, tmp_path, "64.08", "64.08", "KABKOTA", token=token)
-        desk.process.stop()
-        credentials = _credentials(tmp_path, "64.08")
-        secret = credentials["private_key"]
-        hub_key = private_key((tmp_path / "hub.key").read_text().strip())
-        assert credentials["code"] == "64.08" and "secret" not in credentials
-        assert credentials["hub_public_key"] == public_key_bytes(hub_key).hex()
-        assert (tmp_path / "hub.key").stat().st_mode & 0o777 == 0o600
-        assert (tmp_path / "nodes" / "64.08" / "credentials.json").stat().st_mode & 0o777 == 0o600
-
-        conn = await _db(hub)
-        try:
-            node = await conn.fetchrow("SELECT n::text AS all_columns, signing_key, public_key FROM hub.nodes n")
-            tokens = await conn.fetch("SELECT t::text AS all_columns, token_hash FROM hub.enrolment_tokens t")
-            tables = await conn.fetch("SELECT table_name FROM information_schema.tables WHERE table_schema = 'hub'")
-            every_table = {
-                t["table_name"]: await conn.fetchval(f'SELECT coalesce(json_agg(t)::text, \'\') FROM hub."{t[0]}" t')
-                for t in tables
-            }
-        finally:
-            await conn.close()
-
-        assert node["signing_key"] is None
-        assert bytes(node["public_key"]) == public_key_bytes(private_key(secret))
-        assert secret not in node["all_columns"]
-        assert [bytes(t["token_hash"]) for t in tokens] == [_digest(token)]
-        assert token not in tokens[0]["all_columns"]
-        token_body = token.removeprefix("enr_")
-        assert {"nodes", "enrolment_tokens"} <= every_table.keys()
-        for name, content in every_table.items():
-            assert secret not in content, f"node private key stored in hub.{name}"
-            assert (tmp_path / "hub.key").read_text().strip() not in content, f"hub private key in hub.{name}"
-            assert token_body not in content, f"enrolment token stored in hub.{name}"
+        node = await conn.fetchrow("SELECT n::text AS all_columns, signing_key, public_key FROM hub.nodes n")
+        tokens = await conn.fetch("SELECT t::text AS all_columns, token_hash FROM hub.enrolment_tokens t")
+        tables = await conn.fetch("SELECT table_name FROM information_schema.tables WHERE table_schema = 'hub'")
+        every_table = {
+            t["table_name"]: await conn.fetchval(f'SELECT coalesce(json_agg(t)::text, \'\') FROM hub."{t[0]}" t')
+            for t in tables
+        }
     finally:
-        hub.process.stop()
+        await conn.close()
+
+    assert node["signing_key"] is None
+    assert bytes(node["public_key"]) == public_key_bytes(private_key(secret))
+    assert secret not in node["all_columns"]
+    assert [bytes(t["token_hash"]) for t in tokens] == [_digest(token)]
+    assert token not in tokens[0]["all_columns"]
+    token_body = token.removeprefix("enr_")
+    assert {"nodes", "enrolment_tokens"} <= every_table.keys()
+    for name, content in every_table.items():
+        assert secret not in content, f"node private key stored in hub.{name}"
+        assert (tmp_path / "hub.key").read_text().strip() not in content, f"hub private key in hub.{name}"
+        assert token_body not in content, f"enrolment token stored in hub.{name}"
 
 
 async def test_heartbeat_signed_with_a_wrong_secret_is_refused(
-    database: str, tmp_path: Path, session: aiohttp.ClientSession
+    fresh_hub: Hub, tmp_path: Path, session: aiohttp.ClientSession
 ) -> None:
-    hub = start_hub(database, tmp_path)
+    desk = start_desk(fresh_hub, tmp_path, "64", "64", "PROVINSI")
+    desk.process.stop()
+    conn = await _db(fresh_hub)
     try:
-        desk = start_desk(hub, tmp_path, "64", "64", "PROVINSI")
-        desk.process.stop()
-        conn = await _db(hub)
-        try:
-            before = await conn.fetchrow("SELECT endpoint, last_heartbeat FROM hub.nodes WHERE code = '64'")
-            body = json.dumps({"endpoint": "http://attacker.example", "healthy": True}).encode()
-            headers = sign(new_private_key(), TO_HUB, "64", "POST", "/node/heartbeat", body)
-            async with session.post(hub.url + "/node/heartbeat", data=body,
-                                    headers={**headers, "content-type": "application/json"}) as response:
-                assert response.status == 401
-                assert "bad signature" in (await response.json())["error"]
-            after = await conn.fetchrow("SELECT endpoint, last_heartbeat FROM hub.nodes WHERE code = '64'")
-        finally:
-            await conn.close()
-        assert after == before
-        assert after["endpoint"] == desk.url
+        before = await conn.fetchrow("SELECT endpoint, last_heartbeat FROM hub.nodes WHERE code = '64'")
+        body = json.dumps({"endpoint": "http://attacker.example", "healthy": True}).encode()
+        headers = sign(new_private_key(), TO_HUB, "64", "POST", "/node/heartbeat", body)
+        async with session.post(fresh_hub.url + "/node/heartbeat", data=body,
+                                headers={**headers, "content-type": "application/json"}) as response:
+            assert response.status == 401
+            assert "bad signature" in (await response.json())["error"]
+        after = await conn.fetchrow("SELECT endpoint, last_heartbeat FROM hub.nodes WHERE code = '64'")
     finally:
-        hub.process.stop()
+        await conn.close()
+    assert after == before
+    assert after["endpoint"] == desk.url
 
 
 async def _first_signed_answer(session: aiohttp.ClientSession, desk: Desk) -> tuple[int, str]:
@@ -327,15 +303,11 @@ async def test_a_node_restarted_with_the_hub_at_a_new_address_follows_it(
         hub.process.stop()
 
 
-async def test_node_without_token_or_credentials_exits_with_a_clear_error(database: str, tmp_path: Path) -> None:
-    hub = start_hub(database, tmp_path)
-    try:
-        result = run_cli(*desk_args(hub, tmp_path, "64", "64", "PROVINSI", token=None), timeout=20)
-        assert result.returncode == 1
-        errors = [line for line in result.stderr.splitlines() if line.startswith("simpul: error:")]
-        assert len(errors) == 1 and "--token" in errors[0], result.stderr
-    finally:
-        hub.process.stop()
+async def test_node_without_token_or_credentials_exits_with_a_clear_error(fresh_hub: Hub, tmp_path: Path) -> None:
+    result = run_cli(*desk_args(fresh_hub, tmp_path, "64", "64", "PROVINSI", token=None), timeout=20)
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("simpul: error:")]
+    assert len(errors) == 1 and "--token" in errors[0], result.stderr
 
 
 def _valid_body(token: str) -> dict[str, Any]:
@@ -389,31 +361,27 @@ def _malformed(token: str) -> list[tuple[bytes, str]]:
 
 
 async def test_malformed_enrolment_bodies_get_400_naming_the_problem_and_create_nothing(
-    database: str, tmp_path: Path, session: aiohttp.ClientSession
+    fresh_hub: Hub, database: str, session: aiohttp.ClientSession
 ) -> None:
-    hub = start_hub(database, tmp_path)
-    try:
-        token = create_token(database, "64")
-        for body, expected in _malformed(token):
-            async with session.post(hub.url + "/enrol", data=body,
-                                    headers={"content-type": "application/json"}) as response:
-                text = await response.text()
-                assert response.status == 400, (body, response.status, text)
-                answer = json.loads(text)
-            assert expected in answer["error"], (body, answer)
+    token = create_token(database, "64")
+    for body, expected in _malformed(token):
+        async with session.post(fresh_hub.url + "/enrol", data=body,
+                                headers={"content-type": "application/json"}) as response:
+            text = await response.text()
+            assert response.status == 400, (body, response.status, text)
+            answer = json.loads(text)
+        assert expected in answer["error"], (body, answer)
 
-        conn = await _db(hub)
-        try:
-            assert await conn.fetchval("SELECT count(*) FROM hub.nodes") == 0
-            assert await conn.fetchval("SELECT used_at FROM hub.enrolment_tokens") is None
-        finally:
-            await conn.close()
-        # The same token, in a well-formed body, was good all along.
-        async with session.post(hub.url + "/enrol", json=_valid_body(token)) as response:
-            assert response.status == 200, await response.text()
-        assert await _node_codes(session, hub) == ["64"]
+    conn = await _db(fresh_hub)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM hub.nodes") == 0
+        assert await conn.fetchval("SELECT used_at FROM hub.enrolment_tokens") is None
     finally:
-        hub.process.stop()
+        await conn.close()
+    # The same token, in a well-formed body, was good all along.
+    async with session.post(fresh_hub.url + "/enrol", json=_valid_body(token)) as response:
+        assert response.status == 200, await response.text()
+    assert await _node_codes(session, fresh_hub) == ["64"]
 
 
 async def test_an_unused_token_is_listed_by_id_and_withdrawn_and_then_enrols_nothing(
