@@ -59,6 +59,11 @@ class Dimension(StrEnum):
 
 
 MAX_PAGE = 500
+MAX_KEY = 200  # characters of an idempotency key
+
+# Origin ids of reports that did not come from a node's own door: entered at a hub, or forwarded from a parent hub.
+HUB_ORIGIN = "hub:"  # 'hub:<tracking number>'
+PARENT_ORIGIN = "parent:"  # 'parent:<the parent's origin id>'
 
 
 def check_page_size(first: int, most: int = MAX_PAGE) -> int:
@@ -95,6 +100,13 @@ class NotAllowed(PublicError):
     """The caller may not do this, or not here."""
 
     code = "FORBIDDEN"
+
+
+def check_idempotency_key(key: str, most: int = MAX_KEY, name: str = "idempotencyKey") -> str:
+    """`key` if it has 8 to `most` characters, enough to be unique and few enough to index."""
+    if not 8 <= len(key) <= most:
+        raise InvalidInput(f"{name} must be 8 to {most} characters")
+    return key
 
 
 def check_region_code(code: str) -> str:

@@ -36,7 +36,6 @@ from hub.api.types import (
     ReportPage,
     Scope,
     Stats,
-    StatsBucket,
 )
 from hub.api.zones import ZonesQuery
 from hub.federation.merge import Position
@@ -164,13 +163,13 @@ class FederationQuery:
         if not live:
             buckets, freshness = await _index(info).stats(principal_of(info), _selection(scope), _filter(filter),
                                                           group_by, region_level)
-            return Stats(total=sum(b.count for b in buckets), buckets=[StatsBucket.of(b) for b in buckets],
+            return Stats(total=sum(b.count for b in buckets), buckets=buckets,
                          coverage=Coverage.indexed(freshness))
         result = await _federation(info).stats(principal_of(info), _selection(scope), _filter(filter), group_by,
                                                region_level)
         report_failures(info, result.answer)
         return Stats(total=sum(b.count for b in result.buckets),
-                     buckets=[StatsBucket.of(b) for b in result.buckets],
+                     buckets=result.buckets,
                      coverage=Coverage.of(result.answer))
 
 

@@ -16,9 +16,10 @@ from typing import Any
 import asyncpg
 
 from hub.access.principal import Principal
-from hub.federation.merge import Position
 from hub.registry import NodeSelection
+from simpul.cursor import Position
 from simpul.filters import ReportFilter
+from simpul.report import StatsBucket
 from simpul.wire import Dimension, NotAllowed
 
 # The nodes of a selection (NodeSelection's fields as parameters p, c, lv). A suspended node's reports stay in
@@ -63,15 +64,6 @@ class IndexedPage:
     has_next_page: bool
     end_cursor: str | None
     freshness: Freshness
-
-
-@dataclass(frozen=True)
-class Bucket:
-    count: int
-    status: str | None
-    kind: str | None
-    category: str | None
-    region_code: str | None
 
 
 class _Sql:
@@ -183,7 +175,7 @@ class FederationIndex:
         return IndexedPage(page, len(rows) > first, end, await self.freshness(narrowed))
 
     async def stats(self, principal: Principal, selection: NodeSelection, filter: ReportFilter,
-                    group_by: Sequence[Dimension], region_level: int) -> tuple[list[Bucket], Freshness]:
+                    group_by: Sequence[Dimension], region_level: int) -> tuple[list[StatsBucket], Freshness]:
         narrowed = principal.narrow(selection)
         sql = _Sql()
         _in_scope(sql, narrowed)
@@ -205,9 +197,9 @@ class FederationIndex:
         buckets = []
         for row in rows:
             values = dict(zip(group_by, (row[f"d{i}"] for i in range(len(dims))), strict=True))
-            buckets.append(Bucket(count=int(row["n"]), status=values.get(Dimension.STATUS),
-                                  kind=values.get(Dimension.KIND), category=values.get(Dimension.CATEGORY),
-                                  region_code=values.get(Dimension.REGION)))
+            buckets.append(StatsBucket(count=int(row["n"]), status=values.get(Dimension.STATUS),
+                                       kind=values.get(Dimension.KIND), category=values.get(Dimension.CATEGORY),
+                                       region_code=values.get(Dimension.REGION)))
         buckets.sort(key=lambda b: (-b.count, str(b.status), str(b.kind), str(b.category), str(b.region_code)))
         return buckets, await self.freshness(narrowed)
 
