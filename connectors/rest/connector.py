@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -132,12 +131,12 @@ class RestConnector:
 
     async def _all_reports(self) -> list[Report]:
         forwarded = await self._forwarded_numbers()
-        return [replace(r, tracking_number=self._number(r.local_id, r.tracking_number, forwarded))
+        return [r.model_copy(update={"tracking_number": self._number(r.local_id, r.tracking_number, forwarded)})
                 for r in await self._agency_reports()]
 
     async def _federated(self, report: Report) -> Report:
         number = self._number(report.local_id, report.tracking_number, await self._forwarded_numbers())
-        return replace(report, tracking_number=number)
+        return report.model_copy(update={"tracking_number": number})
 
     async def _forwarded_numbers(self) -> set[str]:
         """The numbers of reports the hub forwarded here (posted, or posting when a crash cut it off)."""
