@@ -41,7 +41,7 @@ import asyncpg
 from bench.common import Hub, Timings, database, hub, rss_mb, table, timed
 from bench.farm import RunningFarm, farm, farm_tokens
 from bench.pgbench import tpc_b
-from hub.federation.merge import Position
+from simpul.cursor import Position
 
 NODES, REPORTS_PER_NODE = 1000, 1000
 QUICK_NODES, QUICK_REPORTS_PER_NODE = 50, 200

@@ -21,52 +21,39 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from simpul.report import (
+    Accepted,
+    Change,
+    ForwardedReport,
+    NodeFailure,
+    Report,
+    ReportContent,
+    Reporter,
+    StatsBucket,
+    TimelineEvent,
+)
 from simpul.wire import Channel, Dimension, NodeLevel, ReportKind, ReportStatus
 
 __all__ = [
     "Accepted", "Change", "Channel", "Connector", "ConnectorError", "Dimension", "ForwardedReport",
-    "Health", "Keyset", "NodeFailure", "NodeIdentity", "NodeLevel", "Report", "ReportFilter", "ReportKind",
-    "ReportStatus", "Reporter", "StatsBucket", "TimelineEvent", "report_node_failure",
+    "Health", "Keyset", "NodeFailure", "NodeIdentity", "NodeLevel", "Report", "ReportContent", "ReportFilter",
+    "ReportKind", "ReportStatus", "Reporter", "StatsBucket", "TimelineEvent", "report_node_failure",
 ]
 
-
-@dataclass(frozen=True)
-class Reporter:
-    """Who reported. Anonymous reports carry no identity at all; confidential
-    (rahasia) ones carry it, but the node server masks it from the hub."""
-
-    anonymous: bool = False
-    confidential: bool = False
-    name: str | None = None
-    contact: str | None = None
-
-
-@dataclass(frozen=True)
-class TimelineEvent:
-    """One transition of a report; nothing is edited in place."""
-
-    at: datetime
-    status: ReportStatus
-    actor: str
-    note: str | None = None
-
-
-@dataclass(frozen=True)
-class Report:
-    local_id: str
-    tracking_number: str
-    kind: ReportKind
-    title: str
-    body: str
-    category: str
-    region_code: str
-    channel: Channel
-    status: ReportStatus
-    reporter: Reporter
-    received_at: datetime
-    updated_at: datetime
-    location: str | None = None
-    timeline: tuple[TimelineEvent, ...] = ()
+# The report's shapes are defined once, in simpul/report.py, and re-exported here; they are frozen pydantic
+# models, built with keyword arguments:
+#
+#   Reporter(anonymous, confidential, name, contact)   an anonymous reporter has no name or contact (enforced);
+#                                                       `masked()` is what readers see of a confidential one
+#   ReportContent(kind, title, body, category, region_code, channel, location)   what the reporter wrote
+#   Report(ReportContent + local_id, tracking_number, status, reporter, received_at, updated_at, timeline)
+#   TimelineEvent(at, status, actor, note)              one transition; nothing is edited in place
+#   ForwardedReport(ReportContent + source_id, tracking_number, reporter, received_at)
+#   StatsBucket(count, status, kind, category, region_code), Change(cursor, local_id, tracking_number, at,
+#   status, actor, note), Accepted(local_id, tracking_number, created), NodeFailure(node, code, message, via)
+#
+# Times are timezone-aware. The models validate what a connector builds: a wrong value raises
+# pydantic.ValidationError, which the node server reports as an error of this node.
 
 
 @dataclass(frozen=True)
@@ -92,54 +79,6 @@ class Keyset:
 
 
 @dataclass(frozen=True)
-class StatsBucket:
-    """A count for one combination of the requested dimensions (others None)."""
-
-    count: int
-    status: ReportStatus | None = None
-    kind: ReportKind | None = None
-    category: str | None = None
-    region_code: str | None = None
-
-
-@dataclass(frozen=True)
-class Change:
-    """One entry of the append-only change feed the hub pulls."""
-
-    cursor: str
-    local_id: str
-    tracking_number: str
-    at: datetime
-    status: ReportStatus
-    actor: str
-    note: str | None = None
-
-
-@dataclass(frozen=True)
-class ForwardedReport:
-    """A report another door received and the hub forwards here."""
-
-    source_id: str  # the global id where it was first received
-    tracking_number: str
-    kind: ReportKind
-    title: str
-    body: str
-    category: str
-    region_code: str
-    channel: Channel
-    reporter: Reporter
-    received_at: datetime
-    location: str | None = None
-
-
-@dataclass(frozen=True)
-class Accepted:
-    local_id: str
-    tracking_number: str
-    created: bool  # False when the idempotency key was seen before
-
-
-@dataclass(frozen=True)
 class Health:
     ok: bool
     detail: str = ""
@@ -156,16 +95,6 @@ class NodeIdentity:
     kind: str
     parent_code: str | None = None
     categories: tuple[str, ...] = field(default_factory=tuple)
-
-
-@dataclass(frozen=True)
-class NodeFailure:
-    """A node below this one (a child hub's node) that gave no answer: this node's answer is partial."""
-
-    node: str  # the code of the node that failed
-    code: str  # NODE_UNAVAILABLE, NODE_TIMEOUT, ...
-    message: str
-    via: str | None = None  # hubs between this node and the failed one, '/'-separated
 
 
 _failures: ContextVar[list[NodeFailure] | None] = ContextVar("simpul_node_failures", default=None)

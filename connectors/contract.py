@@ -16,13 +16,13 @@ from strawberry.types import Info
 from connectors import base
 from simpul.errors import InvalidInput
 from simpul.filters import ReportFilter
+from simpul.report import AcceptResult, ForwardedReport, Reporter, ServedReport, StatsBucket
 from simpul.wire import (
-    Channel,
     Dimension,
     NodeLevel,
-    ReportKind,
     ReportStatus,
     check_aware_time,
+    check_idempotency_key,
     check_page_size,
     check_region_code,
     global_id,
@@ -53,74 +53,9 @@ class NodeInfo:
     categories: list[str]
 
 
-@strawberry.type
-class Reporter:
-    """Identity is never sent for anonymous or confidential reports."""
-
-    anonymous: bool
-    confidential: bool
-    name: str | None
-    contact: str | None
-
-
-@strawberry.type
-class TimelineEvent:
-    at: datetime
-    status: ReportStatus
-    actor: str
-    note: str | None
-
-
-@strawberry.type
-class Report:
-    id: strawberry.ID
-    local_id: strawberry.ID
-    tracking_number: str
-    kind: ReportKind
-    title: str
-    body: str
-    category: str
-    region_code: str
-    channel: Channel
-    status: ReportStatus
-    reporter: Reporter
-    received_at: datetime
-    updated_at: datetime
-    location: str | None
-    timeline: list[TimelineEvent]
-
-
-def _masked(reporter: base.Reporter) -> Reporter:
-    hidden = reporter.anonymous or reporter.confidential
-    return Reporter(
-        anonymous=reporter.anonymous,
-        confidential=reporter.confidential,
-        name=None if hidden else reporter.name,
-        contact=None if hidden else reporter.contact,
-    )
-
-
-def _report(code: str, r: base.Report, mask: bool = True) -> Report:
-    return Report(
-        id=strawberry.ID(global_id(code, r.local_id)),
-        local_id=strawberry.ID(r.local_id),
-        tracking_number=r.tracking_number,
-        kind=r.kind,
-        title=r.title,
-        body=r.body,
-        category=r.category,
-        region_code=r.region_code,
-        channel=r.channel,
-        status=r.status,
-        reporter=_masked(r.reporter) if mask else Reporter(
-            anonymous=r.reporter.anonymous, confidential=r.reporter.confidential,
-            name=r.reporter.name, contact=r.reporter.contact),
-        received_at=r.received_at,
-        updated_at=r.updated_at,
-        location=r.location,
-        timeline=[TimelineEvent(at=e.at, status=e.status, actor=e.actor, note=e.note)
-                  for e in r.timeline],
-    )
+@strawberry.pydantic.type(name="Report")
+class NodeReport(ServedReport):
+    """A report as this node serves it; identity is never sent for anonymous or confidential reporters."""
 
 
 def to_filter(value: ReportFilter | None) -> base.ReportFilter:
@@ -160,20 +95,11 @@ def local_keyset(code: str, key: ReportKey) -> base.Keyset:
 
 @strawberry.type
 class ReportList:
-    reports: list[Report]
+    reports: list[NodeReport]
     has_more: bool
 
 
-@strawberry.type
-class StatsBucket:
-    count: int
-    status: ReportStatus | None
-    kind: ReportKind | None
-    category: str | None
-    region_code: str | None
-
-
-Snapshot = Callable[[], Awaitable[Report | None]]
+Snapshot = Callable[[], Awaitable[NodeReport | None]]
 
 
 @strawberry.type
@@ -189,7 +115,7 @@ class Change:
 
     @strawberry.field(description="The report as it is now, with its timeline and without reporter identity, so "
                       "that a reader of the feed needs no second call for a report it has not seen before.")
-    async def report(self) -> Report | None:
+    async def report(self) -> NodeReport | None:
         return await self.snapshot()
 
 
@@ -207,11 +133,11 @@ def _snapshots(code: str, connector: base.Connector) -> Callable[[str], Snapshot
     fetched: dict[str, asyncio.Task[base.Report | None]] = {}
 
     def snapshot(local_id: str) -> Snapshot:
-        async def report() -> Report | None:
+        async def report() -> NodeReport | None:
             if local_id not in fetched:
                 fetched[local_id] = asyncio.ensure_future(connector.get_report(local_id))
             found = await fetched[local_id]
-            return _report(code, found) if found else None
+            return NodeReport.of(code, found) if found else None
         return report
     return snapshot
 
@@ -222,36 +148,17 @@ class Health:
     detail: str
 
 
-@strawberry.input
-class ReporterInput:
-    anonymous: bool = False
-    confidential: bool = False
-    name: str | None = None
-    contact: str | None = None
+@strawberry.pydantic.input
+class ReporterInput(Reporter):
+    """The reporter, carried in flight from the door that has it."""
 
 
-@strawberry.input
-class ForwardedReportInput:
+@strawberry.pydantic.input
+class ForwardedReportInput(ForwardedReport):
+    """A forwarded report, validated as the shared model on the way in."""
+
     source_id: strawberry.ID
-    tracking_number: str
-    kind: ReportKind
-    title: str
-    body: str
-    category: str
-    region_code: str
-    channel: Channel
     reporter: ReporterInput
-    received_at: datetime
-    location: str | None = None
-
-
-@strawberry.type
-class AcceptResult:
-    id: strawberry.ID
-    tracking_number: str
-    created: bool
-
-
 
 
 @strawberry.type
@@ -278,24 +185,24 @@ class Query:
         code = _code(info)
         keyset = local_keyset(code, after) if after is not None else None
         rows = await _connector(info).list_reports(to_filter(filter), keyset, check_page_size(first) + 1)
-        return ReportList(reports=[_report(code, r) for r in rows[:first]],
+        return ReportList(reports=[NodeReport.of(code, r) for r in rows[:first]],
                           has_more=len(rows) > first)
 
     @strawberry.field(description="One report with its timeline, by global or local id.")
-    async def report(self, info: Info[NodeContext, None], id: strawberry.ID) -> Report | None:
+    async def report(self, info: Info[NodeContext, None], id: strawberry.ID) -> NodeReport | None:
         code = _code(info)
         local = id.removeprefix(f"{code}:")
         found = await _connector(info).get_report(local)
-        return _report(code, found) if found else None
+        return NodeReport.of(code, found) if found else None
 
     @strawberry.field(
         description="A report received here, with the reporter's identity, for the hub to forward "
         "to the unit with authority; only the hub can call a node."
     )
-    async def report_to_forward(self, info: Info[NodeContext, None], id: strawberry.ID) -> Report | None:
+    async def report_to_forward(self, info: Info[NodeContext, None], id: strawberry.ID) -> NodeReport | None:
         code = _code(info)
         found = await _connector(info).get_report(id.removeprefix(f"{code}:"))
-        return _report(code, found, mask=False) if found else None
+        return NodeReport.of(code, found, mask=False) if found else None
 
     @strawberry.field(description="Counts of matching reports grouped by the given dimensions.")
     async def stats(
@@ -307,9 +214,7 @@ class Query:
     ) -> list[StatsBucket]:
         if not 1 <= region_level <= 4:
             raise InvalidInput("regionLevel must be between 1 and 4")
-        buckets = await _connector(info).count_reports(to_filter(filter), group_by, region_level)
-        return [StatsBucket(count=b.count, status=b.status, kind=b.kind, category=b.category,
-                            region_code=b.region_code) for b in buckets]
+        return await _connector(info).count_reports(to_filter(filter), group_by, region_level)
 
     @strawberry.field(description="The append-only change feed, oldest first, after a cursor.")
     async def changes(
@@ -333,31 +238,11 @@ class Mutation:
     async def accept_report(
         self, info: Info[NodeContext, None], idempotency_key: str, report: ForwardedReportInput
     ) -> AcceptResult:
-        if not 8 <= len(idempotency_key) <= 200:
-            raise InvalidInput("idempotencyKey must be 8 to 200 characters")
+        check_idempotency_key(idempotency_key)
         check_region_code(report.region_code)
-        r = report.reporter
-        accepted = await _connector(info).accept_report(
-            idempotency_key,
-            base.ForwardedReport(
-                source_id=report.source_id,
-                tracking_number=report.tracking_number,
-                kind=report.kind,
-                title=report.title,
-                body=report.body,
-                category=report.category,
-                region_code=report.region_code,
-                channel=report.channel,
-                reporter=base.Reporter(anonymous=r.anonymous, confidential=r.confidential,
-                                       name=None if r.anonymous else r.name,
-                                       contact=None if r.anonymous else r.contact),
-                received_at=report.received_at,
-                location=report.location,
-            ),
-        )
+        accepted = await _connector(info).accept_report(idempotency_key, report)
         return AcceptResult(id=strawberry.ID(global_id(_code(info), accepted.local_id)),
                             tracking_number=accepted.tracking_number, created=accepted.created)
-
 
     @strawberry.mutation(description="Record that a report received here was forwarded; idempotent.")
     async def mark_forwarded(self, info: Info[NodeContext, None], id: strawberry.ID, to: str) -> bool:

@@ -61,6 +61,11 @@ class Dimension(StrEnum):
 
 
 MAX_PAGE = 500
+MAX_KEY = 200  # characters of an idempotency key
+
+# Origin ids of reports that did not come from a node's own door: entered at a hub, or forwarded from a parent hub.
+HUB_ORIGIN = "hub:"  # 'hub:<tracking number>'
+PARENT_ORIGIN = "parent:"  # 'parent:<the parent's origin id>'
 
 
 def check_page_size(first: int, most: int = MAX_PAGE) -> int:
@@ -76,6 +81,13 @@ MAX_SEQUENCE = 2**63 - 1  # a PostgreSQL bigint, what change-feed sequence numbe
 # Matched whole (fullmatch): `$` would let a trailing newline through, and `\d` any script's digits.
 _REGION = re.compile(r"[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?")
 _NODE_CODE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+
+
+def check_idempotency_key(key: str, most: int = MAX_KEY, name: str = "idempotencyKey") -> str:
+    """`key` if it has 8 to `most` characters, enough to be unique and few enough to index."""
+    if not 8 <= len(key) <= most:
+        raise InvalidInput(f"{name} must be 8 to {most} characters")
+    return key
 
 
 def check_region_code(code: str) -> str:

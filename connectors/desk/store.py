@@ -119,8 +119,6 @@ def _report(row: asyncpg.Record, timeline: tuple[TimelineEvent, ...] = ()) -> Re
 def _check_new(report: NewReport | ForwardedReport) -> None:
     check_region_code(report.region_code)
     check_report_text(report.title, report.body, report.category)
-    if report.reporter.anonymous and (report.reporter.name or report.reporter.contact):
-        raise InvalidInput("an anonymous report keeps no name or contact")
 
 
 class DeskConnector:
@@ -266,13 +264,13 @@ class DeskConnector:
                 idempotency_key,
             )
             if seen is not None:
-                return Accepted(seen["local_id"], seen["tracking_number"], created=False)
+                return Accepted(local_id=seen["local_id"], tracking_number=seen["tracking_number"], created=False)
             held = await conn.fetchval(
                 "SELECT local_id FROM reports WHERE tracking_number = $1", report.tracking_number)
             if held is not None:  # sent here before under another key: one report, both keys
                 await conn.execute("INSERT INTO accepted_keys (idempotency_key, local_id) VALUES ($1, $2)",
                                    idempotency_key, held)
-                return Accepted(held, report.tracking_number, created=False)
+                return Accepted(local_id=held, tracking_number=report.tracking_number, created=False)
             local_id = str(await conn.fetchval("SELECT nextval('report_numbers')"))
             await self._insert(conn, local_id, report.tracking_number, report, report.source_id,
                                report.received_at, "hub")
@@ -280,7 +278,7 @@ class DeskConnector:
                 "INSERT INTO accepted_keys (idempotency_key, local_id) VALUES ($1, $2)",
                 idempotency_key, local_id,
             )
-        return Accepted(local_id, report.tracking_number, created=True)
+        return Accepted(local_id=local_id, tracking_number=report.tracking_number, created=True)
 
     async def _insert(
         self,

@@ -23,11 +23,9 @@ from connectors.base import (
     Keyset,
     NodeIdentity,
     Report,
-    Reporter,
     ReportFilter,
     ReportStatus,
     StatsBucket,
-    TimelineEvent,
 )
 from connectors.hub.client import ChildHubClient
 from connectors.hub.events import LedgerEvents
@@ -39,7 +37,6 @@ from connectors.hub.wire import (
     STATS,
     AcceptData,
     ChildLedgerChange,
-    ChildReport,
     LedgerChangesData,
     ReportData,
     ReportsData,
@@ -47,11 +44,11 @@ from connectors.hub.wire import (
     child_cursor,
     iso,
 )
-from simpul.wire import MAX_PAGE, check_sequence_cursor
+from simpul.wire import HUB_ORIGIN, MAX_PAGE, PARENT_ORIGIN, check_sequence_cursor
 
 # Origin ids in the child's ledger: a report forwarded from above, or submitted at the child hub itself.
-FROM_ABOVE = "parent:"
-AT_CHILD_HUB = "hub:"
+FROM_ABOVE = PARENT_ORIGIN
+AT_CHILD_HUB = HUB_ORIGIN
 
 
 class ChildHubConnector:
@@ -77,7 +74,7 @@ class ChildHubConnector:
             page = await self.client.query(REPORTS, {
                 "filter": _filter(filter), "first": min(MAX_PAGE, limit - len(reports)), "after": cursor,
             }, ReportsData)
-            reports.extend(_report(r) for r in page.reports.reports)
+            reports.extend(page.reports.reports)
             cursor = page.reports.page_info.end_cursor
             if not page.reports.page_info.has_next_page or cursor is None:
                 break
@@ -88,7 +85,7 @@ class ChildHubConnector:
         if not node or not local:
             return None  # not a child's global id: no such report
         found = await self.client.query(REPORT, {"id": local_id}, ReportData)
-        return _report(found.report) if found.report is not None else None
+        return found.report
 
     async def count_reports(
         self, filter: ReportFilter, group_by: Sequence[Dimension], region_level: int
@@ -96,8 +93,7 @@ class ChildHubConnector:
         stats = await self.client.query(STATS, {
             "filter": _filter(filter), "groupBy": [d.value for d in group_by], "regionLevel": region_level,
         }, StatsData)
-        return [StatsBucket(count=b.count, status=b.status, kind=b.kind, category=b.category,
-                            region_code=b.region_code) for b in stats.stats.buckets]
+        return stats.stats.buckets
 
     async def cursor_past_end(self, after: str) -> bool:
         """Whether the child's ledger no longer holds the event the cursor names, nor any later one: the child
@@ -130,7 +126,7 @@ class ChildHubConnector:
             answer = (await self.client.query(ACCEPT_FORWARDED, variables, AcceptData)).accept_forwarded_report
         if answer.tracking_number != report.tracking_number:
             raise ConnectorError(f"child hub took {report.tracking_number} as {answer.tracking_number}")
-        return Accepted(answer.id, answer.tracking_number, created=first.created)
+        return Accepted(local_id=answer.id, tracking_number=answer.tracking_number, created=first.created)
 
     async def mark_forwarded(self, local_id: str, target: str) -> None:
         """The parent's ledger holds the disposisi; the child hub has no call to note it (see README)."""
@@ -153,16 +149,6 @@ def _filter(filter: ReportFilter) -> dict[str, Any]:
         "receivedFrom": iso(filter.received_from),
         "receivedTo": iso(filter.received_to),
     }
-
-
-def _report(r: ChildReport) -> Report:
-    return Report(
-        local_id=r.id, tracking_number=r.tracking_number, kind=r.kind, title=r.title, body=r.body,
-        category=r.category, region_code=r.region_code, channel=r.channel, status=r.status,
-        reporter=Reporter(anonymous=r.reporter.anonymous, confidential=r.reporter.confidential),
-        received_at=r.received_at, updated_at=r.updated_at, location=r.location,
-        timeline=tuple(TimelineEvent(at=e.at, status=e.status, actor=e.actor, note=e.note) for e in r.timeline),
-    )
 
 
 def _change(row: ChildLedgerChange) -> Change | None:
@@ -192,12 +178,7 @@ def _change(row: ChildLedgerChange) -> Change | None:
 
 
 def _forwarded(report: ForwardedReport) -> dict[str, Any]:
+    """The report as the child's `ParentReportInput` takes it: the reporter's fields flattened."""
     r = report.reporter
-    return {
-        "sourceId": report.source_id, "trackingNumber": report.tracking_number, "kind": report.kind.value,
-        "title": report.title, "body": report.body, "category": report.category,
-        "regionCode": report.region_code, "channel": report.channel.value,
-        "receivedAt": report.received_at.isoformat(), "anonymous": r.anonymous, "confidential": r.confidential,
-        "reporterName": None if r.anonymous else r.name, "reporterContact": None if r.anonymous else r.contact,
-        "location": report.location,
-    }
+    return {**report.model_dump(mode="json", by_alias=True, exclude={"reporter"}), "anonymous": r.anonymous,
+            "confidential": r.confidential, "reporterName": r.name, "reporterContact": r.contact}

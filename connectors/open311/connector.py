@@ -168,7 +168,7 @@ class Open311Connector:
                 if held is not None:  # posted before under another key: one request, both keys
                     self.state.posted[idempotency_key] = Posted(report.tracking_number, held, answered=True)
                     self.state_file.save(self.state)
-                    return Accepted(held, report.tracking_number, created=False)
+                    return Accepted(local_id=held, tracking_number=report.tracking_number, created=False)
                 posted = await self._post(report)
                 self.state.posted[idempotency_key] = posted
                 self.state_file.save(self.state)
@@ -179,7 +179,7 @@ class Open311Connector:
             posted.answered = True
             self.state.tracking[local_id] = posted.tracking_number
             self.state_file.save(self.state)
-        return Accepted(local_id, posted.tracking_number, created)
+        return Accepted(local_id=local_id, tracking_number=posted.tracking_number, created=created)
 
     async def _post(self, report: ForwardedReport) -> Posted:
         code = self.config.service_code_for(report.category, report.kind)

@@ -88,10 +88,10 @@ def to_report(config: Open311Config, record: Record, tracking_number: str, actor
     title, body = title_and_body(record)
     timeline: tuple[TimelineEvent, ...] = ()
     if with_timeline:
-        events = [TimelineEvent(received, ReportStatus.RECEIVED, actor)]
+        events = [TimelineEvent(at=received, status=ReportStatus.RECEIVED, actor=actor)]
         notes = record.get("status_notes") or None
         if status is not ReportStatus.RECEIVED or notes:
-            events.append(TimelineEvent(max(updated, received), status, actor, notes))
+            events.append(TimelineEvent(at=max(updated, received), status=status, actor=actor, note=notes))
         timeline = tuple(events)
     return Report(
         local_id=local_id, tracking_number=tracking_number, kind=service.kind, title=title, body=body,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -88,12 +87,12 @@ class RestConnector:
             accepted = (await self.state.data())["accepted"]
             entry = accepted.get(idempotency_key)
             if entry is not None and "id" in entry:
-                return Accepted(entry["id"], entry["tracking"], created=False)
+                return Accepted(local_id=entry["id"], tracking_number=entry["tracking"], created=False)
             held = [r for r in await self._agency_reports() if r.tracking_number == report.tracking_number]
             if held:
                 accepted[idempotency_key] = {"id": held[0].local_id, "tracking": held[0].tracking_number}
                 await self.state.save()
-                return Accepted(held[0].local_id, held[0].tracking_number, created=False)
+                return Accepted(local_id=held[0].local_id, tracking_number=held[0].tracking_number, created=False)
             accepted[idempotency_key] = {"pending": report.tracking_number}
             await self.state.save()
             answer = await self.client.post(self.config.create_endpoint, self.mapper.create_body(report),
@@ -105,7 +104,7 @@ class RestConnector:
             local_id, tracking = self.mapper.local_id(item, path), self.mapper.tracking_number(item, path)
             accepted[idempotency_key] = {"id": local_id, "tracking": tracking}
             await self.state.save()
-        return Accepted(local_id, tracking, created=True)
+        return Accepted(local_id=local_id, tracking_number=tracking, created=True)
 
     async def mark_forwarded(self, local_id: str, target: str) -> None:
         """Agency APIs have no place for a disposition elsewhere, so the node keeps it in its state."""
@@ -132,12 +131,12 @@ class RestConnector:
 
     async def _all_reports(self) -> list[Report]:
         forwarded = await self._forwarded_numbers()
-        return [replace(r, tracking_number=self._number(r.local_id, r.tracking_number, forwarded))
+        return [r.model_copy(update={"tracking_number": self._number(r.local_id, r.tracking_number, forwarded)})
                 for r in await self._agency_reports()]
 
     async def _federated(self, report: Report) -> Report:
         number = self._number(report.local_id, report.tracking_number, await self._forwarded_numbers())
-        return replace(report, tracking_number=number)
+        return report.model_copy(update={"tracking_number": number})
 
     async def _forwarded_numbers(self) -> set[str]:
         """The numbers of reports the hub forwarded here (posted, or posting when a crash cut it off)."""

@@ -79,17 +79,21 @@ class Mapper:
             channel=self._enum(item, "channel", where, self.config.channel_map, Channel,
                                self.config.default_channel),
             status=self.status(item, where),
-            reporter=Reporter(
-                anonymous=self._flag(item, "anonymous", where),
-                confidential=self._flag(item, "confidential", where),
-                name=self._maybe_text(item, "reporter_name", where),
-                contact=self._maybe_text(item, "reporter_contact", where),
-            ),
+            reporter=self._reporter(item, where),
             received_at=received,
             updated_at=self.updated_at(item, where),
             location=self._maybe_text(item, "location", where),
             timeline=self._timeline(item, where, received),
         )
+
+    def _reporter(self, item: dict[str, Any], where: str) -> Reporter:
+        """The reporter an item names; of one the agency flags anonymous, any name or contact it still holds is
+        not passed on (an anonymous reporter keeps no identity)."""
+        if self._flag(item, "anonymous", where):
+            return Reporter(anonymous=True, confidential=self._flag(item, "confidential", where))
+        return Reporter(confidential=self._flag(item, "confidential", where),
+                        name=self._maybe_text(item, "reporter_name", where),
+                        contact=self._maybe_text(item, "reporter_contact", where))
 
     def create_body(self, report: ForwardedReport) -> dict[str, Any]:
         """The JSON the create endpoint takes: mapped fields only; the agency sets id, status and times it owns."""
@@ -113,10 +117,10 @@ class Mapper:
         """The agency's history when mapped; else what the item itself shows: received, then now."""
         if "timeline" not in self.fields:
             status, updated = self.status(item, where), self.updated_at(item, where)
-            first = TimelineEvent(received, ReportStatus.RECEIVED, self.config.change_actor)
+            first = TimelineEvent(at=received, status=ReportStatus.RECEIVED, actor=self.config.change_actor)
             if status is ReportStatus.RECEIVED:
                 return (first,)
-            return first, TimelineEvent(max(updated, received), status, self.config.change_actor)
+            return first, TimelineEvent(at=max(updated, received), status=status, actor=self.config.change_actor)
         path = _at(where, self.fields["timeline"])
         entries = paths.get(item, self.fields["timeline"])
         if entries is paths.MISSING or entries is None:

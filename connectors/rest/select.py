@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 
 from connectors.base import Dimension, Keyset, Report, ReportFilter, StatsBucket
 from simpul.wire import in_region
@@ -55,4 +54,4 @@ def count(reports: Iterable[Report], f: ReportFilter, group_by: Sequence[Dimensi
                 region_code=".".join(report.region_code.split(".")[:region_level])
                 if Dimension.REGION in dims else None,
             )] += 1
-    return [replace(bucket, count=n) for bucket, n in counted.items()]
+    return [bucket.model_copy(update={"count": n}) for bucket, n in counted.items()]

@@ -91,7 +91,7 @@ class Acceptor:
             seen = await conn.fetchrow(
                 f"SELECT local_id, tracking_number FROM {self.accepted} WHERE idempotency_key = $1", key)
             if seen is not None:
-                return Accepted(seen["local_id"], seen["tracking_number"], created=False)
+                return Accepted(local_id=seen["local_id"], tracking_number=seen["tracking_number"], created=False)
             held = await conn.fetchval(
                 f"SELECT local_id FROM {self.accepted} WHERE tracking_number = $1 LIMIT 1", report.tracking_number)
             created = held is None
@@ -100,4 +100,4 @@ class Acceptor:
                 f"INSERT INTO {self.accepted} (idempotency_key, local_id, tracking_number, source_id, channel)"
                 " VALUES ($1, $2, $3, $4, $5)",
                 key, local_id, report.tracking_number, report.source_id, report.channel.value)
-        return Accepted(local_id, report.tracking_number, created=created)
+        return Accepted(local_id=local_id, tracking_number=report.tracking_number, created=created)

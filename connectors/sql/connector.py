@@ -183,12 +183,13 @@ class SqlConnector:
         if self.mapping.trigger is not None:
             rows = await self._fetch(self.queries.timeline(report.local_id), f"reading report {report.local_id}")
             if rows:
-                return tuple(TimelineEvent(r["at"], self.values.status(r["status"], report.local_id), ACTOR)
+                return tuple(TimelineEvent(at=r["at"], status=self.values.status(r["status"], report.local_id),
+                                           actor=ACTOR)
                              for r in rows)
-        received = TimelineEvent(report.received_at, ReportStatus.RECEIVED, ACTOR)
+        received = TimelineEvent(at=report.received_at, status=ReportStatus.RECEIVED, actor=ACTOR)
         if report.status is ReportStatus.RECEIVED:
             return (received,)
-        return received, TimelineEvent(report.updated_at, report.status, ACTOR)
+        return received, TimelineEvent(at=report.updated_at, status=report.status, actor=ACTOR)
 
     async def count_reports(
         self, filter: ReportFilter, group_by: Sequence[Dimension], region_level: int

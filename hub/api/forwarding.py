@@ -10,7 +10,8 @@ from strawberry.types import Info
 
 from hub.access.guard import principal_of
 from hub.forwarding.routing import Decision, Routable, Router, Rule
-from hub.forwarding.submit import Forwarding, Submission, Track
+from hub.forwarding.submit import Forwarding, Track
+from simpul.report import ReportContent, Reporter
 from simpul.wire import Channel, NodeLevel, ReportKind, ReportStatus, check_region_code
 
 Context = dict[str, Any]
@@ -91,6 +92,10 @@ class SubmitReportInput:
     reporter_name: str | None = None
     reporter_contact: str | None = None
     location: str | None = None
+
+    def content(self) -> ReportContent:
+        return ReportContent(kind=self.kind, title=self.title, body=self.body, category=self.category,
+                             region_code=self.region_code, channel=self.channel, location=self.location)
 
 
 @strawberry.type
@@ -202,12 +207,10 @@ class ForwardingMutation:
     async def submit_report(
         self, info: Info[Context, None], report: SubmitReportInput, idempotency_key: str | None = None
     ) -> Submitted:
-        tracking, decision = await _forwarding(info).submit(principal_of(info), Submission(
-            kind=report.kind, title=report.title, body=report.body, category=report.category,
-            region_code=report.region_code, channel=report.channel, anonymous=report.anonymous,
-            confidential=report.confidential, reporter_name=report.reporter_name,
-            reporter_contact=report.reporter_contact, location=report.location,
-        ), idempotency_key)
+        reporter = Reporter.at_door(report.anonymous, report.confidential, report.reporter_name,
+                                    report.reporter_contact)
+        tracking, decision = await _forwarding(info).submit(principal_of(info), report.content(), reporter,
+                                                            idempotency_key)
         return Submitted(tracking_number=tracking, routing=RoutingDecision.of(decision) if decision else None)
 
     @strawberry.mutation(description="Admin: add a routing rule in the admin's region.")

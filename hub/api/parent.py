@@ -6,14 +6,15 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
+from pydantic import Field
 from strawberry.types import Info
 
 from hub.access.guard import principal_of
-from hub.forwarding.ledger import Incoming, check_reporter
-from hub.forwarding.parent import PARENT_ORIGIN, ledger_changes, take_from_parent
-from hub.forwarding.sealing import Identity
+from hub.forwarding.ledger import Incoming
+from hub.forwarding.parent import ledger_changes, take_from_parent
 from hub.forwarding.submit import Forwarding
-from simpul.wire import Channel, ReportKind, ReportStatus
+from simpul.report import AcceptResult, ReportContent, Reporter
+from simpul.wire import PARENT_ORIGIN, Channel, ReportKind, ReportStatus
 
 Context = dict[str, Any]
 
@@ -35,13 +36,16 @@ class ParentReportInput:
     reporter_contact: str | None = None
     location: str | None = None
 
+    def content(self) -> ReportContent:
+        return ReportContent(kind=self.kind, title=self.title, body=self.body, category=self.category,
+                             region_code=self.region_code, channel=self.channel, location=self.location)
 
-@strawberry.type
-class AcceptedForward:
-    id: strawberry.ID = strawberry.field(
-        description="The global id of the copy at the unit holding it here; its origin id until delivered.")
-    tracking_number: str
-    created: bool
+
+@strawberry.pydantic.type
+class AcceptedForward(AcceptResult):
+    id: strawberry.ID = Field(
+        min_length=1, description="The global id of the copy at the unit holding it here; its origin id until "
+        "delivered.")
 
 
 @strawberry.type(description="One event of this hub's ledger, for a parent hub's change feed.")
@@ -80,16 +84,10 @@ class ParentMutation:
     ) -> AcceptedForward:
         admin = principal_of(info)
         forwarding: Forwarding = info.context["forwarding"]
-        check_reporter(report.anonymous, report.reporter_name, report.reporter_contact)
+        reporter = Reporter.at_door(report.anonymous, report.confidential, report.reporter_name,
+                                    report.reporter_contact)
         tracking = report.tracking_number.strip()
-        identity = None if report.anonymous else Identity.of(report.reporter_name, report.reporter_contact)
-        taken = await take_from_parent(info.context["pool"], forwarding.ledger, admin, idempotency_key, Incoming(
-            origin_id=PARENT_ORIGIN + report.source_id, origin_node=None,
-            tracking_number=tracking, kind=report.kind,
-            title=report.title.strip(), body=report.body.strip(), category=report.category.strip(),
-            region_code=report.region_code, channel=report.channel, anonymous=report.anonymous,
-            confidential=report.confidential, location=report.location, received_at=report.received_at,
-            sealed_identity=forwarding.seal.seal(tracking, identity) if identity else None,
-        ))
-        return AcceptedForward(id=strawberry.ID(taken.id), tracking_number=taken.tracking_number,
-                               created=taken.created)
+        incoming = Incoming.at_door(PARENT_ORIGIN + report.source_id, tracking, report.content(), reporter,
+                                    report.received_at, forwarding.seal)
+        taken = await take_from_parent(info.context["pool"], forwarding.ledger, admin, idempotency_key, incoming)
+        return AcceptedForward.model_validate(taken, from_attributes=True)

@@ -36,10 +36,8 @@ from hub.api.types import (
     ReportPage,
     Scope,
     Stats,
-    StatsBucket,
 )
 from hub.api.zones import ZonesQuery
-from hub.federation.merge import Position
 from hub.federation.queries import Federation
 from hub.index.reads import FederationIndex
 from hub.metrics.graphql import CountOperations
@@ -47,6 +45,7 @@ from hub.nodes.registry import NodeRecord
 from hub.nodes.selection import NodeSelection
 from hub.nodes.suspension import reactivate_node, suspend_node
 from hub.settings import HubSettings
+from simpul.cursor import Position
 from simpul.errors import InvalidInput, MaskInternalErrors
 from simpul.filters import ReportFilter
 from simpul.wire import Dimension, check_page_size
@@ -166,13 +165,13 @@ class FederationQuery:
         if not live:
             buckets, freshness = await _index(info).stats(principal_of(info), _selection(scope), _filter(filter),
                                                           group_by, region_level)
-            return Stats(total=sum(b.count for b in buckets), buckets=[StatsBucket.of(b) for b in buckets],
+            return Stats(total=sum(b.count for b in buckets), buckets=buckets,
                          coverage=Coverage.indexed(freshness))
         result = await _federation(info).stats(principal_of(info), _selection(scope), _filter(filter), group_by,
                                                region_level)
         report_failures(info, result.answer)
         return Stats(total=sum(b.count for b in result.buckets),
-                     buckets=[StatsBucket.of(b) for b in result.buckets],
+                     buckets=result.buckets,
                      coverage=Coverage.of(result.answer))
 
 

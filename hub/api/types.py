@@ -11,12 +11,13 @@ import strawberry
 
 from hub.access.principal import Principal
 from hub.access.rahasia import HIDDEN, shows_content
-from hub.federation.nodewire import NodeBucket, NodeReport
+from hub.federation.nodewire import NodeReport
 from hub.federation.queries import Answer
-from hub.index.reads import Bucket, Freshness
+from hub.index.reads import Freshness
 from hub.nodes.registry import NodeRecord
 from hub.nodes.selection import NodeSelection
 from hub.regions import region_name
+from simpul.report import StatsBucket, TimelineEvent
 from simpul.wire import Channel, NodeLevel, ReportKind, ReportStatus, check_region_code
 
 
@@ -75,14 +76,6 @@ class Reporter:
     confidential: bool
 
 
-@strawberry.type
-class TimelineEvent:
-    at: datetime
-    status: ReportStatus
-    actor: str
-    note: str | None
-
-
 @strawberry.federation.type(keys=["id"], description="A report as held by the node that has it.")
 class Report:
     id: strawberry.ID = strawberry.field(description="Global id: <node code>:<local id>.")
@@ -111,33 +104,25 @@ class Report:
     def indexed(cls, reader: Principal, row: asyncpg.Record, timeline: Sequence[asyncpg.Record] = ()) -> Report:
         """A report as the federation index holds it: one row however often it was forwarded, shown at its holder;
         its content only if `reader` may read it (hub/access/rahasia.py)."""
-        shown = shows_content(reader, row["region_code"], row["confidential"], row["node"])
-        return cls(
-            id=strawberry.ID(row["id"]), node=row["node"], tracking_number=row["tracking_number"],
-            kind=ReportKind(row["kind"]), title=row["title"] if shown else None, body=row["body"] if shown else None,
-            category=row["category"], region_code=row["region_code"], channel=Channel(row["channel"]),
-            status=ReportStatus(row["status"]),
-            reporter=Reporter(anonymous=row["anonymous"], confidential=row["confidential"]),
-            received_at=row["received_at"], updated_at=row["updated_at"], location=row["location"] if shown else None,
-            timeline=[TimelineEvent(at=e["at"], status=ReportStatus(e["status"]), actor=e["actor"],
-                                    note=e["note"] if shown else None) for e in timeline],
-            source=ReadSource.INDEX,
-        )
+        served = NodeReport.model_validate({
+            **row, "local_id": row["id"].partition(":")[2] or row["id"],
+            "reporter": {"anonymous": row["anonymous"], "confidential": row["confidential"]},
+            "timeline": [dict(e) for e in timeline]})
+        return cls.of(reader, served, node=row["node"], source=ReadSource.INDEX)
 
     @classmethod
-    def of(cls, reader: Principal, r: NodeReport) -> Report:
-        """A report as its node answered now; its content only if `reader` may read it (hub/access/rahasia.py)."""
-        node = r.id.partition(":")[0]
+    def of(cls, reader: Principal, r: NodeReport, node: str | None = None,
+           source: ReadSource = ReadSource.LIVE) -> Report:
+        """A report as its node answered now (or as the index holds it, at `node`); its content only if `reader`
+        may read it (hub/access/rahasia.py)."""
+        node = node or r.id.partition(":")[0]
         shown = shows_content(reader, r.region_code, r.reporter.confidential, node)
         return cls(
-            id=strawberry.ID(r.id), node=node,
-            tracking_number=r.tracking_number, kind=r.kind, title=r.title if shown else None,
-            body=r.body if shown else None,
-            category=r.category, region_code=r.region_code, channel=r.channel, status=r.status,
-            reporter=Reporter(anonymous=r.reporter.anonymous, confidential=r.reporter.confidential),
+            id=r.id, node=node, tracking_number=r.tracking_number, kind=r.kind, title=r.title if shown else None,
+            body=r.body if shown else None, category=r.category, region_code=r.region_code, channel=r.channel,
+            status=r.status, reporter=Reporter(anonymous=r.reporter.anonymous, confidential=r.reporter.confidential),
             received_at=r.received_at, updated_at=r.updated_at, location=r.location if shown else None,
-            timeline=[TimelineEvent(at=e.at, status=e.status, actor=e.actor, note=e.note if shown else None)
-                      for e in r.timeline],
+            timeline=[e if shown else e.model_copy(update={"note": None}) for e in r.timeline], source=source,
         )
 
 
@@ -189,20 +174,6 @@ class ReportPage:
     reports: list[Report]
     page_info: PageInfo
     coverage: Coverage
-
-
-@strawberry.type
-class StatsBucket:
-    count: int
-    status: ReportStatus | None
-    kind: ReportKind | None
-    category: str | None
-    region_code: str | None
-
-    @classmethod
-    def of(cls, b: NodeBucket | Bucket) -> StatsBucket:
-        return cls(count=b.count, status=ReportStatus(b.status) if b.status else None,
-                   kind=ReportKind(b.kind) if b.kind else None, category=b.category, region_code=b.region_code)
 
 
 @strawberry.type

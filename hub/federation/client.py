@@ -9,7 +9,6 @@ import logging
 import re
 import ssl
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -23,6 +22,7 @@ from simpul.asgi.bodylimit import read_capped
 from simpul.asgi.tracing import PROPAGATOR
 from simpul.endpoints import PublicOnlyResolver, UrlPolicy, node_endpoints
 from simpul.errors import InvalidInput
+from simpul.report import NodeFailure
 from simpul.wire import check_node_code
 
 GRAPHQL_PATH = "/graphql"
@@ -75,16 +75,6 @@ _FAILURE_TEXT = {
 }
 
 
-@dataclass(frozen=True)
-class BelowFailure:
-    """A node below the node asked (a child hub's node) that did not answer, as that hub reported it."""
-
-    node: str
-    code: str
-    message: str
-    via: str  # the hubs it was reached through, '/'-separated, nearest first
-
-
 class NodeClient:
     """Calls nodes over the process's one pooled aiohttp session; each call is counted in `metrics` and, with a
     `tracer`, made a CLIENT span whose traceparent goes to the node."""
@@ -106,7 +96,7 @@ class NodeClient:
 
     async def query_partial(
         self, node: NodeRecord, document: str, variables: dict[str, Any], shape: type[T]
-    ) -> tuple[T, list[BelowFailure]]:
+    ) -> tuple[T, list[NodeFailure]]:
         """As `query`, plus the failures of nodes below `node` that it answered without."""
         body = json.dumps({"query": document, "variables": variables}).encode()
         headers = self.hub_key.sign_to(node, "POST", GRAPHQL_PATH, body)
@@ -137,7 +127,7 @@ class NodeClient:
                 self.metrics.node_call(node.code, operation, time.perf_counter() - started, error)
 
     async def _call(self, node: NodeRecord, body: bytes, headers: dict[str, str], shape: type[T]
-                    ) -> tuple[T, list[BelowFailure]]:
+                    ) -> tuple[T, list[NodeFailure]]:
         try:
             self.endpoints.check(node.endpoint)  # one stored before the rules, or before the hub's flags changed
         except InvalidInput as exc:
@@ -172,9 +162,9 @@ def operation_name(document: str) -> str:
     return match[1] if match else "anonymous"
 
 
-def _below(code: str, errors: Any) -> list[BelowFailure]:
+def _below(code: str, errors: Any) -> list[NodeFailure]:
     """Errors naming a node in `extensions.node`: that node, below `code`, failed; anything else is ignored."""
-    found: list[BelowFailure] = []
+    found: list[NodeFailure] = []
     for error in errors if isinstance(errors, list) else ():
         extensions = error.get("extensions") if isinstance(error, dict) else None
         if not isinstance(extensions, dict) or len(found) == MAX_BELOW:
@@ -186,7 +176,7 @@ def _below(code: str, errors: Any) -> list[BelowFailure]:
             continue
         path = code if not isinstance(via, str) or not via else f"{code}/{via[:300]}"
         kind = kind if kind in _FAILURE_TEXT else NodeCallError.ERROR
-        found.append(BelowFailure(node=node, code=kind, message=f"node {node} {failure_text(kind)}", via=path))
+        found.append(NodeFailure(node=node, code=kind, message=f"node {node} {failure_text(kind)}", via=path))
     return found
 
 
@@ -202,7 +192,7 @@ def _answer_shape(shape: type[T]) -> type[_Answer[T]]:
     return _Answer[shape]  # type: ignore[valid-type]
 
 
-def _data(code: str, status: int, raw: bytes, shape: type[T]) -> tuple[T, list[BelowFailure]]:
+def _data(code: str, status: int, raw: bytes, shape: type[T]) -> tuple[T, list[NodeFailure]]:
     """The data of a good answer, read at once; any other answer is read step by step to say what is wrong."""
     try:
         good = _answer_shape(shape).model_validate_json(raw)

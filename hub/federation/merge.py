@@ -7,42 +7,15 @@ reports arriving meanwhile (newer than the cursor) never shift later pages.
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from hub.federation.nodewire import NodeReport
-from simpul.errors import InvalidInput
-from simpul.wire import check_aware_time
+from simpul.cursor import Position
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_MICROSECOND = timedelta(microseconds=1)
-
-
-@dataclass(frozen=True)
-class Position:
-    received_at: datetime
-    id: str
-
-    def encode(self) -> str:
-        raw = json.dumps({"t": self.received_at.isoformat(), "id": self.id}).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-    @classmethod
-    def decode(cls, cursor: str) -> Position:
-        try:
-            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-            data = json.loads(raw)
-            received_at = datetime.fromisoformat(data["t"])
-            report_id = data["id"]
-            if not isinstance(report_id, str):
-                raise ValueError
-            check_aware_time(received_at, "cursor time")
-        except (ValueError, KeyError, TypeError, RecursionError):  # RecursionError: JSON nested too deep
-            raise InvalidInput("invalid cursor: pass endCursor of a previous page") from None
-        return cls(received_at, report_id)
 
 
 def order_key(report: NodeReport) -> tuple[int, str]:

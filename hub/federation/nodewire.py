@@ -1,25 +1,27 @@
-"""What the hub asks nodes (node contract documents) and the shapes it accepts back.
+"""What the hub asks nodes (node contract documents) and the envelopes their answers come in.
 
-Anything a node answers is validated against these models; a node that
-answers garbage becomes a NODE_BAD_RESPONSE error, never a hub crash.
+The reports, buckets and timelines inside are the shared models of simpul/report.py, and every document asks
+for exactly their fields. Anything a node answers is validated against them; a node that answers garbage
+becomes a NODE_BAD_RESPONSE error, never a hub crash.
 """
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import AwareDatetime, Field
 
-from simpul.wire import Channel, ReportKind, ReportStatus
+from simpul.report import AcceptResult, ServedReport, StatsBucket, WireModel, selection
+from simpul.wire import ReportStatus
 
-_REPORT_FIELDS = """
-  id localId trackingNumber kind title body category regionCode channel status
-  reporter { anonymous confidential } receivedAt updatedAt location
-"""
+NodeReport = ServedReport
+"""A report as a node answered it, by its global id; its reporter without identity unless forwarded."""
+
+_LISTED = selection(NodeReport, omit=("timeline", "reporter.name", "reporter.contact"))
+_READ = selection(NodeReport, omit=("reporter.name", "reporter.contact"))
 
 LIST_REPORTS = f"""
 query ListReports($filter: ReportFilter, $first: Int!, $after: ReportKey) {{
   reports(filter: $filter, first: $first, after: $after) {{
-    reports {{ {_REPORT_FIELDS} }}
+    reports {{ {_LISTED} }}
     hasMore
   }}
 }}
@@ -27,85 +29,54 @@ query ListReports($filter: ReportFilter, $first: Int!, $after: ReportKey) {{
 
 GET_REPORT = f"""
 query GetReport($id: ID!) {{
-  report(id: $id) {{ {_REPORT_FIELDS} timeline {{ at status actor note }} }}
+  report(id: $id) {{ {_READ} }}
 }}
 """
 
-COUNT_REPORTS = """
-query CountReports($filter: ReportFilter, $groupBy: [Dimension!]!, $regionLevel: Int!) {
-  stats(filter: $filter, groupBy: $groupBy, regionLevel: $regionLevel) {
-    count status kind category regionCode
-  }
-}
+COUNT_REPORTS = f"""
+query CountReports($filter: ReportFilter, $groupBy: [Dimension!]!, $regionLevel: Int!) {{
+  stats(filter: $filter, groupBy: $groupBy, regionLevel: $regionLevel) {{ {selection(StatsBucket)} }}
+}}
 """
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
-
-
-class NodeReporter(_Model):
-    anonymous: bool
-    confidential: bool
-
-
-class NodeTimelineEvent(_Model):
-    at: AwareDatetime
-    status: ReportStatus
-    actor: str
-    note: str | None = None
-
-
-class NodeReport(_Model):
-    id: str = Field(min_length=3, max_length=300)
-    local_id: str
-    tracking_number: str
-    kind: ReportKind
-    title: str
-    body: str
-    category: str
-    region_code: str
-    channel: Channel
-    status: ReportStatus
-    reporter: NodeReporter
-    received_at: AwareDatetime
-    updated_at: AwareDatetime
-    location: str | None = None
-    timeline: tuple[NodeTimelineEvent, ...] = ()  # a list default is deep-copied for every report read
-
-
-class _ReportList(_Model):
+class _ReportList(WireModel):
     reports: list[NodeReport]
     has_more: bool
 
 
-class ListReportsData(_Model):
+class ListReportsData(WireModel):
     reports: _ReportList
 
 
-class GetReportData(_Model):
+class GetReportData(WireModel):
     report: NodeReport | None
 
 
-class NodeBucket(_Model):
-    count: int = Field(ge=0)
-    status: ReportStatus | None = None
-    kind: ReportKind | None = None
-    category: str | None = None
-    region_code: str | None = None
-
-
-class CountReportsData(_Model):
-    stats: list[NodeBucket]
+class CountReportsData(WireModel):
+    stats: list[StatsBucket]
 
 
 FEED_PAGE = 200  # changes asked for per pull
 
+
+class NodeChange(WireModel):
+    """One change of a node's feed, with the report as it is now (timeline included)."""
+
+    cursor: str = Field(min_length=1, max_length=100)
+    report_id: str
+    tracking_number: str = Field(min_length=1, max_length=100)
+    at: AwareDatetime
+    status: ReportStatus
+    actor: str
+    note: str | None = None
+    report: NodeReport | None = None
+
+
 CHANGES = f"""
 query Changes($after: String, $first: Int!) {{
   changes(after: $after, first: $first) {{
-    changes {{ cursor reportId trackingNumber at status actor note
-      report {{ {_REPORT_FIELDS} timeline {{ at status actor note }} }} }}
+    changes {{ {selection(NodeChange, omit=("report.reporter.name", "report.reporter.contact"))} }}
     hasMore
     behind
   }}
@@ -114,14 +85,14 @@ query Changes($after: String, $first: Int!) {{
 
 REPORT_TO_FORWARD = f"""
 query ReportToForward($id: ID!) {{
-  reportToForward(id: $id) {{ {_REPORT_FIELDS} reporter {{ name contact }} }}
+  reportToForward(id: $id) {{ {selection(NodeReport, omit=("timeline",))} }}
 }}
 """
 
-ACCEPT_REPORT = """
-mutation Accept($key: String!, $report: ForwardedReportInput!) {
-  acceptReport(idempotencyKey: $key, report: $report) { id trackingNumber created }
-}
+ACCEPT_REPORT = f"""
+mutation Accept($key: String!, $report: ForwardedReportInput!) {{
+  acceptReport(idempotencyKey: $key, report: $report) {{ {selection(AcceptResult)} }}
+}}
 """
 
 MARK_FORWARDED = """
@@ -129,49 +100,23 @@ mutation MarkForwarded($id: ID!, $to: String!) { markForwarded(id: $id, to: $to)
 """
 
 
-class NodeChange(_Model):
-    cursor: str = Field(min_length=1, max_length=100)
-    report_id: str
-    tracking_number: str = Field(min_length=1, max_length=100)
-    at: AwareDatetime
-    status: ReportStatus
-    actor: str
-    note: str | None = None
-    report: NodeReport | None = None  # the report as it is now, timeline included
-
-
-class _ChangeList(_Model):
+class _ChangeList(WireModel):
     changes: list[NodeChange]
     has_more: bool
     behind: bool = False
 
 
-class ChangesData(_Model):
+class ChangesData(WireModel):
     changes: _ChangeList
 
 
-class NodeIdentifiedReporter(NodeReporter):
-    name: str | None = None
-    contact: str | None = None
+class ReportToForwardData(WireModel):
+    report_to_forward: NodeReport | None
 
 
-class ForwardableReport(NodeReport):
-    reporter: NodeIdentifiedReporter
+class AcceptData(WireModel):
+    accept_report: AcceptResult
 
 
-class ReportToForwardData(_Model):
-    report_to_forward: ForwardableReport | None
-
-
-class _Accepted(_Model):
-    id: str
-    tracking_number: str
-    created: bool
-
-
-class AcceptData(_Model):
-    accept_report: _Accepted
-
-
-class MarkForwardedData(_Model):
+class MarkForwardedData(WireModel):
     mark_forwarded: bool

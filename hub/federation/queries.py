@@ -9,9 +9,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from hub.access.principal import Principal
-from hub.federation.client import BelowFailure, NodeCallError, NodeClient
+from hub.federation.client import NodeCallError, NodeClient
 from hub.federation.fanout import Outcome, fan_out
-from hub.federation.merge import MergedPage, PageMerger, Position
+from hub.federation.merge import MergedPage, PageMerger
 from hub.federation.nodewire import (
     COUNT_REPORTS,
     GET_REPORT,
@@ -19,26 +19,17 @@ from hub.federation.nodewire import (
     CountReportsData,
     GetReportData,
     ListReportsData,
-    NodeBucket,
     NodeReport,
 )
 from hub.nodes.registry import NodeRecord, Registry
 from hub.nodes.selection import NodeSelection
+from simpul.cursor import Position
 from simpul.errors import NotAllowed
 from simpul.filters import ReportFilter
+from simpul.report import NodeFailure, StatsBucket
 from simpul.wire import Dimension, split_global_id
 
 log = logging.getLogger("simpul.hub")
-
-
-@dataclass(frozen=True)
-class Failure:
-    """A node that was asked and gave no usable answer, or (`via` set) one a child hub asked for us."""
-
-    node: str
-    code: str
-    message: str
-    via: str | None = None
 
 
 @dataclass(frozen=True)
@@ -46,21 +37,20 @@ class Answer:
     """What a federated read produced, and from how many of the nodes asked."""
 
     asked: int
-    failures: list[Failure]
+    failures: list[NodeFailure]  # nodes asked that gave no usable answer, or (`via` set) below a child hub
 
     @property
     def answered(self) -> int:
         return self.asked - sum(1 for f in self.failures if f.via is None)
 
 
-Partial = tuple[Any, list[BelowFailure]]
+Partial = tuple[Any, list[NodeFailure]]
 
 
 def _answer(outcomes: Sequence[Outcome[Partial]]) -> Answer:
-    failures = [Failure(o.node.code, o.error.code, str(o.error))
+    failures = [NodeFailure(node=o.node.code, code=o.error.code, message=str(o.error))
                 for o in outcomes if o.error is not None]
-    failures += [Failure(b.node, b.code, b.message, b.via)
-                 for o in outcomes if o.value is not None for b in o.value[1]]
+    failures += [b for o in outcomes if o.value is not None for b in o.value[1]]
     for failure in failures:
         log.warning("node %s failed: %s %s", failure.node, failure.code, failure.message)
     return Answer(asked=len(outcomes), failures=failures)
@@ -74,7 +64,7 @@ class ReportsResult:
 
 @dataclass(frozen=True)
 class StatsResult:
-    buckets: list[NodeBucket]
+    buckets: list[StatsBucket]
     answer: Answer
 
 
@@ -107,7 +97,7 @@ class Federation:
 
         merger = PageMerger(first)
 
-        async def ask(node: NodeRecord) -> tuple[None, list[BelowFailure]]:
+        async def ask(node: NodeRecord) -> tuple[None, list[NodeFailure]]:
             data, below = await self.client.query_partial(node, LIST_REPORTS, variables, ListReportsData)
             merger.add(_owned(node, data.reports.reports), data.reports.has_more)  # no await: all or nothing
             return None, below
@@ -125,7 +115,7 @@ class Federation:
             return None, Answer(asked=0, failures=[])
         [node] = nodes
 
-        async def ask(node: NodeRecord) -> tuple[GetReportData, list[BelowFailure]]:
+        async def ask(node: NodeRecord) -> tuple[GetReportData, list[NodeFailure]]:
             return await self.client.query_partial(node, GET_REPORT, {"id": report_id}, GetReportData)
 
         [outcome] = await fan_out([node], ask, self.timeout, self.deadline)
@@ -148,7 +138,7 @@ class Federation:
         variables = {"filter": filter.variables(), "groupBy": [d.value for d in group_by],
                      "regionLevel": region_level}
 
-        async def ask(node: NodeRecord) -> tuple[CountReportsData, list[BelowFailure]]:
+        async def ask(node: NodeRecord) -> tuple[CountReportsData, list[NodeFailure]]:
             return await self.client.query_partial(node, COUNT_REPORTS, variables, CountReportsData)
 
         outcomes = await fan_out(nodes, ask, self.timeout, self.deadline)
@@ -157,7 +147,7 @@ class Federation:
             for b in outcome.value[0].stats if outcome.value is not None else ():
                 if _in_region(outcome.node, b.region_code):
                     totals[(b.status, b.kind, b.category, b.region_code)] += b.count
-        buckets = [NodeBucket(status=s, kind=k, category=c, region_code=r, count=n)
+        buckets = [StatsBucket(status=s, kind=k, category=c, region_code=r, count=n)
                    for (s, k, c, r), n in totals.items()]
         buckets.sort(key=lambda b: (-b.count, str(b.status), str(b.kind), str(b.category),
                                     str(b.region_code)))

@@ -31,7 +31,6 @@ from hub.federation.nodewire import (
     REPORT_TO_FORWARD,
     AcceptData,
     MarkForwardedData,
-    NodeIdentifiedReporter,
     ReportToForwardData,
 )
 from hub.forwarding.ledger import CHAIN_WITH_2, NOTIFY_DELIVERY, add_event, queue_delivery
@@ -39,6 +38,7 @@ from hub.forwarding.sealing import Identity, IdentitySeal, SealBroken
 from hub.nodes.registry import Registry
 from simpul.db.pool import DATABASE_ERRORS
 from simpul.redaction import redact
+from simpul.report import ForwardedReport, ReportContent, Reporter
 
 log = logging.getLogger("simpul.delivery")
 
@@ -76,18 +76,14 @@ ORDER BY delivered_at DESC, id DESC LIMIT 1
 
 
 def _forwarded_report(row: asyncpg.Record, identity: Identity | None) -> dict[str, Any]:
-    """The report as the target's acceptReport takes it, with the reporter carried in flight."""
-    anonymous = row["anonymous"]
-    name = identity.name if identity is not None else None
-    contact = identity.contact if identity is not None else None
-    return {
-        "sourceId": row["origin_id"], "trackingNumber": row["tracking_number"], "kind": row["kind"],
-        "title": row["title"], "body": row["body"], "category": row["category"],
-        "regionCode": row["region_code"], "channel": row["channel"],
-        "reporter": {"anonymous": anonymous, "confidential": row["confidential"],
-                     "name": None if anonymous else name, "contact": None if anonymous else contact},
-        "receivedAt": row["received_at"].isoformat(), "location": row["location"],
-    }
+    """The report as the target's acceptReport takes it, from the ledger's columns of the same names, with the
+    reporter carried in flight."""
+    reporter = Reporter(anonymous=row["anonymous"], confidential=row["confidential"],
+                        name=identity.name if identity else None, contact=identity.contact if identity else None)
+    report = ForwardedReport(**{name: row[name] for name in ReportContent.model_fields}, source_id=row["origin_id"],
+                             tracking_number=row["tracking_number"], reporter=reporter,
+                             received_at=row["received_at"])
+    return report.model_dump(mode="json", by_alias=True)
 
 
 class DeliveryWorker:
@@ -154,7 +150,7 @@ class DeliveryWorker:
         found = await self.client.query(node, REPORT_TO_FORWARD, {"id": held_id}, ReportToForwardData)
         if found.report_to_forward is None:
             raise NodeCallError(NodeCallError.BAD_RESPONSE, f"node {holder} no longer has {held_id}")
-        reporter: NodeIdentifiedReporter = found.report_to_forward.reporter
+        reporter = found.report_to_forward.reporter
         return Identity(reporter.name, reporter.contact)
 
     async def _done(self, conn: asyncpg.Connection, delivery_id: int, accepted_id: str | None) -> None:

@@ -305,11 +305,9 @@ def first_seen(node: NodeRecord, report: NodeReport, number_taken: bool) -> Inco
     if number_taken:  # another agency's system issued the same number first: two reports, never one
         tracking, agency_number = new_tracking_number(), report.tracking_number
     return Incoming(
-        tracking_number=tracking, origin_id=report.id, origin_node=node.code, kind=report.kind,
-        title=report.title, body=report.body, category=report.category, region_code=report.region_code,
-        channel=report.channel, anonymous=report.reporter.anonymous, confidential=report.reporter.confidential,
-        location=report.location, received_at=report.received_at,
-        status=report.status, history=report.received_at < node.enrolled_at, node_tracking_number=agency_number,
+        origin_id=report.id, origin_node=node.code, tracking_number=tracking, content=report.content(),
+        reporter=report.reporter.without_identity(), received_at=report.received_at, status=report.status,
+        history=report.received_at < node.enrolled_at, node_tracking_number=agency_number,
     )
 
 

@@ -16,11 +16,12 @@ import asyncpg
 
 from hub.events.publish import EventType, HubEvent, publish
 from hub.forwarding.routing import Decision, Routable, Router
+from hub.forwarding.sealing import Identity, IdentitySeal
 from simpul.errors import InvalidInput
+from simpul.report import ANONYMOUS_HAS_IDENTITY, ReportContent, Reporter
 from simpul.tracking import new_tracking_number as federation_number
-from simpul.wire import Channel, ReportKind, ReportStatus, check_aware_time, check_region_code, check_report_text
+from simpul.wire import ReportKind, ReportStatus, check_aware_time, check_region_code, check_report_text
 
-ANONYMOUS_HAS_IDENTITY = "an anonymous report keeps no name or contact"
 NOTIFY_DELIVERY = "simpul_delivery"
 
 # Notes a reporter may read in trackReport: the answer, or what the unit asks of them.
@@ -43,18 +44,11 @@ def new_tracking_number() -> str:
 class Incoming:
     """A report the hub must place: submitted at the hub, or first seen in a node's feed."""
 
-    tracking_number: str
-    origin_id: str  # '<node>:<local id>', or 'hub:<tracking number>'
+    origin_id: str  # '<node>:<local id>', or 'hub:<tracking number>', or 'parent:<the parent's origin id>'
     origin_node: str | None
-    kind: ReportKind
-    title: str
-    body: str
-    category: str
-    region_code: str
-    channel: Channel
-    anonymous: bool
-    confidential: bool
-    location: str | None
+    tracking_number: str
+    content: ReportContent
+    reporter: Reporter  # its flags only: the hub keeps no identity in the clear (issue 14)
     received_at: datetime
     status: ReportStatus = ReportStatus.RECEIVED
     history: bool = False  # received before its node was connected
@@ -62,22 +56,30 @@ class Incoming:
     # A hub-door report's reporter, sealed (forwarding/sealing.py) until its unit has it; a feed's report carries none.
     sealed_identity: bytes | None = None
 
+    @classmethod
+    def at_door(cls, origin_id: str, tracking_number: str, content: ReportContent, reporter: Reporter,
+                received_at: datetime, seal: IdentitySeal) -> Incoming:
+        """A report entered at one of the hub's own doors: its text trimmed, its reporter's identity sealed."""
+        identity = Identity.of(reporter.name, reporter.contact)
+        trimmed = content.model_copy(update={"title": content.title.strip(), "body": content.body.strip(),
+                                             "category": content.category.strip()})
+        return cls(origin_id=origin_id, origin_node=None, tracking_number=tracking_number, content=trimmed,
+                   reporter=reporter.without_identity(), received_at=received_at,
+                   sealed_identity=seal.seal(tracking_number, identity) if identity else None)
+
     def routable(self) -> Routable:
-        return Routable(self.region_code, self.category, self.kind)
+        return Routable(self.content.region_code, self.content.category, self.content.kind)
 
 
 def check_incoming(report: Incoming) -> None:
     """What every report must satisfy before the ledger takes it, whichever door it came through."""
-    check_region_code(report.region_code)
-    check_report_text(report.title, report.body, report.category)
+    content = report.content
+    check_region_code(content.region_code)
+    check_report_text(content.title, content.body, content.category)
     check_aware_time(report.received_at, "receivedAt")
-    if report.anonymous and report.sealed_identity is not None:
-        raise InvalidInput(ANONYMOUS_HAS_IDENTITY)
-
-
-def check_reporter(anonymous: bool, name: str | None, contact: str | None) -> None:
-    """At a door: an anonymous report gives no name or contact (refused, not silently dropped)."""
-    if anonymous and ((name or "").strip() or (contact or "").strip()):
+    if report.reporter.has_identity():
+        raise ValueError("the ledger keeps a reporter's identity sealed only")
+    if report.reporter.anonymous and report.sealed_identity is not None:
         raise InvalidInput(ANONYMOUS_HAS_IDENTITY)
 
 
@@ -115,6 +117,7 @@ class Ledger:
 
         Returns None when the tracking number (or submit key) is already known.
         """
+        content = report.content
         inserted = await conn.fetchval(
             "INSERT INTO ledger (tracking_number, origin_id, submit_key, submit_digest, origin_node, kind, title,"
             " body, category, region_code, channel, anonymous, confidential, sealed_identity,"
@@ -124,9 +127,9 @@ class Ledger:
             " CASE WHEN $5::text IS NULL THEN '{}' ELSE ARRAY[$5::text] END)"
             " ON CONFLICT DO NOTHING RETURNING true",
             report.tracking_number, report.origin_id, submit_key, submit_digest, report.origin_node,
-            report.kind.value, report.title, report.body, report.category, report.region_code, report.channel.value,
-            report.anonymous, report.confidential, report.sealed_identity,
-            report.location, report.received_at, report.status.value, report.history,
+            content.kind.value, content.title, content.body, content.category, content.region_code,
+            content.channel.value, report.reporter.anonymous, report.reporter.confidential, report.sealed_identity,
+            content.location, report.received_at, report.status.value, report.history,
             report.node_tracking_number,
         )
         if not inserted:

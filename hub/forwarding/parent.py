@@ -17,18 +17,10 @@ from hub.access.principal import Principal
 from hub.audit import record
 from hub.forwarding.ledger import Incoming, Ledger, check_incoming
 from simpul.errors import InvalidInput
-from simpul.wire import check_page_size, check_sequence_cursor
+from simpul.report import AcceptResult
+from simpul.wire import PARENT_ORIGIN, check_idempotency_key, check_page_size, check_sequence_cursor
 
-# A report forwarded from above is recorded with origin 'parent:<the parent's origin id>'.
-PARENT_ORIGIN = "parent:"
 MAX_CHANGES = 500
-
-
-@dataclass(frozen=True)
-class TakenFromParent:
-    id: str  # where it is here: the holder's global id once delivered, else its origin id
-    tracking_number: str
-    created: bool
 
 
 @dataclass(frozen=True)
@@ -57,21 +49,21 @@ ORDER BY e.seq LIMIT $3
 
 async def take_from_parent(
     pool: asyncpg.Pool, ledger: Ledger, admin: Principal, key: str, report: Incoming
-) -> TakenFromParent:
+) -> AcceptResult:
     """Record a report the parent hub forwards (origin 'parent:<its id>') under its own tracking number
     and route it here, once per key."""
-    if not 8 <= len(key) <= 200:
-        raise InvalidInput("idempotencyKey must be 8 to 200 characters")
+    check_idempotency_key(key)
     if not 1 <= len(report.tracking_number) <= 100 or not 1 <= len(report.origin_id) <= 300:
         raise InvalidInput("trackingNumber must be 1 to 100 and sourceId 1 to 300 characters")
     check_incoming(report)
-    admin.require(report.region_code, "accept forwarded reports")
+    region = report.content.region_code
+    admin.require(region, "accept forwarded reports")
     scoped_key = f"{admin.rate_key}:{key}"  # the parent's key, never another caller's
     async with pool.acquire() as conn, conn.transaction():
         decision = await ledger.record(conn, report, route=True, submit_key=scoped_key)
         if decision is not None:  # None: known already, nothing changed
             await record(conn, admin, "FORWARDED_REPORT_ACCEPTED", f"report {report.tracking_number}",
-                         report.region_code, {"source": report.origin_id, **decision.audit_detail()})
+                         region, {"source": report.origin_id, **decision.audit_detail()})
     by_key = await pool.fetchrow(_PLACE.format("submit_key"), scoped_key)
     if by_key is not None and by_key["tracking_number"] != report.tracking_number:
         raise InvalidInput(f"idempotencyKey {key!r} was used for another report")
@@ -79,7 +71,8 @@ async def take_from_parent(
     row = by_key or await pool.fetchrow(_PLACE.format("tracking_number"), report.tracking_number)
     if row is None:
         raise InvalidInput(f"another report came from {report.origin_id.removeprefix(PARENT_ORIGIN)!r}")
-    return TakenFromParent(row["id"], report.tracking_number, created=decision is not None)
+    # where it is here: the holder's global id once delivered, else its origin id
+    return AcceptResult(id=row["id"], tracking_number=report.tracking_number, created=decision is not None)
 
 
 async def ledger_changes(pool: asyncpg.Pool, admin: Principal, after: str | None, first: int) -> list[LedgerChange]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 
@@ -14,33 +15,18 @@ from hub.forwarding.ledger import (
     Ledger,
     add_event,
     check_incoming,
-    check_reporter,
     lock_report,
     new_tracking_number,
     wake_workers,
 )
 from hub.forwarding.routing import Decision, Router
-from hub.forwarding.sealing import Identity, IdentitySeal
+from hub.forwarding.sealing import IdentitySeal
 from simpul.errors import InvalidInput
-from simpul.wire import Channel, ReportKind
+from simpul.report import ReportContent, Reporter
+from simpul.wire import HUB_ORIGIN, check_idempotency_key
 
 KEY_REUSED = ("idempotencyKey {key!r} was used before for a different report: a new report needs a new key "
               "(the same key repeats the same submission)")
-
-
-@dataclass(frozen=True)
-class Submission:
-    kind: ReportKind
-    title: str
-    body: str
-    category: str
-    region_code: str
-    channel: Channel
-    anonymous: bool
-    confidential: bool
-    reporter_name: str | None
-    reporter_contact: str | None
-    location: str | None
 
 
 @dataclass(frozen=True)
@@ -63,6 +49,13 @@ class Track:
     events: list[TrackEvent]
 
 
+def _as_submitted(content: ReportContent, reporter: Reporter) -> dict[str, Any]:
+    """A submission as its digest reads it: what the caller sent, untrimmed, with the reporter flattened (digests
+    stored before the reporter was nested read the same)."""
+    return {**content.model_dump(mode="json"), "anonymous": reporter.anonymous, "confidential": reporter.confidential,
+            "reporter_name": reporter.name, "reporter_contact": reporter.contact}
+
+
 def caller_key(caller: Principal, key: str, digest: bytes) -> str:
     """An idempotency key in its caller's namespace: a key, user or node repeats only its own submissions. The
     public cannot be told apart, so a public key also names what was submitted: it repeats only the same report."""
@@ -81,30 +74,22 @@ class Forwarding:
         self.seal = seal
 
     async def submit(
-        self, submitter: Principal, report: Submission, submit_key: str | None
+        self, submitter: Principal, content: ReportContent, reporter: Reporter, submit_key: str | None
     ) -> tuple[str, Decision | None]:
         """Record a report entered at the hub (its reporter sealed), its routing decision, its delivery and its
         audit entry in one transaction; a key the caller used before gives that report back, if it is this one."""
-        if submit_key is not None and not 8 <= len(submit_key) <= 200:
-            raise InvalidInput("idempotencyKey must be 8 to 200 characters")
-        check_reporter(report.anonymous, report.reporter_name, report.reporter_contact)
+        if submit_key is not None:
+            check_idempotency_key(submit_key)
         tracking = new_tracking_number()
-        identity = None if report.anonymous else Identity.of(report.reporter_name, report.reporter_contact)
-        incoming = Incoming(
-            tracking_number=tracking, origin_id=f"hub:{tracking}", origin_node=None, kind=report.kind,
-            title=report.title.strip(), body=report.body.strip(), category=report.category.strip(),
-            region_code=report.region_code, channel=report.channel, anonymous=report.anonymous,
-            confidential=report.confidential, location=report.location, received_at=datetime.now(UTC),
-            sealed_identity=self.seal.seal(tracking, identity) if identity else None,
-        )
+        incoming = Incoming.at_door(HUB_ORIGIN + tracking, tracking, content, reporter, datetime.now(UTC), self.seal)
         check_incoming(incoming)
-        digest = self.seal.digest(asdict(report))
+        digest = self.seal.digest(_as_submitted(content, reporter))
         key = caller_key(submitter, submit_key, digest) if submit_key is not None else None
         async with self.pool.acquire() as conn, conn.transaction():
             decision = await self.ledger.record(conn, incoming, route=True, submit_key=key, submit_digest=digest)
             if decision is not None:  # None: this key's report was submitted before
-                await record(conn, submitter, "REPORT_SUBMITTED", f"report {tracking}", incoming.region_code,
-                             {"kind": incoming.kind.value, "channel": incoming.channel.value,
+                await record(conn, submitter, "REPORT_SUBMITTED", f"report {tracking}", content.region_code,
+                             {"kind": content.kind.value, "channel": content.channel.value,
                               **decision.audit_detail()})
         if decision is None and key is not None:
             existing = await self.pool.fetchrow(

@@ -16,10 +16,11 @@ from typing import Any
 import asyncpg
 
 from hub.access.principal import Principal
-from hub.federation.merge import Position
 from hub.nodes.selection import NodeSelection
+from simpul.cursor import Position
 from simpul.errors import NotAllowed
 from simpul.filters import ReportFilter
+from simpul.report import StatsBucket
 from simpul.wire import Dimension
 
 FRESHNESS_TTL = 1.0  # seconds an answer's freshness may be reused by the next answers of the same scope
@@ -56,15 +57,6 @@ class IndexedPage:
     has_next_page: bool
     end_cursor: str | None
     freshness: Freshness
-
-
-@dataclass(frozen=True)
-class Bucket:
-    count: int
-    status: str | None
-    kind: str | None
-    category: str | None
-    region_code: str | None
 
 
 class _Sql:
@@ -171,7 +163,7 @@ class FederationIndex:
         return IndexedPage(page, len(rows) > first, end, await self.freshness(narrowed))
 
     async def stats(self, principal: Principal, selection: NodeSelection, filter: ReportFilter,
-                    group_by: Sequence[Dimension], region_level: int) -> tuple[list[Bucket], Freshness]:
+                    group_by: Sequence[Dimension], region_level: int) -> tuple[list[StatsBucket], Freshness]:
         narrowed = principal.narrow(selection)
         sql = _Sql()
         _in_scope(sql, narrowed)
@@ -193,9 +185,9 @@ class FederationIndex:
         buckets = []
         for row in rows:
             values = dict(zip(group_by, (row[f"d{i}"] for i in range(len(dims))), strict=True))
-            buckets.append(Bucket(count=int(row["n"]), status=values.get(Dimension.STATUS),
-                                  kind=values.get(Dimension.KIND), category=values.get(Dimension.CATEGORY),
-                                  region_code=values.get(Dimension.REGION)))
+            buckets.append(StatsBucket(count=int(row["n"]), status=values.get(Dimension.STATUS),
+                                       kind=values.get(Dimension.KIND), category=values.get(Dimension.CATEGORY),
+                                       region_code=values.get(Dimension.REGION)))
         buckets.sort(key=lambda b: (-b.count, str(b.status), str(b.kind), str(b.category), str(b.region_code)))
         return buckets, await self.freshness(narrowed)
 

@@ -29,13 +29,14 @@ from hub.regions import region_name
 from hub.sla.clocks import SlaDays
 from simpul.db.outage import is_outage
 from simpul.errors import InvalidInput, NotAllowed, PublicError
-from simpul.wire import ReportStatus, check_aware_time, check_region_code
+from simpul.wire import ReportStatus, check_aware_time, check_idempotency_key, check_region_code
 
 log = logging.getLogger("simpul.open311")
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = datetime(2026, 11, 23, tzinfo=UTC)  # when these endpoints last changed, for discovery
 MAX_IDS = 100
+MAX_KEY = 150  # characters of an Idempotency-Key header, a limit of this door (GraphQL takes 200)
 MAX_WINDOW = timedelta(days=90)  # the spec's longest start_date..end_date range, and the default window
 Handler = Callable[[Request, str], Awaitable[Response]]
 
@@ -208,12 +209,12 @@ class Open311Facade:
             raise InvalidInput("jurisdiction_id is required: the region code of the report, e.g. 64.08")
         principal.require(region, "submit reports")
         known = {s.code for s in await catalogue(self.router.registry, self.router)}
-        submission = submission_of(fields, region, known)
+        content, reporter = submission_of(fields, region, known)
         key = request.headers.get("idempotency-key")
-        if key is not None and not 8 <= len(key.strip()) <= 150:
-            raise InvalidInput("Idempotency-Key must be 8 to 150 characters")
+        if key is not None:
+            check_idempotency_key(key.strip(), most=MAX_KEY, name="Idempotency-Key")
         submit_key = key.strip() if key else None  # scoped to its caller by Forwarding.submit, as GraphQL's are
-        tracking, decision = await self.forwarding.submit(principal, submission, submit_key)
+        tracking, decision = await self.forwarding.submit(principal, content, reporter, submit_key)
         return render("service_requests", [{"service_request_id": tracking, "service_notice": _notice(decision),
                                             "account_id": None}], format, status=201)
 

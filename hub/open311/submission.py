@@ -1,4 +1,4 @@
-"""A GeoReport v2 POST requests form as a Submission for the hub's normal submission path."""
+"""A GeoReport v2 POST requests form as a report and its reporter, for the hub's normal submission path."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import math
 import re
 from collections.abc import Mapping
 
-from hub.forwarding.submit import Submission
 from simpul.errors import InvalidInput
 from simpul.open311 import split_description
+from simpul.report import ReportContent, Reporter
 from simpul.wire import Channel, ReportKind
 
 MAX_DESCRIPTION = 4000  # the spec's limit
@@ -80,7 +80,7 @@ def coordinates_in(location: str | None) -> tuple[float, float] | None:
     return (float(match[1]), float(match[2])) if match else None
 
 
-def submission_of(form: Mapping[str, str], region_code: str, services: set[str]) -> Submission:
+def submission_of(form: Mapping[str, str], region_code: str, services: set[str]) -> tuple[ReportContent, Reporter]:
     """The report a POST requests form describes, in `region_code` (its jurisdiction). Raises InvalidInput."""
     attributes = attributes_of(form)
     code = _text(form, "service_code")
@@ -109,9 +109,8 @@ def submission_of(form: Mapping[str, str], region_code: str, services: set[str])
     title, body = split_description(description)
     if media is not None:
         body = f"{body}\n\nLampiran: {media}"
-    return Submission(
+    content = ReportContent(
         kind=kind, title=title, body=body, category=code, region_code=region_code, channel=Channel.API,
-        anonymous=_flag(attributes, "anonymous"), confidential=_flag(attributes, "confidential"),
-        reporter_name=name, reporter_contact=contact,
         location=location_of(address or (f"address_id {address_id}" if address_id else None), lat, long),
     )
+    return content, Reporter.at_door(_flag(attributes, "anonymous"), _flag(attributes, "confidential"), name, contact)

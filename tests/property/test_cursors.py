@@ -17,7 +17,7 @@ from connectors.base import Keyset, ReportStatus
 from connectors.hub.wire import AFTER_EVERY_ID, child_cursor
 from connectors.rest.feed import Seen, SnapshotFeed, UpdatedSinceFeed
 from connectors.rest.state import StateFile
-from hub.federation.merge import Position
+from simpul.cursor import Position
 from simpul.errors import InvalidInput
 
 

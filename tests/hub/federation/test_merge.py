@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hub.federation.merge import MergedPage, PageMerger, Position
+from hub.federation.merge import MergedPage, PageMerger
 from hub.federation.nodewire import NodeReport
+from simpul.cursor import Position
 from simpul.errors import InvalidInput
 
 T0 = datetime(2024, 3, 1, 1, 0, tzinfo=UTC)

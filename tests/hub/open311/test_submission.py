@@ -1,4 +1,4 @@
-"""A POST requests form as the hub's Submission: what a client sends is what the unit gets, or a clear 400."""
+"""A POST requests form as the hub's report and reporter: what a client sends is what the unit gets, or a clear 400."""
 
 from __future__ import annotations
 
@@ -14,16 +14,16 @@ FORM = {"service_code": "kesehatan", "description": "Puskesmas tutup siang\nJadw
 
 
 def test_a_form_becomes_a_report_in_its_jurisdiction_with_its_place_and_reporter() -> None:
-    report = submission_of({**FORM, "first_name": "Siti", "last_name": "Rahayu", "phone": "0812",
+    report, reporter = submission_of({**FORM, "first_name": "Siti", "last_name": "Rahayu", "phone": "0812",
                             "attribute[kind]": "aspirasi", "media_url": "https://foto.example/1.jpg"},
                            "64.08.04", {"kesehatan"})
     assert (report.title, report.category, report.region_code) == ("Puskesmas tutup siang", "kesehatan", "64.08.04")
     assert report.body == "Jadwal sampai pukul 14.00.\n\nLampiran: https://foto.example/1.jpg"
     assert (report.kind, report.channel) == (ReportKind.ASPIRASI, Channel.API)
-    assert (report.reporter_name, report.reporter_contact) == ("Siti Rahayu", "0812")
+    assert (reporter.name, reporter.contact) == ("Siti Rahayu", "0812")
     assert report.location == "Jl. Yos Sudarso (-0.5,117.15)"
     assert coordinates_in(report.location) == (-0.5, 117.15)
-    assert not report.anonymous and not report.confidential
+    assert not reporter.anonymous and not reporter.confidential
 
 
 @pytest.mark.parametrize(("change", "reason"), [
