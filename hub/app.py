@@ -25,14 +25,15 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UnsetType
 
 from hub.access.authn import Authenticator, Credentials
-from hub.access.guard import HELD, WEBSOCKET, Guard, client_address
+from hub.access.guard import Guard, client_address
 from hub.access.limits import Limits, QueryLimits
 from hub.access.parse import check_document_size
 from hub.access.passwords import PasswordChecks
-from hub.access.sockets import CLOSE, SOCKET, OpenSockets
+from hub.access.sockets import OpenSockets
 from hub.access.trusted import TrustedDocuments, load_trusted_documents
+from hub.api.context import Context
 from hub.api.persisted import trusted_query
-from hub.api.schema import Context, hub_schema
+from hub.api.schema import hub_schema
 from hub.api.websockets import GuardedWSHandler
 from hub.dashboard.routes import Dashboard
 from hub.db.migrate import migrate_hub
@@ -51,7 +52,6 @@ from hub.jobs import Jobs
 from hub.metrics.database import DatabaseGauges
 from hub.metrics.exposition import MetricsEndpoint
 from hub.metrics.families import HubMetrics
-from hub.metrics.graphql import METRICS
 from hub.metrics.http import CountRequests
 from hub.nodes.nodeapi import NodeApi
 from hub.nodes.nonces import PgNonceStore, forget_old_nonces
@@ -70,7 +70,7 @@ from simpul.asgi.tracing import Tracing, start_tracing, traced
 from simpul.db.outage import DatabaseOutage, OutageLogFilter
 from simpul.db.pool import create_pool
 from simpul.endpoints import node_endpoints
-from simpul.errors import OUTAGE, PublicError, answer_outage, unavailable
+from simpul.errors import PublicError, answer_outage, unavailable
 from simpul.graphql_json import StrictJsonGraphQL, graphql_error
 from simpul.signing import DEFAULT_MAX_SKEW, request_target
 
@@ -148,13 +148,11 @@ class _HubGraphQL(StrictJsonGraphQL):
         credentials = Credentials(authorization=request.headers.get("authorization"), headers=request.headers,
                                   method=request.scope.get("method", "GET"), path=request_target(request.scope),
                                   body=body)
-        return {"federation": s.federation, "index": s.index, "settings": s.settings, "node_errors": [], "pool": s.pool,
-                "trusted_documents": s.trusted_documents,
-                "router": s.router, "forwarding": s.forwarding, "events": s.events, "guard": s.guard,
-                "passwords": s.passwords,
-                "credentials": credentials, "client": client_address(request),
-                METRICS: s.metrics, OUTAGE: s.outage,
-                WEBSOCKET: request.scope["type"] == "websocket"}
+        return Context(
+            credentials=credentials, client=client_address(request), websocket=request.scope["type"] == "websocket",
+            settings=s.settings, pool=s.pool, federation=s.federation, index=s.index, router=s.router,
+            forwarding=s.forwarding, events=s.events, guard=s.guard, passwords=s.passwords,
+            trusted_documents=s.trusted_documents, metrics=s.metrics, outage=s.outage)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """Refuse connection_init with a key or token that is not good (graphql-transport-ws closes with 4403),
@@ -163,7 +161,8 @@ class _HubGraphQL(StrictJsonGraphQL):
             principal = await self.services.guard.principal(context)
         except PublicError:
             raise ConnectionRejectionError from None
-        context[SOCKET] = self.services.sockets.open(principal, context[HELD], context["client"], context[CLOSE])
+        assert context.held is not None and context.close_socket is not None  # set by guard.principal, the handler
+        context.socket = self.services.sockets.open(principal, context.held, context.client, context.close_socket)
         return await super().on_ws_connect(context)
 
     async def execute_single(  # noqa: PLR0917

@@ -40,8 +40,6 @@ class NotAllowed(PublicError):
 
 log = logging.getLogger("simpul.errors")
 
-OUTAGE = "outage"  # in a GraphQL context: the process's DatabaseOutage, told of every outage error
-
 
 def _is_internal(error: GraphQLError) -> bool:
     """Errors raised by our code, other than PublicError, are internal."""
@@ -89,7 +87,7 @@ class MaskInternalErrors(MaskErrors):
         if is_outage(error.original_error):
             assert error.original_error is not None
             context: Any = self.execution_context.context
-            outage = context.get(OUTAGE) if isinstance(context, dict) else None
+            outage = getattr(context, "outage", None)
             if isinstance(outage, DatabaseOutage):
                 outage.noted(error.original_error)
             return unavailable(error)

@@ -37,6 +37,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import Info
 
 from hub.access.authn import Authenticator, Credentials, NotAuthenticated
+from hub.access.caller import Caller
 from hub.access.limits import Limits
 from hub.access.parse import TextCache
 from hub.access.policy import POLICY, SCAN_PRICE, Cost
@@ -45,11 +46,8 @@ from hub.access.sockets import REVOKED, Held, OpenSockets
 from hub.nodes.registry import Registry
 from hub.nodes.selection import NodeSelection
 from simpul.db.outage import DatabaseOutage, is_outage
-from simpul.errors import OUTAGE, InvalidInput, NotAllowed, PublicError, unavailable
+from simpul.errors import InvalidInput, NotAllowed, PublicError, unavailable
 
-PRINCIPAL = "principal"
-HELD = "held"  # in the context: the credential the principal was worked out from, to check it again
-WEBSOCKET = "websocket"  # in the context: True when the request came over a WebSocket
 SUBSCRIBE_OVER_WEBSOCKET = "subscriptions are served over a WebSocket at /graphql (graphql-transport-ws)"
 
 
@@ -82,40 +80,41 @@ class Guard:
         # validating each afresh was a quarter of the hub's CPU. The rules are fixed per process.
         self.validation: TextCache[list[GraphQLError]] = TextCache()
 
-    async def principal(self, context: dict[str, Any]) -> Principal:
+    async def principal(self, caller: Caller) -> Principal:
         """Who sent this request, worked out once; a WebSocket may send its key in connection_init, and each
         operation on a WebSocket checks again that the credential still holds."""
-        if PRINCIPAL not in context:
-            credentials: Credentials = context["credentials"]
-            params = context.get("connection_params")
+        if caller.principal is None:
+            credentials = caller.credentials
+            params = caller.connection_params
             if not credentials.authorization and isinstance(params, Mapping):
                 token = params.get("authorization") or params.get("Authorization")
                 if isinstance(token, str):
                     credentials = Credentials(token, credentials.headers, credentials.method, credentials.path,
                                               credentials.body)
-                    context["credentials"] = credentials  # logout and changePassword end this session
+                    caller.credentials = credentials  # logout and changePassword end this session
             principal = await self.authenticator.principal(credentials)
             bearer = (credentials.authorization or "").partition(" ")[2].strip()
-            context[HELD], context[PRINCIPAL] = Held.of(principal, bearer), principal
-        elif context.get(WEBSOCKET) and self.sockets is not None and not await self.sockets.valid(context[HELD]):
+            caller.held, caller.principal = Held.of(principal, bearer), principal
+            return principal
+        if caller.websocket and self.sockets is not None and caller.held is not None \
+                and not await self.sockets.valid(caller.held):
             raise NotAuthenticated(REVOKED)
-        found: Principal = context[PRINCIPAL]
-        return found
+        return caller.principal
 
     async def admit(self, document: Any, operation_name: str | None, variables: dict[str, Any] | None,
-                    schema: Any, context: dict[str, Any]) -> None:
+                    schema: Any, context: Caller) -> None:
         """Raise a PublicError unless this operation may run for this caller now."""
         principal = await self.principal(context)
         operation = get_operation_ast(document, operation_name)
         if operation is None:
             return  # validation has already said which operation is missing
-        if operation.operation is OperationType.SUBSCRIPTION and not context.get(WEBSOCKET):
+        if operation.operation is OperationType.SUBSCRIPTION and not context.websocket:
             raise InvalidInput(SUBSCRIBE_OVER_WEBSOCKET)
         root = schema.get_root_type(operation.operation)
         fields = list(_root_fields(operation.selection_set, _fragments(document)))
         for field in fields:
             self._allow(principal, field.name.value)
-        client = context.get("client", "unknown")
+        client = context.client
         await self._spend_rate(principal, [f.name.value for f in fields], client)
         cost = await self._cost(principal, root, operation, fields, variables or {}, schema)
         if cost > self.max_cost:
@@ -248,7 +247,7 @@ class Enforce(SchemaExtension):
         ec = self.execution_context
         document = ec.graphql_document
         assert document is not None
-        guard: Guard = ec.context["guard"]
+        guard: Guard = ec.context.guard
         errors = list(guard.validation.get(ec.query, lambda: validate(ec.schema._schema, document,
                                                                        ec.validation_rules))
                       if ec.query is not None else validate(ec.schema._schema, document, ec.validation_rules))
@@ -262,7 +261,7 @@ class Enforce(SchemaExtension):
                 if not is_outage(exc):
                     raise
                 errors = [unavailable()]  # the principal's key or session could not be read: retry
-                if isinstance(outage := ec.context.get(OUTAGE), DatabaseOutage):
+                if isinstance(outage := getattr(ec.context, "outage", None), DatabaseOutage):
                     outage.noted(exc)
         ec.pre_execution_errors = errors
         yield
@@ -270,6 +269,7 @@ class Enforce(SchemaExtension):
 
 def principal_of(info: Info[Any, Any]) -> Principal:
     """The principal Enforce admitted for this request."""
-    principal: Principal = info.context[PRINCIPAL]
+    principal: Principal | None = info.context.principal
+    assert principal is not None, "Enforce admits every operation before its resolvers run"
     return principal
 

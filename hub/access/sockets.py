@@ -28,8 +28,6 @@ log = logging.getLogger("simpul.sockets")
 CHECK_INTERVAL = 0.5  # seconds between checks of every open socket's credential
 CLOSE_REVOKED = 4403  # graphql-transport-ws: Forbidden
 CLOSE_TOO_MANY = 4429  # graphql-transport-ws: too many
-SOCKET = "socket"  # in a WebSocket's context: its Socket, once connection_init was accepted
-CLOSE = "close_socket"  # in a WebSocket's context: how to close it with a code and a reason
 REVOKED = "the key, session or node this WebSocket was opened with is revoked, ended or expired"
 TOO_MANY = "too many open WebSockets {whose}: the limit is {limit}; close one first"
 

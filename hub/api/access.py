@@ -17,15 +17,14 @@ from hub.access.keys import ApiKey, issue_key, list_keys, revoke_key
 from hub.access.policy import INTEGRATOR_OPERATIONS
 from hub.access.principal import Principal, Role
 from hub.access.users import User, change_password, create_user, log_in, log_out
+from hub.api.context import Context
 from hub.settings import HubSettings
 from simpul.errors import InvalidInput, NotAllowed
 from simpul.wire import check_page_size
 
-Context = dict[str, Any]
-
 
 def _pool(info: Info[Context, None]) -> asyncpg.Pool:
-    pool: asyncpg.Pool = info.context["pool"]
+    pool: asyncpg.Pool = info.context.pool
     return pool
 
 
@@ -182,7 +181,7 @@ class AccessQuery:
 
 def _session_token(info: Info[Context, None]) -> str:
     """The bearer token this request came with (a session's, when a person sent it)."""
-    credentials: Credentials = info.context["credentials"]
+    credentials: Credentials = info.context.credentials
     return (credentials.authorization or "").partition(" ")[2].strip()
 
 
@@ -194,8 +193,8 @@ def _json(text: str | None) -> Any:
 class AccessMutation:
     @strawberry.mutation(description="Log in with a username and password; the same refusal for any wrong pair.")
     async def login(self, info: Info[Context, None], username: str, password: str) -> LoginSession:
-        settings: HubSettings = info.context["settings"]
-        session = await log_in(_pool(info), info.context["passwords"], username, password, settings.session_ttl)
+        settings: HubSettings = info.context.settings
+        session = await log_in(_pool(info), info.context.passwords, username, password, settings.session_ttl)
         return LoginSession(token=session.token, expires_at=session.expires_at, user=UserInfo.of(session.user))
 
     @strawberry.mutation(description="End the session this request was sent with.")
@@ -205,7 +204,7 @@ class AccessMutation:
     @strawberry.mutation(description="A person logged in with a session changes their password, giving the "
                          "current one; their other sessions end. Returns how many ended.")
     async def change_password(self, info: Info[Context, None], current_password: str, new_password: str) -> int:
-        return await change_password(_pool(info), info.context["passwords"], principal_of(info),
+        return await change_password(_pool(info), info.context.passwords, principal_of(info),
                                      _session_token(info), current_password, new_password)
 
     @strawberry.mutation(description="Admin: issue an API key in the admin's subtree; the secret is shown once.")

@@ -3,30 +3,28 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
 from hub.access.guard import principal_of
+from hub.api.context import Context
 from hub.forwarding.routing import Decision, Routable, Router, Rule
 from hub.forwarding.submit import Forwarding, Track
 from simpul.report import ReportContent, Reporter
 from simpul.wire import Channel, NodeLevel, ReportKind, ReportStatus, check_region_code
-
-Context = dict[str, Any]
 
 # Events a reporter sees in trackReport, and whether their note is shown.
 _PUBLIC_NOTE_STATUSES = {ReportStatus.COMPLETED.value, ReportStatus.ON_HOLD.value}
 
 
 def _forwarding(info: Info[Context, None]) -> Forwarding:
-    forwarding: Forwarding = info.context["forwarding"]
+    forwarding: Forwarding = info.context.forwarding
     return forwarding
 
 
 def _router(info: Info[Context, None]) -> Router:
-    router: Router = info.context["router"]
+    router: Router = info.context.router
     return router
 
 
@@ -160,7 +158,7 @@ class ForwardingQuery:
         if track is None:
             return None
         tracked = TrackedReport.of(track, public=True)
-        if await info.context["pool"].fetchval("SELECT confidential FROM ledger WHERE tracking_number = $1",
+        if await info.context.pool.fetchval("SELECT confidential FROM ledger WHERE tracking_number = $1",
                                                track.tracking_number):
             tracked.holder = None  # a rahasia report is not published: who handles it says what it is about
             tracked.timeline = [TrackEvent(at=e.at, event=e.event, node=None, status=e.status, note=None)
@@ -173,7 +171,7 @@ class ForwardingQuery:
         track = await _forwarding(info).track(tracking_number.strip(), public=False)
         if track is None:
             return None
-        region = await info.context["pool"].fetchval(
+        region = await info.context.pool.fetchval(
             "SELECT region_code FROM ledger WHERE tracking_number = $1", track.tracking_number)
         admin.require(region, "read report chains")
         return TrackedReport.of(track, public=False)

@@ -20,7 +20,7 @@ from hub.federation.queries import Answer
 
 def report_failures(info: Info, answer: Answer) -> None:
     """Queue the failures of a federated read for the response's `errors`."""
-    errors: list[GraphQLError] = info.context["node_errors"]
+    errors: list[GraphQLError] = info.context.node_errors
     for failure in answer.failures:
         errors.append(GraphQLError(
             failure.message,
@@ -37,6 +37,6 @@ class NodeErrors(SchemaExtension):
         yield
         context = self.execution_context.context
         result = self.execution_context.result
-        queued = context.get("node_errors") if isinstance(context, dict) else None
+        queued = getattr(context, "node_errors", None)
         if queued and result is not None and hasattr(result, "errors"):
             result.errors = [*(result.errors or []), *queued]

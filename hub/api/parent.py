@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import strawberry
 from pydantic import Field
 from strawberry.types import Info
 
 from hub.access.guard import principal_of
+from hub.api.context import Context
 from hub.forwarding.ledger import Incoming
 from hub.forwarding.parent import ledger_changes, take_from_parent
 from hub.forwarding.submit import Forwarding
 from simpul.report import AcceptResult, ReportContent, Reporter
 from simpul.wire import PARENT_ORIGIN, Channel, ReportKind, ReportStatus
-
-Context = dict[str, Any]
 
 
 @strawberry.input(description="A report a parent hub forwards to this hub, with the parent's tracking number.")
@@ -68,7 +66,7 @@ class ParentQuery:
     async def ledger_changes(
         self, info: Info[Context, None], after: str | None = None, first: int = 100
     ) -> list[LedgerChange]:
-        rows = await ledger_changes(info.context["pool"], principal_of(info), after, first)
+        rows = await ledger_changes(info.context.pool, principal_of(info), after, first)
         return [LedgerChange(cursor=r.cursor, tracking_number=r.tracking_number, at=r.at, type=r.type, node=r.node,
                              status=ReportStatus(r.status) if r.status else None, note=r.note,
                              report_id=strawberry.ID(r.report_id) if r.report_id else None, origin_id=r.origin_id)
@@ -83,11 +81,11 @@ class ParentMutation:
         self, info: Info[Context, None], idempotency_key: str, report: ParentReportInput
     ) -> AcceptedForward:
         admin = principal_of(info)
-        forwarding: Forwarding = info.context["forwarding"]
+        forwarding: Forwarding = info.context.forwarding
         reporter = Reporter.at_door(report.anonymous, report.confidential, report.reporter_name,
                                     report.reporter_contact)
         tracking = report.tracking_number.strip()
         incoming = Incoming.at_door(PARENT_ORIGIN + report.source_id, tracking, report.content(), reporter,
                                     report.received_at, forwarding.seal)
-        taken = await take_from_parent(info.context["pool"], forwarding.ledger, admin, idempotency_key, incoming)
+        taken = await take_from_parent(info.context.pool, forwarding.ledger, admin, idempotency_key, incoming)
         return AcceptedForward.model_validate(taken, from_attributes=True)

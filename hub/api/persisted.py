@@ -8,7 +8,7 @@ free-form documents, for GraphiQL and operations). The manifest itself: hub/acce
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import cast
 
 from graphql import GraphQLError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
@@ -16,6 +16,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import Subscr
 
 from hub.access.principal import Role
 from hub.access.trusted import TrustedDocuments, sha256
+from hub.api.context import Context
 from simpul.errors import PublicError
 
 
@@ -48,11 +49,11 @@ def requested_hash(document_id: object, extensions: object) -> str | None:
 
 
 async def trusted_query(query: str | None, document_id: object, extensions: object,
-                        context: dict[str, Any]) -> str | None:
+                        context: Context) -> str | None:
     """The document a request runs: its own, or the manifest's for the hash it names. Raises a PublicError
     for an unknown hash, a hash that is not its document's, or (when the manifest is required) a free-form
     document from a caller other than an admin."""
-    trusted: TrustedDocuments | None = context["trusted_documents"]
+    trusted: TrustedDocuments | None = context.trusted_documents
     query = query or None  # graphql-ws clients send "" beside a documentId
     wanted = requested_hash(document_id, extensions)
     if wanted is not None:
@@ -66,14 +67,14 @@ async def trusted_query(query: str | None, document_id: object, extensions: obje
         if sha256(query) != wanted:
             raise PublicError(f"the query's sha256 is not {wanted}")
     if trusted is not None and trusted.required and query is not None and not trusted.trusts(query):
-        principal = await context["guard"].principal(context)
+        principal = await context.guard.principal(context)
         if principal.role is not Role.ADMIN:
             raise QueryNotInSafelist("this hub runs only its trusted documents: send the documentId your "
                                      "frontend was built with")
     return query
 
 
-class TrustedDocumentsWSHandler(BaseGraphQLTransportWSHandler[dict[str, Any], None]):
+class TrustedDocumentsWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     """graphql-transport-ws under the same rules as HTTP: a subscribe payload may name its document by
     `documentId` or Apollo's persistedQuery extension, and is refused when the manifest is required."""
 

@@ -20,6 +20,7 @@ from hub.access.guard import Enforce, principal_of
 from hub.access.limits import QueryLimits
 from hub.access.parse import BoundedParse, TextCache
 from hub.api.access import AccessMutation, AccessQuery
+from hub.api.context import Context
 from hub.api.forwarding import ForwardingMutation, ForwardingQuery
 from hub.api.node_errors import NodeErrors, report_failures
 from hub.api.nul import RefuseNul
@@ -50,29 +51,27 @@ from simpul.errors import InvalidInput, MaskInternalErrors
 from simpul.filters import ReportFilter
 from simpul.wire import Dimension, check_page_size
 
-Context = dict[str, Any]
-
 LIVE = ("Ask the nodes in scope now (fan-out; partial when a node fails, with one error per failed node) instead "
         "of the federation index.")
 
 
 def _federation(info: Info[Context, None]) -> Federation:
-    federation: Federation = info.context["federation"]
+    federation: Federation = info.context.federation
     return federation
 
 
 def _index(info: Info[Context, None]) -> FederationIndex:
-    index: FederationIndex = info.context["index"]
+    index: FederationIndex = info.context.index
     return index
 
 
 def _settings(info: Info[Context, None]) -> HubSettings:
-    settings: HubSettings = info.context["settings"]
+    settings: HubSettings = info.context.settings
     return settings
 
 
 def _pool(info: Info[Context, None]) -> asyncpg.Pool:
-    pool: asyncpg.Pool = info.context["pool"]
+    pool: asyncpg.Pool = info.context.pool
     return pool
 
 

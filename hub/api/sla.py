@@ -15,6 +15,7 @@ from graphql import GraphQLError
 from strawberry.types import Info
 
 from hub.access.guard import principal_of
+from hub.api.context import Context
 from hub.federation.queries import Federation
 from hub.nodes.selection import NodeSelection
 from hub.settings import HubSettings
@@ -24,21 +25,19 @@ from hub.sla.compliance import NodeFigures, Overdue, Untimed, node_compliance, o
 from hub.sla.holidays import Holiday, add_holiday, remove_holiday, year_holidays
 from simpul.wire import ReportStatus, check_aware_time, check_region_code
 
-Context = dict[str, Any]
-
 strawberry.enum(Stage, name="SlaStage", description=(
     "VERIFICATION: verify and forward (disposisi); FOLLOW_UP: the holding unit's tindak lanjut; "
     "REPORTER_RESPONSE: after completion, the reporter's window before the report is deemed selesai."))
 
 
 def _settings(info: Info[Context, None]) -> HubSettings:
-    settings: HubSettings = info.context["settings"]
+    settings: HubSettings = info.context.settings
     return settings
 
 
 def report_untimed(info: Info[Context, None], untimed: Untimed, list_reports: bool) -> None:
     """One error per year without a calendar, beside the data (tracking numbers for admins only)."""
-    errors: list[GraphQLError] = info.context["node_errors"]
+    errors: list[GraphQLError] = info.context.node_errors
     for year, numbers in sorted(untimed.by_year.items()):
         extensions: dict[str, Any] = {"code": "SLA_CALENDAR_MISSING", "year": year, "reports": len(numbers)}
         if list_reports:
@@ -118,7 +117,7 @@ class SlaQuery:
     ) -> list[OverdueReport]:
         region = principal_of(info).region_asked(region_prefix, "list overdue reports")
         moment = check_aware_time(as_of, "asOf") if as_of is not None else datetime.now(UTC)
-        found, untimed = await overdue_reports(info.context["pool"], SlaDays.from_settings(_settings(info)),
+        found, untimed = await overdue_reports(info.context.pool, SlaDays.from_settings(_settings(info)),
                                                region, moment)
         report_untimed(info, untimed, list_reports=True)
         return [OverdueReport.of(o) for o in found]
@@ -128,11 +127,11 @@ class SlaQuery:
     async def compliance(self, info: Info[Context, None], region_prefix: str | None = None) -> list[NodeCompliance]:
         if region_prefix:
             check_region_code(region_prefix)
-        federation: Federation = info.context["federation"]
+        federation: Federation = info.context.federation
         nodes = await federation.registry.select(
             principal_of(info).narrow(NodeSelection(region_prefix=region_prefix or None)))
         now = datetime.now(UTC)
-        figures, untimed = await node_compliance(info.context["pool"], SlaDays.from_settings(_settings(info)),
+        figures, untimed = await node_compliance(info.context.pool, SlaDays.from_settings(_settings(info)),
                                                  nodes, now)
         report_untimed(info, untimed, list_reports=False)
         grace = _settings(info).heartbeat_grace
@@ -142,7 +141,7 @@ class SlaQuery:
     async def holidays(self, info: Info[Context, None], year: int, region: str | None = None) -> list[HolidayDay]:
         if region:
             check_region_code(region)
-        return [HolidayDay.of(h) for h in await year_holidays(info.context["pool"], year, region or None)]
+        return [HolidayDay.of(h) for h in await year_holidays(info.context.pool, year, region or None)]
 
 
 @strawberry.type
@@ -154,7 +153,7 @@ class SlaMutation:
     ) -> HolidayDay:
         admin = principal_of(info)
         region = admin.region_code if region_prefix is None else region_prefix.strip()
-        return HolidayDay.of(await add_holiday(info.context["pool"], admin, day, name, region))
+        return HolidayDay.of(await add_holiday(info.context.pool, admin, day, name, region))
 
     @strawberry.mutation(description="Admin: remove a holiday an admin added (default region: the admin's own).")
     async def remove_holiday(
@@ -162,4 +161,4 @@ class SlaMutation:
     ) -> HolidayDay:
         admin = principal_of(info)
         region = admin.region_code if region_prefix is None else region_prefix.strip()
-        return HolidayDay.of(await remove_holiday(info.context["pool"], admin, day, region))
+        return HolidayDay.of(await remove_holiday(info.context.pool, admin, day, region))

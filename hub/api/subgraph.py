@@ -20,6 +20,7 @@ from strawberry.types import Info
 
 from hub.access.guard import Guard, principal_of
 from hub.access.principal import Principal
+from hub.api.context import Context
 from hub.api.node_errors import report_failures
 from hub.api.types import Node, Report
 from hub.federation.queries import Federation
@@ -27,8 +28,6 @@ from hub.nodes.selection import NodeSelection
 from hub.settings import HubSettings
 from simpul.errors import InvalidInput, NotAllowed
 from simpul.wire import check_node_code, split_global_id
-
-Context = dict[str, Any]
 
 MAX_REPRESENTATIONS = 100  # a gateway batches one fetch's entities; each Report calls one node
 SERVICE_OFF = ("_service is off with introspection (--no-introspection): compose the supergraph from "
@@ -91,10 +90,10 @@ def _check_allowed(guard: Guard, principal: Principal, typename: str) -> None:
 
 
 async def _resolve(info: Info[Context, None], principal: Principal, reference: Reference) -> Node | Report | None:
-    federation: Federation = info.context["federation"]
+    federation: Federation = info.context.federation
     if reference.typename == "Node":
         found = await federation.registry.select(principal.narrow(NodeSelection(codes=(reference.key,))))
-        settings: HubSettings = info.context["settings"]
+        settings: HubSettings = info.context.settings
         return Node.of(found[0], datetime.now(UTC), settings.heartbeat_grace) if found else None
     report, answer = await federation.report(principal, reference.key)
     report_failures(info, answer)
@@ -110,7 +109,7 @@ class EntityQuery:
         asked = references(representations)
         principal = principal_of(info)
         for typename in sorted({r.typename for r in asked}):
-            _check_allowed(info.context["guard"], principal, typename)
+            _check_allowed(info.context.guard, principal, typename)
         # A report the caller may not see is refused at its index (graphql-core reports an exception in a
         # list there, as null with an error); the others are answered.
         found = await asyncio.gather(*(_resolve(info, principal, r) for r in asked), return_exceptions=True)

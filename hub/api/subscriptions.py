@@ -8,18 +8,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
 from hub.access.guard import principal_of
+from hub.api.context import Context
 from hub.events.broadcast import MAX_QUEUED, Broadcaster
 from hub.events.publish import EventType, HubEvent
 from hub.regions import region_name
 from simpul.errors import InvalidInput
-
-Context = dict[str, Any]
 
 strawberry.enum(EventType, description="What happened: a report forwarded, a status changed, a node down or up, "
                 "a deadline passed.")
@@ -79,5 +77,5 @@ class Subscription:
         region = principal_of(info).region_asked(region_prefix, "follow events")
         if types is not None and not types:
             raise InvalidInput("types must name at least one event type; omit it for every type")
-        broadcaster: Broadcaster = info.context["events"]
+        broadcaster: Broadcaster = info.context.events
         return _relay(await broadcaster.subscribe(in_scope(region or None, types)))

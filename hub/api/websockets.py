@@ -9,7 +9,7 @@ from graphql import GraphQLError
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage, SubscribeMessage
 
 from hub.access.parse import check_document_size
-from hub.access.sockets import CLOSE, CLOSE_TOO_MANY, SOCKET, OpenSockets, Socket, TooManySockets
+from hub.access.sockets import CLOSE_TOO_MANY, TooManySockets
 from hub.api.persisted import TrustedDocumentsWSHandler
 from simpul.errors import PublicError
 
@@ -21,7 +21,7 @@ class GuardedWSHandler(TrustedDocumentsWSHandler):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.context[CLOSE] = self.websocket.close
+        self.context.close_socket = self.websocket.close
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         try:
@@ -34,7 +34,7 @@ class GuardedWSHandler(TrustedDocumentsWSHandler):
         query = payload.get("query") if isinstance(payload, dict) else None
         try:
             check_document_size(query if isinstance(query, str) else None,
-                                self.context["settings"].max_document_bytes)
+                                self.context.settings.max_document_bytes)
         except PublicError as exc:
             error = GraphQLError(str(exc), extensions=exc.extensions)
             await self.send_message({"id": message["id"], "type": "error", "payload": [error.formatted]})
@@ -45,7 +45,7 @@ class GuardedWSHandler(TrustedDocumentsWSHandler):
         try:
             await super().handle()
         finally:
-            socket: Socket | None = self.context.get(SOCKET)
-            sockets: OpenSockets | None = self.context["guard"].sockets
+            socket = self.context.socket
+            sockets = self.context.guard.sockets
             if socket is not None and sockets is not None:
                 sockets.release(socket)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
 from hub.access.guard import principal_of
+from hub.api.context import Context
 from hub.api.sla import report_untimed
 from hub.federation.queries import Federation
 from hub.nodes.selection import NodeSelection
@@ -20,7 +20,6 @@ from hub.sla.zones import Tally, Zone, ZoneThresholds
 from simpul.errors import InvalidInput
 from simpul.wire import NodeLevel, check_region_code
 
-Context = dict[str, Any]
 FIRST_YEAR = 2000
 
 strawberry.enum(Zone, name="ComplianceZone", description=(
@@ -99,11 +98,11 @@ class ZonesQuery:
             check_region_code(region_prefix)
         now = datetime.now(UTC)
         check_year(year, now)
-        settings: HubSettings = info.context["settings"]
-        federation: Federation = info.context["federation"]
+        settings: HubSettings = info.context.settings
+        federation: Federation = info.context.federation
         nodes = await federation.registry.select(
             principal_of(info).narrow(NodeSelection(region_prefix=region_prefix or None, status="ACTIVE")))
-        units, untimed = await unit_zones(info.context["pool"], SlaDays.from_settings(settings), nodes, now,
+        units, untimed = await unit_zones(info.context.pool, SlaDays.from_settings(settings), nodes, now,
                                           settings.heartbeat_grace, ZoneThresholds(), year)
         report_untimed(info, untimed, list_reports=False)
         return [RegionZoneInfo.of(r) for r in by_province(units, ZoneThresholds())]

@@ -9,7 +9,6 @@ from strawberry.types.graphql import OperationType
 
 from hub.metrics.families import HubMetrics
 
-METRICS = "metrics"  # the request context's key for the process's HubMetrics
 INVALID = "invalid"  # an operation that did not parse, or named no operation in its document
 
 
@@ -20,7 +19,7 @@ class CountOperations(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
         context = self.execution_context.context
-        metrics = context.get(METRICS) if isinstance(context, dict) else None
+        metrics = getattr(context, "metrics", None)
         if not isinstance(metrics, HubMetrics):
             return
         result = self.execution_context.result
