@@ -6,7 +6,6 @@ import json
 from datetime import datetime
 from typing import Any
 
-import asyncpg
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
@@ -21,11 +20,6 @@ from hub.api.context import Context
 from hub.settings import HubSettings
 from simpul.errors import InvalidInput, NotAllowed
 from simpul.wire import check_page_size
-
-
-def _pool(info: Info[Context, None]) -> asyncpg.Pool:
-    pool: asyncpg.Pool = info.context.pool
-    return pool
 
 
 @strawberry.type(description="The caller, as the hub sees it.")
@@ -140,7 +134,7 @@ class AccessQuery:
 
     @strawberry.field(description="Admin: API keys in the admin's subtree, newest first.")
     async def api_keys(self, info: Info[Context, None]) -> list[ApiKeyInfo]:
-        return [ApiKeyInfo.of(k) for k in await list_keys(_pool(info), principal_of(info))]
+        return [ApiKeyInfo.of(k) for k in await list_keys(info.context.pool, principal_of(info))]
 
     @strawberry.field(description="Admin, supervisor: the audit log in their subtree, newest first, before a cursor "
                       "(an entry id). Entries without a region (failed logins) are for national principals.")
@@ -149,7 +143,7 @@ class AccessQuery:
         first: int = 100, before: int | None = None,
     ) -> list[AuditEntry]:
         region = principal_of(info).region_asked(region_prefix, "read the audit log")
-        rows = await _pool(info).fetch(
+        rows = await info.context.pool.fetch(
             "SELECT id, at, actor, role, action, target, region_code, request_id, detail::text AS detail"
             " FROM audit_log WHERE ($1 = '' OR region_code = $1 OR region_code LIKE $1 || '.%')"
             " AND ($2::text IS NULL OR action = $2) AND ($3::bigint IS NULL OR id < $3)"
@@ -170,7 +164,7 @@ class AccessQuery:
         if state is not None and state not in ("PENDING", "DONE", "DEAD", "CANCELLED"):
             raise InvalidInput("state is PENDING, DONE, DEAD or CANCELLED")
         region = principal.region_code if principal.role is not Role.NODE else None
-        rows = await _pool(info).fetch(
+        rows = await info.context.pool.fetch(
             "SELECT d.id, d.tracking_number, d.purpose, d.target_node, d.state, d.attempts, d.last_error,"
             " d.created_at, d.delivered_at FROM deliveries d JOIN nodes n ON n.code = d.target_node"
             " WHERE ($1::text IS NULL OR d.target_node = $1) AND ($2::text IS NULL OR d.state = $2)"
@@ -194,34 +188,34 @@ class AccessMutation:
     @strawberry.mutation(description="Log in with a username and password; the same refusal for any wrong pair.")
     async def login(self, info: Info[Context, None], username: str, password: str) -> LoginSession:
         settings: HubSettings = info.context.settings
-        session = await log_in(_pool(info), info.context.passwords, username, password, settings.session_ttl)
+        session = await log_in(info.context.pool, info.context.passwords, username, password, settings.session_ttl)
         return LoginSession(token=session.token, expires_at=session.expires_at, user=UserInfo.of(session.user))
 
     @strawberry.mutation(description="End the session this request was sent with.")
     async def logout(self, info: Info[Context, None]) -> bool:
-        return await log_out(_pool(info), _session_token(info))
+        return await log_out(info.context.pool, _session_token(info))
 
     @strawberry.mutation(description="A person logged in with a session changes their password, giving the "
                          "current one; their other sessions end. Returns how many ended.")
     async def change_password(self, info: Info[Context, None], current_password: str, new_password: str) -> int:
-        return await change_password(_pool(info), info.context.passwords, principal_of(info),
+        return await change_password(info.context.pool, info.context.passwords, principal_of(info),
                                      _session_token(info), current_password, new_password)
 
     @strawberry.mutation(description="Admin: issue an API key in the admin's subtree; the secret is shown once.")
     async def issue_api_key(self, info: Info[Context, None], key: ApiKeyInput) -> IssuedApiKey:
-        async with _pool(info).acquire() as conn:
+        async with info.context.pool.acquire() as conn:
             issued, secret = await issue_key(conn, principal_of(info), key.role, key.name, key.region_code.strip(),
                                              key.operations, INTEGRATOR_OPERATIONS)
         return IssuedApiKey(key=ApiKeyInfo.of(issued), secret=secret)
 
     @strawberry.mutation(description="Admin: revoke a key in the admin's subtree; it stops working at once.")
     async def revoke_api_key(self, info: Info[Context, None], id: int) -> ApiKeyInfo:
-        async with _pool(info).acquire() as conn:
+        async with info.context.pool.acquire() as conn:
             return ApiKeyInfo.of(await revoke_key(conn, principal_of(info), id))
 
     @strawberry.mutation(description="Admin: add a person (admin or supervisor) in the admin's subtree.")
     async def create_user(self, info: Info[Context, None], user: UserInput) -> UserInfo:
-        async with _pool(info).acquire() as conn:
+        async with info.context.pool.acquire() as conn:
             created = await create_user(conn, principal_of(info), user.username, user.name, user.role,
                                         user.region_code.strip(), user.password)
         return UserInfo.of(created)

@@ -9,23 +9,13 @@ from strawberry.types import Info
 
 from hub.access.guard import principal_of
 from hub.api.context import Context
-from hub.forwarding.routing import Decision, Routable, Router, Rule
-from hub.forwarding.submit import Forwarding, Track
+from hub.forwarding.routing import Decision, Routable, Rule
+from hub.forwarding.submit import Track
 from simpul.report import ReportContent, Reporter
 from simpul.wire import Channel, NodeLevel, ReportKind, ReportStatus, check_region_code
 
 # Events a reporter sees in trackReport, and whether their note is shown.
 _PUBLIC_NOTE_STATUSES = {ReportStatus.COMPLETED.value, ReportStatus.ON_HOLD.value}
-
-
-def _forwarding(info: Info[Context, None]) -> Forwarding:
-    forwarding: Forwarding = info.context.forwarding
-    return forwarding
-
-
-def _router(info: Info[Context, None]) -> Router:
-    router: Router = info.context.router
-    return router
 
 
 @strawberry.type(description="Where a report goes and why.")
@@ -154,7 +144,7 @@ class ForwardingQuery:
                       "from any door (an agency's own number opens nothing). No internal notes, no reporter "
                       "identity; of a confidential (rahasia) report, where it stands only: no notes, no units.")
     async def track_report(self, info: Info[Context, None], tracking_number: str) -> TrackedReport | None:
-        track = await _forwarding(info).track(tracking_number.strip(), public=True)
+        track = await info.context.forwarding.track(tracking_number.strip(), public=True)
         if track is None:
             return None
         tracked = TrackedReport.of(track, public=True)
@@ -168,7 +158,7 @@ class ForwardingQuery:
     @strawberry.field(description="Admin: the whole chain of a report, with internal notes (routing, returns).")
     async def report_chain(self, info: Info[Context, None], tracking_number: str) -> TrackedReport | None:
         admin = principal_of(info)
-        track = await _forwarding(info).track(tracking_number.strip(), public=False)
+        track = await info.context.forwarding.track(tracking_number.strip(), public=False)
         if track is None:
             return None
         region = await info.context.pool.fetchval(
@@ -181,18 +171,18 @@ class ForwardingQuery:
     async def route_report(self, info: Info[Context, None], report: RouteInput) -> RoutingDecision:
         check_region_code(report.region_code)
         principal_of(info).require(report.region_code, "dry-run routing")
-        decision = await _router(info).decide(Routable(report.region_code, report.category, report.kind))
+        decision = await info.context.router.decide(Routable(report.region_code, report.category, report.kind))
         return RoutingDecision.of(decision)
 
     @strawberry.field(description="The routing table of the caller's region subtree (all of it, for national "
                       "callers), or of a subtree within it.")
     async def routing_rules(self, info: Info[Context, None], region_prefix: str | None = None) -> list[RoutingRule]:
         region = principal_of(info).region_asked(region_prefix, "read routing rules")
-        return [RoutingRule.of(r) for r in await _router(info).rules(region or None)]
+        return [RoutingRule.of(r) for r in await info.context.router.rules(region or None)]
 
     @strawberry.field(description="Admin: deliveries that gave up, in the admin's region.")
     async def dead_letters(self, info: Info[Context, None]) -> list[DeadLetter]:
-        rows = await _forwarding(info).dead_letters(principal_of(info))
+        rows = await info.context.forwarding.dead_letters(principal_of(info))
         return [DeadLetter(delivery_id=r["id"], tracking_number=r["tracking_number"], purpose=r["purpose"],
                            target_node=r["target_node"], attempts=r["attempts"], last_error=r["last_error"],
                            created_at=r["created_at"]) for r in rows]
@@ -207,31 +197,31 @@ class ForwardingMutation:
     ) -> Submitted:
         reporter = Reporter.at_door(report.anonymous, report.confidential, report.reporter_name,
                                     report.reporter_contact)
-        tracking, decision = await _forwarding(info).submit(principal_of(info), report.content(), reporter,
+        tracking, decision = await info.context.forwarding.submit(principal_of(info), report.content(), reporter,
                                                             idempotency_key)
         return Submitted(tracking_number=tracking, routing=RoutingDecision.of(decision) if decision else None)
 
     @strawberry.mutation(description="Admin: add a routing rule in the admin's region.")
     async def add_routing_rule(self, info: Info[Context, None], rule: RoutingRuleInput) -> RoutingRule:
-        added = await _router(info).add_rule(principal_of(info), rule.region_prefix.strip(), rule.category,
+        added = await info.context.router.add_rule(principal_of(info), rule.region_prefix.strip(), rule.category,
                                              rule.kind, rule.level, rule.target_node)
         return RoutingRule.of(added)
 
     @strawberry.mutation(description="Admin: remove a routing rule in the admin's region.")
     async def remove_routing_rule(self, info: Info[Context, None], id: int) -> RoutingRule:
-        return RoutingRule.of(await _router(info).remove_rule(principal_of(info), id))
+        return RoutingRule.of(await info.context.router.remove_rule(principal_of(info), id))
 
     @strawberry.mutation(description="Admin (disposisi): send a report to a unit by hand.")
     async def reassign_report(self, info: Info[Context, None], tracking_number: str, node: str, note: str) -> bool:
-        await _forwarding(info).reassign(principal_of(info), tracking_number, node, note)
+        await info.context.forwarding.reassign(principal_of(info), tracking_number, node, note)
         return True
 
     @strawberry.mutation(description="Admin: retry a dead delivery from scratch.")
     async def retry_delivery(self, info: Info[Context, None], delivery_id: int) -> bool:
-        await _forwarding(info).retry(principal_of(info), delivery_id)
+        await info.context.forwarding.retry(principal_of(info), delivery_id)
         return True
 
     @strawberry.mutation(description="Admin: route a DEAD or UNROUTABLE report again, past the unit that failed.")
     async def reroute_report(self, info: Info[Context, None], tracking_number: str) -> bool:
-        await _forwarding(info).reroute(principal_of(info), tracking_number)
+        await info.context.forwarding.reroute(principal_of(info), tracking_number)
         return True

@@ -18,7 +18,6 @@ from hub.access.guard import principal_of
 from hub.api.context import Context
 from hub.federation.queries import Federation
 from hub.nodes.selection import NodeSelection
-from hub.settings import HubSettings
 from hub.sla.calendar import SlaCalendarMissing
 from hub.sla.clocks import SlaDays, Stage
 from hub.sla.compliance import NodeFigures, Overdue, Untimed, node_compliance, overdue_reports
@@ -28,11 +27,6 @@ from simpul.wire import ReportStatus, check_aware_time, check_region_code
 strawberry.enum(Stage, name="SlaStage", description=(
     "VERIFICATION: verify and forward (disposisi); FOLLOW_UP: the holding unit's tindak lanjut; "
     "REPORTER_RESPONSE: after completion, the reporter's window before the report is deemed selesai."))
-
-
-def _settings(info: Info[Context, None]) -> HubSettings:
-    settings: HubSettings = info.context.settings
-    return settings
 
 
 def report_untimed(info: Info[Context, None], untimed: Untimed, list_reports: bool) -> None:
@@ -117,7 +111,7 @@ class SlaQuery:
     ) -> list[OverdueReport]:
         region = principal_of(info).region_asked(region_prefix, "list overdue reports")
         moment = check_aware_time(as_of, "asOf") if as_of is not None else datetime.now(UTC)
-        found, untimed = await overdue_reports(info.context.pool, SlaDays.from_settings(_settings(info)),
+        found, untimed = await overdue_reports(info.context.pool, SlaDays.from_settings(info.context.settings),
                                                region, moment)
         report_untimed(info, untimed, list_reports=True)
         return [OverdueReport.of(o) for o in found]
@@ -131,10 +125,10 @@ class SlaQuery:
         nodes = await federation.registry.select(
             principal_of(info).narrow(NodeSelection(region_prefix=region_prefix or None)))
         now = datetime.now(UTC)
-        figures, untimed = await node_compliance(info.context.pool, SlaDays.from_settings(_settings(info)),
+        figures, untimed = await node_compliance(info.context.pool, SlaDays.from_settings(info.context.settings),
                                                  nodes, now)
         report_untimed(info, untimed, list_reports=False)
-        grace = _settings(info).heartbeat_grace
+        grace = info.context.settings.heartbeat_grace
         return [NodeCompliance.of(f, now, grace) for f in figures]
 
     @strawberry.field(description="Days off in a year: national ones, then local ones in, above or below region.")
