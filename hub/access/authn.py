@@ -13,6 +13,7 @@ from hub.access.users import SESSION_PREFIX, principal_of_session
 from hub.nodes.nonces import PgNonceStore
 from hub.nodes.registry import Registry
 from hub.nodes.signatures import verify_node
+from hub.nodes.status import NodeStatus
 from simpul.errors import NotAllowed
 from simpul.signing import NODE_HEADER, SignatureError, SignedRequest
 
@@ -68,6 +69,6 @@ class Authenticator:
                               self.nonces, self.max_skew)
         except SignatureError as exc:
             raise NotAuthenticated(f"node signature refused: {exc}") from None
-        if node.status != "ACTIVE":
+        if node.status != NodeStatus.ACTIVE:
             raise NotAuthenticated(f"node {node.code} is {node.status.lower()}")
         return node_principal(node.code, node.region_code)

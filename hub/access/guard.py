@@ -45,6 +45,7 @@ from hub.access.principal import Principal, Role
 from hub.access.sockets import REVOKED, Held, OpenSockets
 from hub.nodes.registry import Registry
 from hub.nodes.selection import NodeSelection
+from hub.nodes.status import NodeStatus
 from simpul.db.outage import DatabaseOutage, is_outage
 from simpul.errors import InvalidInput, NotAllowed, PublicError, unavailable
 
@@ -207,7 +208,7 @@ class Guard:
         if not args.get("live"):
             return 1
         selection = principal.narrow(_selection_of(args.get("scope")))
-        return await self.registry.count(replace(selection, status="ACTIVE"))
+        return await self.registry.count(replace(selection, status=NodeStatus.ACTIVE))
 
 
 def _price(cost: Cost) -> int:

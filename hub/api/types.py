@@ -16,16 +16,12 @@ from hub.federation.queries import Answer
 from hub.index.reads import Freshness
 from hub.nodes.registry import NodeRecord
 from hub.nodes.selection import NodeSelection
+from hub.nodes.status import NodeStatus
 from hub.regions import region_name
 from simpul.report import StatsBucket, TimelineEvent
 from simpul.wire import Channel, NodeLevel, ReportKind, ReportStatus, check_region_code
 
-
-@strawberry.enum
-class NodeStatus(StrEnum):
-    PENDING = "PENDING"
-    ACTIVE = "ACTIVE"
-    SUSPENDED = "SUSPENDED"
+strawberry.enum(NodeStatus)  # the registry's, as the API shows it
 
 
 @strawberry.federation.type(keys=["code"], description="A complaint-handling unit connected to the federation.")
@@ -57,7 +53,7 @@ class Node:
             code=record.code, name=record.name, level=record.level,
             region_code=record.region_code, region_name=region_name(record.region_code),
             parent_code=record.parent_code, categories=list(record.categories),
-            endpoint=record.endpoint, kind=record.kind, status=NodeStatus(record.status),
+            endpoint=record.endpoint, kind=record.kind, status=record.status,
             enrolled_at=record.enrolled_at, last_heartbeat=record.last_heartbeat,
             reachable=record.reachable(now, grace), healthy=record.healthy, index_as_of=record.synced_at,
             call_error=record.call_error,
@@ -205,4 +201,4 @@ class NodeFilter:
         if self.region_prefix is not None:
             check_region_code(self.region_prefix)
         return NodeSelection(region_prefix=self.region_prefix, level=self.level,
-                             status=self.status.value if self.status else None)
+                             status=self.status)

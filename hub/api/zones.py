@@ -12,6 +12,7 @@ from hub.api.context import Context
 from hub.api.sla import report_untimed
 from hub.federation.queries import Federation
 from hub.nodes.selection import NodeSelection
+from hub.nodes.status import NodeStatus
 from hub.regions import region_name
 from hub.settings import HubSettings
 from hub.sla.annual import RegionZone, UnitZone, by_province, unit_zones
@@ -101,7 +102,7 @@ class ZonesQuery:
         settings: HubSettings = info.context.settings
         federation: Federation = info.context.federation
         nodes = await federation.registry.select(
-            principal_of(info).narrow(NodeSelection(region_prefix=region_prefix or None, status="ACTIVE")))
+            principal_of(info).narrow(NodeSelection(region_prefix=region_prefix or None, status=NodeStatus.ACTIVE)))
         units, untimed = await unit_zones(info.context.pool, SlaDays.from_settings(settings), nodes, now,
                                           settings.heartbeat_grace, ZoneThresholds(), year)
         report_untimed(info, untimed, list_reports=False)

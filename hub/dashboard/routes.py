@@ -27,6 +27,7 @@ from hub.api.zones import check_year
 from hub.dashboard.annual_report import AnnualReport, to_csv, to_pdf
 from hub.nodes.registry import Registry
 from hub.nodes.selection import NodeSelection
+from hub.nodes.status import NodeStatus
 from hub.regions import region_name
 from hub.settings import HubSettings
 from hub.sla.annual import unit_zones
@@ -126,7 +127,7 @@ class Dashboard:
         name = region_name(region)
         if name is None:
             return _error(404, f"region {region} is not in the Kemendagri region tree")
-        nodes = await Registry(self.pool).select(NodeSelection(region_prefix=region, status="ACTIVE"))
+        nodes = await Registry(self.pool).select(NodeSelection(region_prefix=region, status=NodeStatus.ACTIVE))
         units, _ = await unit_zones(self.pool, SlaDays.from_settings(self.settings), nodes, now,
                                     self.settings.heartbeat_grace, ZoneThresholds(), year)
         report = AnnualReport(region, name, year, now, units, ZoneThresholds())

@@ -23,6 +23,7 @@ from hub.federation.nodewire import (
 )
 from hub.nodes.registry import NodeRecord, Registry
 from hub.nodes.selection import NodeSelection
+from hub.nodes.status import NodeStatus
 from simpul.cursor import Position
 from simpul.errors import NotAllowed
 from simpul.filters import ReportFilter
@@ -81,7 +82,7 @@ class Federation:
 
     async def nodes_in_scope(self, principal: Principal, selection: NodeSelection) -> list[NodeRecord]:
         """Active nodes the selection covers that the principal may see; no other node is ever called."""
-        return await self.registry.select(replace(principal.narrow(selection), status="ACTIVE"))
+        return await self.registry.select(replace(principal.narrow(selection), status=NodeStatus.ACTIVE))
 
     async def reports(
         self, principal: Principal, selection: NodeSelection, filter: ReportFilter, first: int,
@@ -110,7 +111,7 @@ class Federation:
         nodes = await self.nodes_in_scope(principal, NodeSelection(codes=(code,)))
         if not nodes:
             node = await self.registry.get(code)
-            if node is not None and node.status == "ACTIVE":
+            if node is not None and node.status == NodeStatus.ACTIVE:
                 raise NotAllowed(f"report {report_id} is at node {code}, outside your scope")
             return None, Answer(asked=0, failures=[])
         [node] = nodes

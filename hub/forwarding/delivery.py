@@ -36,6 +36,7 @@ from hub.federation.nodewire import (
 from hub.forwarding.ledger import CHAIN_WITH_2, NOTIFY_DELIVERY, add_event, queue_delivery
 from hub.forwarding.sealing import Identity, IdentitySeal, SealBroken
 from hub.nodes.registry import Registry
+from hub.nodes.status import NodeStatus
 from simpul.db.pool import DATABASE_ERRORS
 from simpul.redaction import redact
 from simpul.report import ForwardedReport, ReportContent, Reporter
@@ -105,7 +106,7 @@ class DeliveryWorker:
             node = await self.registry.get(row["target_node"])
             identity = None
             try:
-                if node is None or node.status != "ACTIVE":
+                if node is None or node.status != NodeStatus.ACTIVE:
                     raise NodeCallError(NodeCallError.UNAVAILABLE, f"node {row['target_node']} is not active")
                 if row["purpose"] == "ACCEPT":
                     identity = await self._identity(conn, row)
@@ -145,7 +146,7 @@ class DeliveryWorker:
 
     async def _fetch_identity(self, holder: str, held_id: str) -> Identity:
         node = await self.registry.get(holder)
-        if node is None or node.status != "ACTIVE":
+        if node is None or node.status != NodeStatus.ACTIVE:
             raise NodeCallError(NodeCallError.UNAVAILABLE, f"node {holder} is not active to give the reporter")
         found = await self.client.query(node, REPORT_TO_FORWARD, {"id": held_id}, ReportToForwardData)
         if found.report_to_forward is None:

@@ -35,6 +35,7 @@ from hub.federation.nodewire import CHANGES, FEED_PAGE, ChangesData, NodeChange,
 from hub.forwarding.ledger import Incoming, Ledger, new_tracking_number
 from hub.nodes.registry import NodeRecord, Registry, record_call
 from hub.nodes.selection import NodeSelection
+from hub.nodes.status import NodeStatus
 from simpul.db.pool import DATABASE_ERRORS
 from simpul.wire import ReportStatus
 
@@ -263,7 +264,7 @@ class FeedPuller:
         except DATABASE_ERRORS as exc:
             log.warning("poke from %s not followed: database unavailable: %s", code, exc)
             return
-        if node is not None and node.status == "ACTIVE":
+        if node is not None and node.status == NodeStatus.ACTIVE:
             self._start(node, self._poke_slots)
 
     async def run(self, interval: float) -> None:
@@ -285,7 +286,7 @@ class FeedPuller:
                 code = await asyncio.wait_for(self.poked.get(), timeout)
             except TimeoutError:
                 try:
-                    due = await self.registry.select(NodeSelection(status="ACTIVE"))
+                    due = await self.registry.select(NodeSelection(status=NodeStatus.ACTIVE))
                 except DATABASE_ERRORS as exc:  # a database outage skips rounds, never ends the puller
                     log.warning("feeds not pulled: database unavailable: %s", exc)
                     due = []

@@ -19,6 +19,7 @@ import asyncpg
 from hub.access.principal import Principal
 from hub.audit import record
 from hub.nodes.registry import NodeRecord, Registry
+from hub.nodes.status import NodeStatus
 from hub.regions import region_name
 from simpul.errors import InvalidInput
 from simpul.wire import NodeLevel, ReportKind, check_region_code, in_region
@@ -120,7 +121,7 @@ class Router:
         target = await self.registry.get(target_node)
         if target is None:
             raise InvalidInput(f"no node {target_node!r} is enrolled")
-        if target.status != "ACTIVE":
+        if target.status != NodeStatus.ACTIVE:
             raise InvalidInput(f"node {target_node} is {target.status}, not ACTIVE")
         if region_prefix and target.region_code and not (
             in_region(region_prefix, target.region_code) or in_region(target.region_code, region_prefix)
@@ -167,7 +168,7 @@ class Router:
             if not rule.matches(report.region_code, report.category, report.kind):
                 continue
             target = await registry.get(rule.target_node)
-            if target is None or target.status != "ACTIVE":
+            if target is None or target.status != NodeStatus.ACTIVE:
                 tried.append(f"rule #{rule.id}: node {rule.target_node} is not active")
             elif target.code in exclude:
                 tried.append(f"rule #{rule.id}: node {target.code} returned this report")

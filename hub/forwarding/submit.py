@@ -21,6 +21,7 @@ from hub.forwarding.ledger import (
 )
 from hub.forwarding.routing import Decision, Router
 from hub.forwarding.sealing import IdentitySeal
+from hub.nodes.status import NodeStatus
 from simpul.errors import InvalidInput
 from simpul.report import ReportContent, Reporter
 from simpul.wire import HUB_ORIGIN, check_idempotency_key
@@ -119,7 +120,7 @@ class Forwarding:
         if not note.strip():
             raise InvalidInput("a disposisi needs a note saying why")
         target = await self.router.registry.get(node)
-        if target is None or target.status != "ACTIVE":
+        if target is None or target.status != NodeStatus.ACTIVE:
             raise InvalidInput(f"node {node!r} is not an active node")
         admin.require(target.region_code, f"send reports to node {node}")
         async with self.pool.acquire() as conn, conn.transaction():

@@ -19,6 +19,7 @@ from hub.metrics.families import HubMetrics
 from hub.nodes.registry import Registry
 from hub.nodes.selection import NodeSelection
 from hub.nodes.signatures import HubKey
+from hub.nodes.status import NodeStatus
 from hub.settings import SCHEMA, HubSettings
 from simpul.db.pool import create_pool
 from simpul.endpoints import node_endpoints
@@ -34,7 +35,7 @@ async def rebuild_nodes(database_url: str, code: str | None, progress: Callable[
     pool = await create_pool(database_url, SCHEMA)
     try:
         registry = Registry(pool)
-        nodes = await registry.select(NodeSelection(codes=(code,) if code else None, status="ACTIVE"))
+        nodes = await registry.select(NodeSelection(codes=(code,) if code else None, status=NodeStatus.ACTIVE))
         if code and not nodes:
             raise InvalidInput(f"no active node {code!r}")
         settings = HubSettings()

@@ -15,6 +15,7 @@ import asyncpg
 
 from hub.metrics.families import HubMetrics
 from hub.nodes.reachability import REACHABLE
+from hub.nodes.status import NodeStatus
 from hub.sla.clocks import CLOCKS
 from simpul.db.pool import DATABASE_ERRORS
 
@@ -23,7 +24,7 @@ log = logging.getLogger("simpul.metrics")
 FRESH_FOR = 1.0  # seconds a refresh serves later scrapes
 TIMEOUT = 2.0  # seconds the queries of one refresh may take together
 DELIVERY_STATES = ("PENDING", "DEAD")
-NODE_STATUSES = ("PENDING", "ACTIVE", "SUSPENDED")
+NODE_STATUSES = tuple(NodeStatus)
 
 # One count per state over its partial index (deliveries_due, deliveries_dead), not a scan of the whole outbox.
 _DELIVERIES = "SELECT " + ", ".join(f"(SELECT count(*) FROM deliveries WHERE state = '{state}') AS \"{state}\""

@@ -15,6 +15,7 @@ from hub.nodes.enrolment import EnrolmentRefused, EnrolmentRequest, enrol, rekey
 from hub.nodes.nonces import PgNonceStore
 from hub.nodes.registry import NodeRecord, Registry
 from hub.nodes.signatures import HubKey, verify_node
+from hub.nodes.status import NodeStatus
 from simpul.endpoints import UrlPolicy
 from simpul.errors import InvalidInput
 from simpul.signing import SignatureError, SignedRequest, parse_public_key, request_target
@@ -117,7 +118,7 @@ class NodeApi:
         except SignatureError as exc:
             log.warning("refused %s: %s", request.url.path, exc)
             return _error(401, str(exc))
-        if node.status == "SUSPENDED":
+        if node.status == NodeStatus.SUSPENDED:
             return _error(403, "node is suspended")
         return node, body
 

@@ -12,6 +12,7 @@ import asyncpg
 
 from hub.audit import record
 from hub.nodes.selection import NodeSelection, Parameters
+from hub.nodes.status import NodeStatus
 from simpul.wire import NodeLevel
 
 log = logging.getLogger("simpul.hub")
@@ -35,7 +36,7 @@ class NodeRecord:
     categories: tuple[str, ...]
     endpoint: str
     kind: str
-    status: str
+    status: NodeStatus
     signing_key: bytes | None  # the HMAC key of a node not yet rekeyed (simpul-v1); None once it has a key pair
     enrolled_at: datetime
     last_heartbeat: datetime | None
@@ -56,7 +57,7 @@ class NodeRecord:
             categories=tuple(row["categories"]),
             endpoint=row["endpoint"],
             kind=row["kind"],
-            status=row["status"],
+            status=NodeStatus(row["status"]),
             signing_key=bytes(row["signing_key"]) if row["signing_key"] is not None else None,
             enrolled_at=row["enrolled_at"],
             last_heartbeat=row["last_heartbeat"],

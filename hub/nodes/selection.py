@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from hub.nodes.status import NodeStatus
 from simpul.errors import InvalidInput
 from simpul.wire import NodeLevel, check_node_code, check_region_code
 
@@ -18,7 +19,7 @@ class NodeSelection:
     region_prefix: str | None = None
     codes: tuple[str, ...] | None = None
     level: NodeLevel | None = None
-    status: str | None = None
+    status: NodeStatus | None = None
 
     @classmethod
     def asked(cls, region_prefix: str | None, node_codes: list[str] | None, level: NodeLevel | None) -> NodeSelection:

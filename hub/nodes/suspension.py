@@ -10,6 +10,7 @@ from hub.access.principal import Principal
 from hub.audit import record
 from hub.nodes.enrolment import withdraw_renewal_tokens
 from hub.nodes.registry import COLUMNS, NodeRecord
+from hub.nodes.status import NodeStatus
 from simpul.errors import InvalidInput
 from simpul.wire import check_node_code
 
@@ -51,11 +52,11 @@ async def suspend_node(conn: asyncpg.Connection, admin: Principal, code: str, re
     reason = _checked_reason(reason)
     async with conn.transaction():
         node = await _node_to_change(conn, admin, code, "suspend nodes")
-        if node.status == "SUSPENDED":
+        if node.status == NodeStatus.SUSPENDED:
             raise InvalidInput(f"node {code} is already suspended")
-        if node.status != "ACTIVE":
+        if node.status != NodeStatus.ACTIVE:
             raise InvalidInput(f"node {code} is {node.status}; only an ACTIVE node can be suspended")
-        suspended = await _set_status(conn, code, "SUSPENDED")
+        suspended = await _set_status(conn, code, NodeStatus.SUSPENDED)
         withdrawn = await withdraw_renewal_tokens(conn, code)  # a token sent before must not let it back
         await record(conn, admin, "NODE_SUSPENDED", f"node {code}", node.region_code,
                      {"reason": reason, "renewalTokensWithdrawn": withdrawn})
@@ -67,10 +68,10 @@ async def reactivate_node(conn: asyncpg.Connection, admin: Principal, code: str)
     """Let a suspended node back in with the key pair it had: it is asked, routed to and heard again."""
     async with conn.transaction():
         node = await _node_to_change(conn, admin, code, "reactivate nodes")
-        if node.status != "SUSPENDED":
+        if node.status != NodeStatus.SUSPENDED:
             raise InvalidInput(f"node {code} is {node.status}, not SUSPENDED; only a suspended node "
                                "can be reactivated")
-        reactivated = await _set_status(conn, code, "ACTIVE")
+        reactivated = await _set_status(conn, code, NodeStatus.ACTIVE)
         await record(conn, admin, "NODE_REACTIVATED", f"node {code}", node.region_code)
     log.info("node %s reactivated", code)
     return reactivated

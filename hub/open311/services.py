@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from hub.forwarding.routing import Router
 from hub.nodes.registry import Registry
 from hub.nodes.selection import NodeSelection
+from hub.nodes.status import NodeStatus
 from simpul.wire import ReportKind, in_region
 
 GENERAL = "pelayanan-publik"
@@ -75,7 +76,7 @@ def _related(region_code: str, jurisdiction: str | None) -> bool:
 async def catalogue(registry: Registry, router: Router, jurisdiction: str | None = None) -> list[Service]:
     """Every service, by code; with a jurisdiction, those that units or rules above or in it handle."""
     codes = {GENERAL}
-    for node in await registry.select(NodeSelection(status="ACTIVE")):
+    for node in await registry.select(NodeSelection(status=NodeStatus.ACTIVE)):
         if _related(node.region_code, jurisdiction):
             codes.update(node.categories)
     for rule in await router.rules():
