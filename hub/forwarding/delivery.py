@@ -33,7 +33,7 @@ from hub.federation.nodewire import (
     MarkForwardedData,
     ReportToForwardData,
 )
-from hub.forwarding.ledger import CHAIN_WITH_2, NOTIFY_DELIVERY, add_event, queue_delivery
+from hub.forwarding.ledger import CHAIN_WITH_2, NOTIFY_DELIVERY, Purpose, add_event, queue_delivery
 from hub.forwarding.sealing import Identity, IdentitySeal, SealBroken
 from hub.nodes.registry import Registry
 from hub.nodes.status import NodeStatus
@@ -108,7 +108,7 @@ class DeliveryWorker:
             try:
                 if node is None or node.status != NodeStatus.ACTIVE:
                     raise NodeCallError(NodeCallError.UNAVAILABLE, f"node {row['target_node']} is not active")
-                if row["purpose"] == "ACCEPT":
+                if row["purpose"] == Purpose.ACCEPT:
                     identity = await self._identity(conn, row)
                     report = _forwarded_report(row, identity)
                     accepted = await self.client.query(
@@ -176,7 +176,7 @@ class DeliveryWorker:
                      {"node": target, "delivery": row["id"], "acceptedId": accepted_id})
         origin = row["origin_node"]
         if origin is not None and origin != target:
-            await queue_delivery(conn, tracking, "MARK_FORWARDED", origin, f"{tracking}:forwarded:{origin}")
+            await queue_delivery(conn, tracking, Purpose.MARK_FORWARDED, origin, f"{tracking}:forwarded:{origin}")
         log.info("report %s delivered to %s", tracking, target)
 
     async def _failed(
@@ -190,7 +190,7 @@ class DeliveryWorker:
             await conn.execute(
                 "UPDATE deliveries SET state = 'DEAD', attempts = $2, last_error = $3 WHERE id = $1",
                 row["id"], attempts, message)
-            if row["purpose"] == "ACCEPT":
+            if row["purpose"] == Purpose.ACCEPT:
                 await conn.execute(
                     "UPDATE ledger SET routing = 'DEAD', updated_at = now() WHERE tracking_number = $1",
                     row["tracking_number"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Protocol
 
 import asyncpg
@@ -23,6 +24,31 @@ from simpul.tracking import new_tracking_number as federation_number
 from simpul.wire import ReportKind, ReportStatus, check_aware_time, check_region_code, check_report_text
 
 NOTIFY_DELIVERY = "simpul_delivery"
+
+
+class Routing(StrEnum):
+    """Where a ledger row stands in forwarding (ledger.routing)."""
+
+    HELD = "HELD"  # a unit with authority holds it
+    FORWARDING = "FORWARDING"  # a delivery to a unit is owed
+    UNROUTABLE = "UNROUTABLE"  # no unit is left to take it: an admin decides
+    DEAD = "DEAD"  # its delivery gave up: in dead-letter until an admin retries or re-routes
+
+
+class Purpose(StrEnum):
+    """What a delivery asks of its node (deliveries.purpose)."""
+
+    ACCEPT = "ACCEPT"  # take the report (acceptReport)
+    MARK_FORWARDED = "MARK_FORWARDED"  # tell the origin that another unit holds it now
+
+
+class DeliveryState(StrEnum):
+    """Where a delivery stands (deliveries.state)."""
+
+    PENDING = "PENDING"
+    DONE = "DONE"
+    DEAD = "DEAD"
+    CANCELLED = "CANCELLED"
 
 # Notes a reporter may read in trackReport: the answer, or what the unit asks of them.
 PUBLIC_NOTES = frozenset({ReportStatus.COMPLETED, ReportStatus.ON_HOLD})
@@ -179,7 +205,7 @@ class Ledger:
             " node_changed_at = NULL, updated_at = now()"
             " WHERE tracking_number = $1", tracking_number)
         key = f"{tracking_number}:{target.code}:{hops}"
-        await queue_delivery(conn, tracking_number, "ACCEPT", target.code, key)
+        await queue_delivery(conn, tracking_number, Purpose.ACCEPT, target.code, key)
 
     async def reroute(
         self, conn: asyncpg.Connection, tracking_number: str, extra_exclude: Collection[str] = ()
@@ -258,7 +284,8 @@ WHERE tracking_number = $1
 CHAIN_WITH_2 = "CASE WHEN chain[cardinality(chain)] IS DISTINCT FROM $2 THEN chain || $2::text ELSE chain END"
 
 
-async def queue_delivery(conn: asyncpg.Connection, tracking_number: str, purpose: str, target: str, key: str) -> None:
+async def queue_delivery(conn: asyncpg.Connection, tracking_number: str, purpose: Purpose, target: str,
+                         key: str) -> None:
     """Owe a node a call; delivery workers anywhere pick it up, once NOTIFY is committed."""
     await conn.execute(
         "INSERT INTO deliveries (tracking_number, purpose, target_node, idempotency_key)"

@@ -13,6 +13,8 @@ from hub.audit import record
 from hub.forwarding.ledger import (
     Incoming,
     Ledger,
+    Purpose,
+    Routing,
     add_event,
     check_incoming,
     lock_report,
@@ -126,7 +128,7 @@ class Forwarding:
         async with self.pool.acquire() as conn, conn.transaction():
             row = await lock_report(conn, tracking_number)
             admin.require(row["region_code"], "re-assign reports")
-            if row["holder_node"] == node and row["routing"] == "HELD":
+            if row["holder_node"] == node and row["routing"] == Routing.HELD:
                 raise InvalidInput(f"report {tracking_number} is already held by {node}")
             decision = Decision(target, None, f"disposisi by {admin.name}: {note.strip()}", ())
             await self.ledger.place(conn, tracking_number, decision, event="REASSIGNED")
@@ -147,7 +149,7 @@ class Forwarding:
             await conn.execute(
                 "UPDATE deliveries SET state = 'PENDING', attempts = 0, next_attempt_at = now() WHERE id = $1",
                 delivery_id)
-            if row["purpose"] == "ACCEPT":
+            if row["purpose"] == Purpose.ACCEPT:
                 await conn.execute("UPDATE ledger SET routing = 'FORWARDING' WHERE tracking_number = $1",
                                    row["tracking_number"])
             await add_event(conn, row["tracking_number"], "RETRIED", note=f"by {admin.name}", public=False)
@@ -160,7 +162,7 @@ class Forwarding:
         async with self.pool.acquire() as conn, conn.transaction():
             row = await lock_report(conn, tracking_number)
             admin.require(row["region_code"], "re-route reports")
-            if row["routing"] not in ("DEAD", "UNROUTABLE"):
+            if row["routing"] not in (Routing.DEAD, Routing.UNROUTABLE):
                 raise InvalidInput(f"report {tracking_number} is {row['routing']}; only DEAD or UNROUTABLE ones "
                                    "are re-routed (use reassignReport for a disposisi)")
             dead = {r["target_node"] for r in await conn.fetch(
