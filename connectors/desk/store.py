@@ -9,29 +9,22 @@ from typing import Any
 
 import asyncpg
 
-from connectors.base import (
-    Accepted,
-    Change,
-    Channel,
-    Dimension,
-    ForwardedReport,
-    Health,
-    Keyset,
-    NodeIdentity,
-    Report,
-    Reporter,
-    ReportFilter,
-    ReportKind,
-    ReportStatus,
-    StatsBucket,
-    TimelineEvent,
-)
+from connectors.base import Health, Keyset, NodeIdentity, ReportFilter
 from connectors.desk.lifecycle import NEXT, check_transition
 from simpul.db.migrate import migrate
 from simpul.db.pool import create_pool
 from simpul.errors import InvalidInput
+from simpul.report import Accepted, Change, ForwardedReport, Report, Reporter, StatsBucket, TimelineEvent
 from simpul.tracking import new_tracking_number
-from simpul.wire import check_region_code, check_report_text, check_sequence_cursor
+from simpul.wire import (
+    Channel,
+    Dimension,
+    ReportKind,
+    ReportStatus,
+    check_region_code,
+    check_report_text,
+    check_sequence_cursor,
+)
 
 _COLUMNS = (
     "local_id, tracking_number, kind, title, body, category, region_code, channel, status,"

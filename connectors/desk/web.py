@@ -27,11 +27,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from connectors.base import Channel, Report, Reporter, ReportKind, ReportStatus
 from connectors.desk.store import DeskConnector, NewReport
 from simpul.asgi.bodylimit import BodyLimit
 from simpul.errors import InvalidInput
-from simpul.wire import check_aware_time
+from simpul.report import Report, Reporter
+from simpul.wire import Channel, ReportKind, ReportStatus, check_aware_time
 
 MAX_BODY = 100_000
 TRACK_RATE = "30/minute"  # public /track lookups per client address, as the hub's public calls

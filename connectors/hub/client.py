@@ -14,8 +14,9 @@ from typing import Any, TypeVar
 import aiohttp
 from pydantic import BaseModel, ValidationError
 
-from connectors.base import ConnectorError, NodeFailure, report_node_failure
+from connectors.base import ConnectorError, report_node_failure
 from simpul.asgi.bodylimit import read_capped
+from simpul.report import NodeFailure
 
 T = TypeVar("T", bound=BaseModel)
 

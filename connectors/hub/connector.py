@@ -13,20 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from connectors.base import (
-    Accepted,
-    Change,
-    ConnectorError,
-    Dimension,
-    ForwardedReport,
-    Health,
-    Keyset,
-    NodeIdentity,
-    Report,
-    ReportFilter,
-    ReportStatus,
-    StatsBucket,
-)
+from connectors.base import ConnectorError, Health, Keyset, NodeIdentity, ReportFilter
 from connectors.hub.client import ChildHubClient
 from connectors.hub.events import LedgerEvents
 from connectors.hub.wire import (
@@ -44,7 +31,8 @@ from connectors.hub.wire import (
     child_cursor,
     iso,
 )
-from simpul.wire import HUB_ORIGIN, MAX_PAGE, PARENT_ORIGIN, check_sequence_cursor
+from simpul.report import Accepted, Change, ForwardedReport, Report, StatsBucket
+from simpul.wire import HUB_ORIGIN, MAX_PAGE, PARENT_ORIGIN, Dimension, ReportStatus, check_sequence_cursor
 
 # Origin ids in the child's ledger: a report forwarded from above, or submitted at the child hub itself.
 FROM_ABOVE = PARENT_ORIGIN

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.base import Channel, NodeIdentity, ReportKind, ReportStatus
+from connectors.base import NodeIdentity
 from connectors.kinds import ConfigError, optional, require
 from simpul.errors import InvalidInput
-from simpul.wire import check_region_code
+from simpul.wire import Channel, ReportKind, ReportStatus, check_region_code
 
 FORMATS = ("json", "xml")
 UPDATES = ("auto", "on", "off")

@@ -15,21 +15,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from connectors.base import (
-    Accepted,
-    Change,
-    ConnectorError,
-    Dimension,
-    ForwardedReport,
-    Health,
-    Keyset,
-    NodeIdentity,
-    Report,
-    ReportFilter,
-    ReportKind,
-    ReportStatus,
-    StatsBucket,
-)
+from connectors.base import ConnectorError, Health, Keyset, NodeIdentity, ReportFilter
 from connectors.numbering import FederationNumbers
 from connectors.open311.client import NotFound, Open311Client
 from connectors.open311.config import Open311Config
@@ -38,7 +24,8 @@ from connectors.open311.formats import Record
 from connectors.open311.mapping import actor_of, field, post_form, to_report
 from connectors.open311.scan import Scanner, horizon
 from connectors.open311.state import Posted, State, StateFile
-from simpul.wire import check_sequence_cursor
+from simpul.report import Accepted, Change, ForwardedReport, Report, StatsBucket
+from simpul.wire import Dimension, ReportKind, ReportStatus, check_sequence_cursor
 
 
 def _matches(f: ReportFilter, report: Report) -> bool:

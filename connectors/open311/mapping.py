@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.base import ConnectorError, ForwardedReport, Report, Reporter, ReportStatus, TimelineEvent
+from connectors.base import ConnectorError
 from connectors.open311.config import Open311Config
 from connectors.open311.formats import Record
 from simpul.errors import InvalidInput
 from simpul.open311 import split_description
-from simpul.wire import check_region_code
+from simpul.report import ForwardedReport, Report, Reporter, TimelineEvent
+from simpul.wire import ReportStatus, check_region_code
 
 
 def field(record: Record, name: str) -> str:

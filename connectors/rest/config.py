@@ -9,8 +9,8 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from connectors.base import Channel, ReportKind, ReportStatus
 from connectors.kinds import ConfigError
+from simpul.wire import Channel, ReportKind, ReportStatus
 
 STYLES = ("page", "offset", "cursor")
 REQUIRED_FIELDS = ("id", "title", "body", "status", "category", "region", "received_at", "updated_at",

@@ -7,19 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from connectors.base import (
-    Accepted,
-    Change,
-    ConnectorError,
-    Dimension,
-    ForwardedReport,
-    Health,
-    Keyset,
-    NodeIdentity,
-    Report,
-    ReportFilter,
-    StatsBucket,
-)
+from connectors.base import ConnectorError, Health, Keyset, NodeIdentity, ReportFilter
 from connectors.numbering import FederationNumbers
 from connectors.rest import paths, select
 from connectors.rest.client import AgencyClient, Params
@@ -27,6 +15,8 @@ from connectors.rest.config import RestConfig
 from connectors.rest.feed import Seen, SnapshotFeed, UpdatedSinceFeed
 from connectors.rest.mapping import Mapper
 from connectors.rest.state import StateFile
+from simpul.report import Accepted, Change, ForwardedReport, Report, StatsBucket
+from simpul.wire import Dimension
 
 STATE_FILE = "rest-state.json"
 

@@ -14,10 +14,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from connectors.base import Change, ReportStatus
 from connectors.rest.state import StateFile
 from simpul.errors import InvalidInput
-from simpul.wire import check_sequence_cursor
+from simpul.report import Change
+from simpul.wire import ReportStatus, check_sequence_cursor
 
 
 @dataclass(frozen=True)

@@ -10,20 +10,12 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.base import (
-    Channel,
-    ConnectorError,
-    ForwardedReport,
-    Report,
-    Reporter,
-    ReportKind,
-    ReportStatus,
-    TimelineEvent,
-)
+from connectors.base import ConnectorError
 from connectors.rest import paths
 from connectors.rest.config import RestConfig
 from simpul.errors import InvalidInput
-from simpul.wire import check_region_code
+from simpul.report import ForwardedReport, Report, Reporter, TimelineEvent
+from simpul.wire import Channel, ReportKind, ReportStatus, check_region_code
 
 
 def _at(where: str, path: str) -> str:

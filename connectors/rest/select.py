@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from connectors.base import Dimension, Keyset, Report, ReportFilter, StatsBucket
-from simpul.wire import in_region
+from connectors.base import Keyset, ReportFilter
+from simpul.report import Report, StatsBucket
+from simpul.wire import Dimension, in_region
 
 
 def matches(report: Report, f: ReportFilter) -> bool:

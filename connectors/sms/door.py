@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from connectors.base import Channel, Reporter
 from connectors.desk.store import NewReport
 from connectors.sms.keywords import KeywordTable
 from connectors.sms.numbers import normalise
@@ -20,6 +19,8 @@ from connectors.sms.replies import Replies
 from connectors.sms.senders import ReplySender, SendError
 from connectors.sms.store import SmsStore
 from simpul.errors import InvalidInput
+from simpul.report import Reporter
+from simpul.wire import Channel
 
 TITLE_CHARS = 60
 

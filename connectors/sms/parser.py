@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from connectors.base import ReportKind
 from connectors.sms.keywords import KeywordTable, Region
+from simpul.wire import ReportKind
 
 _CEK = re.compile(r"^CEK(?:\s*[:#\-]\s*|\s+|$)(.*)$", re.IGNORECASE | re.DOTALL)
 _TRACKING = re.compile(r"^[A-Z0-9][A-Z0-9._\-]{0,79}$")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from connectors.base import Report, ReportKind, ReportStatus
 from connectors.sms.keywords import KeywordTable, Region
 from connectors.sms.parser import Problem
+from simpul.report import Report
+from simpul.wire import ReportKind, ReportStatus
 
 STATUS_WORDS = {
     ReportStatus.RECEIVED: "diterima, menunggu verifikasi",

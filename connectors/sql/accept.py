@@ -12,12 +12,12 @@ from typing import Any
 
 import asyncpg
 
-from connectors.base import Accepted, ForwardedReport, ReportStatus
 from connectors.sql.catalog import AgencySchema
 from connectors.sql.mapping import InsertMapping, Lookup, SqlMapping
 from connectors.sql.values import Values
 from simpul.errors import InvalidInput
-from simpul.wire import check_region_code, check_report_text
+from simpul.report import Accepted, ForwardedReport
+from simpul.wire import ReportStatus, check_region_code, check_report_text
 
 
 def _text(value: Any) -> str | None:

@@ -10,23 +10,7 @@ from typing import Any
 
 import asyncpg
 
-from connectors.base import (
-    Accepted,
-    Change,
-    Channel,
-    ConnectorError,
-    Dimension,
-    ForwardedReport,
-    Health,
-    Keyset,
-    NodeIdentity,
-    Report,
-    Reporter,
-    ReportFilter,
-    ReportStatus,
-    StatsBucket,
-    TimelineEvent,
-)
+from connectors.base import ConnectorError, Health, Keyset, NodeIdentity, ReportFilter
 from connectors.numbering import FederationNumbers
 from connectors.sql.accept import Acceptor
 from connectors.sql.catalog import AgencySchema, inspect
@@ -37,7 +21,8 @@ from connectors.sql.queries import Query, ReportQueries
 from connectors.sql.values import Values
 from simpul.db.migrate import MigrationError
 from simpul.errors import InvalidInput
-from simpul.wire import check_aware_time, check_sequence_cursor
+from simpul.report import Accepted, Change, ForwardedReport, Report, Reporter, StatsBucket, TimelineEvent
+from simpul.wire import Channel, Dimension, ReportStatus, check_aware_time, check_sequence_cursor
 
 ACTOR = "agency-system"  # who moved a report, as far as the agency's tables tell
 

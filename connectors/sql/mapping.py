@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from connectors.base import Channel, ReportKind, ReportStatus
 from connectors.kinds import ConfigError, optional, require
+from simpul.wire import Channel, ReportKind, ReportStatus
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from connectors.base import Dimension, Keyset, ReportFilter
+from connectors.base import Keyset, ReportFilter
 from connectors.sql.catalog import AgencySchema
 from connectors.sql.mapping import SqlMapping
 from connectors.sql.values import Values
-from simpul.wire import check_region_code
+from simpul.wire import Dimension, check_region_code
 
 # Segment widths of a compact (undotted) Kemendagri code: 64 08 04 2001.
 _COMPACT_WIDTH = {1: 2, 2: 4, 3: 6, 4: 10}

