@@ -119,7 +119,7 @@ class Services:
             router=router, forwarding=Forwarding(pool, router, ledger, seal),
             feeds=FeedPuller(pool, client, ledger), index=FederationIndex(pool, settings.stale_after),
             delivery=DeliveryWorker(pool, client, backoff, seal),
-            events=Broadcaster(),
+            events=Broadcaster(counted=metrics.event_subscribers.set),
             guard=Guard(Authenticator(pool, settings.max_skew), Registry(pool), settings.limits, sockets),
             passwords=PasswordChecks(settings.limits.password_checks, settings.limits.password_wait),
             sockets=sockets,
