@@ -40,14 +40,16 @@ class TwoHubs:
     desks: dict[str, Desk]
 
 
-@pytest.fixture
-def two_hubs(database: str, tmp_path: Path) -> Iterator[TwoHubs]:
-    a = start_hub(database, tmp_path)
-    b = start_hub(database, tmp_path)
+@pytest.fixture(scope="module")
+def two_hubs(module_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwoHubs]:
+    """Shared by the tests here: each hears only what it makes happen, and a desk it stops, it starts again."""
+    data = tmp_path_factory.mktemp("two_hubs")
+    a = start_hub(module_database, data)
+    b = start_hub(module_database, data)
     running = TwoHubs(a, b, {})
     try:
-        running.desks["64"] = start_desk(a, tmp_path, "64", "64", "PROVINSI")
-        running.desks["65"] = start_desk(a, tmp_path, "65", "65", "PROVINSI")
+        running.desks["64"] = start_desk(a, data, "64", "64", "PROVINSI")
+        running.desks["65"] = start_desk(a, data, "65", "65", "PROVINSI")
         yield running
     finally:
         for desk in running.desks.values():
@@ -176,20 +178,16 @@ async def test_a_stopped_node_is_announced_down_then_up_once_by_two_hubs(
 
 
 async def test_a_bad_region_prefix_is_refused_over_the_websocket(
-    database: str, tmp_path: Path, session: aiohttp.ClientSession, subscriptions: list[Subscription]
+    two_hubs: TwoHubs, session: aiohttp.ClientSession, subscriptions: list[Subscription]
 ) -> None:
-    hub = start_hub(database, tmp_path)
-    try:
-        bad_region = await _subscribe(subscriptions, session, hub, region="Kaltim")
-        error = await bad_region.wait_for(lambda s: [m for m in s.messages if m["type"] == "error"])
-        assert error[0]["id"] == "1"
-        assert error[0]["payload"][0]["message"].startswith("invalid region code 'Kaltim'")
+    bad_region = await _subscribe(subscriptions, session, two_hubs.b, region="Kaltim")
+    error = await bad_region.wait_for(lambda s: [m for m in s.messages if m["type"] == "error"])
+    assert error[0]["id"] == "1"
+    assert error[0]["payload"][0]["message"].startswith("invalid region code 'Kaltim'")
 
-        bad_type = await _subscribe(subscriptions, session, hub, types=["NODE_GONE"])
-        error = await bad_type.wait_for(lambda s: [m for m in s.messages if m["type"] == "error"])
-        assert "NODE_GONE" in error[0]["payload"][0]["message"]
-    finally:
-        hub.process.stop()
+    bad_type = await _subscribe(subscriptions, session, two_hubs.b, types=["NODE_GONE"])
+    error = await bad_type.wait_for(lambda s: [m for m in s.messages if m["type"] == "error"])
+    assert "NODE_GONE" in error[0]["payload"][0]["message"]
 
 
 async def test_a_client_is_told_when_its_hub_lost_the_event_feed(

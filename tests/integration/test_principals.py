@@ -6,11 +6,18 @@ from pathlib import Path
 
 import aiohttp
 import asyncpg
+import pytest
 
 from tests.federation import Hub, bearer, create_key, eventually, graphql, run_cli, start_hub
 
 LOGIN = "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token expiresAt user { role } } }"
 ME = "{ me { role name regionCode } }"
+
+
+@pytest.fixture(scope="module")
+def hub(module_hub: Hub) -> Hub:
+    """One hub for the tests here: each makes its own users and keys."""
+    return module_hub
 
 
 def make_user(hub: Hub, username: str, role: str, region: str, password: str) -> None:
@@ -34,7 +41,8 @@ async def test_the_first_admin_is_made_on_the_command_line_and_logs_in(
     try:
         stored = await conn.fetchval("SELECT password_hash FROM users WHERE username = 'budi'")
         assert stored.startswith("$argon2id$") and "rahasia" not in stored
-        tokens = await conn.fetch("SELECT token_hash FROM sessions")
+        tokens = await conn.fetch("SELECT token_hash FROM sessions JOIN users ON users.id = sessions.user_id"
+                                  " WHERE username = 'budi'")
         assert [bytes(t["token_hash"]) for t in tokens] != [session_token.encode()] and len(tokens) == 1
     finally:
         await conn.close()
