@@ -124,7 +124,7 @@ class Services:
             router=router, forwarding=Forwarding(pool, router, ledger, seal),
             feeds=FeedPuller(pool, client, ledger), index=FederationIndex(pool, settings.stale_after),
             delivery=DeliveryWorker(pool, client, backoff, seal),
-            events=Broadcaster(),
+            events=Broadcaster(counted=metrics.event_subscribers.set),
             guard=Guard(Authenticator(pool, DEFAULT_MAX_SKEW), Registry(pool), limits, sockets),
             passwords=PasswordChecks(limits.password_checks, limits.password_wait),
             sockets=sockets,

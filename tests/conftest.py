@@ -12,7 +12,7 @@ import pytest
 
 from simpul.db.embedded import embedded_postgres
 from tests.databases import fresh_database
-from tests.federation import Federation, Hub, start_desk, start_hub
+from tests.federation import Federation, Hub, start_federation, start_hub
 from tests.impostor import impostor  # noqa: F401 -- a fixture, registered by being imported here
 
 
@@ -46,12 +46,19 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 @pytest.fixture
 def federation(database: str, tmp_path: Path) -> Iterator[Federation]:
     """A hub and three desks: Kaltara (65), Kaltim (64) and Kutai Timur (64.08) under Kaltim."""
-    hub = start_hub(database, tmp_path)
-    running = Federation(hub)
+    running = start_federation(database, tmp_path)
     try:
-        running.desks["65"] = start_desk(hub, tmp_path, "65", "65", "PROVINSI")
-        running.desks["64"] = start_desk(hub, tmp_path, "64", "64", "PROVINSI")
-        running.desks["64.08"] = start_desk(hub, tmp_path, "64.08", "64.08", "KABKOTA", parent="64")
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def module_federation(module_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]:
+    """The same federation, shared by the tests of one module that each leave it as they found it or read
+    only what they made; xdist's --dist loadscope keeps a module's tests on one worker."""
+    running = start_federation(module_database, tmp_path_factory.mktemp("federation"))
+    try:
         yield running
     finally:
         running.stop()
@@ -61,6 +68,16 @@ def federation(database: str, tmp_path: Path) -> Iterator[Federation]:
 def hub(database: str, tmp_path: Path) -> Iterator[Hub]:
     """A hub alone on a fresh database; stopped after the test."""
     running = start_hub(database, tmp_path / "hub")
+    try:
+        yield running
+    finally:
+        running.process.stop()
+
+
+@pytest.fixture(scope="module")
+def module_hub(module_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
+    """A hub alone, shared by the tests of one module that each make their own users, keys and reports."""
+    running = start_hub(module_database, tmp_path_factory.mktemp("hub"))
     try:
         yield running
     finally:

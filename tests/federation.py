@@ -229,6 +229,19 @@ class Federation:
         self.hub.process.stop()
 
 
+def start_federation(database_url: str, data_dir: Path) -> Federation:
+    """A hub and three desks: Kaltara (65), Kaltim (64) and Kutai Timur (64.08) under Kaltim."""
+    running = Federation(start_hub(database_url, data_dir))
+    try:
+        running.desks["65"] = start_desk(running.hub, data_dir, "65", "65", "PROVINSI")
+        running.desks["64"] = start_desk(running.hub, data_dir, "64", "64", "PROVINSI")
+        running.desks["64.08"] = start_desk(running.hub, data_dir, "64.08", "64.08", "KABKOTA", parent="64")
+    except BaseException:
+        running.stop()
+        raise
+    return running
+
+
 async def graphql(
     session: aiohttp.ClientSession, url: str, query: str, variables: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,

@@ -3,6 +3,8 @@
 The protocol (github.com/enisdenjo/graphql-ws, PROTOCOL.md): the client sends
 `connection_init` and waits for `connection_ack`, then `subscribe` with an id;
 the server answers with `next` messages, and `error` or `complete` at the end.
+The protocol has no "subscribed" message: the hub's /metrics counts the live-event
+subscriptions it registered (`simpul_event_subscribers`), and `registered` waits for it.
 """
 
 from __future__ import annotations
@@ -104,3 +106,26 @@ class Subscription:
         self._reader.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._reader
+
+
+async def event_subscribers(session: aiohttp.ClientSession, hub_url: str, headers: dict[str, str] | None = None) -> int:
+    """Live-event subscriptions the hub at `hub_url` has registered, as its /metrics says."""
+    async with session.get(hub_url + "/metrics", headers=headers or {}) as response:
+        assert response.status == 200, await response.text()
+        text = await response.text()
+    return next(int(float(line.split()[1])) for line in text.splitlines()
+                if line.startswith("simpul_event_subscribers "))
+
+
+async def registered(session: aiohttp.ClientSession, hub_url: str, count: int, or_ended: Subscription | None = None,
+                     timeout: float = 10.0) -> None:
+    """Wait until the hub at `hub_url` says exactly `count` live-event subscriptions are registered, so events
+    from now on reach them; or until `or_ended` ended (refused) first."""
+    end = time.monotonic() + timeout
+    now = -1
+    while time.monotonic() < end:
+        now = await event_subscribers(session, hub_url)
+        if now == count or (or_ended is not None and or_ended.ended):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"the hub counts {now} live-event subscriptions after {timeout:g} s, not {count}")

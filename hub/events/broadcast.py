@@ -6,6 +6,11 @@ that reads too slowly is cut off with `SubscriberTooSlow` instead of holding up
 the others. If the LISTEN connection is lost, events committed meanwhile are
 gone, so every open subscription ends with `EventsInterrupted` and the client
 subscribes again; new subscriptions wait for the connection to come back.
+
+A subscription is registered when its first event could reach it: `subscribers`
+counts those, `counted` reports each change (the `simpul_event_subscribers`
+gauge), and `registered(n)` waits for the count, so a client, a test or an
+operator knows when events start to flow instead of guessing.
 """
 
 from __future__ import annotations
@@ -68,10 +73,28 @@ class _Subscriber:
 class Broadcaster:
     """Fans events out from this process's LISTEN connection to its subscribers."""
 
-    def __init__(self, max_queued: int = MAX_QUEUED) -> None:
+    def __init__(self, max_queued: int = MAX_QUEUED, counted: Callable[[int], None] | None = None) -> None:
         self.max_queued = max_queued
+        self._counted = counted
         self._subscribers: set[_Subscriber] = set()
         self._listening = asyncio.Event()
+        self._count_changed = asyncio.Event()
+
+    @property
+    def subscribers(self) -> int:
+        """Subscriptions registered now: each gets every event it wants from here on."""
+        return len(self._subscribers)
+
+    async def registered(self, count: int) -> None:
+        """Return once exactly `count` subscriptions are registered."""
+        while self.subscribers != count:
+            await self._count_changed.wait()
+
+    def _recount(self) -> None:
+        if self._counted is not None:
+            self._counted(self.subscribers)
+        changed, self._count_changed = self._count_changed, asyncio.Event()
+        changed.set()
 
     def deliver(self, event: HubEvent) -> None:
         """Hand `event` to every subscriber that wants it; never waits."""
@@ -93,6 +116,7 @@ class Broadcaster:
 
     async def _events(self, subscriber: _Subscriber) -> AsyncIterator[HubEvent]:
         self._subscribers.add(subscriber)
+        self._recount()
         if not self._listening.is_set():  # lost since subscribe() looked
             subscriber.end(EventsInterrupted(INTERRUPTED))
         try:
@@ -104,6 +128,7 @@ class Broadcaster:
                 yield event
         finally:
             self._subscribers.discard(subscriber)
+            self._recount()
 
     async def run(self, database_url: str) -> None:
         """LISTEN until cancelled, reconnecting whenever the connection is lost."""

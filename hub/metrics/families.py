@@ -50,6 +50,10 @@ class HubMetrics:
         self.node_call_errors = Counter(
             "simpul_node_call_errors", "Node calls that failed, by node, operation and error code.",
             ("node", "operation", "code"), registry=r)
+        # Set by this process's broadcaster on every change; summed over the live workers.
+        self.event_subscribers = Gauge(
+            "simpul_event_subscribers", "Live-event subscriptions registered: each hears every event it asks for.",
+            (), registry=r, multiprocess_mode="livesum")
         self.deliveries = _db_gauge("simpul_deliveries", "Outbox deliveries waiting (PENDING) or given up (DEAD).",
                                     ("state",), r)
         self.sla_overdue = _db_gauge(

@@ -1,4 +1,7 @@
-"""Bad input, at the hub's GraphQL API or a desk's HTTP face, gets a clear error and changes nothing."""
+"""Bad input, at the hub's GraphQL API or a desk's HTTP face, gets a clear error and changes nothing.
+
+Tests that read only what they made share one federation (`module_federation`); those that count or page
+through everything the hub indexed start their own."""
 
 from __future__ import annotations
 
@@ -103,10 +106,11 @@ async def test_the_hub_names_each_bad_argument_and_changes_nothing(
 
 
 async def test_a_broken_graphql_document_gets_a_syntax_error_over_http_200(
-    federation: Federation, session: aiohttp.ClientSession
+    module_federation: Federation, session: aiohttp.ClientSession
 ) -> None:
+    url = module_federation.hub.graphql_url
     # strawberry answers a document it cannot parse as a GraphQL result: HTTP 200, data null, one error.
-    async with session.post(federation.hub.graphql_url, json={"query": "{ reports(first: 5) { reports { id } "}) as r:
+    async with session.post(url, json={"query": "{ reports(first: 5) { reports { id } "}) as r:
         assert r.status == 200
         assert r.content_type == "application/json"
         body = await r.json()
@@ -116,7 +120,7 @@ async def test_a_broken_graphql_document_gets_a_syntax_error_over_http_200(
     assert error["locations"] == [{"line": 1, "column": 38}]
 
     # A request body that is not JSON at all is refused before GraphQL: HTTP 400.
-    async with session.post(federation.hub.graphql_url, data=b"{query: reports",
+    async with session.post(url, data=b"{query: reports",
                             headers={"content-type": "application/json"}) as r:
         assert r.status == 400
         assert "Unable to parse request body as JSON" in await r.text()
@@ -164,11 +168,11 @@ SUBMIT_CASES: list[tuple[str, Any, bool, str]] = [
 
 
 async def test_a_desk_refuses_bad_submissions_with_a_reason_and_stores_nothing(
-    federation: Federation, session: aiohttp.ClientSession
+    module_federation: Federation, session: aiohttp.ClientSession
 ) -> None:
-    desk = federation.desks["64.08"]
+    desk = module_federation.desks["64.08"]
     await submit(session, desk)
-    before = await _desk_reports(session, federation, desk)
+    before = await _desk_reports(session, module_federation, desk)
     operator = {"authorization": f"Bearer {desk.operator_key}"}
 
     for problem, payload, as_operator, message in SUBMIT_CASES:
@@ -176,18 +180,18 @@ async def test_a_desk_refuses_bad_submissions_with_a_reason_and_stores_nothing(
         assert status == 400, (problem, answer)
         assert message in answer["error"], (problem, answer)
 
-    assert await _desk_reports(session, federation, desk) == before
+    assert await _desk_reports(session, module_federation, desk) == before
 
 
 async def test_an_anonymous_report_drops_the_name_and_contact_it_was_given(
-    federation: Federation, session: aiohttp.ClientSession
+    module_federation: Federation, session: aiohttp.ClientSession
 ) -> None:
-    desk = federation.desks["65"]
+    desk = module_federation.desks["65"]
     identity = {"reporterName": "Budi Santoso", "reporterContact": "0812-5555-0101"}
     anonymous = await submit(session, desk, anonymous=True, **identity)
     named = await submit(session, desk, confidential=True, **identity)
 
-    conn = await asyncpg.connect(federation.hub.database_url)
+    conn = await asyncpg.connect(module_federation.hub.database_url)
     try:
         rows = {r["local_id"]: dict(r) for r in await conn.fetch(
             "SELECT local_id, anonymous, confidential, reporter_name, reporter_contact FROM desk_65.reports")}
@@ -199,7 +203,7 @@ async def test_an_anonymous_report_drops_the_name_and_contact_it_was_given(
     # Confidential is not anonymous: the desk keeps the name, and only hides it from others.
     assert rows[named["id"].split(":")[1]]["reporter_name"] == "Budi Santoso"
 
-    body = await graphql(session, federation.hub.graphql_url,
+    body = await graphql(session, module_federation.hub.graphql_url,
                          "query($id: ID!) { report(id: $id) { reporter { anonymous confidential } } }",
                          {"id": anonymous["id"]})
     assert body["data"]["report"]["reporter"] == {"anonymous": True, "confidential": False}
@@ -209,9 +213,9 @@ async def test_an_anonymous_report_drops_the_name_and_contact_it_was_given(
 
 
 async def test_a_desk_refuses_bad_status_changes_and_the_report_stays_as_it_was(
-    federation: Federation, session: aiohttp.ClientSession
+    module_federation: Federation, session: aiohttp.ClientSession
 ) -> None:
-    desk = federation.desks["64"]
+    desk = module_federation.desks["64"]
     created = await submit(session, desk)
     status_url = f"{desk.url}/reports/{created['id'].split(':')[1]}/status"
     track_url = f"{desk.url}/track/{created['trackingNumber']}"

@@ -9,7 +9,6 @@ must answer without errors. A doc example that goes stale fails `make test`.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import io
 import json
@@ -42,7 +41,7 @@ from tests.federation import (
     start_hub,
     submit,
 )
-from tests.graphql_ws import Subscription
+from tests.graphql_ws import Subscription, registered
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
@@ -230,10 +229,11 @@ async def world(running: tuple[Hub, dict[str, Desk]]) -> World:
 
 async def _subscribe_and_hear(session: aiohttp.ClientSession, world: World, example: Example) -> dict[str, Any]:
     """Open the subscription, make a report be forwarded in Kaltim, and return the first event heard."""
+    await registered(session, world.hub.url, 0)  # the example before has ended its subscription
     subscription = await Subscription.open(session, world.hub.graphql_url, example.text, example.variables,
                                            headers=world.headers[example.role])
     try:
-        await asyncio.sleep(0.5)  # the hub cannot say when a subscription is registered
+        await registered(session, world.hub.url, 1, or_ended=subscription)  # or refused, as some roles are
         await graphql(session, world.hub.graphql_url, "mutation($r: SubmitReportInput!) { submitReport(report: $r) "
                       "{ trackingNumber } }", {"r": {"kind": "ASPIRASI", "title": "Taman kota", "body": "Usul.",
                                                      "category": "lingkungan", "regionCode": "64.08"}}, headers={})

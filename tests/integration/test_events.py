@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +12,12 @@ import aiohttp
 import asyncpg
 import pytest
 
+from hub.events.publish import EventType, HubEvent, publish
+from hub.nodes.reachability import ReachabilityWatch
+from hub.settings import SCHEMA
+from simpul.db.pool import create_pool
 from tests.federation import Desk, Hub, graphql, node_graphql, restart_desk, start_desk, start_hub
-from tests.graphql_ws import Subscription
+from tests.graphql_ws import Subscription, registered
 
 EVENTS = """
 subscription Events($region: String, $types: [EventType!]) {
@@ -25,8 +29,6 @@ mutation Submit($report: SubmitReportInput!) {
   submitReport(report: $report) { trackingNumber routing { target reason } }
 }
 """
-# The hub has no way to tell a client its subscription is registered; this is ample on one machine.
-SETTLE = 0.5
 
 
 @dataclass
@@ -38,14 +40,16 @@ class TwoHubs:
     desks: dict[str, Desk]
 
 
-@pytest.fixture
-def two_hubs(database: str, tmp_path: Path) -> Iterator[TwoHubs]:
-    a = start_hub(database, tmp_path)
-    b = start_hub(database, tmp_path)
+@pytest.fixture(scope="module")
+def two_hubs(module_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwoHubs]:
+    """Shared by the tests here: each hears only what it makes happen, and a desk it stops, it starts again."""
+    data = tmp_path_factory.mktemp("two_hubs")
+    a = start_hub(module_database, data)
+    b = start_hub(module_database, data)
     running = TwoHubs(a, b, {})
     try:
-        running.desks["64"] = start_desk(a, tmp_path, "64", "64", "PROVINSI")
-        running.desks["65"] = start_desk(a, tmp_path, "65", "65", "PROVINSI")
+        running.desks["64"] = start_desk(a, data, "64", "64", "PROVINSI")
+        running.desks["65"] = start_desk(a, data, "65", "65", "PROVINSI")
         yield running
     finally:
         for desk in running.desks.values():
@@ -98,7 +102,7 @@ async def test_a_client_on_one_hub_sees_reports_forwarded_and_followed_up_throug
     two_hubs: TwoHubs, session: aiohttp.ClientSession, subscriptions: list[Subscription]
 ) -> None:
     on_b = await _subscribe(subscriptions, session, two_hubs.b)
-    await asyncio.sleep(SETTLE)
+    await registered(session, two_hubs.b.url, 1)
 
     tracking = await _submit_at_hub(session, two_hubs.a, "64.08")
 
@@ -119,7 +123,7 @@ async def test_a_subscriber_to_kaltara_hears_nothing_of_kaltim(
 ) -> None:
     kaltara = await _subscribe(subscriptions, session, two_hubs.b, region="65")
     kaltim = await _subscribe(subscriptions, session, two_hubs.b, region="64", types=["REPORT_FORWARDED"])
-    await asyncio.sleep(SETTLE)
+    await registered(session, two_hubs.b.url, 2)
 
     in_kaltim = await _submit_at_hub(session, two_hubs.a, "64.08")
     await kaltim.wait_for(lambda s: _events(s, trackingNumber=in_kaltim, detail="DELIVERED"))
@@ -139,7 +143,8 @@ async def test_a_stopped_node_is_announced_down_then_up_once_by_two_hubs(
     node_events = {"region": "65", "types": ["NODE_DOWN", "NODE_UP"]}
     on_a = await _subscribe(subscriptions, session, two_hubs.a, **node_events)
     on_b = await _subscribe(subscriptions, session, two_hubs.b, **node_events)
-    await asyncio.sleep(SETTLE)
+    await registered(session, two_hubs.a.url, 1)
+    await registered(session, two_hubs.b.url, 1)
     kaltara = two_hubs.desks["65"]
 
     kaltara.process.stop()
@@ -155,28 +160,34 @@ async def test_a_stopped_node_is_announced_down_then_up_once_by_two_hubs(
     for subscription in (on_a, on_b):
         await subscription.wait_for(lambda s: [e for e in _events(s)[-1:] if e["type"] == "NODE_UP"])
 
-    await asyncio.sleep(2)  # two more looks by each hub: nothing is announced twice
+    # Two more looks by a third replica this test drives find nothing left to announce; a marker it publishes
+    # then reaches each subscriber after every event committed before it: nothing was announced twice.
+    pool = await create_pool(two_hubs.a.database_url, SCHEMA, max_size=1)
+    try:
+        third_replica = ReachabilityWatch(pool, heartbeat_grace=3)
+        assert await third_replica.check() == [] and await third_replica.check() == []
+        async with pool.acquire() as conn:
+            await publish(conn, HubEvent(EventType.NODE_UP, datetime.now(UTC), region_code="65", node="marker"))
+    finally:
+        await pool.close()
     for subscription in (on_a, on_b):
-        after_down = [e["type"] for e in _events(subscription)]
+        await subscription.wait_for(lambda s: _events(s, node="marker"))
+        after_down = [e["type"] for e in _events(subscription, node="65")]
         after_down = after_down[after_down.index("NODE_DOWN"):]
         assert after_down == ["NODE_DOWN", "NODE_UP"], subscription.messages
 
 
 async def test_a_bad_region_prefix_is_refused_over_the_websocket(
-    database: str, tmp_path: Path, session: aiohttp.ClientSession, subscriptions: list[Subscription]
+    two_hubs: TwoHubs, session: aiohttp.ClientSession, subscriptions: list[Subscription]
 ) -> None:
-    hub = start_hub(database, tmp_path)
-    try:
-        bad_region = await _subscribe(subscriptions, session, hub, region="Kaltim")
-        error = await bad_region.wait_for(lambda s: [m for m in s.messages if m["type"] == "error"])
-        assert error[0]["id"] == "1"
-        assert error[0]["payload"][0]["message"].startswith("invalid region code 'Kaltim'")
+    bad_region = await _subscribe(subscriptions, session, two_hubs.b, region="Kaltim")
+    error = await bad_region.wait_for(lambda s: [m for m in s.messages if m["type"] == "error"])
+    assert error[0]["id"] == "1"
+    assert error[0]["payload"][0]["message"].startswith("invalid region code 'Kaltim'")
 
-        bad_type = await _subscribe(subscriptions, session, hub, types=["NODE_GONE"])
-        error = await bad_type.wait_for(lambda s: [m for m in s.messages if m["type"] == "error"])
-        assert "NODE_GONE" in error[0]["payload"][0]["message"]
-    finally:
-        hub.process.stop()
+    bad_type = await _subscribe(subscriptions, session, two_hubs.b, types=["NODE_GONE"])
+    error = await bad_type.wait_for(lambda s: [m for m in s.messages if m["type"] == "error"])
+    assert "NODE_GONE" in error[0]["payload"][0]["message"]
 
 
 async def test_a_client_is_told_when_its_hub_lost_the_event_feed(
@@ -185,7 +196,7 @@ async def test_a_client_is_told_when_its_hub_lost_the_event_feed(
     hub = start_hub(database, tmp_path)
     try:
         subscription = await _subscribe(subscriptions, session, hub)
-        await asyncio.sleep(SETTLE)
+        await registered(session, hub.url, 1)
         conn = await asyncpg.connect(database)
         try:
             await conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"

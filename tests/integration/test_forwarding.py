@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -142,7 +141,17 @@ async def test_a_report_submitted_at_the_hub_is_delivered_once_even_when_submitt
 
     kutim = federation.desks["64.08"]
     await eventually(lambda: _desk_copy(session, kutim, tn))
-    await asyncio.sleep(1.0)  # room for a second delivery, were there one
+
+    async def settled() -> list[tuple[str, str]] | None:  # no delivery of it is waiting: none can follow
+        conn = await asyncpg.connect(federation.hub.database_url)
+        try:
+            rows = await conn.fetch("SELECT purpose, state FROM hub.deliveries WHERE tracking_number = $1", tn)
+        finally:
+            await conn.close()
+        states = [(row["purpose"], row["state"]) for row in rows]
+        return None if ("ACCEPT", "PENDING") in states else states
+
+    assert await eventually(settled) == [("ACCEPT", "DONE")], "one delivery, done"
     body = await node_graphql(session, kutim, "{ reports(first: 100) { reports { trackingNumber } } }")
     assert [r["trackingNumber"] for r in body["data"]["reports"]["reports"]].count(tn) == 1
 

@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 
 from tests.federation import Federation, bearer, create_key, graphql, national_admin, start_desk, start_hub
+from tests.graphql_ws import registered
 from tests.reference_clients import WsClient, audit_server
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -19,7 +20,6 @@ EVENTS = "subscription { events(types: [REPORT_FORWARDED]) { type trackingNumber
 SUBMIT = """
 mutation Submit($report: SubmitReportInput!) { submitReport(report: $report) { trackingNumber } }
 """
-SETTLE = 0.5  # the hub does not say when a subscription is registered; ample on one machine
 
 
 @dataclass
@@ -155,7 +155,7 @@ async def test_graphql_ws_client_hears_a_forwarded_report_and_completes(
     try:
         await client.wait_for(lambda line: "connected" in line)
         await client.wait_for(lambda line: "pong" in line)  # keep-alive: the client pings, the hub answers
-        await asyncio.sleep(SETTLE)
+        await registered(session, federation.hub.url, 1)  # the hub counts this subscription: events reach it
         submitted = await graphql(session, federation.hub.graphql_url, SUBMIT, {"report": {
             "kind": "PENGADUAN", "title": "Jalan rusak", "body": "Jalan poros berlubang.", "category": "jalan",
             "regionCode": "64.08"}}, headers={})

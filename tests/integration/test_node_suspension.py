@@ -10,7 +10,6 @@ under Kaltim; the admin who suspends is Kaltim's.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import datetime
 from typing import Any
@@ -71,6 +70,14 @@ async def _last_heartbeat(session: aiohttp.ClientSession, fed: Federation, code:
     return datetime.fromisoformat((await hub_ok(session, fed, NODE, {"c": code}))["node"]["lastHeartbeat"])
 
 
+def _heartbeats_refused(desk: Desk) -> int:
+    return sum("hub answered heartbeat with HTTP 403" in line for line in list(desk.process.lines))
+
+
+async def _at_least(count: int, wanted: int) -> bool:
+    return count >= wanted
+
+
 async def test_a_suspended_node_is_not_asked_routed_to_or_heard_until_it_is_reactivated(
     federation: Federation, session: aiohttp.ClientSession
 ) -> None:
@@ -96,9 +103,12 @@ async def test_a_suspended_node_is_not_asked_routed_to_or_heard_until_it_is_reac
     assert status == 200 and refused["data"] is None, refused
     assert [(e["extensions"]["code"], e["message"]) for e in refused["errors"]] == [
         ("UNAUTHENTICATED", "node 64.08 is suspended")]
-    await asyncio.sleep(1)  # a heartbeat that was under way when the suspension committed has landed by now
+    # The desk sends one heartbeat at a time and logs each one refused: once it logs one more, a heartbeat under
+    # way when the suspension committed has landed; three more refused after that, and none was heard.
+    refused_before = _heartbeats_refused(kutim)
+    await eventually(lambda: _at_least(_heartbeats_refused(kutim), refused_before + 1))
     heard = await _last_heartbeat(session, federation, "64.08")
-    await asyncio.sleep(1.5)  # three of the desk's heartbeat intervals
+    await eventually(lambda: _at_least(_heartbeats_refused(kutim), refused_before + 4))
     assert await _last_heartbeat(session, federation, "64.08") == heard
 
     # Live reads ask the active nodes only: no failure, the suspended desk is just not asked.

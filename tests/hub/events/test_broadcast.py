@@ -38,7 +38,7 @@ async def test_a_slow_subscriber_is_cut_off_while_a_fast_one_gets_every_event(
     slow = await listening.subscribe(in_scope(None, None))
     first = asyncio.create_task(anext(fast))
     second = asyncio.create_task(anext(slow))
-    await asyncio.sleep(0.1)  # both are waiting: registered with the broadcaster
+    await asyncio.wait_for(listening.registered(2), 5)  # both are waiting, registered with the broadcaster
     conn = await asyncpg.connect(database)
     try:
         received = []
@@ -59,7 +59,7 @@ async def test_open_subscriptions_end_when_the_listen_connection_is_lost_and_new
 ) -> None:
     before = await listening.subscribe(in_scope(None, None))
     waiting = asyncio.create_task(anext(before))
-    await asyncio.sleep(0.1)
+    await asyncio.wait_for(listening.registered(1), 5)
     conn = await asyncpg.connect(database)
     try:
         await conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'"
@@ -70,12 +70,31 @@ async def test_open_subscriptions_end_when_the_listen_connection_is_lost_and_new
 
         after = await listening.subscribe(in_scope("64", None))  # waits for the broadcaster to LISTEN again
         arrived = asyncio.create_task(anext(after))
-        await asyncio.sleep(0.1)
+        await asyncio.wait_for(listening.registered(1), 5)  # the ended one is gone, the new one is in
         await publish(conn, _status_changed(1, region="65"))
         await publish(conn, _status_changed(2, region="64.08"))
         assert (await asyncio.wait_for(arrived, 5)).tracking_number == "LPR-00000002"
     finally:
         await conn.close()
+
+
+async def test_the_count_of_subscribers_is_reported_as_each_registers_and_leaves(database: str) -> None:
+    counts: list[int] = []
+    broadcaster = Broadcaster(counted=counts.append)
+    task = asyncio.create_task(broadcaster.run(database))
+    try:
+        events = await broadcaster.subscribe(in_scope(None, None))
+        assert broadcaster.subscribers == 0  # not until it waits for its first event
+        waiting = asyncio.create_task(anext(events))
+        await asyncio.wait_for(broadcaster.registered(1), 5)
+        waiting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await waiting
+        assert broadcaster.subscribers == 0 and counts == [1, 0]
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def test_scope_is_a_region_subtree_and_a_set_of_types() -> None:

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
 import asyncpg
 import pytest
 
-from hub.events.publish import CHANNEL
 from hub.sla.clocks import SlaDays
 from hub.sla.deadlines import DeadlineWatch
 from tests.hub import ledger_rows
+from tests.live_events import Heard, listening
 
 WITA = timezone(timedelta(hours=8))
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=WITA)  # a Monday
@@ -27,26 +25,13 @@ async def pool(database: str) -> AsyncIterator[asyncpg.Pool]:
 
 
 @pytest.fixture
-async def heard(database: str) -> AsyncIterator[list[dict[str, Any]]]:
+async def heard(database: str) -> AsyncIterator[Heard]:
     """Every live event published on the database, as it arrives."""
-    events: list[dict[str, Any]] = []
-    listener = await asyncpg.connect(database)
-    await listener.add_listener(CHANNEL, lambda *args: events.append(json.loads(args[3])))
-    try:
+    async with listening(database) as events:
         yield events
-    finally:
-        await listener.close()
 
 
-async def _settle(heard: list[dict[str, Any]], count: int) -> None:
-    for _ in range(50):
-        if len(heard) >= count:
-            break
-        await asyncio.sleep(0.02)
-    await asyncio.sleep(0.1)
-
-
-async def test_a_passed_deadline_is_announced_once(pool: asyncpg.Pool, heard: list[dict[str, Any]]) -> None:
+async def test_a_passed_deadline_is_announced_once(pool: asyncpg.Pool, heard: Heard) -> None:
     await ledger_rows.add_report(pool, "LPR-OLD", datetime(2026, 11, 9, 9, 0, tzinfo=WITA))
     await ledger_rows.add_report(pool, "LPR-FRESH", datetime(2026, 11, 20, 9, 0, tzinfo=WITA))
     watch = DeadlineWatch(pool, SlaDays())
@@ -54,31 +39,31 @@ async def test_a_passed_deadline_is_announced_once(pool: asyncpg.Pool, heard: li
     assert await watch.announce(NOW) == 2
     assert await watch.announce(NOW) == 0
 
-    await _settle(heard, 2)
-    assert [(e["type"], e["tracking_number"], e["node"], e["detail"]) for e in heard] == [
+    events = await heard.everything_sent()
+    assert [(e["type"], e["tracking_number"], e["node"], e["detail"]) for e in events] == [
         ("DEADLINE_PASSED", "LPR-OLD", "64.08",
          "VERIFICATION: 3 working days from 2026-11-09T09:00:00+08:00 ended 2026-11-13T00:00:00+08:00"),
         ("DEADLINE_PASSED", "LPR-OLD", "64.08",
          "FOLLOW_UP: 5 working days from 2026-11-09T09:00:00+08:00 ended 2026-11-17T00:00:00+08:00"),
     ]
-    assert datetime.fromisoformat(heard[0]["at"]) == datetime(2026, 11, 13, tzinfo=WITA)
+    assert datetime.fromisoformat(events[0]["at"]) == datetime(2026, 11, 13, tzinfo=WITA)
     async with pool.acquire() as conn, conn.transaction():
         # Announced stages are no longer looked at; the fresh one is near its deadline, not past it.
         assert [r["tracking_number"] for r in await watch.candidates(conn, "", NOW)] == ["LPR-FRESH"]
 
 
-async def test_the_reporters_window_closing_is_announced_too(pool: asyncpg.Pool, heard: list[dict[str, Any]]) -> None:
+async def test_the_reporters_window_closing_is_announced_too(pool: asyncpg.Pool, heard: Heard) -> None:
     received, completed = datetime(2026, 10, 1, 9, 0, tzinfo=WITA), datetime(2026, 11, 6, 9, 0, tzinfo=WITA)
     await ledger_rows.add_report(pool, "LPR-DONE", received, status="COMPLETED", forwarded_at=received,
                                  followed_up_at=received, completed_at=completed)
 
     assert await DeadlineWatch(pool, SlaDays()).announce(NOW) == 1
 
-    await _settle(heard, 1)
-    assert heard[0]["detail"].startswith("REPORTER_RESPONSE: 10 working days from 2026-11-06T09:00:00+08:00")
+    [event] = await heard.everything_sent()
+    assert event["detail"].startswith("REPORTER_RESPONSE: 10 working days from 2026-11-06T09:00:00+08:00")
 
 
-async def test_replicas_racing_announce_each_deadline_once(pool: asyncpg.Pool, heard: list[dict[str, Any]]) -> None:
+async def test_replicas_racing_announce_each_deadline_once(pool: asyncpg.Pool, heard: Heard) -> None:
     for i in range(30):
         await ledger_rows.add_report(pool, f"LPR-{i:04d}", datetime(2026, 11, 2, 9, 0, tzinfo=WITA))
     replicas = [DeadlineWatch(pool, SlaDays()) for _ in range(3)]
@@ -86,13 +71,13 @@ async def test_replicas_racing_announce_each_deadline_once(pool: asyncpg.Pool, h
     counts = await asyncio.gather(*(r.announce(NOW) for r in replicas))
 
     assert sum(counts) == 60
-    await _settle(heard, 60)
-    assert len(heard) == 60
-    assert len({(e["tracking_number"], e["detail"].split(":")[0]) for e in heard}) == 60
+    events = await heard.everything_sent()
+    assert len(events) == 60
+    assert len({(e["tracking_number"], e["detail"].split(":")[0]) for e in events}) == 60
 
 
 async def test_a_report_without_a_calendar_is_skipped_not_guessed(
-    pool: asyncpg.Pool, heard: list[dict[str, Any]], caplog: pytest.LogCaptureFixture
+    pool: asyncpg.Pool, heard: Heard, caplog: pytest.LogCaptureFixture
 ) -> None:
     await ledger_rows.add_report(pool, "LPR-2025", datetime(2025, 3, 3, 9, 0, tzinfo=WITA))
     watch = DeadlineWatch(pool, SlaDays())

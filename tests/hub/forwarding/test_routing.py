@@ -1,0 +1,97 @@
+"""Routing's pure parts: which rule matches, which of several wins, and the fallback up the region tree."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from hub.forwarding.routing import Routable, Rule, _describe, _fallbacks, region_level
+from hub.nodes.registry import NodeRecord
+from simpul.wire import NodeLevel, ReportKind
+
+HEALTH_IN_KUTIM = Routable("64.08", "kesehatan", ReportKind.PENGADUAN)
+
+
+def _rule(id: int, region_prefix: str = "", category: str | None = None, kind: ReportKind | None = None,
+          level: NodeLevel | None = None, target: str = "64") -> Rule:
+    return Rule(id=id, region_prefix=region_prefix, category=category, kind=kind, level=level, target_node=target,
+                created_by="admin 64", created_at=datetime(2026, 1, 5, tzinfo=UTC))
+
+
+def _node(code: str, level: NodeLevel, region: str, categories: tuple[str, ...] = ()) -> NodeRecord:
+    return NodeRecord(code=code, name=f"Unit {code}", level=level, region_code=region, parent_code=None,
+                      categories=categories, endpoint=f"https://{code}.example.go.id", kind="desk", status="ACTIVE",
+                      signing_key=None, enrolled_at=datetime(2026, 1, 5, tzinfo=UTC), last_heartbeat=None,
+                      healthy=None)
+
+
+def test_a_rule_matches_its_region_subtree_and_only_the_category_kind_and_level_it_names() -> None:
+    assert _rule(1).matches("64.08", "kesehatan", ReportKind.PENGADUAN)  # national, any: everything
+    assert _rule(2, "64").matches("64.08", "kesehatan", ReportKind.PENGADUAN)
+    assert _rule(3, "64.08").matches("64.08", "kesehatan", ReportKind.PENGADUAN)
+    assert not _rule(4, "64.08").matches("64", "kesehatan", ReportKind.PENGADUAN)  # a subtree, not its parent
+    assert not _rule(5, "64.0").matches("64.08", "kesehatan", ReportKind.PENGADUAN)  # whole segments only
+    assert not _rule(6, "65").matches("64.08", "kesehatan", ReportKind.PENGADUAN)
+    assert not _rule(7, category="jalan").matches("64.08", "kesehatan", ReportKind.PENGADUAN)
+    assert not _rule(8, kind=ReportKind.ASPIRASI).matches("64.08", "kesehatan", ReportKind.PENGADUAN)
+    assert _rule(9, level=NodeLevel.KABKOTA).matches("64.08", "kesehatan", ReportKind.PENGADUAN)
+    assert not _rule(10, level=NodeLevel.PROVINSI).matches("64.08", "kesehatan", ReportKind.PENGADUAN)
+    assert _rule(11, level=NodeLevel.PROVINSI).matches("64", "kesehatan", ReportKind.PENGADUAN)
+
+
+def test_a_reports_region_is_provincial_at_one_segment_and_kab_kota_below() -> None:
+    assert region_level("64") is NodeLevel.PROVINSI
+    assert region_level("64.08") is NodeLevel.KABKOTA
+    assert region_level("64.08.01") is NodeLevel.KABKOTA
+
+
+def test_the_deepest_region_wins_then_a_named_category_kind_and_level_then_the_older_rule() -> None:
+    rules = [
+        _rule(1),
+        _rule(2, "64"),
+        _rule(3, "64", category="kesehatan"),
+        _rule(4, "64.08"),
+        _rule(5, "64.08", level=NodeLevel.KABKOTA),
+        _rule(6, "64.08", kind=ReportKind.PENGADUAN),
+        _rule(7, "64.08", category="kesehatan"),
+        _rule(8, "64.08", category="kesehatan", kind=ReportKind.PENGADUAN),
+        _rule(9, "64.08", category="gizi", kind=ReportKind.PENGADUAN),  # as specific as #8: the older goes first
+    ]
+    assert [r.id for r in sorted(reversed(rules), key=Rule.specificity)] == [8, 9, 7, 6, 5, 4, 3, 2, 1]
+
+
+def test_the_fallback_climbs_from_units_with_authority_to_the_kab_kota_province_and_national_desks() -> None:
+    active = [
+        _node("pusat", NodeLevel.PUSAT, ""),
+        _node("64", NodeLevel.PROVINSI, "64"),
+        _node("dinkes-64", NodeLevel.UNIT, "64", ("kesehatan",)),
+        _node("64.08", NodeLevel.KABKOTA, "64.08"),
+        _node("dinkes-64.08", NodeLevel.UNIT, "64.08", ("kesehatan", "gizi")),
+        _node("pupr-64.08", NodeLevel.UNIT, "64.08", ("jalan",)),
+        _node("65", NodeLevel.PROVINSI, "65"),
+    ]
+
+    steps = [(step, [n.code for n in nodes]) for step, nodes in _fallbacks(HEALTH_IN_KUTIM, active)]
+
+    assert steps == [
+        ("unit with authority over kesehatan in 64.08", ["dinkes-64.08"]),
+        ("kab/kota desk of 64.08", ["64.08"]),
+        ("unit with authority over kesehatan in 64", ["dinkes-64"]),
+        ("province desk of 64", ["64"]),
+        ("national desk", ["pusat"]),
+    ]
+
+
+def test_a_village_report_falls_back_through_its_kab_kota_and_a_provincial_one_skips_that_step() -> None:
+    village = Routable("64.08.01", "jalan", ReportKind.PENGADUAN)
+    assert [step for step, _ in _fallbacks(village, [])] == [
+        "unit with authority over jalan in 64.08", "kab/kota desk of 64.08",
+        "unit with authority over jalan in 64", "province desk of 64", "national desk"]
+    provincial = Routable("64", "jalan", ReportKind.PENGADUAN)
+    assert [step for step, _ in _fallbacks(provincial, [])] == [
+        "unit with authority over jalan in 64", "province desk of 64", "national desk"]
+
+
+def test_a_rule_is_described_by_what_it_names() -> None:
+    assert _describe(_rule(1)) == "region national"
+    assert _describe(_rule(2, "64.08", "kesehatan", ReportKind.PENGADUAN, NodeLevel.KABKOTA)) == (
+        "region 64.08, category kesehatan, kind PENGADUAN, level KABKOTA")
