@@ -79,8 +79,9 @@ ORDER BY delivered_at DESC, id DESC LIMIT 1
 def _forwarded_report(row: asyncpg.Record, identity: Identity | None) -> dict[str, Any]:
     """The report as the target's acceptReport takes it, from the ledger's columns of the same names, with the
     reporter carried in flight."""
+    carried = None if row["anonymous"] else identity  # never an identity for an anonymous report, whatever came
     reporter = Reporter(anonymous=row["anonymous"], confidential=row["confidential"],
-                        name=identity.name if identity else None, contact=identity.contact if identity else None)
+                        name=carried.name if carried else None, contact=carried.contact if carried else None)
     report = ForwardedReport(**{name: row[name] for name in ReportContent.model_fields}, source_id=row["origin_id"],
                              tracking_number=row["tracking_number"], reporter=reporter,
                              received_at=row["received_at"])
