@@ -7,6 +7,8 @@ them except through `record`. The request id ties a row to the logs.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
@@ -28,3 +30,31 @@ async def record(
         actor.name, actor.role.value, action, target, region_code, current_request_id(),
         json.dumps(detail) if detail is not None else None,
     )
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of the audit log, as it was appended."""
+
+    id: int
+    at: datetime
+    actor: str
+    role: str
+    action: str
+    target: str
+    region_code: str | None
+    request_id: str | None
+    detail: Any  # the JSON the change recorded, or None
+
+
+async def entries(pool: asyncpg.Pool, region: str, action: str | None, before: int | None, first: int) -> list[Entry]:
+    """The newest entries first, of the region subtree `region` ('' for all), optionally of one action, before
+    the entry id `before`."""
+    rows = await pool.fetch(
+        "SELECT id, at, actor, role, action, target, region_code, request_id, detail::text AS detail"
+        " FROM audit_log WHERE ($1 = '' OR region_code = $1 OR region_code LIKE $1 || '.%')"
+        " AND ($2::text IS NULL OR action = $2) AND ($3::bigint IS NULL OR id < $3)"
+        " ORDER BY id DESC LIMIT $4", region, action, before, first)
+    return [Entry(id=r["id"], at=r["at"], actor=r["actor"], role=r["role"], action=r["action"], target=r["target"],
+                  region_code=r["region_code"], request_id=r["request_id"],
+                  detail=json.loads(r["detail"]) if r["detail"] is not None else None) for r in rows]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -17,6 +15,9 @@ from hub.access.policy import INTEGRATOR_OPERATIONS
 from hub.access.principal import Principal, Role
 from hub.access.users import User, change_password, create_user, log_in, log_out
 from hub.api.context import Context
+from hub.audit import entries
+from hub.forwarding.delivery import deliveries
+from hub.forwarding.ledger import DeliveryState
 from hub.settings import HubSettings
 from simpul.errors import InvalidInput, NotAllowed
 from simpul.wire import check_page_size
@@ -143,14 +144,9 @@ class AccessQuery:
         first: int = 100, before: int | None = None,
     ) -> list[AuditEntry]:
         region = principal_of(info).region_asked(region_prefix, "read the audit log")
-        rows = await info.context.pool.fetch(
-            "SELECT id, at, actor, role, action, target, region_code, request_id, detail::text AS detail"
-            " FROM audit_log WHERE ($1 = '' OR region_code = $1 OR region_code LIKE $1 || '.%')"
-            " AND ($2::text IS NULL OR action = $2) AND ($3::bigint IS NULL OR id < $3)"
-            " ORDER BY id DESC LIMIT $4", region, action, before, check_page_size(first))
-        return [AuditEntry(id=r["id"], at=r["at"], actor=r["actor"], role=r["role"], action=r["action"],
-                           target=r["target"], region_code=r["region_code"], request_id=r["request_id"],
-                           detail=_json(r["detail"])) for r in rows]
+        found = await entries(info.context.pool, region, action, before, check_page_size(first))
+        return [AuditEntry(id=e.id, at=e.at, actor=e.actor, role=e.role, action=e.action, target=e.target,
+                           region_code=e.region_code, request_id=e.request_id, detail=e.detail) for e in found]
 
     @strawberry.field(description="Deliveries to nodes in the caller's scope (a node: its own), newest first.")
     async def deliveries(
@@ -161,16 +157,14 @@ class AccessQuery:
             node_code = principal.node_code if node_code is None else node_code
             if node_code != principal.node_code:
                 raise NotAllowed("a node sees only its own deliveries")
-        if state is not None and state not in ("PENDING", "DONE", "DEAD", "CANCELLED"):
-            raise InvalidInput("state is PENDING, DONE, DEAD or CANCELLED")
+        if state is not None and state not in set(DeliveryState):
+            raise InvalidInput(f"state is {', '.join(DeliveryState)}")
         region = principal.region_code if principal.role is not Role.NODE else None
-        rows = await info.context.pool.fetch(
-            "SELECT d.id, d.tracking_number, d.purpose, d.target_node, d.state, d.attempts, d.last_error,"
-            " d.created_at, d.delivered_at FROM deliveries d JOIN nodes n ON n.code = d.target_node"
-            " WHERE ($1::text IS NULL OR d.target_node = $1) AND ($2::text IS NULL OR d.state = $2)"
-            " AND ($3::text IS NULL OR $3 = '' OR n.region_code = $3 OR n.region_code LIKE $3 || '.%')"
-            " ORDER BY d.id DESC LIMIT $4", node_code, state, region, check_page_size(first))
-        return [Delivery(**dict(r)) for r in rows]
+        found = await deliveries(info.context.pool, node_code, DeliveryState(state) if state else None, region,
+                                 check_page_size(first))
+        return [Delivery(id=d.id, tracking_number=d.tracking_number, purpose=d.purpose.value, target_node=d.target_node,
+                         state=d.state.value, attempts=d.attempts, last_error=d.last_error, created_at=d.created_at,
+                         delivered_at=d.delivered_at) for d in found]
 
 
 def _session_token(info: Info[Context, None]) -> str:
@@ -178,9 +172,6 @@ def _session_token(info: Info[Context, None]) -> str:
     credentials: Credentials = info.context.credentials
     return (credentials.authorization or "").partition(" ")[2].strip()
 
-
-def _json(text: str | None) -> Any:
-    return json.loads(text) if text is not None else None
 
 
 @strawberry.type

@@ -182,10 +182,10 @@ class ForwardingQuery:
 
     @strawberry.field(description="Admin: deliveries that gave up, in the admin's region.")
     async def dead_letters(self, info: Info[Context, None]) -> list[DeadLetter]:
-        rows = await info.context.forwarding.dead_letters(principal_of(info))
-        return [DeadLetter(delivery_id=r["id"], tracking_number=r["tracking_number"], purpose=r["purpose"],
-                           target_node=r["target_node"], attempts=r["attempts"], last_error=r["last_error"],
-                           created_at=r["created_at"]) for r in rows]
+        dead = await info.context.forwarding.dead_letters(principal_of(info))
+        return [DeadLetter(delivery_id=d.id, tracking_number=d.tracking_number, purpose=d.purpose.value,
+                           target_node=d.target_node, attempts=d.attempts, last_error=d.last_error,
+                           created_at=d.created_at) for d in dead]
 
 
 @strawberry.type

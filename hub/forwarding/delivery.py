@@ -18,6 +18,7 @@ import asyncio
 import logging
 import random
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -33,7 +34,7 @@ from hub.federation.nodewire import (
     MarkForwardedData,
     ReportToForwardData,
 )
-from hub.forwarding.ledger import CHAIN_WITH_2, NOTIFY_DELIVERY, Purpose, add_event, queue_delivery
+from hub.forwarding.ledger import CHAIN_WITH_2, NOTIFY_DELIVERY, DeliveryState, Purpose, add_event, queue_delivery
 from hub.forwarding.sealing import Identity, IdentitySeal, SealBroken
 from hub.nodes.registry import Registry
 from hub.nodes.status import NodeStatus
@@ -86,6 +87,36 @@ def _forwarded_report(row: asyncpg.Record, identity: Identity | None) -> dict[st
                              tracking_number=row["tracking_number"], reporter=reporter,
                              received_at=row["received_at"])
     return report.model_dump(mode="json", by_alias=True)
+
+
+@dataclass(frozen=True)
+class OwedCall:
+    """One delivery of a report to a node, as the outbox holds it."""
+
+    id: int
+    tracking_number: str
+    purpose: Purpose
+    target_node: str
+    state: DeliveryState
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+async def deliveries(pool: asyncpg.Pool, node_code: str | None, state: DeliveryState | None, region: str | None,
+                     first: int) -> list[OwedCall]:
+    """The newest deliveries first: to one node, in one state, to nodes of a region subtree ('' or None: any)."""
+    rows = await pool.fetch(
+        "SELECT d.id, d.tracking_number, d.purpose, d.target_node, d.state, d.attempts, d.last_error,"
+        " d.created_at, d.delivered_at FROM deliveries d JOIN nodes n ON n.code = d.target_node"
+        " WHERE ($1::text IS NULL OR d.target_node = $1) AND ($2::text IS NULL OR d.state = $2)"
+        " AND ($3::text IS NULL OR $3 = '' OR n.region_code = $3 OR n.region_code LIKE $3 || '.%')"
+        " ORDER BY d.id DESC LIMIT $4", node_code, state, region, first)
+    return [OwedCall(id=r["id"], tracking_number=r["tracking_number"], purpose=Purpose(r["purpose"]),
+                     target_node=r["target_node"], state=DeliveryState(r["state"]), attempts=r["attempts"],
+                     last_error=r["last_error"], created_at=r["created_at"], delivered_at=r["delivered_at"])
+            for r in rows]
 
 
 class DeliveryWorker:

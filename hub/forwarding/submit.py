@@ -67,6 +67,19 @@ def caller_key(caller: Principal, key: str, digest: bytes) -> str:
     return f"{caller.rate_key}:{key}"
 
 
+@dataclass(frozen=True)
+class DeadDelivery:
+    """A delivery that gave up: in dead-letter until an admin retries or re-routes its report."""
+
+    id: int
+    tracking_number: str
+    purpose: Purpose
+    target_node: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+
+
 class Forwarding:
     """Operations on the ledger that callers of the API start."""
 
@@ -173,9 +186,13 @@ class Forwarding:
             await record(conn, admin, "REPORT_REROUTED", f"report {tracking_number}", row["region_code"],
                          {"was": row["routing"], **decision.audit_detail()})
 
-    async def dead_letters(self, admin: Principal) -> list[asyncpg.Record]:
+    async def dead_letters(self, admin: Principal) -> list[DeadDelivery]:
+        """The deliveries that gave up, of reports in the admin's region."""
         rows = await self.pool.fetch(
             "SELECT d.id, d.tracking_number, d.purpose, d.target_node, d.attempts, d.last_error, d.created_at,"
             " l.region_code FROM deliveries d JOIN ledger l USING (tracking_number)"
             " WHERE d.state = 'DEAD' ORDER BY d.id")
-        return [r for r in rows if admin.covers(r["region_code"])]
+        return [DeadDelivery(id=r["id"], tracking_number=r["tracking_number"], purpose=Purpose(r["purpose"]),
+                             target_node=r["target_node"], attempts=r["attempts"], last_error=r["last_error"],
+                             created_at=r["created_at"])
+                for r in rows if admin.covers(r["region_code"])]
