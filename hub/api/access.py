@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 
 import strawberry
@@ -145,8 +146,7 @@ class AccessQuery:
     ) -> list[AuditEntry]:
         region = principal_of(info).region_asked(region_prefix, "read the audit log")
         found = await entries(info.context.pool, region, action, before, check_page_size(first))
-        return [AuditEntry(id=e.id, at=e.at, actor=e.actor, role=e.role, action=e.action, target=e.target,
-                           region_code=e.region_code, request_id=e.request_id, detail=e.detail) for e in found]
+        return [AuditEntry(**asdict(e)) for e in found]  # the same fields, shown as they were appended
 
     @strawberry.field(description="Deliveries to nodes in the caller's scope (a node: its own), newest first.")
     async def deliveries(

@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 
 from hub.access.principal import Principal
-from hub.nodes.selection import NodeSelection
+from hub.nodes.selection import NodeSelection, Parameters
 from simpul.cursor import Position
 from simpul.errors import NotAllowed
 from simpul.filters import ReportFilter
@@ -63,12 +63,11 @@ class _Sql:
     """A WHERE clause built from parts, its values as parameters."""
 
     def __init__(self) -> None:
-        self.args: list[Any] = []
+        self.args = Parameters()
         self.where: list[str] = []
 
     def arg(self, value: Any) -> str:
-        self.args.append(value)
-        return f"${len(self.args)}"
+        return self.args.add(value)
 
     def clause(self) -> str:
         return " AND ".join(self.where) or "true"
