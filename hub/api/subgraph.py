@@ -31,7 +31,7 @@ from simpul.wire import check_node_code, split_global_id
 
 MAX_REPRESENTATIONS = 100  # a gateway batches one fetch's entities; each Report calls one node
 SERVICE_OFF = ("_service is off with introspection (--no-introspection): compose the supergraph from "
-               "the subgraph SDL file (`simpul schema export`: schema/hub.subgraph.graphql)")
+               "the subgraph SDL file (`simpul schema export --subgraph`: hub.subgraph.graphql)")
 
 
 @dataclass(frozen=True)

