@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -32,7 +32,7 @@ from simpul.report import (
     StatsBucket,
     TimelineEvent,
 )
-from simpul.wire import Channel, Dimension, NodeLevel, ReportKind, ReportStatus
+from simpul.wire import Channel, Dimension, NodeIdentity, NodeLevel, ReportKind, ReportStatus
 
 __all__ = [
     "Accepted", "Change", "Channel", "Connector", "ConnectorError", "Dimension", "ForwardedReport",
@@ -82,19 +82,6 @@ class Keyset:
 class Health:
     ok: bool
     detail: str = ""
-
-
-@dataclass(frozen=True)
-class NodeIdentity:
-    """Who this node is in the federation; sent at enrolment."""
-
-    code: str
-    name: str
-    level: NodeLevel
-    region_code: str
-    kind: str
-    parent_code: str | None = None
-    categories: tuple[str, ...] = field(default_factory=tuple)
 
 
 _failures: ContextVar[list[NodeFailure] | None] = ContextVar("simpul_node_failures", default=None)

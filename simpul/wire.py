@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -48,6 +49,20 @@ class NodeLevel(StrEnum):
     PROVINSI = "PROVINSI"
     KABKOTA = "KABKOTA"
     UNIT = "UNIT"
+
+
+@dataclass(frozen=True)
+class NodeIdentity:
+    """Who a node is in the federation: what its connector sends at enrolment and serves as `node`, and what the
+    hub's registry keeps of it."""
+
+    code: str
+    name: str
+    level: NodeLevel
+    region_code: str
+    kind: str
+    parent_code: str | None = None
+    categories: tuple[str, ...] = ()
 
 
 @strawberry.enum

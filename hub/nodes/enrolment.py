@@ -19,7 +19,7 @@ from hub.regions import check_node_region
 from simpul.endpoints import UrlPolicy
 from simpul.errors import InvalidInput
 from simpul.signing import parse_public_key
-from simpul.wire import TOKEN_ALREADY_USED, NodeLevel, check_node_code, check_region_code, in_region
+from simpul.wire import TOKEN_ALREADY_USED, NodeIdentity, NodeLevel, check_node_code, check_region_code, in_region
 
 MAX_NAME = 200  # as the nodes table allows
 MAX_CATEGORY = 100  # as routing rules allow
@@ -180,16 +180,11 @@ async def withdraw_token(conn: asyncpg.Connection, issuer: Principal, token_id: 
     return token
 
 
-@dataclass(frozen=True)
-class EnrolmentRequest:
+@dataclass(frozen=True, kw_only=True)
+class EnrolmentRequest(NodeIdentity):
+    """A node asking to join: who it is, the token it was given, where it answers, its public key."""
+
     token: str
-    code: str
-    name: str
-    level: NodeLevel
-    region_code: str
-    parent_code: str | None
-    categories: tuple[str, ...]
-    kind: str
     endpoint: str
     public_key: bytes  # the node's Ed25519 public key; its private key never leaves the node
 

@@ -13,7 +13,7 @@ import asyncpg
 from hub.audit import record
 from hub.nodes.selection import NodeSelection, Parameters
 from hub.nodes.status import NodeStatus
-from simpul.wire import NodeLevel
+from simpul.wire import NodeIdentity, NodeLevel
 
 log = logging.getLogger("simpul.hub")
 
@@ -26,16 +26,11 @@ COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class NodeRecord:
-    code: str
-    name: str
-    level: NodeLevel
-    region_code: str
-    parent_code: str | None
-    categories: tuple[str, ...]
+@dataclass(frozen=True, kw_only=True)
+class NodeRecord(NodeIdentity):
+    """A node as the registry holds it: who it is, where it answers, and how its last calls went."""
+
     endpoint: str
-    kind: str
     status: NodeStatus
     signing_key: bytes | None  # the HMAC key of a node not yet rekeyed (simpul-v1); None once it has a key pair
     enrolled_at: datetime

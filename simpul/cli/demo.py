@@ -26,9 +26,10 @@ from hub.access.users import create_user
 from hub.db.migrate import migrate_hub
 from hub.nodes.enrolment import create_token
 from hub.settings import SCHEMA
-from simpul.cli.demo_data import DemoData, DemoNode, DemoReport
+from simpul.cli.demo_data import DemoData, DemoReport
 from simpul.db.embedded import embedded_postgres
 from simpul.processes import ChildProcess, ProcessFailed
+from simpul.wire import NodeIdentity
 
 EXAMPLES = (
     ("Every node of Kalimantan Timur, whether the hub can call it, and how fresh its part of the index is",
@@ -53,7 +54,7 @@ class DemoAccess:
     admin_password: str  # of the national admin user "admin"
 
 
-async def _access(database_url: str, nodes: tuple[DemoNode, ...]) -> DemoAccess:
+async def _access(database_url: str, nodes: tuple[NodeIdentity, ...]) -> DemoAccess:
     """Enrolment tokens, a read-only key for GraphiQL and an admin login, made as the CLI makes them."""
     await migrate_hub(database_url)
     conn = await asyncpg.connect(database_url, server_settings={"search_path": SCHEMA})
@@ -154,7 +155,7 @@ def _banner(hub_url: str, desks: dict[str, str], tracking: str, access: DemoAcce
     return "\n".join(lines)
 
 
-def _serve(hub: ChildProcess, nodes: dict[ChildProcess, DemoNode], ended: queue.Queue[ChildProcess]) -> NoReturn:
+def _serve(hub: ChildProcess, nodes: dict[ChildProcess, NodeIdentity], ended: queue.Queue[ChildProcess]) -> NoReturn:
     """Run until Ctrl-C. A desk that ends is named and the federation goes on without it, as a real one
     goes on without an unreachable unit; the hub is essential, so its end ends the demo."""
     while True:
@@ -177,7 +178,7 @@ def run_demo(port: int, data_dir: Path, logging_env: dict[str, str]) -> None:
     # Ctrl-C must stop the demo even when started from a shell that ignores SIGINT in background jobs.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     children: list[ChildProcess] = []
-    nodes: dict[ChildProcess, DemoNode] = {}
+    nodes: dict[ChildProcess, NodeIdentity] = {}
     ended: queue.Queue[ChildProcess] = queue.Queue()
     with embedded_postgres(data_dir) as database_url:
         try:

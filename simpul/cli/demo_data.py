@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from simpul.wire import Channel, NodeLevel, ReportKind, ReportStatus
+from simpul.wire import Channel, NodeIdentity, NodeLevel, ReportKind, ReportStatus
 
 DATA = Path(__file__).with_suffix(".toml")
 T = TypeVar("T")
@@ -25,20 +25,11 @@ class DemoDataError(Exception):
     """The demo's data file says something the demo cannot enter; the message names the entry."""
 
 
-@dataclass(frozen=True)
-class DemoNode:
-    code: str
-    name: str
-    level: NodeLevel
-    region_code: str
-    parent_code: str | None
-    categories: tuple[str, ...]
-
-    @classmethod
-    def of(cls, entry: Mapping[str, Any]) -> DemoNode:
-        return cls(code=entry["code"], name=entry["name"], level=NodeLevel(entry["level"]),
-                   region_code=entry["region_code"], parent_code=entry.get("parent_code"),
-                   categories=tuple(entry["categories"]))
+def demo_node(entry: Mapping[str, Any]) -> NodeIdentity:
+    """A demo node: a desk (an agency's own complaint desk) at its unit."""
+    return NodeIdentity(code=entry["code"], name=entry["name"], level=NodeLevel(entry["level"]), kind="desk",
+                        region_code=entry["region_code"], parent_code=entry.get("parent_code"),
+                        categories=tuple(entry["categories"]))
 
 
 @dataclass(frozen=True)
@@ -83,7 +74,7 @@ class DemoReport:
 
 @dataclass(frozen=True)
 class DemoData:
-    nodes: tuple[DemoNode, ...]
+    nodes: tuple[NodeIdentity, ...]
     reports: tuple[DemoReport, ...]  # entered at their desks, then walked through their steps
     wrong_door: DemoReport  # entered at a desk that cannot handle it; the hub routes it to `handler`
     handler: str
@@ -96,7 +87,7 @@ class DemoData:
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise DemoDataError(f"cannot read the demo's data from {path}: {exc}") from None
         wrong_door = raw.get("wrong_door", {})
-        return cls(nodes=tuple(_each(path, "nodes", raw.get("nodes", []), DemoNode.of)),
+        return cls(nodes=tuple(_each(path, "nodes", raw.get("nodes", []), demo_node)),
                    reports=tuple(_each(path, "reports", raw.get("reports", []), DemoReport.of)),
                    wrong_door=_each(path, "wrong_door.report", [wrong_door.get("report", {})], DemoReport.of)[0],
                    handler=str(wrong_door.get("handler", "")))
