@@ -100,6 +100,10 @@ class ReportContent(WireModel):
     channel: Channel
     location: str | None = None
 
+    def content(self) -> ReportContent:
+        """What the reporter wrote, without where the report stands or how it travels."""
+        return ReportContent.model_construct(**{name: getattr(self, name) for name in ReportContent.model_fields})
+
 
 class Report(ReportContent):
     """A report as the node holding it has it. Lists are ordered by `received_at` descending, then local id."""
@@ -111,10 +115,6 @@ class Report(ReportContent):
     received_at: AwareDatetime
     updated_at: AwareDatetime
     timeline: tuple[TimelineEvent, ...] = ()  # may be left empty in lists
-
-    def content(self) -> ReportContent:
-        """What the reporter wrote, without where the report stands."""
-        return ReportContent.model_construct(**{name: getattr(self, name) for name in ReportContent.model_fields})
 
 
 class ServedReport(Report):

@@ -166,7 +166,5 @@ def _change(row: ChildLedgerChange) -> Change | None:
 
 
 def _forwarded(report: ForwardedReport) -> dict[str, Any]:
-    """The report as the child's `ParentReportInput` takes it: the reporter's fields flattened."""
-    r = report.reporter
-    return {**report.model_dump(mode="json", by_alias=True, exclude={"reporter"}), "anonymous": r.anonymous,
-            "confidential": r.confidential, "reporterName": r.name, "reporterContact": r.contact}
+    """The report as the child's `ParentReportInput` takes it: the shared model, as on the wire."""
+    return report.model_dump(mode="json", by_alias=True)

@@ -13,30 +13,20 @@ from hub.api.context import Context
 from hub.forwarding.ledger import Incoming
 from hub.forwarding.parent import ledger_changes, take_from_parent
 from hub.forwarding.submit import Forwarding
-from simpul.report import AcceptResult, ReportContent, Reporter
-from simpul.wire import PARENT_ORIGIN, Channel, ReportKind, ReportStatus
+from simpul.report import AcceptResult, ForwardedReport, Reporter
+from simpul.wire import PARENT_ORIGIN, ReportStatus
 
 
-@strawberry.input(description="A report a parent hub forwards to this hub, with the parent's tracking number.")
-class ParentReportInput:
-    source_id: str = strawberry.field(description="Where the parent first received it.")
-    tracking_number: str
-    kind: ReportKind
-    title: str
-    body: str
-    category: str
-    region_code: str
-    channel: Channel
-    received_at: datetime
-    anonymous: bool = False
-    confidential: bool = False
-    reporter_name: str | None = None
-    reporter_contact: str | None = None
-    location: str | None = None
+@strawberry.pydantic.input(description="The reporter, carried in flight from the parent hub's door.")
+class ParentReporterInput(Reporter):
+    pass
 
-    def content(self) -> ReportContent:
-        return ReportContent(kind=self.kind, title=self.title, body=self.body, category=self.category,
-                             region_code=self.region_code, channel=self.channel, location=self.location)
+
+@strawberry.pydantic.input(description="A report a parent hub forwards to this hub, with the parent's tracking "
+                           "number.")
+class ParentReportInput(ForwardedReport):
+    source_id: str = Field(min_length=1, description="Where the parent first received it.")
+    reporter: ParentReporterInput
 
 
 @strawberry.pydantic.type
@@ -82,10 +72,7 @@ class ParentMutation:
     ) -> AcceptedForward:
         admin = principal_of(info)
         forwarding: Forwarding = info.context.forwarding
-        reporter = Reporter.at_door(report.anonymous, report.confidential, report.reporter_name,
-                                    report.reporter_contact)
-        tracking = report.tracking_number.strip()
-        incoming = Incoming.at_door(PARENT_ORIGIN + report.source_id, tracking, report.content(), reporter,
-                                    report.received_at, forwarding.seal)
+        incoming = Incoming.at_door(PARENT_ORIGIN + report.source_id, report.tracking_number.strip(), report.content(),
+                                    report.reporter, report.received_at, forwarding.seal)
         taken = await take_from_parent(info.context.pool, forwarding.ledger, admin, idempotency_key, incoming)
         return AcceptedForward.model_validate(taken, from_attributes=True)

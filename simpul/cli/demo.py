@@ -74,14 +74,7 @@ async def _access(database_url: str, nodes: tuple[NodeIdentity, ...]) -> DemoAcc
 async def _enter(session: aiohttp.ClientSession, desk_url: str, operator_key: str, report: DemoReport) -> None:
     """Enter one report at its desk, then walk it through its steps."""
     auth = {"authorization": f"Bearer {operator_key}"}
-    body: dict[str, Any] = {
-        "kind": report.kind, "title": report.title, "body": report.body, "category": report.category,
-        "regionCode": report.region_code, "channel": report.channel,
-        "receivedAt": report.received_at.isoformat(), "anonymous": report.anonymous,
-        "confidential": report.confidential, "reporterName": report.reporter_name,
-        "reporterContact": report.reporter_contact,
-    }
-    async with session.post(f"{desk_url}/reports", json=body, headers=auth) as response:
+    async with session.post(f"{desk_url}/reports", json=report.desk_form(), headers=auth) as response:
         created = await response.json()
         if response.status != 201:
             raise ProcessFailed(f"demo report refused by {report.node}: {created}")
@@ -120,11 +113,7 @@ async def _wrong_door(hub_url: str, desks: dict[str, str], operator_key: str, re
                       handler: str) -> str:
     """A Kutai Timur clinic complaint entered at the Kaltara desk reaches Kutai Timur and is answered."""
     async with aiohttp.ClientSession() as session:
-        async with session.post(f"{desks[report.node]}/reports", json={
-            "kind": report.kind, "title": report.title, "body": report.body,
-            "category": report.category, "regionCode": report.region_code,
-            "reporterName": report.reporter_name, "reporterContact": report.reporter_contact,
-        }) as response:
+        async with session.post(f"{desks[report.node]}/reports", json=report.desk_form()) as response:
             tracking: str = (await response.json())["trackingNumber"]
         await _until(session, hub_url, tracking, holder=handler, routing="HELD")
         auth = {"authorization": f"Bearer {operator_key}"}

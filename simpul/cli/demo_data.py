@@ -15,7 +15,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from simpul.wire import Channel, NodeIdentity, NodeLevel, ReportKind, ReportStatus
+from simpul.report import ReportContent, Reporter
+from simpul.wire import NodeIdentity, NodeLevel, ReportStatus
 
 DATA = Path(__file__).with_suffix(".toml")
 T = TypeVar("T")
@@ -45,19 +46,11 @@ class DemoStep:
 
 @dataclass(frozen=True)
 class DemoReport:
-    node: str
-    kind: ReportKind
-    title: str
-    body: str
-    category: str
-    region_code: str
-    channel: Channel
+    node: str  # the desk it is entered at
+    content: ReportContent
+    reporter: Reporter
     received_at: datetime
     steps: tuple[DemoStep, ...]
-    anonymous: bool = False
-    confidential: bool = False
-    reporter_name: str | None = None
-    reporter_contact: str | None = None
 
     @classmethod
     def of(cls, entry: Mapping[str, Any]) -> DemoReport:
@@ -65,11 +58,17 @@ class DemoReport:
         if not isinstance(received_at, datetime) or received_at.tzinfo is None:
             raise DemoDataError(f"received_at {received_at!r} is not a time with its offset, like "
                                 "2019-03-11T08:42:00+08:00")
-        return cls(node=entry["node"], kind=ReportKind(entry["kind"]), title=entry["title"], body=entry["body"],
-                   category=entry["category"], region_code=entry["region_code"], channel=Channel(entry["channel"]),
-                   received_at=received_at, steps=tuple(DemoStep.of(step) for step in entry.get("steps", ())),
-                   anonymous=entry.get("anonymous", False), confidential=entry.get("confidential", False),
-                   reporter_name=entry.get("reporter_name"), reporter_contact=entry.get("reporter_contact"))
+        reporter = Reporter(anonymous=entry.get("anonymous", False), confidential=entry.get("confidential", False),
+                            name=entry.get("reporter_name"), contact=entry.get("reporter_contact"))
+        return cls(node=entry["node"], content=ReportContent.model_validate(entry), reporter=reporter,
+                   received_at=received_at, steps=tuple(DemoStep.of(step) for step in entry.get("steps", ())))
+
+    def desk_form(self) -> dict[str, Any]:
+        """The body a desk's `POST /reports` takes (an officer's: a citizen's channel and time are the desk's)."""
+        return {**self.content.model_dump(mode="json", by_alias=True, exclude_none=True),
+                "receivedAt": self.received_at.isoformat(), "anonymous": self.reporter.anonymous,
+                "confidential": self.reporter.confidential, "reporterName": self.reporter.name,
+                "reporterContact": self.reporter.contact}
 
 
 @dataclass(frozen=True)

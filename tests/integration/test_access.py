@@ -137,9 +137,9 @@ def cases(w: World) -> dict[str, tuple[str, dict[str, Any], dict[str, Any], Chec
             "mutation($r: ParentReportInput!) { acceptForwardedReport(idempotencyKey: \"matriks-0001\", report: $r)"
             " { trackingNumber } }",
             {"r": {**report("64.08"), "sourceId": "nasional:1", "trackingNumber": "NAS-UJI-1",
-                   "receivedAt": "2026-11-02T09:00:00+08:00", "channel": "WEB"}},
+                   "receivedAt": "2026-11-02T09:00:00+08:00", "channel": "WEB", "reporter": {}}},
             {"r": {**report("65"), "sourceId": "nasional:2", "trackingNumber": "NAS-UJI-2",
-                   "receivedAt": "2026-11-02T09:00:00+08:00", "channel": "WEB"}}, REFUSED),
+                   "receivedAt": "2026-11-02T09:00:00+08:00", "channel": "WEB", "reporter": {}}}, REFUSED),
         "issueApiKey": ("mutation($r: String!) { issueApiKey(key: {role: SUPERVISOR, name: \"Uji\", regionCode: $r})"
                         " { secret } }", {"r": "64.08"}, {"r": "65"}, REFUSED),
         "revokeApiKey": ("mutation($id: Int!) { revokeApiKey(id: $id) { id } }", {"id": w.key_in}, {"id": w.key_out},

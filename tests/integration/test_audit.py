@@ -76,7 +76,7 @@ async def _one_day_of_writes(session: aiohttp.ClientSession, fed: Federation) ->
     await hub_ok(session, fed, 'mutation { acceptForwardedReport(idempotencyKey: "nasional-0001", report: {'
               'sourceId: "nasional:1", trackingNumber: "NAS-AUDIT-1", kind: PENGADUAN, title: "Dari pusat", '
               'body: "Diteruskan.", category: "kesehatan", regionCode: "64.08", channel: WEB, '
-              'receivedAt: "2026-11-02T09:00:00+08:00"}) { trackingNumber } }')
+              'receivedAt: "2026-11-02T09:00:00+08:00", reporter: {}}) { trackingNumber } }')
     key = (await hub_ok(session, fed, 'mutation { issueApiKey(key: {role: INTEGRATOR, name: "Portal Kaltim", '
                      'regionCode: "64", operations: ["reports"]}) { key { id } } }'))["issueApiKey"]["key"]["id"]
     await hub_ok(session, fed, "mutation($id: Int!) { revokeApiKey(id: $id) { id } }", {"id": key})

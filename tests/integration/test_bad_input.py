@@ -31,6 +31,13 @@ query Stats($scope: Scope, $filter: ReportFilter, $live: Boolean! = false) {
 
 ONE_REPORT = "query One($id: ID!) { report(id: $id) { id } }"
 
+FROM_PARENT = """mutation FromParent($r: ParentReportInput!) {
+  acceptForwardedReport(idempotencyKey: "bad-input-0001", report: $r) { trackingNumber }
+}"""
+FORWARDED = {"sourceId": "nasional:9", "trackingNumber": "NAS-BAD-1", "kind": "PENGADUAN", "title": "Dari pusat",
+             "body": "Diteruskan.", "category": "kesehatan", "regionCode": "64.08", "channel": "WEB",
+             "receivedAt": "2026-11-02T09:00:00+08:00", "reporter": {}}
+
 EVERYTHING = """
 {
   reports(first: 500) { reports { id status updatedAt title } coverage { asked answered failed } }
@@ -69,6 +76,11 @@ HUB_CASES: list[tuple[str, str, dict[str, Any], str]] = [
     ("a report id without its node", ONE_REPORT, {"id": "no-colon"}, "invalid report id 'no-colon'"),
     ("an invalid node code in a scope", REPORTS, {"first": 5, "scope": {"nodeCodes": ["65", "Kaltim!"]}},
      "invalid node code 'Kaltim!'"),
+    ("an anonymous report from a parent that names its reporter", FROM_PARENT,
+     {"r": {**FORWARDED, "reporter": {"anonymous": True, "name": "Siti Aminah"}}},
+     "Invalid input: report.reporter: an anonymous report keeps no name or contact"),
+    ("a report from a parent without where it was first received", FROM_PARENT,
+     {"r": {**FORWARDED, "sourceId": ""}}, "report.sourceId: String should have at least 1 character"),
 ]
 
 
@@ -96,7 +108,8 @@ async def test_the_hub_names_each_bad_argument_and_changes_nothing(
         assert errors and len(errors) == 1, (problem, body)
         assert message in errors[0]["message"], (problem, body)
         assert "internal error" not in errors[0]["message"], (problem, body)
-        assert "extensions" not in errors[0] or not errors[0]["extensions"]["code"].startswith("NODE_"), (
+        assert "Siti Aminah" not in json.dumps(errors), "an error never quotes a reporter"
+        assert "extensions" not in errors[0] or not errors[0]["extensions"].get("code", "").startswith("NODE_"), (
             problem, body)
         field = body["data"] and next(iter(body["data"].values()))
         assert field is None, (problem, body)

@@ -145,7 +145,7 @@ def test_the_forwarded_report_fits_the_inputs_it_is_sent_as() -> None:
     forwarded = ForwardedReport(**dict(CONTENT), source_id="64:64.08:7", tracking_number="64.08-7",
                                 reporter=Reporter(anonymous=True), received_at=AT)
     to_child = _forwarded(forwarded)
-    assert to_child["reporterName"] is None and to_child["anonymous"] is True
+    assert to_child["reporter"] == {"anonymous": True, "confidential": False, "name": None, "contact": None}
     coerce_input_value(to_child, _input_type(_schema("hub.graphql"), "ParentReportInput"))
 
 
