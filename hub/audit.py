@@ -7,11 +7,11 @@ them except through `record`. The request id ties a row to the logs.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
+from pydantic import BaseModel, ConfigDict
 
 from simpul.asgi.requestid import current_request_id
 
@@ -32,9 +32,10 @@ async def record(
     )
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(BaseModel):
     """One line of the audit log, as it was appended."""
+
+    model_config = ConfigDict(frozen=True)
 
     id: int
     at: datetime
@@ -55,6 +56,5 @@ async def entries(pool: asyncpg.Pool, region: str, action: str | None, before: i
         " FROM audit_log WHERE ($1 = '' OR region_code = $1 OR region_code LIKE $1 || '.%')"
         " AND ($2::text IS NULL OR action = $2) AND ($3::bigint IS NULL OR id < $3)"
         " ORDER BY id DESC LIMIT $4", region, action, before, first)
-    return [Entry(id=r["id"], at=r["at"], actor=r["actor"], role=r["role"], action=r["action"], target=r["target"],
-                  region_code=r["region_code"], request_id=r["request_id"],
-                  detail=json.loads(r["detail"]) if r["detail"] is not None else None) for r in rows]
+    return [Entry.model_validate({**r, "detail": json.loads(r["detail"]) if r["detail"] is not None else None})
+            for r in rows]

@@ -10,10 +10,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
+from pydantic import BaseModel, ConfigDict
 
 from hub.access.principal import Principal, Role
 from hub.audit import record
@@ -24,8 +24,11 @@ KEY_PREFIX = "smp_"
 KEY_ROLES = (Role.ADMIN, Role.SUPERVISOR, Role.INTEGRATOR)
 
 
-@dataclass(frozen=True)
-class ApiKey:
+class ApiKey(BaseModel):
+    """An API key as the hub keeps it (its secret is never kept, only its digest)."""
+
+    model_config = ConfigDict(frozen=True)
+
     id: int
     name: str
     role: Role
@@ -42,10 +45,7 @@ def digest(secret: str) -> bytes:
 
 
 def _key_of(row: asyncpg.Record) -> ApiKey:
-    return ApiKey(id=row["id"], name=row["name"], role=Role(row["role"]), region_code=row["region_code"],
-                  operations=list(row["operations"]) if row["operations"] is not None else None,
-                  created_by=row["created_by"], created_at=row["created_at"],
-                  last_used_at=row["last_used_at"], revoked_at=row["revoked_at"])
+    return ApiKey.model_validate(dict(row))
 
 
 _COLUMNS = "id, name, role, region_code, operations, created_by, created_at, last_used_at, revoked_at"

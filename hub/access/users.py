@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 import asyncpg
 from argon2 import PasswordHasher
+from pydantic import BaseModel, ConfigDict
 
 from hub.access import login_throttle
 from hub.access.keys import digest
@@ -30,8 +31,11 @@ MIN_PASSWORD = 12
 _hasher = PasswordHasher()  # for the command line; the hub's own checks go through PasswordChecks
 
 
-@dataclass(frozen=True)
-class User:
+class User(BaseModel):
+    """A person who logs in (admins and supervisors), as the hub keeps them; never their password."""
+
+    model_config = ConfigDict(frozen=True)
+
     id: int
     username: str
     name: str
@@ -49,8 +53,7 @@ class Session:
 
 
 def _user_of(row: asyncpg.Record) -> User:
-    return User(id=row["id"], username=row["username"], name=row["name"], role=Role(row["role"]),
-                region_code=row["region_code"], created_at=row["created_at"], last_login_at=row["last_login_at"])
+    return User.model_validate(dict(row))
 
 
 _COLUMNS = "id, username, name, role, region_code, created_at, last_login_at"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime
 
 import strawberry
+from pydantic import Field
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
@@ -16,7 +16,7 @@ from hub.access.policy import INTEGRATOR_OPERATIONS
 from hub.access.principal import Principal, Role
 from hub.access.users import User, change_password, create_user, log_in, log_out
 from hub.api.context import Context
-from hub.audit import entries
+from hub.audit import Entry, entries
 from hub.forwarding.delivery import deliveries
 from hub.forwarding.ledger import DeliveryState
 from hub.settings import HubSettings
@@ -38,19 +38,9 @@ class Me:
                    operations=sorted(p.operations) if p.operations is not None else None)
 
 
-@strawberry.type
-class UserInfo:
-    username: str
-    name: str
-    role: Role
-    region_code: str
-    created_at: datetime
-    last_login_at: datetime | None
-
-    @classmethod
-    def of(cls, u: User) -> UserInfo:
-        return cls(username=u.username, name=u.name, role=u.role, region_code=u.region_code,
-                   created_at=u.created_at, last_login_at=u.last_login_at)
+@strawberry.pydantic.type
+class UserInfo(User):
+    id: strawberry.Private[int]
 
 
 @strawberry.type(description="A session: send the token as 'Authorization: Bearer <token>' until it expires.")
@@ -60,23 +50,9 @@ class LoginSession:
     user: UserInfo
 
 
-@strawberry.type(description="An API key; its secret is shown once, when issued.")
-class ApiKeyInfo:
-    id: int
-    name: str
-    role: Role
-    region_code: str
-    operations: list[str] | None
-    created_by: str
-    created_at: datetime
-    last_used_at: datetime | None = strawberry.field(description="To the minute.")
-    revoked_at: datetime | None
-
-    @classmethod
-    def of(cls, k: ApiKey) -> ApiKeyInfo:
-        return cls(id=k.id, name=k.name, role=k.role, region_code=k.region_code, operations=k.operations,
-                   created_by=k.created_by, created_at=k.created_at, last_used_at=k.last_used_at,
-                   revoked_at=k.revoked_at)
+@strawberry.pydantic.type(description="An API key; its secret is shown once, when issued.")
+class ApiKeyInfo(ApiKey):
+    last_used_at: datetime | None = Field(description="To the minute.")
 
 
 @strawberry.type
@@ -102,16 +78,8 @@ class UserInput:
     password: str = strawberry.field(description="At least 12 characters; stored as an argon2 hash.")
 
 
-@strawberry.type(description="One write, as the audit log keeps it.")
-class AuditEntry:
-    id: int
-    at: datetime
-    actor: str
-    role: str
-    action: str
-    target: str
-    region_code: str | None
-    request_id: str | None
+@strawberry.pydantic.type(description="One write, as the audit log keeps it.")
+class AuditEntry(Entry):
     detail: JSON | None
 
 
@@ -136,7 +104,8 @@ class AccessQuery:
 
     @strawberry.field(description="Admin: API keys in the admin's subtree, newest first.")
     async def api_keys(self, info: Info[Context, None]) -> list[ApiKeyInfo]:
-        return [ApiKeyInfo.of(k) for k in await list_keys(info.context.pool, principal_of(info))]
+        return [ApiKeyInfo.model_validate(k, from_attributes=True)
+                for k in await list_keys(info.context.pool, principal_of(info))]
 
     @strawberry.field(description="Admin, supervisor: the audit log in their subtree, newest first, before a cursor "
                       "(an entry id). Entries without a region (failed logins) are for national principals.")
@@ -146,7 +115,7 @@ class AccessQuery:
     ) -> list[AuditEntry]:
         region = principal_of(info).region_asked(region_prefix, "read the audit log")
         found = await entries(info.context.pool, region, action, before, check_page_size(first))
-        return [AuditEntry(**asdict(e)) for e in found]  # the same fields, shown as they were appended
+        return [AuditEntry.model_validate(e, from_attributes=True) for e in found]
 
     @strawberry.field(description="Deliveries to nodes in the caller's scope (a node: its own), newest first.")
     async def deliveries(
@@ -180,7 +149,8 @@ class AccessMutation:
     async def login(self, info: Info[Context, None], username: str, password: str) -> LoginSession:
         settings: HubSettings = info.context.settings
         session = await log_in(info.context.pool, info.context.passwords, username, password, settings.session_ttl)
-        return LoginSession(token=session.token, expires_at=session.expires_at, user=UserInfo.of(session.user))
+        return LoginSession(token=session.token, expires_at=session.expires_at,
+                            user=UserInfo.model_validate(session.user, from_attributes=True))
 
     @strawberry.mutation(description="End the session this request was sent with.")
     async def logout(self, info: Info[Context, None]) -> bool:
@@ -197,16 +167,16 @@ class AccessMutation:
         async with info.context.pool.acquire() as conn:
             issued, secret = await issue_key(conn, principal_of(info), key.role, key.name, key.region_code.strip(),
                                              key.operations, INTEGRATOR_OPERATIONS)
-        return IssuedApiKey(key=ApiKeyInfo.of(issued), secret=secret)
+        return IssuedApiKey(key=ApiKeyInfo.model_validate(issued, from_attributes=True), secret=secret)
 
     @strawberry.mutation(description="Admin: revoke a key in the admin's subtree; it stops working at once.")
     async def revoke_api_key(self, info: Info[Context, None], id: int) -> ApiKeyInfo:
         async with info.context.pool.acquire() as conn:
-            return ApiKeyInfo.of(await revoke_key(conn, principal_of(info), id))
+            return ApiKeyInfo.model_validate(await revoke_key(conn, principal_of(info), id), from_attributes=True)
 
     @strawberry.mutation(description="Admin: add a person (admin or supervisor) in the admin's subtree.")
     async def create_user(self, info: Info[Context, None], user: UserInput) -> UserInfo:
         async with info.context.pool.acquire() as conn:
             created = await create_user(conn, principal_of(info), user.username, user.name, user.role,
                                         user.region_code.strip(), user.password)
-        return UserInfo.of(created)
+        return UserInfo.model_validate(created, from_attributes=True)

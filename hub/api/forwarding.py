@@ -32,22 +32,9 @@ class RoutingDecision:
                    passed_over=list(decision.tried))
 
 
-@strawberry.type
-class RoutingRule:
-    id: int
-    region_prefix: str
-    category: str | None
-    kind: ReportKind | None
-    level: NodeLevel | None
-    target_node: str
-    created_by: str
-    created_at: datetime
-
-    @classmethod
-    def of(cls, rule: Rule) -> RoutingRule:
-        return cls(id=rule.id, region_prefix=rule.region_prefix, category=rule.category, kind=rule.kind,
-                   level=rule.level, target_node=rule.target_node, created_by=rule.created_by,
-                   created_at=rule.created_at)
+@strawberry.pydantic.type
+class RoutingRule(Rule):
+    pass
 
 
 @strawberry.input(description="A rule: reports in this region (and category, kind, level) go to targetNode.")
@@ -178,7 +165,8 @@ class ForwardingQuery:
                       "callers), or of a subtree within it.")
     async def routing_rules(self, info: Info[Context, None], region_prefix: str | None = None) -> list[RoutingRule]:
         region = principal_of(info).region_asked(region_prefix, "read routing rules")
-        return [RoutingRule.of(r) for r in await info.context.router.rules(region or None)]
+        return [RoutingRule.model_validate(r, from_attributes=True)
+                for r in await info.context.router.rules(region or None)]
 
     @strawberry.field(description="Admin: deliveries that gave up, in the admin's region.")
     async def dead_letters(self, info: Info[Context, None]) -> list[DeadLetter]:
@@ -205,11 +193,12 @@ class ForwardingMutation:
     async def add_routing_rule(self, info: Info[Context, None], rule: RoutingRuleInput) -> RoutingRule:
         added = await info.context.router.add_rule(principal_of(info), rule.region_prefix.strip(), rule.category,
                                              rule.kind, rule.level, rule.target_node)
-        return RoutingRule.of(added)
+        return RoutingRule.model_validate(added, from_attributes=True)
 
     @strawberry.mutation(description="Admin: remove a routing rule in the admin's region.")
     async def remove_routing_rule(self, info: Info[Context, None], id: int) -> RoutingRule:
-        return RoutingRule.of(await info.context.router.remove_rule(principal_of(info), id))
+        removed = await info.context.router.remove_rule(principal_of(info), id)
+        return RoutingRule.model_validate(removed, from_attributes=True)
 
     @strawberry.mutation(description="Admin (disposisi): send a report to a unit by hand.")
     async def reassign_report(self, info: Info[Context, None], tracking_number: str, node: str, note: str) -> bool:

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import TypeAlias
 
 import asyncpg
+from pydantic import BaseModel, ConfigDict
 
 from hub.access.principal import Principal
 from hub.audit import record
@@ -30,8 +31,11 @@ RULE_EXISTS = "a rule for this region, category, kind and level exists; remove i
 Executor: TypeAlias = "asyncpg.Pool | asyncpg.Connection"  # anything that runs queries
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(BaseModel):
+    """A routing rule: reports in this region subtree (and category, kind, level) go to `target_node`."""
+
+    model_config = ConfigDict(frozen=True)
+
     id: int
     region_prefix: str
     category: str | None
@@ -43,12 +47,7 @@ class Rule:
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Rule:
-        return cls(
-            id=row["id"], region_prefix=row["region_prefix"], category=row["category"],
-            kind=ReportKind(row["kind"]) if row["kind"] else None,
-            level=NodeLevel(row["level"]) if row["level"] else None,
-            target_node=row["target_node"], created_by=row["created_by"], created_at=row["created_at"],
-        )
+        return cls.model_validate(dict(row))
 
     def matches(self, region_code: str, category: str, kind: ReportKind) -> bool:
         return ((self.region_prefix == "" or in_region(region_code, self.region_prefix))
