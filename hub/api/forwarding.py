@@ -14,9 +14,6 @@ from hub.forwarding.submit import Track
 from simpul.report import ReportContent, Reporter
 from simpul.wire import Channel, NodeLevel, ReportKind, ReportStatus, check_region_code
 
-# Events a reporter sees in trackReport, and whether their note is shown.
-_PUBLIC_NOTE_STATUSES = {ReportStatus.COMPLETED.value, ReportStatus.ON_HOLD.value}
-
 
 @strawberry.type(description="Where a report goes and why.")
 class RoutingDecision:
@@ -100,17 +97,12 @@ class TrackedReport:
     timeline: list[TrackEvent]
 
     @classmethod
-    def of(cls, track: Track, public: bool) -> TrackedReport:
-        def note(event_status: str | None, text: str | None) -> str | None:
-            return text if not public or event_status in _PUBLIC_NOTE_STATUSES else None
-
+    def of(cls, track: Track) -> TrackedReport:
         return cls(
             tracking_number=track.tracking_number, kind=ReportKind(track.kind), status=ReportStatus(track.status),
             routing=track.routing, received_at=track.received_at, holder=track.holder,
-            timeline=[TrackEvent(at=e.at, event=e.type, node=e.node,
-                                 status=ReportStatus(e.status) if e.status else None,
-                                 note=note(e.status, e.note) if e.type == "STATUS" or not public else None)
-                      for e in track.events],
+            timeline=[TrackEvent(at=e.at, event=e.type, node=e.node, note=e.note,
+                                 status=ReportStatus(e.status) if e.status else None) for e in track.events],
         )
 
 
@@ -132,15 +124,7 @@ class ForwardingQuery:
                       "identity; of a confidential (rahasia) report, where it stands only: no notes, no units.")
     async def track_report(self, info: Info[Context, None], tracking_number: str) -> TrackedReport | None:
         track = await info.context.forwarding.track(tracking_number.strip(), public=True)
-        if track is None:
-            return None
-        tracked = TrackedReport.of(track, public=True)
-        if await info.context.pool.fetchval("SELECT confidential FROM ledger WHERE tracking_number = $1",
-                                               track.tracking_number):
-            tracked.holder = None  # a rahasia report is not published: who handles it says what it is about
-            tracked.timeline = [TrackEvent(at=e.at, event=e.event, node=None, status=e.status, note=None)
-                                for e in tracked.timeline]
-        return tracked
+        return TrackedReport.of(track) if track else None
 
     @strawberry.field(description="Admin: the whole chain of a report, with internal notes (routing, returns).")
     async def report_chain(self, info: Info[Context, None], tracking_number: str) -> TrackedReport | None:
@@ -148,10 +132,8 @@ class ForwardingQuery:
         track = await info.context.forwarding.track(tracking_number.strip(), public=False)
         if track is None:
             return None
-        region = await info.context.pool.fetchval(
-            "SELECT region_code FROM ledger WHERE tracking_number = $1", track.tracking_number)
-        admin.require(region, "read report chains")
-        return TrackedReport.of(track, public=False)
+        admin.require(track.region_code, "read report chains")
+        return TrackedReport.of(track)
 
     @strawberry.field(description="Dry run: where a report in the caller's region would go, and which rule or "
                       "fallback decides.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,10 +26,14 @@ from hub.forwarding.sealing import IdentitySeal
 from hub.nodes.status import NodeStatus
 from simpul.errors import InvalidInput
 from simpul.report import ReportContent, Reporter
-from simpul.wire import HUB_ORIGIN, check_idempotency_key
+from simpul.wire import HUB_ORIGIN, ReportStatus, check_idempotency_key
 
 KEY_REUSED = ("idempotencyKey {key!r} was used before for a different report: a new report needs a new key "
               "(the same key repeats the same submission)")
+
+
+# The notes anyone with a tracking number reads: the unit's answer, and why a report waits.
+PUBLIC_NOTE_STATUSES = frozenset({ReportStatus.COMPLETED.value, ReportStatus.ON_HOLD.value})
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,16 @@ class Track:
     received_at: datetime
     holder: str | None
     events: list[TrackEvent]
+    region_code: str
+    confidential: bool
+
+    def published(self) -> Track:
+        """What a tracking number tells anyone who has it: a note only where the unit answers the reporter; of a
+        rahasia report, where it stands only (no notes, no units: who handles it says what it is about)."""
+        if self.confidential:
+            return replace(self, holder=None, events=[replace(e, node=None, note=None) for e in self.events])
+        return replace(self, events=[e if e.type == "STATUS" and e.status in PUBLIC_NOTE_STATUSES
+                                     else replace(e, note=None) for e in self.events])
 
 
 def _as_submitted(content: ReportContent, reporter: Reporter) -> dict[str, Any]:
@@ -116,19 +130,22 @@ class Forwarding:
         return tracking, decision
 
     async def track(self, tracking_number: str, public: bool) -> Track | None:
+        """The report's chain: the whole of it, or (`public`) what the public reads of it."""
         row = await self.pool.fetchrow(
-            "SELECT tracking_number, kind, status, routing, received_at, holder_node FROM ledger"
-            " WHERE tracking_number = $1", tracking_number)
+            "SELECT tracking_number, kind, status, routing, received_at, holder_node, region_code, confidential"
+            " FROM ledger WHERE tracking_number = $1", tracking_number)
         if row is None:
             return None
         events = await self.pool.fetch(
             "SELECT at, type, node, status, note FROM ledger_events WHERE tracking_number = $1"
             " AND (public OR NOT $2) ORDER BY seq", tracking_number, public)
-        return Track(
+        track = Track(
             tracking_number=row["tracking_number"], kind=row["kind"], status=row["status"], routing=row["routing"],
             received_at=row["received_at"], holder=row["holder_node"],
             events=[TrackEvent(e["at"], e["type"], e["node"], e["status"], e["note"]) for e in events],
+            region_code=row["region_code"], confidential=row["confidential"],
         )
+        return track.published() if public else track
 
     async def reassign(self, admin: Principal, tracking_number: str, node: str, note: str) -> None:
         """Disposisi by hand: send the report to `node`, whatever the rules say."""
