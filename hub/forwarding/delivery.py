@@ -34,7 +34,15 @@ from hub.federation.nodewire import (
     MarkForwardedData,
     ReportToForwardData,
 )
-from hub.forwarding.ledger import CHAIN_WITH_2, NOTIFY_DELIVERY, DeliveryState, Purpose, add_event, queue_delivery
+from hub.forwarding.ledger import (
+    CHAIN_WITH_2,
+    NOTIFY_DELIVERY,
+    DeliveryState,
+    LedgerEvent,
+    Purpose,
+    add_event,
+    queue_delivery,
+)
 from hub.forwarding.sealing import Identity, IdentitySeal, SealBroken
 from hub.nodes.registry import Registry
 from hub.nodes.status import NodeStatus
@@ -203,7 +211,7 @@ class DeliveryWorker:
             f" chain = {CHAIN_WITH_2}, forwarded_at = coalesce(forwarded_at, now()), updated_at = now()"
             " WHERE tracking_number = $1",
             tracking, target, accepted_id)
-        await add_event(conn, tracking, "DELIVERED", node=target)
+        await add_event(conn, tracking, LedgerEvent.DELIVERED, node=target)
         await record(conn, WORKER, "REPORT_DELIVERED", f"report {tracking}", row["region_code"],
                      {"node": target, "delivery": row["id"], "acceptedId": accepted_id})
         origin = row["origin_node"]
@@ -226,7 +234,7 @@ class DeliveryWorker:
                 await conn.execute(
                     "UPDATE ledger SET routing = 'DEAD', updated_at = now() WHERE tracking_number = $1",
                     row["tracking_number"])
-                await add_event(conn, row["tracking_number"], "DEAD_LETTER", node=row["target_node"],
+                await add_event(conn, row["tracking_number"], LedgerEvent.DEAD_LETTER, node=row["target_node"],
                                 note=message, public=False)
             log.error("delivery %d of %s to %s is dead after %d attempts: %s", row["id"], row["tracking_number"],
                       row["target_node"], attempts, message)

@@ -42,6 +42,20 @@ class Purpose(StrEnum):
     MARK_FORWARDED = "MARK_FORWARDED"  # tell the origin that another unit holds it now
 
 
+class LedgerEvent(StrEnum):
+    """What happened to a report (ledger_events.type)."""
+
+    RECEIVED = "RECEIVED"  # a door took it in
+    ROUTED = "ROUTED"  # the routing rules chose a unit
+    REASSIGNED = "REASSIGNED"  # an admin chose a unit by hand (disposisi)
+    UNROUTABLE = "UNROUTABLE"  # no unit is left to take it
+    DELIVERED = "DELIVERED"  # the unit accepted it
+    DEAD_LETTER = "DEAD_LETTER"  # its delivery gave up
+    RETRIED = "RETRIED"  # an admin sent a dead delivery again
+    STATUS = "STATUS"  # the unit holding it changed its status
+    RETURNED = "RETURNED"  # the unit holding it said it is not theirs
+
+
 class DeliveryState(StrEnum):
     """Where a delivery stands (deliveries.state)."""
 
@@ -55,9 +69,9 @@ PUBLIC_NOTES = frozenset({ReportStatus.COMPLETED, ReportStatus.ON_HOLD})
 
 # Ledger events that subscribers hear of; the live event carries no note (notes may be internal).
 LIVE_EVENTS = {
-    "ROUTED": EventType.REPORT_FORWARDED, "REASSIGNED": EventType.REPORT_FORWARDED,
-    "DELIVERED": EventType.REPORT_FORWARDED, "STATUS": EventType.STATUS_CHANGED,
-    "RETURNED": EventType.STATUS_CHANGED,
+    LedgerEvent.ROUTED: EventType.REPORT_FORWARDED, LedgerEvent.REASSIGNED: EventType.REPORT_FORWARDED,
+    LedgerEvent.DELIVERED: EventType.REPORT_FORWARDED, LedgerEvent.STATUS: EventType.STATUS_CHANGED,
+    LedgerEvent.RETURNED: EventType.STATUS_CHANGED,
 }
 
 
@@ -110,7 +124,7 @@ def check_incoming(report: Incoming) -> None:
 
 
 async def add_event(
-    conn: asyncpg.Connection, tracking_number: str, type: str, *, node: str | None = None,
+    conn: asyncpg.Connection, tracking_number: str, type: LedgerEvent, *, node: str | None = None,
     status: str | None = None, note: str | None = None, public: bool = True, at: datetime | None = None,
     live: bool = True,
 ) -> None:
@@ -160,7 +174,7 @@ class Ledger:
         )
         if not inserted:
             return None
-        await add_event(conn, report.tracking_number, "RECEIVED", node=report.origin_node,
+        await add_event(conn, report.tracking_number, LedgerEvent.RECEIVED, node=report.origin_node,
                         status=ReportStatus.RECEIVED.value, at=report.received_at)
         if not route:
             return None
@@ -169,7 +183,7 @@ class Ledger:
         return decision
 
     async def place(self, conn: asyncpg.Connection, tracking_number: str, decision: Decision,
-                    event: str = "ROUTED") -> None:
+                    event: LedgerEvent = LedgerEvent.ROUTED) -> None:
         """Act on a routing decision: keep the report where it is, queue a delivery, or say no one is left."""
         row = await conn.fetchrow(
             "SELECT origin_id, origin_node, holder_node FROM ledger WHERE tracking_number = $1 FOR UPDATE",
@@ -180,13 +194,13 @@ class Ledger:
             tracking_number,
         )
         target = decision.target
-        if target is None or (event == "ROUTED" and hops >= self.max_hops):
+        if target is None or (event is LedgerEvent.ROUTED and hops >= self.max_hops):
             reason = decision.reason if target is None else f"stopped after {hops} routings"
             note = "; ".join([reason, *decision.tried])
             await conn.execute(
                 "UPDATE ledger SET routing = 'UNROUTABLE', holder_node = NULL, holder_id = NULL,"
                 " updated_at = now() WHERE tracking_number = $1", tracking_number)
-            await add_event(conn, tracking_number, "UNROUTABLE", note=note, public=False)
+            await add_event(conn, tracking_number, LedgerEvent.UNROUTABLE, note=note, public=False)
             return
         await add_event(conn, tracking_number, event, node=target.code, note=decision.reason)
         if target.code == row["holder_node"] or target.code == row["origin_node"]:
@@ -228,10 +242,10 @@ class Ledger:
         """A status change reported by the unit holding the report; for a return, where it went next."""
         await conn.execute(_APPLY_STATUS, tracking_number, status.value, at)
         if status is ReportStatus.RETURNED:
-            await add_event(conn, tracking_number, "RETURNED", node=node, status=status.value, note=note,
+            await add_event(conn, tracking_number, LedgerEvent.RETURNED, node=node, status=status.value, note=note,
                             public=False, at=at)
             return await self.reroute(conn, tracking_number)
-        await add_event(conn, tracking_number, "STATUS", node=node, status=status.value, note=note, at=at,
+        await add_event(conn, tracking_number, LedgerEvent.STATUS, node=node, status=status.value, note=note, at=at,
                         public=True)
         return None
 
@@ -247,7 +261,7 @@ class Ledger:
             at = min(event.at, updated_at)
             await conn.execute(_APPLY_STATUS, report.tracking_number, event.status.value, at)
             returned = event.status is ReportStatus.RETURNED  # as apply_status records it: a return is internal
-            await add_event(conn, report.tracking_number, "RETURNED" if returned else "STATUS",
+            await add_event(conn, report.tracking_number, LedgerEvent.RETURNED if returned else LedgerEvent.STATUS,
                             node=report.origin_node, status=event.status.value, note=event.note, at=at,
                             public=not returned, live=not report.history)
         # Where it stands now, as of the node's own last change, even from a node that keeps no timeline.

@@ -11,8 +11,10 @@ import asyncpg
 from hub.access.principal import Principal, Role
 from hub.audit import record
 from hub.forwarding.ledger import (
+    PUBLIC_NOTES,
     Incoming,
     Ledger,
+    LedgerEvent,
     Purpose,
     Routing,
     add_event,
@@ -26,14 +28,10 @@ from hub.forwarding.sealing import IdentitySeal
 from hub.nodes.status import NodeStatus
 from simpul.errors import InvalidInput
 from simpul.report import ReportContent, Reporter
-from simpul.wire import HUB_ORIGIN, ReportStatus, check_idempotency_key
+from simpul.wire import HUB_ORIGIN, check_idempotency_key
 
 KEY_REUSED = ("idempotencyKey {key!r} was used before for a different report: a new report needs a new key "
               "(the same key repeats the same submission)")
-
-
-# The notes anyone with a tracking number reads: the unit's answer, and why a report waits.
-PUBLIC_NOTE_STATUSES = frozenset({ReportStatus.COMPLETED.value, ReportStatus.ON_HOLD.value})
 
 
 @dataclass(frozen=True)
@@ -62,7 +60,7 @@ class Track:
         rahasia report, where it stands only (no notes, no units: who handles it says what it is about)."""
         if self.confidential:
             return replace(self, holder=None, events=[replace(e, node=None, note=None) for e in self.events])
-        return replace(self, events=[e if e.type == "STATUS" and e.status in PUBLIC_NOTE_STATUSES
+        return replace(self, events=[e if e.type == LedgerEvent.STATUS and e.status in PUBLIC_NOTES
                                      else replace(e, note=None) for e in self.events])
 
 
@@ -161,7 +159,7 @@ class Forwarding:
             if row["holder_node"] == node and row["routing"] == Routing.HELD:
                 raise InvalidInput(f"report {tracking_number} is already held by {node}")
             decision = Decision(target, None, f"disposisi by {admin.name}: {note.strip()}", ())
-            await self.ledger.place(conn, tracking_number, decision, event="REASSIGNED")
+            await self.ledger.place(conn, tracking_number, decision, event=LedgerEvent.REASSIGNED)
             await record(conn, admin, "REPORT_REASSIGNED", f"report {tracking_number}", row["region_code"],
                          {"from": row["holder_node"], "to": node, "note": note.strip()})
 
@@ -182,7 +180,7 @@ class Forwarding:
             if row["purpose"] == Purpose.ACCEPT:
                 await conn.execute("UPDATE ledger SET routing = 'FORWARDING' WHERE tracking_number = $1",
                                    row["tracking_number"])
-            await add_event(conn, row["tracking_number"], "RETRIED", note=f"by {admin.name}", public=False)
+            await add_event(conn, row["tracking_number"], LedgerEvent.RETRIED, note=f"by {admin.name}", public=False)
             await record(conn, admin, "DELIVERY_RETRIED", f"report {row['tracking_number']}", row["region_code"],
                          {"delivery": delivery_id, "purpose": row["purpose"]})
             await wake_workers(conn)

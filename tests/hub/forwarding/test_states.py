@@ -8,13 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from hub.forwarding.ledger import DeliveryState, Purpose, Routing
+from hub.forwarding.ledger import DeliveryState, LedgerEvent, Purpose, Routing
 
-MIGRATION = Path(__file__).resolve().parents[3] / "hub" / "db" / "migrations" / "0002_forwarding.sql"
+MIGRATIONS = Path(__file__).resolve().parents[3] / "hub" / "db" / "migrations"
 
 
-@pytest.mark.parametrize(("column", "enum"), [("routing", Routing), ("purpose", Purpose), ("state", DeliveryState)])
-def test_each_enum_is_its_columns_check_constraint(column: str, enum: type[StrEnum]) -> None:
-    check = re.search(rf"CHECK \({column} IN \(([^)]*)\)\)", MIGRATION.read_text())
+@pytest.mark.parametrize(("migration", "column", "enum"), [
+    ("0002_forwarding.sql", "routing", Routing), ("0002_forwarding.sql", "purpose", Purpose),
+    ("0002_forwarding.sql", "state", DeliveryState), ("0013_ledger_event_types.sql", "type", LedgerEvent),
+])
+def test_each_enum_is_its_columns_check_constraint(migration: str, column: str, enum: type[StrEnum]) -> None:
+    check = re.search(rf"CHECK \({column} IN \(([^)]*)\)\)", (MIGRATIONS / migration).read_text())
     assert check is not None
-    assert {v.strip(" '") for v in check[1].split(",")} == {s.value for s in enum}
+    assert {v.strip(" '\n") for v in check[1].split(",")} == {s.value for s in enum}
