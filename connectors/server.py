@@ -30,6 +30,7 @@ from connectors.hublink import (
     token_digest,
 )
 from simpul.asgi.bodylimit import BodyLimit
+from simpul.asgi.http import HttpMiddleware
 from simpul.asgi.requestid import RequestIds
 from simpul.asgi.tracing import Tracing, traced
 from simpul.endpoints import hub_urls
@@ -78,7 +79,7 @@ def _deny(status: int, message: str) -> JSONResponse:
     return JSONResponse({"errors": [{"message": message}]}, status_code=status)
 
 
-class SignedOnly:
+class SignedOnly(HttpMiddleware):
     """ASGI middleware that lets through only requests the hub signed for this node, with the key the node pinned.
 
     Nonces are remembered in memory only; a request signed before this process started is refused, so one
@@ -91,17 +92,14 @@ class SignedOnly:
         credentials: Callable[[], Credentials | None],
         max_skew: float,
     ) -> None:
-        self.app = app
+        super().__init__(app)
         self.code = code
         self.credentials = credentials
         self.max_skew = max_skew
         self.nonces = MemoryNonceStore(max_skew)
         self.started = time.time()
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         credentials = self.credentials()
         if credentials is None:

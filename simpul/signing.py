@@ -57,10 +57,7 @@ def private_key_hex(key: Ed25519PrivateKey) -> str:
 def private_key(hex_key: str) -> Ed25519PrivateKey:
     """A private key read from hex; cached, so a process parses its one key once."""
     try:
-        raw = bytes.fromhex(hex_key)
-        if len(raw) != KEY_BYTES:
-            raise ValueError
-        return Ed25519PrivateKey.from_private_bytes(raw)
+        return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(hex_key))  # ValueError unless 32 bytes
     except ValueError:
         raise ValueError(f"a private key is {2 * KEY_BYTES} hex digits") from None
 
@@ -73,9 +70,7 @@ def public_key_bytes(key: Ed25519PrivateKey) -> bytes:
 def public_key(raw: bytes) -> Ed25519PublicKey:
     """A public key object from its 32 raw bytes; cached, so a node's key is parsed once, not per call."""
     try:
-        if len(raw) != KEY_BYTES:
-            raise ValueError
-        return Ed25519PublicKey.from_public_bytes(raw)
+        return Ed25519PublicKey.from_public_bytes(raw)  # ValueError unless 32 bytes
     except ValueError:
         raise ValueError(f"a public key is {KEY_BYTES} bytes ({2 * KEY_BYTES} hex digits)") from None
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -14,10 +13,18 @@ from connectors.desk.lifecycle import NEXT, check_transition
 from simpul.db.migrate import migrate
 from simpul.db.pool import create_pool
 from simpul.errors import InvalidInput
-from simpul.report import Accepted, Change, ForwardedReport, Report, Reporter, StatsBucket, TimelineEvent
+from simpul.report import (
+    Accepted,
+    Change,
+    ForwardedReport,
+    Report,
+    ReportContent,
+    Reporter,
+    StatsBucket,
+    TimelineEvent,
+)
 from simpul.tracking import new_tracking_number
 from simpul.wire import (
-    Channel,
     Dimension,
     ReportKind,
     ReportStatus,
@@ -39,18 +46,10 @@ _GROUP_EXPR = {
 }
 
 
-@dataclass(frozen=True)
-class NewReport:
+class NewReport(ReportContent):
     """A report as a citizen or a desk officer enters it."""
 
-    kind: ReportKind
-    title: str
-    body: str
-    category: str
-    region_code: str
-    channel: Channel
     reporter: Reporter
-    location: str | None = None
     received_at: datetime | None = None  # None: now
 
 
@@ -90,26 +89,13 @@ def _filtered(f: ReportFilter) -> _Where:
 
 
 def _report(row: asyncpg.Record, timeline: tuple[TimelineEvent, ...] = ()) -> Report:
-    return Report(
-        local_id=row["local_id"],
-        tracking_number=row["tracking_number"],
-        kind=ReportKind(row["kind"]),
-        title=row["title"],
-        body=row["body"],
-        category=row["category"],
-        region_code=row["region_code"],
-        channel=Channel(row["channel"]),
-        status=ReportStatus(row["status"]),
-        reporter=Reporter(anonymous=row["anonymous"], confidential=row["confidential"],
-                          name=row["reporter_name"], contact=row["reporter_contact"]),
-        received_at=row["received_at"],
-        updated_at=row["updated_at"],
-        location=row["location"],
-        timeline=timeline,
-    )
+    """The report a row of `_COLUMNS` holds: its columns are named as the report's fields, the reporter's apart."""
+    reporter = Reporter(anonymous=row["anonymous"], confidential=row["confidential"],
+                        name=row["reporter_name"], contact=row["reporter_contact"])
+    return Report.model_validate({**row, "reporter": reporter, "timeline": timeline})
 
 
-def _check_new(report: NewReport | ForwardedReport) -> None:
+def _check_new(report: ReportContent) -> None:
     check_region_code(report.region_code)
     check_report_text(report.title, report.body, report.category)
 

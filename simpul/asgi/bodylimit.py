@@ -15,6 +15,8 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from simpul.asgi.http import HttpMiddleware
+
 TOO_LARGE = "request body is larger than {max_bytes} bytes"
 BAD_LENGTH = "Content-Length must be one whole number of bytes"
 
@@ -41,19 +43,16 @@ def _declared_length(scope: Scope) -> int | None:
     return int(value)
 
 
-class BodyLimit:
+class BodyLimit(HttpMiddleware):
     """ASGI middleware: HTTP request bodies of at most `max_bytes`; other scopes pass through."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         if max_bytes < 0:
             raise ValueError(f"max_bytes must not be negative, not {max_bytes}")
-        self.app = app
+        super().__init__(app)
         self.max_bytes = max_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             declared = _declared_length(scope)
         except ValueError as exc:

@@ -20,7 +20,9 @@ from opentelemetry import trace
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from starlette.datastructures import Headers
 from starlette.routing import Mount
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from simpul.asgi.http import HttpMiddleware, ResponseStatus
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
@@ -72,34 +74,24 @@ def route_of(scope: Scope) -> str:
     return root + path if isinstance(path, str) else UNMATCHED
 
 
-class TraceRequests:
+class TraceRequests(HttpMiddleware):
     """ASGI middleware: a SERVER span for each HTTP request, continuing the caller's trace when it sent one."""
 
     def __init__(self, app: ASGIApp, tracer: trace.Tracer) -> None:
-        self.app = app
+        super().__init__(app)
         self.tracer = tracer
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         parent = PROPAGATOR.extract(Headers(scope=scope))
         method = scope["method"]
-        status = 500
-
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        sent = ResponseStatus(send)
         # An exception's text may hold what the request carried (a pydantic error quotes its input), so the span
         # keeps its type only, not the exception event and status description the SDK would record.
         with self.tracer.start_as_current_span(method, context=parent, kind=trace.SpanKind.SERVER,
                                                attributes={"http.request.method": method},
                                                record_exception=False, set_status_on_exception=False) as span:
             try:
-                await self.app(scope, receive, send_status)
+                await self.app(scope, receive, sent)
             except Exception as exc:
                 span.set_attribute("error.type", type(exc).__qualname__)
                 raise
@@ -107,8 +99,8 @@ class TraceRequests:
                 route = route_of(scope)
                 span.update_name(f"{method} {route}")
                 span.set_attribute("http.route", route)
-                span.set_attribute("http.response.status_code", status)
-                if status >= 500:
+                span.set_attribute("http.response.status_code", sent.status)
+                if sent.status >= 500:
                     span.set_status(trace.StatusCode.ERROR)
 
 
