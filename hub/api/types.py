@@ -5,9 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
+from typing import Any, cast
 
 import asyncpg
 import strawberry
+from pydantic import BaseModel, Field, create_model
+from strawberry.federation.schema_directives import Key
+from strawberry.federation.types import FieldSet
+from strawberry.types.unset import UNSET
 
 from hub.access.principal import Principal
 from hub.access.rahasia import HIDDEN, shows_content
@@ -18,8 +23,8 @@ from hub.nodes.registry import NodeRecord
 from hub.nodes.selection import NodeSelection
 from hub.nodes.status import NodeStatus
 from hub.regions import region_name
-from simpul.report import StatsBucket, TimelineEvent
-from simpul.wire import Channel, NodeLevel, ReportKind, ReportStatus, check_region_code
+from simpul.report import ReportContent, StatsBucket, TimelineEvent
+from simpul.wire import NodeLevel, ReportStatus, check_region_code
 
 strawberry.enum(NodeStatus)  # the registry's, as the API shows it
 
@@ -66,32 +71,48 @@ class ReadSource(StrEnum):
     LIVE = "LIVE"  # the nodes themselves, asked now
 
 
-@strawberry.type(description="Who reported; identity is not served by the hub.")
-class Reporter:
+@strawberry.pydantic.type(name="Reporter", description="Who reported; identity is not served by the hub.")
+class PublicReporter(BaseModel):
     anonymous: bool
     confidential: bool
 
 
-@strawberry.federation.type(keys=["id"], description="A report as held by the node that has it.")
-class Report:
-    id: strawberry.ID = strawberry.field(description="Global id: <node code>:<local id>.")
+# What a report's counts show of it, rahasia or not: what kind it is and where; the rest of what the reporter wrote
+# is published only to callers who may read it (hub/access/rahasia.py).
+CLASSIFICATION = frozenset({"kind", "category", "region_code", "channel"})
+
+
+def published_content(content: type[BaseModel] = ReportContent) -> type[BaseModel]:
+    """The report's content (simpul/report.py) as the hub's API serves it: the classification as it is, every
+    other field nullable, null when not published to the caller. A field the content gains is served, and hidden
+    from callers who may not read the report, without a line here."""
+    fields: dict[str, Any] = {}
+    for name, field in content.model_fields.items():
+        if name in CLASSIFICATION:
+            fields[name] = (field.annotation, ...)
+        else:
+            unknown = "" if field.is_required() else " Null too when the report has none."
+            fields[name] = (cast(Any, field.annotation) | None,
+                            Field(None, description=f"Null when {HIDDEN} to this caller (docs/security.md).{unknown}"))
+    return create_model("PublishedContent", **fields)
+
+
+PublishedContent = published_content()
+
+
+@strawberry.pydantic.type(directives=[Key(fields=FieldSet("id"), resolvable=UNSET)],
+                          description="A report as held by the node that has it.")
+class Report(PublishedContent):  # type: ignore[valid-type, misc]  # a model made from ReportContent's fields
+    id: strawberry.ID = Field(description="Global id: <node code>:<local id>.")
     node: str
     tracking_number: str
-    kind: ReportKind
-    title: str | None = strawberry.field(description=f"Null when {HIDDEN} to this caller (docs/security.md).")
-    body: str | None = strawberry.field(description=f"Null when {HIDDEN} to this caller.")
-    category: str
-    region_code: str
-    channel: Channel
     status: ReportStatus
-    reporter: Reporter
+    reporter: PublicReporter
     received_at: datetime
     updated_at: datetime
-    location: str | None = strawberry.field(description=f"Null when unknown, or {HIDDEN} to this caller.")
-    timeline: list[TimelineEvent] = strawberry.field(
-        description=f"Filled by `report(id)`; empty in lists. Notes are null when {HIDDEN} to this caller."
-    )
-    source: ReadSource = strawberry.field(
+    timeline: list[TimelineEvent] = Field(
+        description=f"Filled by `report(id)`; empty in lists. Notes are null when {HIDDEN} to this caller.")
+    source: ReadSource = Field(
         default=ReadSource.LIVE,
         description="LIVE: as the node answered now; INDEX: as the federation index holds it (lists by default, "
         "or `report(id)` when its node did not answer).")
@@ -113,13 +134,16 @@ class Report:
         may read it (hub/access/rahasia.py)."""
         node = node or r.id.partition(":")[0]
         shown = shows_content(reader, r.region_code, r.reporter.confidential, node)
-        return cls(
-            id=r.id, node=node, tracking_number=r.tracking_number, kind=r.kind, title=r.title if shown else None,
-            body=r.body if shown else None, category=r.category, region_code=r.region_code, channel=r.channel,
-            status=r.status, reporter=Reporter(anonymous=r.reporter.anonymous, confidential=r.reporter.confidential),
-            received_at=r.received_at, updated_at=r.updated_at, location=r.location if shown else None,
+        content = {name: getattr(r, name) if shown or name in CLASSIFICATION else None
+                   for name in PublishedContent.model_fields}
+        report: Report = cls.model_construct(
+            **content, id=r.id, node=node, tracking_number=r.tracking_number, status=r.status,
+            reporter=PublicReporter.model_construct(anonymous=r.reporter.anonymous,
+                                                    confidential=r.reporter.confidential),
+            received_at=r.received_at, updated_at=r.updated_at,
             timeline=[e if shown else e.model_copy(update={"note": None}) for e in r.timeline], source=source,
         )
+        return report
 
 
 @strawberry.type(description="A node whose part of an indexed answer may be behind what the node holds now.")
