@@ -36,6 +36,7 @@ from hub.federation.nodewire import (
 )
 from hub.forwarding.ledger import (
     CHAIN_WITH_2,
+    CONTENT_COLUMNS,
     NOTIFY_DELIVERY,
     DeliveryState,
     LedgerEvent,
@@ -48,7 +49,7 @@ from hub.nodes.registry import Registry
 from hub.nodes.status import NodeStatus
 from simpul.db.pool import DATABASE_ERRORS
 from simpul.redaction import redact
-from simpul.report import ForwardedReport, ReportContent, Reporter
+from simpul.report import ForwardedReport, Reporter
 
 log = logging.getLogger("simpul.delivery")
 
@@ -91,7 +92,7 @@ def _forwarded_report(row: asyncpg.Record, identity: Identity | None) -> dict[st
     carried = None if row["anonymous"] else identity  # never an identity for an anonymous report, whatever came
     reporter = Reporter(anonymous=row["anonymous"], confidential=row["confidential"],
                         name=carried.name if carried else None, contact=carried.contact if carried else None)
-    report = ForwardedReport(**{name: row[name] for name in ReportContent.model_fields}, source_id=row["origin_id"],
+    report = ForwardedReport(**{name: row[name] for name in CONTENT_COLUMNS}, source_id=row["origin_id"],
                              tracking_number=row["tracking_number"], reporter=reporter,
                              received_at=row["received_at"])
     return report.model_dump(mode="json", by_alias=True)

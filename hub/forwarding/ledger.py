@@ -157,20 +157,12 @@ class Ledger:
 
         Returns None when the tracking number (or submit key) is already known.
         """
-        content = report.content
+        written = report.content.model_dump(mode="json")
         inserted = await conn.fetchval(
-            "INSERT INTO ledger (tracking_number, origin_id, submit_key, submit_digest, origin_node, kind, title,"
-            " body, category, region_code, channel, anonymous, confidential, sealed_identity,"
-            " location, received_at, status, holder_node, holder_id, routing, history, node_tracking_number, chain)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $5,"
-            " CASE WHEN $5::text IS NULL THEN NULL ELSE $2 END, 'HELD', $18, $19,"
-            " CASE WHEN $5::text IS NULL THEN '{}' ELSE ARRAY[$5::text] END)"
-            " ON CONFLICT DO NOTHING RETURNING true",
-            report.tracking_number, report.origin_id, submit_key, submit_digest, report.origin_node,
-            content.kind.value, content.title, content.body, content.category, content.region_code,
-            content.channel.value, report.reporter.anonymous, report.reporter.confidential, report.sealed_identity,
-            content.location, report.received_at, report.status.value, report.history,
-            report.node_tracking_number,
+            _RECORD, report.tracking_number, report.origin_id, submit_key, submit_digest, report.origin_node,
+            report.reporter.anonymous, report.reporter.confidential, report.sealed_identity, report.received_at,
+            report.status.value, report.history, report.node_tracking_number,
+            *(written[name] for name in CONTENT_COLUMNS),
         )
         if not inserted:
             return None
@@ -285,6 +277,21 @@ class NodeEvent(Protocol):
 
 
 # A status change applied to the ledger, at the holder's own time `$3` (each at most once: see node_changed_at).
+# What the reporter wrote: the ledger's columns are named like the content's fields (tests/simpul/test_report.py).
+CONTENT_COLUMNS = tuple(ReportContent.model_fields)
+
+# A new report, its content from $13 on.
+_RECORD = (
+    "INSERT INTO ledger (tracking_number, origin_id, submit_key, submit_digest, origin_node, anonymous, confidential,"
+    " sealed_identity, received_at, status, history, node_tracking_number, holder_node, holder_id, routing, chain, "
+    + ", ".join(CONTENT_COLUMNS)
+    + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $5,"
+    " CASE WHEN $5::text IS NULL THEN NULL ELSE $2 END, 'HELD',"
+    " CASE WHEN $5::text IS NULL THEN '{}' ELSE ARRAY[$5::text] END, "
+    + ", ".join(f"${n}" for n in range(13, 13 + len(CONTENT_COLUMNS)))
+    + ") ON CONFLICT DO NOTHING RETURNING true"
+)
+
 _APPLY_STATUS = """
 UPDATE ledger SET status = $2, updated_at = greatest(updated_at, $3),
     followed_up_at = CASE WHEN $2 IN ('IN_PROCESS', 'COMPLETED') THEN coalesce(followed_up_at, $3)

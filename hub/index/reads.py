@@ -16,19 +16,20 @@ from typing import Any
 import asyncpg
 
 from hub.access.principal import Principal
+from hub.forwarding.ledger import CONTENT_COLUMNS
 from hub.nodes.selection import NodeSelection, Parameters
 from simpul.cursor import Position
 from simpul.errors import NotAllowed
 from simpul.filters import ReportFilter
-from simpul.report import ReportContent, StatsBucket
+from simpul.report import StatsBucket
 from simpul.wire import Dimension
 
 FRESHNESS_TTL = 1.0  # seconds an answer's freshness may be reused by the next answers of the same scope
 
-# A report as the index serves it: the ledger's columns for the report's content are named like its fields.
+# A report as the index serves it, its content in the ledger's columns named like the content's fields.
 REPORT_COLUMNS = (
     "tracking_number, origin_id, coalesce(holder_id, origin_id) AS id, coalesce(shown_node, 'hub') AS node, "
-    + ", ".join(ReportContent.model_fields)
+    + ", ".join(CONTENT_COLUMNS)
     + ", status, anonymous, confidential, received_at, updated_at"
 )
 
