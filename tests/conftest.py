@@ -9,11 +9,18 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from hypothesis import settings
 
 from simpul.db.embedded import embedded_postgres
 from tests.databases import fresh_database
 from tests.federation import Federation, Hub, start_federation, start_hub
+from tests.graphql_ws import Subscription
 from tests.impostor import impostor  # noqa: F401 -- a fixture, registered by being imported here
+
+# Hypothesis for hostile input, wherever its properties live: no example database, no deadline, few enough
+# examples for a quick run.
+settings.register_profile("property", database=None, deadline=None, max_examples=100)
+settings.load_profile("property")
 
 
 @pytest.fixture(scope="session")
@@ -41,6 +48,15 @@ async def database(pg_server: str) -> AsyncIterator[str]:
 async def session() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as client:
         yield client
+
+
+@pytest.fixture
+async def subscriptions() -> AsyncIterator[list[Subscription]]:
+    """Subscriptions a test opens, closed after it."""
+    opened: list[Subscription] = []
+    yield opened
+    for subscription in opened:
+        await subscription.close()
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ import random
 from pathlib import Path
 
 import aiohttp
-import asyncpg
 
+from tests.databases import connection
 from tests.federation import Federation, Hub, restart_desk, start_desk, start_hub
 
 SUBMIT = """
@@ -73,8 +73,7 @@ async def _all_delivered_exactly_once(database: str, acknowledged: dict[str, str
 
 async def _settled(database: str, expected: int, timeout: float = 90.0) -> None:
     """Wait until every delivery is done (or fail with what is left)."""
-    conn = await asyncpg.connect(database)
-    try:
+    async with connection(database) as conn:
         for _ in range(int(timeout / 0.5)):
             pending = await conn.fetchval("SELECT count(*) FROM hub.deliveries WHERE state = 'PENDING'")
             held = await conn.fetchval("SELECT count(*) FROM hub.ledger WHERE routing = 'HELD'")
@@ -83,13 +82,10 @@ async def _settled(database: str, expected: int, timeout: float = 90.0) -> None:
             await asyncio.sleep(0.5)
         states = await conn.fetch("SELECT state, count(*) FROM hub.deliveries GROUP BY state")
         raise AssertionError(f"not settled: {[tuple(r) for r in states]}, held {held} of {expected}")
-    finally:
-        await conn.close()
 
 
 async def _assert_each_report_at_exactly_one_desk(database: str, acknowledged: dict[str, str]) -> None:
-    conn = await asyncpg.connect(database)
-    try:
+    async with connection(database) as conn:
         copies: dict[str, list[str]] = {}
         for code in DESK_LEVELS:
             schema = "desk_" + code.replace(".", "_")
@@ -98,8 +94,6 @@ async def _assert_each_report_at_exactly_one_desk(database: str, acknowledged: d
         holders = {r["tracking_number"]: r["holder_node"] for r in await conn.fetch(
             "SELECT tracking_number, holder_node FROM hub.ledger")}
         dead = await conn.fetchval("SELECT count(*) FROM hub.deliveries WHERE state = 'DEAD'")
-    finally:
-        await conn.close()
     tracking_numbers = set(acknowledged.values())
     assert len(tracking_numbers) == len(acknowledged), "one tracking number per idempotency key"
     assert set(holders) == tracking_numbers, "every acknowledged report is in the ledger, and nothing else"
@@ -112,12 +106,9 @@ async def _assert_each_report_at_exactly_one_desk(database: str, acknowledged: d
 
 async def _work_in_flight(database: str) -> int:
     """Reports acknowledged but not yet delivered, at this moment."""
-    conn = await asyncpg.connect(database)
-    try:
+    async with connection(database) as conn:
         pending: int = await conn.fetchval("SELECT count(*) FROM hub.deliveries WHERE state = 'PENDING'")
         return pending
-    finally:
-        await conn.close()
 
 
 async def _kill_and_restart_hub(hub: Hub, tmp_path: Path, times: int) -> tuple[Hub, list[int]]:

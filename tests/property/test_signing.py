@@ -21,11 +21,11 @@ from simpul.signing import (
     MemoryNonceStore,
     SignatureError,
     SignedRequest,
-    message,
     public_key_bytes,
     sign,
     verify,
 )
+from tests.signed import signed_at
 
 MAX_SKEW = 300.0
 SIGNED = ("node", "direction", "method", "path", "body")
@@ -122,15 +122,9 @@ async def test_a_timestamp_beyond_the_skew_is_refused_even_with_a_valid_signatur
     timestamp = int(time.time()) + (offset if future else -offset)
     if timestamp < 0:
         timestamp = 0
-    headers = _signed_at(key, node, timestamp, nonce, body)
+    headers = signed_at(key, TO_HUB, node, "/graphql", body, timestamp, nonce)
     with pytest.raises(SignatureError, match="stale"):
         await _receive(headers, {node: key}, "POST", "/graphql", body, MemoryNonceStore(MAX_SKEW))
-
-
-def _signed_at(key: Ed25519PrivateKey, node: str, timestamp: int, nonce: str, body: bytes) -> dict[str, str]:
-    """Headers as `sign` makes them, but for a chosen time and nonce."""
-    signature = key.sign(message(TO_HUB, node, "POST", "/graphql", str(timestamp), nonce, body))
-    return {NODE_HEADER: node, TIMESTAMP_HEADER: str(timestamp), NONCE_HEADER: nonce, SIGNATURE_HEADER: signature.hex()}
 
 
 @given(st.dictionaries(st.sampled_from([NODE_HEADER, TIMESTAMP_HEADER, NONCE_HEADER, SIGNATURE_HEADER]),
