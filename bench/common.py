@@ -41,13 +41,19 @@ ADMIN = Principal(role=Role.ADMIN, name="bench")
 @contextlib.contextmanager
 def database(name: str) -> Iterator[str]:
     """A fresh database for one scenario: on DATABASE_URL's server when set, else on an embedded server."""
-    with database_url(os.environ.get("DATABASE_URL"), BENCH_DIR) as server:
-        db = f"simpul_bench_{name}_{secrets.token_hex(3)}"
-        asyncio.run(_on_server(server, f'CREATE DATABASE "{db}"'))
-        try:
-            yield _with_database(server, db)
-        finally:
-            asyncio.run(_on_server(server, f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+    with database_url(os.environ.get("DATABASE_URL"), BENCH_DIR) as server, \
+            scratch_database(server, f"simpul_bench_{name}_{secrets.token_hex(3)}") as db:
+        yield db
+
+
+@contextlib.contextmanager
+def scratch_database(server: str, name: str) -> Iterator[str]:
+    """Database `name`, created on the server of URL `server` and dropped (closing what still uses it) after."""
+    asyncio.run(_on_server(server, f'CREATE DATABASE "{name}"'))
+    try:
+        yield _with_database(server, name)
+    finally:
+        asyncio.run(_on_server(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def _with_database(url: str, name: str) -> str:

@@ -6,16 +6,14 @@ travels across machines.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import secrets
 import shutil
 import subprocess
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
+from bench.common import scratch_database
 
 TPS = re.compile(r"^tps = ([0-9.]+)", re.MULTILINE)
 NO_PGBENCH = "pgbench not found: install PostgreSQL's client tools or unset DATABASE_URL to use the embedded one"
@@ -24,15 +22,10 @@ NO_PGBENCH = "pgbench not found: install PostgreSQL's client tools or unset DATA
 def tpc_b(db: str, seconds: int) -> float:
     """TPC-B-like TPS (4 clients, 2 threads, scale 1) of a scratch database on `db`'s server, dropped afterwards."""
     program = _program()
-    scratch = f"simpul_bench_pgbench_{secrets.token_hex(3)}"
-    url = urlunsplit(urlsplit(db)._replace(path="/" + scratch))
-    asyncio.run(_execute(db, f'CREATE DATABASE "{scratch}"'))
-    try:
+    with scratch_database(db, f"simpul_bench_pgbench_{secrets.token_hex(3)}") as url:
         subprocess.run([program, "-i", "-s", "1", "-q", url], check=True, capture_output=True, timeout=120)
         result = subprocess.run([program, "-c", "4", "-j", "2", "-T", str(seconds), url], check=True,
                                 capture_output=True, text=True, timeout=seconds + 60)
-    finally:
-        asyncio.run(_execute(db, f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
     match = TPS.search(result.stdout)
     if not match:
         raise RuntimeError(f"no tps in pgbench's output:\n{result.stdout}")
@@ -51,10 +44,3 @@ def _program() -> str:
         return str(embedded)
     raise RuntimeError(NO_PGBENCH)
 
-
-async def _execute(db: str, statement: str) -> None:
-    conn = await asyncpg.connect(db)
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()

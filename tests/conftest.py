@@ -9,11 +9,23 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from hypothesis import settings
 
 from simpul.db.embedded import embedded_postgres
 from tests.databases import fresh_database
 from tests.federation import Federation, Hub, start_federation, start_hub
+from tests.graphql_ws import Subscription
 from tests.impostor import impostor  # noqa: F401 -- a fixture, registered by being imported here
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "hub_flags(*flags): command-line flags of the hub bare_federation starts")
+
+
+# Hypothesis for hostile input, wherever its properties live: no example database, no deadline, few enough
+# examples for a quick run.
+settings.register_profile("property", database=None, deadline=None, max_examples=100)
+settings.load_profile("property")
 
 
 @pytest.fixture(scope="session")
@@ -44,24 +56,27 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 @pytest.fixture
+async def subscriptions() -> AsyncIterator[list[Subscription]]:
+    """Subscriptions a test opens, closed after it."""
+    opened: list[Subscription] = []
+    yield opened
+    for subscription in opened:
+        await subscription.close()
+
+
+@pytest.fixture
 def federation(database: str, tmp_path: Path) -> Iterator[Federation]:
     """A hub and three desks: Kaltara (65), Kaltim (64) and Kutai Timur (64.08) under Kaltim."""
-    running = start_federation(database, tmp_path)
-    try:
+    with start_federation(database, tmp_path) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="module")
 def module_federation(module_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]:
     """The same federation, shared by the tests of one module that each leave it as they found it or read
     only what they made; xdist's --dist loadscope keeps a module's tests on one worker."""
-    running = start_federation(module_database, tmp_path_factory.mktemp("federation"))
-    try:
+    with start_federation(module_database, tmp_path_factory.mktemp("federation")) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture
@@ -89,6 +104,16 @@ async def module_database(pg_server: str) -> AsyncIterator[str]:
     """A fresh database for one test module, whose tests share one hub; dropped afterwards."""
     async with fresh_database(pg_server, "simpul_m") as url:
         yield url
+
+
+@pytest.fixture
+def bare_federation(request: pytest.FixtureRequest, database: str, tmp_path: Path) -> Iterator[Federation]:
+    """A hub of its own on a fresh database (with the flags of the test's `hub_flags` mark) and no desk yet: the test
+    starts its desks into `desks`, and the ones standing there at the end (a restarted desk in place of the first)
+    are stopped with the hub."""
+    flags = request.node.get_closest_marker("hub_flags")
+    with Federation(start_hub(database, tmp_path, *(flags.args if flags else ()))) as running:
+        yield running
 
 
 @pytest.fixture

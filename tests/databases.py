@@ -16,16 +16,24 @@ def with_database(url: str, name: str) -> str:
 
 
 @asynccontextmanager
+async def connection(url: str, schema: str | None = None) -> AsyncIterator[asyncpg.Connection]:
+    """A connection of its own to the database at `url` (with `schema` first on the search path), closed after."""
+    settings = {"search_path": schema} if schema else None
+    conn = await asyncpg.connect(url, server_settings=settings)
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+@asynccontextmanager
 async def fresh_database(pg_server: str, prefix: str = "simpul_t") -> AsyncIterator[str]:
     """Create an empty database, yield its URL, drop it (closing whatever still uses it)."""
     name = f"{prefix}_{secrets.token_hex(6)}"
-    admin = await asyncpg.connect(pg_server)
-    try:
+    async with connection(pg_server) as admin:
         await admin.execute(f'CREATE DATABASE "{name}"')
         yield with_database(pg_server, name)
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 @asynccontextmanager

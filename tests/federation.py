@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -228,6 +229,13 @@ class Federation:
             desk.process.stop()
         self.hub.process.stop()
 
+    def __enter__(self) -> Federation:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Leaving a `with` block stops every process the federation holds then, however the block ended."""
+        self.stop()
+
 
 def start_federation(database_url: str, data_dir: Path) -> Federation:
     """A hub and three desks: Kaltara (65), Kaltim (64) and Kutai Timur (64.08) under Kaltim."""
@@ -242,6 +250,17 @@ def start_federation(database_url: str, data_dir: Path) -> Federation:
     return running
 
 
+def start_desks(federation: Federation, data_dir: Path, levels: dict[str, str], named: str = "Desk") -> None:
+    """Start a desk for each code (its own region) at its level side by side, named `named` and the code; every
+    desk that started is in `federation.desks`, for stop(), before the first that did not start fails the caller."""
+    with ThreadPoolExecutor() as starting:
+        futures = [starting.submit(start_desk, federation.hub, data_dir, code, code, level, name=f"{named} {code}")
+                   for code, level in levels.items()]
+    federation.desks.update({f.result().code: f.result() for f in futures if f.exception() is None})
+    for future in futures:
+        future.result()
+
+
 async def graphql(
     session: aiohttp.ClientSession, url: str, query: str, variables: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
@@ -254,6 +273,22 @@ async def graphql(
         assert response.status == 200, await response.text()
         body: dict[str, Any] = await response.json()
         return body
+
+
+async def all_pages(session: aiohttp.ClientSession, hub: Hub, query: str, first: int,
+                    **variables: Any) -> list[dict[str, Any]]:
+    """Every report `query` lists (a `reports` page with its pageInfo), read page after page of at most `first`."""
+    reports: list[dict[str, Any]] = []
+    after = None
+    while True:
+        body = await graphql(session, hub.graphql_url, query, {"first": first, "after": after, **variables})
+        assert "errors" not in body, body
+        page = body["data"]["reports"]
+        assert len(page["reports"]) <= first
+        reports += page["reports"]
+        if not page["pageInfo"]["hasNextPage"]:
+            return reports
+        after = page["pageInfo"]["endCursor"]
 
 
 async def hub_ok(session: aiohttp.ClientSession, fed: Federation, query: str,

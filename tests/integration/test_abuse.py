@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ import asyncpg
 import psutil
 import pytest
 
-from tests.federation import Hub, graphql, run_cli, start_hub
+from tests.federation import Hub, graphql, run_cli
 
 MIB = 1 << 20
 LOGIN = "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token } }"
@@ -26,12 +25,9 @@ PASSWORD_CHECKS = 2  # the hub's default: argon2 checks at once, 64 MiB each
 
 
 @pytest.fixture(scope="module")
-def hub(module_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
-    running = start_hub(module_database, tmp_path_factory.mktemp("abuse"))
-    try:
-        yield running
-    finally:
-        running.process.stop()
+def hub(module_hub: Hub) -> Hub:
+    """One hub for the tests here: each makes its own users and reads the memory it grew."""
+    return module_hub
 
 
 def _peak_reset(hub: Hub) -> None:

@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+from collections.abc import Awaitable, Iterator
 from pathlib import Path
 
 import aiohttp
-import asyncpg
+import pytest
 
+from tests.databases import connection
 from tests.federation import Federation, Hub, restart_desk, start_desk, start_hub
 
 SUBMIT = """
@@ -26,11 +28,13 @@ REGIONS = {"64.08": "64.08.01", "65": "65.01", "63": "63.03"}  # desk -> a regio
 DESK_LEVELS = {"64.08": "KABKOTA", "65": "PROVINSI", "63": "PROVINSI"}
 
 
-def _start_federation(database: str, tmp_path: Path) -> Federation:
-    fed = Federation(start_hub(database, tmp_path, "--delivery-workers", "4"))
-    for code, level in DESK_LEVELS.items():
-        fed.desks[code] = start_desk(fed.hub, tmp_path, code, code, level)
-    return fed
+@pytest.fixture
+def fed(database: str, tmp_path: Path) -> Iterator[Federation]:
+    """A hub with four delivery workers and the three desks its reports go to; what runs at the end is stopped."""
+    with Federation(start_hub(database, tmp_path, "--delivery-workers", "4")) as running:
+        for code, level in DESK_LEVELS.items():
+            running.desks[code] = start_desk(running.hub, tmp_path, code, code, level)
+        yield running
 
 
 async def _submit_all(session: aiohttp.ClientSession, hubs: list[Hub], count: int) -> dict[str, str]:
@@ -73,8 +77,7 @@ async def _all_delivered_exactly_once(database: str, acknowledged: dict[str, str
 
 async def _settled(database: str, expected: int, timeout: float = 90.0) -> None:
     """Wait until every delivery is done (or fail with what is left)."""
-    conn = await asyncpg.connect(database)
-    try:
+    async with connection(database) as conn:
         for _ in range(int(timeout / 0.5)):
             pending = await conn.fetchval("SELECT count(*) FROM hub.deliveries WHERE state = 'PENDING'")
             held = await conn.fetchval("SELECT count(*) FROM hub.ledger WHERE routing = 'HELD'")
@@ -83,13 +86,10 @@ async def _settled(database: str, expected: int, timeout: float = 90.0) -> None:
             await asyncio.sleep(0.5)
         states = await conn.fetch("SELECT state, count(*) FROM hub.deliveries GROUP BY state")
         raise AssertionError(f"not settled: {[tuple(r) for r in states]}, held {held} of {expected}")
-    finally:
-        await conn.close()
 
 
 async def _assert_each_report_at_exactly_one_desk(database: str, acknowledged: dict[str, str]) -> None:
-    conn = await asyncpg.connect(database)
-    try:
+    async with connection(database) as conn:
         copies: dict[str, list[str]] = {}
         for code in DESK_LEVELS:
             schema = "desk_" + code.replace(".", "_")
@@ -98,8 +98,6 @@ async def _assert_each_report_at_exactly_one_desk(database: str, acknowledged: d
         holders = {r["tracking_number"]: r["holder_node"] for r in await conn.fetch(
             "SELECT tracking_number, holder_node FROM hub.ledger")}
         dead = await conn.fetchval("SELECT count(*) FROM hub.deliveries WHERE state = 'DEAD'")
-    finally:
-        await conn.close()
     tracking_numbers = set(acknowledged.values())
     assert len(tracking_numbers) == len(acknowledged), "one tracking number per idempotency key"
     assert set(holders) == tracking_numbers, "every acknowledged report is in the ledger, and nothing else"
@@ -112,68 +110,64 @@ async def _assert_each_report_at_exactly_one_desk(database: str, acknowledged: d
 
 async def _work_in_flight(database: str) -> int:
     """Reports acknowledged but not yet delivered, at this moment."""
-    conn = await asyncpg.connect(database)
-    try:
+    async with connection(database) as conn:
         pending: int = await conn.fetchval("SELECT count(*) FROM hub.deliveries WHERE state = 'PENDING'")
         return pending
-    finally:
-        await conn.close()
 
 
-async def _kill_and_restart_hub(hub: Hub, tmp_path: Path, times: int) -> tuple[Hub, list[int]]:
-    """SIGKILL the hub `times` times at random moments; the work in flight at each kill."""
+async def _kill_and_restart_hub(fed: Federation, tmp_path: Path, times: int) -> list[int]:
+    """SIGKILL the hub `times` times at random moments, restarting it on its port; the work in flight at each kill."""
     rng = random.Random()
-    port = hub.url.rsplit(":", 1)[1]
+    port = fed.hub.url.rsplit(":", 1)[1]
     in_flight = []
     for _ in range(times):
         await asyncio.sleep(rng.uniform(0.3, 1.5))
-        hub.process.kill()
-        in_flight.append(await _work_in_flight(hub.database_url))
+        fed.hub.process.kill()
+        in_flight.append(await _work_in_flight(fed.hub.database_url))
         await asyncio.sleep(rng.uniform(0.0, 0.5))
-        hub = await asyncio.to_thread(start_hub, hub.database_url, tmp_path, "--port", port)
-    return hub, in_flight
+        fed.hub = await asyncio.to_thread(start_hub, fed.hub.database_url, tmp_path, "--port", port)
+    return in_flight
+
+
+async def _kill_and_restart_desk(fed: Federation, code: str, times: int) -> list[int]:
+    """SIGKILL desk `code` `times` times at random moments, restarting it on its port; the work in flight at each
+    kill."""
+    rng = random.Random()
+    in_flight = []
+    for _ in range(times):
+        await asyncio.sleep(rng.uniform(0.3, 1.2))
+        fed.desks[code].process.kill()
+        in_flight.append(await _work_in_flight(fed.hub.database_url))
+        await asyncio.sleep(rng.uniform(0.2, 1.0))
+        fed.desks[code] = await asyncio.to_thread(restart_desk, fed.hub, fed.desks[code], True)
+    return in_flight
+
+
+async def _nothing_lost_or_twice(session: aiohttp.ClientSession, fed: Federation, kills: Awaitable[list[int]]) -> None:
+    """Submit 2000 reports while `kills` kills and restarts processes: every report acknowledged reaches one desk,
+    once."""
+    submitting = asyncio.create_task(_submit_all(session, [fed.hub], 2000))
+    in_flight = await kills
+    acknowledged = await submitting
+    assert max(in_flight) > 0, f"the kills should land while reports are being forwarded: {in_flight}"
+    await _all_delivered_exactly_once(fed.hub.database_url, acknowledged)
 
 
 async def test_killing_the_hub_while_forwarding_loses_nothing_and_creates_nothing_twice(
-    database: str, tmp_path: Path, session: aiohttp.ClientSession
+    fed: Federation, tmp_path: Path, session: aiohttp.ClientSession
 ) -> None:
-    fed = _start_federation(database, tmp_path)
-    try:
-        submitting = asyncio.create_task(_submit_all(session, [fed.hub], 2000))
-        fed.hub, in_flight = await _kill_and_restart_hub(fed.hub, tmp_path, times=4)
-        acknowledged = await submitting
-        assert max(in_flight) > 0, f"the kills should land while reports are being forwarded: {in_flight}"
-        await _all_delivered_exactly_once(database, acknowledged)
-    finally:
-        fed.stop()
+    await _nothing_lost_or_twice(session, fed, _kill_and_restart_hub(fed, tmp_path, times=4))
 
 
 async def test_killing_a_node_while_it_accepts_reports_loses_nothing_and_creates_nothing_twice(
-    database: str, tmp_path: Path, session: aiohttp.ClientSession
+    fed: Federation, session: aiohttp.ClientSession
 ) -> None:
-    fed = _start_federation(database, tmp_path)
-    try:
-        submitting = asyncio.create_task(_submit_all(session, [fed.hub], 2000))
-        kutim = fed.desks["64.08"]
-        rng = random.Random()
-        in_flight = []
-        for _ in range(3):
-            await asyncio.sleep(rng.uniform(0.3, 1.2))
-            kutim.process.kill()
-            in_flight.append(await _work_in_flight(database))
-            await asyncio.sleep(rng.uniform(0.2, 1.0))
-            kutim = fed.desks["64.08"] = await asyncio.to_thread(restart_desk, fed.hub, kutim, True)
-        acknowledged = await submitting
-        assert max(in_flight) > 0, f"the kills should land while reports are being forwarded: {in_flight}"
-        await _all_delivered_exactly_once(database, acknowledged)
-    finally:
-        fed.stop()
+    await _nothing_lost_or_twice(session, fed, _kill_and_restart_desk(fed, "64.08", times=3))
 
 
 async def test_two_hubs_on_one_database_deliver_each_report_once(
-    database: str, tmp_path: Path, session: aiohttp.ClientSession
+    fed: Federation, database: str, tmp_path: Path, session: aiohttp.ClientSession
 ) -> None:
-    fed = _start_federation(database, tmp_path)
     second = start_hub(database, tmp_path, "--delivery-workers", "4")
     try:
         acknowledged = await _submit_all(session, [fed.hub, second], 1000)
@@ -183,4 +177,3 @@ async def test_two_hubs_on_one_database_deliver_each_report_once(
         assert min(delivered_by) > 0, f"both hubs deliver: {delivered_by}"
     finally:
         second.process.stop()
-        fed.stop()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -28,7 +27,7 @@ from yarl import URL
 
 from hub.dashboard.annual_report import COLUMNS, TOTAL, percent
 from hub.sla.zones import ZONE_NAMES, Zone
-from tests.federation import Federation, bearer, create_key, eventually, graphql, start_desk, start_hub, submit
+from tests.federation import Federation, bearer, create_key, eventually, graphql, start_desks, start_hub, submit
 from tests.integration.test_sla import WITA, in_ledger, indexed_as, morning, set_status, today, working_days_before
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -66,19 +65,10 @@ class World:
 @pytest.fixture(scope="module")
 def running(module_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]:
     folder = tmp_path_factory.mktemp("dashboard")
-    hub = start_hub(module_database, folder)
-    federation = Federation(hub)
-    try:
-        with ThreadPoolExecutor() as starting:  # the desks start side by side
-            futures = [starting.submit(start_desk, hub, folder, code, code, level, name=f"Unit Pengaduan {code}")
-                       for code, level in (("63", "PROVINSI"), ("64", "PROVINSI"), ("64.08", "KABKOTA"),
-                                           ("65", "PROVINSI"))]
-        federation.desks = {f.result().code: f.result() for f in futures if f.exception() is None}  # stop() ends them
-        for future in futures:
-            future.result()  # the first desk that did not start fails the module
+    with Federation(start_hub(module_database, folder)) as federation:
+        start_desks(federation, folder, {"63": "PROVINSI", "64": "PROVINSI", "64.08": "KABKOTA", "65": "PROVINSI"},
+                    named="Unit Pengaduan")
         yield federation
-    finally:
-        federation.stop()
 
 
 @pytest.fixture(scope="module")

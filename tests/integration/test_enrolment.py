@@ -18,6 +18,7 @@ from simpul.processes import ChildProcess
 from simpul.signing import TO_HUB, new_private_key, private_key, public_key_bytes, sign
 from tests.federation import (
     Desk,
+    Federation,
     Hub,
     as_hub,
     create_token,
@@ -251,56 +252,44 @@ async def _first_signed_answer(session: aiohttp.ClientSession, desk: Desk) -> tu
 
 
 async def test_restarted_node_reuses_its_credentials_and_answers_signed_calls_as_soon_as_it_listens(
-    database: str, tmp_path: Path, session: aiohttp.ClientSession
+    bare_federation: Federation, tmp_path: Path, session: aiohttp.ClientSession
 ) -> None:
-    hub = start_hub(database, tmp_path)
-    restarted: Desk | None = None
-    try:
-        desk = start_desk(hub, tmp_path, "64", "64", "PROVINSI")
-        await _wait_reachable(session, hub, "64", True)
-        credentials = _credentials(tmp_path, "64")
-        desk.process.stop()
-        await _wait_reachable(session, hub, "64", False)
+    hub = bare_federation.hub
+    desk = bare_federation.desks["64"] = start_desk(hub, tmp_path, "64", "64", "PROVINSI")
+    await _wait_reachable(session, hub, "64", True)
+    credentials = _credentials(tmp_path, "64")
+    desk.process.stop()
+    await _wait_reachable(session, hub, "64", False)
 
-        same_port = ["--port", desk.url.rsplit(":", 1)[1]]
-        restarted = replace(desk, process=ChildProcess([*desk_args(hub, tmp_path, "64", "64", "PROVINSI", None),
-                                                        *same_port],
-                                                       env={"SIMPUL_DESK_OPERATOR_KEY": desk.operator_key}))
-        status, answer = await _first_signed_answer(session, desk)
-        assert (status, json.loads(answer)) == (200, {"data": {"health": {"ok": True}}}), answer
-        restarted.process.wait_for(r"node \S+ serving on")
-        await _wait_reachable(session, hub, "64", True)
-        assert _credentials(tmp_path, "64") == credentials
-        # The hub's signed queries reach the restarted node, so both ends still share the key.
-        body = await graphql(session, hub.graphql_url, STATS)
-        assert "errors" not in body, body
-        assert body["data"]["stats"]["coverage"] == {"asked": 1, "answered": 1, "failed": []}
-        assert await _node_codes(session, hub) == ["64"]
-    finally:
-        if restarted is not None:
-            restarted.process.stop()
-        hub.process.stop()
+    same_port = ["--port", desk.url.rsplit(":", 1)[1]]
+    restarted = bare_federation.desks["64"] = replace(desk, process=ChildProcess(
+        [*desk_args(hub, tmp_path, "64", "64", "PROVINSI", None), *same_port],
+        env={"SIMPUL_DESK_OPERATOR_KEY": desk.operator_key}))
+    status, answer = await _first_signed_answer(session, desk)
+    assert (status, json.loads(answer)) == (200, {"data": {"health": {"ok": True}}}), answer
+    restarted.process.wait_for(r"node \S+ serving on")
+    await _wait_reachable(session, hub, "64", True)
+    assert _credentials(tmp_path, "64") == credentials
+    # The hub's signed queries reach the restarted node, so both ends still share the key.
+    body = await graphql(session, hub.graphql_url, STATS)
+    assert "errors" not in body, body
+    assert body["data"]["stats"]["coverage"] == {"asked": 1, "answered": 1, "failed": []}
+    assert await _node_codes(session, hub) == ["64"]
 
 
 async def test_a_node_restarted_with_the_hub_at_a_new_address_follows_it(
-    database: str, tmp_path: Path, session: aiohttp.ClientSession
+    bare_federation: Federation, tmp_path: Path, session: aiohttp.ClientSession
 ) -> None:
-    hub = start_hub(database, tmp_path)
-    restarted: Desk | None = None
-    try:
-        desk = start_desk(hub, tmp_path, "64", "64", "PROVINSI")
-        enrolled = _credentials(tmp_path, "64")
-        desk.process.stop()
-        await _wait_reachable(session, hub, "64", False)
+    hub = bare_federation.hub
+    desk = bare_federation.desks["64"] = start_desk(hub, tmp_path, "64", "64", "PROVINSI")
+    enrolled = _credentials(tmp_path, "64")
+    desk.process.stop()
+    await _wait_reachable(session, hub, "64", False)
 
-        moved = Hub(hub.process, hub.url.replace("127.0.0.1", "localhost"), hub.database_url)
-        restarted = restart_desk(moved, desk)
-        await _wait_reachable(session, hub, "64", True)
-        assert _credentials(tmp_path, "64") == {**enrolled, "hub_url": moved.url}
-    finally:
-        if restarted is not None:
-            restarted.process.stop()
-        hub.process.stop()
+    moved = Hub(hub.process, hub.url.replace("127.0.0.1", "localhost"), hub.database_url)
+    bare_federation.desks["64"] = restart_desk(moved, desk)
+    await _wait_reachable(session, hub, "64", True)
+    assert _credentials(tmp_path, "64") == {**enrolled, "hub_url": moved.url}
 
 
 async def test_node_without_token_or_credentials_exits_with_a_clear_error(fresh_hub: Hub, tmp_path: Path) -> None:

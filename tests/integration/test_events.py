@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import asyncpg
 import pytest
 
 from hub.events.publish import EventType, HubEvent, publish
 from hub.nodes.reachability import ReachabilityWatch
 from hub.settings import SCHEMA
 from simpul.db.pool import create_pool
+from tests.databases import connection
 from tests.federation import Desk, Hub, graphql, node_graphql, restart_desk, start_desk, start_hub
 from tests.graphql_ws import Subscription, registered
 
@@ -56,15 +56,6 @@ def two_hubs(module_database: str, tmp_path_factory: pytest.TempPathFactory) -> 
             desk.process.stop()
         b.process.stop()
         a.process.stop()
-
-
-@pytest.fixture
-async def subscriptions() -> AsyncIterator[list[Subscription]]:
-    """Subscriptions a test opens, closed after it."""
-    opened: list[Subscription] = []
-    yield opened
-    for subscription in opened:
-        await subscription.close()
 
 
 async def _subscribe(
@@ -197,12 +188,9 @@ async def test_a_client_is_told_when_its_hub_lost_the_event_feed(
     try:
         subscription = await _subscribe(subscriptions, session, hub)
         await registered(session, hub.url, 1)
-        conn = await asyncpg.connect(database)
-        try:
+        async with connection(database) as conn:
             await conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                                " WHERE datname = current_database() AND query LIKE 'LISTEN%simpul_events%'")
-        finally:
-            await conn.close()
 
         await subscription.wait_for(lambda s: [m for m in s.messages if m["type"] == "complete"])
         failed = [m for m in subscription.messages if m["type"] == "next"]

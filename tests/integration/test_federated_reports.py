@@ -8,7 +8,7 @@ from datetime import datetime
 
 import aiohttp
 
-from tests.federation import Federation, eventually, graphql, submit
+from tests.federation import Federation, all_pages, eventually, graphql, submit
 
 PAGE = """
 query Page($first: Int!, $after: String, $scope: Scope, $filter: ReportFilter, $live: Boolean! = false) {
@@ -23,20 +23,6 @@ query Page($first: Int!, $after: String, $scope: Scope, $filter: ReportFilter, $
 
 def _order_key(report: dict) -> tuple[float, str]:
     return (-datetime.fromisoformat(report["receivedAt"]).timestamp(), report["id"])
-
-
-async def _all_pages(session: aiohttp.ClientSession, fed: Federation, first: int, **variables) -> list[dict]:
-    seen: list[dict] = []
-    after = None
-    while True:
-        body = await graphql(session, fed.hub.graphql_url, PAGE, {"first": first, "after": after, **variables})
-        assert "errors" not in body, body
-        page = body["data"]["reports"]
-        assert len(page["reports"]) <= first
-        seen.extend(page["reports"])
-        if not page["pageInfo"]["hasNextPage"]:
-            return seen
-        after = page["pageInfo"]["endCursor"]
 
 
 async def test_pages_merge_every_node_in_order_without_duplicates_or_gaps_while_reports_arrive(
@@ -54,7 +40,7 @@ async def test_pages_merge_every_node_in_order_without_duplicates_or_gaps_while_
             existing.add(created["id"])
 
     async def indexed() -> bool:
-        return {r["id"] for r in await _all_pages(session, federation, first=500)} == existing
+        return {r["id"] for r in await all_pages(session, federation.hub, PAGE, first=500)} == existing
 
     await eventually(indexed)
 
@@ -67,8 +53,8 @@ async def test_pages_merge_every_node_in_order_without_duplicates_or_gaps_while_
         return added
 
     inserting = asyncio.create_task(keep_inserting())
-    from_index, from_nodes = await asyncio.gather(_all_pages(session, federation, first=5),
-                                                  _all_pages(session, federation, first=5, live=True))
+    from_index, from_nodes = await asyncio.gather(all_pages(session, federation.hub, PAGE, first=5),
+                                                  all_pages(session, federation.hub, PAGE, first=5, live=True))
     added = await inserting
 
     for seen in (from_index, from_nodes):
@@ -88,22 +74,22 @@ async def test_filters_and_node_scope_narrow_the_list(federation: Federation, se
     await submit(session, kutim, regionCode="64.08", kind="INFORMASI")
 
     async def indexed() -> bool:
-        return len(await _all_pages(session, federation, first=10)) == 4
+        return len(await all_pages(session, federation.hub, PAGE, first=10)) == 4
 
     await eventually(indexed)
-    in_kaltim = await _all_pages(session, federation, first=10, scope={"regionPrefix": "64"})
+    in_kaltim = await all_pages(session, federation.hub, PAGE, first=10, scope={"regionPrefix": "64"})
     assert {r["node"] for r in in_kaltim} == {"64", "64.08"}
 
-    kabkota = await _all_pages(session, federation, first=10, scope={"level": "KABKOTA"})
+    kabkota = await all_pages(session, federation.hub, PAGE, first=10, scope={"level": "KABKOTA"})
     assert {r["node"] for r in kabkota} == {"64.08"}
 
-    by_codes = await _all_pages(session, federation, first=10, scope={"nodeCodes": ["65"]})
+    by_codes = await all_pages(session, federation.hub, PAGE, first=10, scope={"nodeCodes": ["65"]})
     assert [r["regionCode"] for r in by_codes] == ["65.01"]
 
-    aspirations = await _all_pages(session, federation, first=10, filter={"kinds": ["ASPIRASI"]})
+    aspirations = await all_pages(session, federation.hub, PAGE, first=10, filter={"kinds": ["ASPIRASI"]})
     assert [r["node"] for r in aspirations] == ["65"]
 
-    in_kutim_region = await _all_pages(session, federation, first=10, filter={"regionPrefix": "64.08"})
+    in_kutim_region = await all_pages(session, federation.hub, PAGE, first=10, filter={"regionPrefix": "64.08"})
     assert len(in_kutim_region) == 2
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import aiohttp
 import asyncpg
+import pytest
 
 from tests.federation import (
     Desk,
@@ -113,75 +114,68 @@ async def test_a_forwarded_report_is_one_report_shown_at_its_holder_through_a_re
     assert all(r["reporter_name"] is None and r["reporter_contact"] is None for r in identity), "none at the hub"
 
 
+@pytest.mark.hub_flags("--stale-after", "2")
 async def test_a_node_that_is_down_keeps_its_reports_in_national_answers_and_is_named_stale(
-    database: str, tmp_path: Path, session: aiohttp.ClientSession
+    bare_federation: Federation, tmp_path: Path, session: aiohttp.ClientSession
 ) -> None:
-    hub = start_hub(database, tmp_path, "--stale-after", "2")
-    fed = Federation(hub)
-    try:
-        fed.desks["65"] = start_desk(hub, tmp_path, "65", "65", "PROVINSI")
-        fed.desks["64"] = start_desk(hub, tmp_path, "64", "64", "PROVINSI")
-        for desk in fed.desks.values():
-            await submit(session, desk, title=f"Jalan rusak di {desk.code}", regionCode=desk.region)
+    fed, hub = bare_federation, bare_federation.hub
+    fed.desks["65"] = start_desk(hub, tmp_path, "65", "65", "PROVINSI")
+    fed.desks["64"] = start_desk(hub, tmp_path, "64", "64", "PROVINSI")
+    for desk in fed.desks.values():
+        await submit(session, desk, title=f"Jalan rusak di {desk.code}", regionCode=desk.region)
 
-        async def fresh(total: int) -> dict[str, Any] | None:
-            stats = (await hub_ok(session, fed, STATS))["stats"]
-            return stats if stats["total"] == total and not stats["coverage"]["stale"] else None
+    async def fresh(total: int) -> dict[str, Any] | None:
+        stats = (await hub_ok(session, fed, STATS))["stats"]
+        return stats if stats["total"] == total and not stats["coverage"]["stale"] else None
 
-        stats = await eventually(lambda: fresh(2))
-        assert stats["coverage"]["source"] == "INDEX" and stats["coverage"]["asked"] == 2
-        assert datetime.fromisoformat(stats["coverage"]["asOf"]) > datetime.now(UTC) - timedelta(seconds=5)
+    stats = await eventually(lambda: fresh(2))
+    assert stats["coverage"]["source"] == "INDEX" and stats["coverage"]["asked"] == 2
+    assert datetime.fromisoformat(stats["coverage"]["asOf"]) > datetime.now(UTC) - timedelta(seconds=5)
 
-        fed.desks["64"].process.kill()
+    fed.desks["64"].process.kill()
 
-        async def stale() -> dict[str, Any] | None:  # named once a pull meets the dead desk
-            stats = (await hub_ok(session, fed, STATS))["stats"]
-            named = stats["coverage"]["stale"]
-            return stats if any(n["reason"].startswith("NODE_UNAVAILABLE") for n in named) else None
+    async def stale() -> dict[str, Any] | None:  # named once a pull meets the dead desk
+        stats = (await hub_ok(session, fed, STATS))["stats"]
+        named = stats["coverage"]["stale"]
+        return stats if any(n["reason"].startswith("NODE_UNAVAILABLE") for n in named) else None
 
-        stats = await eventually(stale)
-        assert stats["total"] == 2, "the node that is down keeps its reports as of its last pull"
-        [named] = stats["coverage"]["stale"]
-        assert named["node"] == "64" and named["reason"].startswith("NODE_UNAVAILABLE"), named
-        assert named["lagSeconds"] >= 0
-        assert stats["coverage"]["answered"] == 2, "named stale, not failed"
-        nodes = await hub_ok(session, fed, '{ node(code: "64") { reachable } }')
-        assert nodes["node"]["reachable"] is False
-        # report(id) asks the node; when it does not answer, the index's row stands in, marked as such.
-        body = await graphql(session, hub.graphql_url, '{ report(id: "64:1") { id status source } }')
-        assert body["data"]["report"] == {"id": "64:1", "status": "RECEIVED", "source": "INDEX"}, body
-        assert [e["extensions"]["code"] for e in body["errors"]] == ["NODE_UNAVAILABLE"]
+    stats = await eventually(stale)
+    assert stats["total"] == 2, "the node that is down keeps its reports as of its last pull"
+    [named] = stats["coverage"]["stale"]
+    assert named["node"] == "64" and named["reason"].startswith("NODE_UNAVAILABLE"), named
+    assert named["lagSeconds"] >= 0
+    assert stats["coverage"]["answered"] == 2, "named stale, not failed"
+    nodes = await hub_ok(session, fed, '{ node(code: "64") { reachable } }')
+    assert nodes["node"]["reachable"] is False
+    # report(id) asks the node; when it does not answer, the index's row stands in, marked as such.
+    body = await graphql(session, hub.graphql_url, '{ report(id: "64:1") { id status source } }')
+    assert body["data"]["report"] == {"id": "64:1", "status": "RECEIVED", "source": "INDEX"}, body
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["NODE_UNAVAILABLE"]
 
-        fed.desks["64"] = restart_desk(hub, fed.desks["64"])
-        await eventually(lambda: fresh(2))
-    finally:
-        fed.stop()
+    fed.desks["64"] = restart_desk(hub, fed.desks["64"])
+    await eventually(lambda: fresh(2))
 
 
 async def test_a_node_whose_endpoint_cannot_be_called_is_not_reachable_though_its_heartbeats_arrive(
-    database: str, tmp_path: Path, session: aiohttp.ClientSession
+    bare_federation: Federation, tmp_path: Path, session: aiohttp.ClientSession
 ) -> None:
-    hub = start_hub(database, tmp_path)
-    fed = Federation(hub)
-    try:
-        fed.desks["65"] = start_desk(hub, tmp_path, "65", "65", "PROVINSI",
-                                     extra=("--public-url", "http://127.0.0.1:9"))
+    fed, hub = bare_federation, bare_federation.hub
+    fed.desks["65"] = start_desk(hub, tmp_path, "65", "65", "PROVINSI",
+                                 extra=("--public-url", "http://127.0.0.1:9"))
 
-        async def found_out() -> dict[str, Any] | None:
-            data = await hub_ok(session, fed, '{ node(code: "65") { reachable lastHeartbeat } '
-                                '  stats(groupBy: [STATUS]) { coverage { stale { node reason } } } }')
-            named = data["stats"]["coverage"]["stale"]  # never read, then named with the failed call
-            return data if any(n["reason"].startswith("NODE_UNAVAILABLE") for n in named) else None
+    async def found_out() -> dict[str, Any] | None:
+        data = await hub_ok(session, fed, '{ node(code: "65") { reachable lastHeartbeat } '
+                            '  stats(groupBy: [STATUS]) { coverage { stale { node reason } } } }')
+        named = data["stats"]["coverage"]["stale"]  # never read, then named with the failed call
+        return data if any(n["reason"].startswith("NODE_UNAVAILABLE") for n in named) else None
 
-        data = await eventually(found_out)
-        # Asked again: the node field of the same request may have been read just before the failed call.
-        node = (await hub_ok(session, fed, '{ node(code: "65") { reachable lastHeartbeat } }'))["node"]
-        assert node["lastHeartbeat"] is not None and node["reachable"] is False, \
-            "heartbeats arrive, but the hub cannot call it"
-        [stale] = data["stats"]["coverage"]["stale"]
-        assert stale["node"] == "65" and stale["reason"].startswith("NODE_UNAVAILABLE"), stale
-    finally:
-        fed.stop()
+    data = await eventually(found_out)
+    # Asked again: the node field of the same request may have been read just before the failed call.
+    node = (await hub_ok(session, fed, '{ node(code: "65") { reachable lastHeartbeat } }'))["node"]
+    assert node["lastHeartbeat"] is not None and node["reachable"] is False, \
+        "heartbeats arrive, but the hub cannot call it"
+    [stale] = data["stats"]["coverage"]["stale"]
+    assert stale["node"] == "65" and stale["reason"].startswith("NODE_UNAVAILABLE"), stale
 
 
 async def test_paging_the_index_while_reports_arrive_has_no_duplicates_nor_gaps_across_two_replicas(

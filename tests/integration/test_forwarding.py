@@ -7,6 +7,7 @@ from typing import Any
 
 import aiohttp
 import asyncpg
+import pytest
 
 from tests.federation import (
     Desk,
@@ -17,7 +18,6 @@ from tests.federation import (
     restart_desk,
     run_cli,
     start_desk,
-    start_hub,
     submit,
 )
 from tests.impostor import Impostor, enrol_endpoint
@@ -265,91 +265,83 @@ async def test_a_node_offline_gets_its_report_when_it_comes_back(
     await eventually(lambda: _desk_copy(session, back, tn), timeout=20)
 
 
+async def _sent_again(session: aiohttp.ClientSession, fed: Federation, admin: dict[str, str], mutation: str,
+                     variables: dict[str, Any], tn: str, code: str) -> None:
+    """An admin's `mutation` on a dead letter answers true, and report `tn` reaches desk `code`, which holds it."""
+    async with session.post(fed.hub.graphql_url, headers=admin, json={"query": mutation, "variables": variables}
+                            ) as response:
+        body = await response.json()
+    assert list(body) == ["data"] and list(body["data"].values()) == [True], body
+    await eventually(lambda: _desk_copy(session, fed.desks[code], tn))
+
+    async def held() -> dict[str, Any] | None:  # the desk commits before the hub records it
+        track = await _track(session, fed, tn)
+        return track if (track["routing"], track["holder"]) == ("HELD", code) else None
+
+    await eventually(held)
+
+
+@pytest.mark.hub_flags("--delivery-max-attempts", "2")
 async def test_a_delivery_that_keeps_failing_goes_to_dead_letter_where_an_admin_reroutes_it(
-    database: str, tmp_path: Path, session: aiohttp.ClientSession
+    bare_federation: Federation, tmp_path: Path, session: aiohttp.ClientSession
 ) -> None:
-    hub = start_hub(database, tmp_path, "--delivery-max-attempts", "2")
-    fed = Federation(hub)
-    try:
-        fed.desks["64"] = start_desk(hub, tmp_path, "64", "64", "PROVINSI")
-        fed.desks["64.08"] = start_desk(hub, tmp_path, "64.08", "64.08", "KABKOTA", parent="64")
-        fed.desks["64.08"].process.kill()
-        submitted = await graphql(session, hub.graphql_url, SUBMIT, {"report": HEALTH_REPORT})
-        tn = submitted["data"]["submitReport"]["trackingNumber"]
-        admin = _admin_key(fed, "64")
+    fed, hub = bare_federation, bare_federation.hub
+    fed.desks["64"] = start_desk(hub, tmp_path, "64", "64", "PROVINSI")
+    fed.desks["64.08"] = start_desk(hub, tmp_path, "64.08", "64.08", "KABKOTA", parent="64")
+    fed.desks["64.08"].process.kill()
+    submitted = await graphql(session, hub.graphql_url, SUBMIT, {"report": HEALTH_REPORT})
+    tn = submitted["data"]["submitReport"]["trackingNumber"]
+    admin = _admin_key(fed, "64")
 
-        async def dead_letters() -> list[dict[str, Any]]:
-            async with session.post(hub.graphql_url, headers=admin, json={
-                    "query": "{ deadLetters { deliveryId trackingNumber targetNode attempts lastError } }"}) as r:
-                body = await r.json()
-            return [d for d in body["data"]["deadLetters"] if d["trackingNumber"] == tn]
+    async def dead_letters() -> list[dict[str, Any]]:
+        async with session.post(hub.graphql_url, headers=admin, json={
+                "query": "{ deadLetters { deliveryId trackingNumber targetNode attempts lastError } }"}) as r:
+            body = await r.json()
+        return [d for d in body["data"]["deadLetters"] if d["trackingNumber"] == tn]
 
-        [dead] = await eventually(dead_letters)
-        assert dead["targetNode"] == "64.08" and dead["attempts"] == 2
-        assert dead["lastError"].startswith("NODE_UNAVAILABLE")
-        assert (await _track(session, fed, tn))["routing"] == "DEAD"
+    [dead] = await eventually(dead_letters)
+    assert dead["targetNode"] == "64.08" and dead["attempts"] == 2
+    assert dead["lastError"].startswith("NODE_UNAVAILABLE")
+    assert (await _track(session, fed, tn))["routing"] == "DEAD"
 
-        outsider = _admin_key(fed, "65")
-        async with session.post(hub.graphql_url, headers=outsider, json={
-                "query": "{ deadLetters { trackingNumber } }"}) as response:
-            assert (await response.json())["data"]["deadLetters"] == [], "out of the admin's region"
+    outsider = _admin_key(fed, "65")
+    async with session.post(hub.graphql_url, headers=outsider, json={
+            "query": "{ deadLetters { trackingNumber } }"}) as response:
+        assert (await response.json())["data"]["deadLetters"] == [], "out of the admin's region"
 
-        reroute = {"query": "mutation R($tn: String!) { rerouteReport(trackingNumber: $tn) }", "variables": {"tn": tn}}
-        async with session.post(hub.graphql_url, headers=admin, json=reroute) as response:
-            assert (await response.json()) == {"data": {"rerouteReport": True}}
-        await eventually(lambda: _desk_copy(session, fed.desks["64"], tn))
-
-        async def held() -> dict[str, Any] | None:  # the desk commits before the hub records it
-            track = await _track(session, fed, tn)
-            return track if track["routing"] == "HELD" else None
-
-        track = await eventually(held)
-        assert track["holder"] == "64"
-        assert await dead_letters() == []
-    finally:
-        fed.stop()
+    reroute = "mutation R($tn: String!) { rerouteReport(trackingNumber: $tn) }"
+    await _sent_again(session, fed, admin, reroute, {"tn": tn}, tn, "64")
+    assert await dead_letters() == []
 
 
+@pytest.mark.hub_flags("--delivery-max-attempts", "2")
 async def test_a_node_answering_garbage_to_deliveries_ends_in_dead_letter_and_a_retry_delivers_once_it_is_back(
-    database: str, tmp_path: Path, session: aiohttp.ClientSession, impostor: Impostor
+    bare_federation: Federation, tmp_path: Path, session: aiohttp.ClientSession, impostor: Impostor
 ) -> None:
-    hub = start_hub(database, tmp_path, "--delivery-max-attempts", "2")
-    fed = Federation(hub)
-    try:
-        await enrol_endpoint(session, hub, impostor.url, "63", "63")  # Kalsel's address answers nonsense
-        kalsel = {**HEALTH_REPORT, "regionCode": "63.03"}
-        garbage = await graphql(session, hub.graphql_url, SUBMIT, {"report": kalsel})
-        tn = garbage["data"]["submitReport"]["trackingNumber"]
-        admin = _admin_key(fed, "national")
+    fed, hub = bare_federation, bare_federation.hub
+    await enrol_endpoint(session, hub, impostor.url, "63", "63")  # Kalsel's address answers nonsense
+    kalsel = {**HEALTH_REPORT, "regionCode": "63.03"}
+    garbage = await graphql(session, hub.graphql_url, SUBMIT, {"report": kalsel})
+    tn = garbage["data"]["submitReport"]["trackingNumber"]
+    admin = _admin_key(fed, "national")
 
-        async def dead(tracking: str) -> dict[str, Any] | None:
-            async with session.post(hub.graphql_url, headers=admin, json={
-                    "query": "{ deadLetters { deliveryId trackingNumber attempts lastError } }"}) as response:
-                body = await response.json()
-            return next((d for d in body["data"]["deadLetters"] if d["trackingNumber"] == tracking), None)
+    async def dead(tracking: str) -> dict[str, Any] | None:
+        async with session.post(hub.graphql_url, headers=admin, json={
+                "query": "{ deadLetters { deliveryId trackingNumber attempts lastError } }"}) as response:
+            body = await response.json()
+        return next((d for d in body["data"]["deadLetters"] if d["trackingNumber"] == tracking), None)
 
-        letter = await eventually(lambda: dead(tn))
-        assert letter["lastError"].startswith("NODE_BAD_RESPONSE") and letter["attempts"] == 2
-        assert any("acceptReport" in call for call in impostor.calls)
+    letter = await eventually(lambda: dead(tn))
+    assert letter["lastError"].startswith("NODE_BAD_RESPONSE") and letter["attempts"] == 2
+    assert any("acceptReport" in call for call in impostor.calls)
 
-        # A real desk that was down for longer than the retries, then back: an admin retries.
-        fed.desks["64.08"] = start_desk(hub, tmp_path, "64.08", "64.08", "KABKOTA")
-        kutim = fed.desks["64.08"]
-        kutim.process.kill()
-        offline = await graphql(session, hub.graphql_url, SUBMIT, {"report": HEALTH_REPORT})
-        tn = offline["data"]["submitReport"]["trackingNumber"]
-        letter = await eventually(lambda: dead(tn))
-        fed.desks["64.08"] = restart_desk(hub, kutim)
-        retry = {"query": "mutation R($id: Int!) { retryDelivery(deliveryId: $id) }",
-                 "variables": {"id": letter["deliveryId"]}}
-        async with session.post(hub.graphql_url, headers=admin, json=retry) as response:
-            assert (await response.json()) == {"data": {"retryDelivery": True}}
-        await eventually(lambda: _desk_copy(session, fed.desks["64.08"], tn))
-
-        async def held() -> dict[str, Any] | None:  # the desk commits before the hub records it
-            track = await _track(session, fed, tn)
-            return track if track["holder"] == "64.08" else None
-
-        await eventually(held)
-    finally:
-        fed.stop()
+    # A real desk that was down for longer than the retries, then back: an admin retries.
+    fed.desks["64.08"] = start_desk(hub, tmp_path, "64.08", "64.08", "KABKOTA")
+    kutim = fed.desks["64.08"]
+    kutim.process.kill()
+    offline = await graphql(session, hub.graphql_url, SUBMIT, {"report": HEALTH_REPORT})
+    tn = offline["data"]["submitReport"]["trackingNumber"]
+    letter = await eventually(lambda: dead(tn))
+    fed.desks["64.08"] = restart_desk(hub, kutim)
+    retry = "mutation R($id: Int!) { retryDelivery(deliveryId: $id) }"
+    await _sent_again(session, fed, admin, retry, {"id": letter["deliveryId"]}, tn, "64.08")

@@ -10,14 +10,13 @@ region, and idempotency keys repeat only their own caller's submissions.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 import pytest
 
-from tests.federation import Desk, Federation, bearer, create_key, eventually, graphql, start_desk, start_hub, submit
+from tests.federation import Desk, Federation, bearer, create_key, eventually, graphql, start_desks, start_hub, submit
 
 SECRET = {"title": "Pungutan liar di loket puskesmas", "body": "Petugas loket meminta uang Rp50.000 tanpa kuitansi.",
           "location": "Jl. Mawar 3, Sangatta Utara", "category": "kesehatan"}
@@ -50,17 +49,9 @@ class World:
 @pytest.fixture(scope="module")
 def running(module_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]:
     folder = tmp_path_factory.mktemp("rahasia")
-    federation = Federation(start_hub(module_database, folder))
-    try:
-        with ThreadPoolExecutor() as starting:
-            futures = [starting.submit(start_desk, federation.hub, folder, code, code, level)
-                       for code, level in (("64", "PROVINSI"), ("64.08", "KABKOTA"), ("65", "PROVINSI"))]
-        federation.desks = {f.result().code: f.result() for f in futures if f.exception() is None}
-        for future in futures:
-            future.result()
+    with Federation(start_hub(module_database, folder)) as federation:
+        start_desks(federation, folder, {"64": "PROVINSI", "64.08": "KABKOTA", "65": "PROVINSI"})
         yield federation
-    finally:
-        federation.stop()
 
 
 async def _set_status(session: aiohttp.ClientSession, desk: Desk, local_id: str, status: str, note: str) -> None:

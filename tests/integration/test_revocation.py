@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import aiohttp
 import asyncpg
@@ -35,14 +35,6 @@ def hub(module_database: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         yield running
     finally:
         running.process.stop()
-
-
-@pytest.fixture
-async def sockets() -> AsyncIterator[list[Subscription]]:
-    opened: list[Subscription] = []
-    yield opened
-    for socket in opened:
-        await socket.close()
 
 
 async def _person(hub: Hub, session: aiohttp.ClientSession, username: str) -> str:
@@ -71,11 +63,11 @@ async def _sql(hub: Hub, statement: str, *args: object) -> None:
 
 
 async def _open_two(session: aiohttp.ClientSession, hub: Hub, headers: dict[str, str],
-                    sockets: list[Subscription]) -> tuple[Subscription, Subscription]:
+                    subscriptions: list[Subscription]) -> tuple[Subscription, Subscription]:
     """An idle events subscription and a socket to send the next operation on, both answering for now."""
     idle = await Subscription.open(session, hub.graphql_url, EVENTS, headers=headers)
     busy = await Subscription.open(session, hub.graphql_url, EVENTS, headers=headers)
-    sockets += [idle, busy]
+    subscriptions += [idle, busy]
     answer = await busy.ask("me", ME)
     assert answer == {"id": "me", "type": "next", "payload": {"data": {"me": {"role": "SUPERVISOR"}}}}, answer
     return idle, busy
@@ -96,22 +88,22 @@ async def _cut_off(idle: Subscription, busy: Subscription, since: float) -> None
 
 
 async def test_logout_ends_the_sessions_sockets(hub: Hub, session: aiohttp.ClientSession,
-                                               sockets: list[Subscription]) -> None:
+                                               subscriptions: list[Subscription]) -> None:
     token = await _person(hub, session, "keluar")
-    idle, busy = await _open_two(session, hub, bearer(token), sockets)
+    idle, busy = await _open_two(session, hub, bearer(token), subscriptions)
     assert (await graphql(session, hub.graphql_url, "mutation { logout }", headers=bearer(token)))["data"]["logout"]
     await _cut_off(idle, busy, time.monotonic())
 
 
 async def test_a_revoked_key_loses_its_sockets(hub: Hub, session: aiohttp.ClientSession,
-                                               sockets: list[Subscription]) -> None:
+                                               subscriptions: list[Subscription]) -> None:
     key = await create_key(hub.database_url, "supervisor")
     conn = await asyncpg.connect(hub.database_url, server_settings={"search_path": "hub"})
     try:
         key_id = await conn.fetchval("SELECT id FROM api_keys WHERE key_hash = $1", digest(key))
     finally:
         await conn.close()
-    idle, busy = await _open_two(session, hub, bearer(key), sockets)
+    idle, busy = await _open_two(session, hub, bearer(key), subscriptions)
     revoked = await graphql(session, hub.graphql_url, "mutation($id: Int!) { revokeApiKey(id: $id) { id } }",
                             {"id": key_id})
     assert "errors" not in revoked, revoked
@@ -119,11 +111,11 @@ async def test_a_revoked_key_loses_its_sockets(hub: Hub, session: aiohttp.Client
 
 
 async def test_a_password_changed_in_another_session_ends_this_ones_sockets(
-    hub: Hub, session: aiohttp.ClientSession, sockets: list[Subscription]
+    hub: Hub, session: aiohttp.ClientSession, subscriptions: list[Subscription]
 ) -> None:
     stolen = await _person(hub, session, "berganti")
     own = await _login(hub, session, "berganti")
-    idle, busy = await _open_two(session, hub, bearer(stolen), sockets)
+    idle, busy = await _open_two(session, hub, bearer(stolen), subscriptions)
     changed = await graphql(session, hub.graphql_url, 'mutation($p: String!) { changePassword(currentPassword: $p, '
                             'newPassword: "sandi baru yang panjang") }', {"p": PASSWORD}, headers=bearer(own))
     assert changed["data"] == {"changePassword": 1}, changed
@@ -131,27 +123,27 @@ async def test_a_password_changed_in_another_session_ends_this_ones_sockets(
 
 
 async def test_a_disabled_user_loses_their_sockets(hub: Hub, session: aiohttp.ClientSession,
-                                                   sockets: list[Subscription]) -> None:
+                                                   subscriptions: list[Subscription]) -> None:
     token = await _person(hub, session, "dinonaktifkan")
-    idle, busy = await _open_two(session, hub, bearer(token), sockets)
+    idle, busy = await _open_two(session, hub, bearer(token), subscriptions)
     await _sql(hub, "UPDATE users SET disabled_at = now() WHERE username = 'dinonaktifkan'")
     await _cut_off(idle, busy, time.monotonic())
 
 
 async def test_an_expired_session_loses_its_sockets(hub: Hub, session: aiohttp.ClientSession,
-                                                    sockets: list[Subscription]) -> None:
+                                                    subscriptions: list[Subscription]) -> None:
     token = await _person(hub, session, "kedaluwarsa")
     # This session's TTL is made 2 s (as --session-ttl 2s would have), so the rest of the module keeps 8 h.
     await _sql(hub, "UPDATE sessions SET expires_at = now() + interval '2 seconds' WHERE token_hash = $1",
                digest(token))
     expires = time.monotonic() + 2
-    idle, busy = await _open_two(session, hub, bearer(token), sockets)
+    idle, busy = await _open_two(session, hub, bearer(token), subscriptions)
     await asyncio.sleep(expires - time.monotonic())  # the clock itself is what this test waits for
     await _cut_off(idle, busy, expires)
 
 
 async def test_a_suspended_node_loses_its_signed_socket(hub: Hub, session: aiohttp.ClientSession,
-                                                        sockets: list[Subscription]) -> None:
+                                                        subscriptions: list[Subscription]) -> None:
     key = new_private_key()
     enrolment = {"token": create_token(hub.database_url, "63"), "code": "63", "name": "Node 63", "level": "PROVINSI",
                  "region_code": "63", "parent_code": None, "categories": [], "kind": "custom",
@@ -161,7 +153,7 @@ async def test_a_suspended_node_loses_its_signed_socket(hub: Hub, session: aioht
         assert response.status == 200, await response.text()
     node = await Subscription.open(session, hub.graphql_url, ME, headers={},
                                    upgrade_headers=sign(key, TO_HUB, "63", "GET", "/graphql", b""))
-    sockets.append(node)
+    subscriptions.append(node)
     await node.wait_for(lambda s: s.data == [{"me": {"role": "NODE"}}])
     suspended = await graphql(session, hub.graphql_url, 'mutation { suspendNode(code: "63", reason: "uji") { code } }')
     assert "errors" not in suspended, suspended
@@ -175,10 +167,10 @@ async def test_a_suspended_node_loses_its_signed_socket(hub: Hub, session: aioht
 
 
 async def test_one_caller_may_hold_only_so_many_sockets(hub: Hub, session: aiohttp.ClientSession,
-                                                        sockets: list[Subscription]) -> None:
+                                                        subscriptions: list[Subscription]) -> None:
     key = bearer(await create_key(hub.database_url, "supervisor"))
     for _ in range(3):
-        sockets.append(await Subscription.open(session, hub.graphql_url, EVENTS, headers=key))
+        subscriptions.append(await Subscription.open(session, hub.graphql_url, EVENTS, headers=key))
     ws = await session.ws_connect(hub.graphql_url.replace("http", "ws", 1), protocols=("graphql-transport-ws",))
     await ws.send_json({"type": "connection_init", "payload": key})
     refused = await ws.receive(timeout=5)
@@ -186,9 +178,9 @@ async def test_one_caller_may_hold_only_so_many_sockets(hub: Hub, session: aioht
     assert "too many open WebSockets" in refused.extra
     other = await Subscription.open(session, hub.graphql_url, EVENTS,
                                     headers=bearer(await create_key(hub.database_url, "supervisor")))
-    sockets.append(other)  # another caller has sockets of its own
-    await sockets[0].close()
-    del sockets[0]
+    subscriptions.append(other)  # another caller has sockets of its own
+    await subscriptions[0].close()
+    del subscriptions[0]
     again = await Subscription.open(session, hub.graphql_url, EVENTS, headers=key)
-    sockets.append(again)
+    subscriptions.append(again)
     assert (await again.ask("me", ME))["type"] == "next"  # a closed socket frees its place

@@ -20,18 +20,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from connectors.hublink import Credentials
 from simpul.signing import (
     NODE_HEADER,
-    NONCE_HEADER,
-    SIGNATURE_HEADER,
-    TIMESTAMP_HEADER,
     TO_HUB,
     TO_NODE,
-    message,
     new_private_key,
     private_key,
     sign,
 )
 from simpul.signing_v1 import sign_v1
 from tests.federation import Desk, Hub, as_hub, as_node, desk_credentials, restart_desk, start_desk, start_hub
+from tests.signed import signed_at
 
 QUERY = json.dumps({"query": "{ node { code } }"}).encode()
 HEARTBEAT = "/node/heartbeat"
@@ -71,14 +68,6 @@ def pair(module_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         for desk in desks:
             desk.process.stop()
         hub.process.stop()
-
-
-def _headers_at(key: Ed25519PrivateKey, direction: str, node: str, path: str, body: bytes, timestamp: int
-                ) -> dict[str, str]:
-    """Signature headers built by hand, the way simpul/signing.py builds them, at any timestamp."""
-    nonce = f"{time.perf_counter_ns():032d}"
-    signature = key.sign(message(direction, node, "POST", path, str(timestamp), nonce, body))
-    return {NODE_HEADER: node, TIMESTAMP_HEADER: str(timestamp), NONCE_HEADER: nonce, SIGNATURE_HEADER: signature.hex()}
 
 
 async def _post(
@@ -149,10 +138,10 @@ async def test_node_refuses_the_same_signed_request_twice(pair: Pair, session: a
 async def test_node_refuses_a_signature_ten_minutes_old_or_ahead(pair: Pair, session: aiohttp.ClientSession) -> None:
     key, now = pair.hub_key, int(time.time())
     # The hand-built headers are right: fresh ones are accepted.
-    fresh = _headers_at(key, TO_NODE, "64", "/graphql", QUERY, now)
+    fresh = signed_at(key, TO_NODE, "64", "/graphql", QUERY, now)
     assert await _ask_node(session, pair.kaltim, fresh) == (200, "64")
     for timestamp in (now - 600, now + 600):
-        headers = _headers_at(key, TO_NODE, "64", "/graphql", QUERY, timestamp)
+        headers = signed_at(key, TO_NODE, "64", "/graphql", QUERY, timestamp)
         assert await _ask_node(session, pair.kaltim, headers) == (401, "stale signature timestamp")
 
 
@@ -177,11 +166,11 @@ async def test_hub_refuses_stale_heartbeats_and_unknown_or_impersonated_nodes(
 ) -> None:
     kaltim, kaltara = pair.credentials("64"), pair.credentials("65")
     now, body = int(time.time()), _heartbeat_body(pair.kaltim)
-    fresh = _headers_at(kaltim.key, TO_HUB, "64", HEARTBEAT, body, now)
+    fresh = signed_at(kaltim.key, TO_HUB, "64", HEARTBEAT, body, now)
     assert await _beat(session, pair.hub, body, fresh) == (200, {"ok": True})
 
     refusals = {
-        "stale signature timestamp": _headers_at(kaltim.key, TO_HUB, "64", HEARTBEAT, body, now - 600),
+        "stale signature timestamp": signed_at(kaltim.key, TO_HUB, "64", HEARTBEAT, body, now - 600),
         "unknown node": sign(kaltim.key, TO_HUB, "63", "POST", HEARTBEAT, body),
         "bad signature": sign(kaltara.key, TO_HUB, "64", "POST", HEARTBEAT, body),
     }
@@ -242,7 +231,7 @@ async def test_a_request_signed_before_the_node_restarted_is_refused_after(
     pair: Pair, session: aiohttp.ClientSession
 ) -> None:
     """The node keeps nonces in memory only; what was signed before it started cannot be replayed to it."""
-    captured = _headers_at(pair.hub_key, TO_NODE, "64", "/graphql", QUERY, int(time.time()) - 1)
+    captured = signed_at(pair.hub_key, TO_NODE, "64", "/graphql", QUERY, int(time.time()) - 1)
     pair.kaltim.process.stop()
     pair.kaltim = restart_desk(pair.hub, pair.kaltim)
     assert await _ask_node(session, pair.kaltim, captured) == (401, "signed before this node started")

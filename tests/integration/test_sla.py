@@ -79,6 +79,13 @@ def morning(day: date) -> str:
     return f"{day.isoformat()}T09:00:00+08:00"
 
 
+async def submit_late(session: aiohttp.ClientSession, desk: Desk, **fields: Any) -> tuple[dict[str, Any], date]:
+    """A report an officer enters with the day it arrived, ten working days ago: past both unit deadlines; and
+    that day."""
+    received = working_days_before(today(), 10)
+    return await submit(session, desk, as_operator=True, receivedAt=morning(received), **fields), received
+
+
 async def set_status(session: aiohttp.ClientSession, desk: Desk, report_id: str, status: str, at: str) -> None:
     async with session.post(f"{desk.url}/reports/{report_id.split(':')[1]}/status", json={"status": status, "at": at},
                             headers={"authorization": f"Bearer {desk.operator_key}"}) as response:
@@ -111,8 +118,7 @@ async def test_a_report_never_followed_up_for_ten_working_days_is_overdue_and_a_
     kaltim: Federation, session: aiohttp.ClientSession
 ) -> None:
     kutim = kaltim.desks["64.08"]
-    received = working_days_before(today(), 10)
-    old = await submit(session, kutim, as_operator=True, receivedAt=morning(received), title="Puskesmas tutup")
+    old, received = await submit_late(session, kutim, title="Puskesmas tutup")
     fresh = await submit(session, kutim, title="Lampu jalan mati")
     await in_ledger(session, kaltim.hub, old["trackingNumber"], fresh["trackingNumber"])
     key = admin_key(kaltim.hub.database_url, "64")
@@ -146,9 +152,8 @@ async def test_compliance_shows_each_units_follow_ups_on_time_overdue_and_reacha
     kaltim: Federation, session: aiohttp.ClientSession
 ) -> None:
     kutim = kaltim.desks["64.08"]
-    received = working_days_before(today(), 10)
-    late = await submit(session, kutim, as_operator=True, receivedAt=morning(received), title="Jalan rusak")
-    never = await submit(session, kutim, as_operator=True, receivedAt=morning(received), title="Air keruh")
+    late, received = await submit_late(session, kutim, title="Jalan rusak")
+    never, _ = await submit_late(session, kutim, title="Air keruh")
     prompt = await submit(session, kutim, title="Sampah menumpuk")
     now = datetime.now(WITA).isoformat()
     for report in (late, prompt):
@@ -187,7 +192,7 @@ async def test_a_report_from_a_year_without_a_calendar_is_flagged_until_the_year
 ) -> None:
     kutim = kaltim.desks["64.08"]
     old = await submit(session, kutim, as_operator=True, receivedAt="2025-03-03T09:00:00+08:00", title="Lama")
-    recent = await submit(session, kutim, as_operator=True, receivedAt=morning(working_days_before(today(), 10)))
+    recent, _ = await submit_late(session, kutim)
     await in_ledger(session, kaltim.hub, old["trackingNumber"], recent["trackingNumber"])
     key = admin_key(kaltim.hub.database_url, "64.08")
 
@@ -308,8 +313,7 @@ async def test_each_passed_deadline_is_announced_once_by_two_hub_replicas(
     try:
         async with listening(kaltim.hub.database_url) as heard:
             kutim = kaltim.desks["64.08"]
-            old = await submit(session, kutim, as_operator=True,
-                               receivedAt=morning(working_days_before(today(), 10)))
+            old, _ = await submit_late(session, kutim)
             fresh = await submit(session, kutim, title="Baru saja")
 
             async def both_stages() -> bool:

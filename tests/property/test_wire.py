@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given
@@ -27,19 +28,17 @@ def _near(codes: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
             | st.text(max_size=70))
 
 
-@given(_near(region_codes))
-def test_a_region_code_is_the_dotted_kemendagri_form_or_refused(code: str) -> None:
-    if re.fullmatch(REGION, code):
-        assert check_region_code(code) == code
+@pytest.mark.parametrize(("codes", "form", "check", "refusal"), [
+    (region_codes, REGION, check_region_code, "invalid region code"),  # the dotted Kemendagri form
+    (node_codes, NODE_CODE, check_node_code, "invalid node code"),  # lower-case letters, digits and dots
+], ids=["region code", "node code"])
+@given(data=st.data())
+def test_a_code_is_its_documented_form_or_refused(
+    data: st.DataObject, codes: st.SearchStrategy[str], form: str, check: Callable[[str], str], refusal: str
+) -> None:
+    code = data.draw(_near(codes), label="code")
+    if re.fullmatch(form, code):
+        assert check(code) == code
     else:
-        with pytest.raises(InvalidInput, match="invalid region code"):
-            check_region_code(code)
-
-
-@given(_near(node_codes))
-def test_a_node_code_is_lower_case_letters_digits_and_dots_or_refused(code: str) -> None:
-    if re.fullmatch(NODE_CODE, code):
-        assert check_node_code(code) == code
-    else:
-        with pytest.raises(InvalidInput, match="invalid node code"):
-            check_node_code(code)
+        with pytest.raises(InvalidInput, match=refusal):
+            check(code)

@@ -9,10 +9,10 @@ import shutil
 import stat
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 from simpul.db.embedded import embedded_postgres, socket_folder
+from tests.databases import connection
 from tests.federation import postgres_serving, run_cli
 
 
@@ -49,9 +49,6 @@ def test_run_as_root_only_the_servers_user_may_reach_its_socket_even_when_the_da
 
 
 async def _answers(url: str) -> int:
-    conn = await asyncpg.connect(url)
-    try:
+    async with connection(url) as conn:
         answer: int = await conn.fetchval("SELECT 1")
         return answer
-    finally:
-        await conn.close()

@@ -6,14 +6,14 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import aiohttp
-import asyncpg
 import pytest
 
 from connectors.base import Connector, NodeIdentity, NodeLevel, ReportStatus
 from connectors.hub import ChildHubClient, ChildHubConnector
 from connectors.testing import ConnectorContract, Harness, SeedReport
 from tests.connectors.hub.conftest import ChildHub, admin_key
-from tests.databases import fresh_database
+from tests.connectors.nodes import started
+from tests.databases import connection, fresh_database
 from tests.federation import Desk, graphql, start_desk, start_hub, submit
 
 PATH = (ReportStatus.VERIFIED, ReportStatus.IN_PROCESS, ReportStatus.COMPLETED)
@@ -79,12 +79,9 @@ async def _empty(database_url: str) -> None:
     """A fresh, empty system for the next test, with the processes left running: every report goes from the
     desk and from the hub's ledger, with the national counts kept beside it (a TRUNCATE fires no trigger to
     take them down). Sequences go on, so the hub's watermark on the desk's feed stays valid."""
-    conn = await asyncpg.connect(database_url)
-    try:
+    async with connection(database_url) as conn:
         await conn.execute("TRUNCATE desk_kaltim_desk.reports, desk_kaltim_desk.events, desk_kaltim_desk.accepted_keys,"
                            " hub.ledger, hub.index_counts, hub.index_count_deltas CASCADE")
-    finally:
-        await conn.close()
 
 
 class TestChildHubContract(ConnectorContract):
@@ -95,8 +92,5 @@ class TestChildHubContract(ConnectorContract):
         await _empty(kaltim.hub.database_url)
         identity = NodeIdentity("64", "Hub Pemprov Kaltim", NodeLevel.PROVINSI, "64", "hub")
         connector = ChildHubConnector(identity, ChildHubClient(kaltim.hub.url, kaltim.admin_key, 10), 3.0)
-        await connector.start()
-        try:
+        async with started(connector):
             yield ChildHubHarness(connector, kaltim, desk, session)
-        finally:
-            await connector.stop()

@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 
 from tests.connectors.hub.conftest import TwoLevels
-from tests.federation import Hub, eventually, graphql, submit
+from tests.federation import all_pages, eventually, graphql, submit
 
 REPORTS = """
 query Reports($first: Int!, $after: String, $filter: ReportFilter, $live: Boolean! = false) {
@@ -38,19 +38,6 @@ mutation Submit($key: String!) {
 TRACK = "query($t: String!) { trackReport(trackingNumber: $t) { status routing holder } }"
 
 
-async def _all_pages(session: aiohttp.ClientSession, hub: Hub, first: int, live: bool = False) -> list[dict[str, Any]]:
-    reports: list[dict[str, Any]] = []
-    after = None
-    while True:
-        body = await graphql(session, hub.graphql_url, REPORTS, {"first": first, "after": after, "live": live})
-        assert "errors" not in body, body
-        page = body["data"]["reports"]
-        reports += page["reports"]
-        if not page["pageInfo"]["hasNextPage"]:
-            return reports
-        after = page["pageInfo"]["endCursor"]
-
-
 async def test_the_national_hub_reads_kutai_timur_through_the_kaltim_hub_and_forwards_down_to_it(
     two_levels: TwoLevels, session: aiohttp.ClientSession
 ) -> None:
@@ -60,16 +47,17 @@ async def test_the_national_hub_reads_kutai_timur_through_the_kaltim_hub_and_for
     assert [r["id"] for r in kutim] == ["64.08:1", "64.08:2", "64.08:3"]
 
     async def indexed() -> list[dict[str, Any]]:
-        everything = await _all_pages(session, national, 50)
+        everything = await all_pages(session, national, REPORTS, 50)
         return everything if len(everything) == 4 else []
 
     everything = await eventually(indexed)
     assert {r["id"] for r in everything} == {"64:64.08:1", "64:64.08:2", "64:64.08:3", kaltara["id"]}
     assert {r["node"] for r in everything} == {"64", "65"}
     for first in (1, 2, 3):
-        assert [r["id"] for r in await _all_pages(session, national, first)] == [r["id"] for r in everything]
+        assert [r["id"] for r in await all_pages(session, national, REPORTS, first)] == [r["id"] for r in everything]
     # Asked now, node 64 pages through the Kaltim hub's answer: the same reports, in the same order.
-    assert [r["id"] for r in await _all_pages(session, national, 2, live=True)] == [r["id"] for r in everything]
+    through_kaltim = await all_pages(session, national, REPORTS, 2, live=True)
+    assert [r["id"] for r in through_kaltim] == [r["id"] for r in everything]
 
     for live in (False, True):
         stats = (await graphql(session, national.graphql_url, STATS, {"live": live}))["data"]["stats"]

@@ -26,6 +26,8 @@ from xml.etree import ElementTree
 
 from aiohttp import web
 
+from tests.connectors.fake_serving import serve_forever
+
 BASE = "/open311/v2"
 JURISDICTION = "kutaitimurkab.go.id"
 WIB = timezone(timedelta(hours=7))
@@ -276,19 +278,6 @@ def build_app(fake: Fake) -> web.Application:
     return app
 
 
-async def serve(host: str, port: int, api_key: str) -> None:
-    runner = web.AppRunner(build_app(Fake(api_key)))
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    bound = runner.addresses[0]
-    print(f"open311 fake serving on http://{host}:{bound[1]}{BASE}", flush=True)
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await runner.cleanup()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -296,7 +285,8 @@ def main() -> None:
     parser.add_argument("--api-key", default="kunci-uji-open311")
     args = parser.parse_args()
     try:
-        asyncio.run(serve(args.host, args.port, args.api_key))
+        asyncio.run(serve_forever(build_app(Fake(args.api_key)), args.host, args.port,
+                                  "open311 fake serving on {url}" + BASE))
     except KeyboardInterrupt:
         pass
 

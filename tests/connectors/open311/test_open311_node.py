@@ -10,7 +10,7 @@ import aiohttp
 
 from connectors.base import ReportKind
 from connectors.numbering import FederationNumbers
-from simpul.processes import ChildProcess
+from tests.connectors.nodes import indexed, node_process
 from tests.connectors.open311.conftest import API_KEY, SERVICE_CODES, FakeOpen311
 from tests.federation import Hub, create_token, eventually, graphql
 
@@ -54,21 +54,12 @@ async def test_an_open311_system_joins_the_hub_and_its_requests_are_federated(
     await fake.change(lamp, "closed", "Lampu sudah diganti.")
     config = tmp_path / "open311.toml"
     config.write_text(_toml(fake))
-    node = ChildProcess(
-        ["node", "open311", "--config", str(config), "--code", CODE, "--name", "DPUPR Kutai Timur",
-         "--level", "UNIT", "--region", "64.08", "--hub-url", hub.url,
-         "--token", create_token(hub.database_url, "64.08"), "--data-dir", str(tmp_path / "node"),
-         "--heartbeat", "0.5", "--port", "0"],
-        env={"KUTIM_OPEN311_KEY": API_KEY})
-    try:
-        node.wait_for(r"node \S+ serving on (http://\S+)")
-
-        async def indexed() -> dict[str, Any] | None:
-            body = await graphql(session, hub.graphql_url, REPORTS)
-            assert "errors" not in body, body
-            return body if len(body["data"]["reports"]["reports"]) == 2 else None
-
-        body = await eventually(indexed)
+    args = ["node", "open311", "--config", str(config), "--code", CODE, "--name", "DPUPR Kutai Timur",
+            "--level", "UNIT", "--region", "64.08", "--hub-url", hub.url,
+            "--token", create_token(hub.database_url, "64.08"), "--data-dir", str(tmp_path / "node"),
+            "--heartbeat", "0.5", "--port", "0"]
+    with node_process(CODE, args, env={"KUTIM_OPEN311_KEY": API_KEY}) as node:
+        body = await indexed(session, hub, REPORTS, 2)
         numbers = FederationNumbers.load(CODE, tmp_path / "node" / "nodes" / CODE)  # the key the node made
         reports = {r["title"]: r for r in body["data"]["reports"]["reports"]}
         assert reports["Lampu jalan mati"] == {
@@ -98,5 +89,3 @@ async def test_an_open311_system_joins_the_hub_and_its_requests_are_federated(
         assert named == {"node": CODE, "reason": f"NODE_ERROR: node {CODE} answered HTTP 200 with an error"} | {
             k: v for k, v in named.items() if k not in ("node", "reason")}, named
         assert node.running
-    finally:
-        node.stop()

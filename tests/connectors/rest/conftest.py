@@ -16,6 +16,7 @@ import pytest
 
 from connectors.base import NodeIdentity, NodeLevel
 from connectors.rest import RestConnector, parse
+from tests.connectors.nodes import started
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "connectors" / "rest" / "example.toml"
@@ -113,9 +114,5 @@ async def agency(fake_agency_url: str, session: aiohttp.ClientSession,
 @pytest.fixture
 async def connector(agency: FakeAgency, tmp_path: Path) -> AsyncIterator[RestConnector]:
     """A started connector over the fake API through the documented example mapping."""
-    rest = RestConnector(IDENTITY, parse(example_config(agency.api_url)), tmp_path)
-    await rest.start()
-    try:
+    async with started(RestConnector(IDENTITY, parse(example_config(agency.api_url)), tmp_path)) as rest:
         yield rest
-    finally:
-        await rest.stop()

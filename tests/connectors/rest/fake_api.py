@@ -24,6 +24,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.connectors.fake_serving import serve_forever
+
 WIB = timezone(timedelta(hours=7))
 STATUSES = ("baru", "diproses", "selesai", "ditolak")
 MODES = ("normal", "html", "error500", "lambat", "bukan-daftar")
@@ -210,26 +212,13 @@ def build_app(token: str) -> web.Application:
     return app
 
 
-async def _serve(port: int, token: str) -> None:
-    runner = web.AppRunner(build_app(token), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", port)
-    await site.start()
-    host, bound = runner.addresses[0][:2]
-    print(f"fake agency API on http://{host}:{bound}", flush=True)
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await runner.cleanup()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--token", default="rahasia-kutim")
     args = parser.parse_args()
     try:
-        asyncio.run(_serve(args.port, args.token))
+        asyncio.run(serve_forever(build_app(args.token), "127.0.0.1", args.port, "fake agency API on {url}"))
     except KeyboardInterrupt:
         pass
 

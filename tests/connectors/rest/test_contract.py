@@ -10,6 +10,7 @@ import pytest
 from connectors.base import ReportStatus
 from connectors.rest import RestConnector, parse
 from connectors.testing import ConnectorContract, Harness, SeedReport
+from tests.connectors.nodes import started
 from tests.connectors.rest.conftest import IDENTITY, WIB, FakeAgency, example_config
 
 STEPS = {ReportStatus.IN_PROCESS: ("diproses",), ReportStatus.COMPLETED: ("diproses", "selesai"),
@@ -38,12 +39,8 @@ class RestHarness:
 
 
 async def _harness(agency: FakeAgency, tmp_path: Path, **mapping: object) -> AsyncIterator[Harness]:
-    connector = RestConnector(IDENTITY, parse(example_config(agency.api_url, **mapping)), tmp_path)
-    await connector.start()
-    try:
-        yield RestHarness(connector, agency)
-    finally:
-        await connector.stop()
+    async with started(RestConnector(IDENTITY, parse(example_config(agency.api_url, **mapping)), tmp_path)) as rest:
+        yield RestHarness(rest, agency)
 
 
 class TestRestContractPagedWithSnapshotFeed(ConnectorContract):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import pytest
@@ -11,19 +11,15 @@ import pytest
 from connectors.base import ConnectorError, ReportFilter, ReportStatus
 from connectors.contract import NodeContext, node_schema
 from connectors.rest import RestConnector, parse
+from tests.connectors.nodes import started
 from tests.connectors.rest.conftest import IDENTITY, TOKEN_ENV, FakeAgency, example_config
 
 REPORT = dict(judul="Jalan berlubang", isi="Jalan poros Sangatta berlubang.", kategori="infrastruktur-jalan",
               kode_wilayah="64.08", dibuat_pada="2026-03-02T08:00:00+07:00")
 
 
-async def _started(config: dict[str, object], data_dir: Path) -> AsyncIterator[RestConnector]:
-    rest = RestConnector(IDENTITY, parse(config), data_dir)
-    await rest.start()
-    try:
-        yield rest
-    finally:
-        await rest.stop()
+def _started(config: dict[str, object], data_dir: Path) -> AbstractAsyncContextManager[RestConnector]:
+    return started(RestConnector(IDENTITY, parse(config), data_dir))
 
 
 async def _fails(connector: RestConnector, *expected: str) -> str:
@@ -46,7 +42,7 @@ def _closed_port() -> int:
 async def test_an_unreachable_api_is_named_with_its_address(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(TOKEN_ENV, "x")
     url = f"http://127.0.0.1:{_closed_port()}/api/v1"
-    async for connector in _started(example_config(url), tmp_path):
+    async with _started(example_config(url), tmp_path) as connector:
         await _fails(connector, "unreachable", url)
         with pytest.raises(ConnectorError, match="unreachable"):
             await connector.get_report("1")
@@ -68,13 +64,13 @@ async def test_a_wrong_key_is_reported_as_refused_credentials(
     agency: FakeAgency, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(TOKEN_ENV, "kunci-lama")
-    async for connector in _started(example_config(agency.api_url), tmp_path):
+    async with _started(example_config(agency.api_url), tmp_path) as connector:
         await _fails(connector, "refused our credentials", "HTTP 401", "token akses tidak valid")
 
 
 async def test_a_slow_api_times_out_after_the_configured_seconds(agency: FakeAgency, tmp_path: Path) -> None:
     await agency.mode("lambat")
-    async for connector in _started(example_config(agency.api_url, timeout=0.3), tmp_path):
+    async with _started(example_config(agency.api_url, timeout=0.3), tmp_path) as connector:
         with pytest.raises(ConnectorError, match=r"did not answer GET /laporan within 0.3 s"):
             await connector.list_reports(ReportFilter(), None, 10)
 
@@ -134,6 +130,6 @@ async def test_paging_that_never_advances_is_stopped_with_a_hint(agency: FakeAge
     for _ in range(3):
         await agency.add(**REPORT)
     config = example_config(agency.api_url, pagination={"size": 2, "page_param": "halaman"})  # the API wants "page"
-    async for connector in _started(config, tmp_path):
+    async with _started(config, tmp_path) as connector:
         with pytest.raises(ConnectorError, match=r"paging GET /laporan does not advance: page 2 .*\[pagination\]"):
             await connector.list_reports(ReportFilter(), None, 10)

@@ -8,18 +8,15 @@ from pathlib import Path
 import pytest
 
 from connectors.rest import RestConnector, parse
+from tests.connectors.nodes import started
 from tests.connectors.rest.conftest import IDENTITY, FakeAgency, example_config
 
 
 @pytest.fixture
 async def updated_since(agency: FakeAgency, tmp_path: Path) -> AsyncIterator[RestConnector]:
     config = example_config(agency.api_url, endpoints={"changes": "/laporan"}, changes={"since_param": "diubah_sejak"})
-    rest = RestConnector(IDENTITY, parse(config), tmp_path)
-    await rest.start()
-    try:
+    async with started(RestConnector(IDENTITY, parse(config), tmp_path)) as rest:
         yield rest
-    finally:
-        await rest.stop()
 
 
 async def test_an_agency_api_reinstalled_empty_says_the_hubs_cursor_is_past_the_feeds_end(

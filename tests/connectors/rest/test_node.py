@@ -7,9 +7,9 @@ from typing import Any
 
 import aiohttp
 
-from simpul.processes import ChildProcess
+from tests.connectors.nodes import indexed, node_process
 from tests.connectors.rest.conftest import EXAMPLE, TOKEN, TOKEN_ENV, FakeAgency
-from tests.federation import create_token, eventually, graphql, start_hub
+from tests.federation import Hub, create_token, eventually, graphql
 
 QUERY = """
 query($live: Boolean! = false) {
@@ -24,7 +24,7 @@ GRANTED = ("jalan", "kesehatan", "kebersihan")  # what the example agency node c
 
 
 async def test_the_hub_lists_and_counts_what_the_agency_api_holds(
-    agency: FakeAgency, database: str, tmp_path: Path, session: aiohttp.ClientSession
+    agency: FakeAgency, hub: Hub, database: str, tmp_path: Path, session: aiohttp.ClientSession
 ) -> None:
     first = await agency.add(judul="Jalan berlubang", isi="Jalan poros Sangatta berlubang.",
                              kategori="infrastruktur-jalan", kode_wilayah="64.08",
@@ -36,21 +36,10 @@ async def test_the_hub_lists_and_counts_what_the_agency_api_holds(
     config.write_text(EXAMPLE.read_text().replace('parent = "64.08"\n', "").replace(
         "https://sipakar.kutaitimurkab.go.id/api/v1", agency.api_url))
 
-    hub = start_hub(database, tmp_path)
-    node = None
-    try:
-        node = ChildProcess(
-            ["node", "rest", "--config", str(config), "--hub-url", hub.url, "--data-dir", str(tmp_path),
-             "--token", create_token(database, "64.08", categories=GRANTED), "--heartbeat", "0.5", "--port", "0"],
-            env={TOKEN_ENV: TOKEN})
-        node.wait_for(r"node 64.08.sipakar serving on http://")
-
-        async def indexed() -> dict[str, Any] | None:
-            body = await graphql(session, hub.graphql_url, QUERY)
-            assert "errors" not in body, body
-            return body if len(body["data"]["reports"]["reports"]) == 2 else None
-
-        body = await eventually(indexed)
+    args = ["node", "rest", "--config", str(config), "--hub-url", hub.url, "--data-dir", str(tmp_path),
+            "--token", create_token(database, "64.08", categories=GRANTED), "--heartbeat", "0.5", "--port", "0"]
+    with node_process("64.08.sipakar", args, env={TOKEN_ENV: TOKEN}) as node:
+        body = await indexed(session, hub, QUERY, 2)
         reports = body["data"]["reports"]["reports"]
         assert [(r["id"], r["title"], r["status"], r["category"]) for r in reports] == [
             (f"64.08.sipakar:{second}", "Puskesmas tutup", "RECEIVED", "kesehatan"),
@@ -77,7 +66,3 @@ async def test_the_hub_lists_and_counts_what_the_agency_api_holds(
         [named] = kept["reports"]["coverage"]["stale"]
         assert named["node"] == "64.08.sipakar" and "with an error" in named["reason"], named
         assert node.running
-    finally:
-        if node is not None:
-            node.stop()
-        hub.process.stop()

@@ -11,6 +11,7 @@ import pytest
 from connectors.base import Channel, ConnectorError, ForwardedReport, Reporter, ReportFilter, ReportKind
 from connectors.rest import RestConnector, parse
 from connectors.rest.connector import STATE_FILE
+from tests.connectors.nodes import started
 from tests.connectors.rest.conftest import IDENTITY, FakeAgency, example_config
 
 FORWARDED = ForwardedReport(
@@ -108,12 +109,8 @@ async def test_offset_paging_reads_every_report(agency: FakeAgency, tmp_path: Pa
                             dibuat_pada=f"2026-03-0{i % 3 + 1}T08:00:00+07:00") for i in range(7)]
     config = example_config(agency.api_url, pagination={"style": "offset", "size": 2, "size_param": "limit"},
                              answers={"total": None})
-    rest = RestConnector(IDENTITY, parse(config), tmp_path)
-    await rest.start()
-    try:
+    async with started(RestConnector(IDENTITY, parse(config), tmp_path)) as rest:
         listed = await rest.list_reports(ReportFilter(), None, 100)
-    finally:
-        await rest.stop()
     assert sorted(r.local_id for r in listed) == sorted(ids)
 
 

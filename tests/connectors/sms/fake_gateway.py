@@ -16,6 +16,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.connectors.fake_serving import serve_forever
+
 
 class Gateway:
     def __init__(self, token: str) -> None:
@@ -56,17 +58,8 @@ class Gateway:
         return web.json_response({"failing": self.failures})
 
 
-async def serve(token: str) -> None:
-    runner = web.AppRunner(Gateway(token).app())
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    print(f"fake gateway listening on http://127.0.0.1:{port}", flush=True)
-    await asyncio.Event().wait()
-
-
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--token", required=True)
-    asyncio.run(serve(parser.parse_args().token))
+    asyncio.run(serve_forever(Gateway(parser.parse_args().token).app(), "127.0.0.1", 0,
+                              "fake gateway listening on {url}"))

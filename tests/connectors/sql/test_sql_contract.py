@@ -10,6 +10,7 @@ from connectors.base import NodeIdentity, NodeLevel, ReportStatus
 from connectors.numbering import FederationNumbers
 from connectors.sql import SqlConnector, read_mapping
 from connectors.testing import ConnectorContract, Harness, SeedReport
+from tests.connectors.nodes import started
 from tests.connectors.sql.agency import STATUS_CODE, SippApp, example_config
 
 
@@ -34,11 +35,8 @@ async def _harness(database: str, feed: str) -> AsyncIterator[Harness]:
     identity = NodeIdentity("64.08.sipp", "SIPP Kutai Timur", NodeLevel.UNIT, "64.08", "sql", parent_code="64.08")
     connector = SqlConnector(identity, read_mapping(example_config(database, feed=feed)),
                              FederationNumbers(identity.code, b"k" * 32))
-    await connector.start()
-    try:
+    async with started(connector):
         yield SippHarness(connector, app)
-    finally:
-        await connector.stop()
 
 
 class TestSqlTriggerFeedContract(ConnectorContract):

@@ -8,7 +8,7 @@ from typing import Any
 
 import aiohttp
 
-from simpul.processes import ChildProcess
+from tests.connectors.nodes import indexed, node_process
 from tests.connectors.sql.agency import EXAMPLE, SIPP_CATEGORIES, SippApp
 from tests.federation import Hub, create_token, eventually, graphql, run_cli
 
@@ -37,17 +37,9 @@ async def test_a_sipp_database_joins_the_hub_and_its_reports_are_queryable(
     config = tmp_path / "sipp.toml"  # the example, as the first node of this hub: no parent
     config.write_text(EXAMPLE.read_text().replace('parent = "64.08"\n', ""))
     token = create_token(database, "64.08", categories=SIPP_CATEGORIES)
-    node = ChildProcess(_node_args(hub.url, config, tmp_path, "--token", token),
-                        env={"SIPP_DATABASE_URL": database})
-    try:
-        node.wait_for(r"node \S+ serving on (http://\S+)")
-
-        async def indexed() -> dict[str, Any] | None:
-            body = await graphql(session, hub.graphql_url, EVERYTHING)
-            assert "errors" not in body, body
-            return body if len(body["data"]["reports"]["reports"]) == 2 else None
-
-        body = await eventually(indexed)
+    with node_process("64.08.sipp", _node_args(hub.url, config, tmp_path, "--token", token),
+                      env={"SIPP_DATABASE_URL": database}) as node:
+        body = await indexed(session, hub, EVERYTHING, 2)
         reports = body["data"]["reports"]["reports"]
         assert [(r["id"], r["status"], r["regionCode"], r["category"]) for r in reports][0] == (
             f"64.08.sipp:{first}", "RECEIVED", "64.08.04", "jalan")
@@ -71,8 +63,6 @@ async def test_a_sipp_database_joins_the_hub_and_its_reports_are_queryable(
         assert "errors" not in body, body
         assert [r["status"] for r in body["data"]["reports"]["reports"]] == ["RECEIVED", "COMPLETED"]
         assert node.running
-    finally:
-        node.stop()
 
 
 def test_a_bad_mapping_is_one_line_from_the_command(tmp_path: Path) -> None:

@@ -33,11 +33,12 @@ APP = Starlette(routes=[Route("/track/{number}", _track), Route("/fail", _fail),
                         Mount("/v2", routes=[Route("/requests/{id}.json", _track)])])
 
 
-def _tracing() -> tuple[Tracing, InMemorySpanExporter]:
+def _traced_app() -> tuple[Any, InMemorySpanExporter]:
+    """APP traced by a tracer of its own, and the exporter that keeps the spans it finished."""
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    return Tracing(provider.get_tracer("test"), provider), exporter
+    return traced(APP, Tracing(provider.get_tracer("test"), provider)), exporter
 
 
 async def _get(app: Any, path: str, headers: list[tuple[bytes, bytes]]) -> int:
@@ -57,8 +58,8 @@ async def _get(app: Any, path: str, headers: list[tuple[bytes, bytes]]) -> int:
 
 
 async def test_a_request_is_a_server_span_in_the_callers_trace_named_by_its_route() -> None:
-    tracing, exporter = _tracing()
-    assert await _get(traced(APP, tracing), "/track/65-000015", [(b"traceparent", CALLER.encode())]) == 200
+    app, exporter = _traced_app()
+    assert await _get(app, "/track/65-000015", [(b"traceparent", CALLER.encode())]) == 200
     [span] = exporter.get_finished_spans()
     assert span.name == "GET /track/{number}"
     assert format(span.context.trace_id, "032x") == "0af7651916cd43dd8448eb211c80319c"
@@ -69,8 +70,7 @@ async def test_a_request_is_a_server_span_in_the_callers_trace_named_by_its_rout
 
 
 async def test_a_server_error_marks_the_span_and_an_unknown_path_is_unmatched() -> None:
-    tracing, exporter = _tracing()
-    app = traced(APP, tracing)
+    app, exporter = _traced_app()
     assert await _get(app, "/fail", []) == 503
     assert await _get(app, "/secret/path", []) == 404
     failed, unknown = exporter.get_finished_spans()
@@ -79,9 +79,9 @@ async def test_a_server_error_marks_the_span_and_an_unknown_path_is_unmatched() 
 
 
 async def test_an_exception_is_kept_by_its_type_never_its_text() -> None:
-    tracing, exporter = _tracing()
+    app, exporter = _traced_app()
     try:
-        await _get(traced(APP, tracing), "/crash", [])
+        await _get(app, "/crash", [])
     except ValueError:
         pass
     [span] = exporter.get_finished_spans()
@@ -91,8 +91,7 @@ async def test_an_exception_is_kept_by_its_type_never_its_text() -> None:
 
 
 async def test_a_route_in_a_mount_is_named_with_the_mounts_path_and_a_miss_in_it_by_the_mount() -> None:
-    tracing, exporter = _tracing()
-    app = traced(APP, tracing)
+    app, exporter = _traced_app()
     assert await _get(app, "/v2/requests/42.json", []) == 200
     assert await _get(app, "/v2/secret", []) == 404
     assert [s.name for s in exporter.get_finished_spans()] == ["GET /v2/requests/{id}.json", "GET /v2/*"]
