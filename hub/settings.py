@@ -46,6 +46,12 @@ class HubSettings:
                                       read=count)
     sla_response_days: int = setting(10, "working days after completion before a report is deemed selesai",
                                      read=count)
+    sla_outer_limit_days: int = setting(60, "calendar days from a complete file (receipt, or the end of its last "
+                                        "tunda) to selesai (Perpres 76/2013)", read=count)
+    kip_answer_days: int = setting(10, "working days to answer a permintaan informasi in writing (UU 14/2008 "
+                                   "art. 22(7))", read=count)
+    kip_extension_days: int = setting(7, "most working days one written extension of a permintaan informasi may "
+                                      "add (UU 14/2008 art. 22(8))", read=count)
     deadline_interval: float = setting(60.0, "seconds between looks for newly passed deadlines", read=positive)
     session_ttl: timedelta = setting(timedelta(hours=8), "how long a login lasts, like 30m or 8h", read=duration,
                                      shown="8h")

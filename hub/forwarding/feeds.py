@@ -32,7 +32,7 @@ from hub.access.principal import node_principal
 from hub.audit import record
 from hub.federation.client import NodeCallError, NodeClient
 from hub.federation.nodewire import CHANGES, FEED_PAGE, ChangesData, NodeChange, NodeReport
-from hub.forwarding.ledger import Incoming, Ledger, new_tracking_number
+from hub.forwarding.ledger import Incoming, Ledger, LedgerEvent, add_event, new_tracking_number
 from hub.nodes.registry import NodeRecord, Registry, record_call
 from hub.nodes.selection import NodeSelection
 from hub.nodes.status import NodeStatus
@@ -116,12 +116,12 @@ class FeedPuller:
             await _refuse(conn, node, change, change.report_id.partition(":")[0])
             return
         row = await conn.fetchrow(
-            "SELECT tracking_number, holder_node, region_code, node_changed_at, status FROM ledger"
+            "SELECT tracking_number, holder_node, region_code, node_changed_at, status, received_at FROM ledger"
             " WHERE origin_id = $1 OR holder_id = $1 LIMIT 1 FOR UPDATE", change.report_id)
         if row is None:
             # The forwarded copy arriving before its delivery is recorded, or a report this node brought in.
             row = await conn.fetchrow(
-                "SELECT tracking_number, holder_node, region_code, node_changed_at, status FROM ledger l"
+                "SELECT tracking_number, holder_node, region_code, node_changed_at, status, received_at FROM ledger l"
                 " WHERE tracking_number = $1 AND EXISTS (SELECT FROM deliveries d WHERE d.tracking_number ="
                 " l.tracking_number AND d.target_node = $2 AND d.purpose = 'ACCEPT' AND d.state IN ('PENDING', 'DONE'))"
                 " FOR UPDATE", change.tracking_number, node.code)
@@ -143,10 +143,12 @@ class FeedPuller:
         if change.status.value == row["status"] and change.status is not ReportStatus.RETURNED:
             return  # no change: a feed that restates where a report stands (a backfill, a re-read)
         tracking = row["tracking_number"]
-        rerouted = await self.ledger.apply_status(conn, tracking, node.code, change.status, change.note, change.at)
+        at = await clamp_status_time(conn, tracking, node.code, change.status, change.at, row["received_at"])
+        rerouted = await self.ledger.apply_status(conn, tracking, node.code, change.status, change.note, at)
         action, detail = ("REPORT_RETURNED", rerouted.audit_detail()) if rerouted else ("STATUS_CHANGED", {})
+        clamped = {"nodeSaid": change.at.isoformat()} if at != change.at else {}
         await record(conn, node_principal(node.code, node.region_code), action, f"report {tracking}",
-                     row["region_code"], {"status": change.status.value, "at": change.at.isoformat(), **detail})
+                     row["region_code"], {"status": change.status.value, "at": at.isoformat(), **clamped, **detail})
 
     async def _first_seen(self, conn: asyncpg.Connection, node: NodeRecord, change: NodeChange) -> None:
         """A report entered at this node's own door: index it as the node has it now, and route it if it is
@@ -164,7 +166,11 @@ class FeedPuller:
         # Route only what the door has not begun to handle; a child hub has placed its reports itself.
         route = report.status is ReportStatus.RECEIVED and node.kind != "hub"
         decision = await self.ledger.record(conn, incoming, route=route)
-        await self.ledger.take_timeline(conn, incoming, report.timeline, report.updated_at)
+        timeline = [_TimedEvent(await clamp_status_time(conn, incoming.tracking_number, node.code, e.status, e.at,
+                                                        incoming.received_at), e.status, e.note)
+                    for e in report.timeline if e.status is not ReportStatus.RECEIVED]
+        updated_at = min(max(report.updated_at, incoming.received_at), datetime.now(UTC))
+        await self.ledger.take_timeline(conn, incoming, timeline, updated_at)
         action = "REPORT_ROUTED"
         if report.status is ReportStatus.RETURNED and node.kind != "hub":
             # Returned at its own door before the hub saw it ("bukan wewenang"): on to a unit with authority.
@@ -297,6 +303,30 @@ class FeedPuller:
                 next_round = loop.time() + interval
                 continue
             await self._poked(code)
+
+
+@dataclass(frozen=True)
+class _TimedEvent:
+    """A node's timeline event at the time the hub accepts for it (ledger.NodeEvent)."""
+
+    at: datetime
+    status: ReportStatus
+    note: str | None
+
+
+async def clamp_status_time(conn: asyncpg.Connection, tracking_number: str, node: str, status: ReportStatus,
+                            at: datetime, received_at: datetime) -> datetime:
+    """The time the SLA clock may take for a node's status change: no later than the hub saw it (now: no
+    backdating or future-dating past the hub's own observation) and no earlier than the report's receipt. A
+    clamped time is said in the report's timeline (TIME_CLAMPED, internal), so a supervisor sees it."""
+    observed = datetime.now(UTC)
+    clamped = min(max(at, received_at), observed)
+    if clamped != at:
+        why = "after the hub saw it" if at > observed else "before the report was received"
+        await add_event(conn, tracking_number, LedgerEvent.TIME_CLAMPED, node=node, status=status.value,
+                        note=f"the node dated this change {at.isoformat()}, {why}; timed at {clamped.isoformat()}",
+                        public=False, at=clamped)
+    return clamped
 
 
 def first_seen(node: NodeRecord, report: NodeReport, number_taken: bool) -> Incoming:

@@ -54,6 +54,9 @@ class LedgerEvent(StrEnum):
     RETRIED = "RETRIED"  # an admin sent a dead delivery again
     STATUS = "STATUS"  # the unit holding it changed its status
     RETURNED = "RETURNED"  # the unit holding it said it is not theirs
+    TIME_CLAMPED = "TIME_CLAMPED"  # a node's status time was later than the hub saw it, or before receipt
+    KIP_EXTENDED = "KIP_EXTENDED"  # a permintaan informasi's one extension, with its written reason
+    KIP_ANSWERED = "KIP_ANSWERED"  # a permintaan informasi answered: granted, refused (exemption), not held
 
 
 class DeliveryState(StrEnum):

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 
 import asyncpg
 
 from hub.settings import HubSettings
-from hub.sla.calendar import Calendar
-from simpul.wire import ReportStatus
+from hub.sla.calendar import Calendar, local_zone
+from simpul.wire import ReportKind, ReportStatus
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -21,55 +21,81 @@ class Stage(StrEnum):
     VERIFICATION = "VERIFICATION"  # verify and forward (disposisi) to the unit with authority
     FOLLOW_UP = "FOLLOW_UP"  # the holding unit posts its tindak lanjut
     REPORTER_RESPONSE = "REPORTER_RESPONSE"  # after completion: without a reply the report is deemed selesai
+    OUTER_LIMIT = "OUTER_LIMIT"  # settled within 60 days of a complete file (Perpres 76/2013)
+    INFORMATION = "INFORMATION"  # a permintaan informasi answered in writing (UU 14/2008 art. 22(7)-(8))
 
 
 # Stages a unit owes; REPORTER_RESPONSE is the reporter's window and nobody is late by it.
-UNIT_STAGES = (Stage.VERIFICATION, Stage.FOLLOW_UP)
+UNIT_STAGES = (Stage.VERIFICATION, Stage.FOLLOW_UP, Stage.OUTER_LIMIT, Stage.INFORMATION)
+# Stages counted in calendar days rather than working days.
+CALENDAR_DAY_STAGES = frozenset({Stage.OUTER_LIMIT})
 
 
 @dataclass(frozen=True)
 class SlaDays:
-    """Working days each stage may take (defaults: DOMAIN.md)."""
+    """Days each stage may take: working days, calendar days for the outer limit (defaults: DOMAIN.md)."""
 
     verification: int = 3
     follow_up: int = 5
     reporter_response: int = 10
+    outer_limit: int = 60
+    information: int = 10
+    information_extension: int = 7  # the most one extension may add
 
     @classmethod
     def from_settings(cls, settings: HubSettings) -> SlaDays:
-        return cls(settings.sla_verification_days, settings.sla_follow_up_days, settings.sla_response_days)
+        return cls(settings.sla_verification_days, settings.sla_follow_up_days, settings.sla_response_days,
+                   settings.sla_outer_limit_days, settings.kip_answer_days, settings.kip_extension_days)
 
     def of(self, stage: Stage) -> int:
         return {Stage.VERIFICATION: self.verification, Stage.FOLLOW_UP: self.follow_up,
-                Stage.REPORTER_RESPONSE: self.reporter_response}[stage]
+                Stage.REPORTER_RESPONSE: self.reporter_response, Stage.OUTER_LIMIT: self.outer_limit,
+                Stage.INFORMATION: self.information}[stage]
 
 
 # The moments each report's stages are timed from, read from the ledger and its events:
+# clock_region   the holding unit's region: its time zone and local holidays count, not the report's region;
 # verified_at    forwarded, or first acted upon at its door (verified, held, returned, archived ...);
-# follow_up_from the last delivery to the unit holding it, else its receipt at the door it came through,
-#                or the end of a hold (tunda) if later; NULL while no unit holds it or it waits for the reporter.
+# taken_at       the last delivery (or reassignment) to the unit holding it: a new holder's clock starts afresh;
+# followed_up_at the holder's first tanggapan since it took the report: COMPLETED, or IN_PROCESS with a note
+#                (a bare IN_PROCESS is a click, not a follow-up);
+# follow_up_from taken_at, else its receipt at the door it came through, or the end of a hold (tunda) if later;
+#                NULL while no unit holds it or it waits for the reporter;
+# file_complete_at  receipt, or the end of its last hold; NULL while on hold (the 60-day outer limit);
+# settled_at     when it was completed or closed (the outer limit's end).
 CLOCKS = """
-SELECT l.tracking_number, l.region_code, l.holder_node, l.status, l.received_at, l.followed_up_at,
-       l.overdue_notified, c.verified_at, c.follow_up_from, c.completed_at
+SELECT l.tracking_number, l.region_code, l.kind, l.holder_node, coalesce(n.region_code, l.region_code) AS clock_region,
+       l.status, l.received_at, f.followed_up_at, l.overdue_notified, c.verified_at, c.follow_up_from, c.completed_at,
+       c.file_complete_at, c.settled_at, l.kip_extension_days, l.kip_answered_at
 FROM ledger l
+LEFT JOIN nodes n ON n.code = l.holder_node
 LEFT JOIN LATERAL (
     SELECT min(e.at) AS at FROM ledger_events e WHERE e.tracking_number = l.tracking_number
     AND e.type IN ('STATUS', 'RETURNED') AND e.status <> 'RECEIVED') acted ON true
 LEFT JOIN LATERAL (
     SELECT max(e.at) AS at FROM ledger_events e WHERE e.tracking_number = l.tracking_number
-    AND e.type = 'DELIVERED' AND e.node = l.holder_node) delivered ON true
+    AND e.type IN ('DELIVERED', 'REASSIGNED') AND e.node = l.holder_node) taken ON true
 LEFT JOIN LATERAL (
     SELECT min(e.at) AS at FROM ledger_events e WHERE e.tracking_number = l.tracking_number
     AND e.type = 'STATUS' AND e.seq > (
         SELECT max(h.seq) FROM ledger_events h WHERE h.tracking_number = l.tracking_number
         AND h.type = 'STATUS' AND h.status = 'ON_HOLD')) resumed ON true
+LEFT JOIN LATERAL (
+    SELECT min(e.at) AS at FROM ledger_events e WHERE e.tracking_number = l.tracking_number
+    AND e.type = 'STATUS' AND e.node = l.holder_node AND e.at >= coalesce(taken.at, l.received_at)
+    AND (e.status = 'COMPLETED' OR (e.status = 'IN_PROCESS' AND btrim(coalesce(e.note, '')) <> ''))) answered ON true
+CROSS JOIN LATERAL (SELECT coalesce(answered.at, CASE WHEN l.completed_at >= coalesce(taken.at, l.received_at)
+    THEN l.completed_at END) AS followed_up_at) f
 CROSS JOIN LATERAL (SELECT
     CASE WHEN l.forwarded_at IS NOT NULL OR acted.at IS NOT NULL THEN least(l.forwarded_at, acted.at)
          WHEN l.status <> 'RECEIVED' THEN l.updated_at END AS verified_at,
-    CASE WHEN l.followed_up_at IS NOT NULL
+    CASE WHEN f.followed_up_at IS NOT NULL
            OR (l.routing = 'HELD' AND l.status NOT IN ('ON_HOLD', 'ARCHIVED', 'REJECTED', 'CLOSED'))
-         THEN greatest(coalesce(delivered.at, l.received_at), resumed.at) END AS follow_up_from,
-    CASE WHEN l.status = 'COMPLETED' THEN l.completed_at END AS completed_at) c
+         THEN greatest(coalesce(taken.at, l.received_at), resumed.at) END AS follow_up_from,
+    CASE WHEN l.status = 'COMPLETED' THEN l.completed_at END AS completed_at,
+    CASE WHEN l.status NOT IN ('ON_HOLD', 'ARCHIVED', 'REJECTED')
+         THEN greatest(l.received_at, resumed.at) END AS file_complete_at,
+    CASE WHEN l.status IN ('COMPLETED', 'CLOSED') THEN coalesce(l.completed_at, l.updated_at) END AS settled_at) c
 """
 
 
@@ -84,9 +110,20 @@ class ReportClock:
     received_at: datetime
     verified_at: datetime | None  # forwarded, or first acted upon (verified, held, returned, archived)
     follow_up_from: datetime | None  # delivery to the holder, or receipt at the door; None: nobody's clock runs
-    followed_up_at: datetime | None
+    followed_up_at: datetime | None  # the holder's first tanggapan since it took the report
     completed_at: datetime | None  # only while COMPLETED
     notified: frozenset[str] = frozenset()
+    kind: ReportKind = ReportKind.PENGADUAN
+    clock_region: str = ""  # the holding unit's region (its zone and local holidays); "" reads region_code
+    file_complete_at: datetime | None = None  # receipt or the end of the last tunda; None while on hold
+    settled_at: datetime | None = None  # completed or closed
+    information_extension_days: int = 0  # KIP: working days one written extension added
+    information_answered_at: datetime | None = None  # KIP: the written answer, with its outcome
+
+    @property
+    def calendar_region(self) -> str:
+        """Whose working days and midnight count: the holding unit's."""
+        return self.clock_region or self.region_code
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> ReportClock:
@@ -95,6 +132,9 @@ class ReportClock:
             status=ReportStatus(row["status"]), received_at=row["received_at"], verified_at=row["verified_at"],
             follow_up_from=row["follow_up_from"], followed_up_at=row["followed_up_at"],
             completed_at=row["completed_at"], notified=frozenset(row["overdue_notified"]),
+            kind=ReportKind(row["kind"]), clock_region=row["clock_region"],
+            file_complete_at=row["file_complete_at"], settled_at=row["settled_at"],
+            information_extension_days=row["kip_extension_days"], information_answered_at=row["kip_answered_at"],
         )
 
 
@@ -120,12 +160,31 @@ class StageClock:
 
 
 def stage_clocks(report: ReportClock, calendar: Calendar, days: SlaDays) -> list[StageClock]:
-    """Every stage the report has entered, with its deadline. Raises SlaCalendarMissing."""
+    """Every stage the report has entered, with its deadline, on its holder's calendar. Raises SlaCalendarMissing.
+
+    A permintaan informasi runs on the KIP clock alone: 10 working days from receipt, plus one extension.
+    """
+    region = report.calendar_region
+    if report.kind is ReportKind.INFORMASI:
+        allowed = days.information + report.information_extension_days
+        return [StageClock(Stage.INFORMATION, report.received_at,
+                           calendar.deadline(report.received_at, allowed, region), report.information_answered_at)]
     started: list[tuple[Stage, datetime, datetime | None]] = [
         (Stage.VERIFICATION, report.received_at, report.verified_at)]
     if report.follow_up_from is not None:
         started.append((Stage.FOLLOW_UP, report.follow_up_from, report.followed_up_at))
     if report.completed_at is not None:
         started.append((Stage.REPORTER_RESPONSE, report.completed_at, None))
-    return [StageClock(stage, start, calendar.deadline(start, days.of(stage), report.region_code), done)
-            for stage, start, done in started]
+    clocks = [StageClock(stage, start, calendar.deadline(start, days.of(stage), region), done)
+              for stage, start, done in started]
+    if report.file_complete_at is not None:
+        clocks.append(StageClock(Stage.OUTER_LIMIT, report.file_complete_at,
+                                 calendar_days_deadline(report.file_complete_at, days.outer_limit, region),
+                                 report.settled_at))
+    return clocks
+
+
+def calendar_days_deadline(start: datetime, days: int, region_code: str) -> datetime:
+    """The end (local midnight) of the `days`-th calendar day after the day of `start`: no holiday calendar needed."""
+    zone = local_zone(region_code)
+    return datetime.combine(start.astimezone(zone).date() + timedelta(days=days + 1), time(), zone)

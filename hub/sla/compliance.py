@@ -17,6 +17,7 @@ import asyncpg
 from hub.nodes.registry import NodeRecord
 from hub.sla.calendar import Calendar, SlaCalendarMissing, load_calendar, local_zone
 from hub.sla.clocks import CLOCKS, UNIT_STAGES, ReportClock, SlaDays, Stage, StageClock, stage_clocks
+from simpul.wire import ReportKind
 
 _OVERDUE = CLOCKS + """
 WHERE ($1::text IS NULL OR l.region_code = $1 OR l.region_code LIKE $1 || '.%')
@@ -28,6 +29,7 @@ ORDER BY l.received_at, l.tracking_number
 _HELD = CLOCKS + """
 WHERE l.routing = 'HELD' AND l.holder_node = ANY($1::text[])
   AND ($2::timestamptz IS NULL OR l.received_at >= $2) AND ($3::timestamptz IS NULL OR l.received_at < $3)
+  AND ($4::text IS NULL OR l.kind = $4)
 """
 # Indonesia's clocks run from WIB (+7) to WIT (+9): a year starts first in WIT and ends last in WIB.
 _FIRST_NEW_YEAR, _LAST_NEW_YEAR = timezone(timedelta(hours=9)), timezone(timedelta(hours=7))
@@ -62,6 +64,9 @@ class NodeFigures:
     median_hours_to_follow_up: float | None  # elapsed hours, weekends included
     overdue: int  # reports held past a unit stage's deadline
     untimed: int  # reports not timed for want of a holiday calendar
+    outer_limit_overdue: int = 0  # not settled within 60 days of a complete file (Perpres 76/2013)
+    information_due: int = 0  # KIP: requests answered, or past their (extended) deadline and not answered
+    information_on_time: int = 0
 
     @property
     def on_time_share(self) -> float | None:
@@ -84,7 +89,8 @@ async def overdue_reports(
     for row in rows:
         report = ReportClock.from_row(row)
         try:
-            found.extend(Overdue(report, clock, calendar.working_days_late(clock.deadline, as_of, report.region_code))
+            late = calendar.working_days_late
+            found.extend(Overdue(report, clock, late(clock.deadline, as_of, report.calendar_region))
                          for clock in stage_clocks(report, calendar, days) if _passed(clock, as_of))
         except SlaCalendarMissing as missing:
             untimed.add(missing, report.tracking_number)
@@ -111,11 +117,13 @@ def _received_in(report: ReportClock, year: int | None) -> bool:
 
 
 async def node_compliance(
-    pool: asyncpg.Pool, days: SlaDays, nodes: Sequence[NodeRecord], as_of: datetime, year: int | None = None
+    pool: asyncpg.Pool, days: SlaDays, nodes: Sequence[NodeRecord], as_of: datetime, year: int | None = None,
+    kind: ReportKind | None = None,
 ) -> tuple[list[NodeFigures], Untimed]:
-    """Figures for each of `nodes` over the reports each holds (those received in `year`, when given)."""
+    """Figures for each of `nodes` over the reports each holds (those received in `year`, and of `kind`, when
+    given: aspirasi and information requests are kept apart from complaints that way)."""
     calendar = await load_calendar(pool)
-    rows = await pool.fetch(_HELD, [n.code for n in nodes], *_year_bounds(year))
+    rows = await pool.fetch(_HELD, [n.code for n in nodes], *_year_bounds(year), kind.value if kind else None)
     by_node: dict[str, list[ReportClock]] = {}
     for row in rows:
         report = ReportClock.from_row(row)
@@ -125,7 +133,7 @@ async def node_compliance(
     figures = []
     for node in nodes:
         held = by_node.get(node.code, [])
-        due = on_time = overdue = missing = 0
+        due = on_time = overdue = missing = outer = info_due = info_on_time = 0
         working_days: list[int] = []
         hours: list[float] = []
         for report in held:
@@ -133,12 +141,17 @@ async def node_compliance(
                 clocks = stage_clocks(report, calendar, days)
                 follow_up = next((c for c in clocks if c.stage is Stage.FOLLOW_UP), None)
                 if follow_up is not None and follow_up.done_at is not None:
-                    working_days.append(_working_days_taken(calendar, follow_up, report.region_code))
+                    working_days.append(_working_days_taken(calendar, follow_up, report.calendar_region))
             except SlaCalendarMissing as error:
                 untimed.add(error, report.tracking_number)
                 missing += 1
                 continue
             overdue += any(_passed(c, as_of) for c in clocks)
+            outer += any(c.stage is Stage.OUTER_LIMIT and c.passed(as_of) for c in clocks)
+            for answer in (c for c in clocks if c.stage is Stage.INFORMATION):
+                if answer.done_at is not None or answer.passed(as_of):
+                    info_due += 1
+                    info_on_time += bool(answer.on_time)
             if follow_up is None:
                 continue
             if follow_up.done_at is not None:
@@ -150,6 +163,7 @@ async def node_compliance(
             node=node, reports_held=len(held), follow_ups_due=due, follow_ups_on_time=on_time,
             median_working_days_to_follow_up=statistics.median(working_days) if working_days else None,
             median_hours_to_follow_up=round(statistics.median(hours), 2) if hours else None,
-            overdue=overdue, untimed=missing,
+            overdue=overdue, untimed=missing, outer_limit_overdue=outer, information_due=info_due,
+            information_on_time=info_on_time,
         ))
     return figures, untimed

@@ -15,7 +15,7 @@ import asyncpg
 
 from hub.events.publish import EventType, HubEvent, publish
 from hub.sla.calendar import Calendar, SlaCalendarMissing, load_calendar, local_zone
-from hub.sla.clocks import CLOCKS, ReportClock, SlaDays, StageClock, stage_clocks
+from hub.sla.clocks import CALENDAR_DAY_STAGES, CLOCKS, ReportClock, SlaDays, StageClock, stage_clocks
 from simpul.db.pool import DATABASE_ERRORS
 
 log = logging.getLogger("simpul.deadlines")
@@ -34,11 +34,17 @@ _DUE = CLOCKS + f"""
 WHERE l.status NOT IN ('ARCHIVED', 'REJECTED', 'CLOSED') AND l.tracking_number > $1
   AND ((c.verified_at IS NULL AND l.received_at <= $2::timestamptz - make_interval(days => $3)
         AND NOT 'VERIFICATION:' || {_us('l.received_at')} = ANY(l.overdue_notified))
-    OR (c.follow_up_from IS NOT NULL AND l.followed_up_at IS NULL
+    OR (c.follow_up_from IS NOT NULL AND f.followed_up_at IS NULL
         AND c.follow_up_from <= $2::timestamptz - make_interval(days => $4)
         AND NOT 'FOLLOW_UP:' || {_us('c.follow_up_from')} = ANY(l.overdue_notified))
     OR (c.completed_at IS NOT NULL AND c.completed_at <= $2::timestamptz - make_interval(days => $5)
-        AND NOT 'REPORTER_RESPONSE:' || {_us('c.completed_at')} = ANY(l.overdue_notified)))
+        AND NOT 'REPORTER_RESPONSE:' || {_us('c.completed_at')} = ANY(l.overdue_notified))
+    OR (l.kind = 'INFORMASI' AND l.kip_answered_at IS NULL
+        AND l.received_at <= $2::timestamptz - make_interval(days => $7)
+        AND NOT 'INFORMATION:' || {_us('l.received_at')} = ANY(l.overdue_notified))
+    OR (c.file_complete_at IS NOT NULL AND c.settled_at IS NULL
+        AND c.file_complete_at <= $2::timestamptz - make_interval(days => $8)
+        AND NOT 'OUTER_LIMIT:' || {_us('c.file_complete_at')} = ANY(l.overdue_notified)))
 ORDER BY l.tracking_number
 LIMIT $6
 FOR UPDATE OF l SKIP LOCKED
@@ -46,8 +52,9 @@ FOR UPDATE OF l SKIP LOCKED
 
 
 def _event(report: ReportClock, clock: StageClock, days: SlaDays) -> HubEvent:
-    started = clock.started_at.astimezone(local_zone(report.region_code))
-    taken = f"{days.of(clock.stage)} working days from {started.isoformat(timespec='seconds')}"
+    started = clock.started_at.astimezone(local_zone(report.calendar_region))
+    unit = "calendar days" if clock.stage in CALENDAR_DAY_STAGES else "working days"
+    taken = f"{days.of(clock.stage)} {unit} from {started.isoformat(timespec='seconds')}"
     return HubEvent(
         type=EventType.DEADLINE_PASSED, at=clock.deadline, region_code=report.region_code,
         tracking_number=report.tracking_number, node=report.holder, status=report.status.value,
@@ -80,7 +87,8 @@ class DeadlineWatch:
     async def candidates(self, conn: asyncpg.Connection, after: str, as_of: datetime) -> list[asyncpg.Record]:
         """Lock and read the next reports after `after` that may have a deadline to announce (CLOCKS rows)."""
         rows: list[asyncpg.Record] = await conn.fetch(
-            _DUE, after, as_of, self.days.verification, self.days.follow_up, self.days.reporter_response, BATCH)
+            _DUE, after, as_of, self.days.verification, self.days.follow_up, self.days.reporter_response, BATCH,
+            self.days.information, self.days.outer_limit)
         return rows
 
     async def _announce_one(

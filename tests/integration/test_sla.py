@@ -86,8 +86,10 @@ async def submit_late(session: aiohttp.ClientSession, desk: Desk, **fields: Any)
     return await submit(session, desk, as_operator=True, receivedAt=morning(received), **fields), received
 
 
-async def set_status(session: aiohttp.ClientSession, desk: Desk, report_id: str, status: str, at: str) -> None:
-    async with session.post(f"{desk.url}/reports/{report_id.split(':')[1]}/status", json={"status": status, "at": at},
+async def set_status(session: aiohttp.ClientSession, desk: Desk, report_id: str, status: str, at: str,
+                     note: str | None = None) -> None:
+    body = {"status": status, "at": at, **({"note": note} if note else {})}
+    async with session.post(f"{desk.url}/reports/{report_id.split(':')[1]}/status", json=body,
                             headers={"authorization": f"Bearer {desk.operator_key}"}) as response:
         assert response.status == 200, await response.text()
 
@@ -158,7 +160,7 @@ async def test_compliance_shows_each_units_follow_ups_on_time_overdue_and_reacha
     now = datetime.now(WITA).isoformat()
     for report in (late, prompt):
         await set_status(session, kutim, report["id"], "VERIFIED", now)
-        await set_status(session, kutim, report["id"], "IN_PROCESS", now)
+        await set_status(session, kutim, report["id"], "IN_PROCESS", now, note="Petugas meninjau lokasi")
     await in_ledger(session, kaltim.hub, late["trackingNumber"], never["trackingNumber"], prompt["trackingNumber"])
 
     async def settled() -> dict[str, Any] | None:
@@ -335,3 +337,24 @@ async def test_each_passed_deadline_is_announced_once_by_two_hub_replicas(
     finally:
         await pool.close()
         second.process.stop()
+
+
+async def test_a_backdated_status_time_is_clamped_to_the_reports_receipt_and_said_in_its_timeline(
+    kaltim: Federation, session: aiohttp.ClientSession
+) -> None:
+    kutim = kaltim.desks["64.08"]
+    report, received = await submit_late(session, kutim, title="Jembatan putus")
+    await in_ledger(session, kaltim.hub, report["trackingNumber"])
+    # The unit claims it verified the report the day before it arrived.
+    await set_status(session, kutim, report["id"], "VERIFIED", morning(received - timedelta(days=1)))
+    await indexed_as(session, kaltim.hub, {report["trackingNumber"]: "VERIFIED"})
+
+    pool = await create_pool(kaltim.hub.database_url, SCHEMA, max_size=1)
+    try:
+        events = await pool.fetch("SELECT type, at, note FROM ledger_events WHERE tracking_number = $1"
+                                  " AND type IN ('STATUS', 'TIME_CLAMPED') ORDER BY seq", report["trackingNumber"])
+    finally:
+        await pool.close()
+    received_at = datetime.fromisoformat(morning(received))
+    assert [(e["type"], e["at"]) for e in events] == [("TIME_CLAMPED", received_at), ("STATUS", received_at)]
+    assert "before the report was received" in events[0]["note"]
