@@ -21,12 +21,16 @@ from simpul.errors import InvalidInput
 from simpul.wire import Channel, ReportKind, ReportStatus
 
 __all__ = [
-    "ANONYMOUS_HAS_IDENTITY", "AcceptResult", "Accepted", "Change", "ForwardedReport", "GlobalId", "NodeFailure",
+    "ANONYMOUS_HAS_IDENTITY", "INFORMATION_REQUEST_NEEDS_IDENTITY", "AcceptResult", "Accepted", "Change",
+    "ForwardedReport", "GlobalId", "NodeFailure",
     "Report", "ReportContent", "Reporter", "ServedReport", "StatsBucket", "TimelineEvent", "WireModel",
-    "selection",
+    "check_information_requester", "selection",
 ]
 
 ANONYMOUS_HAS_IDENTITY = "an anonymous report keeps no name or contact"
+INFORMATION_REQUEST_NEEDS_IDENTITY = (
+    "a permintaan informasi (INFORMASI) cannot be anonymous: UU 14/2008 asks the requester's name and address "
+    "(give the address as the reporter's contact)")
 
 # A report's federation-wide id, `<node code>:<local id>`.
 GlobalId = Annotated[strawberry.ID, Field(min_length=3, max_length=300)]
@@ -216,3 +220,11 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
         if found is not None:
             return found
     return None
+
+
+def check_information_requester(kind: ReportKind, reporter: Reporter) -> None:
+    """A permintaan informasi names its requester, name and address (UU 14/2008 art. 22(1)-(4)); every door
+    refuses one without, rather than take a request the body could not lawfully answer."""
+    if kind is ReportKind.INFORMASI and (
+            reporter.anonymous or not (reporter.name or "").strip() or not (reporter.contact or "").strip()):
+        raise InvalidInput(INFORMATION_REQUEST_NEEDS_IDENTITY)

@@ -30,7 +30,7 @@ from connectors.desk.store import DeskConnector, NewReport
 from connectors.forms import posted_fields
 from simpul.asgi.bodylimit import BodyLimit
 from simpul.errors import InvalidInput
-from simpul.report import Report, Reporter
+from simpul.report import Report, Reporter, check_information_requester
 from simpul.wire import Channel, ReportKind, ReportStatus, check_aware_time
 
 MAX_BODY = 100_000
@@ -160,6 +160,7 @@ class DeskWeb:
                 received_at=_time(_text(data, "receivedAt", required=False), "receivedAt")
                 if operator else None,
             )
+            check_information_requester(report.kind, report.reporter)
             created = await self.desk.create_report(report, "desk" if operator else "public")
         except InvalidInput as exc:
             return _error(400, str(exc))

@@ -73,6 +73,8 @@ POLICY: dict[str, Rule] = {
     "addRoutingRule": _rule(ADMIN),
     "removeRoutingRule": _rule(ADMIN),
     "reassignReport": _rule(ADMIN),
+    "extendInformationRequest": _rule(ADMIN),
+    "answerInformationRequest": _rule(ADMIN),
     "retryDelivery": _rule(ADMIN),
     "rerouteReport": _rule(ADMIN),
     "addHoliday": _rule(ADMIN),

@@ -19,6 +19,7 @@ from hub.access.parse import BoundedParse, TextCache
 from hub.api.access import AccessMutation, AccessQuery
 from hub.api.federation import FederationQuery
 from hub.api.forwarding import ForwardingMutation, ForwardingQuery
+from hub.api.kip import KipMutation
 from hub.api.node_errors import NodeErrors
 from hub.api.nodes import RegistryMutation
 from hub.api.nul import RefuseNul
@@ -37,7 +38,7 @@ class Query(ForwardingQuery, FederationQuery, SlaQuery, ParentQuery, AccessQuery
 
 
 @strawberry.type
-class Mutation(ForwardingMutation, SlaMutation, ParentMutation, AccessMutation, RegistryMutation):
+class Mutation(ForwardingMutation, SlaMutation, ParentMutation, AccessMutation, RegistryMutation, KipMutation):
     pass
 
 

@@ -27,7 +27,7 @@ from hub.forwarding.routing import Decision, Router
 from hub.forwarding.sealing import IdentitySeal
 from hub.nodes.status import NodeStatus
 from simpul.errors import InvalidInput
-from simpul.report import ReportContent, Reporter
+from simpul.report import ReportContent, Reporter, check_information_requester
 from simpul.wire import HUB_ORIGIN, check_idempotency_key
 
 KEY_REUSED = ("idempotencyKey {key!r} was used before for a different report: a new report needs a new key "
@@ -108,6 +108,7 @@ class Forwarding:
         audit entry in one transaction; a key the caller used before gives that report back, if it is this one."""
         if submit_key is not None:
             check_idempotency_key(submit_key)
+        check_information_requester(content.kind, reporter)
         tracking = new_tracking_number()
         incoming = Incoming.at_door(HUB_ORIGIN + tracking, tracking, content, reporter, datetime.now(UTC), self.seal)
         check_incoming(incoming)

@@ -56,7 +56,9 @@ async def test_each_kind_of_report_gets_a_tracking_number_and_a_timeline(
     _, dinkes = desk
     numbers = set()
     for kind in ("PENGADUAN", "ASPIRASI", "INFORMASI"):
-        created = await submit(session, dinkes, kind=kind, category="kesehatan")
+        requester = {"reporterName": "Siti", "reporterContact": "Jl. Ahmad Yani 1, Banjarmasin"}  # KIP: no anonymity
+        created = await submit(session, dinkes, kind=kind, category="kesehatan",
+                               **(requester if kind == "INFORMASI" else {}))
         numbers.add(created["trackingNumber"])
         body = await node_graphql(session, dinkes, REPORT, {"id": created["id"]})
         report = body["data"]["report"]

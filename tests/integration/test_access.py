@@ -37,6 +37,7 @@ WHO_MAY = {
     "addRoutingRule": "A", "removeRoutingRule": "A", "reassignReport": "A", "retryDelivery": "A",
     "rerouteReport": "A", "addHoliday": "A", "removeHoliday": "A", "acceptForwardedReport": "A",
     "issueApiKey": "A", "revokeApiKey": "A", "createUser": "A", "suspendNode": "A", "reactivateNode": "A",
+    "extendInformationRequest": "A", "answerInformationRequest": "A",
     "_service": "ASINP", "_entities": "ASIN",
 }
 
@@ -124,6 +125,12 @@ def cases(w: World) -> dict[str, tuple[str, dict[str, Any], dict[str, Any], Chec
         "reassignReport": ('mutation($t: String!, $n: String!) { reassignReport(trackingNumber: $t, node: $n, '
                            'note: "uji") }', {"t": w.tracking_in, "n": "64"}, {"t": w.tracking_out, "n": "65"},
                            REFUSED),
+        "extendInformationRequest": ('mutation($t: String!) { extendInformationRequest(trackingNumber: $t, '
+                                     'workingDays: 3, reason: "uji") }', {"t": w.tracking_in},
+                                     {"t": w.tracking_out}, REFUSED),
+        "answerInformationRequest": ('mutation($t: String!) { answerInformationRequest(trackingNumber: $t, '
+                                     'outcome: GRANTED, text: "uji") }', {"t": w.tracking_in},
+                                     {"t": w.tracking_out}, REFUSED),
         "retryDelivery": ("mutation($id: Int!) { retryDelivery(deliveryId: $id) }",
                           {"id": w.delivery_in}, {"id": w.delivery_out}, REFUSED),
         "rerouteReport": ("mutation($t: String!) { rerouteReport(trackingNumber: $t) }",

@@ -71,7 +71,8 @@ async def test_filters_and_node_scope_narrow_the_list(federation: Federation, se
     await submit(session, kaltara, regionCode="65.01", kind="ASPIRASI")
     await submit(session, kaltim, regionCode="64.72")
     await submit(session, kutim, regionCode="64.08")
-    await submit(session, kutim, regionCode="64.08", kind="INFORMASI")
+    await submit(session, kutim, regionCode="64.08", kind="INFORMASI", reporterName="Siti",
+                 reporterContact="Jl. Pendidikan 2, Sangatta")
 
     async def indexed() -> bool:
         return len(await all_pages(session, federation.hub, PAGE, first=10)) == 4

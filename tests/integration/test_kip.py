@@ -1,0 +1,100 @@
+"""Permintaan informasi under UU 14/2008 (KIP) over real processes: no anonymous requests at any door, the one
+extension with its reason, the answer with its outcome, and the KIP clock in the overdue list."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from simpul.report import INFORMATION_REQUEST_NEEDS_IDENTITY
+from tests.federation import Federation, eventually, graphql, start_desk, start_hub, submit
+
+REQUESTER = {"reporterName": "Siti Aminah", "reporterContact": "Jl. Pendidikan 2, Sangatta"}
+SUBMIT = "mutation($r: SubmitReportInput!) { submitReport(report: $r) { trackingNumber } }"
+EXTEND = """mutation($t: String!, $d: Int!, $r: String!) {
+  extendInformationRequest(trackingNumber: $t, workingDays: $d, reason: $r) }"""
+ANSWER = """mutation($t: String!, $o: InformationOutcome!, $x: String!, $e: String) {
+  answerInformationRequest(trackingNumber: $t, outcome: $o, text: $x, exemption: $e) }"""
+OVERDUE = """query($asOf: DateTime) { overdueReports(regionPrefix: "64", asOf: $asOf) {
+  trackingNumber stage deadline } }"""
+TRACK = "query($t: String!) { trackReport(trackingNumber: $t) { status } }"
+
+
+@pytest.fixture
+def kutim(database: str, tmp_path: Path) -> Iterator[Federation]:
+    """A hub and Kutai Timur's desk, where information requests about Kutai Timur are answered."""
+    running = Federation(start_hub(database, tmp_path))
+    try:
+        running.desks["64.08"] = start_desk(running.hub, tmp_path, "64.08", "64.08", "KABKOTA")
+        yield running
+    finally:
+        running.stop()
+
+
+def _request(**fields: Any) -> dict[str, Any]:
+    return {"kind": "INFORMASI", "title": "Data anggaran puskesmas", "body": "Mohon salinan DPA Dinkes 2026.",
+            "category": "kesehatan", "regionCode": "64.08", **fields}
+
+
+async def test_an_anonymous_information_request_is_refused_at_the_hub_and_at_the_desk(
+    kutim: Federation, session: aiohttp.ClientSession
+) -> None:
+    for reporter in ({"anonymous": True}, {"reporterName": "Siti"}, {}):
+        body = await graphql(session, kutim.hub.graphql_url, SUBMIT, {"r": _request(**reporter)}, headers={})
+        assert body["errors"][0]["message"] == INFORMATION_REQUEST_NEEDS_IDENTITY, reporter
+
+    async with session.post(kutim.desks["64.08"].url + "/reports",
+                            json={**_request(), "anonymous": True}) as response:
+        assert response.status == 400
+        assert (await response.json())["error"] == INFORMATION_REQUEST_NEEDS_IDENTITY
+
+    named = await graphql(session, kutim.hub.graphql_url, SUBMIT, {"r": _request(**REQUESTER)}, headers={})
+    assert "errors" not in named, named
+
+
+async def test_an_information_request_is_extended_once_with_a_reason_and_answered_with_its_outcome(
+    kutim: Federation, session: aiohttp.ClientSession
+) -> None:
+    request = await submit(session, kutim.desks["64.08"], **{k: v for k, v in _request(**REQUESTER).items()
+                                                              if k != "regionCode"})
+    complaint = await submit(session, kutim.desks["64.08"])
+    number = request["trackingNumber"]
+
+    async def known() -> bool:
+        for t in (number, complaint["trackingNumber"]):
+            body = await graphql(session, kutim.hub.graphql_url, TRACK, {"t": t})
+            if body["data"]["trackReport"] is None:
+                return False
+        return True
+    await eventually(known)
+    url = kutim.hub.graphql_url
+
+    async def error_of(query: str, variables: dict[str, Any]) -> str:
+        body = await graphql(session, url, query, variables)
+        return str(body["errors"][0]["message"])
+
+    assert "needs a written reason" in await error_of(EXTEND, {"t": number, "d": 7, "r": "  "})
+    assert "1 to 7 working days, not 8" in await error_of(EXTEND, {"t": number, "d": 8, "r": "Data di arsip"})
+    assert "not a permintaan informasi" in await error_of(
+        EXTEND, {"t": complaint["trackingNumber"], "d": 3, "r": "Data di arsip"})
+    assert (await graphql(session, url, EXTEND, {"t": number, "d": 7, "r": "Data di arsip kecamatan"}))[
+        "data"] == {"extendInformationRequest": True}
+    assert "KIP allows one extension" in await error_of(EXTEND, {"t": number, "d": 2, "r": "Lagi"})
+
+    # 17 working days later and unanswered: late by the extended deadline, and only by the KIP clock.
+    later = (datetime.now(UTC) + timedelta(days=40)).isoformat()
+    overdue = (await graphql(session, url, OVERDUE, {"asOf": later}))["data"]["overdueReports"]
+    assert [r["stage"] for r in overdue if r["trackingNumber"] == number] == ["INFORMATION"]
+
+    assert "names the exemption" in await error_of(ANSWER, {"t": number, "o": "REFUSED", "x": "Ditolak"})
+    answered = await graphql(session, url, ANSWER, {"t": number, "o": "REFUSED", "x": "Ditolak",
+                                                    "e": "Pasal 17 huruf j"})
+    assert answered["data"] == {"answerInformationRequest": True}
+    assert "answered already (REFUSED)" in await error_of(ANSWER, {"t": number, "o": "GRANTED", "x": "Ya"})
+    overdue = (await graphql(session, url, OVERDUE, {"asOf": later}))["data"]["overdueReports"]
+    assert number not in {r["trackingNumber"] for r in overdue}
