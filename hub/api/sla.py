@@ -22,11 +22,15 @@ from hub.sla.calendar import SlaCalendarMissing
 from hub.sla.clocks import SlaDays, Stage
 from hub.sla.compliance import NodeFigures, Overdue, Untimed, node_compliance, overdue_reports
 from hub.sla.holidays import Holiday, add_holiday, remove_holiday, year_holidays
-from simpul.wire import ReportStatus, check_aware_time, check_region_code
+from simpul.wire import ReportKind, ReportStatus, check_aware_time, check_region_code
 
 strawberry.enum(Stage, name="SlaStage", description=(
-    "VERIFICATION: verify and forward (disposisi); FOLLOW_UP: the holding unit's tindak lanjut; "
-    "REPORTER_RESPONSE: after completion, the reporter's window before the report is deemed selesai."))
+    "VERIFICATION: verify and forward (disposisi); FOLLOW_UP: the holding unit's tindak lanjut (COMPLETED, or "
+    "IN_PROCESS with a tanggapan), from its taking of the report; REPORTER_RESPONSE: after completion, the "
+    "reporter's window before the report is deemed selesai; OUTER_LIMIT: settled within sla-outer-limit-days "
+    "calendar days of a complete file (receipt or the end of the last tunda; Perpres 76/2013); INFORMATION: a "
+    "permintaan informasi answered within kip-answer-days working days plus its one extension (UU 14/2008 "
+    "art. 22(7)-(8)), the only stage an INFORMASI report runs."))
 
 
 def report_untimed(info: Info[Context, None], untimed: Untimed, list_reports: bool) -> None:
@@ -48,7 +52,8 @@ class OverdueReport:
     status: ReportStatus
     stage: Stage
     started_at: datetime = strawberry.field(description="When the stage's clock started.")
-    deadline: datetime = strawberry.field(description="The end of its last working day, in the region's time.")
+    deadline: datetime = strawberry.field(
+        description="The end of its last day, in the holding unit's time (its zone and local holidays).")
     working_days_late: int = strawberry.field(
         description="Working days since the deadline, today included; 0 when only days off have passed.")
 
@@ -78,6 +83,11 @@ class NodeCompliance:
         description="Elapsed hours from the clock's start to the follow-up, nights and weekends included.")
     overdue: int = strawberry.field(description="Reports held past the deadline of a stage the unit owes.")
     untimed: int = strawberry.field(description="Reports held that could not be timed: see SLA_CALENDAR_MISSING.")
+    outer_limit_overdue: int = strawberry.field(
+        description="Reports held and not settled within the outer limit of a complete file (Perpres 76/2013).")
+    information_due: int = strawberry.field(
+        description="Permintaan informasi answered, or past their (extended) KIP deadline and not answered.")
+    information_on_time: int = strawberry.field(description="Of informationDue, answered by the KIP deadline.")
 
     @classmethod
     def of(cls, figures: NodeFigures, now: datetime, grace: float) -> NodeCompliance:
@@ -87,7 +97,8 @@ class NodeCompliance:
                    on_time_share=figures.on_time_share,
                    median_working_days_to_follow_up=figures.median_working_days_to_follow_up,
                    median_hours_to_follow_up=figures.median_hours_to_follow_up, overdue=figures.overdue,
-                   untimed=figures.untimed)
+                   untimed=figures.untimed, outer_limit_overdue=figures.outer_limit_overdue,
+                   information_due=figures.information_due, information_on_time=figures.information_on_time)
 
 
 @strawberry.type(name="Holiday", description="A day off besides weekends.")
@@ -117,8 +128,10 @@ class SlaQuery:
         return [OverdueReport.of(o) for o in found]
 
     @strawberry.field(description="Per node in the region subtree: reports held, follow-ups on time, median time "
-                      "to follow-up, overdue reports, reachability.")
-    async def compliance(self, info: Info[Context, None], region_prefix: str | None = None) -> list[NodeCompliance]:
+                      "to follow-up, overdue reports, reachability; of one kind when given (aspirasi and "
+                      "permintaan informasi apart from pengaduan).")
+    async def compliance(self, info: Info[Context, None], region_prefix: str | None = None,
+                         kind: ReportKind | None = None) -> list[NodeCompliance]:
         if region_prefix:
             check_region_code(region_prefix)
         federation: Federation = info.context.federation
@@ -126,7 +139,7 @@ class SlaQuery:
             principal_of(info).narrow(NodeSelection(region_prefix=region_prefix or None)))
         now = datetime.now(UTC)
         figures, untimed = await node_compliance(info.context.pool, SlaDays.from_settings(info.context.settings),
-                                                 nodes, now)
+                                                 nodes, now, kind=kind)
         report_untimed(info, untimed, list_reports=False)
         grace = info.context.settings.heartbeat_grace
         return [NodeCompliance.of(f, now, grace) for f in figures]

@@ -58,7 +58,8 @@ class SlaDays:
 # verified_at    forwarded, or first acted upon at its door (verified, held, returned, archived ...);
 # taken_at       the last delivery (or reassignment) to the unit holding it: a new holder's clock starts afresh;
 # followed_up_at the holder's first tanggapan since it took the report: COMPLETED, or IN_PROCESS with a note
-#                (a bare IN_PROCESS is a click, not a follow-up);
+#                (a bare IN_PROCESS is a click, not a follow-up); for a report received before its node was
+#                connected (history), the node's own record, the only evidence there is;
 # follow_up_from taken_at, else its receipt at the door it came through, or the end of a hold (tunda) if later;
 #                NULL while no unit holds it or it waits for the reporter;
 # file_complete_at  receipt, or the end of its last hold; NULL while on hold (the 60-day outer limit);
@@ -84,8 +85,8 @@ LEFT JOIN LATERAL (
     SELECT min(e.at) AS at FROM ledger_events e WHERE e.tracking_number = l.tracking_number
     AND e.type = 'STATUS' AND e.node = l.holder_node AND e.at >= coalesce(taken.at, l.received_at)
     AND (e.status = 'COMPLETED' OR (e.status = 'IN_PROCESS' AND btrim(coalesce(e.note, '')) <> ''))) answered ON true
-CROSS JOIN LATERAL (SELECT coalesce(answered.at, CASE WHEN l.completed_at >= coalesce(taken.at, l.received_at)
-    THEN l.completed_at END) AS followed_up_at) f
+CROSS JOIN LATERAL (SELECT CASE WHEN l.history THEN l.followed_up_at ELSE coalesce(answered.at,
+    CASE WHEN l.completed_at >= coalesce(taken.at, l.received_at) THEN l.completed_at END) END AS followed_up_at) f
 CROSS JOIN LATERAL (SELECT
     CASE WHEN l.forwarded_at IS NOT NULL OR acted.at IS NOT NULL THEN least(l.forwarded_at, acted.at)
          WHEN l.status <> 'RECEIVED' THEN l.updated_at END AS verified_at,

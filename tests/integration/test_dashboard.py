@@ -83,7 +83,7 @@ async def world(running: Federation) -> World:
             if follow_up:
                 now = datetime.now(WITA).isoformat()
                 await set_status(session, running.desks[code], made["id"], "VERIFIED", now)
-                await set_status(session, running.desks[code], made["id"], "IN_PROCESS", now)
+                await set_status(session, running.desks[code], made["id"], "IN_PROCESS", now, note="Sedang ditangani")
             return str(made["trackingNumber"])
 
         old = {await report("64.08", LATE): "IN_PROCESS", await report("64.08", LATE, follow_up=False): "RECEIVED"}

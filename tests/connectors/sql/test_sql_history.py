@@ -22,7 +22,7 @@ INDEXED = """
 """
 TRACK = "query($t: String!) { trackReport(trackingNumber: $t) { status holder timeline { event status } } }"
 OVERDUE = '{ overdueReports(regionPrefix: "64") { trackingNumber stage } }'
-COMPLIANCE = '{ compliance(regionPrefix: "64.08") { node followUpsDue followUpsOnTime overdue } }'
+COMPLIANCE = '{ compliance(regionPrefix: "64.08") { node followUpsDue followUpsOnTime overdue outerLimitOverdue } }'
 
 
 def _start_node(hub: Hub, database: str, tmp_path: Path, schema: str, code: str, tickets: bool) -> ChildProcess:
@@ -92,9 +92,14 @@ async def test_a_system_connected_with_its_history_shows_each_reports_real_statu
 
         overdue = await graphql(session, hub.graphql_url, OVERDUE)
         assert "errors" not in overdue, overdue
-        assert overdue["data"]["overdueReports"] == [], "the connection itself makes nothing overdue"
+        # The connection makes no follow-up overdue; the ten still in process after 120 days are past the outer
+        # limit of Perpres 76/2013 (60 days of a complete file), whenever their unit connected.
+        late = overdue["data"]["overdueReports"]
+        assert sorted(r["trackingNumber"] for r in late) == sorted(
+            by_id[f"64.08.sipp:{n}"]["trackingNumber"] for n in in_process)
+        assert {r["stage"] for r in late} == {"OUTER_LIMIT"}
         [unit] = (await graphql(session, hub.graphql_url, COMPLIANCE))["data"]["compliance"]
-        assert unit["followUpsDue"] == 50 and unit["followUpsOnTime"] == 50 and unit["overdue"] == 0, unit
+        assert unit["followUpsDue"] == 50 and unit["followUpsOnTime"] == 50 and unit["outerLimitOverdue"] == 10, unit
     finally:
         node.stop()
 
