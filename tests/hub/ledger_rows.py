@@ -43,8 +43,8 @@ async def add_report(
 
 async def add_event(
     pool: asyncpg.Pool, tracking_number: str, type: str, at: datetime, node: str | None = None,
-    status: str | None = None,
+    status: str | None = None, note: str | None = None,
 ) -> None:
     await pool.execute(
-        "INSERT INTO ledger_events (tracking_number, at, type, node, status, public)"
-        " VALUES ($1, $2, $3, $4, $5, true)", tracking_number, at, type, node, status)
+        "INSERT INTO ledger_events (tracking_number, at, type, node, status, note, public)"
+        " VALUES ($1, $2, $3, $4, $5, $6, true)", tracking_number, at, type, node, status, note)

@@ -49,7 +49,8 @@ async def test_a_stage_counts_as_overdue_once_its_deadline_is_announced_and_unti
     assert _value(metrics, "simpul_sla_overdue", stage="FOLLOW_UP") == 1
 
     await pool.execute("UPDATE ledger SET followed_up_at = $2 WHERE tracking_number = $1", "LPR-OLD", NOW)
-    await ledger_rows.add_event(pool, "LPR-OLD", "STATUS", NOW, node="64.08", status="IN_PROCESS")
+    await ledger_rows.add_event(pool, "LPR-OLD", "STATUS", NOW, node="64.08", status="IN_PROCESS",
+                                note="Petugas meninjau lokasi")  # a tanggapan: a bare IN_PROCESS is no follow-up
     metrics = await _read(pool)
     assert _value(metrics, "simpul_sla_overdue", stage="VERIFICATION") == 0, "acted on: verified"
     assert _value(metrics, "simpul_sla_overdue", stage="FOLLOW_UP") == 0, "followed up, late but done"
