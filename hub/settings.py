@@ -52,6 +52,8 @@ class HubSettings:
                                    "art. 22(7))", read=count)
     kip_extension_days: int = setting(7, "most working days one written extension of a permintaan informasi may "
                                       "add (UU 14/2008 art. 22(8))", read=count)
+    kip_objection_days: int = setting(30, "working days for the PPID's superior to answer an objection (keberatan), "
+                                      "and for the requester to file one (UU 14/2008 art. 36)", read=count)
     deadline_interval: float = setting(60.0, "seconds between looks for newly passed deadlines", read=positive)
     session_ttl: timedelta = setting(timedelta(hours=8), "how long a login lasts, like 30m or 8h", read=duration,
                                      shown="8h")

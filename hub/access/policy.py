@@ -75,6 +75,8 @@ POLICY: dict[str, Rule] = {
     "reassignReport": _rule(ADMIN),
     "extendInformationRequest": _rule(ADMIN),
     "answerInformationRequest": _rule(ADMIN),
+    "objectToInformationAnswer": _rule(ADMIN),
+    "answerInformationObjection": _rule(ADMIN),
     "retryDelivery": _rule(ADMIN),
     "rerouteReport": _rule(ADMIN),
     "addHoliday": _rule(ADMIN),

@@ -1,4 +1,4 @@
-"""GraphQL for permintaan informasi (UU 14/2008, KIP): the one extension and the written answer.
+"""GraphQL for permintaan informasi (UU 14/2008, KIP): the one extension, the written answer, the objection.
 
 The hub times both by its own clock: the moment the mutation is made is the moment recorded.
 """
@@ -37,4 +37,19 @@ class KipMutation:
         exemption: str | None = None,
     ) -> bool:
         await _requests(info).answer(principal_of(info), tracking_number, outcome, text, exemption)
+        return True
+
+    @strawberry.mutation(description="Admin of the report's region: register the requester's objection "
+                         "(keberatan) to the PPID's superior, once, after the answer or a missed deadline and within "
+                         "kip-objection-days working days; starts the superior's clock (UU 14/2008 art. 35-36).")
+    async def object_to_information_answer(self, info: Info[Context, None], tracking_number: str,
+                                           reason: str) -> bool:
+        await _requests(info).object(principal_of(info), tracking_number, reason)
+        return True
+
+    @strawberry.mutation(description="Admin of the report's region: record the superior's written response to "
+                         "the objection (UU 14/2008 art. 36(2)). Stops the superior's clock.")
+    async def answer_information_objection(self, info: Info[Context, None], tracking_number: str,
+                                           text: str) -> bool:
+        await _requests(info).answer_objection(principal_of(info), tracking_number, text)
         return True

@@ -57,6 +57,8 @@ class LedgerEvent(StrEnum):
     TIME_CLAMPED = "TIME_CLAMPED"  # a node's status time was later than the hub saw it, or before receipt
     KIP_EXTENDED = "KIP_EXTENDED"  # a permintaan informasi's one extension, with its written reason
     KIP_ANSWERED = "KIP_ANSWERED"  # a permintaan informasi answered: granted, refused (exemption), not held
+    KIP_OBJECTED = "KIP_OBJECTED"  # the requester objected (keberatan) to the PPID's superior
+    KIP_OBJECTION_ANSWERED = "KIP_OBJECTION_ANSWERED"  # the superior's written response to the objection
 
 
 class DeliveryState(StrEnum):

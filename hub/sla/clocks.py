@@ -23,10 +23,11 @@ class Stage(StrEnum):
     REPORTER_RESPONSE = "REPORTER_RESPONSE"  # after completion: without a reply the report is deemed selesai
     OUTER_LIMIT = "OUTER_LIMIT"  # settled within 60 days of a complete file (Perpres 76/2013)
     INFORMATION = "INFORMATION"  # a permintaan informasi answered in writing (UU 14/2008 art. 22(7)-(8))
+    OBJECTION = "OBJECTION"  # the PPID's superior answers a keberatan in writing (UU 14/2008 art. 36(2))
 
 
 # Stages a unit owes; REPORTER_RESPONSE is the reporter's window and nobody is late by it.
-UNIT_STAGES = (Stage.VERIFICATION, Stage.FOLLOW_UP, Stage.OUTER_LIMIT, Stage.INFORMATION)
+UNIT_STAGES = (Stage.VERIFICATION, Stage.FOLLOW_UP, Stage.OUTER_LIMIT, Stage.INFORMATION, Stage.OBJECTION)
 # Stages counted in calendar days rather than working days.
 CALENDAR_DAY_STAGES = frozenset({Stage.OUTER_LIMIT})
 
@@ -41,16 +42,18 @@ class SlaDays:
     outer_limit: int = 60
     information: int = 10
     information_extension: int = 7  # the most one extension may add
+    objection: int = 30  # the superior's answer to a keberatan; also the requester's window to file one
 
     @classmethod
     def from_settings(cls, settings: HubSettings) -> SlaDays:
         return cls(settings.sla_verification_days, settings.sla_follow_up_days, settings.sla_response_days,
-                   settings.sla_outer_limit_days, settings.kip_answer_days, settings.kip_extension_days)
+                   settings.sla_outer_limit_days, settings.kip_answer_days, settings.kip_extension_days,
+                   settings.kip_objection_days)
 
     def of(self, stage: Stage) -> int:
         return {Stage.VERIFICATION: self.verification, Stage.FOLLOW_UP: self.follow_up,
                 Stage.REPORTER_RESPONSE: self.reporter_response, Stage.OUTER_LIMIT: self.outer_limit,
-                Stage.INFORMATION: self.information}[stage]
+                Stage.INFORMATION: self.information, Stage.OBJECTION: self.objection}[stage]
 
 
 # The moments each report's stages are timed from, read from the ledger and its events:
@@ -67,7 +70,8 @@ class SlaDays:
 CLOCKS = """
 SELECT l.tracking_number, l.region_code, l.kind, l.holder_node, coalesce(n.region_code, l.region_code) AS clock_region,
        l.status, l.received_at, f.followed_up_at, l.overdue_notified, c.verified_at, c.follow_up_from, c.completed_at,
-       c.file_complete_at, c.settled_at, l.kip_extension_days, l.kip_answered_at
+       c.file_complete_at, c.settled_at, l.kip_extension_days, l.kip_answered_at, l.kip_objected_at,
+       l.kip_objection_answered_at
 FROM ledger l
 LEFT JOIN nodes n ON n.code = l.holder_node
 LEFT JOIN LATERAL (
@@ -120,6 +124,8 @@ class ReportClock:
     settled_at: datetime | None = None  # completed or closed
     information_extension_days: int = 0  # KIP: working days one written extension added
     information_answered_at: datetime | None = None  # KIP: the written answer, with its outcome
+    objected_at: datetime | None = None  # KIP: a keberatan registered
+    objection_answered_at: datetime | None = None  # KIP: the superior's written response
 
     @property
     def calendar_region(self) -> str:
@@ -136,6 +142,7 @@ class ReportClock:
             kind=ReportKind(row["kind"]), clock_region=row["clock_region"],
             file_complete_at=row["file_complete_at"], settled_at=row["settled_at"],
             information_extension_days=row["kip_extension_days"], information_answered_at=row["kip_answered_at"],
+            objected_at=row["kip_objected_at"], objection_answered_at=row["kip_objection_answered_at"],
         )
 
 
@@ -163,13 +170,19 @@ class StageClock:
 def stage_clocks(report: ReportClock, calendar: Calendar, days: SlaDays) -> list[StageClock]:
     """Every stage the report has entered, with its deadline, on its holder's calendar. Raises SlaCalendarMissing.
 
-    A permintaan informasi runs on the KIP clock alone: 10 working days from receipt, plus one extension.
+    A permintaan informasi runs on the KIP clock alone: 10 working days from receipt, plus one extension, and
+    30 for the superior's answer to an objection (keberatan).
     """
     region = report.calendar_region
     if report.kind is ReportKind.INFORMASI:
         allowed = days.information + report.information_extension_days
-        return [StageClock(Stage.INFORMATION, report.received_at,
-                           calendar.deadline(report.received_at, allowed, region), report.information_answered_at)]
+        kip = [StageClock(Stage.INFORMATION, report.received_at,
+                          calendar.deadline(report.received_at, allowed, region), report.information_answered_at)]
+        if report.objected_at is not None:
+            kip.append(StageClock(Stage.OBJECTION, report.objected_at,
+                                  calendar.deadline(report.objected_at, days.objection, region),
+                                  report.objection_answered_at))
+        return kip
     started: list[tuple[Stage, datetime, datetime | None]] = [
         (Stage.VERIFICATION, report.received_at, report.verified_at)]
     if report.follow_up_from is not None:

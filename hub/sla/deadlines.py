@@ -42,6 +42,9 @@ WHERE l.status NOT IN ('ARCHIVED', 'REJECTED', 'CLOSED') AND l.tracking_number >
     OR (l.kind = 'INFORMASI' AND l.kip_answered_at IS NULL
         AND l.received_at <= $2::timestamptz - make_interval(days => $7)
         AND NOT 'INFORMATION:' || {_us('l.received_at')} = ANY(l.overdue_notified))
+    OR (l.kip_objected_at IS NOT NULL AND l.kip_objection_answered_at IS NULL
+        AND l.kip_objected_at <= $2::timestamptz - make_interval(days => $9)
+        AND NOT 'OBJECTION:' || {_us('l.kip_objected_at')} = ANY(l.overdue_notified))
     OR (c.file_complete_at IS NOT NULL AND c.settled_at IS NULL
         AND c.file_complete_at <= $2::timestamptz - make_interval(days => $8)
         AND NOT 'OUTER_LIMIT:' || {_us('c.file_complete_at')} = ANY(l.overdue_notified)))
@@ -88,7 +91,7 @@ class DeadlineWatch:
         """Lock and read the next reports after `after` that may have a deadline to announce (CLOCKS rows)."""
         rows: list[asyncpg.Record] = await conn.fetch(
             _DUE, after, as_of, self.days.verification, self.days.follow_up, self.days.reporter_response, BATCH,
-            self.days.information, self.days.outer_limit)
+            self.days.information, self.days.outer_limit, self.days.objection)
         return rows
 
     async def _announce_one(

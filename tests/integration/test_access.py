@@ -38,6 +38,7 @@ WHO_MAY = {
     "rerouteReport": "A", "addHoliday": "A", "removeHoliday": "A", "acceptForwardedReport": "A",
     "issueApiKey": "A", "revokeApiKey": "A", "createUser": "A", "suspendNode": "A", "reactivateNode": "A",
     "extendInformationRequest": "A", "answerInformationRequest": "A",
+    "objectToInformationAnswer": "A", "answerInformationObjection": "A",
     "_service": "ASINP", "_entities": "ASIN",
 }
 
@@ -131,6 +132,10 @@ def cases(w: World) -> dict[str, tuple[str, dict[str, Any], dict[str, Any], Chec
         "answerInformationRequest": ('mutation($t: String!) { answerInformationRequest(trackingNumber: $t, '
                                      'outcome: GRANTED, text: "uji") }', {"t": w.tracking_in},
                                      {"t": w.tracking_out}, REFUSED),
+        "objectToInformationAnswer": ('mutation($t: String!) { objectToInformationAnswer(trackingNumber: $t, '
+                                      'reason: "uji") }', {"t": w.tracking_in}, {"t": w.tracking_out}, REFUSED),
+        "answerInformationObjection": ('mutation($t: String!) { answerInformationObjection(trackingNumber: $t, '
+                                       'text: "uji") }', {"t": w.tracking_in}, {"t": w.tracking_out}, REFUSED),
         "retryDelivery": ("mutation($id: Int!) { retryDelivery(deliveryId: $id) }",
                           {"id": w.delivery_in}, {"id": w.delivery_out}, REFUSED),
         "rerouteReport": ("mutation($t: String!) { rerouteReport(trackingNumber: $t) }",

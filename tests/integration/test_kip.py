@@ -1,5 +1,5 @@
 """Permintaan informasi under UU 14/2008 (KIP) over real processes: no anonymous requests at any door, the one
-extension with its reason, the answer with its outcome, and the KIP clock in the overdue list."""
+extension with its reason, the answer with its outcome, the objection, and the KIP clock in the overdue list."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ ANSWER = """mutation($t: String!, $o: InformationOutcome!, $x: String!, $e: Stri
   answerInformationRequest(trackingNumber: $t, outcome: $o, text: $x, exemption: $e) }"""
 OVERDUE = """query($asOf: DateTime) { overdueReports(regionPrefix: "64", asOf: $asOf) {
   trackingNumber stage deadline } }"""
+OBJECT = 'mutation($t: String!, $r: String!) { objectToInformationAnswer(trackingNumber: $t, reason: $r) }'
+ANSWER_OBJECTION = 'mutation($t: String!, $x: String!) { answerInformationObjection(trackingNumber: $t, text: $x) }'
 TRACK = "query($t: String!) { trackReport(trackingNumber: $t) { status } }"
 
 
@@ -57,7 +59,7 @@ async def test_an_anonymous_information_request_is_refused_at_the_hub_and_at_the
     assert "errors" not in named, named
 
 
-async def test_an_information_request_is_extended_once_with_a_reason_and_answered_with_its_outcome(
+async def test_an_information_request_is_extended_once_answered_with_its_outcome_and_objected_to(
     kutim: Federation, session: aiohttp.ClientSession
 ) -> None:
     request = await submit(session, kutim.desks["64.08"], **{k: v for k, v in _request(**REQUESTER).items()
@@ -78,6 +80,7 @@ async def test_an_information_request_is_extended_once_with_a_reason_and_answere
         body = await graphql(session, url, query, variables)
         return str(body["errors"][0]["message"])
 
+    assert "nothing to object to yet" in await error_of(OBJECT, {"t": number, "r": "Belum dijawab"})
     assert "needs a written reason" in await error_of(EXTEND, {"t": number, "d": 7, "r": "  "})
     assert "1 to 7 working days, not 8" in await error_of(EXTEND, {"t": number, "d": 8, "r": "Data di arsip"})
     assert "not a permintaan informasi" in await error_of(
@@ -97,4 +100,18 @@ async def test_an_information_request_is_extended_once_with_a_reason_and_answere
     assert answered["data"] == {"answerInformationRequest": True}
     assert "answered already (REFUSED)" in await error_of(ANSWER, {"t": number, "o": "GRANTED", "x": "Ya"})
     overdue = (await graphql(session, url, OVERDUE, {"asOf": later}))["data"]["overdueReports"]
+    assert number not in {r["trackingNumber"] for r in overdue}
+
+
+    # The requester objects (keberatan): the PPID's superior owes a written response.
+    assert "states its reason" in await error_of(OBJECT, {"t": number, "r": " "})
+    assert (await graphql(session, url, OBJECT, {"t": number, "r": "Pengecualian tidak berlaku"}))["data"] == {
+        "objectToInformationAnswer": True}
+    assert "has an objection already" in await error_of(OBJECT, {"t": number, "r": "Lagi"})
+    much_later = (datetime.now(UTC) + timedelta(days=60)).isoformat()
+    overdue = (await graphql(session, url, OVERDUE, {"asOf": much_later}))["data"]["overdueReports"]
+    assert [r["stage"] for r in overdue if r["trackingNumber"] == number] == ["OBJECTION"]
+    assert (await graphql(session, url, ANSWER_OBJECTION, {"t": number, "x": "Keberatan ditolak"}))["data"] == {
+        "answerInformationObjection": True}
+    overdue = (await graphql(session, url, OVERDUE, {"asOf": much_later}))["data"]["overdueReports"]
     assert number not in {r["trackingNumber"] for r in overdue}

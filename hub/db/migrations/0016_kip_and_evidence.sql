@@ -6,6 +6,13 @@ ALTER TABLE ledger
     ADD COLUMN kip_answered_at timestamptz,
     ADD COLUMN kip_outcome text CHECK (kip_outcome IN ('GRANTED', 'REFUSED', 'NOT_HELD')),
     ADD COLUMN kip_exemption text,
+    ADD COLUMN kip_objected_at timestamptz,
+    ADD COLUMN kip_objection_reason text,
+    ADD COLUMN kip_objection_answered_at timestamptz,
+    ADD CONSTRAINT ledger_kip_objection_has_reason
+        CHECK (kip_objected_at IS NULL OR btrim(coalesce(kip_objection_reason, '')) <> ''),
+    ADD CONSTRAINT ledger_kip_objection_answered_after_objection
+        CHECK (kip_objection_answered_at IS NULL OR kip_objected_at IS NOT NULL),
     ADD CONSTRAINT ledger_kip_extension_has_reason
         CHECK (kip_extension_days = 0 OR btrim(coalesce(kip_extension_reason, '')) <> ''),
     ADD CONSTRAINT ledger_kip_answer_has_outcome CHECK ((kip_answered_at IS NULL) = (kip_outcome IS NULL)),
@@ -16,4 +23,5 @@ ALTER TABLE ledger
 ALTER TABLE ledger_events DROP CONSTRAINT ledger_events_type;
 ALTER TABLE ledger_events ADD CONSTRAINT ledger_events_type
     CHECK (type IN ('RECEIVED', 'ROUTED', 'REASSIGNED', 'UNROUTABLE', 'DELIVERED', 'DEAD_LETTER', 'RETRIED', 'STATUS',
-                    'RETURNED', 'TIME_CLAMPED', 'KIP_EXTENDED', 'KIP_ANSWERED')) NOT VALID;
+                    'RETURNED', 'TIME_CLAMPED', 'KIP_EXTENDED', 'KIP_ANSWERED', 'KIP_OBJECTED',
+                    'KIP_OBJECTION_ANSWERED')) NOT VALID;

@@ -111,6 +111,18 @@ def test_an_information_request_answered_on_working_day_11_without_extension_is_
     assert answer.deadline == datetime.combine(lokal.add_working_days(RECEIVED.date(), 11), datetime.min.time(), WITA)
 
 
+def test_an_objection_gives_the_ppids_superior_30_working_days_to_answer() -> None:
+    refused = _on_working_day(5)
+    objected = _on_working_day(8)
+    clocks = stage_clocks(_request(information_answered_at=refused, objected_at=objected), lokal_calendar(),
+                          SlaDays())
+    objection = {c.stage: c for c in clocks}[Stage.OBJECTION]
+    last_day = lokal.add_working_days(objected.date(), 30)
+    assert objection.deadline == datetime.combine(last_day + timedelta(days=1), datetime.min.time(), WITA)
+    assert objection.passed(objection.deadline)
+    assert not objection.passed(objection.deadline - timedelta(minutes=1))
+
+
 def test_a_complaint_not_settled_within_60_days_of_its_complete_file_is_overdue() -> None:
     complaint = _request(kind=ReportKind.PENGADUAN, followed_up_at=_at(3))
     outer = {c.stage: c for c in stage_clocks(complaint, lokal_calendar(), SlaDays())}[Stage.OUTER_LIMIT]
