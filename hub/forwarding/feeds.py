@@ -223,15 +223,17 @@ class FeedPuller:
             for change in latest.values():
                 report = change.report
                 row = await conn.fetchrow(
-                    "SELECT tracking_number, holder_node, status FROM ledger WHERE origin_id = $1 OR holder_id = $1"
-                    " LIMIT 1 FOR UPDATE", change.report_id)
+                    "SELECT tracking_number, holder_node, status, received_at FROM ledger"
+                    " WHERE origin_id = $1 OR holder_id = $1 LIMIT 1 FOR UPDATE", change.report_id)
                 if row is None:
                     await self.apply(conn, node, change)
                     added += bool(await conn.fetchval("SELECT true FROM ledger WHERE origin_id = $1", change.report_id))
                 elif (report is not None and row["holder_node"] == node.code and report.status.value != row["status"]
                       and report.status is not ReportStatus.RECEIVED):
+                    at = await clamp_status_time(conn, row["tracking_number"], node.code, report.status,
+                                                 report.updated_at, row["received_at"])
                     await self.ledger.apply_status(conn, row["tracking_number"], node.code, report.status,
-                                                     "as the node's feed says, read again", report.updated_at)
+                                                     "as the node's feed says, read again", at)
                     corrected += 1
             await conn.execute(
                 "UPDATE feed_watermarks SET cursor = $2, pulled_at = now(), synced_at = now(), failed_at = NULL,"
