@@ -46,6 +46,9 @@ class HubSettings:
                                       read=count)
     sla_response_days: int = setting(10, "working days after completion before a report is deemed selesai",
                                      read=count)
+    coverage_require_sk: bool = setting(
+        False, "a unit declared for connection coverage needs the number and date of the SK that set up its "
+        "complaint unit (off: a unit with no SK yet is still expected, and shows as such)")
     deadline_interval: float = setting(60.0, "seconds between looks for newly passed deadlines", read=positive)
     session_ttl: timedelta = setting(timedelta(hours=8), "how long a login lasts, like 30m or 8h", read=duration,
                                      shown="8h")

@@ -63,6 +63,8 @@ POLICY: dict[str, Rule] = {
     "compliance": _rule(*READERS, cost=Cost.SCAN),
     "complianceZones": _rule(ADMIN, SUPERVISOR, cost=Cost.SCAN),  # the compliance dashboard
     "holidays": _rule(*READERS, NODE),
+    "coverage": _rule(*READERS),  # connection coverage (keterhubungan), from the hub's database
+    "declaredUnits": _rule(*READERS),
     "reportChain": _rule(ADMIN, SUPERVISOR),
     "deadLetters": _rule(ADMIN, SUPERVISOR, cost=Cost.SCAN),
     "ledgerChanges": _rule(ADMIN, SUPERVISOR, cost=Cost.SCAN),
@@ -83,6 +85,8 @@ POLICY: dict[str, Rule] = {
     "createUser": _rule(ADMIN),
     "suspendNode": _rule(ADMIN),
     "reactivateNode": _rule(ADMIN),
+    "declareUnit": _rule(ADMIN),
+    "withdrawUnit": _rule(ADMIN),
     # Apollo Federation (hub/api/subgraph.py): the subgraph SDL is governed by the introspection setting,
     # entities are read as report(id) and node(code) for the caller whose Authorization a gateway forwards
     "_service": _rule(*EVERYONE, public_limit=True),
