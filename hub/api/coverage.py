@@ -112,12 +112,14 @@ class CoverageMutation:
     async def declare_unit(self, info: Info[Context, None], unit: DeclaredUnitInput) -> ExpectedUnit:
         declaration = Declaration(name=unit.name, region_code=unit.region_code.strip(), legal_basis=unit.legal_basis,
                                   node_code=unit.node_code, sk_number=unit.sk_number, sk_date=unit.sk_date)
-        pool = info.context.pool
-        made = await declare_unit(pool, principal_of(info), declaration, info.context.settings.coverage_require_sk)
-        return ExpectedUnit.of(connect(made.region_code, [made], await active_nodes(pool)).units[0])
+        async with info.context.pool.acquire() as conn:
+            made = await declare_unit(conn, principal_of(info), declaration,
+                                      info.context.settings.coverage_require_sk)
+            return ExpectedUnit.of(connect(made.region_code, [made], await active_nodes(conn)).units[0])
 
     @strawberry.mutation(description="Admin: withdraw a declared unit (merged, dissolved, declared by mistake), "
                          "saying why; it leaves the coverage denominator and stays listed as withdrawn.")
     async def withdraw_unit(self, info: Info[Context, None], id: int, reason: str) -> ExpectedUnit:
-        gone = await withdraw_unit(info.context.pool, principal_of(info), id, reason)
+        async with info.context.pool.acquire() as conn:
+            gone = await withdraw_unit(conn, principal_of(info), id, reason)
         return ExpectedUnit.of(UnitCoverage(gone, None))

@@ -133,12 +133,12 @@ class Declaration:
                            sk_date=self.sk_date)
 
 
-async def declare_unit(pool: asyncpg.Pool, admin: Principal, declaration: Declaration,
+async def declare_unit(conn: asyncpg.Connection, admin: Principal, declaration: Declaration,
                        require_sk: bool) -> ExpectedUnit:
     """Add a unit to the register of the admin's region, audited; a duplicate name or node code is refused."""
     d = declaration.checked(require_sk)
     admin.require(d.region_code, "declare units")
-    async with pool.acquire() as conn, conn.transaction():
+    async with conn.transaction():
         clash = await conn.fetchrow(
             "SELECT name, region_code, node_code FROM declared_units WHERE withdrawn_at IS NULL"
             " AND ((region_code = $1 AND lower(name) = lower($2)) OR node_code = $3)",
@@ -156,10 +156,10 @@ async def declare_unit(pool: asyncpg.Pool, admin: Principal, declaration: Declar
     return ExpectedUnit.from_row(row)
 
 
-async def withdraw_unit(pool: asyncpg.Pool, admin: Principal, unit_id: int, reason: str) -> ExpectedUnit:
+async def withdraw_unit(conn: asyncpg.Connection, admin: Principal, unit_id: int, reason: str) -> ExpectedUnit:
     """Take a declared unit out of the denominator, saying why, audited; its row stays."""
     why = str(_text(reason, "reason for withdrawing", MAX_REASON))
-    async with pool.acquire() as conn, conn.transaction():
+    async with conn.transaction():
         row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM declared_units WHERE id = $1 FOR UPDATE", unit_id)
         if row is None:
             raise InvalidInput(f"no declared unit has id {unit_id}")
