@@ -199,6 +199,12 @@ class Forwarding:
                                          region_code=row["region_code"], tracking_number=tracking_number,
                                          node=row["holder_node"], status=ReportStatus.IN_PROCESS.value,
                                          detail=LedgerEvent.REPLIED))
+            if row["routing"] == Routing.HELD and row["holder_node"] is not None:
+                await conn.execute(
+                    "INSERT INTO deliveries (tracking_number, purpose, target_node, idempotency_key, reply_event)"
+                    " VALUES ($1, $2, $3, $4, $5)", tracking_number, Purpose.REPLY, row["holder_node"],
+                    f"{tracking_number}:reply:{seq}", seq)
+                await wake_workers(conn)
             # The audit log keeps no report contents: the reply's length, not its words.
             await record(conn, replier, "REPORT_REPLIED", f"report {tracking_number}", row["region_code"],
                          {"holder": row["holder_node"], "characters": len(text), "event": seq})

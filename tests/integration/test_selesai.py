@@ -14,7 +14,17 @@ import pytest
 
 from hub.settings import SCHEMA
 from simpul.db.pool import create_pool
-from tests.federation import Desk, Federation, Hub, eventually, graphql, start_desk, start_hub, submit
+from tests.federation import (
+    Desk,
+    Federation,
+    Hub,
+    eventually,
+    graphql,
+    node_graphql,
+    start_desk,
+    start_hub,
+    submit,
+)
 
 TRACK = "query T($t: String!) { trackReport(trackingNumber: $t) { status settledAt timeline { event status note } } }"
 REPLY = """
@@ -60,6 +70,9 @@ async def hub_status(session: aiohttp.ClientSession, hub: Hub, number: str, stat
     return found
 
 
+DESK_REPORT = "query One($id: ID!) { report(id: $id) { status timeline { status actor note } } }"
+
+
 async def answered_report(session: aiohttp.ClientSession, fed: Federation) -> dict[str, Any]:
     """A report entered at the Kaltim desk and answered there (its tanggapan posted), as the hub knows it."""
     desk = fed.desks["64"]
@@ -85,7 +98,8 @@ async def test_a_reporters_reply_reopens_the_report(kaltim: Federation) -> None:
         assert errors(early) == [f"report {waiting['trackingNumber']} has no answer (tanggapan) to reply to: it is "
                                  "RECEIVED; a reply is possible once the unit has posted its answer"]
 
-        number = (await answered_report(session, kaltim))["trackingNumber"]
+        created = await answered_report(session, kaltim)
+        number = created["trackingNumber"]
         assert errors(await public(session, kaltim.hub, REPLY, t="LPR-NOSUCHNO", text="Halo")) == [
             "no report with tracking number 'LPR-NOSUCHNO'"]
         for bad in ("   ", "x" * 5001):
@@ -100,6 +114,13 @@ async def test_a_reporters_reply_reopens_the_report(kaltim: Federation) -> None:
         # The reporter sees the reply in the timeline, not its words (a timeline shows only the unit's answers).
         assert reopened["timeline"][-1] == {"event": "REPLIED", "status": "IN_PROCESS", "note": None}
         assert (await public(session, kaltim.hub, TRACK, t=number))["data"]["trackReport"]["status"] == "IN_PROCESS"
+        # The reply reaches the unit holding the report (the outbox's REPLY delivery): open there too, with the text.
+        async def reopened_at_desk() -> dict[str, Any] | None:
+            found: dict[str, Any] = (await node_graphql(session, desk, DESK_REPORT, {"id": created["id"]}))["data"]
+            return found["report"] if found["report"]["status"] == "IN_PROCESS" else None
+        at_desk = await eventually(reopened_at_desk)
+        assert at_desk["timeline"][-1] == {"status": "IN_PROCESS", "actor": "pelapor",
+                                           "note": "Belum, lubangnya masih ada."}
         again = await public(session, kaltim.hub, REPLY, t=number, text="Halo?")
         assert errors(again) == [f"report {number} has no answer (tanggapan) to reply to: it is IN_PROCESS; "
                                  "a reply is possible once the unit has posted its answer"]
@@ -133,3 +154,23 @@ async def test_ten_working_days_of_silence_close_once_across_two_hub_replicas(
                                        " AND target = $1", f"report {number}") == 1
         finally:
             await pool.close()
+
+
+async def test_a_reply_at_the_desks_track_page_reopens_the_report_at_the_hub(kaltim: Federation) -> None:
+    async with aiohttp.ClientSession() as session:
+        desk = kaltim.desks["64"]
+        created = await answered_report(session, kaltim)
+        number = created["trackingNumber"]
+
+        async with session.post(f"{desk.url}/track/{number}/reply", data={"text": "Masih berlubang."}) as response:
+            assert response.status == 200, await response.text()
+            assert (await response.json())["status"] == "IN_PROCESS"
+
+        # The desk's feed tells the hub: the report is open again there, and no closing job will settle it.
+        tracked = await hub_status(session, kaltim.hub, number, "IN_PROCESS")
+        assert tracked["settledAt"] is None
+        async with session.post(f"{desk.url}/track/{number}/reply", data={"text": "Halo?"}) as response:
+            assert response.status == 400
+            assert (await response.json())["error"] == (
+                "this report has no answer (tanggapan) to reply to: it is IN_PROCESS; a reply is possible once "
+                "the unit has posted its answer")
