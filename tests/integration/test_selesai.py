@@ -31,6 +31,7 @@ REPLY = """
 mutation R($t: String!, $text: String!) {
   replyToReport(trackingNumber: $t, text: $text) { status settledAt timeline { event status note } } }
 """
+SUBMIT = "mutation S($r: SubmitReportInput!) { submitReport(report: $r) { trackingNumber } }"
 ANSWER = "Jalan sudah ditambal pada 3 Desember."
 
 
@@ -174,3 +175,30 @@ async def test_a_reply_at_the_desks_track_page_reopens_the_report_at_the_hub(kal
             assert (await response.json())["error"] == (
                 "this report has no answer (tanggapan) to reply to: it is IN_PROCESS; a reply is possible once "
                 "the unit has posted its answer")
+
+
+async def test_a_reply_at_the_hub_reaches_the_unit_a_hub_door_report_was_delivered_to(kaltim: Federation) -> None:
+    async with aiohttp.ClientSession() as session:
+        desk = kaltim.desks["64"]
+        submitted = await public(session, kaltim.hub, SUBMIT, r={
+            "kind": "PENGADUAN", "title": "Lampu jalan mati", "body": "Lampu di Jl. Pahlawan mati.",
+            "category": "infrastruktur", "regionCode": "64.72", "reporterContact": "081234500099"})
+        number = submitted["data"]["submitReport"]["trackingNumber"]
+        await hub_status(session, kaltim.hub, number, "RECEIVED")
+
+        async def delivered() -> bool:
+            async with session.post(f"{desk.url}/reports/{number}/status", json={"status": "VERIFIED"},
+                                    headers={"authorization": f"Bearer {desk.operator_key}"}) as response:
+                return response.status == 200
+        await eventually(delivered)
+        await set_status(session, desk, f"64:{number}", "IN_PROCESS")
+        await set_status(session, desk, f"64:{number}", "COMPLETED", ANSWER)
+        await hub_status(session, kaltim.hub, number, "COMPLETED")
+
+        body = await public(session, kaltim.hub, REPLY, t=number, text="Lampu masih mati.")
+
+        assert body["data"]["replyToReport"]["status"] == "IN_PROCESS", body
+        async def reopened_at_desk() -> bool:
+            async with session.get(f"{desk.url}/track/{number}") as response:
+                return bool((await response.json())["status"] == "IN_PROCESS")
+        await eventually(reopened_at_desk)
