@@ -45,6 +45,7 @@ POLICY: dict[str, Rule] = {
     # the public door
     "submitReport": _rule(ADMIN, SUPERVISOR, INTEGRATOR, PUBLIC, public_limit=True),
     "trackReport": _rule(*EVERYONE, public_limit=True),
+    "replyToReport": _rule(ADMIN, SUPERVISOR, INTEGRATOR, PUBLIC, public_limit=True),
     "login": _rule(*EVERYONE, public_limit=True),
     "logout": _rule(ADMIN, SUPERVISOR),
     "changePassword": _rule(ADMIN, SUPERVISOR),

@@ -40,6 +40,7 @@ class Purpose(StrEnum):
 
     ACCEPT = "ACCEPT"  # take the report (acceptReport)
     MARK_FORWARDED = "MARK_FORWARDED"  # tell the origin that another unit holds it now
+    REPLY = "REPLY"  # carry the reporter's reply to the unit holding it (replyToReport)
 
 
 class LedgerEvent(StrEnum):
@@ -54,6 +55,8 @@ class LedgerEvent(StrEnum):
     RETRIED = "RETRIED"  # an admin sent a dead delivery again
     STATUS = "STATUS"  # the unit holding it changed its status
     RETURNED = "RETURNED"  # the unit holding it said it is not theirs
+    REPLIED = "REPLIED"  # the reporter answered the unit's tanggapan: the report is open again
+    SETTLED = "SETTLED"  # the tanggapan stood its window with no reply: selesai (hub/sla/selesai.py)
 
 
 class DeliveryState(StrEnum):

@@ -27,8 +27,8 @@ DENIED = {"FORBIDDEN", "UNAUTHENTICATED"}
 
 # Who may use each root field (A admin, S supervisor, I integrator, N node, P public).
 WHO_MAY = {
-    "submitReport": "ASIP", "trackReport": "ASINP", "login": "ASINP", "logout": "AS", "me": "ASINP",
-    "changePassword": "AS",
+    "submitReport": "ASIP", "trackReport": "ASINP", "replyToReport": "ASIP", "login": "ASINP", "logout": "AS",
+    "me": "ASINP", "changePassword": "AS",
     "nodes": "ASIN", "node": "ASIN", "reports": "ASIN", "report": "ASIN", "stats": "ASIN", "deliveries": "ASN",
     "routeReport": "ASI", "routingRules": "ASI", "overdueReports": "ASI", "compliance": "ASI", "holidays": "ASIN",
     "complianceZones": "AS", "coverage": "ASI", "declaredUnits": "ASI",
@@ -78,6 +78,9 @@ def cases(w: World) -> dict[str, tuple[str, dict[str, Any], dict[str, Any], Chec
                          {"r": report("64.08")}, {"r": report("65")}, UNSCOPED),
         "trackReport": ("query($t: String!) { trackReport(trackingNumber: $t) { status } }",
                         {"t": w.tracking_in}, {"t": w.tracking_out}, UNSCOPED),
+        # Neither report is answered yet: the reply is refused as premature, never as out of scope.
+        "replyToReport": ('mutation($t: String!) { replyToReport(trackingNumber: $t, text: "Uji") { status } }',
+                          {"t": w.tracking_in}, {"t": w.tracking_out}, UNSCOPED),
         "login": ('mutation { login(username: "pengawas", password: "kata sandi panjang") { token } }',
                   {}, {}, UNSCOPED),
         "logout": ("mutation { logout }", {}, {}, UNSCOPED),
