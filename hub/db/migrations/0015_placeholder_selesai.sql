@@ -1,2 +1,0 @@
--- Placeholder on branch selesai only: number 0015 belongs to another part of issue 16 (the lead drops this file).
-SELECT 1;
