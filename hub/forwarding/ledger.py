@@ -300,6 +300,7 @@ UPDATE ledger SET status = $2, updated_at = greatest(updated_at, $3),
     followed_up_at = CASE WHEN $2 IN ('IN_PROCESS', 'COMPLETED') THEN coalesce(followed_up_at, $3)
                           ELSE followed_up_at END,
     completed_at = CASE WHEN $2 = 'COMPLETED' THEN $3 ELSE completed_at END,
+    settled_at = CASE WHEN $2 = 'IN_PROCESS' THEN NULL ELSE settled_at END,  -- reopened: selesai no longer
     node_changed_at = greatest(node_changed_at, $3)
 WHERE tracking_number = $1
 """

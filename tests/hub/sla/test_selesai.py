@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 import asyncpg
 import pytest
 
+from hub.forwarding.ledger import _APPLY_STATUS
 from hub.sla.selesai import SelesaiWatch
 from tests.hub import ledger_rows
 
@@ -64,3 +65,13 @@ async def test_replicas_racing_settle_each_report_once(pool: asyncpg.Pool) -> No
     assert sorted(settled) == numbers
     assert await pool.fetchval("SELECT count(*) FROM ledger_events WHERE type = 'SETTLED'") == 60
     assert await pool.fetchval("SELECT count(*) FROM audit_log WHERE action = 'REPORT_SETTLED'") == 60
+
+
+async def test_a_settled_report_its_unit_reopens_is_selesai_no_more(pool: asyncpg.Pool) -> None:
+    await answered(pool, "LPR-REOPENED")
+    assert await SelesaiWatch(pool, 10).settle(SELESAI) == ["LPR-REOPENED"]
+
+    async with pool.acquire() as conn:  # the unit's feed says it works on it again
+        await conn.execute(_APPLY_STATUS, "LPR-REOPENED", "IN_PROCESS", SELESAI + timedelta(days=2))
+
+    assert await pool.fetchval("SELECT settled_at FROM ledger WHERE tracking_number = 'LPR-REOPENED'") is None
