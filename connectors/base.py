@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from simpul.report import (
     Accepted,
@@ -153,3 +153,17 @@ class Connector(Protocol):
 
     async def health(self) -> Health:
         """Whether the wrapped system answers."""
+
+
+REPLY_LIMIT = 5000  # characters of one reporter's reply, at every door
+NO_REPLIES = ("this node's system takes no replies from reporters: the unit reads them in the hub's timeline "
+              "(reportChain)")
+
+
+@runtime_checkable
+class TakesReplies(Protocol):
+    """A connector whose system can hold a reporter's reply to the unit's answer (tanggapan). A kind without it
+    answers takeReply with NO_REPLIES, and the reply waits in the hub's timeline."""
+
+    async def take_reply(self, local_id: str, idempotency_key: str, text: str) -> bool:
+        """Record the reply once per key, reopening an answered (COMPLETED) report; False for a repeated key."""

@@ -249,6 +249,20 @@ class Mutation:
         await _connector(info).mark_forwarded(id.removeprefix(f"{_code(info)}:"), to)
         return True
 
+    @strawberry.mutation(description="A reporter's reply to the unit's answer (tanggapan), sent by the hub: an "
+                         "answered report is open again (IN_PROCESS). The same key twice records one reply.")
+    async def take_reply(self, info: Info[NodeContext, None], id: strawberry.ID, idempotency_key: str,
+                         text: str) -> bool:
+        check_idempotency_key(idempotency_key)
+        text = text.strip()
+        if not text or len(text) > base.REPLY_LIMIT:
+            raise InvalidInput(f"a reply must be 1 to {base.REPLY_LIMIT} characters")
+        connector = _connector(info)
+        if not isinstance(connector, base.TakesReplies):
+            raise InvalidInput(base.NO_REPLIES)
+        await connector.take_reply(id.removeprefix(f"{_code(info)}:"), idempotency_key, text)
+        return True
+
 
 class NodeFailures(SchemaExtension):
     """Failures of nodes below this one (`base.report_node_failure`) become GraphQL errors beside the data,

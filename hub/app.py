@@ -63,6 +63,7 @@ from hub.readiness import Readiness
 from hub.settings import SCHEMA, HubSettings
 from hub.sla.clocks import SlaDays
 from hub.sla.deadlines import DeadlineWatch
+from hub.sla.selesai import SelesaiWatch
 from hub.unavailable import outage_handlers
 from simpul.asgi.bodylimit import BodyLimit
 from simpul.asgi.requestid import RequestIds
@@ -229,6 +230,7 @@ def _background(services: Services, database_url: str) -> list[tuple[str, Corout
         ("events", services.events.run(database_url)),
         ("reachability", ReachabilityWatch(services.pool, settings.heartbeat_grace).run()),
         ("deadlines", DeadlineWatch(services.pool, SlaDays.from_settings(settings)).run(settings.deadline_interval)),
+        ("selesai", SelesaiWatch(services.pool, settings.sla_response_days).run(settings.deadline_interval)),
         *(("delivery", services.delivery.run(wake)) for _ in range(settings.delivery_workers)),
     ]
 

@@ -54,6 +54,9 @@ class HubSettings:
                                       "add (UU 14/2008 art. 22(8))", read=count)
     kip_objection_days: int = setting(30, "working days for the PPID's superior to answer an objection (keberatan), "
                                       "and for the requester to file one (UU 14/2008 art. 36)", read=count)
+    coverage_require_sk: bool = setting(
+        False, "a unit declared for connection coverage needs the number and date of the SK that set up its "
+        "complaint unit (off: a unit with no SK yet is still expected, and shows as such)")
     deadline_interval: float = setting(60.0, "seconds between looks for newly passed deadlines", read=positive)
     session_ttl: timedelta = setting(timedelta(hours=8), "how long a login lasts, like 30m or 8h", read=duration,
                                      shown="8h")

@@ -33,6 +33,8 @@ from simpul.wire import (
     check_sequence_cursor,
 )
 
+REPLY_ACTOR = "pelapor"  # who the timeline says wrote a reply: the reporter
+
 _COLUMNS = (
     "local_id, tracking_number, kind, title, body, category, region_code, channel, status,"
     " anonymous, confidential, reporter_name, reporter_contact, location, received_at, updated_at"
@@ -293,6 +295,26 @@ class DeskConnector:
             raise InvalidInput(f"no report {local_id!r} at this desk")
         if ReportStatus.FORWARDED in NEXT[ReportStatus(status)]:
             await self.change_status(local_id, ReportStatus.FORWARDED, "hub", f"diteruskan ke {target}")
+
+    async def take_reply(self, local_id: str, idempotency_key: str, text: str) -> bool:
+        """A reporter's reply to the unit's answer, once per key: an answered (COMPLETED) report opens again
+        (IN_PROCESS); any other keeps its status, the reply joining its timeline. False for a repeated key."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            status = await conn.fetchval("SELECT status FROM reports WHERE local_id = $1 FOR UPDATE", local_id)
+            if status is None:
+                raise InvalidInput(f"no report {local_id!r} at this desk")
+            taken = await conn.fetchval(
+                "INSERT INTO replies (idempotency_key, local_id, text) VALUES ($1, $2, $3)"
+                " ON CONFLICT (idempotency_key) DO NOTHING RETURNING at", idempotency_key, local_id, text)
+            if taken is None:
+                return False
+            now = ReportStatus.IN_PROCESS if status == ReportStatus.COMPLETED else ReportStatus(status)
+            await conn.execute("UPDATE reports SET status = $2, updated_at = $3 WHERE local_id = $1",
+                               local_id, now.value, taken)
+            await conn.execute(
+                "INSERT INTO events (local_id, at, status, actor, note) VALUES ($1, $2, $3, $4, $5)",
+                local_id, taken, now.value, REPLY_ACTOR, text)
+        return True
 
     async def change_status(
         self,

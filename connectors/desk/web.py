@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
+import secrets
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -26,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from connectors.base import REPLY_LIMIT
 from connectors.desk.store import DeskConnector, NewReport
 from connectors.forms import posted_fields
 from simpul.asgi.bodylimit import BodyLimit
@@ -34,6 +36,11 @@ from simpul.report import Report, Reporter, check_information_requester
 from simpul.wire import Channel, ReportKind, ReportStatus, check_aware_time
 
 MAX_BODY = 100_000
+NO_SUCH_REPORT = "no report with that tracking number at this desk"
+REPLY_EARLY = ("this report has no answer (tanggapan) to reply to: it is {status}; a reply is possible once the "
+               "unit has posted its answer")
+REPLY_ELSEWHERE = ("another unit handles this report now: reply with its tracking number at the hub "
+                   "(replyToReport)")
 TRACK_RATE = "30/minute"  # public /track lookups per client address, as the hub's public calls
 
 
@@ -118,6 +125,7 @@ class DeskWeb:
             Route("/", self.form, methods=["GET"]),
             Route("/reports", self.submit, methods=["POST"], middleware=small_body),
             Route("/track/{tracking_number}", self.track, methods=["GET"]),
+            Route("/track/{tracking_number}/reply", self.reply, methods=["POST"], middleware=small_body),
             Route("/reports/{ref}/status", self.change_status, methods=["POST"], middleware=small_body),
         ]
 
@@ -169,18 +177,48 @@ class DeskWeb:
                   "trackingNumber": created.tracking_number}
         return JSONResponse(answer, status_code=201)
 
-    async def track(self, request: Request) -> Response:
+    async def _too_many(self, request: Request) -> Response | None:
+        """The public track limit, shared by looking up and replying: a 429 once an address passes it."""
         address = request.client.host if request.client else "unknown"
-        if not await self.limiter.hit(self.track_rate, "track", address):
-            reset, _ = await self.limiter.get_window_stats(self.track_rate, "track", address)
-            retry = max(1, math.ceil(reset - time.time()))
-            return JSONResponse({"error": f"too many tracking requests from this address: the limit is "
-                                          f"{self.track_rate}; try again in {retry} s"},
-                                status_code=429, headers={"Retry-After": str(retry)})
+        if await self.limiter.hit(self.track_rate, "track", address):
+            return None
+        reset, _ = await self.limiter.get_window_stats(self.track_rate, "track", address)
+        retry = max(1, math.ceil(reset - time.time()))
+        return JSONResponse({"error": f"too many tracking requests from this address: the limit is "
+                                      f"{self.track_rate}; try again in {retry} s"},
+                            status_code=429, headers={"Retry-After": str(retry)})
+
+    async def track(self, request: Request) -> Response:
+        if (refused := await self._too_many(request)) is not None:
+            return refused
         found = await self.desk.find_by_tracking_number(request.path_params["tracking_number"])
         if found is None:
-            return _error(404, "no report with that tracking number at this desk")
+            return _error(404, NO_SUCH_REPORT)
         return JSONResponse(_public(found))
+
+    async def reply(self, request: Request) -> Response:
+        """The reporter answers the unit's tanggapan, by tracking number: the report is open again, and the hub
+        hears of it in this desk's feed (so the report is not deemed selesai)."""
+        if (refused := await self._too_many(request)) is not None:
+            return refused
+        found = await self.desk.find_by_tracking_number(request.path_params["tracking_number"])
+        if found is None:
+            return _error(404, NO_SUCH_REPORT)
+        try:
+            text = (_text(await posted_fields(request, InvalidInput), "text") or "").strip()
+            if not text or len(text) > REPLY_LIMIT:
+                raise InvalidInput(f"a reply must be 1 to {REPLY_LIMIT} characters")
+            if found.status is ReportStatus.FORWARDED:
+                raise InvalidInput(REPLY_ELSEWHERE)
+            if found.status is not ReportStatus.COMPLETED:
+                raise InvalidInput(REPLY_EARLY.format(status=found.status.value))
+            await self.desk.take_reply(found.local_id, f"desk:{secrets.token_hex(16)}", text)
+        except InvalidInput as exc:
+            return _error(400, str(exc))
+        self.on_change()
+        reopened = await self.desk.find_by_tracking_number(found.tracking_number)
+        assert reopened is not None
+        return JSONResponse(_public(reopened))
 
     async def change_status(self, request: Request) -> Response:
         if not self._is_operator(request):

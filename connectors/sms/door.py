@@ -2,7 +2,8 @@
 
 A message id the gateway already delivered creates nothing new; its reply
 is sent again only if it was not delivered the first time. Status answers
-(`CEK`) go only to the number that sent the report (see README: privacy).
+(`CEK`) go only to the number that sent the report (see README: privacy), and
+only that number may reply to the unit's answer (`BALAS`), which reopens it.
 """
 
 from __future__ import annotations
@@ -14,13 +15,21 @@ from datetime import datetime
 from connectors.desk.store import NewReport
 from connectors.sms.keywords import KeywordTable
 from connectors.sms.numbers import normalise
-from connectors.sms.parser import HelpRequest, NewReportMessage, Problem, StatusQuery, Unreadable, parse
+from connectors.sms.parser import (
+    HelpRequest,
+    NewReportMessage,
+    Problem,
+    ReplyMessage,
+    StatusQuery,
+    Unreadable,
+    parse,
+)
 from connectors.sms.replies import Replies
 from connectors.sms.senders import ReplySender, SendError
 from connectors.sms.store import SmsStore
 from simpul.errors import InvalidInput
 from simpul.report import Reporter
-from simpul.wire import Channel
+from simpul.wire import Channel, ReportStatus
 
 TITLE_CHARS = 60
 
@@ -109,10 +118,25 @@ class SmsDoor:
             if report is None or report.reporter.contact != number:
                 return None, self.replies.not_found(message.tracking_number)
             return None, self.replies.status(report)
+        if isinstance(message, ReplyMessage):
+            return await self._reply(message, number, inbound.message_id)
         if isinstance(message, HelpRequest):
             return None, self.replies.help()
         assert isinstance(message, Unreadable)
         return None, self.replies.problem(message.problem, message.keyword, self.settings.max_length)
+
+    async def _reply(self, message: ReplyMessage, number: str, message_id: str) -> tuple[str | None, str]:
+        """The reporter answers the unit's tanggapan: the report opens again, and the hub hears of it in the feed
+        (so it is not deemed selesai). The gateway's message id keys the reply: a redelivery records nothing."""
+        report = await self.store.find_by_tracking_number(message.tracking_number)
+        if report is None or report.reporter.contact != number:
+            return None, self.replies.not_found(message.tracking_number)
+        if report.status is ReportStatus.FORWARDED:
+            return None, self.replies.reply_elsewhere(report.tracking_number)
+        if report.status is not ReportStatus.COMPLETED:
+            return None, self.replies.reply_early(report)
+        await self.store.take_reply(report.local_id, f"sms:{message_id}", message.text)
+        return report.local_id, self.replies.reply_taken(report.tracking_number)
 
     async def _report(self, message: NewReportMessage, number: str, at: datetime) -> tuple[str | None, str]:
         settings = self.settings

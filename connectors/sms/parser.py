@@ -1,4 +1,5 @@
-"""What an incoming SMS asks for: a report (`LAPOR<KEYWORD> <text>`), a status (`CEK <number>`), or help.
+"""What an incoming SMS asks for: a report (`LAPOR<KEYWORD> <text>`), a status (`CEK <number>`), a reply to the
+unit's answer (`BALAS <number> <text>`), or help.
 
 Case does not matter and spacing is forgiven: `lapor kaltara  jalan rusak`,
 `LAPORKALTARA:jalan rusak` and `LAPOR PAPUA BARAT DAYA ...` all parse. The
@@ -17,6 +18,7 @@ from connectors.sms.keywords import KeywordTable, Region
 from simpul.wire import ReportKind
 
 _CEK = re.compile(r"^CEK(?:\s*[:#\-]\s*|\s+|$)(.*)$", re.IGNORECASE | re.DOTALL)
+_BALAS = re.compile(r"^BALAS(?:\s*[:#\-]\s*|\s+|$)(\S*)(.*)$", re.IGNORECASE | re.DOTALL)
 _TRACKING = re.compile(r"^[A-Z0-9][A-Z0-9._\-]{0,79}$")
 _HELP = {"HELP", "BANTUAN", "INFO", "?", "MENU", "FORMAT"}
 _LEADING = re.compile(r"^[\s:.,;#\-]+")
@@ -36,6 +38,8 @@ class Problem(Enum):
     EMPTY_TEXT = "empty_text"
     TOO_LONG = "too_long"
     NO_TRACKING_NUMBER = "no_tracking_number"
+    REPLY_NO_NUMBER = "reply_no_number"  # BALAS without a valid tracking number
+    REPLY_EMPTY = "reply_empty"  # BALAS <number> with nothing to say
     UNKNOWN_COMMAND = "unknown_command"
 
 
@@ -53,6 +57,14 @@ class StatusQuery:
 
 
 @dataclass(frozen=True)
+class ReplyMessage:
+    """The reporter answers the unit's tanggapan: the report opens again."""
+
+    tracking_number: str
+    text: str
+
+
+@dataclass(frozen=True)
 class HelpRequest:
     pass
 
@@ -63,7 +75,7 @@ class Unreadable:
     keyword: str | None = None  # what the sender typed as a keyword, for UNKNOWN_KEYWORD
 
 
-Message = NewReportMessage | StatusQuery | HelpRequest | Unreadable
+Message = NewReportMessage | StatusQuery | ReplyMessage | HelpRequest | Unreadable
 
 
 def _split_kind(text: str) -> tuple[ReportKind, str]:
@@ -106,6 +118,16 @@ def parse(text: str, keywords: KeywordTable, max_length: int) -> Message:
         if not _TRACKING.match(number):
             return Unreadable(Problem.NO_TRACKING_NUMBER)
         return StatusQuery(number)
+    reply = _BALAS.match(text)
+    if reply:
+        number, said = reply[1].rstrip(":,;").upper(), _LEADING.sub("", reply[2]).strip()
+        if not _TRACKING.match(number):
+            return Unreadable(Problem.REPLY_NO_NUMBER)
+        if not said:
+            return Unreadable(Problem.REPLY_EMPTY)
+        if len(said) > max_length:
+            return Unreadable(Problem.TOO_LONG)
+        return ReplyMessage(number, said)
     if not text or text.upper() in _HELP:
         return HelpRequest()
     return Unreadable(Problem.UNKNOWN_COMMAND)

@@ -54,6 +54,18 @@ class Replies:
             text += f" Tanggapan: {answer}"
         return text
 
+    def reply_taken(self, tracking_number: str) -> str:
+        return (f"Balasan Anda untuk laporan {tracking_number} diterima. Laporan dibuka kembali dan akan"
+                f" ditindaklanjuti. Cek status: CEK {tracking_number} ke {self.number}.")
+
+    def reply_early(self, report: Report) -> str:
+        return (f"Laporan {report.tracking_number} belum mendapat tanggapan ({STATUS_WORDS[report.status]})."
+                f" Balasan dapat dikirim setelah unit menanggapi. Cek status: CEK {report.tracking_number}.")
+
+    def reply_elsewhere(self, tracking_number: str) -> str:
+        return (f"Laporan {tracking_number} kini ditangani unit lain. Kirim balasan Anda lewat lapor.go.id"
+                f" dengan nomor laporan {tracking_number}.")
+
     def not_found(self, tracking_number: str) -> str:
         return (f"Laporan {tracking_number} tidak ditemukan untuk nomor Anda. Status hanya dikirim ke nomor"
                 f" pelapor. Periksa kembali nomor laporan.")
@@ -69,7 +81,8 @@ class Replies:
                 f" ke {self.number} atau lewat lapor.go.id.")
 
     def help(self) -> str:
-        return "Layanan SP4N-LAPOR! " + self.format_hint
+        return ("Layanan SP4N-LAPOR! " + self.format_hint
+                + " Balas tanggapan: BALAS (spasi) nomor laporan (spasi) isi balasan.")
 
     def problem(self, problem: Problem, keyword: str | None, max_length: int) -> str:
         if problem is Problem.NO_KEYWORD:
@@ -83,6 +96,12 @@ class Replies:
         if problem is Problem.TOO_LONG:
             return (f"Laporan terlalu panjang (maks. {max_length} karakter). Ringkas isinya atau lapor lewat"
                     f" lapor.go.id.")
+        if problem is Problem.REPLY_NO_NUMBER:
+            return (f"Nomor laporan belum ada atau tidak sah. Format: BALAS (spasi) nomor laporan (spasi) isi"
+                    f" balasan, kirim ke {self.number}.")
+        if problem is Problem.REPLY_EMPTY:
+            return (f"Isi balasan kosong. Format: BALAS (spasi) nomor laporan (spasi) isi balasan, kirim ke"
+                    f" {self.number}.")
         if problem is Problem.NO_TRACKING_NUMBER:
             return f"Nomor laporan belum ada atau tidak sah. Format: CEK (spasi) nomor laporan, kirim ke {self.number}."
         return "Format SMS tidak dikenali. " + self.format_hint

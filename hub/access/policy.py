@@ -45,6 +45,7 @@ POLICY: dict[str, Rule] = {
     # the public door
     "submitReport": _rule(ADMIN, SUPERVISOR, INTEGRATOR, PUBLIC, public_limit=True),
     "trackReport": _rule(*EVERYONE, public_limit=True),
+    "replyToReport": _rule(ADMIN, SUPERVISOR, INTEGRATOR, PUBLIC, public_limit=True),
     "login": _rule(*EVERYONE, public_limit=True),
     "logout": _rule(ADMIN, SUPERVISOR),
     "changePassword": _rule(ADMIN, SUPERVISOR),
@@ -63,6 +64,8 @@ POLICY: dict[str, Rule] = {
     "compliance": _rule(*READERS, cost=Cost.SCAN),
     "complianceZones": _rule(ADMIN, SUPERVISOR, cost=Cost.SCAN),  # the compliance dashboard
     "holidays": _rule(*READERS, NODE),
+    "coverage": _rule(*READERS),  # connection coverage (keterhubungan), from the hub's database
+    "declaredUnits": _rule(*READERS),
     "reportChain": _rule(ADMIN, SUPERVISOR),
     "deadLetters": _rule(ADMIN, SUPERVISOR, cost=Cost.SCAN),
     "ledgerChanges": _rule(ADMIN, SUPERVISOR, cost=Cost.SCAN),
@@ -87,6 +90,8 @@ POLICY: dict[str, Rule] = {
     "createUser": _rule(ADMIN),
     "suspendNode": _rule(ADMIN),
     "reactivateNode": _rule(ADMIN),
+    "declareUnit": _rule(ADMIN),
+    "withdrawUnit": _rule(ADMIN),
     # Apollo Federation (hub/api/subgraph.py): the subgraph SDL is governed by the introspection setting,
     # entities are read as report(id) and node(code) for the caller whose Authorization a gateway forwards
     "_service": _rule(*EVERYONE, public_limit=True),

@@ -95,6 +95,9 @@ class TrackedReport:
     received_at: datetime
     holder: str | None = strawberry.field(description="Code of the unit holding it now.")
     timeline: list[TrackEvent]
+    settled_at: datetime | None = strawberry.field(
+        default=None, description="When it became selesai: its answer (tanggapan) stood the reporter's window "
+        "(10 working days) with no reply. Null while open, or answered and waiting for a reply.")
 
     @classmethod
     def of(cls, track: Track) -> TrackedReport:
@@ -103,6 +106,7 @@ class TrackedReport:
             routing=track.routing, received_at=track.received_at, holder=track.holder,
             timeline=[TrackEvent(at=e.at, event=e.type, node=e.node, note=e.note,
                                  status=ReportStatus(e.status) if e.status else None) for e in track.events],
+            settled_at=track.settled_at,
         )
 
 
@@ -170,6 +174,17 @@ class ForwardingMutation:
         tracking, decision = await info.context.forwarding.submit(principal_of(info), report.content(), reporter,
                                                             idempotency_key)
         return Submitted(tracking_number=tracking, routing=RoutingDecision.of(decision) if decision else None)
+
+    @strawberry.mutation(description="Public: the reporter answers the unit's tanggapan, by tracking number. The "
+                         "report is open again (IN_PROCESS) and the reply goes to the unit holding it. Possible "
+                         "once the unit has answered (COMPLETED) and until the report is selesai.")
+    async def reply_to_report(self, info: Info[Context, None], tracking_number: str, text: str) -> TrackedReport:
+        forwarding = info.context.forwarding
+        number = tracking_number.strip()
+        await forwarding.reply(principal_of(info), number, text, info.context.settings.sla_response_days)
+        track = await forwarding.track(number, public=True)
+        assert track is not None  # the reply was just recorded
+        return TrackedReport.of(track)
 
     @strawberry.mutation(description="Admin: add a routing rule in the admin's region.")
     async def add_routing_rule(self, info: Info[Context, None], rule: RoutingRuleInput) -> RoutingRule:

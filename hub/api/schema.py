@@ -17,6 +17,7 @@ from hub.access.guard import Enforce
 from hub.access.limits import QueryLimits
 from hub.access.parse import BoundedParse, TextCache
 from hub.api.access import AccessMutation, AccessQuery
+from hub.api.coverage import CoverageMutation, CoverageQuery
 from hub.api.federation import FederationQuery
 from hub.api.forwarding import ForwardingMutation, ForwardingQuery
 from hub.api.kip import KipMutation
@@ -33,12 +34,14 @@ from simpul.errors import MaskInternalErrors
 
 
 @strawberry.type
-class Query(ForwardingQuery, FederationQuery, SlaQuery, ParentQuery, AccessQuery, ZonesQuery, EntityQuery):
+class Query(ForwardingQuery, FederationQuery, SlaQuery, ParentQuery, AccessQuery, ZonesQuery, CoverageQuery,
+            EntityQuery):
     pass
 
 
 @strawberry.type
-class Mutation(ForwardingMutation, SlaMutation, ParentMutation, AccessMutation, RegistryMutation, KipMutation):
+class Mutation(ForwardingMutation, SlaMutation, ParentMutation, AccessMutation, RegistryMutation,
+               CoverageMutation, KipMutation):
     pass
 
 

@@ -1,7 +1,9 @@
 """The annual monitoring report of a region (laporan tahunan pemantauan), as CSV and as PDF.
 
 Per unit and for the region: zone, reports received, follow-ups on time,
-overdue reports, reachability. Only counts: no reporter appears anywhere.
+overdue reports, reachability; for the region, connection coverage (expected
+units, connected ones, and in the PDF the units not connected, by name). Only
+counts: no reporter appears anywhere.
 """
 
 from __future__ import annotations
@@ -11,12 +13,16 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from hub.coverage.figure import Coverage
 from hub.sla.annual import UnitZone, total
 from hub.sla.zones import ZONE_NAMES, Tally, Zone, ZoneThresholds, zone_of
 
+COVERAGE_COLUMNS = ("expected_units", "connected_units", "coverage_share")  # the region's row only
 COLUMNS = ("region_code", "unit", "unit_name", "level", "zone", "reports_received", "follow_ups_due",
-           "follow_ups_on_time", "on_time_share", "overdue", "reachable_share", "untimed")
+           "follow_ups_on_time", "on_time_share", "overdue", "reachable_share", "untimed",
+           *COVERAGE_COLUMNS)
 TOTAL = "TOTAL"  # the unit column of the region's own row, the last one
 _ZONE_FILL = {Zone.GREEN: (46, 125, 50), Zone.YELLOW: (249, 168, 37), Zone.RED: (198, 40, 40)}
 _ZONE_TEXT = {Zone.GREEN: (255, 255, 255), Zone.YELLOW: (0, 0, 0), Zone.RED: (255, 255, 255)}
@@ -30,6 +36,7 @@ class AnnualReport:
     generated_at: datetime
     units: Sequence[UnitZone]
     thresholds: ZoneThresholds
+    coverage: Coverage | None = None  # connection coverage of the region, when the report is made
 
     @property
     def total(self) -> Tally:
@@ -56,6 +63,14 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+def _coverage_cells(report: AnnualReport, unit: str) -> tuple[str, str, str]:
+    """The region's coverage on its own (TOTAL) row; empty on a unit's row."""
+    c = report.coverage
+    if unit != TOTAL or c is None:
+        return ("", "", "")
+    return (str(c.expected), str(c.connected), _share(c.share))
+
+
 def to_csv(report: AnnualReport) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -63,7 +78,7 @@ def to_csv(report: AnnualReport) -> str:
     for region, unit, name, level, zone, t in report.rows():
         writer.writerow((region, unit, _cell(name), level, zone.value, t.reports_received, t.follow_ups_due,
                          t.follow_ups_on_time, _share(t.on_time_share), t.overdue, _share(t.reachable_share),
-                         t.untimed))
+                         t.untimed, *_coverage_cells(report, unit)))
     return out.getvalue()
 
 
@@ -108,6 +123,8 @@ def to_pdf(report: AnnualReport) -> bytes:
             for text in (str(t.reports_received), str(t.follow_ups_due), percent(t.on_time_share), str(t.overdue),
                          percent(t.reachable_share), str(t.untimed)):
                 row.cell(text)
+    if report.coverage is not None:
+        _coverage_section(pdf, report.coverage)
     pdf.ln(3)
     th = report.thresholds
     for line in (
@@ -116,6 +133,30 @@ def to_pdf(report: AnnualReport) -> bytes:
         f"Merah: terhubung < {percent(th.red_reachable)}, atau tepat waktu < {percent(th.red_on_time)}, "
         f"atau lewat tenggat > {percent(th.red_overdue)}. Kuning: di antaranya.",
         "Terhubung: keadaan saat laporan dibuat. Tepat waktu: tindak lanjut dalam tenggat (hari kerja).",
+        "Keterhubungan: unit yang dilayani node aktif / unit yang seharusnya terhubung (pemerintah provinsi dan "
+        "kabupaten/kota menurut daftar wilayah Kemendagri, ditambah unit yang dinyatakan admin), keadaan saat "
+        "laporan dibuat.",
     ):
         pdf.multi_cell(w=0, text=line, new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
+
+
+def _coverage_section(pdf: Any, coverage: Coverage) -> None:
+    """Keterhubungan: connected / expected units, then each expected unit not connected, by name."""
+    pdf.ln(3)
+    pdf.set_font("helvetica", "B", 11)
+    pdf.cell(text=f"Keterhubungan: {coverage.connected} dari {coverage.expected} unit yang seharusnya terhubung "
+             f"({percent(coverage.share)})", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("helvetica", "", 9)
+    missing = coverage.not_connected
+    if not missing:
+        return
+    pdf.cell(text="Unit yang seharusnya terhubung tetapi belum terhubung:", new_x="LMARGIN", new_y="NEXT")
+    with pdf.table(col_widths=(20, 110, 60, 60), text_align="LEFT") as table:
+        heading = table.row()
+        for text in ("Wilayah", "Unit", "Nomor SK", "Dasar hukum"):
+            heading.cell(text)
+        for unit in missing:
+            row = table.row()
+            for text in (unit.region_code or "nasional", unit.name, unit.sk_number or "-", unit.legal_basis):
+                row.cell(_latin1(text))

@@ -24,6 +24,7 @@ from hub.access.authn import Credentials, NotAuthenticated
 from hub.access.guard import Guard, LimitExceeded, client_address
 from hub.access.principal import Role
 from hub.api.zones import check_year
+from hub.coverage.figure import region_coverage
 from hub.dashboard.annual_report import AnnualReport, to_csv, to_pdf
 from hub.nodes.registry import Registry
 from hub.nodes.selection import NodeSelection
@@ -130,7 +131,8 @@ class Dashboard:
         nodes = await Registry(self.pool).select(NodeSelection(region_prefix=region, status=NodeStatus.ACTIVE))
         units, _ = await unit_zones(self.pool, SlaDays.from_settings(self.settings), nodes, now,
                                     self.settings.heartbeat_grace, ZoneThresholds(), year)
-        report = AnnualReport(region, name, year, now, units, ZoneThresholds())
+        report = AnnualReport(region, name, year, now, units, ZoneThresholds(),
+                              coverage=await region_coverage(self.pool, region))
         # fpdf lays out the whole document in Python: off the event loop, so other requests are not held up
         body = to_csv(report).encode() if form == "csv" else await asyncio.to_thread(to_pdf, report)
         filename = f"laporan-tahunan-{region}-{year}.{form}"

@@ -99,6 +99,10 @@ MARK_FORWARDED = """
 mutation MarkForwarded($id: ID!, $to: String!) { markForwarded(id: $id, to: $to) }
 """
 
+TAKE_REPLY = """
+mutation TakeReply($id: ID!, $key: String!, $text: String!) { takeReply(id: $id, idempotencyKey: $key, text: $text) }
+"""
+
 
 class _ChangeList(WireModel):
     changes: list[NodeChange]
@@ -120,3 +124,7 @@ class AcceptData(WireModel):
 
 class MarkForwardedData(WireModel):
     mark_forwarded: bool
+
+
+class TakeReplyData(WireModel):
+    take_reply: bool

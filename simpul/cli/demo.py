@@ -23,10 +23,11 @@ import asyncpg
 from hub.access.keys import issue_key
 from hub.access.principal import Principal, Role
 from hub.access.users import create_user
+from hub.coverage.register import declare_unit
 from hub.db.migrate import migrate_hub
 from hub.nodes.enrolment import create_token
 from hub.settings import SCHEMA
-from simpul.cli.demo_data import DemoData, DemoReport
+from simpul.cli.demo_data import DemoData, DemoReport, DemoUnit
 from simpul.db.embedded import embedded_postgres
 from simpul.processes import ChildProcess, ProcessFailed
 from simpul.wire import NodeIdentity
@@ -39,6 +40,8 @@ EXAMPLES = (
      "    pageInfo { hasNextPage endCursor } coverage { asked source asOf stale { node lagSeconds reason } } } }"),
     ("Reports about Kaltara by status (14: 8 completed, 6 in process)",
      '{ stats(groupBy: [STATUS], filter: {regionPrefix: "65"}) { total buckets { status count } } }'),
+    ("Connection coverage of Kaltara: its governments and nine OPDs, and which are not connected",
+     '{ coverage(regionPrefix: "65") { region { expected connected share notConnected { name } } } }'),
     ("National figures: complete while a desk is down, which is then named stale (after 30 s)",
      "{ stats(groupBy: [STATUS]) { total buckets { status count }\n"
      "    coverage { asOf stale { node lagSeconds reason } } } }"),
@@ -54,8 +57,9 @@ class DemoAccess:
     admin_password: str  # of the national admin user "admin"
 
 
-async def _access(database_url: str, nodes: tuple[NodeIdentity, ...]) -> DemoAccess:
-    """Enrolment tokens, a read-only key for GraphiQL and an admin login, made as the CLI makes them."""
+async def _access(database_url: str, nodes: tuple[NodeIdentity, ...], units: tuple[DemoUnit, ...]) -> DemoAccess:
+    """Enrolment tokens, a read-only key for GraphiQL and an admin login, made as the CLI makes them; the units
+    that should be connected, declared as an admin declares them."""
     await migrate_hub(database_url)
     conn = await asyncpg.connect(database_url, server_settings={"search_path": SCHEMA})
     try:
@@ -66,6 +70,8 @@ async def _access(database_url: str, nodes: tuple[NodeIdentity, ...]) -> DemoAcc
         _, key = await issue_key(conn, demo, Role.SUPERVISOR, "demo GraphiQL", "", None, frozenset())
         password = secrets.token_urlsafe(12)
         await create_user(conn, demo, "admin", "Admin nasional (demo)", Role.ADMIN, "", password)
+        for unit in units:
+            await declare_unit(conn, demo, unit.declaration, require_sk=False)
         return DemoAccess(tokens, key, password)
     finally:
         await conn.close()
@@ -177,7 +183,7 @@ def run_demo(port: int, data_dir: Path, logging_env: dict[str, str]) -> None:
                                on_exit=ended.put)
             children.append(hub)
             hub_url = hub.wait_for(r"hub listening on (http://\S+)")[1]
-            access = asyncio.run(_access(database_url, data.nodes))
+            access = asyncio.run(_access(database_url, data.nodes, data.declared_units))
             desks: dict[str, str] = {}
             for node in data.nodes:
                 args = ["node", "desk", "--code", node.code, "--name", node.name, "--level", node.level.value,
@@ -194,6 +200,8 @@ def run_demo(port: int, data_dir: Path, logging_env: dict[str, str]) -> None:
                 print(f"  node {node.code:<10} enrolled  {node.name}", flush=True)
             asyncio.run(_seed(desks, operator_key, data.reports))
             print(f"  {len(data.reports)} reports entered at their desks", flush=True)
+            print(f"  {len(data.declared_units)} OPDs declared as units that should be connected; the ones without "
+                  "a desk lower Kaltara's connection coverage", flush=True)
             tracking = asyncio.run(_wrong_door(hub_url, desks, operator_key, data.wrong_door, data.handler))
             print(f"  wrong door: a Kutai Timur clinic complaint entered at the Kaltara desk went to {data.handler},\n"
                   f"  was followed up there, and its reporter tracks it as {tracking}", flush=True)

@@ -1,7 +1,8 @@
 """Demo federation data for `simpul demo`, read from the TOML file of the same name beside this module.
 
-The data is data: nodes, the reports entered at their desks and the wrong-door
-story live in demo_data.toml, with where they come from. Here they become typed
+The data is data: nodes, the reports entered at their desks, the units declared
+for connection coverage and the wrong-door story live in demo_data.toml, with
+where they come from. Here they become typed
 values; a level, kind, status or channel that is not one of simpul/wire.py's
 enums stops the demo before anything starts.
 """
@@ -15,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from hub.coverage.register import Declaration
 from simpul.report import ReportContent, Reporter
 from simpul.wire import NodeIdentity, NodeLevel, ReportStatus
 
@@ -72,11 +74,27 @@ class DemoReport:
 
 
 @dataclass(frozen=True)
+class DemoUnit:
+    """A unit that should be connected, declared as an admin would, and what the seed says it did."""
+
+    declaration: Declaration
+    outcome: ReportStatus  # COMPLETED: answered every report written to it; IN_PROCESS: still settling
+
+    @classmethod
+    def of(cls, entry: Mapping[str, Any]) -> DemoUnit:
+        declaration = Declaration(name=entry["name"], region_code=entry["region_code"],
+                                  legal_basis=entry["legal_basis"], node_code=entry.get("node_code"),
+                                  sk_number=entry.get("sk_number"), sk_date=entry.get("sk_date"))
+        return cls(declaration.checked(require_sk=False), ReportStatus(entry["outcome"]))
+
+
+@dataclass(frozen=True)
 class DemoData:
     nodes: tuple[NodeIdentity, ...]
     reports: tuple[DemoReport, ...]  # entered at their desks, then walked through their steps
     wrong_door: DemoReport  # entered at a desk that cannot handle it; the hub routes it to `handler`
     handler: str
+    declared_units: tuple[DemoUnit, ...] = ()
 
     @classmethod
     def load(cls, path: Path = DATA) -> DemoData:
@@ -89,7 +107,8 @@ class DemoData:
         return cls(nodes=tuple(_each(path, "nodes", raw.get("nodes", []), demo_node)),
                    reports=tuple(_each(path, "reports", raw.get("reports", []), DemoReport.of)),
                    wrong_door=_each(path, "wrong_door.report", [wrong_door.get("report", {})], DemoReport.of)[0],
-                   handler=str(wrong_door.get("handler", "")))
+                   handler=str(wrong_door.get("handler", "")),
+                   declared_units=tuple(_each(path, "declared_units", raw.get("declared_units", []), DemoUnit.of)))
 
 
 def _each(path: Path, table: str, entries: list[Mapping[str, Any]],

@@ -27,11 +27,11 @@ DENIED = {"FORBIDDEN", "UNAUTHENTICATED"}
 
 # Who may use each root field (A admin, S supervisor, I integrator, N node, P public).
 WHO_MAY = {
-    "submitReport": "ASIP", "trackReport": "ASINP", "login": "ASINP", "logout": "AS", "me": "ASINP",
-    "changePassword": "AS",
+    "submitReport": "ASIP", "trackReport": "ASINP", "replyToReport": "ASIP", "login": "ASINP", "logout": "AS",
+    "me": "ASINP", "changePassword": "AS",
     "nodes": "ASIN", "node": "ASIN", "reports": "ASIN", "report": "ASIN", "stats": "ASIN", "deliveries": "ASN",
     "routeReport": "ASI", "routingRules": "ASI", "overdueReports": "ASI", "compliance": "ASI", "holidays": "ASIN",
-    "complianceZones": "AS",
+    "complianceZones": "AS", "coverage": "ASI", "declaredUnits": "ASI",
     "reportChain": "AS", "deadLetters": "AS", "ledgerChanges": "AS", "auditLog": "AS", "apiKeys": "A",
     "events": "ASI",
     "addRoutingRule": "A", "removeRoutingRule": "A", "reassignReport": "A", "retryDelivery": "A",
@@ -39,6 +39,7 @@ WHO_MAY = {
     "issueApiKey": "A", "revokeApiKey": "A", "createUser": "A", "suspendNode": "A", "reactivateNode": "A",
     "extendInformationRequest": "A", "answerInformationRequest": "A",
     "objectToInformationAnswer": "A", "answerInformationObjection": "A",
+    "declareUnit": "A", "withdrawUnit": "A",
     "_service": "ASINP", "_entities": "ASIN",
 }
 
@@ -57,6 +58,8 @@ class World:
     delivery_out: int
     key_in: int
     key_out: int
+    unit_in: int  # a declared unit (connection coverage)
+    unit_out: int
 
 
 Outcome = dict[str, Any]  # the GraphQL response body
@@ -77,6 +80,9 @@ def cases(w: World) -> dict[str, tuple[str, dict[str, Any], dict[str, Any], Chec
                          {"r": report("64.08")}, {"r": report("65")}, UNSCOPED),
         "trackReport": ("query($t: String!) { trackReport(trackingNumber: $t) { status } }",
                         {"t": w.tracking_in}, {"t": w.tracking_out}, UNSCOPED),
+        # Neither report is answered yet: the reply is refused as premature, never as out of scope.
+        "replyToReport": ('mutation($t: String!) { replyToReport(trackingNumber: $t, text: "Uji") { status } }',
+                          {"t": w.tracking_in}, {"t": w.tracking_out}, UNSCOPED),
         "login": ('mutation { login(username: "pengawas", password: "kata sandi panjang") { token } }',
                   {}, {}, UNSCOPED),
         "logout": ("mutation { logout }", {}, {}, UNSCOPED),
@@ -107,6 +113,10 @@ def cases(w: World) -> dict[str, tuple[str, dict[str, Any], dict[str, Any], Chec
         "complianceZones": ("query($r: String) { complianceZones(regionPrefix: $r) { regionCode } }",
                             {"r": "64"}, {"r": "65"}, lambda d: d["complianceZones"] == []),
         "holidays": ("{ holidays(year: 2026) { day } }", {}, {}, UNSCOPED),
+        "coverage": ("query($r: String) { coverage(regionPrefix: $r) { region { expected } } }", {"r": "64"},
+                     {"r": "65"}, REFUSED),
+        "declaredUnits": ("query($r: String) { declaredUnits(regionPrefix: $r) { name } }", {"r": "64"},
+                          {"r": "65"}, REFUSED),
         "reportChain": ("query($t: String!) { reportChain(trackingNumber: $t) { holder } }",
                         {"t": w.tracking_in}, {"t": w.tracking_out}, lambda d: d["reportChain"] is None),
         "deadLetters": ("{ deadLetters { targetNode } }", {}, {},
@@ -164,6 +174,10 @@ def cases(w: World) -> dict[str, tuple[str, dict[str, Any], dict[str, Any], Chec
                         {"c": "64"}, {"c": "65"}, REFUSED),
         "reactivateNode": ("mutation($c: String!) { reactivateNode(code: $c) { status } }",
                            {"c": "64"}, {"c": "65"}, REFUSED),
+        "declareUnit": ("mutation($r: String!) { declareUnit(unit: {name: \"Dinas Uji\", regionCode: $r, "
+                        "legalBasis: \"Perpres 76/2013\"}) { id } }", {"r": "64.08"}, {"r": "65"}, REFUSED),
+        "withdrawUnit": ('mutation($id: Int!) { withdrawUnit(id: $id, reason: "Uji matriks") { id } }',
+                         {"id": w.unit_in}, {"id": w.unit_out}, REFUSED),
         "_service": ("{ _service { sdl } }", {}, {}, UNSCOPED),
         "_entities": ("query($r: [_Any!]!) { _entities(representations: $r) { ... on Report { id } } }",
                       {"r": [{"__typename": "Report", "id": w.report_in}]},
@@ -241,6 +255,11 @@ async def _world(session: aiohttp.ClientSession, federation: Federation) -> Worl
                              "name: \"Dicabut\", regionCode: $r, operations: [\"reports\"]}) { key { id } } }",
                              {"r": region})
         keys[region] = body["data"]["issueApiKey"]["key"]["id"]
+    units = {}
+    for region in ("64.08", "65"):
+        body = await graphql(session, url, "mutation($r: String!) { declareUnit(unit: {name: \"Dinas Ditarik\", "
+                             "regionCode: $r, legalBasis: \"Perpres 76/2013\"}) { id } }", {"r": region})
+        units[region] = body["data"]["declareUnit"]["id"]
     result = run_cli("user", "create", "--username", "pengawas", "--name", "Ombudsman Kaltim", "--role",
                      "supervisor", "--region", "64", "--password-stdin", "--database-url", db,
                      input="kata sandi panjang\n")
@@ -248,7 +267,7 @@ async def _world(session: aiohttp.ClientSession, federation: Federation) -> Worl
     return World(report_in=at_64["id"], report_out=at_65["id"], tracking_in=tracking["64.08"],
                  tracking_out=tracking["65"], rule_in=rules["64"], rule_out=rules["65"],
                  delivery_in=deliveries["64.08"], delivery_out=deliveries["65"], key_in=keys["64.08"],
-                 key_out=keys["65"])
+                 key_out=keys["65"], unit_in=units["64.08"], unit_out=units["65"])
 
 
 def test_the_matrix_names_every_root_field_of_the_schema() -> None:

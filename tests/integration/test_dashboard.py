@@ -27,7 +27,17 @@ from yarl import URL
 
 from hub.dashboard.annual_report import COLUMNS, TOTAL, percent
 from hub.sla.zones import ZONE_NAMES, Zone
-from tests.federation import Federation, bearer, create_key, eventually, graphql, start_desks, start_hub, submit
+from tests.federation import (
+    Federation,
+    bearer,
+    create_key,
+    eventually,
+    graphql,
+    national_admin,
+    start_desks,
+    start_hub,
+    submit,
+)
 from tests.integration.test_sla import WITA, in_ledger, indexed_as, morning, set_status, today, working_days_before
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -291,6 +301,35 @@ async def test_a_kaltim_supervisor_sees_only_kaltim_and_may_not_download_kaltara
         async with session.get(f"{world.url}/dashboard/report/64.08.csv?year={YEAR}", headers=bearer(token)) as ok:
             assert ok.status == 200
             assert [r["unit"] for r in csv.DictReader(io.StringIO(await ok.text()))] == ["64.08", TOTAL]
+
+
+async def test_coverage_shows_connected_of_expected_units_per_province_and_names_those_not_connected(
+    world: World, page: Page
+) -> None:
+    await log_in(page, world, "ombudsman")
+    await expect(page.locator("#provinces .tile")).to_have_count(3)
+    # Kaltara expects its government and five kabupaten/kota; its desk is down but still enrolled and active
+    await expect(page.locator('#provinces .tile[data-code="65"]')).to_contain_text("Keterhubungan: 1 dari 6 (16,7%)")
+    await expect(page.locator('#provinces .tile[data-code="64"]')).to_contain_text("Keterhubungan: 2 dari 11")
+    rows = page.locator("#coverage-table tbody tr")
+    await expect(rows).to_have_count(38)  # every province is expected, connected or not
+    await expect(page.locator('#coverage-table tr[data-code="11"]')).to_contain_text("Aceh")
+    await expect(page.locator('#coverage-table tr[data-code="11"] td').nth(2)).to_have_text("0")
+    await expect(page.locator("#coverage-summary")).to_contain_text("4 dari 552 unit")
+
+    await page.locator('#provinces .tile[data-code="64"]').click()
+    missing = page.locator("#not-connected li")
+    await expect(missing).to_have_count(9)
+    names = await missing.all_inner_texts()
+    assert "Pemerintah Kabupaten Paser (64.01)" in names
+    assert not [n for n in names if "Kutai Timur" in n or "Provinsi" in n]
+    await expect(page.locator("#province-coverage-summary")).to_contain_text("2 dari 11 unit")
+
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{world.url}/dashboard/report/64.csv?year={YEAR}",
+                               headers=await national_admin(world.federation.hub.graphql_url)) as answer:
+            total = list(csv.DictReader(io.StringIO(await answer.text())))[-1]
+    assert (total["unit"], total["expected_units"], total["connected_units"]) == (TOTAL, "11", "2")
 
 
 async def test_downloads_need_a_session_or_key_of_a_role_that_may_see_zones(world: World) -> None:

@@ -22,7 +22,7 @@ from simpul.cli.demo_data import DemoData
 from simpul.processes import ChildProcess
 from tests.federation import graphql, postgres_serving
 
-DEMO_STARTUP = 120.0  # seconds: PostgreSQL, the hub, six desks, seeding and the wrong-door story
+DEMO_STARTUP = 120.0  # seconds: PostgreSQL, the hub, eight desks, seeding and the wrong-door story
 DEMO = DemoData.load()
 NODES, REPORTS = DEMO.nodes, DEMO.reports
 KALTARA_STATS = '{ stats(groupBy: [STATUS], filter: {regionPrefix: "65"}) { total } }'
@@ -63,6 +63,13 @@ async def test_demo_federation_answers_and_ctrl_c_stops_every_process(session: a
         kaltara = body["data"]["stats"]
         assert kaltara["total"] == 14
         assert {b["status"]: b["count"] for b in kaltara["buckets"]} == {"COMPLETED": 8, "IN_PROCESS": 6}
+
+        coverage = await graphql(session, graphiql, '{ coverage(regionPrefix: "65") { region { expected connected '
+                                 "notConnected { kind name } } } }", headers={"authorization": key[1]})
+        kaltara_coverage = coverage["data"]["coverage"]["region"]
+        # the province government and two of its nine OPDs are connected; five kabupaten/kota and seven OPDs not
+        assert (kaltara_coverage["expected"], kaltara_coverage["connected"]) == (6 + 9, 3)
+        assert "Inspektorat Provinsi Kalimantan Utara" in [u["name"] for u in kaltara_coverage["notConnected"]]
 
         tracking = re.search(r"its reporter tracks it as (\S+)", banner)
         assert tracking is not None, banner

@@ -189,11 +189,11 @@ async def test_compliance_shows_each_units_follow_ups_on_time_overdue_and_reacha
                            "medianHoursToFollowUp": None, "overdue": 0, "untimed": 0}
 
 
-async def test_a_report_from_a_year_without_a_calendar_is_flagged_until_the_year_is_loaded(
+async def test_a_report_from_a_year_no_calendar_covers_is_flagged_until_the_year_is_loaded(
     kaltim: Federation, session: aiohttp.ClientSession, tmp_path: Path
 ) -> None:
     kutim = kaltim.desks["64.08"]
-    old = await submit(session, kutim, as_operator=True, receivedAt="2025-03-03T09:00:00+08:00", title="Lama")
+    old = await submit(session, kutim, as_operator=True, receivedAt="1945-09-03T09:00:00+08:00", title="Lama")
     recent, _ = await submit_late(session, kutim)
     await in_ledger(session, kaltim.hub, old["trackingNumber"], recent["trackingNumber"])
     key = admin_key(kaltim.hub.database_url, "64.08")
@@ -201,16 +201,16 @@ async def test_a_report_from_a_year_without_a_calendar_is_flagged_until_the_year
     body = await ask(session, kaltim.hub, OVERDUE, {}, key)
     assert [r["trackingNumber"] for r in body["data"]["overdueReports"]] == [recent["trackingNumber"]] * 2
     [error] = body["errors"]
-    assert error["extensions"] == {"code": "SLA_CALENDAR_MISSING", "year": 2025, "reports": 1,
+    assert error["extensions"] == {"code": "SLA_CALENDAR_MISSING", "year": 1945, "reports": 1,
                                    "trackingNumbers": [old["trackingNumber"]]}
-    assert error["message"].startswith("no holiday calendar for 2025; load it with `simpul holidays load")
+    assert error["message"].startswith("no holiday calendar for 1945; load it with `simpul holidays load")
     compliance = await ask(session, kaltim.hub, COMPLIANCE, {"region": "64.08"})
     assert compliance["data"]["compliance"][0]["untimed"] == 1
-    assert compliance["errors"][0]["extensions"] == {"code": "SLA_CALENDAR_MISSING", "year": 2025, "reports": 1}
+    assert compliance["errors"][0]["extensions"] == {"code": "SLA_CALENDAR_MISSING", "year": 1945, "reports": 1}
 
-    calendar = tmp_path / "libur-2025.csv"
-    calendar.write_text("date,name\n2025-01-01,Tahun Baru 2025 Masehi\n2025-03-31,Idulfitri 1446 H\n")
-    loaded = run_cli("holidays", "load", "--year", "2025", "--file", str(calendar),
+    calendar = tmp_path / "libur-1945.csv"
+    calendar.write_text("date,name\n1945-01-01,Tahun Baru 1945 Masehi\n1945-08-17,Proklamasi Kemerdekaan\n")
+    loaded = run_cli("holidays", "load", "--year", "1945", "--file", str(calendar),
                      "--database-url", kaltim.hub.database_url)
     assert loaded.returncode == 0, loaded.stderr
 
@@ -222,15 +222,15 @@ async def test_a_report_from_a_year_without_a_calendar_is_flagged_until_the_year
 
 async def test_a_bad_holiday_file_is_refused_whole_and_nothing_is_written(database: str, tmp_path: Path) -> None:
     bad = tmp_path / "libur.csv"
-    bad.write_text("2025-01-01,Tahun Baru 2025 Masehi\n2025-01-27,Isra Mikraj\n2025-02-30,Imlek\n")
+    bad.write_text("1945-01-01,Tahun Baru 1945 Masehi\n1945-01-27,Hari libur\n1945-02-30,Imlek\n")
 
-    refused = run_cli("holidays", "load", "--year", "2025", "--file", str(bad), "--database-url", database)
+    refused = run_cli("holidays", "load", "--year", "1945", "--file", str(bad), "--database-url", database)
 
     assert refused.returncode == 1
-    assert refused.stderr == "simpul: error: libur.csv line 3: '2025-02-30' is not a date (YYYY-MM-DD)\n"
-    listed = run_cli("holidays", "list", "--year", "2025", "--database-url", database)
+    assert refused.stderr == "simpul: error: libur.csv line 3: '1945-02-30' is not a date (YYYY-MM-DD)\n"
+    listed = run_cli("holidays", "list", "--year", "1945", "--database-url", database)
     assert listed.returncode == 1
-    assert listed.stderr.startswith("simpul: error: no holiday calendar for 2025; load it with")
+    assert listed.stderr.startswith("simpul: error: no holiday calendar for 1945; load it with")
     conn = await asyncpg.connect(database, server_settings={"search_path": SCHEMA})
     try:
         assert await conn.fetchval("SELECT count(*) FROM holidays") == 0
@@ -286,9 +286,11 @@ async def test_admins_add_holidays_only_in_their_own_region(
         extra = await ask(session, hub, ADD, {"day": "2026-11-26", "name": "Cuti bersama tambahan"}, national)
         assert extra["data"]["addHoliday"]["regionPrefix"] == ""
         assert await message(ADD, {"day": "2026-08-17", "name": "HUT RI", "region": ""}, national) == (
-            "2026-08-17 is already a national holiday (Proklamasi Kemerdekaan, from lokal-id)")
-        assert (await message(ADD, {"day": "2020-06-01", "name": "Pancasila", "region": ""}, national)).startswith(
-            "2020 has no national calendar yet: load the whole year with `simpul holidays load --year 2020")
+            "2026-08-17 is already a national holiday (Proklamasi Kemerdekaan, from the lokal-id)")
+        assert (await message(ADD, {"day": "1945-09-03", "name": "Libur", "region": ""}, national)).startswith(
+            "1945 has no national calendar yet: load the whole year with `simpul holidays load --year 1945")
+        assert await message(ADD, {"day": "2020-06-01", "name": "Pancasila", "region": ""}, national) == (
+            "2020-06-01 is already a national holiday (Hari Lahir Pancasila, from the holidays package)")
 
         listed = await ask(session, hub, "{ holidays(year: 2026, region: \"64.08\") { day regionPrefix source } }")
         days = {(h["day"], h["regionPrefix"], h["source"]) for h in listed["data"]["holidays"]}
@@ -302,7 +304,7 @@ async def test_admins_add_holidays_only_in_their_own_region(
         assert await message(REMOVE, {"day": "2026-11-26", "region": ""}, kaltim) == (
             "admin of 64 may not remove holidays in region national")
         assert (await message(REMOVE, {"day": "2026-08-17", "region": ""}, national)).startswith(
-            "2026-08-17 comes from lokal-id's calendar")
+            "2026-08-17 comes from the lokal-id's calendar")
     finally:
         hub.process.stop()
 

@@ -25,6 +25,15 @@ query Zones($year: Int) {
   }
 }`;
 
+// Connection coverage (keterhubungan): expected units, the connected ones, and who is not connected, per province.
+const COVERAGE = `
+query Coverage {
+  coverage {
+    region { expected connected share }
+    provinces { regionCode regionName expected connected share notConnected { kind name regionCode skNumber } }
+  }
+}`;
+
 const REPORTS = `
 query UnitReports($codes: [String!], $filter: ReportFilter, $after: String) {
   reports(scope: {nodeCodes: $codes}, filter: $filter, first: 25, after: $after) {
@@ -38,7 +47,7 @@ query UnitReports($codes: [String!], $filter: ReportFilter, $after: String) {
 const CONFIDENTIAL_TITLE = "Laporan rahasia";
 const YEARS = 8; // the year filter offers this many years back from now, then "all years"
 const $ = (id) => document.getElementById(id);
-const state = { regions: [], province: null, unit: null, after: null };
+const state = { regions: [], coverage: new Map(), province: null, unit: null, after: null };
 
 function el(tag, attributes = {}, ...children) {
   const element = document.createElement(tag);
@@ -131,6 +140,34 @@ async function loadZones() {
   say(`Data kepatuhan ${period()}: ${state.regions.length} wilayah.`);
 }
 
+async function loadCoverage() {
+  const data = await graphql(COVERAGE);
+  state.coverage = new Map(data.coverage.provinces.map((p) => [p.regionCode, p]));
+  const total = data.coverage.region;
+  $("coverage-summary").textContent = `${total.connected} dari ${total.expected} unit yang seharusnya terhubung `
+    + `telah terhubung (${percent(total.share)}).`;
+  $("coverage-table").tBodies[0].replaceChildren(...data.coverage.provinces.map((p) => el("tr",
+    { "data-code": p.regionCode }, el("td", {}, regionLabel(p)), el("td", {}, String(p.expected)),
+    el("td", {}, String(p.connected)), el("td", {}, percent(p.share)))));
+}
+
+// A province tile's coverage line: connected / expected units (keterhubungan).
+function coverageLines(code) {
+  const found = state.coverage.get(code);
+  return found ? [`Keterhubungan: ${found.connected} dari ${found.expected} (${percent(found.share)})`] : [];
+}
+
+// A province's coverage, and each unit that should be connected but is not, by name.
+function showProvinceCoverage(code) {
+  const found = state.coverage.get(code);
+  $("province-coverage").hidden = !found;
+  if (!found) return;
+  $("province-coverage-summary").textContent = `${found.connected} dari ${found.expected} unit yang seharusnya `
+    + `terhubung telah terhubung (${percent(found.share)}). Belum terhubung: ${found.notConnected.length}.`;
+  $("not-connected").replaceChildren(...found.notConnected.map((u) => el("li", { "data-kind": u.kind },
+    `${u.name} (${u.regionCode || "nasional"})${u.skNumber ? `, SK ${u.skNumber}` : ""}`)));
+}
+
 function openProvinces() {
   state.province = null;
   state.unit = null;
@@ -140,6 +177,7 @@ function openProvinces() {
     `Tindak lanjut tepat waktu: ${percent(r.figures.onTimeShare)}`,
     `Lewat tenggat: ${r.figures.overdue}`,
     ...untimed(r.figures),
+    ...coverageLines(r.regionCode),
   ], () => openProvince(r.regionCode)));
   $("provinces").replaceChildren(...tiles);
   if (!state.regions.length) say("Tidak ada unit aktif dalam wilayah Anda.");
@@ -166,6 +204,7 @@ function openProvince(code) {
     ...untimed(u.figures),
   ], () => openUnit(u.node)));
   $("units").replaceChildren(...tiles);
+  showProvinceCoverage(code);
   show("province");
 }
 
@@ -209,6 +248,7 @@ async function loadReports(more) {
 
 async function refresh() {
   await loadZones();
+  await loadCoverage();
   const province = state.province && state.province.regionCode;
   const unit = state.unit && state.unit.node;
   if (province === null || province === undefined) return openProvinces();

@@ -1,3 +1,3 @@
--- Reserved for another part of issue 16 (kip-evidence branch only, so that 0016 applies in order):
--- the lead drops this file when merging that part's 0014.
+-- Placeholder on the coverage branch only: 0014 belongs to another part of issue 16 (migrations must be numbered
+-- 1..n). When merging, keep the other part's 0014 and delete this file.
 SELECT 1;

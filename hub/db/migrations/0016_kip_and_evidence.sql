@@ -18,10 +18,3 @@ ALTER TABLE ledger
     ADD CONSTRAINT ledger_kip_answer_has_outcome CHECK ((kip_answered_at IS NULL) = (kip_outcome IS NULL)),
     ADD CONSTRAINT ledger_kip_refusal_names_exemption
         CHECK (kip_outcome IS DISTINCT FROM 'REFUSED' OR btrim(coalesce(kip_exemption, '')) <> '');
-
--- The full list of hub/forwarding/ledger.py's LedgerEvent (issue 16's parts add theirs here when merged).
-ALTER TABLE ledger_events DROP CONSTRAINT ledger_events_type;
-ALTER TABLE ledger_events ADD CONSTRAINT ledger_events_type
-    CHECK (type IN ('RECEIVED', 'ROUTED', 'REASSIGNED', 'UNROUTABLE', 'DELIVERED', 'DEAD_LETTER', 'RETRIED', 'STATUS',
-                    'RETURNED', 'TIME_CLAMPED', 'KIP_EXTENDED', 'KIP_ANSWERED', 'KIP_OBJECTED',
-                    'KIP_OBJECTION_ANSWERED')) NOT VALID;

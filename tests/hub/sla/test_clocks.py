@@ -84,9 +84,13 @@ def test_a_year_without_a_calendar_raises_a_clear_error_instead_of_guessing() ->
         calendar.deadline(datetime(2027, 12, 29, 9, 0, tzinfo=WITA), 5, "64")
 
 
-async def test_a_loaded_year_is_used_and_replaces_lokal_ids_calendar(pool: asyncpg.Pool) -> None:
-    with pytest.raises(SlaCalendarMissing):
-        (await load_calendar(pool)).is_working_day(date(2020, 5, 25))
+async def test_a_loaded_year_is_used_and_replaces_the_shipped_calendar(pool: asyncpg.Pool) -> None:
+    shipped = await load_calendar(pool)
+    assert not shipped.is_working_day(date(2020, 5, 25))  # Idulfitri 1441 H, from the holidays package
+    assert not shipped.is_working_day(date(2021, 5, 12))  # cuti bersama Idulfitri, its government category
+    assert (await load_calendar(pool, cuti_bersama=False)).is_working_day(date(2021, 5, 12))
+    with pytest.raises(SlaCalendarMissing, match="1945"):  # before the package's first year
+        shipped.is_working_day(date(1945, 9, 3))
     async with pool.acquire() as conn:
         await load_year(conn, LOADER, 2020,
                         [(date(2020, 5, 25), "Idulfitri 1441 H"), (date(2020, 5, 26), "Cuti bersama")],
@@ -94,12 +98,14 @@ async def test_a_loaded_year_is_used_and_replaces_lokal_ids_calendar(pool: async
         await load_year(conn, LOADER, 2026, [(date(2026, 1, 1), "Tahun Baru 2026 Masehi")], "file koreksi-2026.csv")
     await pool.execute("INSERT INTO holidays (region_prefix, day, name, created_by)"
                        " VALUES ('64', '2020-05-27', 'Libur daerah', 'admin Kaltim')")
+    await pool.execute("INSERT INTO holidays (region_prefix, day, name, created_by)"
+                       " VALUES ('', '2021-06-02', 'Libur tambahan', 'admin nasional')")
 
     calendar = await load_calendar(pool)
     assert calendar.add_working_days(date(2020, 5, 22), 1) == date(2020, 5, 27)
     assert calendar.add_working_days(date(2020, 5, 22), 1, "64.08") == date(2020, 5, 28)
     assert calendar.is_working_day(date(2026, 8, 17))  # the loaded 2026 lists only New Year
-    assert calendar.years() == [2020, 2026, 2027]
+    assert not calendar.is_working_day(date(2021, 6, 2))  # a day added by hand to a package year
 
 
 def _clock(**fields: object) -> ReportClock:

@@ -79,10 +79,10 @@ async def test_replicas_racing_announce_each_deadline_once(pool: asyncpg.Pool, h
 async def test_a_report_without_a_calendar_is_skipped_not_guessed(
     pool: asyncpg.Pool, heard: Heard, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await ledger_rows.add_report(pool, "LPR-2025", datetime(2025, 3, 3, 9, 0, tzinfo=WITA))
+    await ledger_rows.add_report(pool, "LPR-1945", datetime(1945, 9, 3, 9, 0, tzinfo=WITA))
     watch = DeadlineWatch(pool, SlaDays())
 
     assert await watch.announce(NOW) == 0
 
-    assert "no holiday calendar for 2025" in caplog.text
-    assert await pool.fetchval("SELECT overdue_notified FROM ledger WHERE tracking_number = 'LPR-2025'") == []
+    assert "no holiday calendar for 1945" in caplog.text
+    assert await pool.fetchval("SELECT overdue_notified FROM ledger WHERE tracking_number = 'LPR-1945'") == []

@@ -1,0 +1,1 @@
+"""Connection coverage (keterhubungan): which units should be connected, and how many are."""
