@@ -66,7 +66,7 @@ class SlaDays:
 # follow_up_from taken_at, else its receipt at the door it came through, or the end of a hold (tunda) if later;
 #                NULL while no unit holds it or it waits for the reporter;
 # file_complete_at  receipt, or the end of its last hold; NULL while on hold (the 60-day outer limit);
-# settled_at     when it was completed or closed (the outer limit's end).
+# settled_at     when it became selesai (hub/sla/selesai.py), or was closed (the outer limit's end).
 CLOCKS = """
 SELECT l.tracking_number, l.region_code, l.kind, l.holder_node, coalesce(n.region_code, l.region_code) AS clock_region,
        l.status, l.received_at, f.followed_up_at, l.overdue_notified, c.verified_at, c.follow_up_from, c.completed_at,
@@ -100,7 +100,8 @@ CROSS JOIN LATERAL (SELECT
     CASE WHEN l.status = 'COMPLETED' THEN l.completed_at END AS completed_at,
     CASE WHEN l.status NOT IN ('ON_HOLD', 'ARCHIVED', 'REJECTED')
          THEN greatest(l.received_at, resumed.at) END AS file_complete_at,
-    CASE WHEN l.status IN ('COMPLETED', 'CLOSED') THEN coalesce(l.completed_at, l.updated_at) END AS settled_at) c
+    CASE WHEN l.settled_at IS NOT NULL THEN l.settled_at
+         WHEN l.status = 'CLOSED' THEN coalesce(l.completed_at, l.updated_at) END AS settled_at) c
 """
 
 
@@ -121,7 +122,7 @@ class ReportClock:
     kind: ReportKind = ReportKind.PENGADUAN
     clock_region: str = ""  # the holding unit's region (its zone and local holidays); "" reads region_code
     file_complete_at: datetime | None = None  # receipt or the end of the last tunda; None while on hold
-    settled_at: datetime | None = None  # completed or closed
+    settled_at: datetime | None = None  # selesai, or closed
     information_extension_days: int = 0  # KIP: working days one written extension added
     information_answered_at: datetime | None = None  # KIP: the written answer, with its outcome
     objected_at: datetime | None = None  # KIP: a keberatan registered
@@ -192,9 +193,11 @@ def stage_clocks(report: ReportClock, calendar: Calendar, days: SlaDays) -> list
     clocks = [StageClock(stage, start, calendar.deadline(start, days.of(stage), region), done)
               for stage, start, done in started]
     if report.file_complete_at is not None:
+        # Selesai ends it; an answer not yet settled will be selesai when the reporter's window ends unanswered.
+        settled = report.settled_at or (None if report.completed_at is None else
+                                        calendar.deadline(report.completed_at, days.reporter_response, region))
         clocks.append(StageClock(Stage.OUTER_LIMIT, report.file_complete_at,
-                                 calendar_days_deadline(report.file_complete_at, days.outer_limit, region),
-                                 report.settled_at))
+                                 calendar_days_deadline(report.file_complete_at, days.outer_limit, region), settled))
     return clocks
 
 

@@ -143,3 +143,15 @@ async def test_the_outer_limit_runs_from_the_end_of_the_last_tunda(pool: asyncpg
     outer = (await _clocks(pool, "LPR-TUNDA"))[Stage.OUTER_LIMIT]
     assert outer.started_at == _at(9)
     assert outer.deadline == datetime(2027, 1, 9, tzinfo=WITA)
+
+
+def test_the_outer_limit_ends_at_selesai_not_at_the_answer() -> None:
+    # Answered on day 55: selesai comes only after the reporter's 10 working days, past the 60 days.
+    answered = RECEIVED + timedelta(days=55)
+    complaint = _request(kind=ReportKind.PENGADUAN, status=ReportStatus.COMPLETED, followed_up_at=answered,
+                         completed_at=answered)
+    outer = {c.stage: c for c in stage_clocks(complaint, lokal_calendar(), SlaDays())}[Stage.OUTER_LIMIT]
+    assert outer.done_at == datetime.combine(lokal.add_working_days(answered.date(), 10) + timedelta(days=1),
+                                             datetime.min.time(), WITA)
+    assert outer.on_time is False
+    assert outer.passed(datetime(2027, 1, 3, tzinfo=WITA))
