@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from connectors.base import Connector, NodeIdentity, NodeLevel, ReportStatus
+from connectors.base import Connector, NodeIdentity, NodeLevel, ReportKind, ReportStatus
 from connectors.hub import ChildHubClient, ChildHubConnector
 from connectors.testing import ConnectorContract, Harness, SeedReport
 from tests.connectors.hub.conftest import ChildHub, admin_key
@@ -32,9 +32,12 @@ class ChildHubHarness:
         self.tracking: dict[str, str] = {}
 
     async def add_report(self, report: SeedReport) -> str:
+        # An information request names its requester and address (UU 14/2008), as a desk officer enters it.
+        requester = ({"reporterName": "Pemohon Informasi", "reporterContact": "Jl. Yos Sudarso 1, Sangatta"}
+                     if report.kind is ReportKind.INFORMASI else {})
         entered = await submit(self.session, self.desk, as_operator=True, kind=report.kind.value, title=report.title,
                                body=report.body, category=report.category, regionCode=report.region_code,
-                               channel="DESK", receivedAt=report.received_at.isoformat())
+                               channel="DESK", receivedAt=report.received_at.isoformat(), **requester)
         self.tracking[entered["id"]] = entered["trackingNumber"]
         await self._until_the_child_hub_says(entered["trackingNumber"], ReportStatus.RECEIVED)
         return str(entered["id"])
