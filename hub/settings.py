@@ -46,6 +46,9 @@ class HubSettings:
                                       read=count)
     sla_response_days: int = setting(10, "working days after completion before a report is deemed selesai",
                                      read=count)
+    cuti_bersama_days_off: bool = setting(
+        True, "count cuti bersama (collective leave decreed with the national holidays) as working days for the "
+        "SLA clock; by default they are days off, as lokal-id and the government calendar treat them")
     coverage_require_sk: bool = setting(
         False, "a unit declared for connection coverage needs the number and date of the SK that set up its "
         "complaint unit (off: a unit with no SK yet is still expected, and shows as such)")

@@ -34,10 +34,12 @@ class SlaDays:
     verification: int = 3
     follow_up: int = 5
     reporter_response: int = 10
+    cuti_bersama_days_off: bool = True  # whether cuti bersama are days off (a hub setting)
 
     @classmethod
     def from_settings(cls, settings: HubSettings) -> SlaDays:
-        return cls(settings.sla_verification_days, settings.sla_follow_up_days, settings.sla_response_days)
+        return cls(settings.sla_verification_days, settings.sla_follow_up_days, settings.sla_response_days,
+                   settings.cuti_bersama_days_off)
 
     def of(self, stage: Stage) -> int:
         return {Stage.VERIFICATION: self.verification, Stage.FOLLOW_UP: self.follow_up,
