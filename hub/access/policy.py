@@ -63,6 +63,7 @@ POLICY: dict[str, Rule] = {
     "overdueReports": _rule(*READERS, cost=Cost.SCAN),
     "compliance": _rule(*READERS, cost=Cost.SCAN),
     "complianceZones": _rule(ADMIN, SUPERVISOR, cost=Cost.SCAN),  # the compliance dashboard
+    "zoneThresholds": _rule(*READERS),  # the hub's zone settings, for the dashboard's legend
     "holidays": _rule(*READERS, NODE),
     "coverage": _rule(*READERS),  # connection coverage (keterhubungan), from the hub's database
     "declaredUnits": _rule(*READERS),

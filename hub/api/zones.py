@@ -1,4 +1,4 @@
-"""GraphQL for the compliance dashboard: zones per province and unit, for a year."""
+"""GraphQL for the compliance dashboard: simpul's complaint-handling zones per province and unit, for a year."""
 
 from __future__ import annotations
 
@@ -24,11 +24,14 @@ from simpul.wire import NodeLevel, check_region_code
 FIRST_YEAR = 2000
 
 strawberry.enum(Zone, name="ComplianceZone", description=(
-    "The Ombudsman's zones: GREEN (zona hijau), YELLOW (zona kuning), RED (zona merah); "
-    "thresholds in docs/dashboard.md."))
+    "Zona kinerja pengaduan simpul: simpul's own zone of complaint-handling performance (reachability, "
+    "follow-ups on time, reports past a deadline), not the Ombudsman's zone of compliance with service "
+    "standards. GREEN (hijau), YELLOW (kuning), RED (merah), GREY (not enough data: nothing could be timed); "
+    "thresholds are hub settings (--zone-*), described in docs/figures.md."))
 
 
-@strawberry.type(description="Figures a zone is judged on, for one unit or summed over a region's units.")
+@strawberry.type(description="Figures simpul's complaint-handling zone is judged on, for one unit or summed over a "
+                 "region's units.")
 class ZoneFigures:
     units: int
     reachable_units: int = strawberry.field(description="Units heard from within the heartbeat grace, now.")
@@ -50,7 +53,7 @@ class ZoneFigures:
                    overdue_share=t.overdue_share, untimed=t.untimed)
 
 
-@strawberry.type(name="UnitZone", description="One unit (node) and its zone.")
+@strawberry.type(name="UnitZone", description="One unit (node) and its zone of complaint-handling performance.")
 class UnitZoneInfo:
     node: str
     name: str
@@ -81,6 +84,19 @@ class RegionZoneInfo:
                    figures=ZoneFigures.of(r.tally), units=[UnitZoneInfo.of(u) for u in r.units])
 
 
+@strawberry.type(name="ZoneThresholds", description=(
+    "Where simpul's complaint-handling zones change (hub settings --zone-*): red when any red bound is crossed, "
+    "GREY when neither follow-ups nor timed reports can be measured, green when every measured share meets its "
+    "green bound, yellow between."))
+class ZoneThresholdsInfo:
+    green_reachable: float = strawberry.field(description="Green: at least this share of units reachable.")
+    green_on_time: float = strawberry.field(description="Green: at least this share of follow-ups on time.")
+    green_overdue: float = strawberry.field(description="Green: at most this share of timed reports overdue.")
+    red_reachable: float = strawberry.field(description="Red: below this share of units reachable.")
+    red_on_time: float = strawberry.field(description="Red: below this share of follow-ups on time.")
+    red_overdue: float = strawberry.field(description="Red: above this share of timed reports overdue.")
+
+
 def check_year(year: int | None, now: datetime) -> int | None:
     if year is not None and not FIRST_YEAR <= year <= now.year + 1:
         raise InvalidInput(f"year must be between {FIRST_YEAR} and {now.year + 1}, not {year}")
@@ -89,9 +105,10 @@ def check_year(year: int | None, now: datetime) -> int | None:
 
 @strawberry.type
 class ZonesQuery:
-    @strawberry.field(description="Compliance zones of the active units in the region subtree, by province: "
-                      "reachability now, follow-ups on time and overdue reports over the reports received in "
-                      "`year` (default: all reports held).")
+    @strawberry.field(description="simpul's complaint-handling zones (zona kinerja pengaduan simpul, not the "
+                      "Ombudsman's) of the active units in the region subtree, by province: reachability now, "
+                      "follow-ups on time and overdue reports over the reports received in `year` (default: all "
+                      "reports held).")
     async def compliance_zones(
         self, info: Info[Context, None], region_prefix: str | None = None, year: int | None = None
     ) -> list[RegionZoneInfo]:
@@ -103,7 +120,15 @@ class ZonesQuery:
         federation: Federation = info.context.federation
         nodes = await federation.registry.select(
             principal_of(info).narrow(NodeSelection(region_prefix=region_prefix or None, status=NodeStatus.ACTIVE)))
+        thresholds = ZoneThresholds.from_settings(settings)
         units, untimed = await unit_zones(info.context.pool, SlaDays.from_settings(settings), nodes, now,
-                                          settings.heartbeat_grace, ZoneThresholds(), year)
+                                          settings.heartbeat_grace, thresholds, year)
         report_untimed(info, untimed, list_reports=False)
-        return [RegionZoneInfo.of(r) for r in by_province(units, ZoneThresholds())]
+        return [RegionZoneInfo.of(r) for r in by_province(units, thresholds)]
+
+    @strawberry.field(description="The thresholds of simpul's complaint-handling zones, as this hub is set.")
+    def zone_thresholds(self, info: Info[Context, None]) -> ZoneThresholdsInfo:
+        t = ZoneThresholds.from_settings(info.context.settings)
+        return ZoneThresholdsInfo(green_reachable=t.green_reachable, green_on_time=t.green_on_time,
+                                  green_overdue=t.green_overdue, red_reachable=t.red_reachable,
+                                  red_on_time=t.red_on_time, red_overdue=t.red_overdue)

@@ -1,6 +1,7 @@
 """The annual monitoring report of a region (laporan tahunan pemantauan), as CSV and as PDF.
 
-Per unit and for the region: zone, reports received, follow-ups on time,
+Per unit and for the region: simpul's zone of complaint-handling performance
+(zona kinerja pengaduan simpul, never called the Ombudsman's), reports received, follow-ups on time,
 overdue reports, reachability; for the region, connection coverage (expected
 units, connected ones, and in the PDF the units not connected, by name). Only
 counts: no reporter appears anywhere.
@@ -17,15 +18,16 @@ from typing import Any
 
 from hub.coverage.figure import Coverage
 from hub.sla.annual import UnitZone, total
-from hub.sla.zones import ZONE_NAMES, Tally, Zone, ZoneThresholds, zone_of
+from hub.sla.zones import ZONE_NAMES, ZONE_TITLE, Tally, Zone, ZoneThresholds, zone_of
 
 COVERAGE_COLUMNS = ("expected_units", "connected_units", "coverage_share")  # the region's row only
-COLUMNS = ("region_code", "unit", "unit_name", "level", "zone", "reports_received", "follow_ups_due",
+COLUMNS = ("region_code", "unit", "unit_name", "level", "simpul_zone", "reports_received", "follow_ups_due",
            "follow_ups_on_time", "on_time_share", "overdue", "reachable_share", "untimed",
            *COVERAGE_COLUMNS)
 TOTAL = "TOTAL"  # the unit column of the region's own row, the last one
-_ZONE_FILL = {Zone.GREEN: (46, 125, 50), Zone.YELLOW: (249, 168, 37), Zone.RED: (198, 40, 40)}
-_ZONE_TEXT = {Zone.GREEN: (255, 255, 255), Zone.YELLOW: (0, 0, 0), Zone.RED: (255, 255, 255)}
+_ZONE_FILL = {Zone.GREEN: (46, 125, 50), Zone.YELLOW: (249, 168, 37), Zone.RED: (198, 40, 40),
+              Zone.GREY: (158, 158, 158)}
+_ZONE_TEXT = {Zone.GREEN: (255, 255, 255), Zone.YELLOW: (0, 0, 0), Zone.RED: (255, 255, 255), Zone.GREY: (0, 0, 0)}
 
 
 @dataclass(frozen=True)
@@ -105,11 +107,12 @@ def to_pdf(report: AnnualReport) -> bytes:
     pdf.cell(text=_latin1(title), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("helvetica", "", 11)
     pdf.cell(text=_latin1(f"Wilayah: {report.region_name} ({report.region_code})"), new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(text=f"Zona wilayah: {ZONE_NAMES[report.zone]} ({report.zone.value})", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(text=f"{ZONE_TITLE} (wilayah): {ZONE_NAMES[report.zone]} ({report.zone.value})", new_x="LMARGIN",
+             new_y="NEXT")
     pdf.cell(text=f"Dibuat: {report.generated_at:%Y-%m-%d %H:%M} UTC", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     pdf.set_font("helvetica", "", 9)
-    header = ("Kode", "Unit", "Zona", "Laporan diterima", "Tindak lanjut jatuh tempo", "Tepat waktu",
+    header = ("Kode", "Unit", "Zona kinerja simpul", "Laporan diterima", "Tindak lanjut jatuh tempo", "Tepat waktu",
               "Lewat tenggat", "Terhubung", "Tanpa kalender")
     with pdf.table(col_widths=(16, 70, 18, 22, 26, 20, 20, 20, 20), text_align="LEFT") as table:
         heading = table.row()
@@ -131,7 +134,10 @@ def to_pdf(report: AnnualReport) -> bytes:
         f"Hijau: terhubung >= {percent(th.green_reachable)}, tepat waktu >= {percent(th.green_on_time)}, "
         f"lewat tenggat <= {percent(th.green_overdue)}.",
         f"Merah: terhubung < {percent(th.red_reachable)}, atau tepat waktu < {percent(th.red_on_time)}, "
-        f"atau lewat tenggat > {percent(th.red_overdue)}. Kuning: di antaranya.",
+        f"atau lewat tenggat > {percent(th.red_overdue)}. Kuning: di antaranya. Abu-abu: data kurang, tidak ada "
+        "tindak lanjut maupun laporan yang dapat dihitung tenggatnya.",
+        f"{ZONE_TITLE}: ukuran simpul sendiri atas pengelolaan pengaduan, bukan zona kepatuhan standar pelayanan "
+        "publik dari Ombudsman RI.",
         "Terhubung: keadaan saat laporan dibuat. Tepat waktu: tindak lanjut dalam tenggat (hari kerja).",
         "Keterhubungan: unit yang dilayani node aktif / unit yang seharusnya terhubung (pemerintah provinsi dan "
         "kabupaten/kota menurut daftar wilayah Kemendagri, ditambah unit yang dinyatakan admin), keadaan saat "

@@ -129,9 +129,10 @@ class Dashboard:
         if name is None:
             return _error(404, f"region {region} is not in the Kemendagri region tree")
         nodes = await Registry(self.pool).select(NodeSelection(region_prefix=region, status=NodeStatus.ACTIVE))
+        thresholds = ZoneThresholds.from_settings(self.settings)
         units, _ = await unit_zones(self.pool, SlaDays.from_settings(self.settings), nodes, now,
-                                    self.settings.heartbeat_grace, ZoneThresholds(), year)
-        report = AnnualReport(region, name, year, now, units, ZoneThresholds(),
+                                    self.settings.heartbeat_grace, thresholds, year)
+        report = AnnualReport(region, name, year, now, units, thresholds,
                               coverage=await region_coverage(self.pool, region))
         # fpdf lays out the whole document in Python: off the event loop, so other requests are not held up
         body = to_csv(report).encode() if form == "csv" else await asyncio.to_thread(to_pdf, report)
