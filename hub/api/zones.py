@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from hub.access.guard import principal_of
 from hub.api.context import Context
+from hub.api.ombudsman import OmbudsmanScoreInfo
 from hub.api.sla import report_untimed
 from hub.federation.queries import Federation
 from hub.nodes.selection import NodeSelection
@@ -17,6 +18,7 @@ from hub.regions import region_name
 from hub.settings import HubSettings
 from hub.sla.annual import RegionZone, UnitZone, by_province, unit_zones
 from hub.sla.clocks import SlaDays
+from hub.sla.ombudsman import ScoreBook, scores
 from hub.sla.zones import Tally, Zone, ZoneThresholds
 from simpul.errors import InvalidInput
 from simpul.wire import NodeLevel, check_region_code
@@ -62,11 +64,16 @@ class UnitZoneInfo:
     reachable: bool
     zone: Zone
     figures: ZoneFigures
+    ombudsman: OmbudsmanScoreInfo | None = strawberry.field(description=(
+        "The Ombudsman RI's score for the year asked, beside simpul's zone: the node's own, or for a province's or "
+        "kabupaten/kota's desk its government's; null when none was entered or no year was asked."))
 
     @classmethod
-    def of(cls, u: UnitZone) -> UnitZoneInfo:
+    def of(cls, u: UnitZone, book: ScoreBook) -> UnitZoneInfo:
+        score = book.for_node(u.node)
         return cls(node=u.node.code, name=u.node.name, level=u.node.level, region_code=u.node.region_code,
-                   reachable=u.reachable, zone=u.zone, figures=ZoneFigures.of(u.tally))
+                   reachable=u.reachable, zone=u.zone, figures=ZoneFigures.of(u.tally),
+                   ombudsman=OmbudsmanScoreInfo.of(score) if score else None)
 
 
 @strawberry.type(name="RegionZone",
@@ -77,11 +84,16 @@ class RegionZoneInfo:
     zone: Zone
     figures: ZoneFigures
     units: list[UnitZoneInfo]
+    ombudsman: OmbudsmanScoreInfo | None = strawberry.field(description=(
+        "The Ombudsman RI's score of the province's government for the year asked, beside simpul's zone; null "
+        "when none was entered or no year was asked."))
 
     @classmethod
-    def of(cls, r: RegionZone) -> RegionZoneInfo:
+    def of(cls, r: RegionZone, book: ScoreBook) -> RegionZoneInfo:
+        score = book.for_region(r.region_code)
         return cls(region_code=r.region_code, region_name=region_name(r.region_code), zone=r.zone,
-                   figures=ZoneFigures.of(r.tally), units=[UnitZoneInfo.of(u) for u in r.units])
+                   figures=ZoneFigures.of(r.tally), units=[UnitZoneInfo.of(u, book) for u in r.units],
+                   ombudsman=OmbudsmanScoreInfo.of(score) if score else None)
 
 
 @strawberry.type(name="ZoneThresholds", description=(
@@ -124,7 +136,9 @@ class ZonesQuery:
         units, untimed = await unit_zones(info.context.pool, SlaDays.from_settings(settings), nodes, now,
                                           settings.heartbeat_grace, thresholds, year)
         report_untimed(info, untimed, list_reports=False)
-        return [RegionZoneInfo.of(r) for r in by_province(units, thresholds)]
+        region = region_prefix or principal_of(info).region_code
+        book = ScoreBook.of(await scores(info.context.pool, region, year) if year is not None else [])
+        return [RegionZoneInfo.of(r, book) for r in by_province(units, thresholds)]
 
     @strawberry.field(description="The thresholds of simpul's complaint-handling zones, as this hub is set.")
     def zone_thresholds(self, info: Info[Context, None]) -> ZoneThresholdsInfo:

@@ -114,6 +114,10 @@ async def world(running: Federation) -> World:
                                                         "role": "SUPERVISOR", "regionCode": region,
                                                         "password": PASSWORD}})
             assert "errors" not in made, made
+        entered = await graphql(session, hub.graphql_url, "mutation($y: Int!) { enterOmbudsmanScore(score: "
+                                "{unitKind: REGION, unit: \"65\", year: $y, score: 72.5, source: \"Ombudsman RI\"})"
+                                " { zone } }", {"y": YEAR})
+        assert entered["data"]["enterOmbudsmanScore"]["zone"] == "KUNING", entered
 
         async def settled() -> bool:
             body = await graphql(session, hub.graphql_url, ZONES, {"year": YEAR})
@@ -211,6 +215,8 @@ async def test_the_ombudsman_sees_each_province_in_its_zone_and_drills_down_to_a
     await expect(legend).to_contain_text("minimal 90,0% unit terhubung")  # the hub's own thresholds
     await expect(legend).to_contain_text("Abu-abu")
     await expect(kaltara).to_contain_text("Unit terhubung: 0 dari 1")
+    # the Ombudsman's own score sits beside simpul's red, labelled as the Ombudsman's
+    await expect(kaltara).to_contain_text(f"Penilaian kepatuhan Ombudsman RI {YEAR}: 72,50 (Kuning)")
     screenshot = tmp_path / "provinsi.png"
     await page.screenshot(path=screenshot, full_page=True)
     for code, zone in shown.items():
@@ -287,7 +293,7 @@ async def test_the_annual_report_downloads_as_csv_and_pdf_with_the_hubs_figures(
             ("64", "Total Kalimantan Timur", expected)]:
         f = unit["figures"]
         assert (f"{code} {name} {ZONE_NAMES[Zone(unit['zone'])]} {f['reportsReceived']} {f['followUpsDue']} "
-                f"{percent(f['onTimeShare'])} {f['overdue']} {percent(f['reachableShare'])} 0") in lines
+                f"{percent(f['onTimeShare'])} {f['overdue']} {percent(f['reachableShare'])} 0 -") in lines
     assert REPORTER[0] not in pdf_text and RAHASIA_TITLE not in pdf_text
 
     await page.get_by_label("Tahun").select_option("Semua tahun")  # every report held: no annual report

@@ -6,6 +6,7 @@ import { ApiError, SignedOut, download, graphql, logIn, logOut, token } from "./
 
 const ZONE_NAMES = { GREEN: "Hijau", YELLOW: "Kuning", RED: "Merah", GREY: "Abu-abu (data kurang)" };
 const ZONE_TITLE = "Zona kinerja pengaduan simpul";
+const OMBUDSMAN_ZONES = { HIJAU: "Hijau", KUNING: "Kuning", MERAH: "Merah" };
 const STATUS_NAMES = {
   RECEIVED: "Diterima", ON_HOLD: "Ditunda", VERIFIED: "Terverifikasi", FORWARDED: "Didisposisi",
   IN_PROCESS: "Ditindaklanjuti", COMPLETED: "Selesai", CLOSED: "Ditutup", REJECTED: "Ditolak",
@@ -21,9 +22,11 @@ query Zones($year: Int) {
   complianceZones(year: $year) {
     regionCode regionName zone
     figures { units reachableUnits reportsReceived followUpsDue followUpsOnTime onTimeShare overdue untimed }
+    ombudsman { label year score zone }
     units {
       node name level regionCode reachable zone
       figures { reportsReceived followUpsDue followUpsOnTime onTimeShare overdue untimed }
+      ombudsman { label year score zone }
     }
   }
 }`;
@@ -96,6 +99,13 @@ function regionLabel(region) {
 // Reports the hub could not time for want of a holiday calendar: said, not hidden.
 function untimed(figures) {
   return figures.untimed ? [`Tanpa kalender libur: ${figures.untimed}`] : [];
+}
+
+// The Ombudsman RI's own score, entered by an admin, beside simpul's zone and labelled as the Ombudsman's.
+function ombudsmanLines(score) {
+  if (!score) return [];
+  const shown = score.score.toFixed(2).replace(".", ",");
+  return [`${score.label} ${score.year}: ${shown} (${OMBUDSMAN_ZONES[score.zone]})`];
 }
 
 function zoneLine(zone) {
@@ -190,6 +200,7 @@ function openProvinces() {
     `Tindak lanjut tepat waktu: ${percent(r.figures.onTimeShare)}`,
     `Lewat tenggat: ${r.figures.overdue}`,
     ...untimed(r.figures),
+    ...ombudsmanLines(r.ombudsman),
     ...coverageLines(r.regionCode),
   ], () => openProvince(r.regionCode)));
   $("provinces").replaceChildren(...tiles);
@@ -215,6 +226,7 @@ function openProvince(code) {
     `Tindak lanjut tepat waktu: ${percent(u.figures.onTimeShare)}`,
     `Lewat tenggat: ${u.figures.overdue}`,
     ...untimed(u.figures),
+    ...ombudsmanLines(u.ombudsman),
   ], () => openUnit(u.node)));
   $("units").replaceChildren(...tiles);
   showProvinceCoverage(code);
