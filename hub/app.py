@@ -230,7 +230,8 @@ def _background(services: Services, database_url: str) -> list[tuple[str, Corout
         ("events", services.events.run(database_url)),
         ("reachability", ReachabilityWatch(services.pool, settings.heartbeat_grace).run()),
         ("deadlines", DeadlineWatch(services.pool, SlaDays.from_settings(settings)).run(settings.deadline_interval)),
-        ("selesai", SelesaiWatch(services.pool, settings.sla_response_days).run(settings.deadline_interval)),
+        ("selesai", SelesaiWatch(services.pool, settings.sla_response_days, settings.cuti_bersama_days_off)
+         .run(settings.deadline_interval)),
         *(("delivery", services.delivery.run(wake)) for _ in range(settings.delivery_workers)),
     ]
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from simpul.setting import count, duration, port, positive, rate, setting
+from simpul.setting import count, duration, port, positive, rate, setting, share
 
 SCHEMA = "hub"
 
@@ -54,6 +54,19 @@ class HubSettings:
                                       "add (UU 14/2008 art. 22(8))", read=count)
     kip_objection_days: int = setting(30, "working days for the PPID's superior to answer an objection (keberatan), "
                                       "and for the requester to file one (UU 14/2008 art. 36)", read=count)
+    cuti_bersama_days_off: bool = setting(
+        True, "count cuti bersama (collective leave decreed with the national holidays) as working days for the "
+        "SLA clock; by default they are days off, as lokal-id and the government calendar treat them")
+    zone_green_reachable: float = setting(0.9, "simpul's complaint-handling zone: green needs at least this share "
+                                          "of units reachable", read=share)
+    zone_green_on_time: float = setting(0.8, "... and at least this share of follow-ups due made on time",
+                                        read=share)
+    zone_green_overdue: float = setting(0.1, "... and at most this share of timed reports past a deadline",
+                                        read=share)
+    zone_red_reachable: float = setting(0.5, "simpul's complaint-handling zone: red below this share of units "
+                                        "reachable", read=share)
+    zone_red_on_time: float = setting(0.5, "... or below this share of follow-ups on time", read=share)
+    zone_red_overdue: float = setting(0.3, "... or above this share of timed reports past a deadline", read=share)
     coverage_require_sk: bool = setting(
         False, "a unit declared for connection coverage needs the number and date of the SK that set up its "
         "complaint unit (off: a unit with no SK yet is still expected, and shows as such)")

@@ -36,6 +36,17 @@ def positive(text: str) -> float:
     return number
 
 
+def share(text: str) -> float:
+    """A share of a whole: a number from 0 to 1, like 0.8."""
+    try:
+        number = float(text)
+    except ValueError:
+        raise ValueError(f"not a number: {text!r}") from None
+    if not 0 <= number <= 1:
+        raise ValueError(f"a share from 0 to 1 expected, like 0.8, not {text!r}")
+    return number
+
+
 def count(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise ValueError(f"a whole number of at least 1 expected, not {text!r}")

@@ -63,6 +63,8 @@ POLICY: dict[str, Rule] = {
     "overdueReports": _rule(*READERS, cost=Cost.SCAN),
     "compliance": _rule(*READERS, cost=Cost.SCAN),
     "complianceZones": _rule(ADMIN, SUPERVISOR, cost=Cost.SCAN),  # the compliance dashboard
+    "zoneThresholds": _rule(*READERS),  # the hub's zone settings, for the dashboard's legend
+    "ombudsmanScores": _rule(*READERS),  # the Ombudsman's published scores, entered by admins
     "holidays": _rule(*READERS, NODE),
     "coverage": _rule(*READERS),  # connection coverage (keterhubungan), from the hub's database
     "declaredUnits": _rule(*READERS),
@@ -91,6 +93,7 @@ POLICY: dict[str, Rule] = {
     "suspendNode": _rule(ADMIN),
     "reactivateNode": _rule(ADMIN),
     "declareUnit": _rule(ADMIN),
+    "enterOmbudsmanScore": _rule(ADMIN),
     "withdrawUnit": _rule(ADMIN),
     # Apollo Federation (hub/api/subgraph.py): the subgraph SDL is governed by the introspection setting,
     # entities are read as report(id) and node(code) for the caller whose Authorization a gateway forwards

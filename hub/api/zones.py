@@ -1,4 +1,4 @@
-"""GraphQL for the compliance dashboard: zones per province and unit, for a year."""
+"""GraphQL for the compliance dashboard: simpul's complaint-handling zones per province and unit, for a year."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from hub.access.guard import principal_of
 from hub.api.context import Context
+from hub.api.ombudsman import OmbudsmanScoreInfo
 from hub.api.sla import report_untimed
 from hub.federation.queries import Federation
 from hub.nodes.selection import NodeSelection
@@ -17,6 +18,7 @@ from hub.regions import region_name
 from hub.settings import HubSettings
 from hub.sla.annual import RegionZone, UnitZone, by_province, unit_zones
 from hub.sla.clocks import SlaDays
+from hub.sla.ombudsman import ScoreBook, scores
 from hub.sla.zones import Tally, Zone, ZoneThresholds
 from simpul.errors import InvalidInput
 from simpul.wire import NodeLevel, check_region_code
@@ -24,11 +26,14 @@ from simpul.wire import NodeLevel, check_region_code
 FIRST_YEAR = 2000
 
 strawberry.enum(Zone, name="ComplianceZone", description=(
-    "The Ombudsman's zones: GREEN (zona hijau), YELLOW (zona kuning), RED (zona merah); "
-    "thresholds in docs/dashboard.md."))
+    "Zona kinerja pengaduan simpul: simpul's own zone of complaint-handling performance (reachability, "
+    "follow-ups on time, reports past a deadline), not the Ombudsman's zone of compliance with service "
+    "standards. GREEN (hijau), YELLOW (kuning), RED (merah), GREY (not enough data: nothing could be timed); "
+    "thresholds are hub settings (--zone-*), described in docs/figures.md."))
 
 
-@strawberry.type(description="Figures a zone is judged on, for one unit or summed over a region's units.")
+@strawberry.type(description="Figures simpul's complaint-handling zone is judged on, for one unit or summed over a "
+                 "region's units.")
 class ZoneFigures:
     units: int
     reachable_units: int = strawberry.field(description="Units heard from within the heartbeat grace, now.")
@@ -50,7 +55,7 @@ class ZoneFigures:
                    overdue_share=t.overdue_share, untimed=t.untimed)
 
 
-@strawberry.type(name="UnitZone", description="One unit (node) and its zone.")
+@strawberry.type(name="UnitZone", description="One unit (node) and its zone of complaint-handling performance.")
 class UnitZoneInfo:
     node: str
     name: str
@@ -59,11 +64,16 @@ class UnitZoneInfo:
     reachable: bool
     zone: Zone
     figures: ZoneFigures
+    ombudsman: OmbudsmanScoreInfo | None = strawberry.field(description=(
+        "The Ombudsman RI's score for the year asked, beside simpul's zone: the node's own, or for a province's or "
+        "kabupaten/kota's desk its government's; null when none was entered or no year was asked."))
 
     @classmethod
-    def of(cls, u: UnitZone) -> UnitZoneInfo:
+    def of(cls, u: UnitZone, book: ScoreBook) -> UnitZoneInfo:
+        score = book.for_node(u.node)
         return cls(node=u.node.code, name=u.node.name, level=u.node.level, region_code=u.node.region_code,
-                   reachable=u.reachable, zone=u.zone, figures=ZoneFigures.of(u.tally))
+                   reachable=u.reachable, zone=u.zone, figures=ZoneFigures.of(u.tally),
+                   ombudsman=OmbudsmanScoreInfo.of(score) if score else None)
 
 
 @strawberry.type(name="RegionZone",
@@ -74,11 +84,29 @@ class RegionZoneInfo:
     zone: Zone
     figures: ZoneFigures
     units: list[UnitZoneInfo]
+    ombudsman: OmbudsmanScoreInfo | None = strawberry.field(description=(
+        "The Ombudsman RI's score of the province's government for the year asked, beside simpul's zone; null "
+        "when none was entered or no year was asked."))
 
     @classmethod
-    def of(cls, r: RegionZone) -> RegionZoneInfo:
+    def of(cls, r: RegionZone, book: ScoreBook) -> RegionZoneInfo:
+        score = book.for_region(r.region_code)
         return cls(region_code=r.region_code, region_name=region_name(r.region_code), zone=r.zone,
-                   figures=ZoneFigures.of(r.tally), units=[UnitZoneInfo.of(u) for u in r.units])
+                   figures=ZoneFigures.of(r.tally), units=[UnitZoneInfo.of(u, book) for u in r.units],
+                   ombudsman=OmbudsmanScoreInfo.of(score) if score else None)
+
+
+@strawberry.type(name="ZoneThresholds", description=(
+    "Where simpul's complaint-handling zones change (hub settings --zone-*): red when any red bound is crossed, "
+    "GREY when neither follow-ups nor timed reports can be measured, green when every measured share meets its "
+    "green bound, yellow between."))
+class ZoneThresholdsInfo:
+    green_reachable: float = strawberry.field(description="Green: at least this share of units reachable.")
+    green_on_time: float = strawberry.field(description="Green: at least this share of follow-ups on time.")
+    green_overdue: float = strawberry.field(description="Green: at most this share of timed reports overdue.")
+    red_reachable: float = strawberry.field(description="Red: below this share of units reachable.")
+    red_on_time: float = strawberry.field(description="Red: below this share of follow-ups on time.")
+    red_overdue: float = strawberry.field(description="Red: above this share of timed reports overdue.")
 
 
 def check_year(year: int | None, now: datetime) -> int | None:
@@ -89,9 +117,10 @@ def check_year(year: int | None, now: datetime) -> int | None:
 
 @strawberry.type
 class ZonesQuery:
-    @strawberry.field(description="Compliance zones of the active units in the region subtree, by province: "
-                      "reachability now, follow-ups on time and overdue reports over the reports received in "
-                      "`year` (default: all reports held).")
+    @strawberry.field(description="simpul's complaint-handling zones (zona kinerja pengaduan simpul, not the "
+                      "Ombudsman's) of the active units in the region subtree, by province: reachability now, "
+                      "follow-ups on time and overdue reports over the reports received in `year` (default: all "
+                      "reports held).")
     async def compliance_zones(
         self, info: Info[Context, None], region_prefix: str | None = None, year: int | None = None
     ) -> list[RegionZoneInfo]:
@@ -103,7 +132,17 @@ class ZonesQuery:
         federation: Federation = info.context.federation
         nodes = await federation.registry.select(
             principal_of(info).narrow(NodeSelection(region_prefix=region_prefix or None, status=NodeStatus.ACTIVE)))
+        thresholds = ZoneThresholds.from_settings(settings)
         units, untimed = await unit_zones(info.context.pool, SlaDays.from_settings(settings), nodes, now,
-                                          settings.heartbeat_grace, ZoneThresholds(), year)
+                                          settings.heartbeat_grace, thresholds, year)
         report_untimed(info, untimed, list_reports=False)
-        return [RegionZoneInfo.of(r) for r in by_province(units, ZoneThresholds())]
+        region = region_prefix or principal_of(info).region_code
+        book = ScoreBook.of(await scores(info.context.pool, region, year) if year is not None else [])
+        return [RegionZoneInfo.of(r, book) for r in by_province(units, thresholds)]
+
+    @strawberry.field(description="The thresholds of simpul's complaint-handling zones, as this hub is set.")
+    def zone_thresholds(self, info: Info[Context, None]) -> ZoneThresholdsInfo:
+        t = ZoneThresholds.from_settings(info.context.settings)
+        return ZoneThresholdsInfo(green_reachable=t.green_reachable, green_on_time=t.green_on_time,
+                                  green_overdue=t.green_overdue, red_reachable=t.red_reachable,
+                                  red_on_time=t.red_on_time, red_overdue=t.red_overdue)

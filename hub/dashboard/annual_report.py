@@ -1,7 +1,10 @@
 """The annual monitoring report of a region (laporan tahunan pemantauan), as CSV and as PDF.
 
-Per unit and for the region: zone, reports received, follow-ups on time,
-overdue reports, reachability; for the region, connection coverage (expected
+Per unit and for the region: simpul's zone of complaint-handling performance
+(zona kinerja pengaduan simpul, never called the Ombudsman's), reports received, follow-ups on time,
+overdue reports, reachability, and beside them the Ombudsman RI's own
+compliance score where an admin entered one (labelled as the Ombudsman's);
+for the region, connection coverage (expected
 units, connected ones, and in the PDF the units not connected, by name). Only
 counts: no reporter appears anywhere.
 """
@@ -17,15 +20,17 @@ from typing import Any
 
 from hub.coverage.figure import Coverage
 from hub.sla.annual import UnitZone, total
-from hub.sla.zones import ZONE_NAMES, Tally, Zone, ZoneThresholds, zone_of
+from hub.sla.ombudsman import OMBUDSMAN_LABEL, OMBUDSMAN_ZONE_NAMES, OmbudsmanScore, ScoreBook
+from hub.sla.zones import ZONE_NAMES, ZONE_TITLE, Tally, Zone, ZoneThresholds, zone_of
 
 COVERAGE_COLUMNS = ("expected_units", "connected_units", "coverage_share")  # the region's row only
-COLUMNS = ("region_code", "unit", "unit_name", "level", "zone", "reports_received", "follow_ups_due",
+COLUMNS = ("region_code", "unit", "unit_name", "level", "simpul_zone", "reports_received", "follow_ups_due",
            "follow_ups_on_time", "on_time_share", "overdue", "reachable_share", "untimed",
-           *COVERAGE_COLUMNS)
+           "ombudsman_score", "ombudsman_zone", *COVERAGE_COLUMNS)
 TOTAL = "TOTAL"  # the unit column of the region's own row, the last one
-_ZONE_FILL = {Zone.GREEN: (46, 125, 50), Zone.YELLOW: (249, 168, 37), Zone.RED: (198, 40, 40)}
-_ZONE_TEXT = {Zone.GREEN: (255, 255, 255), Zone.YELLOW: (0, 0, 0), Zone.RED: (255, 255, 255)}
+_ZONE_FILL = {Zone.GREEN: (46, 125, 50), Zone.YELLOW: (249, 168, 37), Zone.RED: (198, 40, 40),
+              Zone.GREY: (158, 158, 158)}
+_ZONE_TEXT = {Zone.GREEN: (255, 255, 255), Zone.YELLOW: (0, 0, 0), Zone.RED: (255, 255, 255), Zone.GREY: (0, 0, 0)}
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,7 @@ class AnnualReport:
     units: Sequence[UnitZone]
     thresholds: ZoneThresholds
     coverage: Coverage | None = None  # connection coverage of the region, when the report is made
+    ombudsman: ScoreBook = ScoreBook({})  # the Ombudsman's scores of the year, as entered
 
     @property
     def total(self) -> Tally:
@@ -52,6 +58,13 @@ class AnnualReport:
                 for u in self.units]
         rows.append((self.region_code, TOTAL, self.region_name, "", self.zone, self.total))
         return rows
+
+    def ombudsman_score(self, unit: str) -> OmbudsmanScore | None:
+        """The Ombudsman's score beside a row: the region government's on the TOTAL row."""
+        if unit == TOTAL:
+            return self.ombudsman.for_region(self.region_code)
+        node = next((u.node for u in self.units if u.node.code == unit), None)
+        return self.ombudsman.for_node(node) if node is not None else None
 
 
 def _share(value: float | None) -> str:
@@ -71,6 +84,17 @@ def _coverage_cells(report: AnnualReport, unit: str) -> tuple[str, str, str]:
     return (str(c.expected), str(c.connected), _share(c.share))
 
 
+def _ombudsman_cells(score: OmbudsmanScore | None) -> tuple[str, str]:
+    return ("", "") if score is None else (f"{score.score:.2f}", score.zone.value)
+
+
+def ombudsman_text(score: OmbudsmanScore | None) -> str:
+    """The Ombudsman's score as the PDF shows it (72,50 Kuning); a dash when none was entered."""
+    if score is None:
+        return "-"
+    return f"{score.score:.2f}".replace(".", ",") + f" {OMBUDSMAN_ZONE_NAMES[score.zone]}"
+
+
 def to_csv(report: AnnualReport) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -78,7 +102,8 @@ def to_csv(report: AnnualReport) -> str:
     for region, unit, name, level, zone, t in report.rows():
         writer.writerow((region, unit, _cell(name), level, zone.value, t.reports_received, t.follow_ups_due,
                          t.follow_ups_on_time, _share(t.on_time_share), t.overdue, _share(t.reachable_share),
-                         t.untimed, *_coverage_cells(report, unit)))
+                         t.untimed, *_ombudsman_cells(report.ombudsman_score(unit)),
+                         *_coverage_cells(report, unit)))
     return out.getvalue()
 
 
@@ -105,13 +130,14 @@ def to_pdf(report: AnnualReport) -> bytes:
     pdf.cell(text=_latin1(title), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("helvetica", "", 11)
     pdf.cell(text=_latin1(f"Wilayah: {report.region_name} ({report.region_code})"), new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(text=f"Zona wilayah: {ZONE_NAMES[report.zone]} ({report.zone.value})", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(text=f"{ZONE_TITLE} (wilayah): {ZONE_NAMES[report.zone]} ({report.zone.value})", new_x="LMARGIN",
+             new_y="NEXT")
     pdf.cell(text=f"Dibuat: {report.generated_at:%Y-%m-%d %H:%M} UTC", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     pdf.set_font("helvetica", "", 9)
-    header = ("Kode", "Unit", "Zona", "Laporan diterima", "Tindak lanjut jatuh tempo", "Tepat waktu",
-              "Lewat tenggat", "Terhubung", "Tanpa kalender")
-    with pdf.table(col_widths=(16, 70, 18, 22, 26, 20, 20, 20, 20), text_align="LEFT") as table:
+    header = ("Kode", "Unit", "Zona kinerja simpul", "Laporan diterima", "Tindak lanjut jatuh tempo", "Tepat waktu",
+              "Lewat tenggat", "Terhubung", "Tanpa kalender", "Skor Ombudsman RI")
+    with pdf.table(col_widths=(16, 62, 18, 20, 24, 18, 18, 18, 18, 26), text_align="LEFT") as table:
         heading = table.row()
         for text in header:
             heading.cell(text)
@@ -121,7 +147,7 @@ def to_pdf(report: AnnualReport) -> bytes:
             row.cell(_latin1(f"Total {name}" if unit == TOTAL else name))
             row.cell(ZONE_NAMES[zone], style=FontFace(fill_color=_ZONE_FILL[zone], color=_ZONE_TEXT[zone]))
             for text in (str(t.reports_received), str(t.follow_ups_due), percent(t.on_time_share), str(t.overdue),
-                         percent(t.reachable_share), str(t.untimed)):
+                         percent(t.reachable_share), str(t.untimed), ombudsman_text(report.ombudsman_score(unit))):
                 row.cell(text)
     if report.coverage is not None:
         _coverage_section(pdf, report.coverage)
@@ -131,7 +157,12 @@ def to_pdf(report: AnnualReport) -> bytes:
         f"Hijau: terhubung >= {percent(th.green_reachable)}, tepat waktu >= {percent(th.green_on_time)}, "
         f"lewat tenggat <= {percent(th.green_overdue)}.",
         f"Merah: terhubung < {percent(th.red_reachable)}, atau tepat waktu < {percent(th.red_on_time)}, "
-        f"atau lewat tenggat > {percent(th.red_overdue)}. Kuning: di antaranya.",
+        f"atau lewat tenggat > {percent(th.red_overdue)}. Kuning: di antaranya. Abu-abu: data kurang, tidak ada "
+        "tindak lanjut maupun laporan yang dapat dihitung tenggatnya.",
+        f"{ZONE_TITLE}: ukuran simpul sendiri atas pengelolaan pengaduan, bukan zona kepatuhan standar pelayanan "
+        "publik dari Ombudsman RI.",
+        f"Skor Ombudsman RI: {OMBUDSMAN_LABEL} (0-100; hijau 81-100, kuning 51-80,99, merah 0-50,99), data yang "
+        "dimasukkan admin dari publikasi Ombudsman, tidak dihitung simpul.",
         "Terhubung: keadaan saat laporan dibuat. Tepat waktu: tindak lanjut dalam tenggat (hari kerja).",
         "Keterhubungan: unit yang dilayani node aktif / unit yang seharusnya terhubung (pemerintah provinsi dan "
         "kabupaten/kota menurut daftar wilayah Kemendagri, ditambah unit yang dinyatakan admin), keadaan saat "

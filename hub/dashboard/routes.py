@@ -33,6 +33,7 @@ from hub.regions import region_name
 from hub.settings import HubSettings
 from hub.sla.annual import unit_zones
 from hub.sla.clocks import SlaDays
+from hub.sla.ombudsman import ScoreBook, scores
 from hub.sla.zones import ZoneThresholds
 from simpul.errors import InvalidInput, NotAllowed
 from simpul.wire import check_region_code
@@ -129,10 +130,12 @@ class Dashboard:
         if name is None:
             return _error(404, f"region {region} is not in the Kemendagri region tree")
         nodes = await Registry(self.pool).select(NodeSelection(region_prefix=region, status=NodeStatus.ACTIVE))
+        thresholds = ZoneThresholds.from_settings(self.settings)
         units, _ = await unit_zones(self.pool, SlaDays.from_settings(self.settings), nodes, now,
-                                    self.settings.heartbeat_grace, ZoneThresholds(), year)
-        report = AnnualReport(region, name, year, now, units, ZoneThresholds(),
-                              coverage=await region_coverage(self.pool, region))
+                                    self.settings.heartbeat_grace, thresholds, year)
+        report = AnnualReport(region, name, year, now, units, thresholds,
+                              coverage=await region_coverage(self.pool, region),
+                              ombudsman=ScoreBook.of(await scores(self.pool, region, year)))
         # fpdf lays out the whole document in Python: off the event loop, so other requests are not held up
         body = to_csv(report).encode() if form == "csv" else await asyncio.to_thread(to_pdf, report)
         filename = f"laporan-tahunan-{region}-{year}.{form}"

@@ -73,7 +73,8 @@ class InformationRequests:
                         start: datetime) -> datetime:
         """`working_days` after `start` on the holding unit's calendar."""
         region = await conn.fetchval("SELECT region_code FROM nodes WHERE code = $1", row["holder_node"])
-        return (await load_calendar(conn)).deadline(start, working_days, region or row["region_code"])
+        calendar = await load_calendar(conn, self.days.cuti_bersama_days_off)
+        return calendar.deadline(start, working_days, region or row["region_code"])
 
     async def extend(self, actor: Principal, tracking_number: str, working_days: int, reason: str,
                      at: datetime | None = None) -> None:

@@ -91,13 +91,15 @@ def caller_key(caller: Principal, key: str, digest: bytes) -> str:
     return f"{caller.rate_key}:{key}"
 
 
-async def _selesai_by_now(conn: asyncpg.Connection, row: asyncpg.Record, response_days: int) -> datetime | None:
+async def _selesai_by_now(conn: asyncpg.Connection, row: asyncpg.Record, response_days: int,
+                          cuti_bersama_days_off: bool) -> datetime | None:
     """When an answered report became selesai, if its window has passed though the closing job has yet to run;
     None while the window is open, or when no calendar can time it (the reply is then taken)."""
     if row["status"] != ReportStatus.COMPLETED or row["completed_at"] is None:
         return None
     try:
-        at = selesai_at(await load_calendar(conn), row["completed_at"], row["region_code"], response_days)
+        at = selesai_at(await load_calendar(conn, cuti_bersama_days_off), row["completed_at"], row["region_code"],
+                        response_days)
     except SlaCalendarMissing:
         return None
     return at if at <= datetime.now(UTC) else None
@@ -170,7 +172,8 @@ class Forwarding:
         )
         return track.published() if public else track
 
-    async def reply(self, replier: Principal, tracking_number: str, text: str, response_days: int) -> None:
+    async def reply(self, replier: Principal, tracking_number: str, text: str, response_days: int,
+                    cuti_bersama_days_off: bool = True) -> None:
         """The reporter answers the unit's tanggapan before the report is selesai: the report is open again
         (IN_PROCESS), here at once and at its unit through the outbox; the reply's text goes to that unit."""
         text = text.strip()
@@ -184,7 +187,7 @@ class Forwarding:
                 " FROM ledger WHERE tracking_number = $1 FOR UPDATE", tracking_number)
             if row is None:
                 raise InvalidInput(REPLY_UNKNOWN.format(number=tracking_number))
-            settled = row["settled_at"] or await _selesai_by_now(conn, row, response_days)
+            settled = row["settled_at"] or await _selesai_by_now(conn, row, response_days, cuti_bersama_days_off)
             if settled is not None:
                 raise InvalidInput(REPLY_SETTLED.format(number=tracking_number, at=settled.isoformat(),
                                                         days=response_days))

@@ -127,7 +127,7 @@ async def expected_times(pool: asyncpg.Pool, days: SlaDays, tracking_numbers: li
     whose unit stages are done, or in a year the holiday calendar lacks."""
     if not tracking_numbers:
         return {}
-    calendar = await load_calendar(pool)
+    calendar = await load_calendar(pool, days.cuti_bersama_days_off)
     rows = await pool.fetch(CLOCKS + " WHERE l.tracking_number = ANY($1::text[])", tracking_numbers)
     due: dict[str, datetime] = {}
     for row in rows:

@@ -43,12 +43,13 @@ class SlaDays:
     information: int = 10
     information_extension: int = 7  # the most one extension may add
     objection: int = 30  # the superior's answer to a keberatan; also the requester's window to file one
+    cuti_bersama_days_off: bool = True  # whether cuti bersama are days off (a hub setting)
 
     @classmethod
     def from_settings(cls, settings: HubSettings) -> SlaDays:
         return cls(settings.sla_verification_days, settings.sla_follow_up_days, settings.sla_response_days,
                    settings.sla_outer_limit_days, settings.kip_answer_days, settings.kip_extension_days,
-                   settings.kip_objection_days)
+                   settings.kip_objection_days, settings.cuti_bersama_days_off)
 
     def of(self, stage: Stage) -> int:
         return {Stage.VERIFICATION: self.verification, Stage.FOLLOW_UP: self.follow_up,

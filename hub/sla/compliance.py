@@ -81,7 +81,7 @@ async def overdue_reports(
     pool: asyncpg.Pool, days: SlaDays, region_prefix: str | None, as_of: datetime
 ) -> tuple[list[Overdue], Untimed]:
     """Every (report, unit stage) past its deadline at `as_of`, oldest report first."""
-    calendar = await load_calendar(pool)
+    calendar = await load_calendar(pool, days.cuti_bersama_days_off)
     shortest = min(days.of(stage) for stage in UNIT_STAGES)
     rows = await pool.fetch(_OVERDUE, region_prefix or None, as_of, shortest)
     found: list[Overdue] = []
@@ -122,7 +122,7 @@ async def node_compliance(
 ) -> tuple[list[NodeFigures], Untimed]:
     """Figures for each of `nodes` over the reports each holds (those received in `year`, and of `kind`, when
     given: aspirasi and information requests are kept apart from complaints that way)."""
-    calendar = await load_calendar(pool)
+    calendar = await load_calendar(pool, days.cuti_bersama_days_off)
     rows = await pool.fetch(_HELD, [n.code for n in nodes], *_year_bounds(year), kind.value if kind else None)
     by_node: dict[str, list[ReportClock]] = {}
     for row in rows:

@@ -76,7 +76,7 @@ class DeadlineWatch:
     async def announce(self, as_of: datetime | None = None) -> int:
         """Publish every stage deadline passed by `as_of` (now) and not yet announced; how many."""
         as_of = as_of or datetime.now(UTC)
-        calendar = await load_calendar(self.pool)
+        calendar = await load_calendar(self.pool, self.days.cuti_bersama_days_off)
         announced, after = 0, ""
         while True:
             async with self.pool.acquire() as conn, conn.transaction():

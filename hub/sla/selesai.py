@@ -58,15 +58,16 @@ def selesai_at(calendar: Calendar, completed_at: datetime, region_code: str, res
 class SelesaiWatch:
     """Settles every answered report whose reply window has passed, every interval."""
 
-    def __init__(self, pool: asyncpg.Pool, response_days: int) -> None:
+    def __init__(self, pool: asyncpg.Pool, response_days: int, cuti_bersama_days_off: bool = True) -> None:
         self.pool = pool
         self.response_days = response_days
+        self.cuti_bersama_days_off = cuti_bersama_days_off
         self._warned: set[int] = set()
 
     async def settle(self, as_of: datetime | None = None) -> list[str]:
         """Settle every report whose window passed by `as_of` (now); the tracking numbers this call settled."""
         as_of = as_of or datetime.now(UTC)
-        calendar = await load_calendar(self.pool)
+        calendar = await load_calendar(self.pool, self.cuti_bersama_days_off)
         settled: list[str] = []
         after = ""
         while True:

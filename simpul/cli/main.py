@@ -106,9 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _run_hub(args: argparse.Namespace) -> None:
     from hub.app import serve
+    from hub.sla.zones import ZoneThresholds
     from simpul.db.embedded import database_url
 
     settings = settings_from_args(HubSettings, args)
+    ZoneThresholds.from_settings(settings)  # a red bound beyond its green one is refused before anything starts
     pem_file(settings.node_ca_file, "--node-ca-file")
     _check_trusted_documents(settings)
     _check_hub_key(settings.key_file)

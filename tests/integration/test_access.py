@@ -31,7 +31,8 @@ WHO_MAY = {
     "me": "ASINP", "changePassword": "AS",
     "nodes": "ASIN", "node": "ASIN", "reports": "ASIN", "report": "ASIN", "stats": "ASIN", "deliveries": "ASN",
     "routeReport": "ASI", "routingRules": "ASI", "overdueReports": "ASI", "compliance": "ASI", "holidays": "ASIN",
-    "complianceZones": "AS", "coverage": "ASI", "declaredUnits": "ASI",
+    "complianceZones": "AS", "zoneThresholds": "ASI", "ombudsmanScores": "ASI", "coverage": "ASI",
+    "declaredUnits": "ASI",
     "reportChain": "AS", "deadLetters": "AS", "ledgerChanges": "AS", "auditLog": "AS", "apiKeys": "A",
     "events": "ASI",
     "addRoutingRule": "A", "removeRoutingRule": "A", "reassignReport": "A", "retryDelivery": "A",
@@ -39,7 +40,7 @@ WHO_MAY = {
     "issueApiKey": "A", "revokeApiKey": "A", "createUser": "A", "suspendNode": "A", "reactivateNode": "A",
     "extendInformationRequest": "A", "answerInformationRequest": "A",
     "objectToInformationAnswer": "A", "answerInformationObjection": "A",
-    "declareUnit": "A", "withdrawUnit": "A",
+    "declareUnit": "A", "withdrawUnit": "A", "enterOmbudsmanScore": "A",
     "_service": "ASINP", "_entities": "ASIN",
 }
 
@@ -112,6 +113,9 @@ def cases(w: World) -> dict[str, tuple[str, dict[str, Any], dict[str, Any], Chec
                        lambda d: d["compliance"] == []),
         "complianceZones": ("query($r: String) { complianceZones(regionPrefix: $r) { regionCode } }",
                             {"r": "64"}, {"r": "65"}, lambda d: d["complianceZones"] == []),
+        "zoneThresholds": ("{ zoneThresholds { greenReachable } }", {}, {}, UNSCOPED),
+        "ombudsmanScores": ("query($r: String) { ombudsmanScores(regionPrefix: $r) { unit } }", {"r": "64"},
+                            {"r": "65"}, REFUSED),
         "holidays": ("{ holidays(year: 2026) { day } }", {}, {}, UNSCOPED),
         "coverage": ("query($r: String) { coverage(regionPrefix: $r) { region { expected } } }", {"r": "64"},
                      {"r": "65"}, REFUSED),
@@ -176,6 +180,9 @@ def cases(w: World) -> dict[str, tuple[str, dict[str, Any], dict[str, Any], Chec
                            {"c": "64"}, {"c": "65"}, REFUSED),
         "declareUnit": ("mutation($r: String!) { declareUnit(unit: {name: \"Dinas Uji\", regionCode: $r, "
                         "legalBasis: \"Perpres 76/2013\"}) { id } }", {"r": "64.08"}, {"r": "65"}, REFUSED),
+        "enterOmbudsmanScore": ("mutation($r: String!) { enterOmbudsmanScore(score: {unitKind: REGION, unit: $r, "
+                                "year: 2021, score: 72.5, source: \"Ombudsman RI 2021\"}) { zone } }",
+                                {"r": "64.08"}, {"r": "65"}, REFUSED),
         "withdrawUnit": ('mutation($id: Int!) { withdrawUnit(id: $id, reason: "Uji matriks") { id } }',
                          {"id": w.unit_in}, {"id": w.unit_out}, REFUSED),
         "_service": ("{ _service { sdl } }", {}, {}, UNSCOPED),

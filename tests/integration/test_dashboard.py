@@ -2,7 +2,9 @@
 
 Kalsel (63) follows up on time: green. Kutai Timur (64.08) followed up one
 report late and left one past its deadline: Kaltim (64) is yellow. Kaltara's
-desk (65) is down: red. A national supervisor (the Ombudsman) sees all three,
+desk (65) is down: red. Kaltim's province desk has nothing to time: grey, not
+green. The zones are simpul's complaint-handling performance, labelled so,
+never the Ombudsman's. A national supervisor (the Ombudsman) sees all three,
 drills down to Kutai Timur's reports and downloads Kaltim's annual report; a
 Kaltim supervisor sees Kaltim only. Debian's Chromium runs headless through
 playwright, which is given its path and downloads nothing.
@@ -44,7 +46,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 PASSWORD = "kata sandi yang panjang"
 REPORTER = ("Siti Rahmawati", "081234567890")  # must never appear in a download
 RAHASIA_TITLE = "Pungutan liar di loket puskesmas"  # a confidential report's title: never on the dashboard
-ZONE_RGB = {"GREEN": (46, 125, 50), "YELLOW": (249, 168, 37), "RED": (198, 40, 40)}
+ZONE_RGB = {"GREEN": (46, 125, 50), "YELLOW": (249, 168, 37), "RED": (198, 40, 40), "GREY": (158, 158, 158)}
 YEAR = today().year
 LATE = working_days_before(today(), 10)  # received then: ten working days ago, past both unit deadlines
 
@@ -112,6 +114,10 @@ async def world(running: Federation) -> World:
                                                         "role": "SUPERVISOR", "regionCode": region,
                                                         "password": PASSWORD}})
             assert "errors" not in made, made
+        entered = await graphql(session, hub.graphql_url, "mutation($y: Int!) { enterOmbudsmanScore(score: "
+                                "{unitKind: REGION, unit: \"65\", year: $y, score: 72.5, source: \"Ombudsman RI\"})"
+                                " { zone } }", {"y": YEAR})
+        assert entered["data"]["enterOmbudsmanScore"]["zone"] == "KUNING", entered
 
         async def settled() -> bool:
             body = await graphql(session, hub.graphql_url, ZONES, {"year": YEAR})
@@ -202,8 +208,15 @@ async def test_the_ombudsman_sees_each_province_in_its_zone_and_drills_down_to_a
     assert shown == {code: r["zone"] for code, r in (await zones_by_graphql(world)).items()}
     kaltara = page.locator('#provinces .tile[data-code="65"]')
     await expect(kaltara).to_contain_text("Kalimantan Utara")
-    await expect(kaltara).to_contain_text("Zona Merah")  # the zone in words, not only in colour
+    await expect(kaltara).to_contain_text("Zona kinerja Merah")  # the zone in words, not only in colour
+    legend = page.locator(".legend")
+    await expect(legend).to_contain_text("Arti zona kinerja pengaduan simpul")
+    await expect(legend).to_contain_text("bukan zona kepatuhan standar pelayanan publik dari Ombudsman RI")
+    await expect(legend).to_contain_text("minimal 90,0% unit terhubung")  # the hub's own thresholds
+    await expect(legend).to_contain_text("Abu-abu")
     await expect(kaltara).to_contain_text("Unit terhubung: 0 dari 1")
+    # the Ombudsman's own score sits beside simpul's red, labelled as the Ombudsman's
+    await expect(kaltara).to_contain_text(f"Penilaian kepatuhan Ombudsman RI {YEAR}: 72,50 (Kuning)")
     screenshot = tmp_path / "provinsi.png"
     await page.screenshot(path=screenshot, full_page=True)
     for code, zone in shown.items():
@@ -214,9 +227,9 @@ async def test_the_ombudsman_sees_each_province_in_its_zone_and_drills_down_to_a
     await page.get_by_role("button", name="Kalimantan Timur").click()
     await expect(page.locator("#units .tile")).to_have_count(2)
     units = await tiles(page, "units")
-    assert units == {"64": "GREEN", "64.08": world.expected_kaltim}
-    await expect(page.locator("#province-title")).to_have_text(
-        f"Kalimantan Timur - Zona {'Kuning' if world.expected_kaltim == 'YELLOW' else 'Hijau'}")
+    assert units == {"64": "GREY", "64.08": world.expected_kaltim}  # the province desk had nothing to time
+    await expect(page.locator("#province-title")).to_have_text("Kalimantan Timur - Zona kinerja pengaduan simpul: "
+                                                               f"{ZONE_NAMES[Zone(world.expected_kaltim)]}")
 
     await page.locator('#units .tile[data-code="64.08"]').click()
     rows = page.locator("#reports tbody tr")
@@ -233,7 +246,7 @@ async def test_the_ombudsman_sees_each_province_in_its_zone_and_drills_down_to_a
     await page.screenshot(path=tmp_path / "unit-64.08.png", full_page=True)
 
     await page.get_by_role("button", name="Semua provinsi").click()
-    await page.get_by_label("Zona", exact=True).select_option("RED")
+    await page.get_by_label("Zona kinerja", exact=True).select_option("RED")
     assert await tiles(page, "provinces") == {"65": "RED"}
 
 
@@ -256,7 +269,7 @@ async def test_the_annual_report_downloads_as_csv_and_pdf_with_the_hubs_figures(
     assert [r["unit"] for r in rows] == [u["node"] for u in expected["units"]] + [TOTAL]
     for row, unit in zip(rows, [*expected["units"], expected], strict=True):
         figures = unit["figures"]
-        assert row["zone"] == unit["zone"]
+        assert row["simpul_zone"] == unit["zone"]
         assert int(row["reports_received"]) == figures["reportsReceived"]
         assert int(row["follow_ups_on_time"]) == figures["followUpsOnTime"]
         assert int(row["overdue"]) == figures["overdue"]
@@ -273,13 +286,14 @@ async def test_the_annual_report_downloads_as_csv_and_pdf_with_the_hubs_figures(
     assert saved.read_bytes().startswith(b"%PDF")
     pdf_text = " ".join(p.extract_text() for p in PdfReader(saved).pages)
     assert "Kalimantan Timur (64)" in pdf_text
+    assert "bukan zona kepatuhan standar pelayanan publik dari Ombudsman RI" in " ".join(pdf_text.split())
     assert str(YEAR) in pdf_text
     lines = pdf_text.splitlines()
     for code, name, unit in [(u["node"], u["name"], u) for u in expected["units"]] + [
             ("64", "Total Kalimantan Timur", expected)]:
         f = unit["figures"]
         assert (f"{code} {name} {ZONE_NAMES[Zone(unit['zone'])]} {f['reportsReceived']} {f['followUpsDue']} "
-                f"{percent(f['onTimeShare'])} {f['overdue']} {percent(f['reachableShare'])} 0") in lines
+                f"{percent(f['onTimeShare'])} {f['overdue']} {percent(f['reachableShare'])} 0 -") in lines
     assert REPORTER[0] not in pdf_text and RAHASIA_TITLE not in pdf_text
 
     await page.get_by_label("Tahun").select_option("Semua tahun")  # every report held: no annual report

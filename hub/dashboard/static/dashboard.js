@@ -1,9 +1,12 @@
-// The compliance dashboard: provinces by zone, then a province's units, then a unit's reports.
+// The compliance dashboard: provinces by simpul's complaint-handling zone (zona kinerja pengaduan simpul, not the
+// Ombudsman's zone), then a province's units, then a unit's reports.
 // Every piece of data goes into the page as text (textContent), never as HTML.
 
 import { ApiError, SignedOut, download, graphql, logIn, logOut, token } from "./api.js";
 
-const ZONE_NAMES = { GREEN: "Hijau", YELLOW: "Kuning", RED: "Merah" };
+const ZONE_NAMES = { GREEN: "Hijau", YELLOW: "Kuning", RED: "Merah", GREY: "Abu-abu (data kurang)" };
+const ZONE_TITLE = "Zona kinerja pengaduan simpul";
+const OMBUDSMAN_ZONES = { HIJAU: "Hijau", KUNING: "Kuning", MERAH: "Merah" };
 const STATUS_NAMES = {
   RECEIVED: "Diterima", ON_HOLD: "Ditunda", VERIFIED: "Terverifikasi", FORWARDED: "Didisposisi",
   IN_PROCESS: "Ditindaklanjuti", COMPLETED: "Selesai", CLOSED: "Ditutup", REJECTED: "Ditolak",
@@ -15,12 +18,15 @@ const WIT = new Set(["81", "82", "91", "92", "93", "94", "95", "96"]);
 
 const ZONES = `
 query Zones($year: Int) {
+  zoneThresholds { greenReachable greenOnTime greenOverdue redReachable redOnTime redOverdue }
   complianceZones(year: $year) {
     regionCode regionName zone
     figures { units reachableUnits reportsReceived followUpsDue followUpsOnTime onTimeShare overdue untimed }
+    ombudsman { label year score zone }
     units {
       node name level regionCode reachable zone
       figures { reportsReceived followUpsDue followUpsOnTime onTimeShare overdue untimed }
+      ombudsman { label year score zone }
     }
   }
 }`;
@@ -95,8 +101,15 @@ function untimed(figures) {
   return figures.untimed ? [`Tanpa kalender libur: ${figures.untimed}`] : [];
 }
 
+// The Ombudsman RI's own score, entered by an admin, beside simpul's zone and labelled as the Ombudsman's.
+function ombudsmanLines(score) {
+  if (!score) return [];
+  const shown = score.score.toFixed(2).replace(".", ",");
+  return [`${score.label} ${score.year}: ${shown} (${OMBUDSMAN_ZONES[score.zone]})`];
+}
+
 function zoneLine(zone) {
-  return el("span", { class: "tile-zone" }, `Zona ${ZONE_NAMES[zone]}`);
+  return el("span", { class: "tile-zone" }, `Zona kinerja ${ZONE_NAMES[zone]}`);
 }
 
 function tile(zone, name, code, lines, onOpen) {
@@ -137,7 +150,17 @@ async function loadZones() {
   say("Memuat data kepatuhan...");
   const data = await graphql(ZONES, { year: year() }, (warning) => problem(`Sebagian data tidak lengkap: ${warning}`));
   state.regions = data.complianceZones;
+  legend(data.zoneThresholds);
   say(`Data kepatuhan ${period()}: ${state.regions.length} wilayah.`);
+}
+
+// The legend states the thresholds this hub is set to (--zone-*), not the defaults.
+function legend(t) {
+  const p = (share) => percent(share);
+  $("legend-green").textContent = `minimal ${p(t.greenReachable)} unit terhubung, minimal ${p(t.greenOnTime)} `
+    + `tindak lanjut tepat waktu, dan paling banyak ${p(t.greenOverdue)} laporan lewat tenggat.`;
+  $("legend-red").textContent = `kurang dari ${p(t.redReachable)} unit terhubung, atau kurang dari `
+    + `${p(t.redOnTime)} tindak lanjut tepat waktu, atau lebih dari ${p(t.redOverdue)} laporan lewat tenggat.`;
 }
 
 async function loadCoverage() {
@@ -177,6 +200,7 @@ function openProvinces() {
     `Tindak lanjut tepat waktu: ${percent(r.figures.onTimeShare)}`,
     `Lewat tenggat: ${r.figures.overdue}`,
     ...untimed(r.figures),
+    ...ombudsmanLines(r.ombudsman),
     ...coverageLines(r.regionCode),
   ], () => openProvince(r.regionCode)));
   $("provinces").replaceChildren(...tiles);
@@ -189,7 +213,7 @@ function openProvince(code) {
   if (!region) return openProvinces();
   state.province = region;
   state.unit = null;
-  $("province-title").textContent = `${regionLabel(region)} - Zona ${ZONE_NAMES[region.zone]}`;
+  $("province-title").textContent = `${regionLabel(region)} - ${ZONE_TITLE}: ${ZONE_NAMES[region.zone]}`;
   $("province-summary").textContent = `${region.figures.units} unit, ${region.figures.reachableUnits} terhubung; `
     + `${region.figures.reportsReceived} laporan diterima ${period()}; tindak lanjut tepat waktu `
     + `${percent(region.figures.onTimeShare)}; ${region.figures.overdue} lewat tenggat.`;
@@ -202,6 +226,7 @@ function openProvince(code) {
     `Tindak lanjut tepat waktu: ${percent(u.figures.onTimeShare)}`,
     `Lewat tenggat: ${u.figures.overdue}`,
     ...untimed(u.figures),
+    ...ombudsmanLines(u.ombudsman),
   ], () => openUnit(u.node)));
   $("units").replaceChildren(...tiles);
   showProvinceCoverage(code);
@@ -211,7 +236,7 @@ function openProvince(code) {
 async function openUnit(code) {
   const unit = state.province.units.find((u) => u.node === code);
   state.unit = unit;
-  $("unit-title").textContent = `${unit.name} (${unit.node}) - Zona ${ZONE_NAMES[unit.zone]}`;
+  $("unit-title").textContent = `${unit.name} (${unit.node}) - ${ZONE_TITLE}: ${ZONE_NAMES[unit.zone]}`;
   $("unit-summary").textContent = `Terhubung: ${unit.reachable ? "ya" : "tidak"}; `
     + `${unit.figures.reportsReceived} laporan diterima; tindak lanjut tepat waktu `
     + `${percent(unit.figures.onTimeShare)}; ${unit.figures.overdue} lewat tenggat.`;
