@@ -243,6 +243,8 @@ async def test_the_ombudsman_sees_each_province_in_its_zone_and_drills_down_to_a
         await page.get_by_label("Status").select_option(status)
         await expect(rows).to_have_count(sum(1 for s in world.kutim_reports.values() if s == status))
     await expect(rows.first.locator("td").nth(3)).to_have_text("Ditindaklanjuti")
+    # A unit's COMPLETED is its answer posted, not selesai (that is the reporter's 10 working days later).
+    await expect(page.get_by_label("Status").locator('option[value="COMPLETED"]')).to_have_text("Ditanggapi")
     await page.screenshot(path=tmp_path / "unit-64.08.png", full_page=True)
 
     await page.get_by_role("button", name="Semua provinsi").click()

@@ -7,9 +7,11 @@ import { ApiError, SignedOut, download, graphql, logIn, logOut, token } from "./
 const ZONE_NAMES = { GREEN: "Hijau", YELLOW: "Kuning", RED: "Merah", GREY: "Abu-abu (data kurang)" };
 const ZONE_TITLE = "Zona kinerja pengaduan simpul";
 const OMBUDSMAN_ZONES = { HIJAU: "Hijau", KUNING: "Kuning", MERAH: "Merah" };
+// A unit's COMPLETED is its tanggapan posted; the report is selesai only after the reporter's 10 working days pass
+// without a reply (hub/sla/selesai.py), so the unit's word is shown as "Ditanggapi", never as "Selesai".
 const STATUS_NAMES = {
   RECEIVED: "Diterima", ON_HOLD: "Ditunda", VERIFIED: "Terverifikasi", FORWARDED: "Didisposisi",
-  IN_PROCESS: "Ditindaklanjuti", COMPLETED: "Selesai", CLOSED: "Ditutup", REJECTED: "Ditolak",
+  IN_PROCESS: "Ditindaklanjuti", COMPLETED: "Ditanggapi", CLOSED: "Ditutup", REJECTED: "Ditolak",
   ARCHIVED: "Diarsipkan", RETURNED: "Dikembalikan",
 };
 // The hub counts a report's year on its region's clock (hub/sla.py local_zone): WITA and WIT provinces.
