@@ -13,6 +13,8 @@ from typing import Any
 import aiohttp
 import pytest
 
+from connectors.base import NodeIdentity, NodeLevel, ReportStatus
+from connectors.desk import DeskConnector
 from simpul.processes import ChildProcess
 from tests.federation import Desk, Hub, create_token, start_hub
 
@@ -81,6 +83,21 @@ class SmsChannel:
         async with session.post(self.webhook, headers={"X-Gateway-Secret": secret}, **body) as response:
             answer: dict[str, Any] = await response.json()
             return response.status, answer
+
+    async def answer(self, tracking_number: str, unit: str, tanggapan: str) -> str:
+        """The handling unit, working in the same store, verifies the report and posts its answer; returns the
+        report's local id."""
+        store = DeskConnector(NodeIdentity("65.sms", "SMS", NodeLevel.PROVINSI, "65", "sms"), self.database_url,
+                              "sms_65_sms")
+        await store.start()
+        try:
+            local_id = await store.local_id_of(tracking_number)
+            for status in (ReportStatus.VERIFIED, ReportStatus.IN_PROCESS):
+                await store.change_status(local_id, status, unit)
+            await store.change_status(local_id, ReportStatus.COMPLETED, unit, tanggapan)
+        finally:
+            await store.stop()
+        return local_id
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,6 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from connectors.base import NodeIdentity, NodeLevel, ReportStatus
-from connectors.desk import DeskConnector
 from connectors.sms.keywords import KeywordTable
 from connectors.sms.parser import Problem, ReplyMessage, Unreadable, parse
 from tests.connectors.sms.conftest import SmsChannel
@@ -44,16 +42,7 @@ async def test_a_reply_by_sms_reopens_the_answered_report(sms_channel: SmsChanne
     assert early["reply"] == (f"Laporan {tracking} belum mendapat tanggapan (diterima, menunggu verifikasi)."
                               f" Balasan dapat dikirim setelah unit menanggapi. Cek status: CEK {tracking}.")
 
-    store = DeskConnector(NodeIdentity("65.sms", "SMS", NodeLevel.PROVINSI, "65", "sms"), sms_channel.database_url,
-                          "sms_65_sms")
-    await store.start()
-    try:
-        local_id = await store.local_id_of(tracking)
-        for status in (ReportStatus.VERIFIED, ReportStatus.IN_PROCESS):
-            await store.change_status(local_id, status, "dpupr")
-        await store.change_status(local_id, ReportStatus.COMPLETED, "dpupr", "Saluran sudah dibersihkan.")
-    finally:
-        await store.stop()
+    local_id = await sms_channel.answer(tracking, "dpupr", "Saluran sudah dibersihkan.")
 
     _, theirs = await sms_channel.deliver(session, "081299900011", f"BALAS {tracking} belum bersih")
     assert "tidak ditemukan" in theirs["reply"]

@@ -8,8 +8,6 @@ import aiohttp
 import asyncpg
 import pytest
 
-from connectors.base import NodeIdentity, NodeLevel, ReportStatus
-from connectors.desk import DeskConnector
 from simpul.tracking import is_federation_number
 from tests.connectors.sms.conftest import SmsChannel
 from tests.federation import eventually, graphql, node_graphql
@@ -96,16 +94,7 @@ async def test_cek_answers_the_reporter_only(sms_channel: SmsChannel, session: a
     assert "tidak ditemukan" in theirs["reply"] and "Puskesmas" not in theirs["reply"]
 
     # The handling unit works on the report in the same store; the reporter asks again.
-    store = DeskConnector(NodeIdentity("65.sms", "SMS", NodeLevel.PROVINSI, "65", "sms"), sms_channel.database_url,
-                          "sms_65_sms")
-    await store.start()
-    try:
-        local_id = await store.local_id_of(tracking)
-        for status in (ReportStatus.VERIFIED, ReportStatus.IN_PROCESS):
-            await store.change_status(local_id, status, "dinkes")
-        await store.change_status(local_id, ReportStatus.COMPLETED, "dinkes", "Jam layanan kembali 08.00-14.00.")
-    finally:
-        await store.stop()
+    await sms_channel.answer(tracking, "dinkes", "Jam layanan kembali 08.00-14.00.")
     _, done = await sms_channel.deliver(session, "+6281234500004", f"CEK {tracking}")
     assert done["reply"] == (f"Laporan {tracking}: selesai ditindaklanjuti. Tanggapan: Jam layanan kembali"
                              " 08.00-14.00.")
