@@ -3,7 +3,6 @@ extension with its reason, the answer with its outcome, the objection, and the K
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ import aiohttp
 import pytest
 
 from simpul.report import INFORMATION_REQUEST_NEEDS_IDENTITY
-from tests.federation import Federation, eventually, graphql, start_desk, start_hub, submit
+from tests.federation import Federation, eventually, graphql, start_desk, submit
 
 REQUESTER = {"reporterName": "Siti Aminah", "reporterContact": "Jl. Pendidikan 2, Sangatta"}
 SUBMIT = "mutation($r: SubmitReportInput!) { submitReport(report: $r) { trackingNumber } }"
@@ -28,14 +27,10 @@ TRACK = "query($t: String!) { trackReport(trackingNumber: $t) { status } }"
 
 
 @pytest.fixture
-def kutim(database: str, tmp_path: Path) -> Iterator[Federation]:
+def kutim(bare_federation: Federation, tmp_path: Path) -> Federation:
     """A hub and Kutai Timur's desk, where information requests about Kutai Timur are answered."""
-    running = Federation(start_hub(database, tmp_path))
-    try:
-        running.desks["64.08"] = start_desk(running.hub, tmp_path, "64.08", "64.08", "KABKOTA")
-        yield running
-    finally:
-        running.stop()
+    bare_federation.desks["64.08"] = start_desk(bare_federation.hub, tmp_path, "64.08", "64.08", "KABKOTA")
+    return bare_federation
 
 
 def _request(**fields: Any) -> dict[str, Any]:
