@@ -34,7 +34,7 @@ from hub.access.trusted import TrustedDocuments, load_trusted_documents
 from hub.api.context import Context
 from hub.api.persisted import trusted_query
 from hub.api.schema import hub_schema
-from hub.api.websockets import GuardedWSHandler
+from hub.api.websockets import GuardedWSHandler, SocketUnavailable
 from hub.dashboard.routes import Dashboard
 from hub.db.migrate import migrate_hub
 from hub.events.broadcast import Broadcaster
@@ -68,7 +68,7 @@ from hub.unavailable import outage_handlers
 from simpul.asgi.bodylimit import BodyLimit
 from simpul.asgi.requestid import RequestIds
 from simpul.asgi.tracing import Tracing, start_tracing, traced
-from simpul.db.outage import DatabaseOutage, OutageLogFilter
+from simpul.db.outage import DatabaseOutage, OutageLogFilter, is_outage
 from simpul.db.pool import create_pool
 from simpul.endpoints import node_endpoints
 from simpul.errors import PublicError, answer_outage, unavailable
@@ -157,11 +157,19 @@ class _HubGraphQL(StrictJsonGraphQL):
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """Refuse connection_init with a key or token that is not good (graphql-transport-ws closes with 4403),
-        or past the caller's open sockets (TooManySockets: 4429); count and watch the socket from now on."""
+        past the caller's open sockets (TooManySockets: 4429) or while the database is away (SocketUnavailable:
+        1013, retried by clients); count and watch the socket from now on."""
+        if self.services.outage.down:  # answer at once rather than wait on the database per socket
+            raise SocketUnavailable
         try:
             principal = await self.services.guard.principal(context)
         except PublicError:
             raise ConnectionRejectionError from None
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            self.services.outage.noted(exc)
+            raise SocketUnavailable from None
         assert context.held is not None and context.close_socket is not None  # set by guard.principal, the handler
         context.socket = self.services.sockets.open(principal, context.held, context.client, context.close_socket)
         return await super().on_ws_connect(context)

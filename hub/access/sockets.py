@@ -28,6 +28,7 @@ log = logging.getLogger("simpul.sockets")
 CHECK_INTERVAL = 0.5  # seconds between checks of every open socket's credential
 CLOSE_REVOKED = 4403  # graphql-transport-ws: Forbidden
 CLOSE_TOO_MANY = 4429  # graphql-transport-ws: too many
+CLOSE_TRY_AGAIN = 1013  # RFC 6455 "Try Again Later": graphql-ws clients retry it, unlike the 44xx codes
 REVOKED = "the key, session or node this WebSocket was opened with is revoked, ended or expired"
 TOO_MANY = "too many open WebSockets {whose}: the limit is {limit}; close one first"
 

@@ -9,15 +9,21 @@ from graphql import GraphQLError
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage, SubscribeMessage
 
 from hub.access.parse import check_document_size
-from hub.access.sockets import CLOSE_TOO_MANY, TooManySockets
+from hub.access.sockets import CLOSE_TOO_MANY, CLOSE_TRY_AGAIN, TooManySockets
 from hub.api.persisted import TrustedDocumentsWSHandler
+from simpul.db.outage import UNAVAILABLE
 from simpul.errors import PublicError
 
 
+class SocketUnavailable(Exception):
+    """connection_init could not be answered because the database is away: the client should retry."""
+
+
 class GuardedWSHandler(TrustedDocumentsWSHandler):
-    """graphql-transport-ws whose sockets are counted from connection_init (refused 4429 over the limit) until
-    they close, can be closed from outside (CLOSE) when their credential ends, and whose documents are
-    refused over the byte limit before anything reads them (as on HTTP)."""
+    """graphql-transport-ws whose sockets are counted from connection_init (refused 4429 over the limit; closed
+    1013 "try again later" during a database outage, which graphql-ws clients retry) until they close, can be
+    closed from outside (CLOSE) when their credential ends, and whose documents are refused over the byte limit
+    before anything reads them (as on HTTP)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -28,6 +34,8 @@ class GuardedWSHandler(TrustedDocumentsWSHandler):
             await super().handle_connection_init(message)
         except TooManySockets as exc:
             await self.websocket.close(code=CLOSE_TOO_MANY, reason=str(exc))
+        except SocketUnavailable:
+            await self.websocket.close(code=CLOSE_TRY_AGAIN, reason=f"UNAVAILABLE: {UNAVAILABLE}")
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         payload = message.get("payload")

@@ -22,6 +22,7 @@ import aiohttp
 import pytest
 
 from simpul.db.embedded import embedded_postgres
+from simpul.db.outage import UNAVAILABLE
 from simpul.signing import TO_HUB, new_private_key, sign
 from tests.federation import (
     Desk,
@@ -35,7 +36,7 @@ from tests.federation import (
     start_hub,
     submit,
 )
-from tests.graphql_ws import Subscription
+from tests.graphql_ws import PROTOCOL, Subscription
 from tests.otlp_collector import Collector, Span, running_collector
 
 TOKEN = "metrics-" + secrets.token_hex(8)
@@ -259,6 +260,7 @@ async def test_while_the_database_is_gone_readyz_fails_callers_are_told_unavaila
         answer = await eventually(lambda: _async(next((m for m in socket.messages if m.get("id") == "2"), None)))
         errors = answer["payload"] if answer["type"] == "error" else answer["payload"]["errors"]
         assert [e["extensions"]["code"] for e in errors] == ["UNAVAILABLE"], answer
+        assert await _connection_init_closes(session, hub, admin) == (1013, "UNAVAILABLE: " + UNAVAILABLE)
 
         assert stack.enter_context(embedded_postgres(folder)) == url  # and starts again
         back = await eventually(lambda: _readyz(session, hub.url, 200), timeout=20)
@@ -268,6 +270,17 @@ async def test_while_the_database_is_gone_readyz_fails_callers_are_told_unavaila
         assert [line for line in log if "Traceback" in line] == [], hub.process.output
         assert len([line for line in log if "database unavailable" in line]) == 1, hub.process.output
         assert len([line for line in log if "database available again" in line]) == 1, hub.process.output
+
+
+async def _connection_init_closes(session: aiohttp.ClientSession, hub: Hub,
+                                  admin: dict[str, str]) -> tuple[int | None, str]:
+    """How a new socket's connection_init is closed: 1013 "try again later" (which graphql-ws clients retry,
+    unlike its 44xx codes) while the database is away."""
+    async with session.ws_connect(hub.graphql_url.replace("http", "ws", 1), protocols=(PROTOCOL,)) as ws:
+        await ws.send_json({"type": "connection_init", "payload": admin})
+        closing = await ws.receive(timeout=5)
+        assert closing.type is aiohttp.WSMsgType.CLOSE, closing
+        return ws.close_code, closing.extra
 
 
 async def _async(value: Any) -> Any:
