@@ -29,6 +29,7 @@ from connectors.hublink import (
     send_poke,
     token_digest,
 )
+from connectors.nonces import KeptNonces
 from simpul.asgi.bodylimit import BodyLimit
 from simpul.asgi.http import HttpMiddleware
 from simpul.asgi.requestid import RequestIds
@@ -39,7 +40,7 @@ from simpul.graphql_json import StrictJsonGraphQL
 from simpul.signing import (
     DEFAULT_MAX_SKEW,
     TO_NODE,
-    MemoryNonceStore,
+    NonceStore,
     SignatureError,
     SignedRequest,
     request_target,
@@ -82,21 +83,22 @@ def _deny(status: int, message: str) -> JSONResponse:
 class SignedOnly(HttpMiddleware):
     """ASGI middleware that lets through only requests the hub signed for this node, with the key the node pinned.
 
-    Nonces are remembered in memory only; a request signed before this process started is refused, so one
-    captured before a restart cannot be replayed after it."""
+    Nonces are kept across restarts (`KeptNonces`), and a request signed before this process started is refused
+    as well, so one captured before a restart cannot be replayed after it."""
 
     def __init__(
         self,
         app: ASGIApp,
         code: str,
         credentials: Callable[[], Credentials | None],
+        nonces: NonceStore,
         max_skew: float,
     ) -> None:
         super().__init__(app)
         self.code = code
         self.credentials = credentials
         self.max_skew = max_skew
-        self.nonces = MemoryNonceStore(max_skew)
+        self.nonces = nonces
         self.started = time.time()
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -157,7 +159,8 @@ class NodeServer:
         """The node's HTTP app: every request gets an id and a bounded body and, with tracing on, is a span
         continuing the hub's trace."""
         code = self.connector.identity.code
-        graphql = SignedOnly(_NodeGraphQL(self.connector), code, lambda: self.credentials,
+        nonces = KeptNonces(self.settings.state_dir, self.settings.max_skew)
+        graphql = SignedOnly(_NodeGraphQL(self.connector), code, lambda: self.credentials, nonces,
                              self.settings.max_skew)
         routes: list[BaseRoute] = [
             Route("/healthz", self._healthz),

@@ -162,8 +162,12 @@ class MemoryNonceStore:
             self._seen = {k: t for k, t in self._seen.items() if t > horizon}
         if (node, nonce) in self._seen:
             return False
-        self._seen[(node, nonce)] = timestamp
+        self.seen(node, nonce, timestamp)
         return True
+
+    def seen(self, node: str, nonce: str, timestamp: int) -> None:
+        """Count `nonce` as used (a node reading back what it accepted before a restart)."""
+        self._seen[(node, nonce)] = timestamp
 
 
 async def verify(
