@@ -289,6 +289,7 @@ async def serve(settings: HubSettings, database_url: str, sock: socket.socket | 
             finally:
                 watch.cancel()
                 await services.jobs.stop()
+                await services.federation.client.close()
                 await readiness.close()
                 await services.outage.close()
                 for handler in logging.getLogger().handlers:

@@ -125,6 +125,10 @@ class ChildProcess:
         """Freeze the process: its socket still accepts connections, but nothing answers."""
         self.popen.send_signal(signal.SIGSTOP)
 
+    def resume(self) -> None:
+        """Let a paused process run again."""
+        self.popen.send_signal(signal.SIGCONT)
+
     def _close(self) -> None:
         self._reader.join(5)
         if self.popen.stdout is not None:

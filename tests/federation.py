@@ -335,3 +335,18 @@ async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 15.0)
             return last
         await asyncio.sleep(0.2)
     raise AssertionError(f"not within {timeout}s; last: {last}")
+
+
+async def scrape(session: aiohttp.ClientSession, hub_url: str, token: str | None = None) -> dict[str, float]:
+    """Every sample of the hub's /metrics: `name{label="value",...}` (labels sorted, as the client writes them)
+    -> value."""
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    async with session.get(hub_url + "/metrics", headers=headers) as response:
+        assert response.status == 200, await response.text()
+        text = await response.text()
+    samples = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            samples[name] = float(value)
+    return samples

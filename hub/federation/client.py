@@ -16,6 +16,7 @@ import aiohttp
 from opentelemetry import trace
 from pydantic import BaseModel, ValidationError
 
+from hub.federation.breaker import Breakers
 from hub.nodes.registry import NodeRecord
 from hub.nodes.signatures import HubKey
 from simpul.asgi.bodylimit import read_capped
@@ -77,7 +78,11 @@ _FAILURE_TEXT = {
 
 class NodeClient:
     """Calls nodes over the process's one pooled aiohttp session; each call is counted in `metrics` and, with a
-    `tracer`, made a CLIENT span whose traceparent goes to the node."""
+    `tracer`, made a CLIENT span whose traceparent goes to the node.
+
+    Identical reads in flight to one node are one call whose answer every caller shares (the hub signs them, so
+    the node's answer does not depend on who asked); a node that keeps failing to answer is skipped at once
+    until a probe finds it answering (hub/federation/breaker.py)."""
 
     def __init__(self, session: aiohttp.ClientSession, hub_key: HubKey, metrics: HubMetrics | None = None,
                  tracer: trace.Tracer | None = None, endpoints: UrlPolicy | None = None) -> None:
@@ -86,6 +91,8 @@ class NodeClient:
         self.metrics = metrics
         self.tracer = tracer
         self.endpoints = endpoints or node_endpoints(allow_insecure=False)
+        self.breakers = Breakers(self._probe)
+        self._in_flight: dict[tuple[str, str, bytes, type[BaseModel]], asyncio.Future[Any]] = {}
 
     async def query(
         self, node: NodeRecord, document: str, variables: dict[str, Any], shape: type[T]
@@ -99,25 +106,55 @@ class NodeClient:
     ) -> tuple[T, list[NodeFailure]]:
         """As `query`, plus the failures of nodes below `node` that it answered without."""
         body = json.dumps({"query": document, "variables": variables}).encode()
+        if not document.lstrip().startswith("query"):  # a write is never shared
+            return await self._counted(node, document, body, shape)
+        key = (node.code, node.endpoint, body, shape)
+        shared = self._in_flight.get(key)
+        if shared is None:
+            shared = self._in_flight[key] = asyncio.ensure_future(self._counted(node, document, body, shape))
+            shared.add_done_callback(functools.partial(self._landed, key))
+        answer: tuple[T, list[NodeFailure]] = await asyncio.shield(shared)  # one caller's timeout is its own
+        return answer
+
+    def _landed(self, key: tuple[str, str, bytes, type[BaseModel]], call: asyncio.Future[Any]) -> None:
+        self._in_flight.pop(key, None)
+        if not call.cancelled():
+            call.exception()  # retrieved, even when every caller had stopped waiting
+
+    async def close(self) -> None:
+        """Stop the breakers' probes (the process is stopping)."""
+        await self.breakers.close()
+
+    async def _counted(self, node: NodeRecord, document: str, body: bytes, shape: type[T]
+                       ) -> tuple[T, list[NodeFailure]]:
+        """One signed call, counted, traced and told to the node's breaker."""
+        operation = operation_name(document)
+        if (skipped := self.breakers.skipped(node)) is not None:
+            if self.metrics is not None:
+                self.metrics.node_call_skipped(node.code, operation)
+            raise NodeCallError(skipped.code, f"node {node.code} is skipped: it {failure_text(skipped.code)} "
+                                              f"{skipped.failures} times in a row; the hub probes it until it answers")
         headers = self.hub_key.sign_to(node, "POST", GRAPHQL_PATH, body)
         headers["content-type"] = "application/json"
-        operation = operation_name(document)
         started = time.perf_counter()
         error: str | None = None
         try:
             if self.tracer is None:
-                return await self._call(node, body, headers, shape)
-            with self.tracer.start_as_current_span(
-                    f"node {operation}", kind=trace.SpanKind.CLIENT,
-                    attributes={"simpul.node": node.code, "rpc.method": operation}) as span:
-                PROPAGATOR.inject(headers)  # not signed; see simpul/asgi/tracing.py
-                try:
-                    return await self._call(node, body, headers, shape)
-                except NodeCallError as exc:
-                    span.set_attribute("error.type", exc.code)  # the span records the exception itself
-                    raise
+                answer = await self._call(node, body, headers, shape)
+            else:
+                with self.tracer.start_as_current_span(
+                        f"node {operation}", kind=trace.SpanKind.CLIENT,
+                        attributes={"simpul.node": node.code, "rpc.method": operation}) as span:
+                    PROPAGATOR.inject(headers)  # not signed; see simpul/asgi/tracing.py
+                    try:
+                        answer = await self._call(node, body, headers, shape)
+                    except NodeCallError as exc:
+                        span.set_attribute("error.type", exc.code)  # the span records the exception itself
+                        raise
         except NodeCallError as exc:
             error = exc.code
+            if exc.code in _NOT_ANSWERING:
+                self.breakers.failed(node, exc.code)
             raise
         except asyncio.CancelledError:
             error = NodeCallError.TIMEOUT  # cut off by the node's timeout or the request's deadline
@@ -125,6 +162,14 @@ class NodeClient:
         finally:
             if self.metrics is not None:
                 self.metrics.node_call(node.code, operation, time.perf_counter() - started, error)
+        self.breakers.succeeded(node)
+        return answer
+
+    async def _probe(self, node: NodeRecord) -> None:
+        """Whether a skipped node answers: a signed `{ __typename }`, uncounted; raises while it does not."""
+        headers = self.hub_key.sign_to(node, "POST", GRAPHQL_PATH, _PROBE)
+        headers["content-type"] = "application/json"
+        await self._call(node, _PROBE, headers, _Probed)
 
     async def _call(self, node: NodeRecord, body: bytes, headers: dict[str, str], shape: type[T]
                     ) -> tuple[T, list[NodeFailure]]:
@@ -150,6 +195,14 @@ class NodeClient:
         if len(raw) > MAX_RESPONSE:
             raise NodeCallError(NodeCallError.BAD_RESPONSE, f"node {node.code} answer too large")
         return _data(node.code, status, raw, shape)
+
+
+_NOT_ANSWERING = (NodeCallError.UNAVAILABLE, NodeCallError.TIMEOUT)  # what the breakers count
+_PROBE = json.dumps({"query": "query Probe { __typename }", "variables": {}}).encode()
+
+
+class _Probed(BaseModel):
+    """Any data at all: the node answered."""
 
 
 _OPERATION = re.compile(r"\s*(?:query|mutation)\s+(\w+)")

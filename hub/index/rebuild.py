@@ -44,11 +44,14 @@ async def rebuild_nodes(database_url: str, code: str | None, progress: Callable[
                                 endpoints=node_endpoints(allow_insecure_nodes))
             puller = FeedPuller(pool, client, Ledger(Router(pool), settings.max_hops))
             rebuilt = []
-            for node in nodes:
-                try:
-                    rebuilt.append(await puller.rebuild(node, progress))
-                except NodeCallError as exc:
-                    progress(f"{node.code}: not rebuilt, the hub cannot call it: {exc.code}: {exc}")
+            try:
+                for node in nodes:
+                    try:
+                        rebuilt.append(await puller.rebuild(node, progress))
+                    except NodeCallError as exc:
+                        progress(f"{node.code}: not rebuilt, the hub cannot call it: {exc.code}: {exc}")
+            finally:
+                await client.close()
             return rebuilt
     finally:
         await pool.close()

@@ -50,6 +50,9 @@ class HubMetrics:
         self.node_call_errors = Counter(
             "simpul_node_call_errors", "Node calls that failed, by node, operation and error code.",
             ("node", "operation", "code"), registry=r)
+        self.node_calls_skipped = Counter(
+            "simpul_node_calls_skipped", "Calls not made because the node's breaker is open (it kept failing), "
+            "by node and operation.", ("node", "operation"), registry=r)
         # Set by this process's broadcaster on every change; summed over the live workers.
         self.event_subscribers = Gauge(
             "simpul_event_subscribers", "Live-event subscriptions registered: each hears every event it asks for.",
@@ -84,6 +87,10 @@ class HubMetrics:
         duration.observe(seconds)
         if error is not None:
             self.node_call_errors.labels(node, operation, error).inc()
+
+    def node_call_skipped(self, node: str, operation: str) -> None:
+        """A call to `node` the breaker did not make."""
+        self.node_calls_skipped.labels(node, operation).inc()
 
     def graphql_operation(self, type: str, outcome: str) -> None:
         self.graphql_operations.labels(type, outcome).inc()

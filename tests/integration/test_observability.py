@@ -32,6 +32,7 @@ from tests.federation import (
     graphql,
     national_admin,
     node_graphql,
+    scrape,
     start_desk,
     start_hub,
     submit,
@@ -83,20 +84,6 @@ def observed(module_database: str, collector: Collector, tmp_path_factory: pytes
             running.stop()
 
 
-async def scrape(session: aiohttp.ClientSession, hub_url: str, token: str | None = TOKEN) -> dict[str, float]:
-    """Every sample of /metrics: `name{label="value",...}` (labels sorted, as the client writes them) -> value."""
-    headers = {"authorization": f"Bearer {token}"} if token else {}
-    async with session.get(hub_url + "/metrics", headers=headers) as response:
-        assert response.status == 200, await response.text()
-        text = await response.text()
-    samples = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            name, _, value = line.rpartition(" ")
-            samples[name] = float(value)
-    return samples
-
-
 def _moved(before: dict[str, float], after: dict[str, float], sample: str) -> float:
     return after.get(sample, 0.0) - before.get(sample, 0.0)
 
@@ -106,16 +93,16 @@ async def test_metrics_need_the_token_when_one_is_set(observed: Federation, sess
         async with session.get(observed.hub.url + "/metrics", headers=headers) as response:
             assert response.status == 401, headers
             assert "simpul_" not in await response.text()
-    assert "simpul_database_up" in await scrape(session, observed.hub.url)
+    assert "simpul_database_up" in await scrape(session, observed.hub.url, TOKEN)
 
 
 async def test_a_federated_query_moves_the_request_operation_and_node_call_metrics(
     observed: Federation, session: aiohttp.ClientSession
 ) -> None:
-    before = await scrape(session, observed.hub.url)
+    before = await scrape(session, observed.hub.url, TOKEN)
     body = await graphql(session, observed.hub.graphql_url, REPORTS, {"scope": {"nodeCodes": ["64", "65"]}})
     assert body["data"]["reports"]["coverage"] == {"asked": 2, "answered": 2}, body
-    after = await scrape(session, observed.hub.url)
+    after = await scrape(session, observed.hub.url, TOKEN)
 
     assert _moved(before, after, 'simpul_http_requests_total{method="POST",route="/graphql",status="200"}') == 1
     assert _moved(before, after,
@@ -127,7 +114,7 @@ async def test_a_federated_query_moves_the_request_operation_and_node_call_metri
     assert after["simpul_database_up"] == 1
 
     async def all_reachable() -> bool:  # heard from and callable; a pull that timed out on a loaded run
-        scraped = await scrape(session, observed.hub.url)  # counts its node unreachable until the next one
+        scraped = await scrape(session, observed.hub.url, TOKEN)  # counts its node unreachable until the next one
         return scraped["simpul_nodes_reachable"] == 3
 
     await eventually(all_reachable)
@@ -206,7 +193,7 @@ async def test_a_node_that_is_down_is_counted_against_it_and_its_dead_delivery_s
     observed: Federation, session: aiohttp.ClientSession
 ) -> None:
     observed.desks["63"].process.stop()
-    before = await scrape(session, observed.hub.url)
+    before = await scrape(session, observed.hub.url, TOKEN)
     body = await graphql(session, observed.hub.graphql_url, REPORTS, {"scope": {"nodeCodes": ["63", "64"]}})
     assert [e["extensions"]["node"] for e in body["errors"]] == ["63"]
     report = {"kind": "PENGADUAN", "title": "Jalan rusak", "body": "Berlubang.", "category": "umum",
@@ -214,13 +201,15 @@ async def test_a_node_that_is_down_is_counted_against_it_and_its_dead_delivery_s
     await graphql(session, observed.hub.graphql_url, SUBMIT, {"report": report, "key": "obs-dead-1"}, headers={})
 
     async def dead() -> dict[str, float]:
-        after = await scrape(session, observed.hub.url)
+        after = await scrape(session, observed.hub.url, TOKEN)
         return after if after['simpul_deliveries{state="DEAD"}'] == 1 else {}
 
     after = await eventually(dead)
     errors = 'simpul_node_call_errors_total{{code="NODE_UNAVAILABLE",node="63",operation="{}"}}'
     assert _moved(before, after, errors.format("ListReports")) == 1
-    assert _moved(before, after, errors.format("Accept")) == 2, "both delivery attempts failed"
+    skipped = 'simpul_node_calls_skipped_total{{node="63",operation="{}"}}'
+    assert _moved(before, after, errors.format("Accept")) + _moved(before, after, skipped.format("Accept")) == 2, \
+        "both delivery attempts failed: called and refused, or skipped once the node's breaker opened"
     assert _moved(before, after, 'simpul_graphql_operations_total{outcome="partial",type="query"}') == 1
     assert not any('node="64"' in sample and "errors" in sample for sample in after)
 
@@ -340,7 +329,7 @@ async def test_any_hub_worker_answers_metrics_for_all_of_them_and_their_files_go
             for _ in range(20):
                 async with fresh.get(hub.url + "/healthz") as response:
                     assert response.status == 200
-            counts = [(await scrape(fresh, hub.url, token=None))[
+            counts = [(await scrape(fresh, hub.url))[
                 'simpul_http_requests_total{method="GET",route="/healthz",status="200"}'] for _ in range(6)]
         assert counts == [20] * 6, "whichever worker is scraped counts every worker's requests"
         assert len({p.name for p in folder.glob("counter_*.db")}) == 2, "both workers served and counted"

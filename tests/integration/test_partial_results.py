@@ -7,12 +7,13 @@ extensions.node), and says in `coverage` how complete the answer is.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
 import aiohttp
 
-from tests.federation import Federation, eventually, graphql, submit
+from tests.federation import Federation, eventually, graphql, scrape, submit
 from tests.impostor import Impostor, enrol_endpoint
 
 REPORTS = """
@@ -36,6 +37,7 @@ query One($id: ID!) { report(id: $id) { id title source } }
 
 # The hub under test runs with --node-timeout 2 --deadline 4 (tests/federation.py).
 DEADLINE = 4.0
+NODE_TIMEOUT = 2.0
 MARGIN = 1.5
 
 
@@ -128,6 +130,49 @@ async def test_a_hanging_node_times_out_within_the_deadline_and_the_others_still
     assert time.monotonic() - started < DEADLINE + MARGIN
     assert _node_errors(body) == [("NODE_TIMEOUT", "64")], body
     assert body["data"]["stats"]["total"] == 2
+
+
+async def test_a_node_that_keeps_timing_out_is_skipped_at_once_and_called_again_once_it_answers(
+    federation: Federation, session: aiohttp.ClientSession
+) -> None:
+    ids = await _one_report_per_desk(session, federation)
+    federation.desks["64"].process.pause()
+
+    async def skipped() -> dict[str, Any] | None:  # the hub's feed pulls and these queries time out in turn
+        body = await graphql(session, federation.hub.graphql_url, REPORTS)
+        return body if "is skipped" in body["errors"][0]["message"] else None
+
+    await eventually(skipped, timeout=30)
+    started = time.monotonic()
+    body = await graphql(session, federation.hub.graphql_url, REPORTS)
+    elapsed = time.monotonic() - started
+    assert elapsed < NODE_TIMEOUT, f"the hub waited {elapsed:.1f} s on a node it knows is not answering"
+    assert _node_errors(body) == [("NODE_TIMEOUT", "64")], body
+    assert body["errors"][0]["message"].startswith("node 64 is skipped: it timed out"), body
+    assert {r["id"] for r in body["data"]["reports"]["reports"]} == {ids["65"], ids["64.08"]}
+
+    federation.desks["64"].process.resume()
+
+    async def answered() -> dict[str, Any] | None:  # a probe in the background finds it, then calls resume
+        body = await graphql(session, federation.hub.graphql_url, REPORTS)
+        return body if "errors" not in body else None
+
+    body = await eventually(answered, timeout=30)
+    assert {r["id"] for r in body["data"]["reports"]["reports"]} == set(ids.values())
+
+
+async def test_identical_live_reads_in_flight_make_one_call_to_the_node(
+    federation: Federation, session: aiohttp.ClientSession
+) -> None:
+    """32 identical concurrent live reads of a node that hangs: one call to it, whose outcome all 32 share."""
+    federation.desks["65"].process.pause()
+    calls = 'simpul_node_call_errors_total{code="NODE_TIMEOUT",node="65",operation="ListReports"}'
+    before = (await scrape(session, federation.hub.url)).get(calls, 0.0)
+    kaltara = {"scope": {"nodeCodes": ["65"]}}
+    bodies = await asyncio.gather(*(graphql(session, federation.hub.graphql_url, REPORTS, kaltara)
+                                    for _ in range(32)))
+    assert {tuple(_node_errors(body)) for body in bodies} == {(("NODE_TIMEOUT", "65"),)}
+    assert (await scrape(session, federation.hub.url))[calls] - before == 1
 
 
 async def test_a_node_answering_garbage_is_named_and_the_desks_data_still_arrives(
