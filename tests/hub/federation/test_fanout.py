@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime
 
 from hub.federation.client import NodeCallError
 from hub.federation.fanout import fan_out
 from hub.nodes.registry import NodeRecord
-from simpul.wire import NodeLevel
-
-
-def _node(code: str) -> NodeRecord:
-    return NodeRecord(code=code, name=code, level=NodeLevel.UNIT, region_code="64", parent_code=None,
-                      categories=(), endpoint="http://127.0.0.1:9", kind="desk", status="ACTIVE",
-                      signing_key=b"k", enrolled_at=datetime.now(UTC), last_heartbeat=None, healthy=None)
+from tests.hub.federation.nodes import node_record
 
 
 async def test_slow_and_failing_nodes_do_not_hold_back_the_others() -> None:
@@ -30,7 +23,7 @@ async def test_slow_and_failing_nodes_do_not_hold_back_the_others() -> None:
         return node.code.upper()
 
     begin = time.monotonic()
-    outcomes = await fan_out([_node(c) for c in delays], call, timeout=0.3, deadline=1.0)
+    outcomes = await fan_out([node_record(c) for c in delays], call, timeout=0.3, deadline=1.0)
     elapsed = time.monotonic() - begin
 
     assert sorted(started) == sorted(delays), "all nodes are called concurrently"
@@ -53,7 +46,7 @@ async def test_the_overall_deadline_cancels_calls_still_running() -> None:
         return "never"
 
     begin = time.monotonic()
-    outcomes = await fan_out([_node("a"), _node("b")], call, timeout=5.0, deadline=0.2)
+    outcomes = await fan_out([node_record("a"), node_record("b")], call, timeout=5.0, deadline=0.2)
     assert time.monotonic() - begin < 1.0
     assert sorted(cancelled) == ["a", "b"]
     assert all(o.error is not None and "deadline" in str(o.error) for o in outcomes)
