@@ -8,7 +8,10 @@ the hub's CPU time per request is given too, as it does not depend on what
 else the machine runs (it includes the hub's background work meanwhile).
 In the same run the very document the hub sends is signed and sent straight
 to a sample of the same nodes; the overhead is the hub's p50 over the slowest
-sampled node's p50. The hub runs with its defaults, so its feed puller also
+sampled node's p50. At each N, 32 identical live reads of one node are also
+sent at once, and the hub's own count of its calls to that node
+(`simpul_node_call_duration_seconds_count`) says how many calls they cost.
+The hub runs with its defaults, so its feed puller also
 calls every node each 5 s while we measure: that is real hub load.
 """
 
@@ -87,6 +90,26 @@ def node_call(session: aiohttp.ClientSession, running: Hub, node: FarmNode, docu
     return call
 
 
+IN_FLIGHT = 32  # identical concurrent live reads of one node
+
+
+async def calls_for_identical_reads(session: aiohttp.ClientSession, running: Hub, node: FarmNode) -> float:
+    """How many calls the hub makes to `node` for IN_FLIGHT identical live reads of it sent at once."""
+    query = REPORTS.replace("live: true", f'live: true, scope: {{nodeCodes: ["{node.code}"]}}')
+    call = hub_call(session, running, query, 1)
+    sample = f'simpul_node_call_duration_seconds_count{{node="{node.code}"}}'
+    before = await _metric(session, running, sample)
+    answers = await asyncio.gather(*(call() for _ in range(IN_FLIGHT)))
+    assert all(answers), "every identical read was answered in full"
+    return await _metric(session, running, sample) - before
+
+
+async def _metric(session: aiohttp.ClientSession, running: Hub, sample: str) -> float:
+    async with session.get(running.url + "/metrics") as response:
+        text = await response.text()
+    return sum(float(line.rpartition(" ")[2]) for line in text.splitlines() if line.startswith(sample + " "))
+
+
 def sample(nodes: list[FarmNode], size: int) -> list[FarmNode]:
     """Up to `size` nodes spread over the farm."""
     step = max(1, len(nodes) // size)
@@ -108,7 +131,8 @@ def cpu_seconds(pid: int) -> float:
     return float(times.user + times.system)
 
 
-async def measure(running: Hub, nodes: RunningFarm, count: int, quick: bool) -> list[list[str]]:
+async def measure(running: Hub, nodes: RunningFarm, count: int, quick: bool) -> tuple[list[list[str]], list[str]]:
+    """The fan-out rows at this N, and the row of identical reads in flight."""
     rows = []
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as session:
@@ -127,10 +151,14 @@ async def measure(running: Hub, nodes: RunningFarm, count: int, quick: bool) -> 
             rows.append([str(count), name, str(len(through_hub.samples)), through_hub.ms(50), through_hub.ms(95),
                          through_hub.ms(99), direct.ms(50), f"{ratio:.2f}", f"{cpu * 1000:.0f}",
                          str(through_hub.errors + direct.errors)])
-    return rows
+        async with deadline(STEP_DEADLINE, f"identical reads over {count} nodes"):
+            calls = await calls_for_identical_reads(session, running, nodes.nodes[0])
+        print(f"fanout: N={count}: {IN_FLIGHT} identical live reads of one node in flight cost {calls:.0f} "
+              "node calls", flush=True)
+    return rows, [str(count), str(IN_FLIGHT), f"{calls:.0f}"]
 
 
-def step(count: int, quick: bool, *hub_options: str) -> list[list[str]]:
+def step(count: int, quick: bool, *hub_options: str) -> tuple[list[list[str]], list[str]]:
     """One N: a fresh database, hub and farm, measured, then stopped."""
     with database(f"fanout{count}") as db, hub(db, *hub_options) as running:
         start = time.monotonic()
@@ -141,12 +169,16 @@ def step(count: int, quick: bool, *hub_options: str) -> list[list[str]]:
 
 
 def run(quick: bool = False) -> list[str]:
-    rows = []
+    rows, shared = [], []
     for count in QUICK_SIZES if quick else SIZES:
-        rows += step(count, quick)
+        measured, in_flight = step(count, quick)
+        rows += measured
+        shared.append(in_flight)
     header = ["nodes", "query", "requests", "hub p50 ms", "hub p95 ms", "hub p99 ms", "slowest node p50 ms (direct)",
               "hub / node p50", "hub CPU ms/request", "failed"]
-    return [table(f"Fan-out overhead ({LATENCY_MS} ms nodes, one request at a time)", header, rows)]
+    return [table(f"Fan-out overhead ({LATENCY_MS} ms nodes, one request at a time)", header, rows),
+            table("Identical live reads of one node in flight", ["nodes", "identical reads at once", "node calls"],
+                  shared)]
 
 
 if __name__ == "__main__":
