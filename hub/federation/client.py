@@ -9,6 +9,7 @@ import logging
 import re
 import ssl
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -31,6 +32,10 @@ MAX_RESPONSE = 20_000_000
 MAX_BELOW = 100  # failures below one node that are passed on
 
 T = TypeVar("T", bound=BaseModel)
+R = TypeVar("R")
+Reader = Callable[[str, int, bytes], tuple[R, list[NodeFailure]]]
+"""Makes a node's answer (node code, HTTP status, body) into data and the failures below it; raises
+NodeCallError for an answer that is not good."""
 
 log = logging.getLogger("simpul.hub")
 
@@ -92,7 +97,7 @@ class NodeClient:
         self.tracer = tracer
         self.endpoints = endpoints or node_endpoints(allow_insecure=False)
         self.breakers = Breakers(self._probe)
-        self._in_flight: dict[tuple[str, str, bytes, type[BaseModel]], asyncio.Future[Any]] = {}
+        self._in_flight: dict[tuple[str, str, bytes, Reader[Any]], asyncio.Future[Any]] = {}
 
     async def query(
         self, node: NodeRecord, document: str, variables: dict[str, Any], shape: type[T]
@@ -105,18 +110,24 @@ class NodeClient:
         self, node: NodeRecord, document: str, variables: dict[str, Any], shape: type[T]
     ) -> tuple[T, list[NodeFailure]]:
         """As `query`, plus the failures of nodes below `node` that it answered without."""
+        return await self.query_with(node, document, variables, reader(shape))
+
+    async def query_with(
+        self, node: NodeRecord, document: str, variables: dict[str, Any], read: Reader[R]
+    ) -> tuple[R, list[NodeFailure]]:
+        """Run `document` on `node`; its answer as `read` makes it of (node code, HTTP status, body)."""
         body = json.dumps({"query": document, "variables": variables}).encode()
         if not document.lstrip().startswith("query"):  # a write is never shared
-            return await self._counted(node, document, body, shape)
-        key = (node.code, node.endpoint, body, shape)
+            return await self._counted(node, document, body, read)
+        key = (node.code, node.endpoint, body, read)
         shared = self._in_flight.get(key)
         if shared is None:
-            shared = self._in_flight[key] = asyncio.ensure_future(self._counted(node, document, body, shape))
+            shared = self._in_flight[key] = asyncio.ensure_future(self._counted(node, document, body, read))
             shared.add_done_callback(functools.partial(self._landed, key))
-        answer: tuple[T, list[NodeFailure]] = await asyncio.shield(shared)  # one caller's timeout is its own
+        answer: tuple[R, list[NodeFailure]] = await asyncio.shield(shared)  # one caller's timeout is its own
         return answer
 
-    def _landed(self, key: tuple[str, str, bytes, type[BaseModel]], call: asyncio.Future[Any]) -> None:
+    def _landed(self, key: tuple[str, str, bytes, Reader[Any]], call: asyncio.Future[Any]) -> None:
         self._in_flight.pop(key, None)
         if not call.cancelled():
             call.exception()  # retrieved, even when every caller had stopped waiting
@@ -125,8 +136,8 @@ class NodeClient:
         """Stop the breakers' probes (the process is stopping)."""
         await self.breakers.close()
 
-    async def _counted(self, node: NodeRecord, document: str, body: bytes, shape: type[T]
-                       ) -> tuple[T, list[NodeFailure]]:
+    async def _counted(self, node: NodeRecord, document: str, body: bytes, read: Reader[R]
+                       ) -> tuple[R, list[NodeFailure]]:
         """One signed call, counted, traced and told to the node's breaker."""
         operation = operation_name(document)
         if (skipped := self.breakers.skipped(node)) is not None:
@@ -140,14 +151,14 @@ class NodeClient:
         error: str | None = None
         try:
             if self.tracer is None:
-                answer = await self._call(node, body, headers, shape)
+                answer = read(node.code, *await self._call(node, body, headers))
             else:
                 with self.tracer.start_as_current_span(
                         f"node {operation}", kind=trace.SpanKind.CLIENT,
                         attributes={"simpul.node": node.code, "rpc.method": operation}) as span:
                     PROPAGATOR.inject(headers)  # not signed; see simpul/asgi/tracing.py
                     try:
-                        answer = await self._call(node, body, headers, shape)
+                        answer = read(node.code, *await self._call(node, body, headers))
                     except NodeCallError as exc:
                         span.set_attribute("error.type", exc.code)  # the span records the exception itself
                         raise
@@ -169,10 +180,10 @@ class NodeClient:
         """Whether a skipped node answers: a signed `{ __typename }`, uncounted; raises while it does not."""
         headers = self.hub_key.sign_to(node, "POST", GRAPHQL_PATH, _PROBE)
         headers["content-type"] = "application/json"
-        await self._call(node, _PROBE, headers, _Probed)
+        reader(_Probed)(node.code, *await self._call(node, _PROBE, headers))
 
-    async def _call(self, node: NodeRecord, body: bytes, headers: dict[str, str], shape: type[T]
-                    ) -> tuple[T, list[NodeFailure]]:
+    async def _call(self, node: NodeRecord, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        """The node's HTTP status and body, or a NodeCallError for an answer that is not one."""
         try:
             self.endpoints.check(node.endpoint)  # one stored before the rules, or before the hub's flags changed
         except InvalidInput as exc:
@@ -194,7 +205,7 @@ class NodeClient:
             raise NodeCallError(NodeCallError.REFUSED, f"node {node.code} refused our signature")
         if len(raw) > MAX_RESPONSE:
             raise NodeCallError(NodeCallError.BAD_RESPONSE, f"node {node.code} answer too large")
-        return _data(node.code, status, raw, shape)
+        return status, raw
 
 
 _NOT_ANSWERING = (NodeCallError.UNAVAILABLE, NodeCallError.TIMEOUT)  # what the breakers count
@@ -215,7 +226,7 @@ def operation_name(document: str) -> str:
     return match[1] if match else "anonymous"
 
 
-def _below(code: str, errors: Any) -> list[NodeFailure]:
+def failures_below(code: str, errors: Any) -> list[NodeFailure]:
     """Errors naming a node in `extensions.node`: that node, below `code`, failed; anything else is ignored."""
     found: list[NodeFailure] = []
     for error in errors if isinstance(errors, list) else ():
@@ -245,14 +256,20 @@ def _answer_shape(shape: type[T]) -> type[_Answer[T]]:
     return _Answer[shape]  # type: ignore[valid-type]
 
 
-def _data(code: str, status: int, raw: bytes, shape: type[T]) -> tuple[T, list[NodeFailure]]:
+@functools.cache
+def reader(shape: type[T]) -> Reader[T]:
+    """The reader of answers whose data is `shape` (one per shape, so identical reads in flight are shared)."""
+    return functools.partial(read_data, shape=shape)
+
+
+def read_data(code: str, status: int, raw: bytes, shape: type[T]) -> tuple[T, list[NodeFailure]]:
     """The data of a good answer, read at once; any other answer is read step by step to say what is wrong."""
     try:
         good = _answer_shape(shape).model_validate_json(raw)
     except ValidationError:
         good = None
     if good is not None and good.data is not None:
-        return good.data, _below(code, good.errors)
+        return good.data, failures_below(code, good.errors)
     try:
         answer = json.loads(raw)
     except ValueError:
@@ -268,7 +285,7 @@ def _data(code: str, status: int, raw: bytes, shape: type[T]) -> tuple[T, list[N
         log.info("node %s answered HTTP %d with an error: %s", code, status, message)  # the log is redacted
         raise NodeCallError(NodeCallError.ERROR, f"node {code} answered HTTP {status} with an error")
     try:
-        return shape.model_validate(answer["data"]), _below(code, errors)
+        return shape.model_validate(answer["data"]), failures_below(code, errors)
     except ValidationError as exc:
         raise NodeCallError(
             NodeCallError.BAD_RESPONSE,

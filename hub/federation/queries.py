@@ -18,9 +18,9 @@ from hub.federation.nodewire import (
     LIST_REPORTS,
     CountReportsData,
     GetReportData,
-    ListReportsData,
     NodeReport,
 )
+from hub.federation.pages import Unread, read_report, read_report_page
 from hub.nodes.registry import NodeRecord, Registry
 from hub.nodes.selection import NodeSelection
 from hub.nodes.status import NodeStatus
@@ -96,15 +96,28 @@ class Federation:
             if after else None,
         }
 
-        merger = PageMerger(first)
+        merger: PageMerger[Unread] = PageMerger(first)
 
         async def ask(node: NodeRecord) -> tuple[None, list[NodeFailure]]:
-            data, below = await self.client.query_partial(node, LIST_REPORTS, variables, ListReportsData)
-            merger.add(_owned(node, data.reports.reports), data.reports.has_more)  # no await: all or nothing
+            page, below = await self.client.query_with(node, LIST_REPORTS, variables, read_report_page)
+            prefix = f"{node.code}:"  # a node cannot speak for another
+            owned = [(key, report) for key, report in page.reports if key[1].startswith(prefix)]
+            merger.add(node.code, owned, page.has_more)  # no await: all or nothing
             return None, below
 
         outcomes = await fan_out(nodes, ask, self.timeout, self.deadline)
-        return ReportsResult(merger.page(), _answer(outcomes))
+        refused: dict[str, NodeCallError] = {}
+
+        def read(code: str, report: Unread) -> NodeReport | None:
+            try:
+                return read_report(code, report)
+            except NodeCallError as exc:
+                refused[code] = exc
+                return None
+
+        page = merger.page(read)
+        outcomes = [Outcome(o.node, error=refused[o.node.code]) if o.node.code in refused else o for o in outcomes]
+        return ReportsResult(page, _answer(outcomes))
 
     async def report(self, principal: Principal, report_id: str) -> tuple[NodeReport | None, Answer]:
         code, _ = split_global_id(report_id)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hub.federation.merge import MergedPage, PageMerger
+from hub.federation.merge import MergedPage, PageMerger, order_key
 from hub.federation.nodewire import NodeReport
 from simpul.cursor import Position
 from simpul.errors import InvalidInput
@@ -16,10 +16,11 @@ T0 = datetime(2024, 3, 1, 1, 0, tzinfo=UTC)
 
 def merge_pages(pages: list[tuple[list[NodeReport], bool]], first: int) -> MergedPage:
     """Pages as the hub receives them, one node at a time."""
-    merger = PageMerger(first)
+    merger: PageMerger[NodeReport] = PageMerger(first)
     for reports, has_more in pages:
-        merger.add(reports, has_more)
-    return merger.page()
+        node = reports[0].id.partition(":")[0] if reports else "64"
+        merger.add(node, [(order_key(r.received_at, r.id), r) for r in reports], has_more)
+    return merger.page(lambda node, report: report)
 
 
 def _report(report_id: str, at: datetime) -> NodeReport:
@@ -60,3 +61,15 @@ def test_an_empty_federation_gives_an_empty_last_page() -> None:
 def test_a_garbage_cursor_is_refused_with_a_clear_message(cursor: str) -> None:
     with pytest.raises(InvalidInput, match="invalid cursor"):
         Position.decode(cursor)
+
+
+def test_a_node_whose_report_on_the_page_is_refused_loses_all_its_reports_and_the_rest_follow_on() -> None:
+    good = [_report("65:1", T0), _report("65:2", T0 - timedelta(minutes=3))]
+    bad = [_report("64:1", T0 - timedelta(minutes=1)), _report("64:2", T0 - timedelta(minutes=2))]
+    merger: PageMerger[NodeReport] = PageMerger(3)
+    for node, reports in (("65", good), ("64", bad)):
+        merger.add(node, [(order_key(r.received_at, r.id), r) for r in reports], False)
+    page = merger.page(lambda node, report: None if report.id == "64:2" else report)
+    assert [r.id for r in page.reports] == ["65:1"], "64:1 went with its node; 65:2 was not on the page"
+    assert page.has_next_page is True
+    assert Position.decode(page.end_cursor or "") == Position(T0, "65:1"), "65:2 comes after it: next page"
