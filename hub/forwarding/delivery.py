@@ -96,6 +96,11 @@ WHERE tracking_number = $1 AND target_node = $2 AND purpose = 'ACCEPT' AND state
 ORDER BY delivered_at DESC, id DESC LIMIT 1
 """
 
+_ON_ITS_WAY = """
+SELECT EXISTS (SELECT 1 FROM deliveries WHERE tracking_number = $1 AND target_node = $2 AND purpose = 'ACCEPT'
+               AND state = 'PENDING')
+"""
+
 
 def _forwarded_report(row: asyncpg.Record, identity: Identity | None) -> dict[str, Any]:
     """The report as the target's acceptReport takes it, from the ledger's columns of the same names, with the
@@ -198,7 +203,11 @@ class DeliveryWorker:
         local_id = row["origin_id"] if node.code == row["origin_node"] else await conn.fetchval(
             _COPY_AT, row["tracking_number"], node.code)
         if local_id is None:
-            raise NodeCallError(NodeCallError.ERROR, f"node {node.code} keeps no copy of the report")
+            if await conn.fetchval(_ON_ITS_WAY, row["tracking_number"], node.code):
+                raise NodeCallError(NodeCallError.ERROR, f"node {node.code} has yet to take the report: the "
+                                    "verification edits follow once it has")
+            await self._done(conn, row["id"], None)  # its delivery was called off: no copy there to amend
+            return
         amendment = Amendment(title=row["title"], category=row["category"], kind=row["kind"],
                               anonymous=row["anonymous"], confidential=row["confidential"])
         await self.client.query(node, AMEND_REPORT, {"id": local_id, "key": row["idempotency_key"],

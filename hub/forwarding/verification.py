@@ -41,11 +41,12 @@ SELECT EXISTS (SELECT 1 FROM routing_rules WHERE category = $1)
     OR EXISTS (SELECT 1 FROM ledger WHERE category = $1)
 """
 
-# Every node keeping a copy of the report: the door it came through and each unit the hub delivered it to.
+# Every node keeping a copy of the report, or about to: the door it came through, each unit the hub delivered it
+# to, and one a delivery is under way to (a worker may have read the report before this edit).
 _COPIES = """
 SELECT origin_node AS node FROM ledger WHERE tracking_number = $1 AND origin_node IS NOT NULL
 UNION
-SELECT target_node FROM deliveries WHERE tracking_number = $1 AND purpose = 'ACCEPT' AND state = 'DONE'
+SELECT target_node FROM deliveries WHERE tracking_number = $1 AND purpose = 'ACCEPT' AND state IN ('DONE', 'PENDING')
 """
 
 # Where the report is now or is on its way to.
