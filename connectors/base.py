@@ -23,6 +23,7 @@ from typing import Protocol, runtime_checkable
 
 from simpul.report import (
     Accepted,
+    Amendment,
     Change,
     ForwardedReport,
     NodeFailure,
@@ -35,7 +36,7 @@ from simpul.report import (
 from simpul.wire import Channel, Dimension, NodeIdentity, NodeLevel, ReportKind, ReportStatus
 
 __all__ = [
-    "Accepted", "Change", "Channel", "Connector", "ConnectorError", "Dimension", "ForwardedReport",
+    "Accepted", "Amendment", "Change", "Channel", "Connector", "ConnectorError", "Dimension", "ForwardedReport",
     "Health", "Keyset", "NodeFailure", "NodeIdentity", "NodeLevel", "Report", "ReportContent", "ReportFilter",
     "ReportKind", "ReportStatus", "Reporter", "StatsBucket", "TimelineEvent", "report_node_failure",
 ]
@@ -167,3 +168,17 @@ class TakesReplies(Protocol):
 
     async def take_reply(self, local_id: str, idempotency_key: str, text: str) -> bool:
         """Record the reply once per key, reopening an answered (COMPLETED) report; False for a repeated key."""
+
+
+NO_AMENDMENTS = ("this node's system takes no verification edits from the hub: its admin retitles, reclassifies or "
+                 "sets anonim/rahasia there, and the hub's ledger keeps the edit")
+
+
+@runtime_checkable
+class TakesAmendments(Protocol):
+    """A connector whose system can take an admin's verification edits (retitle, reclassify, anonim, rahasia). A
+    kind without it answers amendReport with NO_AMENDMENTS, and the edit lives in the hub's ledger only."""
+
+    async def amend_report(self, local_id: str, idempotency_key: str, amendment: Amendment) -> bool:
+        """Apply the amendment once per key: title, category, kind and rahasia as given; anonymous erases the
+        reporter's name and contact (and is never undone). False for a repeated key."""

@@ -16,7 +16,7 @@ from strawberry.types import Info
 from connectors import base
 from simpul.errors import InvalidInput
 from simpul.filters import ReportFilter
-from simpul.report import AcceptResult, ForwardedReport, Reporter, ServedReport, StatsBucket
+from simpul.report import AcceptResult, Amendment, ForwardedReport, Reporter, ServedReport, StatsBucket
 from simpul.wire import (
     Dimension,
     NodeLevel,
@@ -154,6 +154,11 @@ class ReporterInput(Reporter):
 
 
 @strawberry.pydantic.input
+class AmendmentInput(Amendment):
+    """An admin's verification edits, as the hub sends them."""
+
+
+@strawberry.pydantic.input
 class ForwardedReportInput(ForwardedReport):
     """A forwarded report, validated as the shared model on the way in."""
 
@@ -261,6 +266,18 @@ class Mutation:
         if not isinstance(connector, base.TakesReplies):
             raise InvalidInput(base.NO_REPLIES)
         await connector.take_reply(id.removeprefix(f"{_code(info)}:"), idempotency_key, text)
+        return True
+
+    @strawberry.mutation(description="An admin's verification edits, sent by the hub: the report's title, category, "
+                         "kind and rahasia flag become these; anonymous erases the reporter's name and contact. The "
+                         "same key twice applies them once.")
+    async def amend_report(self, info: Info[NodeContext, None], id: strawberry.ID, idempotency_key: str,
+                           amendment: AmendmentInput) -> bool:
+        check_idempotency_key(idempotency_key)
+        connector = _connector(info)
+        if not isinstance(connector, base.TakesAmendments):
+            raise InvalidInput(base.NO_AMENDMENTS)
+        await connector.amend_report(id.removeprefix(f"{_code(info)}:"), idempotency_key, amendment)
         return True
 
 

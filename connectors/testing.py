@@ -18,7 +18,10 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from strawberry.types import ExecutionResult
+
 from connectors.base import (
+    NO_AMENDMENTS,
     Change,
     Channel,
     Connector,
@@ -31,6 +34,7 @@ from connectors.base import (
     ReportFilter,
     ReportKind,
     ReportStatus,
+    TakesAmendments,
 )
 from connectors.contract import NodeContext, node_schema
 
@@ -202,3 +206,32 @@ class ConnectorContract:
         assert all(r["id"].startswith(f"{code}:") for r in result.data["reports"]["reports"])
         assert result.data["reports"]["hasMore"] is True
         assert sum(b["count"] for b in result.data["stats"]) == 9
+
+    async def test_verification_edits_are_applied_once_or_refused_with_a_reason(self, harness: Harness) -> None:
+        local_id = await harness.add_report(SeedReport("jln rusak", T0))
+        code = harness.connector.identity.code
+        amend = ("mutation($id: ID!, $key: String!, $a: AmendmentInput!) {"
+                 " amendReport(id: $id, idempotencyKey: $key, amendment: $a) }")
+        edits = {"title": "Jalan berlubang di Jl. Juanda", "category": "infrastruktur", "kind": "ASPIRASI",
+                 "anonymous": True, "confidential": True}
+
+        async def send(key: str, amendment: dict[str, object]) -> ExecutionResult:
+            return await node_schema().execute(amend, {"id": f"{code}:{local_id}", "key": key, "a": amendment},
+                                               context_value=NodeContext(connector=harness.connector))
+
+        result = await send("LPR-X:amend:1:node", edits)
+        if not isinstance(harness.connector, TakesAmendments):
+            assert [e.message for e in result.errors or []] == [NO_AMENDMENTS]
+            return
+        assert result.errors is None, result.errors
+        # The same key again (a delivery repeated) changes nothing, even with other values.
+        again = await send("LPR-X:amend:1:node", {**edits, "title": "Judul lain", "anonymous": False})
+        assert again.errors is None, again.errors
+        found = await harness.connector.get_report(local_id)
+        assert found is not None
+        assert (found.title, found.category, found.kind) == (edits["title"], "infrastruktur", ReportKind.ASPIRASI)
+        assert found.reporter == Reporter(anonymous=True, confidential=True)
+        # Anonim stays: a later edit saying otherwise brings no name back.
+        await send("LPR-X:amend:2:node", {**edits, "anonymous": False, "confidential": False})
+        later = await harness.connector.get_report(local_id)
+        assert later is not None and later.reporter == Reporter(anonymous=True, confidential=False)

@@ -18,10 +18,10 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from pydantic.alias_generators import to_camel
 
 from simpul.errors import InvalidInput
-from simpul.wire import Channel, ReportKind, ReportStatus
+from simpul.wire import Channel, ReportKind, ReportStatus, check_report_text
 
 __all__ = [
-    "ANONYMOUS_HAS_IDENTITY", "INFORMATION_REQUEST_NEEDS_IDENTITY", "AcceptResult", "Accepted", "Change",
+    "ANONYMOUS_HAS_IDENTITY", "INFORMATION_REQUEST_NEEDS_IDENTITY", "AcceptResult", "Accepted", "Amendment", "Change",
     "ForwardedReport", "GlobalId", "NodeFailure",
     "Report", "ReportContent", "Reporter", "ServedReport", "StatsBucket", "TimelineEvent", "WireModel",
     "check_information_requester", "selection",
@@ -107,6 +107,22 @@ class ReportContent(WireModel):
     def content(self) -> ReportContent:
         """What the reporter wrote, without where the report stands or how it travels."""
         return ReportContent.model_construct(**{name: getattr(self, name) for name in ReportContent.model_fields})
+
+
+class Amendment(WireModel):
+    """What an admin decided at verification, as the hub sends it to every node keeping a copy: the report's title,
+    category and kind, and its flags; anonymous erases the reporter's name and contact there, for good."""
+
+    title: str
+    category: str
+    kind: ReportKind
+    anonymous: bool
+    confidential: bool
+
+    @model_validator(mode="after")
+    def _as_every_door_takes_them(self) -> Self:
+        check_report_text(self.title, self.title, self.category)  # the title stands in for the body it leaves alone
+        return self
 
 
 class Report(ReportContent):

@@ -15,6 +15,7 @@ from simpul.db.pool import create_pool
 from simpul.errors import InvalidInput
 from simpul.report import (
     Accepted,
+    Amendment,
     Change,
     ForwardedReport,
     Report,
@@ -314,6 +315,31 @@ class DeskConnector:
             await conn.execute(
                 "INSERT INTO events (local_id, at, status, actor, note) VALUES ($1, $2, $3, $4, $5)",
                 local_id, taken, now.value, REPLY_ACTOR, text)
+        return True
+
+    async def amend_report(self, local_id: str, idempotency_key: str, amendment: Amendment) -> bool:
+        """An admin's verification edits, once per key: the title, category, kind and rahasia flag as given; an
+        anonymous report's reporter name and contact erased (anonim is never undone here either). False for a
+        repeated key."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            found = await conn.fetchval("SELECT true FROM reports WHERE local_id = $1 FOR UPDATE", local_id)
+            if found is None:
+                raise InvalidInput(f"no report {local_id!r} at this desk")
+            taken = await conn.fetchval(
+                "INSERT INTO amendments (idempotency_key, local_id, title, category, kind, anonymous, confidential)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (idempotency_key) DO NOTHING RETURNING at",
+                idempotency_key, local_id, amendment.title.strip(), amendment.category.strip(), amendment.kind.value,
+                amendment.anonymous, amendment.confidential)
+            if taken is None:
+                return False
+            await conn.execute(
+                "UPDATE reports SET title = $2, category = $3, kind = $4, confidential = $5,"
+                " anonymous = anonymous OR $6,"
+                " reporter_name = CASE WHEN anonymous OR $6 THEN NULL ELSE reporter_name END,"
+                " reporter_contact = CASE WHEN anonymous OR $6 THEN NULL ELSE reporter_contact END,"
+                " updated_at = $7 WHERE local_id = $1",
+                local_id, amendment.title.strip(), amendment.category.strip(), amendment.kind.value,
+                amendment.confidential, amendment.anonymous, taken)
         return True
 
     async def change_status(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from connectors.desk.store import NewReport
+from connectors.sms.categories import CategoryWords
 from connectors.sms.keywords import KeywordTable
 from connectors.sms.numbers import normalise
 from connectors.sms.parser import (
@@ -54,7 +55,7 @@ class Outcome:
 
 @dataclass(frozen=True)
 class DoorSettings:
-    category: str
+    categories: CategoryWords  # the category a report's words name, else the fallback ("umum")
     confidential: bool
     max_length: int
     provinces: frozenset[str]  # those this number serves
@@ -143,11 +144,14 @@ class SmsDoor:
         if settings.refuse_outside and message.region.province not in settings.provinces:
             served = sorted(self.keywords.for_province(p) for p in settings.provinces)
             return None, self.replies.outside(message.region, served)
+        requester = message.requester
+        # A requester's name and address are identity: kept with the reporter, never in the report's text.
+        name = f"{requester.name}; alamat: {requester.address}" if requester else None
         try:
             report = await self.store.create_report(NewReport(
-                kind=message.kind, title=title_of(message.text), body=message.text, category=settings.category,
-                region_code=message.region.code, channel=Channel.SMS,
-                reporter=Reporter(confidential=settings.confidential, contact=number), received_at=at,
+                kind=message.kind, title=title_of(message.text), body=message.text,
+                category=settings.categories.of(message.text), region_code=message.region.code, channel=Channel.SMS,
+                reporter=Reporter(confidential=settings.confidential, name=name, contact=number), received_at=at,
             ), "sms")
         except InvalidInput:
             return None, self.replies.problem(Problem.UNKNOWN_COMMAND, None, settings.max_length)

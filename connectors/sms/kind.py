@@ -10,6 +10,7 @@ from typing import Any
 import lokal
 
 from connectors.kinds import BuildContext, Built, ConfigError, optional
+from connectors.sms.categories import CategoryError, CategoryWords
 from connectors.sms.door import DoorSettings, SmsDoor
 from connectors.sms.keywords import KeywordError, KeywordTable
 from connectors.sms.replies import Replies
@@ -84,8 +85,13 @@ class SmsKind:
         category = optional(config, "category", "umum")
         if not category.strip() or len(category) > 100:
             raise ConfigError("'category' must be 1 to 100 characters")
+        try:
+            categories = CategoryWords({str(k): str(v) for k, v in _table(config, "categories").items()},
+                                       category.strip())
+        except CategoryError as exc:
+            raise ConfigError(f"[categories]: {exc}") from None
         provinces = _provinces(config, identity.region_code)
-        settings = DoorSettings(category=category, confidential=optional(config, "confidential", True, bool),
+        settings = DoorSettings(categories=categories, confidential=optional(config, "confidential", True, bool),
                                 max_length=max_length, provinces=provinces, refuse_outside=outside == "refuse")
         sender = build_sender(_table(config, "sender"))
         schema = optional(config, "schema", "sms_" + re.sub(r"[^a-z0-9]", "_", identity.code))

@@ -6,6 +6,10 @@ Case does not matter and spacing is forgiven: `lapor kaltara  jalan rusak`,
 first word of the text may name the kind of submission: ASPIRASI or SARAN
 make an aspiration, INFO or INFORMASI an information request, PENGADUAN or
 ADUAN (or nothing) a complaint; the word is then dropped from the text.
+
+A permintaan informasi names its requester (UU 14/2008 art. 22: name and address), before the request and
+separated by `#`: `LAPORKALTARA INFO Budi Santoso#Jl. Merdeka 5 Tarakan#Salinan APBD 2024`. Without both, the
+sender is told the format; an incomplete request is never taken.
 """
 
 from __future__ import annotations
@@ -41,6 +45,15 @@ class Problem(Enum):
     REPLY_NO_NUMBER = "reply_no_number"  # BALAS without a valid tracking number
     REPLY_EMPTY = "reply_empty"  # BALAS <number> with nothing to say
     UNKNOWN_COMMAND = "unknown_command"
+    NO_REQUESTER = "no_requester"  # INFO without name#address#request
+
+
+@dataclass(frozen=True)
+class Requester:
+    """Who asks for information, as a permintaan informasi must say."""
+
+    name: str
+    address: str
 
 
 @dataclass(frozen=True)
@@ -49,6 +62,7 @@ class NewReportMessage:
     region: Region
     kind: ReportKind
     text: str
+    requester: Requester | None = None  # a permintaan informasi's; None for other kinds
 
 
 @dataclass(frozen=True)
@@ -103,7 +117,12 @@ def _report(rest: str, glued: bool, keywords: KeywordTable, max_length: int) -> 
         return Unreadable(Problem.TOO_LONG, keyword)
     region = keywords.get(keyword)
     assert region is not None
-    return NewReportMessage(keyword, region, kind, text)
+    if kind is not ReportKind.INFORMASI:
+        return NewReportMessage(keyword, region, kind, text)
+    name, address, asked = ([p.strip() for p in text.split("#", 2)] + ["", ""])[:3]
+    if not (name and address and asked):
+        return Unreadable(Problem.NO_REQUESTER, keyword)
+    return NewReportMessage(keyword, region, kind, asked, Requester(name, address))
 
 
 def parse(text: str, keywords: KeywordTable, max_length: int) -> Message:

@@ -102,6 +102,11 @@ class Replies:
         if problem is Problem.REPLY_EMPTY:
             return (f"Isi balasan kosong. Format: BALAS (spasi) nomor laporan (spasi) isi balasan, kirim ke"
                     f" {self.number}.")
+        if problem is Problem.NO_REQUESTER:
+            example = keyword or self.example
+            return (f"Permintaan informasi wajib menyebut nama dan alamat pemohon (UU 14/2008). Format: LAPOR{example}"
+                    f" INFO nama#alamat#informasi yang diminta, mis. LAPOR{example} INFO Budi Santoso#Jl. Merdeka 5"
+                    f"#Salinan anggaran dinas 2024. Kirim ke {self.number}.")
         if problem is Problem.NO_TRACKING_NUMBER:
             return f"Nomor laporan belum ada atau tidak sah. Format: CEK (spasi) nomor laporan, kirim ke {self.number}."
         return "Format SMS tidak dikenali. " + self.format_hint

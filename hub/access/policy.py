@@ -78,6 +78,7 @@ POLICY: dict[str, Rule] = {
     "addRoutingRule": _rule(ADMIN),
     "removeRoutingRule": _rule(ADMIN),
     "reassignReport": _rule(ADMIN),
+    "verifyReport": _rule(ADMIN),  # verifikasi: retitle, reclassify, anonim, rahasia
     "extendInformationRequest": _rule(ADMIN),
     "answerInformationRequest": _rule(ADMIN),
     "objectToInformationAnswer": _rule(ADMIN),

@@ -29,6 +29,7 @@ from hub.api.parent import ParentMutation, ParentQuery
 from hub.api.sla import SlaMutation, SlaQuery
 from hub.api.subgraph import EntityQuery, RefuseServiceSdl
 from hub.api.subscriptions import Subscription
+from hub.api.verification import VerificationMutation
 from hub.api.zones import ZonesQuery
 from hub.metrics.graphql import CountOperations
 from simpul.errors import MaskInternalErrors
@@ -42,7 +43,7 @@ class Query(ForwardingQuery, FederationQuery, SlaQuery, ParentQuery, AccessQuery
 
 @strawberry.type
 class Mutation(ForwardingMutation, SlaMutation, ParentMutation, AccessMutation, RegistryMutation,
-               CoverageMutation, KipMutation, OmbudsmanMutation):
+               CoverageMutation, KipMutation, OmbudsmanMutation, VerificationMutation):
     pass
 
 

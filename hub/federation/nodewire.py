@@ -103,6 +103,11 @@ TAKE_REPLY = """
 mutation TakeReply($id: ID!, $key: String!, $text: String!) { takeReply(id: $id, idempotencyKey: $key, text: $text) }
 """
 
+AMEND_REPORT = """
+mutation AmendReport($id: ID!, $key: String!, $amendment: AmendmentInput!) {
+  amendReport(id: $id, idempotencyKey: $key, amendment: $amendment) }
+"""
+
 
 class _ChangeList(WireModel):
     changes: list[NodeChange]
@@ -128,3 +133,7 @@ class MarkForwardedData(WireModel):
 
 class TakeReplyData(WireModel):
     take_reply: bool
+
+
+class AmendReportData(WireModel):
+    amend_report: bool

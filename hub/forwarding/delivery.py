@@ -28,10 +28,12 @@ from hub.audit import record
 from hub.federation.client import NodeCallError, NodeClient
 from hub.federation.nodewire import (
     ACCEPT_REPORT,
+    AMEND_REPORT,
     MARK_FORWARDED,
     REPORT_TO_FORWARD,
     TAKE_REPLY,
     AcceptData,
+    AmendReportData,
     MarkForwardedData,
     ReportToForwardData,
     TakeReplyData,
@@ -51,7 +53,7 @@ from hub.nodes.registry import NodeRecord, Registry
 from hub.nodes.status import NodeStatus
 from simpul.db.pool import DATABASE_ERRORS
 from simpul.redaction import redact
-from simpul.report import ForwardedReport, Reporter
+from simpul.report import Amendment, ForwardedReport, Reporter
 
 log = logging.getLogger("simpul.delivery")
 
@@ -85,6 +87,18 @@ _LAST_HOLDER = """
 SELECT target_node, accepted_id FROM deliveries
 WHERE tracking_number = $1 AND purpose = 'ACCEPT' AND state = 'DONE' AND accepted_id IS NOT NULL
 ORDER BY delivered_at DESC, id DESC LIMIT 1
+"""
+
+# The id a node gave its copy of a report the hub delivered to it (the latest, should it have taken it twice).
+_COPY_AT = """
+SELECT accepted_id FROM deliveries
+WHERE tracking_number = $1 AND target_node = $2 AND purpose = 'ACCEPT' AND state = 'DONE' AND accepted_id IS NOT NULL
+ORDER BY delivered_at DESC, id DESC LIMIT 1
+"""
+
+_ON_ITS_WAY = """
+SELECT EXISTS (SELECT 1 FROM deliveries WHERE tracking_number = $1 AND target_node = $2 AND purpose = 'ACCEPT'
+               AND state = 'PENDING')
 """
 
 
@@ -162,6 +176,8 @@ class DeliveryWorker:
                     await self._accepted(conn, row, accepted.accept_report.id)
                 elif row["purpose"] == Purpose.REPLY:
                     await self._reply(conn, node, row)
+                elif row["purpose"] == Purpose.AMEND:
+                    await self._amend(conn, node, row)
                 else:
                     forwarded = {"id": row["origin_id"], "to": row["holder_node"] or "hub"}
                     await self.client.query(node, MARK_FORWARDED, forwarded, MarkForwardedData)
@@ -180,6 +196,25 @@ class DeliveryWorker:
                                                    "text": text}, TakeReplyData)
         await self._done(conn, row["id"], None)
         log.info("reply to %s delivered to %s", row["tracking_number"], node.code)
+
+    async def _amend(self, conn: asyncpg.Connection, node: NodeRecord, row: asyncpg.Record) -> None:
+        """Carry an admin's verification edits to a node keeping a copy of the report: the ledger's title, category,
+        kind and flags as they stand now (a later edit only repeats the newest state)."""
+        local_id = row["origin_id"] if node.code == row["origin_node"] else await conn.fetchval(
+            _COPY_AT, row["tracking_number"], node.code)
+        if local_id is None:
+            if await conn.fetchval(_ON_ITS_WAY, row["tracking_number"], node.code):
+                raise NodeCallError(NodeCallError.ERROR, f"node {node.code} has yet to take the report: the "
+                                    "verification edits follow once it has")
+            await self._done(conn, row["id"], None)  # its delivery was called off: no copy there to amend
+            return
+        amendment = Amendment(title=row["title"], category=row["category"], kind=row["kind"],
+                              anonymous=row["anonymous"], confidential=row["confidential"])
+        await self.client.query(node, AMEND_REPORT, {"id": local_id, "key": row["idempotency_key"],
+                                                     "amendment": amendment.model_dump(mode="json", by_alias=True)},
+                                AmendReportData)
+        await self._done(conn, row["id"], None)
+        log.info("verification edits of %s delivered to %s", row["tracking_number"], node.code)
 
     async def _identity(self, conn: asyncpg.Connection, row: asyncpg.Record) -> Identity | None:
         """The reporter, for this delivery only: unsealed while the hub's own door still keeps it, else from the

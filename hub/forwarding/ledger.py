@@ -41,6 +41,7 @@ class Purpose(StrEnum):
     ACCEPT = "ACCEPT"  # take the report (acceptReport)
     MARK_FORWARDED = "MARK_FORWARDED"  # tell the origin that another unit holds it now
     REPLY = "REPLY"  # carry the reporter's reply to the unit holding it (replyToReport)
+    AMEND = "AMEND"  # carry an admin's verification edits to a node keeping a copy (verifyReport)
 
 
 class LedgerEvent(StrEnum):
@@ -55,6 +56,7 @@ class LedgerEvent(StrEnum):
     RETRIED = "RETRIED"  # an admin sent a dead delivery again
     STATUS = "STATUS"  # the unit holding it changed its status
     RETURNED = "RETURNED"  # the unit holding it said it is not theirs
+    VERIFIED = "VERIFIED"  # an admin retitled, reclassified or set anonim/rahasia; routing was re-evaluated
     REPLIED = "REPLIED"  # the reporter answered the unit's tanggapan: the report is open again
     SETTLED = "SETTLED"  # the tanggapan stood its window with no reply: selesai (hub/sla/selesai.py)
     TIME_CLAMPED = "TIME_CLAMPED"  # a node's status time was later than the hub saw it, or before receipt
@@ -221,17 +223,23 @@ class Ledger:
         key = f"{tracking_number}:{target.code}:{hops}"
         await queue_delivery(conn, tracking_number, Purpose.ACCEPT, target.code, key)
 
-    async def reroute(
+    async def decide_again(
         self, conn: asyncpg.Connection, tracking_number: str, extra_exclude: Collection[str] = ()
     ) -> Decision:
-        """Route again, past every unit that returned the report."""
+        """Where the rules send the report as the ledger holds it now, past every unit that returned it."""
         row = await conn.fetchrow("SELECT region_code, category, kind FROM ledger WHERE tracking_number = $1",
                                   tracking_number)
         returned = {r["node"] for r in await conn.fetch(
             "SELECT DISTINCT node FROM ledger_events WHERE tracking_number = $1 AND type = 'RETURNED'",
             tracking_number)}
         routable = Routable(row["region_code"], row["category"], ReportKind(row["kind"]))
-        decision = await self.router.decide(routable, exclude=returned | set(extra_exclude), db=conn)
+        return await self.router.decide(routable, exclude=returned | set(extra_exclude), db=conn)
+
+    async def reroute(
+        self, conn: asyncpg.Connection, tracking_number: str, extra_exclude: Collection[str] = ()
+    ) -> Decision:
+        """Route again, past every unit that returned the report."""
+        decision = await self.decide_again(conn, tracking_number, extra_exclude)
         await self.place(conn, tracking_number, decision)
         return decision
 

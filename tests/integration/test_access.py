@@ -35,7 +35,7 @@ WHO_MAY = {
     "declaredUnits": "ASI",
     "reportChain": "AS", "deadLetters": "AS", "ledgerChanges": "AS", "auditLog": "AS", "apiKeys": "A",
     "events": "ASI",
-    "addRoutingRule": "A", "removeRoutingRule": "A", "reassignReport": "A", "retryDelivery": "A",
+    "addRoutingRule": "A", "removeRoutingRule": "A", "reassignReport": "A", "verifyReport": "A", "retryDelivery": "A",
     "rerouteReport": "A", "addHoliday": "A", "removeHoliday": "A", "acceptForwardedReport": "A",
     "issueApiKey": "A", "revokeApiKey": "A", "createUser": "A", "suspendNode": "A", "reactivateNode": "A",
     "extendInformationRequest": "A", "answerInformationRequest": "A",
@@ -140,6 +140,8 @@ def cases(w: World) -> dict[str, tuple[str, dict[str, Any], dict[str, Any], Chec
         "reassignReport": ('mutation($t: String!, $n: String!) { reassignReport(trackingNumber: $t, node: $n, '
                            'note: "uji") }', {"t": w.tracking_in, "n": "64"}, {"t": w.tracking_out, "n": "65"},
                            REFUSED),
+        "verifyReport": ('mutation($t: String!) { verifyReport(trackingNumber: $t, edits: {title: "Diverifikasi"}) '
+                         '{ title } }', {"t": w.tracking_in}, {"t": w.tracking_out}, REFUSED),
         "extendInformationRequest": ('mutation($t: String!) { extendInformationRequest(trackingNumber: $t, '
                                      'workingDays: 3, reason: "uji") }', {"t": w.tracking_in},
                                      {"t": w.tracking_out}, REFUSED),

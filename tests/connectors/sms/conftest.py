@@ -52,6 +52,10 @@ def start_gateway() -> FakeGateway:
     return FakeGateway(popen, line.split()[-1])
 
 
+# The words the module's SMS node reads as categories; a report naming none or two gets "umum".
+CATEGORIES = '[categories]\nGURU = "pendidikan"\nSEKOLAH = "pendidikan"\nPUSKESMAS = "kesehatan"\n'
+
+
 def sms_config(gateway_url: str, **extra: str) -> str:
     lines = [f"{k} = {v}" for k, v in extra.items()]
     return "\n".join([
@@ -108,7 +112,7 @@ def sms_channel(module_database: str, tmp_path_factory: pytest.TempPathFactory) 
     node = None
     try:
         config = data_dir / "sms.toml"
-        config.write_text(sms_config(gateway.url))
+        config.write_text(sms_config(gateway.url) + CATEGORIES)
         args = ["node", "sms", "--config", str(config), "--code", "65.sms", "--name", "SMS 1708 Kaltara",
                 "--level", "PROVINSI", "--region", "65", "--hub-url", hub.url, "--database-url", module_database,
                 "--data-dir", str(data_dir), "--heartbeat", "0.5", "--port", "0",

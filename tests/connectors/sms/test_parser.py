@@ -17,6 +17,7 @@ from connectors.sms.parser import (
     HelpRequest,
     NewReportMessage,
     Problem,
+    Requester,
     StatusQuery,
     Unreadable,
     parse,
@@ -92,14 +93,23 @@ def test_the_keyword_decides_the_region(sms: str, code: str, text: str) -> None:
 @pytest.mark.parametrize(("sms", "kind", "text"), [
     ("LAPORKALTIM ASPIRASI Tambah taman kota", ReportKind.ASPIRASI, "Tambah taman kota"),
     ("LAPORKALTIM saran: tambah taman kota", ReportKind.ASPIRASI, "tambah taman kota"),
-    ("LAPORKALTIM INFO jadwal vaksin", ReportKind.INFORMASI, "jadwal vaksin"),
-    ("LAPORKALTIM Informasi jadwal vaksin", ReportKind.INFORMASI, "jadwal vaksin"),
+    ("LAPORKALTIM INFO Siti#Jl. Juanda 3#jadwal vaksin", ReportKind.INFORMASI, "jadwal vaksin"),
+    ("LAPORKALTIM Informasi Siti # Jl. Juanda 3 # jadwal vaksin", ReportKind.INFORMASI, "jadwal vaksin"),
     ("LAPORKALTIM Infonya jalan rusak", ReportKind.PENGADUAN, "Infonya jalan rusak"),
 ])
 def test_a_first_word_may_name_the_kind(sms: str, kind: ReportKind, text: str) -> None:
     message = parse(sms, TABLE, 1000)
     assert isinstance(message, NewReportMessage)
     assert (message.kind, message.text) == (kind, text)
+    assert message.requester == (Requester("Siti", "Jl. Juanda 3") if kind is ReportKind.INFORMASI else None)
+
+
+@pytest.mark.parametrize("sms", [
+    "LAPORKALTIM INFO jadwal vaksin", "LAPORKALTIM INFO Siti#jadwal vaksin", "LAPORKALTIM INFO Siti# #jadwal vaksin",
+    "LAPORKALTIM INFO Siti#Jl. Juanda 3#", "LAPORKALTIM informasi Siti##minta data",
+])
+def test_an_information_request_without_name_address_and_request_is_told_the_format(sms: str) -> None:
+    assert parse(sms, TABLE, 1000) == Unreadable(Problem.NO_REQUESTER, "KALTIM")
 
 
 @pytest.mark.parametrize(("sms", "number"), [
@@ -178,8 +188,9 @@ def test_a_province_named_in_full_with_spaces_reads_that_province(name: str, tex
 
 @given(st.sampled_from(KEYWORDS), st.sampled_from(sorted(KIND_WORDS)), body)
 def test_a_kind_word_first_sets_the_kind_and_is_dropped(keyword: str, word: str, text: str) -> None:
-    assume(_starts_plainly(keyword, text))
-    message = parse(f"LAPOR{keyword} {word.lower()}: {text}", TABLE, 1000)
+    assume(_starts_plainly(keyword, text) and "#" not in text)
+    requester = "Budi#Jl. Merdeka 5#" if KIND_WORDS[word] is ReportKind.INFORMASI else ""
+    message = parse(f"LAPOR{keyword} {word.lower()}: {requester}{text}", TABLE, 1000)
     assert isinstance(message, NewReportMessage)
     assert (message.kind, message.text) == (KIND_WORDS[word], " ".join(text.split()))
 

@@ -193,3 +193,61 @@ async def test_the_hub_sees_sms_reports_without_the_number(
     assert body["data"]["reports"]["coverage"]["stale"] == []
     assert body["data"]["stats"]["total"] == len(await _sms_reports(sms_channel, session))
     assert "81234500008" not in str(body)
+
+
+TO_FORWARD = "query R($id: ID!) { reportToForward(id: $id) { kind category body reporter { name contact } } }"
+VERIFY = """
+mutation V($t: String!, $c: String!) { verifyReport(trackingNumber: $t, edits: {category: $c}) { category } }
+"""
+
+
+async def _at_node(channel: SmsChannel, session: aiohttp.ClientSession, tracking: str) -> dict[str, Any]:
+    """The SMS report as the hub reads it to forward: with its reporter."""
+    report_id = next(r["id"] for r in await _sms_reports(channel, session) if r["trackingNumber"] == tracking)
+    found: dict[str, Any] = (await node_graphql(session, channel.node, TO_FORWARD, {"id": report_id}))["data"]
+    return found["reportToForward"]
+
+
+async def test_a_category_word_in_the_message_sets_the_category_and_the_admin_reclassifies_the_rest(
+    sms_channel: SmsChannel, session: aiohttp.ClientSession
+) -> None:
+    _, teacher = await sms_channel.deliver(session, "081234500021", "LAPORKALTARA Guru honorer belum digaji 3 bulan")
+    _, both = await sms_channel.deliver(session, "081234500022", "LAPORKALTARA Puskesmas di samping sekolah tutup")
+    _, neither = await sms_channel.deliver(session, "081234500023", "LAPORKALTARA Lampu jalan padam")
+
+    assert (await _at_node(sms_channel, session, teacher["trackingNumber"]))["category"] == "pendidikan"
+    assert (await _at_node(sms_channel, session, both["trackingNumber"]))["category"] == "umum", "two categories"
+    assert (await _at_node(sms_channel, session, neither["trackingNumber"]))["category"] == "umum"
+
+    # "umum" is not forever: the admin reclassifies it at verification, and the SMS node's store follows.
+    async def verified() -> dict[str, Any] | None:
+        body = await graphql(session, sms_channel.hub.graphql_url, VERIFY,
+                             {"t": both["trackingNumber"], "c": "kesehatan"})
+        return None if "no report with tracking number" in str(body.get("errors")) else body
+    body = await eventually(verified)
+    assert body == {"data": {"verifyReport": {"category": "kesehatan"}}}
+
+    async def reclassified() -> bool:
+        return (await _at_node(sms_channel, session, both["trackingNumber"]))["category"] == "kesehatan"
+    await eventually(reclassified)
+
+
+async def test_an_information_request_without_name_and_address_is_told_the_format(
+    sms_channel: SmsChannel, session: aiohttp.ClientSession
+) -> None:
+    before = len(await _sms_reports(sms_channel, session))
+    for text in ("LAPORKALTARA INFO jadwal beasiswa 2026", "LAPORKALTARA INFO Budi Santoso#jadwal beasiswa 2026"):
+        status, answer = await sms_channel.deliver(session, "081234500031", text)
+        assert status == 200 and answer["trackingNumber"] is None
+        assert answer["reply"] == (
+            "Permintaan informasi wajib menyebut nama dan alamat pemohon (UU 14/2008). Format: LAPORKALTARA INFO"
+            " nama#alamat#informasi yang diminta, mis. LAPORKALTARA INFO Budi Santoso#Jl. Merdeka 5#Salinan"
+            " anggaran dinas 2024. Kirim ke 1708.")
+    assert len(await _sms_reports(sms_channel, session)) == before
+
+    _, asked = await sms_channel.deliver(
+        session, "081234500031", "LAPORKALTARA INFO Budi Santoso # Jl. Merdeka 5, Tarakan # Jadwal beasiswa 2026")
+    assert asked["trackingNumber"] is not None and "Permintaan informasi Anda" in asked["reply"]
+    report = await _at_node(sms_channel, session, asked["trackingNumber"])
+    assert report["kind"] == "INFORMASI" and report["body"] == "Jadwal beasiswa 2026"
+    assert report["reporter"] == {"name": "Budi Santoso; alamat: Jl. Merdeka 5, Tarakan", "contact": "+6281234500031"}

@@ -14,8 +14,8 @@ MIGRATIONS = Path(__file__).resolve().parents[3] / "hub" / "db" / "migrations"
 
 
 @pytest.mark.parametrize(("migration", "column", "enum"), [
-    ("0002_forwarding.sql", "routing", Routing), ("0017_selesai.sql", "purpose", Purpose),
-    ("0002_forwarding.sql", "state", DeliveryState), ("0018_ledger_event_types.sql", "type", LedgerEvent),
+    ("0002_forwarding.sql", "routing", Routing), ("0019_verification.sql", "purpose", Purpose),
+    ("0002_forwarding.sql", "state", DeliveryState), ("0019_verification.sql", "type", LedgerEvent),
 ])
 def test_each_enum_is_its_columns_check_constraint(migration: str, column: str, enum: type[StrEnum]) -> None:
     check = re.search(rf"CHECK \({column} IN \(([^)]*)\)\)", (MIGRATIONS / migration).read_text())
