@@ -204,7 +204,7 @@ def build_app(services: Services, readiness: Readiness) -> ASGIApp:
         return RedirectResponse("/graphql")
 
     api = NodeApi(services.pool, services.hub_key, DEFAULT_MAX_SKEW, services.feeds.poke,
-                  node_endpoints(services.settings.allow_insecure_nodes))
+                  node_endpoints(services.settings.allow_insecure_nodes), services.federation.client.breakers.heard)
     graphql = _HubGraphQL(services)
     gauges = DatabaseGauges(services.pool, services.metrics, services.settings.heartbeat_grace)
     metrics = MetricsEndpoint(services.metrics, gauges, services.settings.metrics_token,

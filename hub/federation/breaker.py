@@ -22,7 +22,7 @@ log = logging.getLogger("simpul.hub")
 
 TRIP_AFTER = 3  # calls in a row that found the node unreachable or timed out
 FIRST_PROBE = 0.5  # seconds before the first probe; doubled after each that fails
-LAST_PROBE = 30.0  # the longest wait between probes
+LAST_PROBE = 5.0  # the longest wait between probes (the feed round's interval: no more calls than before)
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,17 @@ class Breakers:
             log.info("node %s answers again: calls to it resume", node.code)
             if state.probe is not None and state.probe is not asyncio.current_task():
                 state.probe.cancel()
+
+    def heard(self, code: str) -> bool:
+        """Node `code` called the hub (a heartbeat): it is up again, so calls to it resume now rather than at the
+        next probe; if it still does not answer them, they open its breaker again. Whether one was open."""
+        opened = [node for node in self._nodes if node[0] == code and self._nodes[node].open_with is not None]
+        for key in opened:
+            state = self._nodes.pop(key)
+            if state.probe is not None:
+                state.probe.cancel()
+            log.info("node %s heard from: calls to it resume", code)
+        return bool(opened)
 
     def failed(self, node: NodeRecord, code: str) -> None:
         """Count a call that found the node unreachable or timed out; open the breaker at the limit."""

@@ -34,11 +34,12 @@ class NodeApi:
     """What a node may ask of the hub."""
 
     def __init__(self, pool: asyncpg.Pool, hub_key: HubKey, max_skew: float, on_poke: Callable[[str], None],
-                 endpoints: UrlPolicy) -> None:
+                 endpoints: UrlPolicy, on_heard: Callable[[str], bool]) -> None:
         self.pool = pool
         self.hub_key = hub_key
         self.endpoints = endpoints
         self.on_poke = on_poke
+        self.on_heard = on_heard  # a heartbeat: True when calls to the node had been skipped
         self.registry = Registry(pool)
         self.nonces = PgNonceStore(pool)
         self.max_skew = max_skew
@@ -142,8 +143,8 @@ class NodeApi:
             log.warning("heartbeat of %s refused: %s", node.code, exc)
             return _error(400, str(exc))
         await self.registry.record_heartbeat(node, endpoint, healthy)
-        if node.called_at is None or endpoint != node.endpoint:
-            self.on_poke(node.code)  # a node just enrolled, or moved: find out now whether the hub can call it
+        if self.on_heard(node.code) or node.called_at is None or endpoint != node.endpoint:
+            self.on_poke(node.code)  # a node just enrolled, moved or back: find out now whether the hub can call it
         return JSONResponse({"ok": True})
 
     async def poke(self, request: Request) -> Response:

@@ -141,6 +141,7 @@ LIVE: dict[tuple[str, str], Callable[[World, dict[str, Any]], Any]] = {
     ("Track", "tn"): lambda w, done: w.desk_tracking,
     ("Reassign", "tn"): lambda w, done: w.desk_tracking,
     ("Chain", "tn"): lambda w, done: w.desk_tracking,
+    ("Verify", "tn"): lambda w, done: w.desk_tracking,
 }
 
 

@@ -47,3 +47,16 @@ async def test_closing_stops_the_probes_of_nodes_that_never_answer() -> None:
     breakers.failed(node_record("64"), "NODE_UNAVAILABLE")
     await breakers.close()
     assert all(task.done() for task in asyncio.all_tasks() if task is not asyncio.current_task())
+
+
+async def test_a_node_heard_from_is_called_again_at_once() -> None:
+    async def probe(node: object) -> None:
+        raise ConnectionRefusedError
+
+    breakers = Breakers(probe, trip_after=1, first_probe=60)
+    breakers.failed(node_record("64"), "NODE_UNAVAILABLE")
+    assert breakers.skipped(node_record("64")) is not None
+    assert breakers.heard("65") is False, "another node's heartbeat changes nothing"
+    assert breakers.heard("64") is True and breakers.skipped(node_record("64")) is None
+    assert breakers.heard("64") is False
+    await breakers.close()
