@@ -167,6 +167,8 @@ class ReportQueries:
         where = Where(self.dialect)
         if after is not None:
             where.add(f"({self.feed_at} > {{0}} OR ({self.feed_at} = {{0}} AND {self.id_bytes} > {{1}}))", *after)
+        if self.dialect.mysql:  # as in the list: a report with a zero received date is not one yet
+            where.clauses.append(f"{self.received} > {ZERO_DATE}")
         sql = (f"SELECT {self.columns}, {self.feed_at} AS feed_at FROM {self.source}{where.sql()}"
                f" ORDER BY {self.feed_at}, {self.id_bytes} LIMIT {where.param(limit)}")
         return Query(sql, where.params)
