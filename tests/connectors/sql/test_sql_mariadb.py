@@ -23,7 +23,9 @@ from connectors.numbering import FederationNumbers
 from connectors.sql import SqlConnector, read_mapping
 from simpul.errors import InvalidInput
 from tests.connectors.nodes import started
-from tests.connectors.sql.laravel import LaravelApp, laravel_config
+from tests.connectors.sql.laravel import EXAMPLE, LaravelApp, laravel_config
+from tests.connectors.sql.laravel import SCHEMA as LARAVEL_SCHEMA
+from tests.connectors.sql.smk import EXAMPLE as SMK_EXAMPLE
 from tests.connectors.sql.smk import SCHEMA as SMK_SCHEMA
 from tests.connectors.sql.smk import VIEW as SMK_VIEW
 from tests.connectors.sql.smk import smk_config
@@ -185,3 +187,12 @@ async def test_a_forwarded_report_becomes_an_smk_pengaduan_row_in_wita(smk: str)
                              (int(accepted.local_id),))
         row = await cursor.fetchone()
     assert row == (datetime(2026, 3, 2, 9, 0), "0", "0000000000000000")
+
+
+@pytest.mark.parametrize("document", ["connectors/sql/README.md", "docs/connectors.md"])
+def test_the_worked_examples_in_the_docs_are_the_ones_these_tests_run(document: str) -> None:
+    text = (EXAMPLE.parents[3] / document).read_text()
+    for example in (EXAMPLE, SMK_EXAMPLE):
+        assert example.read_text() in text, f"{document} must show {example.name} as it is"
+    for statement in (*LARAVEL_SCHEMA, *SMK_SCHEMA, SMK_VIEW):
+        assert statement in text, f"{document} must give the DDL the tests create: {statement[:60]}"
