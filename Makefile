@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: demo test bench schema clean chromium
+.PHONY: demo test bench schema clean chromium mariadb
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit("simpul needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -28,7 +28,7 @@ JS_STAMPS := tests/js/node_modules/.installed tests/js-federation/node_modules/.
 	cd $* && $(NPM) ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@touch $@
 
-test: $(STAMP) $(JS_STAMPS) chromium
+test: $(STAMP) $(JS_STAMPS) chromium mariadb
 	$(BIN)/ruff check hub connectors simpul tests bench
 	$(BIN)/mypy
 	$(BIN)/simpul schema export --check
@@ -41,6 +41,16 @@ chromium:
 	else \
 		echo "make test: /usr/bin/chromium is missing; install it (apt-get install chromium) as root," \
 		     "or the browser tests of tests/integration/test_dashboard.py are skipped"; \
+	fi
+
+# The sql connector's tests start their own MariaDB (Debian's mariadb-server): installed here when missing
+# and we are root. Installing it may start a system server too; the tests never use it.
+mariadb:
+	@command -v mariadbd >/dev/null || test -x /usr/sbin/mariadbd || if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mariadb-server; \
+	else \
+		echo "make test: mariadbd is missing; install it (apt-get install mariadb-server) as root," \
+		     "or the MariaDB tests of tests/connectors/sql/ are skipped"; \
 	fi
 
 bench: $(STAMP)

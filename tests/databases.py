@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -56,3 +60,106 @@ async def hub_pool_with_kutim(
         yield pool
     finally:
         await pool.close()
+
+
+MARIADB_MISSING = ("mariadbd is not installed: `make test` installs it as root, or run"
+                   " `apt-get install mariadb-server`; the MariaDB tests of the sql connector are skipped")
+
+
+def mariadbd() -> str | None:
+    """The MariaDB server binary, when Debian's mariadb-server is installed (it lives in /usr/sbin)."""
+    import shutil
+
+    return shutil.which("mariadbd") or shutil.which("mariadbd", path="/usr/sbin:/usr/local/sbin")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def mariadb_server(folder: Path) -> Iterator[str]:
+    """A MariaDB server of its own in `folder` (data and socket), on a free port of 127.0.0.1, for as long
+    as the block runs; yields its root URL (`mysql://root@127.0.0.1:<port>`). Nothing of the system's
+    MariaDB is used: --no-defaults reads no /etc/mysql."""
+    data = folder / "data"
+    log = folder / "mariadbd.log"
+    subprocess.run(
+        ["mariadb-install-db", "--no-defaults", "--auth-root-authentication-method=normal", f"--datadir={data}",
+         "--user=root", "--skip-test-db"],
+        check=True, capture_output=True, timeout=120)
+    port = _free_port()
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [mariadbd() or "mariadbd", "--no-defaults", f"--datadir={data}", f"--socket={folder / 's'}",
+             "--skip-networking=0", f"--port={port}", "--bind-address=127.0.0.1", "--user=root",
+             f"--pid-file={folder / 'pid'}", "--innodb-buffer-pool-size=64M", "--innodb-log-file-size=16M",
+             "--skip-log-bin", "--character-set-server=utf8mb4", "--collation-server=utf8mb4_general_ci"],
+            stdout=output, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while not _answers(port):  # polls until the server accepts a login: it says when it is ready
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"mariadbd did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.05)
+        yield f"mysql://root@127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def _answers(port: int) -> bool:
+    """Whether a MariaDB server on `port` completes a root login."""
+    import asyncio
+
+    import asyncmy
+
+    async def login() -> None:
+        conn = await asyncmy.connect(host="127.0.0.1", port=port, user="root", connect_timeout=2)
+        conn.close()
+
+    try:
+        asyncio.run(login())
+    except (OSError, asyncmy.errors.Error):
+        return False
+    return True
+
+
+@asynccontextmanager
+async def mariadb_connection(url: str) -> AsyncIterator[Any]:
+    """An asyncmy connection of its own to `url` (autocommit), closed after."""
+    import asyncmy
+
+    from connectors.sql.dialect import mysql_params
+
+    conn = await asyncmy.connect(**mysql_params(url), autocommit=True)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+async def mariadb_execute(url: str, *statements: str) -> None:
+    """Run `statements` in order on a connection of their own."""
+    async with mariadb_connection(url) as conn, conn.cursor() as cursor:
+        for statement in statements:
+            await cursor.execute(statement)
+
+
+@asynccontextmanager
+async def fresh_mariadb_database(server: str, prefix: str = "simpul_t") -> AsyncIterator[str]:
+    """Create an empty database on the MariaDB `server`, yield its URL, drop it."""
+    name = f"{prefix}_{secrets.token_hex(6)}"
+    await mariadb_execute(server, f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+    try:
+        yield with_database(server, name)
+    finally:
+        await mariadb_execute(server, f"DROP DATABASE IF EXISTS `{name}`")

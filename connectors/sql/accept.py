@@ -28,6 +28,14 @@ def _text(value: Any) -> str | None:
     return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
+def check_forwarded(report: ForwardedReport) -> None:
+    """What any agency table needs of a forwarded report before it is written."""
+    check_region_code(report.region_code)
+    check_report_text(report.title, report.body, report.category)
+    if report.reporter.anonymous and (report.reporter.name or report.reporter.contact):
+        raise InvalidInput("an anonymous report keeps no name or contact")
+
+
 class Acceptor:
     def __init__(self, mapping: SqlMapping, insert: InsertMapping, schema: AgencySchema, values: Values) -> None:
         self.mapping = mapping
@@ -36,11 +44,14 @@ class Acceptor:
         self.values = values
         self.accepted = f'"{mapping.schema}".simpul_accepted'
 
+    def _naive(self, column: str) -> bool:
+        """Whether the insert column holds local wall time."""
+        return not self.types[column].endswith(" with time zone")
+
     def _field(self, name: str, column: str, report: ForwardedReport) -> Any:
         reporter = report.reporter
         if name == "received_at":
-            naive = not self.types[column].endswith(" with time zone")
-            return self.values.db_time(report.received_at, naive)
+            return self.values.db_time(report.received_at, self._naive(column))
         fields: dict[str, Any] = {
             "title": report.title.strip(),
             "body": report.body.strip(),
@@ -67,11 +78,16 @@ class Acceptor:
             raise InvalidInput(f"{lookup.field} {value!r} has {how} in {lookup.table}.{lookup.match}")
         return found[0]["pick"]
 
-    async def _insert(self, conn: asyncpg.Connection, report: ForwardedReport) -> str:
+    async def _row(self, conn: Any, report: ForwardedReport) -> dict[str, Any]:
+        """The agency row for `report`: mapped fields, looked-up columns and constants."""
         row: dict[str, Any] = {column: self._field(name, column, report) for column, name in self.insert.fields.items()}
         for column, lookup in self.insert.lookups.items():
             row[column] = await self._look_up(conn, lookup, self._field(lookup.field, column, report))
         row.update(self.insert.constants)
+        return row
+
+    async def _insert(self, conn: asyncpg.Connection, report: ForwardedReport) -> str:
+        row = await self._row(conn, report)
         columns = list(row)
         casts = ", ".join(f"CAST(${i}::text AS {self.types[c]})" for i, c in enumerate(columns, 1))
         names = ", ".join(f'"{c}"' for c in columns)
@@ -81,10 +97,7 @@ class Acceptor:
         return str(local_id)
 
     async def accept(self, conn: asyncpg.Connection, key: str, report: ForwardedReport) -> Accepted:
-        check_region_code(report.region_code)
-        check_report_text(report.title, report.body, report.category)
-        if report.reporter.anonymous and (report.reporter.name or report.reporter.contact):
-            raise InvalidInput("an anonymous report keeps no name or contact")
+        check_forwarded(report)
         async with conn.transaction():
             for lock in (f"key:{key}", f"tracking:{report.tracking_number}"):
                 await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"simpul:{self.mapping.schema}:{lock}")

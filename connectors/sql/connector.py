@@ -1,17 +1,18 @@
-"""An agency's existing PostgreSQL tables served as a Connector, through the mapping."""
+"""An agency's existing PostgreSQL or MySQL/MariaDB tables served as a Connector, through the mapping."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 
 from connectors.base import ConnectorError, Health, Keyset, NodeIdentity, ReportFilter
 from connectors.numbering import FederationNumbers
+from connectors.sql import mysql
 from connectors.sql.accept import Acceptor
 from connectors.sql.catalog import AgencySchema, inspect
 from connectors.sql.install import feed_channel, install
@@ -26,7 +27,8 @@ from simpul.wire import Channel, Dimension, ReportStatus, check_aware_time, chec
 
 ACTOR = "agency-system"  # who moved a report, as far as the agency's tables tell
 
-_DATABASE_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, MigrationError)
+_DATABASE_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, MigrationError,
+                    *mysql.ERRORS)
 
 
 @contextmanager
@@ -50,13 +52,13 @@ class SqlConnector:
         self.numbers = numbers
         self.values = Values(mapping)
         self.on_change = on_change
-        self._pool: asyncpg.Pool | None = None
+        self._pool: asyncpg.Pool | mysql.MysqlDatabase | None = None
         self._queries: ReportQueries | None = None
         self._acceptor: Acceptor | None = None
         self._listener: FeedListener | None = None
 
     @property
-    def pool(self) -> asyncpg.Pool:
+    def pool(self) -> asyncpg.Pool | mysql.MysqlDatabase:
         if self._pool is None:
             raise ConnectorError("the sql connector is not started")
         return self._pool
@@ -68,6 +70,9 @@ class SqlConnector:
         return self._queries
 
     async def start(self) -> None:
+        if self.mapping.dialect.mysql:
+            await self._start_mysql()
+            return
         application_name = f"simpul-sql-{self.identity.code}"
         with _agency_database("connecting"):
             pool = await asyncpg.create_pool(self.mapping.dsn, min_size=1, max_size=5, timeout=10,
@@ -89,10 +94,27 @@ class SqlConnector:
                                           f"{application_name}-listen")
             self._listener.start()
 
+    async def _start_mysql(self) -> None:
+        with _agency_database("connecting"):
+            db = await mysql.MysqlDatabase.connect(self.mapping.dsn)
+        try:
+            with _agency_database("checking the mapping"):
+                schema = await mysql.inspect(db, self.mapping)
+            with _agency_database(f"installing simpul's tables in {self.mapping.schema!r}"):
+                await mysql.install(db, self.mapping)
+        except BaseException:
+            await db.close()
+            raise
+        self._pool = db
+        self._prepare(schema)
+
     def _prepare(self, schema: AgencySchema) -> None:
         self._queries = ReportQueries(self.mapping, schema, self.values)
+        if self.mapping.dialect.mysql and not schema.received_naive:
+            self.values.zone_of_naive = UTC  # TIMESTAMP columns, read in the session's UTC
         if self.mapping.insert is not None:
-            self._acceptor = Acceptor(self.mapping, self.mapping.insert, schema, self.values)
+            acceptor = mysql.MysqlAcceptor if self.mapping.dialect.mysql else Acceptor
+            self._acceptor = acceptor(self.mapping, self.mapping.insert, schema, self.values)
 
     async def stop(self) -> None:
         if self._listener is not None:
@@ -102,9 +124,10 @@ class SqlConnector:
             await self._pool.close()
             self._pool = None
 
-    async def _fetch(self, query: Query, doing: str) -> list[asyncpg.Record]:
+    async def _fetch(self, query: Query, doing: str) -> list[Any]:
+        """Rows as mappings of column name to value (asyncpg Records or dicts)."""
         with _agency_database(doing):
-            rows: list[asyncpg.Record] = await self.pool.fetch(query.sql, *query.params)
+            rows: list[Any] = await self.pool.fetch(query.sql, *query.params)
         return rows
 
     async def health(self) -> Health:
@@ -116,12 +139,12 @@ class SqlConnector:
             return Health(ok=False, detail=str(exc))
         return Health(ok=True, detail=f"agency table {self.mapping.reports} answers")
 
-    def _tracking(self, row: asyncpg.Record) -> str:
+    def _tracking(self, row: Any) -> str:
         """A forwarded report keeps the number it came with; the agency's own get a derived one (its own number,
         mapped or not, is sequential: it stays the agency's reference and opens no public track)."""
         return str(row["accepted_tracking"] or self.numbers.of(row["local_id"]))
 
-    def _report(self, row: asyncpg.Record, timeline: tuple[TimelineEvent, ...] = ()) -> Report:
+    def _report(self, row: Any, timeline: tuple[TimelineEvent, ...] = ()) -> Report:
         local_id = row["local_id"]
         v = self.values
         title, body = (row["title"] or "").strip(), (row["body"] or "").strip()
@@ -152,6 +175,8 @@ class SqlConnector:
         return [self._report(r) for r in rows]
 
     async def get_report(self, local_id: str) -> Report | None:
+        if self.mapping.dialect.mysql and not mysql.fits_id(self.queries.schema, local_id):
+            return None
         try:
             rows = await self._fetch(self.queries.one(local_id), f"reading report {local_id}")
         except ConnectorError as exc:
@@ -241,7 +266,8 @@ class SqlConnector:
             at = datetime.fromisoformat(stamp)
         except ValueError:
             at = None
-        naive = self.queries.schema.updated_naive
+        # MySQL hands out TIMESTAMP values without a zone too (UTC, the session's).
+        naive = self.queries.schema.updated_naive or self.mapping.dialect.mysql
         if not sep or at is None or (at.tzinfo is None) != naive:
             raise InvalidInput(f"invalid change cursor {cursor!r}")
         if not naive:

@@ -9,7 +9,7 @@ from connectors.sql.mapping import read_mapping
 
 
 class SqlKind:
-    summary = "an agency's existing PostgreSQL tables, through a declarative column and value mapping"
+    summary = "an agency's existing MySQL/MariaDB or PostgreSQL tables, through a declarative column and value mapping"
     needs_database = False  # it wraps the agency's database, named by dsn or dsn_env
 
     def build(self, context: BuildContext) -> Built:

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from connectors.kinds import ConfigError, optional, require
+from connectors.sql.dialect import Dialect, dialect_of, mysql_database_name
 from simpul.wire import Channel, ReportKind, ReportStatus
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
@@ -41,19 +42,20 @@ def identifier(name: Any, key: str) -> str:
 
 @dataclass(frozen=True)
 class Relation:
-    """A table or view, always schema-qualified (`public` when the config names none)."""
+    """A table or view, always schema-qualified (when the config names none: `public` on PostgreSQL, the
+    DSN's database on MySQL, where a schema is a database)."""
 
     schema: str
     name: str
 
     @classmethod
-    def parse(cls, value: Any, key: str) -> Relation:
+    def parse(cls, value: Any, key: str, default_schema: str = "public") -> Relation:
         if not isinstance(value, str):
             raise ConfigError(f"{key} must be a table name like sipp.pengaduan")
         parts = value.split(".")
         if len(parts) > 2:
             raise ConfigError(f"{key} must be <schema>.<table> or <table>, not {value!r}")
-        schema, name = parts if len(parts) == 2 else ("public", parts[0])
+        schema, name = parts if len(parts) == 2 else (default_schema, parts[0])
         identifier(schema, key)
         identifier(name, key)
         return cls(schema, name)
@@ -99,6 +101,7 @@ class TriggerFeed:
 @dataclass(frozen=True)
 class SqlMapping:
     dsn: str = field(repr=False)
+    dialect: Dialect  # from the DSN's scheme
     schema: str  # the connector's own schema in the agency database
     timezone: ZoneInfo  # what `timestamp without time zone` columns mean
     region_format: RegionFormat
@@ -169,20 +172,21 @@ def _columns(reports: Mapping[str, Any]) -> dict[str, str | None]:
     return columns
 
 
-def _insert(config: Mapping[str, Any], id_column: str) -> InsertMapping | None:
+def _insert(config: Mapping[str, Any], id_column: str, default_schema: str) -> InsertMapping | None:
     if "insert" not in config:
         return None
     insert = _table(config, "insert")
     if "table" not in insert:
         raise ConfigError("[insert] needs 'table': the agency table forwarded reports go into")
-    table = Relation.parse(insert["table"], "insert.table")
+    table = Relation.parse(insert["table"], "insert.table", default_schema)
     fields: dict[str, str] = {}
     lookups: dict[str, Lookup] = {}
     for column, target in _table(insert, "columns").items():
         identifier(column, f"insert.columns.{column}")
         key = f"insert.columns.{column}"
         if isinstance(target, dict):
-            lookup = Lookup(require(target, "field"), Relation.parse(require(target, "lookup"), f"{key}.lookup"),
+            lookup = Lookup(require(target, "field"),
+                            Relation.parse(require(target, "lookup"), f"{key}.lookup", default_schema),
                             require(target, "match"), require(target, "pick"))
             identifier(lookup.match, f"{key}.match")
             identifier(lookup.pick, f"{key}.pick")
@@ -212,7 +216,7 @@ def _trigger(config: Mapping[str, Any], feed: str, columns: Mapping[str, str | N
         return None
     trigger = _table(config, "trigger")
     default_table = str(insert.table) if insert else str(reports)
-    table = Relation.parse(optional(trigger, "table", default_table), "trigger.table")
+    table = Relation.parse(optional(trigger, "table", default_table), "trigger.table", reports.schema)
     id_column = optional(trigger, "id", columns["id"])
     status_column = optional(trigger, "status", columns["status"])
     identifier(id_column, "trigger.id")
@@ -225,9 +229,13 @@ def read_mapping(config: Mapping[str, Any]) -> SqlMapping:
     reports = _table(config, "reports")
     if "table" not in reports:
         raise ConfigError("[reports] needs 'table': the agency table or view holding reports")
-    relation = Relation.parse(reports["table"], "reports.table")
+    dsn = _dsn(config)
+    dialect = dialect_of(dsn)
+    default_schema = mysql_database_name(dsn) if dialect.mysql else "public"
+    relation = Relation.parse(reports["table"], "reports.table", default_schema)
     columns = _columns(reports)
-    schema = optional(config, "schema", "simpul")
+    # On MySQL simpul's tables sit beside the agency's (their names start simpul_): no CREATE DATABASE needed.
+    schema = optional(config, "schema", default_schema if dialect.mysql else "simpul")
     identifier(schema, "schema")
     zone = optional(config, "timezone", "UTC")
     try:
@@ -242,7 +250,9 @@ def read_mapping(config: Mapping[str, Any]) -> SqlMapping:
         raise ConfigError("[kind_map] is needed when reports.kind is mapped")
     category_map = {str(k): str(v) for k, v in _table(config, "category_map").items()}
     feed = _choice(config, "feed", "updated_at", ("updated_at", "trigger"))
-    insert = _insert(config, str(columns["id"]))
+    if feed == "trigger" and dialect.mysql:
+        raise ConfigError("feed = \"trigger\" is for PostgreSQL; on MySQL/MariaDB use feed = \"updated_at\"")
+    insert = _insert(config, str(columns["id"]), default_schema)
     if insert and "status" in insert.fields.values() and ReportStatus.RECEIVED not in status_map.values():
         raise ConfigError("insert writes 'status' but [status_map] has no value for RECEIVED")
     try:
@@ -251,7 +261,7 @@ def read_mapping(config: Mapping[str, Any]) -> SqlMapping:
     except ValueError as exc:
         raise ConfigError(f"default_kind/default_channel: {exc}") from None
     return SqlMapping(
-        dsn=_dsn(config), schema=schema, timezone=timezone,
+        dsn=dsn, dialect=dialect, schema=schema, timezone=timezone,
         region_format=_choice(config, "region_format", "dotted", ("dotted", "compact")),
         reports=relation, columns=columns, status_map=status_map, category_map=category_map,
         kind_map=kind_map, default_kind=default_kind, default_channel=default_channel,

@@ -15,18 +15,21 @@ from typing import Any
 
 from connectors.base import Keyset, ReportFilter
 from connectors.sql.catalog import AgencySchema
+from connectors.sql.dialect import Dialect
 from connectors.sql.mapping import SqlMapping
 from connectors.sql.values import Values
 from simpul.wire import Dimension, check_region_code
 
 # Segment widths of a compact (undotted) Kemendagri code: 64 08 04 2001.
 _COMPACT_WIDTH = {1: 2, 2: 4, 3: 6, 4: 10}
+ZERO_DATE = "'0000-00-00 00:00:00'"
 
 
 class Where:
     """A parameterised WHERE clause; values never enter the SQL text."""
 
-    def __init__(self) -> None:
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
         self.clauses: list[str] = []
         self.params: list[Any] = []
 
@@ -36,6 +39,11 @@ class Where:
 
     def add(self, template: str, *values: Any) -> None:
         self.clauses.append(template.format(*(self.param(v) for v in values)))
+
+    def any(self, expr: str, values: list[str]) -> None:
+        """`expr` is one of `values`."""
+        placeholders = [self.param(v) for v in values] if self.dialect.mysql else [self.param(values)]
+        self.clauses.append(self.dialect.any(expr, placeholders))
 
     def sql(self) -> str:
         return " WHERE " + " AND ".join(self.clauses) if self.clauses else ""
@@ -52,43 +60,53 @@ class ReportQueries:
         self.mapping = mapping
         self.schema = schema
         self.values = values
+        d = self.dialect = mapping.dialect
         c = {name: f'r."{column}"' if column else None for name, column in mapping.columns.items()}
-        self.id = f'{c["id"]}::text'
+        self.id = d.text(str(c["id"]))
+        self.id_bytes = d.byte_order(self.id)
         self.received = str(c["received_at"])
-        self.updated = str(c["updated_at"])
-        self.status = f'btrim({c["status"]}::text)'
-        self.kind = f'btrim({c["kind"]}::text)' if c["kind"] else "NULL::text"
-        self.category = f'btrim({c["category"]}::text)'
-        self.region = f'btrim({c["region"]}::text)'
+        # A MySQL zero date ('0000-00-00 00:00:00') is no time: updated_at then falls back to received_at.
+        self.updated = f"NULLIF({c['updated_at']}, {ZERO_DATE})" if d.mysql else str(c["updated_at"])
+        self.status = d.trim(str(c["status"]))
+        self.kind = d.trim(c["kind"]) if c["kind"] else d.null_text
+        self.category = d.trim(str(c["category"]))
+        self.region = d.trim(str(c["region"]))
         self.feed_at = f"coalesce({self.updated}, {self.received})"
 
         def text(name: str) -> str:
-            return f"{c[name]}::text" if c[name] else "NULL::text"
+            column = c[name]
+            return d.text(column) if column else d.null_text
 
-        self.source = (
-            f"{mapping.reports.sql} r LEFT JOIN LATERAL (SELECT tracking_number, channel"
-            f' FROM "{mapping.schema}".simpul_accepted WHERE local_id = {self.id}'
-            " ORDER BY accepted_at LIMIT 1) a ON true"
-        )
+        accepted = f'"{mapping.schema}".simpul_accepted'
+        if d.mysql:  # MariaDB has no LATERAL: two lookups by the local_id index
+            first = f"FROM {accepted} WHERE local_id = {self.id} ORDER BY accepted_at LIMIT 1"
+            self.source = f"{mapping.reports.sql} r"
+            found = (f"(SELECT tracking_number {first}) AS accepted_tracking,"
+                     f" (SELECT channel {first}) AS accepted_channel")
+        else:
+            self.source = (
+                f"{mapping.reports.sql} r LEFT JOIN LATERAL (SELECT tracking_number, channel"
+                f" FROM {accepted} WHERE local_id = {self.id} ORDER BY accepted_at LIMIT 1) a ON true"
+            )
+            found = "a.tracking_number AS accepted_tracking, a.channel AS accepted_channel"
         self.columns = (
-            f"{self.id} AS local_id, {c['title']}::text AS title, {c['body']}::text AS body,"
+            f"{self.id} AS local_id, {d.text(str(c['title']))} AS title, {d.text(str(c['body']))} AS body,"
             f" {self.status} AS status, {self.kind} AS kind, {self.category} AS category,"
             f" {self.region} AS region, {self.received} AS received_at, {self.feed_at} AS updated_at,"
             f" {text('location')} AS location, {text('tracking_number')} AS tracking_number,"
-            f" {text('reporter_name')} AS reporter_name, {text('reporter_contact')} AS reporter_contact,"
-            " a.tracking_number AS accepted_tracking, a.channel AS accepted_channel"
+            f" {text('reporter_name')} AS reporter_name, {text('reporter_contact')} AS reporter_contact, {found}"
         )
 
     def _filtered(self, f: ReportFilter) -> Where:
-        where = Where()
+        where = Where(self.dialect)
         if f.statuses:
-            where.add(f"{self.status} = ANY({{}}::text[])", self.values.statuses_for(f.statuses))
+            where.any(self.status, self.values.statuses_for(f.statuses))
         if f.kinds and self.mapping.columns["kind"]:
-            where.add(f"{self.kind} = ANY({{}}::text[])", self.values.kinds_for(f.kinds))
+            where.any(self.kind, self.values.kinds_for(f.kinds))
         elif f.kinds and self.mapping.default_kind not in f.kinds:
             where.add("false")
         if f.categories:
-            where.add(f"{self.category} = ANY({{}}::text[])", self.values.categories_for(f.categories))
+            where.any(self.category, self.values.categories_for(f.categories))
         if f.region_prefix:
             prefix = self.values.region_for(check_region_code(f.region_prefix))
             if self.mapping.region_format == "compact":
@@ -109,29 +127,33 @@ class ReportQueries:
         if after is not None and after.after_id is None:
             where.add(f"{self.received} < {{}}", self._received(after.received_at))
         elif after is not None:
-            where.add(f'({self.received} < {{0}} OR ({self.received} = {{0}} AND {self.id} COLLATE "C" > {{1}}))',
+            where.add(f"({self.received} < {{0}} OR ({self.received} = {{0}} AND {self.id_bytes} > {{1}}))",
                       self._received(after.received_at), after.after_id)
-        where.clauses.append(f"{self.received} IS NOT NULL")
+        # Not NULL, and on MySQL not a zero date: a row with no received time is in no page.
+        where.clauses.append(f"{self.received} > {ZERO_DATE}" if self.dialect.mysql else f"{self.received} IS NOT NULL")
         sql = (f"SELECT {self.columns} FROM {self.source}{where.sql()}"
-               f' ORDER BY {self.received} DESC, {self.id} COLLATE "C" LIMIT {where.param(limit)}')
+               f" ORDER BY {self.received} DESC, {self.id_bytes} LIMIT {where.param(limit)}")
         return Query(sql, where.params)
 
     def one(self, local_id: str) -> Query:
         """By the id column's own type, so the agency's primary key index serves it."""
         column = f'r."{self.mapping.columns["id"]}"'
+        if self.dialect.mysql:  # the catalog check made sure `local_id` fits the column's type
+            return Query(f"SELECT {self.columns} FROM {self.source} WHERE {column} = $1", [local_id])
         where = f"{column} = CAST($1::text AS {self.schema.id_type})"
         return Query(f"SELECT {self.columns} FROM {self.source} WHERE {where}", [local_id])
 
     def counts(self, f: ReportFilter, group_by: Sequence[Dimension], region_level: int) -> Query:
         """Counts by the agency's raw values; the caller maps and re-sums them."""
         where = self._filtered(f)
+        if self.dialect.mysql:
+            where.clauses.append(f"{self.received} > {ZERO_DATE}")
         exprs = []
         for dimension in group_by:
             if dimension is Dimension.REGION and self.mapping.region_format == "compact":
                 exprs.append(f"left({self.region}, {where.param(_COMPACT_WIDTH[region_level])})")
             elif dimension is Dimension.REGION:
-                exprs.append(f"array_to_string((string_to_array({self.region}, '.'))[1:{where.param(region_level)}],"
-                             " '.')")
+                exprs.append(self.dialect.region_prefix(self.region, where.param(region_level)))
             else:
                 exprs.append({Dimension.STATUS: self.status, Dimension.KIND: self.kind,
                               Dimension.CATEGORY: self.category}[dimension])
@@ -142,20 +164,20 @@ class ReportQueries:
 
     def changes_by_time(self, after: tuple[datetime, str] | None, limit: int) -> Query:
         """The change feed from the updated_at column: cursor (updated_at, id)."""
-        where = Where()
+        where = Where(self.dialect)
         if after is not None:
-            where.add(f'({self.feed_at} > {{0}} OR ({self.feed_at} = {{0}} AND {self.id} COLLATE "C" > {{1}}))',
-                      *after)
+            where.add(f"({self.feed_at} > {{0}} OR ({self.feed_at} = {{0}} AND {self.id_bytes} > {{1}}))", *after)
+        if self.dialect.mysql:  # as in the list: a report with a zero received date is not one yet
+            where.clauses.append(f"{self.received} > {ZERO_DATE}")
         sql = (f"SELECT {self.columns}, {self.feed_at} AS feed_at FROM {self.source}{where.sql()}"
-               f' ORDER BY {self.feed_at}, {self.id} COLLATE "C" LIMIT {where.param(limit)}')
+               f" ORDER BY {self.feed_at}, {self.id_bytes} LIMIT {where.param(limit)}")
         return Query(sql, where.params)
 
     def feed_reaches(self, position: tuple[datetime, str]) -> Query:
         """A row when some report is at or after `position` in the updated_at feed; none when the feed ends
         before it."""
-        where = Where()
-        where.add(f'({self.feed_at} > {{0}} OR ({self.feed_at} = {{0}} AND {self.id} COLLATE "C" >= {{1}}))',
-                  *position)
+        where = Where(self.dialect)
+        where.add(f"({self.feed_at} > {{0}} OR ({self.feed_at} = {{0}} AND {self.id_bytes} >= {{1}}))", *position)
         return Query(f"SELECT 1 FROM {self.mapping.reports.sql} r{where.sql()} LIMIT 1", where.params)
 
     def newest_in_feed(self) -> Query:

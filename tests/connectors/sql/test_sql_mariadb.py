@@ -1,0 +1,198 @@
+"""The sql connector on MariaDB: real-world schemas (Laravel, the SMK pattern), forwarded reports through the
+mapped INSERT, the start-up check on information_schema, and the keyset page on the agency's index."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from connectors.base import (
+    Channel,
+    ConnectorError,
+    ForwardedReport,
+    NodeIdentity,
+    NodeLevel,
+    Reporter,
+    ReportFilter,
+    ReportKind,
+    ReportStatus,
+)
+from connectors.numbering import FederationNumbers
+from connectors.sql import SqlConnector, read_mapping
+from simpul.errors import InvalidInput
+from tests.connectors.nodes import started
+from tests.connectors.sql.laravel import EXAMPLE, LaravelApp, laravel_config
+from tests.connectors.sql.laravel import SCHEMA as LARAVEL_SCHEMA
+from tests.connectors.sql.smk import EXAMPLE as SMK_EXAMPLE
+from tests.connectors.sql.smk import SCHEMA as SMK_SCHEMA
+from tests.connectors.sql.smk import VIEW as SMK_VIEW
+from tests.connectors.sql.smk import smk_config
+from tests.databases import mariadb_connection, mariadb_execute, with_database
+
+IDENTITY = NodeIdentity("64.08.lapor", "Pengaduan Kutai Timur", NodeLevel.UNIT, "64.08", "sql")
+NUMBERS = FederationNumbers(IDENTITY.code, b"k" * 32)
+NINE_WITA = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Sangatta
+
+FORWARDED = ForwardedReport(
+    source_id="65:9", tracking_number="65-000009", kind=ReportKind.ASPIRASI, title="Perbaiki drainase",
+    body="Diteruskan dari meja Kaltara.", category="jalan", region_code="64.08.04", channel=Channel.SMS,
+    reporter=Reporter(name="Siti", contact="0811111111"), received_at=NINE_WITA,
+)
+
+
+def _connector(config: dict[str, Any]) -> SqlConnector:
+    return SqlConnector(IDENTITY, read_mapping(config), NUMBERS)
+
+
+@pytest.fixture
+async def laravel(mariadb: str) -> LaravelApp:
+    app = LaravelApp(mariadb)
+    await app.create_schema()
+    return app
+
+
+async def test_a_forwarded_report_lands_in_pengaduans_once_per_key(laravel: LaravelApp, mariadb: str) -> None:
+    async with started(_connector(laravel_config(mariadb))) as connector:
+        accepted = await connector.accept_report("delivery-65-9", FORWARDED)
+        again = await connector.accept_report("delivery-65-9", FORWARDED)
+        other_key = await connector.accept_report("another-key-same-report", FORWARDED)
+        row = await laravel.execute(
+            "SELECT CONCAT_WS('|', judul, jenis, status, kategori_id, kode_wilayah, nama_pelapor, sumber, created_at)"
+            " FROM pengaduans WHERE id = %s", int(accepted.local_id))
+        report = await connector.get_report(accepted.local_id)
+    assert accepted.created and (again.local_id, again.created) == (accepted.local_id, False)
+    assert (other_key.local_id, other_key.created) == (accepted.local_id, False)
+    assert row == "Perbaiki drainase|aspirasi|menunggu|1|640804|Siti|simpul|2026-03-02 01:00:00.000000"
+    assert await laravel.execute("SELECT count(*) FROM pengaduans") == 1
+    assert report is not None and report.tracking_number == "65-000009" and report.channel is Channel.SMS
+    assert report.received_at == NINE_WITA, "created_at is a TIMESTAMP: an instant, whatever the unit's zone"
+
+
+async def test_a_forwarded_report_in_a_category_the_app_lacks_is_refused_and_leaves_nothing(
+    laravel: LaravelApp, mariadb: str
+) -> None:
+    async with started(_connector(laravel_config(mariadb))) as connector:
+        with pytest.raises(InvalidInput, match="'Pariwisata' has no row in .*kategoris.nama"):
+            await connector.accept_report("delivery-65-10",
+                                          ForwardedReport(**{**FORWARDED.__dict__, "category": "Pariwisata"}))
+    assert await laravel.execute("SELECT count(*) FROM pengaduans") == 0
+    assert await laravel.execute("SELECT count(*) FROM simpul_accepted") == 0
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"reports": {"table": "pengaduan_lama"}}, "no table or view {db}.pengaduan_lama"),
+    ({"reports": {"title": "judul_lapor"}}, "{db}.v_simpul_pengaduan has no column 'judul_lapor' (mapped as"
+                                            " reports.title)"),
+    ({"reports": {"received_at": "status"}}, "must be a DATETIME or TIMESTAMP column, not enum"),
+    ({"insert": {"columns": {"judul2": "title"}}}, "{db}.pengaduans has no column 'judul2'"),
+    ({"insert": {"id": "kode_wilayah"}}, "must be the AUTO_INCREMENT column"),
+])
+async def test_a_mapping_that_does_not_fit_the_database_stops_the_start_with_one_line(
+    laravel: LaravelApp, mariadb: str, change: dict[str, Any], message: str
+) -> None:
+    config = laravel_config(mariadb)
+    for table, values in change.items():
+        config[table] = {**config[table], **values}
+    with pytest.raises(ConnectorError) as raised:
+        await _connector(config).start()
+    assert message.format(db=mariadb.rsplit("/", 1)[1]) in str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
+async def test_an_unreachable_database_is_a_clear_error_at_start() -> None:
+    connector = _connector(laravel_config("mysql://simpul:rahasia@127.0.0.1:1/pengaduan"))
+    with pytest.raises(ConnectorError, match="agency database, connecting: ") as raised:
+        await connector.start()
+    assert "rahasia" not in str(raised.value)
+
+
+async def test_the_keyset_page_uses_the_agencys_index_in_byte_order(laravel: LaravelApp, mariadb: str) -> None:
+    for i in range(30):
+        await laravel.enter(f"Laporan {i}", NINE_WITA)
+    async with started(_connector(laravel_config(mariadb))) as connector:
+        first = await connector.list_reports(ReportFilter(), None, 20)
+        query = connector.queries.list(ReportFilter(), None, 20)
+        plan = await connector.pool.fetch("EXPLAIN " + query.sql, *query.params)
+    ids = [r.local_id for r in first]
+    assert ids == sorted(ids, key=str.encode), "'10' before '2': ids compare as bytes, not numbers"
+    table = next(row for row in plan if row["table"] == "p")
+    assert table["type"] != "ALL", f"the keyset page scans the whole table: {plan}"
+
+
+@pytest.fixture
+async def smk(mariadb: str) -> str:
+    await mariadb_execute(
+        mariadb, *SMK_SCHEMA, SMK_VIEW,
+        "INSERT INTO masyarakat VALUES ('6408010101900001', 'Budi Santoso', 'budi', 'x', '081234567890')")
+    return mariadb
+
+
+async def _smk_report(url: str, text: str, at: str, status: str = "0") -> str:
+    async with mariadb_connection(url) as conn, conn.cursor() as cursor:
+        await cursor.execute("INSERT INTO pengaduan (tgl_pengaduan, nik, isi_laporan, status) VALUES"
+                             " (%s, '6408010101900001', %s, %s)", (at, text, status))
+        return str(cursor.lastrowid)
+
+
+async def test_the_smk_app_reads_through_its_view_with_wita_times_and_zero_dates(smk: str) -> None:
+    first = await _smk_report(smk, "Jalan di depan sekolah berlubang, café tutup", "2026-03-02 09:00:00")
+    answered = await _smk_report(smk, "Lampu jalan mati", "2026-03-02 10:00:00", "proses")
+    await _smk_report(smk, "Tanpa tanggal", "0000-00-00 00:00:00")
+    await mariadb_execute(
+        smk, f"INSERT INTO tanggapan (id_pengaduan, tgl_tanggapan, tanggapan, id_petugas) VALUES"
+             f" ({answered}, '2026-03-03 08:30:00', 'Sedang diperbaiki', 1),"
+             f" ({first}, '0000-00-00 00:00:00', 'Tanggal lupa diisi', 1)")
+    async with started(_connector(smk_config(smk))) as connector:
+        listed = await connector.list_reports(ReportFilter(), None, 10)
+        report = await connector.get_report(first)
+        changes = await connector.changes(None, 10)
+        assert await connector.get_report("abc") is None
+    assert [r.local_id for r in listed] == [answered, first], "a zero-date report is in no page"
+    assert report is not None and report.received_at == NINE_WITA and report.status is ReportStatus.RECEIVED
+    assert report.updated_at == NINE_WITA, "a zero-date tanggapan is no update"
+    assert report.body == "Jalan di depan sekolah berlubang, café tutup", "latin1 text reads as itself"
+    assert (report.category, report.region_code, report.reporter.name) == ("umum", "64.08", "Budi Santoso")
+    assert [(c.local_id, c.status) for c in changes] == [(first, "RECEIVED"), (answered, "IN_PROCESS")]
+    assert changes[-1].at == datetime(2026, 3, 3, 0, 30, tzinfo=UTC)
+
+
+async def test_a_read_only_user_without_trigger_privilege_runs_the_smk_node(smk: str) -> None:
+    database = smk.rsplit("/", 1)[1]
+    await mariadb_execute(
+        smk, "CREATE USER simpul_ro@'127.0.0.1' IDENTIFIED BY 'baca-saja'",
+        f"GRANT SELECT ON `{database}`.* TO simpul_ro@'127.0.0.1'",
+        f"GRANT CREATE, SELECT, INSERT ON `{database}`.simpul_accepted TO simpul_ro@'127.0.0.1'")
+    try:
+        first = await _smk_report(smk, "Jalan berlubang", "2026-03-02 09:00:00")
+        user_url = with_database(smk.replace("mysql://root@", "mysql://simpul_ro:baca-saja@"), database)
+        read_only = smk_config(user_url)
+        read_only.pop("insert")
+        async with started(_connector(read_only)) as connector:
+            assert [c.local_id for c in await connector.changes(None, 10)] == [first]
+        with pytest.raises(ConnectorError, match="INSERT command denied|no privilege"):
+            async with started(_connector(smk_config(user_url))) as writer:
+                await writer.accept_report("k", FORWARDED)
+    finally:
+        await mariadb_execute(smk, "DROP USER simpul_ro@'127.0.0.1'")
+
+
+async def test_a_forwarded_report_becomes_an_smk_pengaduan_row_in_wita(smk: str) -> None:
+    async with started(_connector(smk_config(smk))) as connector:
+        accepted = await connector.accept_report("delivery-1", ForwardedReport(
+            **{**FORWARDED.__dict__, "category": "umum", "region_code": "64.08"}))
+    async with mariadb_connection(smk) as conn, conn.cursor() as cursor:
+        await cursor.execute("SELECT tgl_pengaduan, status, nik FROM pengaduan WHERE id_pengaduan = %s",
+                             (int(accepted.local_id),))
+        row = await cursor.fetchone()
+    assert row == (datetime(2026, 3, 2, 9, 0), "0", "0000000000000000")
+
+
+@pytest.mark.parametrize("document", ["connectors/sql/README.md", "docs/connectors.md"])
+def test_the_worked_examples_in_the_docs_are_the_ones_these_tests_run(document: str) -> None:
+    text = (EXAMPLE.parents[3] / document).read_text()
+    for example in (EXAMPLE, SMK_EXAMPLE):
+        assert example.read_text() in text, f"{document} must show {example.name} as it is"
+    for statement in (*LARAVEL_SCHEMA, *SMK_SCHEMA, SMK_VIEW):
+        assert statement in text, f"{document} must give the DDL the tests create: {statement[:60]}"
