@@ -92,45 +92,59 @@ def mariadb_server(folder: Path) -> Iterator[str]:
         ["mariadb-install-db", "--no-defaults", "--auth-root-authentication-method=normal", f"--datadir={data}",
          "--user=root", "--skip-test-db"],
         check=True, capture_output=True, timeout=120)
-    port = _free_port()
-    with log.open("wb") as output:
-        server = subprocess.Popen(
-            [mariadbd() or "mariadbd", "--no-defaults", f"--datadir={data}", f"--socket={folder / 's'}",
-             "--skip-networking=0", f"--port={port}", "--bind-address=127.0.0.1", "--user=root",
-             f"--pid-file={folder / 'pid'}", "--innodb-buffer-pool-size=64M", "--innodb-log-file-size=16M",
-             "--skip-log-bin", "--character-set-server=utf8mb4", "--collation-server=utf8mb4_general_ci"],
-            stdout=output, stderr=subprocess.STDOUT)
-    try:
+    for _attempt in range(3):  # a free port may be taken by another process before the server binds it
+        port = _free_port()
+        with log.open("wb") as output:
+            server = subprocess.Popen(
+                [mariadbd() or "mariadbd", "--no-defaults", f"--datadir={data}", f"--socket={folder / 's'}",
+                 "--skip-networking=0", f"--port={port}", "--bind-address=127.0.0.1", "--user=root",
+                 f"--pid-file={folder / 'pid'}", "--innodb-buffer-pool-size=64M", "--innodb-log-file-size=16M",
+                 "--skip-log-bin", "--character-set-server=utf8mb4", "--collation-server=utf8mb4_general_ci"],
+                stdout=output, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
-        while not _answers(port):  # polls until the server accepts a login: it says when it is ready
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"mariadbd did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.05)
+        while not _answers(port, data) and server.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)  # polls until this server accepts a login: it says when it is ready
+        if server.poll() is None and _answers(port, data):
+            break
+        _stop(server)
+    else:
+        raise RuntimeError(f"mariadbd did not start: {log.read_text()[-2000:]}")
+    try:
         yield f"mysql://root@127.0.0.1:{port}"
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        _stop(server)
 
 
-def _answers(port: int) -> bool:
-    """Whether a MariaDB server on `port` completes a root login."""
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def _answers(port: int, data: Path) -> bool:
+    """Whether the MariaDB server of `data` answers a root login on `port` (not another test's server that
+    took the port first)."""
     import asyncio
 
     import asyncmy
 
-    async def login() -> None:
+    async def datadir() -> str:
         conn = await asyncmy.connect(host="127.0.0.1", port=port, user="root", connect_timeout=2)
-        conn.close()
+        try:
+            async with conn.cursor() as cursor:
+                await cursor.execute("SELECT @@datadir")
+                [found] = await cursor.fetchone()
+                return str(found)
+        finally:
+            conn.close()
 
     try:
-        asyncio.run(login())
+        return Path(asyncio.run(datadir())).resolve() == data.resolve()
     except (OSError, asyncmy.errors.Error):
         return False
-    return True
 
 
 @asynccontextmanager

@@ -55,14 +55,19 @@ STATUS_CODE = {ReportStatus.RECEIVED: 1, ReportStatus.IN_PROCESS: 2, ReportStatu
 JENIS = {"PENGADUAN": "P", "ASPIRASI": "A", "INFORMASI": "I"}
 
 
-def example_config(database_url: str, **changes: Any) -> dict[str, Any]:
-    """The README's example mapping, pointed at `database_url`, without its [node] table."""
-    config = tomllib.loads(EXAMPLE.read_text())
+def config_from(example: Path, database_url: str, **changes: Any) -> dict[str, Any]:
+    """A README example's mapping (`example`), pointed at `database_url`, without its [node] table."""
+    config = tomllib.loads(example.read_text())
     config.pop("node")
     config.pop("dsn_env")
     config["dsn"] = database_url
     config.update(changes)
     return config
+
+
+def example_config(database_url: str, **changes: Any) -> dict[str, Any]:
+    """The README's SIPP example, pointed at `database_url`."""
+    return config_from(EXAMPLE, database_url, **changes)
 
 
 class SippApp:

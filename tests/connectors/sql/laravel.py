@@ -4,13 +4,13 @@ with plain SQL."""
 
 from __future__ import annotations
 
-import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from connectors.base import ReportStatus
 from connectors.testing import SeedReport
+from tests.connectors.sql.agency import config_from
 from tests.databases import mariadb_connection, mariadb_execute
 
 EXAMPLE = Path(__file__).parents[3] / "connectors" / "sql" / "examples" / "laravel.toml"
@@ -44,13 +44,8 @@ STATUS = {ReportStatus.RECEIVED: "menunggu", ReportStatus.IN_PROCESS: "proses", 
 
 
 def laravel_config(database_url: str, **changes: Any) -> dict[str, Any]:
-    """The README's Laravel example, pointed at `database_url`, without its [node] table."""
-    config = tomllib.loads(EXAMPLE.read_text())
-    config.pop("node")
-    config.pop("dsn_env")
-    config["dsn"] = database_url
-    config.update(changes)
-    return config
+    """The README's Laravel example, pointed at `database_url`."""
+    return config_from(EXAMPLE, database_url, **changes)
 
 
 class LaravelApp:

@@ -3,9 +3,10 @@ an enum status, zero dates, and the view the agency creates for simpul."""
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
+
+from tests.connectors.sql.agency import config_from
 
 EXAMPLE = Path(__file__).parents[3] / "connectors" / "sql" / "examples" / "smk.toml"
 
@@ -35,10 +36,5 @@ VIEW = """CREATE VIEW v_simpul_pengaduan AS
 
 
 def smk_config(database_url: str, **changes: Any) -> dict[str, Any]:
-    """The README's SMK example, pointed at `database_url`, without its [node] table."""
-    config = tomllib.loads(EXAMPLE.read_text())
-    config.pop("node")
-    config.pop("dsn_env")
-    config["dsn"] = database_url
-    config.update(changes)
-    return config
+    """The README's SMK example, pointed at `database_url`."""
+    return config_from(EXAMPLE, database_url, **changes)
