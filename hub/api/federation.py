@@ -121,10 +121,10 @@ class FederationQuery:
         if len(group_by) > len(Dimension):
             raise InvalidInput("groupBy names each dimension at most once")
         if not live:
-            buckets, freshness = await info.context.index.stats(principal_of(info), _selection(scope), _filter(filter),
-                                                          group_by, region_level)
-            return Stats(total=sum(b.count for b in buckets), buckets=buckets,
-                         coverage=Coverage.indexed(freshness))
+            counted = await info.context.index.stats(principal_of(info), _selection(scope), _filter(filter), group_by,
+                                                     region_level)
+            return Stats(total=sum(b.count for b in counted.buckets), buckets=counted.buckets,
+                         selesai=counted.selesai, coverage=Coverage.indexed(counted.freshness))
         result = await info.context.federation.stats(principal_of(info), _selection(scope), _filter(filter), group_by,
                                                region_level)
         report_failures(info, result.answer)

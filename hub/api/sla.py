@@ -19,10 +19,11 @@ from hub.api.context import Context
 from hub.federation.queries import Federation
 from hub.nodes.selection import NodeSelection
 from hub.sla.calendar import SlaCalendarMissing
-from hub.sla.clocks import SlaDays, Stage
-from hub.sla.compliance import NodeFigures, Overdue, Untimed, node_compliance, overdue_reports
+from hub.sla.clocks import UNIT_STAGES, SlaDays, Stage
+from hub.sla.compliance import Handling, NodeFigures, Overdue, Untimed, node_compliance, overdue_reports
 from hub.sla.holidays import Holiday, add_holiday, remove_holiday, year_holidays
-from simpul.wire import ReportKind, ReportStatus, check_aware_time, check_region_code
+from hub.sla.period import period_asked
+from simpul.wire import Channel, ReportKind, ReportStatus, check_aware_time, check_region_code
 
 strawberry.enum(Stage, name="SlaStage", description=(
     "VERIFICATION: verify and forward (disposisi); FOLLOW_UP: the holding unit's tindak lanjut (COMPLETED, or "
@@ -65,7 +66,51 @@ class OverdueReport:
                    working_days_late=found.working_days_late)
 
 
-@strawberry.type(description="How a unit keeps the follow-up deadline, over the reports it holds now.")
+@strawberry.type(description="A stage a unit owes, over the reports asked: instances due (kept, or past the "
+                 "deadline and not kept) and those kept by the deadline.")
+class StageOnTime:
+    stage: Stage
+    due: int
+    on_time: int
+    on_time_share: float | None = strawberry.field(description="onTime / due; null when none is due.")
+
+
+@strawberry.type
+class KindCount:
+    kind: ReportKind
+    count: int
+
+
+@strawberry.type
+class ChannelCount:
+    channel: Channel
+    count: int
+
+
+@strawberry.type(name="Handling", description=(
+    "What became of the reports asked, in counts that add up over units: selesai as the rule says (an answer "
+    "that stood the reporter's 10 working days, or closed; PermenPANRB 5/2025), in process, rejected or archived; "
+    "by kind and by channel; and each stage's deadline kept (docs/figures.md)."))
+class HandlingInfo:
+    selesai: int
+    in_process: int = strawberry.field(description="Neither selesai nor rejected or archived.")
+    rejected_or_archived: int
+    by_kind: list[KindCount]
+    by_channel: list[ChannelCount]
+    stages: list[StageOnTime] = strawberry.field(description="Each stage a unit owes, timed reports only.")
+
+    @classmethod
+    def of(cls, h: Handling) -> HandlingInfo:
+        stages = [StageOnTime(stage=s, due=t.due, on_time=t.on_time, on_time_share=t.on_time_share)
+                  for s, t in ((s, h.stage(s)) for s in UNIT_STAGES)]
+        return cls(selesai=h.selesai, in_process=h.in_process, rejected_or_archived=h.withdrawn,
+                   by_kind=[KindCount(kind=k, count=h.by_kind.get(k, 0)) for k in ReportKind],
+                   by_channel=[ChannelCount(channel=c, count=h.by_channel.get(c, 0)) for c in Channel],
+                   stages=stages)
+
+
+@strawberry.type(description="How a unit keeps the follow-up deadline, over the reports it holds now (received in "
+                 "the period asked).")
 class NodeCompliance:
     node: str
     name: str
@@ -88,6 +133,7 @@ class NodeCompliance:
     information_due: int = strawberry.field(
         description="Permintaan informasi answered, or past their (extended) KIP deadline and not answered.")
     information_on_time: int = strawberry.field(description="Of informationDue, answered by the KIP deadline.")
+    handling: HandlingInfo
 
     @classmethod
     def of(cls, figures: NodeFigures, now: datetime, grace: float) -> NodeCompliance:
@@ -98,7 +144,8 @@ class NodeCompliance:
                    median_working_days_to_follow_up=figures.median_working_days_to_follow_up,
                    median_hours_to_follow_up=figures.median_hours_to_follow_up, overdue=figures.overdue,
                    untimed=figures.untimed, outer_limit_overdue=figures.outer_limit_overdue,
-                   information_due=figures.information_due, information_on_time=figures.information_on_time)
+                   information_due=figures.information_due, information_on_time=figures.information_on_time,
+                   handling=HandlingInfo.of(figures.handling))
 
 
 @strawberry.type(name="Holiday", description="A day off besides weekends.")
@@ -129,17 +176,20 @@ class SlaQuery:
 
     @strawberry.field(description="Per node in the region subtree: reports held, follow-ups on time, median time "
                       "to follow-up, overdue reports, reachability; of one kind when given (aspirasi and "
-                      "permintaan informasi apart from pengaduan).")
+                      "permintaan informasi apart from pengaduan); over the reports received in `year`, or in its "
+                      "`month`, on each region's clock, when given.")
     async def compliance(self, info: Info[Context, None], region_prefix: str | None = None,
-                         kind: ReportKind | None = None) -> list[NodeCompliance]:
+                         kind: ReportKind | None = None, year: int | None = None,
+                         month: int | None = None) -> list[NodeCompliance]:
         if region_prefix:
             check_region_code(region_prefix)
+        period = period_asked(year, month, datetime.now(UTC))
         federation: Federation = info.context.federation
         nodes = await federation.registry.select(
             principal_of(info).narrow(NodeSelection(region_prefix=region_prefix or None)))
         now = datetime.now(UTC)
         figures, untimed = await node_compliance(info.context.pool, SlaDays.from_settings(info.context.settings),
-                                                 nodes, now, kind=kind)
+                                                 nodes, now, period, kind)
         report_untimed(info, untimed, list_reports=False)
         grace = info.context.settings.heartbeat_grace
         return [NodeCompliance.of(f, now, grace) for f in figures]

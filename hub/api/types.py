@@ -201,6 +201,9 @@ class Stats:
     total: int
     buckets: list[StatsBucket]
     coverage: Coverage
+    selesai: int | None = strawberry.field(default=None, description=(
+        "Of total, the reports that are selesai as the rule says: an answer that stood the reporter's 10 working "
+        "days without a reply, or closed (docs/figures.md). The hub keeps it, so a live answer has null."))
 
 
 @strawberry.input(description="Which nodes a federated query asks; every field narrows.")

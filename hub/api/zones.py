@@ -10,20 +10,18 @@ from strawberry.types import Info
 from hub.access.guard import principal_of
 from hub.api.context import Context
 from hub.api.ombudsman import OmbudsmanScoreInfo
-from hub.api.sla import report_untimed
+from hub.api.sla import HandlingInfo, report_untimed
 from hub.federation.queries import Federation
 from hub.nodes.selection import NodeSelection
 from hub.nodes.status import NodeStatus
 from hub.regions import region_name
 from hub.settings import HubSettings
-from hub.sla.annual import RegionZone, UnitZone, by_province, unit_zones
 from hub.sla.clocks import SlaDays
 from hub.sla.ombudsman import ScoreBook, scores
+from hub.sla.period import period_asked
+from hub.sla.units import RegionZone, UnitZone, by_province, unit_zones
 from hub.sla.zones import Tally, Zone, ZoneThresholds
-from simpul.errors import InvalidInput
 from simpul.wire import NodeLevel, check_region_code
-
-FIRST_YEAR = 2000
 
 strawberry.enum(Zone, name="ComplianceZone", description=(
     "Zona kinerja pengaduan simpul: simpul's own zone of complaint-handling performance (reachability, "
@@ -64,6 +62,7 @@ class UnitZoneInfo:
     reachable: bool
     zone: Zone
     figures: ZoneFigures
+    handling: HandlingInfo
     ombudsman: OmbudsmanScoreInfo | None = strawberry.field(description=(
         "The Ombudsman RI's score for the year asked, beside simpul's zone: the node's own, or for a province's or "
         "kabupaten/kota's desk its government's; null when none was entered or no year was asked."))
@@ -73,6 +72,7 @@ class UnitZoneInfo:
         score = book.for_node(u.node)
         return cls(node=u.node.code, name=u.node.name, level=u.node.level, region_code=u.node.region_code,
                    reachable=u.reachable, zone=u.zone, figures=ZoneFigures.of(u.tally),
+                   handling=HandlingInfo.of(u.handling),
                    ombudsman=OmbudsmanScoreInfo.of(score) if score else None)
 
 
@@ -84,6 +84,7 @@ class RegionZoneInfo:
     zone: Zone
     figures: ZoneFigures
     units: list[UnitZoneInfo]
+    handling: HandlingInfo
     ombudsman: OmbudsmanScoreInfo | None = strawberry.field(description=(
         "The Ombudsman RI's score of the province's government for the year asked, beside simpul's zone; null "
         "when none was entered or no year was asked."))
@@ -93,6 +94,7 @@ class RegionZoneInfo:
         score = book.for_region(r.region_code)
         return cls(region_code=r.region_code, region_name=region_name(r.region_code), zone=r.zone,
                    figures=ZoneFigures.of(r.tally), units=[UnitZoneInfo.of(u, book) for u in r.units],
+                   handling=HandlingInfo.of(r.handling),
                    ombudsman=OmbudsmanScoreInfo.of(score) if score else None)
 
 
@@ -109,32 +111,27 @@ class ZoneThresholdsInfo:
     red_overdue: float = strawberry.field(description="Red: above this share of timed reports overdue.")
 
 
-def check_year(year: int | None, now: datetime) -> int | None:
-    if year is not None and not FIRST_YEAR <= year <= now.year + 1:
-        raise InvalidInput(f"year must be between {FIRST_YEAR} and {now.year + 1}, not {year}")
-    return year
-
-
 @strawberry.type
 class ZonesQuery:
     @strawberry.field(description="simpul's complaint-handling zones (zona kinerja pengaduan simpul, not the "
                       "Ombudsman's) of the active units in the region subtree, by province: reachability now, "
-                      "follow-ups on time and overdue reports over the reports received in `year` (default: all "
-                      "reports held).")
+                      "follow-ups on time and overdue reports over the reports received in `year`, or in its "
+                      "`month`, on each region's clock (default: all reports held).")
     async def compliance_zones(
-        self, info: Info[Context, None], region_prefix: str | None = None, year: int | None = None
+        self, info: Info[Context, None], region_prefix: str | None = None, year: int | None = None,
+        month: int | None = None,
     ) -> list[RegionZoneInfo]:
         if region_prefix:
             check_region_code(region_prefix)
         now = datetime.now(UTC)
-        check_year(year, now)
+        period = period_asked(year, month, now)
         settings: HubSettings = info.context.settings
         federation: Federation = info.context.federation
         nodes = await federation.registry.select(
             principal_of(info).narrow(NodeSelection(region_prefix=region_prefix or None, status=NodeStatus.ACTIVE)))
         thresholds = ZoneThresholds.from_settings(settings)
         units, untimed = await unit_zones(info.context.pool, SlaDays.from_settings(settings), nodes, now,
-                                          settings.heartbeat_grace, thresholds, year)
+                                          settings.heartbeat_grace, thresholds, period)
         report_untimed(info, untimed, list_reports=False)
         region = region_prefix or principal_of(info).region_code
         book = ScoreBook.of(await scores(info.context.pool, region, year) if year is not None else [])

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from hub.coverage.register import ExpectedUnit, UnitKind, expected_units
-from hub.sla.annual import province_of
+from hub.sla.units import province_of
 from simpul.wire import NodeLevel
 
 _GOVERNMENT_LEVEL = {UnitKind.PROVINSI: NodeLevel.PROVINSI, UnitKind.KABKOTA: NodeLevel.KABKOTA}

@@ -23,17 +23,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from hub.access.authn import Credentials, NotAuthenticated
 from hub.access.guard import Guard, LimitExceeded, client_address
 from hub.access.principal import Role
-from hub.api.zones import check_year
 from hub.coverage.figure import region_coverage
-from hub.dashboard.annual_report import AnnualReport, to_csv, to_pdf
+from hub.dashboard.monitoring_report import MonitoringReport, to_csv, to_pdf
 from hub.nodes.registry import Registry
 from hub.nodes.selection import NodeSelection
 from hub.nodes.status import NodeStatus
 from hub.regions import region_name
 from hub.settings import HubSettings
-from hub.sla.annual import unit_zones
 from hub.sla.clocks import SlaDays
 from hub.sla.ombudsman import ScoreBook, scores
+from hub.sla.period import Period
+from hub.sla.units import unit_zones
 from hub.sla.zones import ZoneThresholds
 from simpul.errors import InvalidInput, NotAllowed
 from simpul.wire import check_region_code
@@ -66,6 +66,17 @@ class _SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+def _number(request: Request, name: str) -> int | None:
+    """A whole-number query parameter, e.g. ?year=2026&month=3; InvalidInput when it is something else."""
+    text = request.query_params.get(name)
+    if text is None:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a number, e.g. ?year=2026&month=3") from None
+
+
 def _error(status: int, message: str) -> Response:
     headers = {"www-authenticate": "Bearer"} if status == 401 else None
     return JSONResponse({"error": message}, status_code=status, headers=headers)
@@ -95,7 +106,8 @@ class Dashboard:
         await response(scope, receive, send)
 
     async def _report(self, request: Request) -> Response:
-        """The annual report of a region: 401 without good credentials, 403 for a role or region not allowed."""
+        """A region's monitoring report for a year or a month: 401 without good credentials, 403 for a role or
+        region not allowed."""
         form = request.path_params["format"]
         if form not in _MEDIA:
             return _error(404, "the annual report comes as .csv or .pdf")
@@ -117,13 +129,11 @@ class Dashboard:
         now = datetime.now(UTC)
         try:
             check_region_code(region)
-            year = int(request.query_params.get("year", now.year))
-            check_year(year, now)
+            year = _number(request, "year")
+            period = Period.asked(now.year if year is None else year, _number(request, "month"), now)
             principal.require(region, "download the annual report")
         except InvalidInput as exc:
             return _error(400, str(exc))
-        except ValueError:
-            return _error(400, "year must be a number, e.g. ?year=2026")
         except NotAllowed as exc:
             return _error(403, str(exc))
         name = region_name(region)
@@ -132,13 +142,13 @@ class Dashboard:
         nodes = await Registry(self.pool).select(NodeSelection(region_prefix=region, status=NodeStatus.ACTIVE))
         thresholds = ZoneThresholds.from_settings(self.settings)
         units, _ = await unit_zones(self.pool, SlaDays.from_settings(self.settings), nodes, now,
-                                    self.settings.heartbeat_grace, thresholds, year)
-        report = AnnualReport(region, name, year, now, units, thresholds,
-                              coverage=await region_coverage(self.pool, region),
-                              ombudsman=ScoreBook.of(await scores(self.pool, region, year)))
+                                    self.settings.heartbeat_grace, thresholds, period)
+        report = MonitoringReport(region, name, period, now, units, thresholds,
+                                  coverage=await region_coverage(self.pool, region),
+                                  ombudsman=ScoreBook.of(await scores(self.pool, region, period.year)))
         # fpdf lays out the whole document in Python: off the event loop, so other requests are not held up
         body = to_csv(report).encode() if form == "csv" else await asyncio.to_thread(to_pdf, report)
-        filename = f"laporan-tahunan-{region}-{year}.{form}"
+        filename = f"{period.file_stem}-{region}-{period.label}.{form}"
         return Response(body, media_type=_MEDIA[form],
                         headers={"content-disposition": f'attachment; filename="{filename}"',
                                  "cache-control": "no-store"})

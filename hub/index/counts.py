@@ -21,10 +21,11 @@ FOLD_INTERVAL = 2.0
 _FOLD_LOCK = 0x51A9_1D7  # advisory lock: one folder at a time across replicas
 
 _FOLD = """
-WITH moved AS (DELETE FROM index_count_deltas RETURNING status, kind, category, region_code, d),
-summed AS (SELECT status, kind, category, region_code, sum(d) AS d FROM moved GROUP BY 1, 2, 3, 4)
-INSERT INTO index_counts SELECT status, kind, category, region_code, d FROM summed
-ON CONFLICT (status, kind, category, region_code) DO UPDATE SET n = index_counts.n + excluded.n
+WITH moved AS (DELETE FROM index_count_deltas RETURNING status, kind, category, region_code, selesai, d),
+summed AS (SELECT status, kind, category, region_code, selesai, sum(d) AS d FROM moved GROUP BY 1, 2, 3, 4, 5)
+INSERT INTO index_counts (status, kind, category, region_code, selesai, n)
+SELECT status, kind, category, region_code, selesai, d FROM summed
+ON CONFLICT (status, kind, category, region_code, selesai) DO UPDATE SET n = index_counts.n + excluded.n
 """
 
 

@@ -61,6 +61,13 @@ class IndexedPage:
     freshness: Freshness
 
 
+@dataclass(frozen=True)
+class IndexedStats:
+    buckets: list[StatsBucket]
+    selesai: int  # of the reports counted, those selesai as the rule says (settled_at, or closed)
+    freshness: Freshness
+
+
 class _Sql:
     """A WHERE clause built from parts, its values as parameters."""
 
@@ -164,7 +171,7 @@ class FederationIndex:
         return IndexedPage(page, len(rows) > first, end, await self.freshness(narrowed))
 
     async def stats(self, principal: Principal, selection: NodeSelection, filter: ReportFilter,
-                    group_by: Sequence[Dimension], region_level: int) -> tuple[list[StatsBucket], Freshness]:
+                    group_by: Sequence[Dimension], region_level: int) -> IndexedStats:
         narrowed = principal.narrow(selection)
         sql = _Sql()
         _in_scope(sql, narrowed)
@@ -172,16 +179,18 @@ class FederationIndex:
         columns = {Dimension.STATUS: "status", Dimension.KIND: "kind", Dimension.CATEGORY: "category",
                    Dimension.REGION: _region(str(region_level))}
         dims = [columns[d] for d in group_by]
-        select = ", ".join([*(f"{c} AS d{i}" for i, c in enumerate(dims)), "sum(n) AS n"])
         group = f" GROUP BY {', '.join(str(i + 1) for i in range(len(dims)))}" if dims else ""
         if _counted(narrowed, filter, group_by, region_level):
             # National counts kept at ingest: a few thousand rows, not millions.
-            source = ("(SELECT status, kind, category, region_code, n FROM index_counts UNION ALL"
-                      " SELECT status, kind, category, region_code, d FROM index_count_deltas) c")
+            select = ", ".join([*(f"{c} AS d{i}" for i, c in enumerate(dims)), "sum(n) AS n",
+                                "coalesce(sum(n) FILTER (WHERE selesai), 0) AS selesai"])
+            source = ("(SELECT status, kind, category, region_code, selesai, n FROM index_counts UNION ALL"
+                      " SELECT status, kind, category, region_code, selesai, d FROM index_count_deltas) c")
             rows = await self.pool.fetch(f"SELECT {select} FROM {source} WHERE {sql.clause()}{group}"
                                          " HAVING sum(n) <> 0", *sql.args)
         else:
-            select = select.replace("sum(n)", "count(*)")
+            select = ", ".join([*(f"{c} AS d{i}" for i, c in enumerate(dims)), "count(*) AS n",
+                                "count(*) FILTER (WHERE ledger_selesai(status, settled_at)) AS selesai"])
             rows = await self.pool.fetch(f"SELECT {select} FROM ledger WHERE {sql.clause()}{group}", *sql.args)
         buckets = []
         for row in rows:
@@ -190,7 +199,7 @@ class FederationIndex:
                                        kind=values.get(Dimension.KIND), category=values.get(Dimension.CATEGORY),
                                        region_code=values.get(Dimension.REGION)))
         buckets.sort(key=lambda b: (-b.count, str(b.status), str(b.kind), str(b.category), str(b.region_code)))
-        return buckets, await self.freshness(narrowed)
+        return IndexedStats(buckets, sum(int(r["selesai"]) for r in rows), await self.freshness(narrowed))
 
     async def report(self, principal: Principal, report_id: str) -> tuple[asyncpg.Record, list[asyncpg.Record]] | None:
         """The indexed row of a report by its holder's or its door's global id, with its timeline."""

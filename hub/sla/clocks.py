@@ -69,10 +69,10 @@ class SlaDays:
 # file_complete_at  receipt, or the end of its last hold; NULL while on hold (the 60-day outer limit);
 # settled_at     when it became selesai (hub/sla/selesai.py), or was closed (the outer limit's end).
 CLOCKS = """
-SELECT l.tracking_number, l.region_code, l.kind, l.holder_node, coalesce(n.region_code, l.region_code) AS clock_region,
-       l.status, l.received_at, f.followed_up_at, l.overdue_notified, c.verified_at, c.follow_up_from, c.completed_at,
-       c.file_complete_at, c.settled_at, l.kip_extension_days, l.kip_answered_at, l.kip_objected_at,
-       l.kip_objection_answered_at
+SELECT l.tracking_number, l.region_code, l.kind, l.channel, l.holder_node,
+       coalesce(n.region_code, l.region_code) AS clock_region, l.status, l.received_at, f.followed_up_at,
+       l.overdue_notified, c.verified_at, c.follow_up_from, c.completed_at, c.file_complete_at, c.settled_at,
+       l.kip_extension_days, l.kip_answered_at, l.kip_objected_at, l.kip_objection_answered_at
 FROM ledger l
 LEFT JOIN nodes n ON n.code = l.holder_node
 LEFT JOIN LATERAL (

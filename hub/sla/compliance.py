@@ -8,16 +8,18 @@ can say which figures are incomplete and why.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 import asyncpg
 
 from hub.nodes.registry import NodeRecord
 from hub.sla.calendar import Calendar, SlaCalendarMissing, load_calendar, local_zone
 from hub.sla.clocks import CLOCKS, UNIT_STAGES, ReportClock, SlaDays, Stage, StageClock, stage_clocks
-from simpul.wire import ReportKind
+from hub.sla.period import Period
+from simpul.wire import Channel, ReportKind, ReportStatus
 
 _OVERDUE = CLOCKS + """
 WHERE ($1::text IS NULL OR l.region_code = $1 OR l.region_code LIKE $1 || '.%')
@@ -31,8 +33,7 @@ WHERE l.routing = 'HELD' AND l.holder_node = ANY($1::text[])
   AND ($2::timestamptz IS NULL OR l.received_at >= $2) AND ($3::timestamptz IS NULL OR l.received_at < $3)
   AND ($4::text IS NULL OR l.kind = $4)
 """
-# Indonesia's clocks run from WIB (+7) to WIT (+9): a year starts first in WIT and ends last in WIB.
-_FIRST_NEW_YEAR, _LAST_NEW_YEAR = timezone(timedelta(hours=9)), timezone(timedelta(hours=7))
+_WITHDRAWN = frozenset({ReportStatus.REJECTED, ReportStatus.ARCHIVED})  # not pursued, and not selesai either
 
 
 @dataclass
@@ -53,24 +54,74 @@ class Overdue:
 
 
 @dataclass(frozen=True)
+class StageTally:
+    """How one stage was kept: instances due (done, or past the deadline and not done) and those done in time."""
+
+    due: int = 0
+    on_time: int = 0
+
+    @property
+    def on_time_share(self) -> float | None:
+        return self.on_time / self.due if self.due else None
+
+    def __add__(self, other: StageTally) -> StageTally:
+        return StageTally(self.due + other.due, self.on_time + other.on_time)
+
+
+@dataclass(frozen=True)
+class Handling:
+    """What became of the reports a unit holds, in counts that add up over units: a region's is their sum."""
+
+    selesai: int = 0  # settled as the rule says (hub/sla/selesai.py), or closed
+    in_process: int = 0  # neither selesai nor rejected or archived: still the unit's to finish
+    withdrawn: int = 0  # rejected or archived, never selesai
+    by_kind: Mapping[ReportKind, int] = field(default_factory=dict)
+    by_channel: Mapping[Channel, int] = field(default_factory=dict)  # the channel each came in by
+    stages: Mapping[Stage, StageTally] = field(default_factory=dict)  # the unit's stages, timed reports only
+
+    def stage(self, stage: Stage) -> StageTally:
+        return self.stages.get(stage, StageTally())
+
+    def __add__(self, other: Handling) -> Handling:
+        return Handling(self.selesai + other.selesai, self.in_process + other.in_process,
+                        self.withdrawn + other.withdrawn, Counter(self.by_kind) + Counter(other.by_kind),
+                        Counter(self.by_channel) + Counter(other.by_channel),
+                        {s: self.stage(s) + other.stage(s) for s in {*self.stages, *other.stages}})
+
+
+@dataclass(frozen=True)
 class NodeFigures:
-    """How one unit keeps the follow-up deadline, over the reports it holds now."""
+    """How one unit handles the reports it holds now (those received in a period, when one is asked)."""
 
     node: NodeRecord
     reports_held: int
-    follow_ups_due: int  # made, or past their deadline and not made
-    follow_ups_on_time: int
     median_working_days_to_follow_up: float | None  # working days after the clock's start day, 0: same day
     median_hours_to_follow_up: float | None  # elapsed hours, weekends included
     overdue: int  # reports held past a unit stage's deadline
     untimed: int  # reports not timed for want of a holiday calendar
     outer_limit_overdue: int = 0  # not settled within 60 days of a complete file (Perpres 76/2013)
-    information_due: int = 0  # KIP: requests answered, or past their (extended) deadline and not answered
-    information_on_time: int = 0
+    handling: Handling = Handling()
+
+    @property
+    def follow_ups_due(self) -> int:
+        return self.handling.stage(Stage.FOLLOW_UP).due
+
+    @property
+    def follow_ups_on_time(self) -> int:
+        return self.handling.stage(Stage.FOLLOW_UP).on_time
 
     @property
     def on_time_share(self) -> float | None:
-        return self.follow_ups_on_time / self.follow_ups_due if self.follow_ups_due else None
+        return self.handling.stage(Stage.FOLLOW_UP).on_time_share
+
+    @property
+    def information_due(self) -> int:
+        """KIP: requests answered, or past their (extended) deadline and not answered."""
+        return self.handling.stage(Stage.INFORMATION).due
+
+    @property
+    def information_on_time(self) -> int:
+        return self.handling.stage(Stage.INFORMATION).on_time
 
 
 def _passed(clock: StageClock, as_of: datetime) -> bool:
@@ -104,66 +155,57 @@ def _working_days_taken(calendar: Calendar, clock: StageClock, region_code: str)
                                          clock.done_at.astimezone(zone).date(), region_code)
 
 
-def _year_bounds(year: int | None) -> tuple[datetime | None, datetime | None]:
-    """UTC moments around `year` in every region, so the database sends only those reports' clocks."""
-    if year is None:
-        return None, None
-    return datetime(year, 1, 1, tzinfo=_FIRST_NEW_YEAR), datetime(year + 1, 1, 1, tzinfo=_LAST_NEW_YEAR)
-
-
-def _received_in(report: ReportClock, year: int | None) -> bool:
-    """Whether the report arrived in `year` on its region's calendar (any year for None)."""
-    return year is None or report.received_at.astimezone(local_zone(report.region_code)).year == year
-
-
 async def node_compliance(
-    pool: asyncpg.Pool, days: SlaDays, nodes: Sequence[NodeRecord], as_of: datetime, year: int | None = None,
+    pool: asyncpg.Pool, days: SlaDays, nodes: Sequence[NodeRecord], as_of: datetime, period: Period | None = None,
     kind: ReportKind | None = None,
 ) -> tuple[list[NodeFigures], Untimed]:
-    """Figures for each of `nodes` over the reports each holds (those received in `year`, and of `kind`, when
+    """Figures for each of `nodes` over the reports each holds (those received in `period`, and of `kind`, when
     given: aspirasi and information requests are kept apart from complaints that way)."""
     calendar = await load_calendar(pool, days.cuti_bersama_days_off)
-    rows = await pool.fetch(_HELD, [n.code for n in nodes], *_year_bounds(year), kind.value if kind else None)
-    by_node: dict[str, list[ReportClock]] = {}
+    start, end = period.window() if period is not None else (None, None)
+    rows = await pool.fetch(_HELD, [n.code for n in nodes], start, end, kind.value if kind else None)
+    by_node: dict[str, list[asyncpg.Record]] = {}
     for row in rows:
-        report = ReportClock.from_row(row)
-        if _received_in(report, year):
-            by_node.setdefault(row["holder_node"], []).append(report)
+        if period is None or period.contains(row["received_at"], row["region_code"]):
+            by_node.setdefault(row["holder_node"], []).append(row)
     untimed = Untimed()
-    figures = []
-    for node in nodes:
-        held = by_node.get(node.code, [])
-        due = on_time = overdue = missing = outer = info_due = info_on_time = 0
-        working_days: list[int] = []
-        hours: list[float] = []
-        for report in held:
-            try:
-                clocks = stage_clocks(report, calendar, days)
-                follow_up = next((c for c in clocks if c.stage is Stage.FOLLOW_UP), None)
-                if follow_up is not None and follow_up.done_at is not None:
-                    working_days.append(_working_days_taken(calendar, follow_up, report.calendar_region))
-            except SlaCalendarMissing as error:
-                untimed.add(error, report.tracking_number)
-                missing += 1
-                continue
-            overdue += any(_passed(c, as_of) for c in clocks)
-            outer += any(c.stage is Stage.OUTER_LIMIT and c.passed(as_of) for c in clocks)
-            for answer in (c for c in clocks if c.stage is Stage.INFORMATION):
-                if answer.done_at is not None or answer.passed(as_of):
-                    info_due += 1
-                    info_on_time += bool(answer.on_time)
-            if follow_up is None:
-                continue
-            if follow_up.done_at is not None:
-                hours.append((follow_up.done_at - follow_up.started_at).total_seconds() / 3600)
-            if follow_up.done_at is not None or follow_up.passed(as_of):
-                due += 1
-                on_time += bool(follow_up.on_time)
-        figures.append(NodeFigures(
-            node=node, reports_held=len(held), follow_ups_due=due, follow_ups_on_time=on_time,
-            median_working_days_to_follow_up=statistics.median(working_days) if working_days else None,
-            median_hours_to_follow_up=round(statistics.median(hours), 2) if hours else None,
-            overdue=overdue, untimed=missing, outer_limit_overdue=outer, information_due=info_due,
-            information_on_time=info_on_time,
-        ))
-    return figures, untimed
+    return [_figures(node, by_node.get(node.code, []), calendar, days, as_of, untimed) for node in nodes], untimed
+
+
+def _figures(node: NodeRecord, held: Sequence[asyncpg.Record], calendar: Calendar, days: SlaDays, as_of: datetime,
+             untimed: Untimed) -> NodeFigures:
+    """One unit's figures over the clock rows of the reports it holds."""
+    overdue = missing = outer = selesai = in_process = withdrawn = 0
+    stages: dict[Stage, StageTally] = {}
+    working_days: list[int] = []
+    hours: list[float] = []
+    for row in held:
+        report = ReportClock.from_row(row)
+        if report.settled_at is not None:
+            selesai += 1
+        elif report.status in _WITHDRAWN:
+            withdrawn += 1
+        else:
+            in_process += 1
+        try:
+            clocks = stage_clocks(report, calendar, days)
+        except SlaCalendarMissing as error:
+            untimed.add(error, report.tracking_number)
+            missing += 1
+            continue
+        overdue += any(_passed(c, as_of) for c in clocks)
+        outer += any(c.stage is Stage.OUTER_LIMIT and c.passed(as_of) for c in clocks)
+        for clock in clocks:
+            if clock.stage in UNIT_STAGES and (clock.done_at is not None or clock.passed(as_of)):
+                stages[clock.stage] = stages.get(clock.stage, StageTally()) + StageTally(1, int(bool(clock.on_time)))
+            if clock.stage is Stage.FOLLOW_UP and clock.done_at is not None:
+                working_days.append(_working_days_taken(calendar, clock, report.calendar_region))
+                hours.append((clock.done_at - clock.started_at).total_seconds() / 3600)
+    return NodeFigures(
+        node=node, reports_held=len(held),
+        median_working_days_to_follow_up=statistics.median(working_days) if working_days else None,
+        median_hours_to_follow_up=round(statistics.median(hours), 2) if hours else None,
+        overdue=overdue, untimed=missing, outer_limit_overdue=outer,
+        handling=Handling(selesai, in_process, withdrawn, Counter(ReportKind(r["kind"]) for r in held),
+                          Counter(Channel(r["channel"]) for r in held), stages),
+    )

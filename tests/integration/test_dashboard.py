@@ -27,7 +27,8 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 from pypdf import PdfReader
 from yarl import URL
 
-from hub.dashboard.annual_report import COLUMNS, TOTAL, percent
+from hub.dashboard.monitoring_report import COLUMNS, TOTAL, percent
+from hub.sla.period import MONTHS
 from hub.sla.zones import ZONE_NAMES, Zone
 from tests.federation import (
     Federation,
@@ -301,6 +302,77 @@ async def test_the_annual_report_downloads_as_csv_and_pdf_with_the_hubs_figures(
     await page.get_by_label("Tahun").select_option("Semua tahun")  # every report held: no annual report
     await expect(page.get_by_role("button", name="Unduh CSV")).to_be_disabled()
     await expect(page.get_by_text("Pilih satu tahun untuk mengunduh laporan tahunan.")).to_be_visible()
+
+
+MONTH_FIGURES = """
+query Month($year: Int, $month: Int) {
+  compliance(regionPrefix: "64", year: $year, month: $month) {
+    node reportsHeld
+    handling { selesai inProcess rejectedOrArchived byKind { kind count } byChannel { channel count }
+               stages { stage due onTime } }
+  }
+}
+"""
+
+
+async def test_a_months_report_counts_that_months_reports_on_the_regions_clock_with_what_became_of_them(
+    world: World, page: Page, tmp_path: Path
+) -> None:
+    this_month = today().month
+    async with aiohttp.ClientSession() as session:
+        body = await graphql(session, world.federation.hub.graphql_url, MONTH_FIGURES,
+                             {"year": YEAR, "month": this_month})
+    assert "errors" not in body, body
+    by_unit = {u["node"]: u for u in body["data"]["compliance"]}
+    kutim_this_month = 3 + (2 if LATE.month == this_month else 0)  # the late two belong to LATE's month
+    assert by_unit["64.08"]["reportsHeld"] == kutim_this_month
+
+    await log_in(page, world, "ombudsman")
+    await page.get_by_label("Bulan").select_option(str(this_month))
+    await page.get_by_role("button", name="Kalimantan Timur").click()
+    await expect(page.locator("#province-summary")).to_contain_text(
+        f"{kutim_this_month} laporan diterima {MONTHS[this_month - 1]} {YEAR}; ")
+    await expect(page.locator("#province-summary")).to_contain_text(f"0 selesai, {kutim_this_month} dalam proses.")
+    async with page.expect_download() as csv_download:
+        await page.get_by_role("button", name="Unduh CSV").click()
+    download = await csv_download.value
+    label = f"{YEAR}-{this_month:02d}"
+    assert download.suggested_filename == f"laporan-bulanan-64-{label}.csv"
+    saved = tmp_path / download.suggested_filename
+    await download.save_as(saved)
+    rows = {r["unit"]: r for r in csv.DictReader(io.StringIO(saved.read_text()))}
+    assert {r["period"] for r in rows.values()} == {label}
+    for code, unit in by_unit.items():
+        row, handling = rows[code], unit["handling"]
+        assert int(row["reports_received"]) == unit["reportsHeld"]
+        assert (int(row["selesai"]), int(row["in_process"]), int(row["rejected_or_archived"])) == (
+            handling["selesai"], handling["inProcess"], handling["rejectedOrArchived"])
+        for kind in handling["byKind"]:
+            assert int(row[f"received_{kind['kind'].lower()}"]) == kind["count"]
+        for channel in handling["byChannel"]:
+            assert int(row[f"channel_{channel['channel'].lower()}"]) == channel["count"]
+        for stage in handling["stages"]:
+            assert (int(row[f"{stage['stage'].lower()}_due"]), int(row[f"{stage['stage'].lower()}_on_time"])) == (
+                stage["due"], stage["onTime"])
+    assert rows["64.08"]["received_pengaduan"] == str(kutim_this_month)
+    for row in rows.values():  # each report counted once by kind, and once by the channel it came in by
+        received = int(row["reports_received"])
+        assert sum(int(v) for c, v in row.items() if c.startswith("received_")) == received
+        assert sum(int(v) for c, v in row.items() if c.startswith("channel_")) == received
+    assert int(rows[TOTAL]["in_process"]) == sum(u["handling"]["inProcess"] for u in by_unit.values())
+
+
+async def test_a_period_that_is_not_one_is_refused_with_the_reason(world: World) -> None:
+    url = f"{world.url}/dashboard/report/64.csv"
+    supervisor = await create_key(world.federation.hub.database_url, "supervisor", "64")
+    async with aiohttp.ClientSession() as session:
+        for query, reason in ((f"?year={YEAR}&month=13", "month must be between 1 and 12, not 13"),
+                              (f"?year={YEAR}&month=maret", "month must be a number, e.g. ?year=2026&month=3"),
+                              ("?year=dua", "year must be a number, e.g. ?year=2026&month=3")):
+            async with session.get(url + query, headers=bearer(supervisor)) as refused:
+                assert (refused.status, (await refused.json())["error"]) == (400, reason)
+        body = await graphql(session, world.federation.hub.graphql_url, MONTH_FIGURES, {"year": None, "month": 3})
+        assert body["errors"][0]["message"] == "month needs a year, e.g. year: 2026, month: 3"
 
 
 async def test_a_kaltim_supervisor_sees_only_kaltim_and_may_not_download_kaltara(world: World, page: Page) -> None:

@@ -86,6 +86,23 @@ async def answered_report(session: aiohttp.ClientSession, fed: Federation) -> di
     return created
 
 
+STATS = """
+query Selesai($scope: Scope) {
+  national: stats(groupBy: [STATUS]) { total selesai }
+  node: stats(groupBy: [], scope: $scope) { total selesai }
+  live: stats(groupBy: [], scope: $scope, live: true) { selesai }
+}
+"""
+
+
+async def selesai_counts(session: aiohttp.ClientSession, hub: Hub) -> tuple[int, int]:
+    """stats' selesai, national (index_counts) and for the Kaltim desk alone (a ledger count); null when live."""
+    body = await graphql(session, hub.graphql_url, STATS, {"scope": {"nodeCodes": ["64"]}})
+    assert "errors" not in body, body
+    assert body["data"]["live"]["selesai"] is None, "a node does not know the hub's selesai"
+    return body["data"]["national"]["selesai"], body["data"]["node"]["selesai"]
+
+
 def errors(body: dict[str, Any]) -> list[str]:
     return [e["message"] for e in body.get("errors", [])]
 
@@ -132,6 +149,7 @@ async def test_ten_working_days_of_silence_close_once_across_two_hub_replicas(
 ) -> None:
     async with aiohttp.ClientSession() as session:
         number = (await answered_report(session, kaltim))["trackingNumber"]
+        answered = await selesai_counts(session, kaltim.hub)
         pool: asyncpg.Pool = await create_pool(database, SCHEMA, max_size=2)
         try:
             # The answer was posted a month ago: both replicas' closing jobs find its window passed.
@@ -144,6 +162,8 @@ async def test_ten_working_days_of_silence_close_once_across_two_hub_replicas(
             tracked = (await public(session, kaltim.hub, TRACK, t=number))["data"]["trackReport"]
             assert tracked["status"] == "COMPLETED" and tracked["settledAt"] is not None
             assert [e["event"] for e in tracked["timeline"]].count("SETTLED") == 1
+            # stats counts it selesai: nationally from the index's kept counts, for one node from the ledger itself
+            assert await selesai_counts(session, kaltim.hub) == tuple(n + 1 for n in answered)
             late = await public(session, kaltim.hub, REPLY, t=number, text="Masih rusak.")
             assert errors(late) == [f"report {number} is selesai since {settled.isoformat()}: it went 10 working "
                                     "days after the answer without a reply; a new matter needs a new report"]

@@ -19,11 +19,12 @@ const WITA = new Set(["51", "52", "53", "63", "64", "65", "71", "72", "73", "74"
 const WIT = new Set(["81", "82", "91", "92", "93", "94", "95", "96"]);
 
 const ZONES = `
-query Zones($year: Int) {
+query Zones($year: Int, $month: Int) {
   zoneThresholds { greenReachable greenOnTime greenOverdue redReachable redOnTime redOverdue }
-  complianceZones(year: $year) {
+  complianceZones(year: $year, month: $month) {
     regionCode regionName zone
     figures { units reachableUnits reportsReceived followUpsDue followUpsOnTime onTimeShare overdue untimed }
+    handling { selesai inProcess }
     ombudsman { label year score zone }
     units {
       node name level regionCode reachable zone
@@ -68,13 +69,29 @@ function percent(share) {
   return share === null ? "-" : `${(share * 100).toFixed(1).replace(".", ",")}%`;
 }
 
+const MONTHS = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
+  "November", "Desember"];
+
 // The chosen year, or null for every report the units hold.
 function year() {
   return $("year").value ? Number($("year").value) : null;
 }
 
+// The chosen month (1-12) of that year, or null for the whole year.
+function month() {
+  return year() !== null && $("month").value ? Number($("month").value) : null;
+}
+
 function period() {
-  return year() === null ? "semua tahun" : `tahun ${year()}`;
+  if (year() === null) return "semua tahun";
+  return month() === null ? `tahun ${year()}` : `${MONTHS[month() - 1]} ${year()}`;
+}
+
+// The period's first and next-first day ("2026-03-01", "2026-04-01"), as the reports filter asks for them.
+function periodDays() {
+  const start = [year(), month() || 1];
+  const end = month() === null || month() === 12 ? [year() + 1, 1] : [year(), month() + 1];
+  return [start, end].map(([y, m]) => `${y}-${String(m).padStart(2, "0")}-01`);
 }
 
 function say(message) {
@@ -150,7 +167,7 @@ function crumbs() {
 async function loadZones() {
   problem("");
   say("Memuat data kepatuhan...");
-  const data = await graphql(ZONES, { year: year() }, (warning) => problem(`Sebagian data tidak lengkap: ${warning}`));
+  const data = await graphql(ZONES, { year: year(), month: month() }, (warning) => problem(`Sebagian data tidak lengkap: ${warning}`));
   state.regions = data.complianceZones;
   legend(data.zoneThresholds);
   say(`Data kepatuhan ${period()}: ${state.regions.length} wilayah.`);
@@ -218,7 +235,8 @@ function openProvince(code) {
   $("province-title").textContent = `${regionLabel(region)} - ${ZONE_TITLE}: ${ZONE_NAMES[region.zone]}`;
   $("province-summary").textContent = `${region.figures.units} unit, ${region.figures.reachableUnits} terhubung; `
     + `${region.figures.reportsReceived} laporan diterima ${period()}; tindak lanjut tepat waktu `
-    + `${percent(region.figures.onTimeShare)}; ${region.figures.overdue} lewat tenggat.`;
+    + `${percent(region.figures.onTimeShare)}; ${region.figures.overdue} lewat tenggat; `
+    + `${region.handling.selesai} selesai, ${region.handling.inProcess} dalam proses.`;
   $("downloads").hidden = code === "";
   $("download-csv").disabled = $("download-pdf").disabled = year() === null;
   $("downloads-hint").hidden = year() !== null;
@@ -250,8 +268,9 @@ async function openUnit(code) {
 async function loadReports(more) {
   const unit = state.unit;
   const { offset, timeZone } = clock(unit.regionCode);
+  const [from, to] = year() === null ? [] : periodDays();
   const filter = year() === null ? {}
-    : { receivedFrom: `${year()}-01-01T00:00:00${offset}`, receivedTo: `${year() + 1}-01-01T00:00:00${offset}` };
+    : { receivedFrom: `${from}T00:00:00${offset}`, receivedTo: `${to}T00:00:00${offset}` };
   const status = $("status-filter").value;
   if (status) filter.statuses = [status];
   say("Memuat laporan...");
@@ -317,6 +336,8 @@ function setUp() {
   const now = new Date().getFullYear();
   $("year").replaceChildren(...[...Array(YEARS).keys()].map((back) => el("option", { value: now - back }, String(now - back))),
     el("option", { value: "" }, "Semua tahun"));
+  $("month").replaceChildren(el("option", { value: "" }, "Setahun"),
+    ...MONTHS.map((name, i) => el("option", { value: i + 1 }, name)));
   $("status-filter").append(...Object.entries(STATUS_NAMES).map(([value, label]) => el("option", { value }, label)));
 
   $("login-form").addEventListener("submit", async (event) => {
@@ -335,7 +356,11 @@ function setUp() {
     await logOut();
     signedOut("Anda telah keluar.");
   }));
-  $("year").addEventListener("change", guarded(refresh));
+  $("year").addEventListener("change", guarded(async () => {
+    $("month").disabled = year() === null;
+    await refresh();
+  }));
+  $("month").addEventListener("change", guarded(refresh));
   $("zone-filter").addEventListener("change", guarded(async () => {
     if (state.unit) return;
     if (state.province) openProvince(state.province.regionCode); else openProvinces();
@@ -345,8 +370,12 @@ function setUp() {
   for (const form of ["csv", "pdf"]) {
     $(`download-${form}`).addEventListener("click", guarded(async () => {
       const code = state.province.regionCode;
-      await download(`/dashboard/report/${code}.${form}?year=${year()}`, `laporan-tahunan-${code}-${year()}.${form}`);
-      say(`Laporan tahunan ${code} ${year()} (${form.toUpperCase()}) diunduh.`);
+      const monthly = month() !== null;
+      const query = monthly ? `year=${year()}&month=${month()}` : `year=${year()}`;
+      const label = monthly ? `${year()}-${String(month()).padStart(2, "0")}` : String(year());
+      const name = `laporan-${monthly ? "bulanan" : "tahunan"}-${code}-${label}.${form}`;
+      await download(`/dashboard/report/${code}.${form}?${query}`, name);
+      say(`Laporan ${monthly ? "bulanan" : "tahunan"} ${code} ${period()} (${form.toUpperCase()}) diunduh.`);
     }));
   }
   for (const form of ["filters", "report-filters"]) $(form).addEventListener("submit", (e) => e.preventDefault());

@@ -10,7 +10,7 @@ import pytest
 
 from hub.settings import HubSettings
 from hub.sla.calendar import local_zone
-from hub.sla.compliance import _year_bounds
+from hub.sla.period import Period
 from hub.sla.zones import NOTHING, Tally, Zone, ZoneThresholds, zone_of
 from simpul.errors import InvalidInput
 from simpul.setting import share
@@ -95,11 +95,10 @@ def test_reports_the_clock_could_not_time_are_left_out_of_the_overdue_share() ->
 def test_the_database_bound_on_a_year_keeps_its_first_and_last_moment_in_every_time_zone(region: str) -> None:
     zone = local_zone(region)
     first, last = datetime(2026, 1, 1, tzinfo=zone), datetime(2027, 1, 1, tzinfo=zone) - timedelta(microseconds=1)
-    low, high = _year_bounds(2026)
-    assert low is not None and high is not None
+    low, high = Period(2026).window()
     assert low <= first and last < high
     assert low > datetime(2025, 12, 31, tzinfo=UTC) and high < datetime(2027, 1, 2, tzinfo=UTC)
-    assert _year_bounds(None) == (None, None)
+    assert Period(2026).contains(first, region) and Period(2026).contains(last, region)
 
 
 def test_the_thresholds_are_hub_settings() -> None:

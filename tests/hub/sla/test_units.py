@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from hub.nodes.registry import NodeRecord
-from hub.sla.annual import UnitZone, by_province, province_of, total
+from hub.sla.units import UnitZone, by_province, province_of, total
 from hub.sla.zones import NOTHING, Tally, Zone, ZoneThresholds, zone_of
 from simpul.wire import NodeLevel
 

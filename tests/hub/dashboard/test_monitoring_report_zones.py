@@ -11,10 +11,11 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from hub.dashboard.annual_report import COLUMNS, TOTAL, AnnualReport, to_csv, to_pdf
+from hub.dashboard.monitoring_report import COLUMNS, TOTAL, MonitoringReport, to_csv, to_pdf
 from hub.nodes.registry import NodeRecord
-from hub.sla.annual import UnitZone
 from hub.sla.ombudsman import OmbudsmanScore, ScoreBook, ScoredUnit
+from hub.sla.period import Period
+from hub.sla.units import UnitZone
 from hub.sla.zones import Tally, ZoneThresholds, zone_of
 from simpul.wire import NodeLevel
 
@@ -33,13 +34,13 @@ def _score(kind: ScoredUnit, unit: str, score: str) -> OmbudsmanScore:
     return OmbudsmanScore(kind, unit, "63", 2021, Decimal(score), "Ombudsman RI 2021", "user biro-kalsel", AT)
 
 
-def _report() -> AnnualReport:
+def _report() -> MonitoringReport:
     idle = Tally(units=1, reachable_units=1, reports_received=3, follow_ups_due=0, follow_ups_on_time=0, overdue=0,
                  untimed=3)
     busy = Tally(units=1, reachable_units=1, reports_received=4, follow_ups_due=4, follow_ups_on_time=4, overdue=0)
     units = [_unit("63", NodeLevel.PROVINSI, idle), _unit("63.dinkes", NodeLevel.UNIT, busy)]
     book = ScoreBook.of([_score(ScoredUnit.REGION, "63", "72.5"), _score(ScoredUnit.NODE, "63.dinkes", "50.99")])
-    return AnnualReport("63", "Kalimantan Selatan", 2021, AT, units, THRESHOLDS, ombudsman=book)
+    return MonitoringReport("63", "Kalimantan Selatan", Period(2021), AT, units, THRESHOLDS, ombudsman=book)
 
 
 def test_the_csv_names_simpuls_zone_and_puts_the_ombudsmans_score_beside_it() -> None:
