@@ -16,7 +16,7 @@ import asyncpg
 from hub.metrics.families import HubMetrics
 from hub.nodes.reachability import REACHABLE
 from hub.nodes.status import NodeStatus
-from hub.sla.clocks import CLOCKS
+from hub.sla.clocks import CLOCKS, Stage
 from simpul.db.pool import DATABASE_ERRORS
 
 log = logging.getLogger("simpul.metrics")
@@ -33,14 +33,17 @@ _DELIVERIES = "SELECT " + ", ".join(f"(SELECT count(*) FROM deliveries WHERE sta
 # A stage counts while it is still open and DeadlineWatch has announced its deadline (its marker
 # '<stage>:<start in epoch microseconds>' is in overdue_notified, as StageClock.marker writes it).
 # Only reports with an announced deadline are looked at, so the count costs what the late ones cost.
-_OVERDUE = """
-SELECT
-  count(*) FILTER (WHERE r.verified_at IS NULL AND 'VERIFICATION:'
-                   || (extract(epoch FROM r.received_at) * 1000000)::bigint::text = ANY(r.overdue_notified))
-    AS verification,
-  count(*) FILTER (WHERE r.follow_up_from IS NOT NULL AND r.followed_up_at IS NULL AND 'FOLLOW_UP:'
-                   || (extract(epoch FROM r.follow_up_from) * 1000000)::bigint::text = ANY(r.overdue_notified))
-    AS follow_up
+# Per unit stage: the condition that it is still open, and the moment its clock started (the marker's time).
+_OPEN_STAGES = {
+    Stage.VERIFICATION: ("r.verified_at IS NULL", "r.received_at"),
+    Stage.FOLLOW_UP: ("r.follow_up_from IS NOT NULL AND r.followed_up_at IS NULL", "r.follow_up_from"),
+    Stage.OUTER_LIMIT: ("r.file_complete_at IS NOT NULL AND r.settled_at IS NULL", "r.file_complete_at"),
+    Stage.INFORMATION: ("r.kind = 'INFORMASI' AND r.kip_answered_at IS NULL", "r.received_at"),
+    Stage.OBJECTION: ("r.kip_objected_at IS NOT NULL AND r.kip_objection_answered_at IS NULL", "r.kip_objected_at"),
+}
+_OVERDUE = "SELECT " + ", ".join(
+    f"count(*) FILTER (WHERE {open_} AND '{stage}:' || (extract(epoch FROM {start}) * 1000000)::bigint::text"
+    f" = ANY(r.overdue_notified)) AS \"{stage}\"" for stage, (open_, start) in _OPEN_STAGES.items()) + """
 FROM (""" + CLOCKS + """
   WHERE l.status NOT IN ('ARCHIVED', 'REJECTED', 'CLOSED') AND cardinality(l.overdue_notified) > 0) r
 """
@@ -84,8 +87,8 @@ class DatabaseGauges:
             nodes = await conn.fetch(_NODES, self.heartbeat_grace)
         for state in DELIVERY_STATES:
             m.deliveries.labels(state).set(deliveries[state])
-        m.sla_overdue.labels("VERIFICATION").set(overdue["verification"])
-        m.sla_overdue.labels("FOLLOW_UP").set(overdue["follow_up"])
+        for stage in _OPEN_STAGES:
+            m.sla_overdue.labels(stage.value).set(overdue[stage.value])
         by_status = {row["status"]: row["n"] for row in nodes}
         for status in NODE_STATUSES:
             m.nodes.labels(status).set(by_status.get(status, 0))

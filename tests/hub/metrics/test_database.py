@@ -56,6 +56,25 @@ async def test_a_stage_counts_as_overdue_once_its_deadline_is_announced_and_unti
     assert _value(metrics, "simpul_sla_overdue", stage="FOLLOW_UP") == 0, "followed up, late but done"
 
 
+async def test_the_kip_stages_and_the_60_day_limit_count_as_overdue_like_the_others(pool: asyncpg.Pool) -> None:
+    await ledger_rows.add_report(pool, "LPR-INFO", datetime(2026, 11, 2, 9, 0, tzinfo=WITA))  # 15 working days
+    await pool.execute("UPDATE ledger SET kind = 'INFORMASI' WHERE tracking_number = 'LPR-INFO'")
+    await ledger_rows.add_report(pool, "LPR-LAMA", datetime(2026, 9, 1, 9, 0, tzinfo=WITA), status="IN_PROCESS")
+
+    await DeadlineWatch(pool, SlaDays()).announce(NOW)
+    metrics = await _read(pool)
+    assert _value(metrics, "simpul_sla_overdue", stage="INFORMATION") == 1, "a request unanswered after 10 days"
+    assert _value(metrics, "simpul_sla_overdue", stage="OUTER_LIMIT") == 1, "not settled 60 days after a full file"
+    assert _value(metrics, "simpul_sla_overdue", stage="OBJECTION") == 0
+
+    await pool.execute("UPDATE ledger SET kip_answered_at = $2, kip_outcome = 'GRANTED' WHERE tracking_number = $1",
+                       "LPR-INFO", NOW)
+    await pool.execute("UPDATE ledger SET settled_at = $2 WHERE tracking_number = $1", "LPR-LAMA", NOW)
+    metrics = await _read(pool)
+    assert _value(metrics, "simpul_sla_overdue", stage="INFORMATION") == 0, "answered, late but done"
+    assert _value(metrics, "simpul_sla_overdue", stage="OUTER_LIMIT") == 0, "selesai at last"
+
+
 async def test_deliveries_and_nodes_are_counted_by_state(pool: asyncpg.Pool) -> None:
     await ledger_rows.add_report(pool, "LPR-1", NOW, holder=None, routing="FORWARDING")
     for n, state in enumerate(("PENDING", "PENDING", "DEAD", "DONE")):
