@@ -60,6 +60,7 @@ POLICY: dict[str, Rule] = {
     # oversight reads
     "routeReport": _rule(*READERS),
     "routingRules": _rule(*READERS),
+    "ppids": _rule(*READERS),
     "overdueReports": _rule(*READERS, cost=Cost.SCAN),
     "compliance": _rule(*READERS, cost=Cost.SCAN),
     "complianceZones": _rule(ADMIN, SUPERVISOR, cost=Cost.SCAN),  # the compliance dashboard
@@ -77,6 +78,7 @@ POLICY: dict[str, Rule] = {
     # changes: admins of the region only
     "addRoutingRule": _rule(ADMIN),
     "removeRoutingRule": _rule(ADMIN),
+    "designatePpid": _rule(ADMIN),
     "reassignReport": _rule(ADMIN),
     "verifyReport": _rule(ADMIN),  # verifikasi: retitle, reclassify, anonim, rahasia
     "extendInformationRequest": _rule(ADMIN),

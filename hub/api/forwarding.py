@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from hub.access.guard import principal_of
 from hub.api.context import Context
+from hub.forwarding.ppid import Designation, designate, designations
 from hub.forwarding.routing import Decision, Routable, Rule
 from hub.forwarding.submit import Track
 from simpul.report import ReportContent, Reporter
@@ -34,10 +35,27 @@ class RoutingRule(Rule):
     pass
 
 
-@strawberry.input(description="A rule: reports in this region (and category, kind, level) go to targetNode.")
+@strawberry.type(description="The PPID (Pejabat Pengelola Informasi dan Dokumentasi) of a regional government: the "
+                 "node that answers its information requests.")
+class Ppid:
+    region_code: str
+    node: str
+    designated_by: str
+    designated_at: datetime
+
+    @classmethod
+    def of(cls, d: Designation) -> Ppid:
+        return cls(region_code=d.region_code, node=d.node_code, designated_by=d.designated_by,
+                   designated_at=d.designated_at)
+
+
+@strawberry.input(description="A rule: reports in this region (and category, kind, level) go to targetNode, or "
+                  "with targetPpid to the PPID of the report's region (its kab/kota's, else its province's).")
 class RoutingRuleInput:
     region_prefix: str = strawberry.field(description="Region subtree, e.g. 64.08; empty for the whole country.")
-    target_node: str
+    target_node: str | None = None
+    target_ppid: bool = strawberry.field(default=False, description=(
+        "Route to the PPID designated for the report's region (designatePpid) instead of one node."))
     category: str | None = None
     kind: ReportKind | None = None
     level: NodeLevel | None = strawberry.field(
@@ -154,6 +172,11 @@ class ForwardingQuery:
         return [RoutingRule.model_validate(r, from_attributes=True)
                 for r in await info.context.router.rules(region or None)]
 
+    @strawberry.field(description="The PPIDs designated in the caller's region subtree (or a subtree within it).")
+    async def ppids(self, info: Info[Context, None], region_prefix: str | None = None) -> list[Ppid]:
+        region = principal_of(info).region_asked(region_prefix, "read the PPIDs")
+        return [Ppid.of(d) for d in await designations(info.context.pool, region or None)]
+
     @strawberry.field(description="Admin: deliveries that gave up, in the admin's region.")
     async def dead_letters(self, info: Info[Context, None]) -> list[DeadLetter]:
         dead = await info.context.forwarding.dead_letters(principal_of(info))
@@ -191,8 +214,14 @@ class ForwardingMutation:
     @strawberry.mutation(description="Admin: add a routing rule in the admin's region.")
     async def add_routing_rule(self, info: Info[Context, None], rule: RoutingRuleInput) -> RoutingRule:
         added = await info.context.router.add_rule(principal_of(info), rule.region_prefix.strip(), rule.category,
-                                             rule.kind, rule.level, rule.target_node)
+                                             rule.kind, rule.level, rule.target_node, rule.target_ppid)
         return RoutingRule.model_validate(added, from_attributes=True)
+
+    @strawberry.mutation(description="Admin: designate the PPID of a province's or kabupaten/kota's government in the "
+                         "admin's region: the node its information requests (INFORMASI) are routed to first "
+                         "(UU 14/2008 art. 13). Replaces any PPID before; audited.")
+    async def designate_ppid(self, info: Info[Context, None], region_code: str, node: str) -> Ppid:
+        return Ppid.of(await designate(info.context.pool, principal_of(info), region_code, node))
 
     @strawberry.mutation(description="Admin: remove a routing rule in the admin's region.")
     async def remove_routing_rule(self, info: Info[Context, None], id: int) -> RoutingRule:

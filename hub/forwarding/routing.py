@@ -9,9 +9,10 @@ desk, then the province desk, then the national desk.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from types import MappingProxyType
 from typing import TypeAlias
 
 import asyncpg
@@ -19,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 
 from hub.access.principal import Principal
 from hub.audit import record
+from hub.forwarding.ppid import ppid_nodes
 from hub.nodes.registry import NodeRecord, Registry
 from hub.nodes.status import NodeStatus
 from hub.regions import region_name
@@ -26,13 +28,15 @@ from simpul.errors import InvalidInput
 from simpul.wire import NodeLevel, ReportKind, check_region_code, in_region
 
 RULE_LEVELS = (NodeLevel.PROVINSI, NodeLevel.KABKOTA)
+NO_PPID: Mapping[str, NodeRecord] = MappingProxyType({})
 RULE_EXISTS = "a rule for this region, category, kind and level exists; remove it first"
 
 Executor: TypeAlias = "asyncpg.Pool | asyncpg.Connection"  # anything that runs queries
 
 
 class Rule(BaseModel):
-    """A routing rule: reports in this region subtree (and category, kind, level) go to `target_node`."""
+    """A routing rule: reports in this region subtree (and category, kind, level) go to `target_node`, or with
+    `target_ppid` to the PPID of the report's region (hub/forwarding/ppid.py)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -41,9 +45,10 @@ class Rule(BaseModel):
     category: str | None
     kind: ReportKind | None
     level: NodeLevel | None
-    target_node: str
+    target_node: str | None
     created_by: str
     created_at: datetime
+    target_ppid: bool = False
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Rule:
@@ -105,7 +110,7 @@ class Router:
 
     async def add_rule(
         self, admin: Principal, region_prefix: str, category: str | None, kind: ReportKind | None,
-        level: NodeLevel | None, target_node: str,
+        level: NodeLevel | None, target_node: str | None, target_ppid: bool = False,
     ) -> Rule:
         """Add a rule, refusing one that could not route anything sensibly."""
         if region_prefix:
@@ -117,6 +122,27 @@ class Router:
             raise InvalidInput("category must be 1 to 100 characters, or omitted for any")
         if level is not None and level not in RULE_LEVELS:
             raise InvalidInput("a rule's level is PROVINSI or KABKOTA (the level of the report's region)")
+        if (target_node is None) != target_ppid:
+            raise InvalidInput("a rule targets either one node (targetNode) or the PPID of the report's region "
+                               "(targetPpid: true)")
+        if target_node is not None:
+            await self._check_target(region_prefix, category, target_node)
+        async with self.pool.acquire() as conn, conn.transaction():
+            try:
+                row = await conn.fetchrow(
+                    "INSERT INTO routing_rules (region_prefix, category, kind, level, target_node, target_ppid,"
+                    " created_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
+                    region_prefix, category, kind.value if kind else None, level.value if level else None,
+                    target_node, target_ppid, admin.name,
+                )
+            except asyncpg.UniqueViolationError:
+                raise InvalidInput(RULE_EXISTS) from None
+            rule = Rule.from_row(row)
+            await record(conn, admin, "ROUTING_RULE_ADDED", f"rule {rule.id}", region_prefix, _detail(rule))
+        return rule
+
+    async def _check_target(self, region_prefix: str, category: str | None, target_node: str) -> None:
+        """A rule's node: enrolled, active, in or over the rule's region, with authority over its category."""
         target = await self.registry.get(target_node)
         if target is None:
             raise InvalidInput(f"no node {target_node!r} is enrolled")
@@ -129,19 +155,6 @@ class Router:
                                f"which neither covers nor lies in {region_prefix}")
         if category is not None and target.level is NodeLevel.UNIT and category not in target.categories:
             raise InvalidInput(f"unit {target_node} has no authority over category {category!r}")
-        async with self.pool.acquire() as conn, conn.transaction():
-            try:
-                row = await conn.fetchrow(
-                    "INSERT INTO routing_rules (region_prefix, category, kind, level, target_node, created_by)"
-                    " VALUES ($1, $2, $3, $4, $5, $6) RETURNING *",
-                    region_prefix, category, kind.value if kind else None, level.value if level else None,
-                    target_node, admin.name,
-                )
-            except asyncpg.UniqueViolationError:
-                raise InvalidInput(RULE_EXISTS) from None
-            rule = Rule.from_row(row)
-            await record(conn, admin, "ROUTING_RULE_ADDED", f"rule {rule.id}", region_prefix, _detail(rule))
-        return rule
 
     async def remove_rule(self, admin: Principal, rule_id: int) -> Rule:
         async with self.pool.acquire() as conn, conn.transaction():
@@ -163,19 +176,27 @@ class Router:
         """
         registry = Registry(db or self.pool)
         tried: list[str] = []
-        for rule in sorted(await self.rules(db=db), key=Rule.specificity):
-            if not rule.matches(report.region_code, report.category, report.kind):
+        segments = report.region_code.split(".")
+        regions = [".".join(segments[:depth]) for depth in (1, 2)]
+        rules = [r for r in sorted(await self.rules(db=db), key=Rule.specificity)
+                 if r.matches(report.region_code, report.category, report.kind)]
+        wants_ppid = report.kind is ReportKind.INFORMASI or any(r.target_ppid for r in rules)
+        ppids = await ppid_nodes(db or self.pool, regions) if wants_ppid else {}
+        for rule in rules:
+            code = _nearest(report.region_code, ppids) if rule.target_ppid else rule.target_node
+            if code is None:
+                tried.append(f"rule #{rule.id}: no PPID is designated for {report.region_code} or its province")
                 continue
-            target = await registry.get(rule.target_node)
+            target = await registry.get(code)
             if target is None or target.status != NodeStatus.ACTIVE:
-                tried.append(f"rule #{rule.id}: node {rule.target_node} is not active")
+                tried.append(f"rule #{rule.id}: node {code} is not active")
             elif target.code in exclude:
                 tried.append(f"rule #{rule.id}: node {target.code} returned this report")
             else:
                 return Decision(target, rule, f"rule #{rule.id} ({_describe(rule)})", tuple(tried))
-        segments = report.region_code.split(".")
-        active = await registry.serving([".".join(segments[:depth]) for depth in (1, 2)])
-        for step, candidates in _fallbacks(report, active):
+        active = await registry.serving(regions)
+        ppid_of = {region: node for region, code in ppids.items() if (node := await registry.get(code)) is not None}
+        for step, candidates in _fallbacks(report, active, ppid_of):
             for node in candidates:
                 if node.code in exclude:
                     tried.append(f"{step}: node {node.code} returned this report")
@@ -184,14 +205,21 @@ class Router:
         return Decision(None, None, "no unit left to route to", tuple(tried))
 
 
+def _nearest(region_code: str, ppids: dict[str, str]) -> str | None:
+    """The node of the PPID nearest the report's region: its kab/kota's, else its province's."""
+    segments = region_code.split(".")
+    return next((ppids[r] for r in (".".join(segments[:2]), segments[0]) if r in ppids), None)
+
+
 def _detail(rule: Rule) -> dict[str, str | None]:
     """A rule as the audit log keeps it."""
     return {"category": rule.category, "kind": rule.kind.value if rule.kind else None,
-            "level": rule.level.value if rule.level else None, "targetNode": rule.target_node}
+            "level": rule.level.value if rule.level else None,
+            "targetNode": rule.target_node if not rule.target_ppid else "PPID"}
 
 
 def _describe(rule: Rule) -> str:
-    parts = [f"region {rule.region_prefix or 'national'}"]
+    parts = [f"region {rule.region_prefix or 'national'}"] + (["to the PPID"] if rule.target_ppid else [])
     if rule.category:
         parts.append(f"category {rule.category}")
     if rule.kind:
@@ -201,12 +229,16 @@ def _describe(rule: Rule) -> str:
     return ", ".join(parts)
 
 
-def _fallbacks(report: Routable, active: list[NodeRecord]) -> list[tuple[str, list[NodeRecord]]]:
-    """The region-tree fallback steps, most local first."""
+def _fallbacks(report: Routable, active: list[NodeRecord],
+               ppid_of: Mapping[str, NodeRecord] = NO_PPID) -> list[tuple[str, list[NodeRecord]]]:
+    """The region-tree fallback steps, most local first; an information request asks each region's PPID first."""
     segments = report.region_code.split(".")
     steps = []
     for depth in range(min(len(segments), 2), 0, -1):
         region = ".".join(segments[:depth])
+        if report.kind is ReportKind.INFORMASI:
+            ppid = ppid_of.get(region)
+            steps.append((f"PPID of {region}", [ppid] if ppid and ppid.status == NodeStatus.ACTIVE else []))
         units = [n for n in active if n.level is NodeLevel.UNIT and n.region_code == region
                  and report.category in n.categories]
         steps.append((f"unit with authority over {report.category} in {region}", units))

@@ -110,3 +110,56 @@ async def test_an_information_request_is_extended_once_answered_with_its_outcome
         "answerInformationObjection": True}
     overdue = (await graphql(session, url, OVERDUE, {"asOf": much_later}))["data"]["overdueReports"]
     assert number not in {r["trackingNumber"] for r in overdue}
+
+
+ROUTE = """query($k: ReportKind!, $r: String!) {
+  routeReport(report: {regionCode: $r, category: "kesehatan", kind: $k}) { target rule reason passedOver } }"""
+DESIGNATE = """mutation($r: String!, $n: String!) { designatePpid(regionCode: $r, node: $n) {
+  regionCode node designatedBy } }"""
+ADD_RULE = "mutation($r: RoutingRuleInput!) { addRoutingRule(rule: $r) { id targetNode targetPpid } }"
+
+
+async def test_an_information_request_goes_to_the_ppid_of_its_region_and_a_rule_may_name_the_ppid(
+    kutim: Federation, session: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    kutim.desks["64.ppid"] = start_desk(kutim.hub, tmp_path / "ppid", "64.ppid", "64", "UNIT", name="PPID Utama Kaltim")
+    url = kutim.hub.graphql_url
+
+    async def route(kind: str, region: str = "64.08") -> dict[str, Any]:
+        body = await graphql(session, url, ROUTE, {"k": kind, "r": region})
+        assert "errors" not in body, body
+        return dict(body["data"]["routeReport"])
+
+    assert (await route("INFORMASI"))["target"] == "64.08", "no PPID designated: the kab/kota desk, as before"
+    for region, node, reason in (("", "64.ppid", "a PPID is designated for a province or kabupaten/kota"),
+                                 ("64", "64.nope", "no node '64.nope' is enrolled"),
+                                 ("64.08", "64.ppid", "node 64.ppid serves region 64, outside 64.08")):
+        body = await graphql(session, url, DESIGNATE, {"r": region, "n": node})
+        assert reason in body["errors"][0]["message"], body
+
+    designated = await graphql(session, url, DESIGNATE, {"r": "64", "n": "64.ppid"})
+    assert designated["data"]["designatePpid"]["node"] == "64.ppid", designated
+    routed = await route("INFORMASI")
+    assert (routed["target"], routed["reason"]) == ("64.08", "fallback: kab/kota desk of 64.08"), (
+        "Kutai Timur's own government answers before the province's PPID")
+    assert routed["passedOver"] == []
+    province = await route("INFORMASI", "64")
+    assert (province["target"], province["reason"]) == ("64.ppid", "fallback: PPID of 64"), province
+    assert (await route("PENGADUAN"))["target"] == "64.08"
+
+    # A rule names "the PPID" of the report's region rather than one node: Kaltim's PPID for all of Kaltim.
+    refused = await graphql(session, url, ADD_RULE, {"r": {"regionPrefix": "64", "kind": "INFORMASI",
+                                                           "targetNode": "64.08", "targetPpid": True}})
+    assert "either one node (targetNode) or the PPID" in refused["errors"][0]["message"], refused
+    added = await graphql(session, url, ADD_RULE, {"r": {"regionPrefix": "64", "kind": "INFORMASI",
+                                                         "targetPpid": True}})
+    assert added["data"]["addRoutingRule"]["targetNode"] is None, added
+    routed = await route("INFORMASI")
+    assert (routed["target"], routed["reason"]) == (
+        "64.ppid", f"rule #{added['data']['addRoutingRule']['id']} (region 64, to the PPID, kind INFORMASI)")
+    assert (await route("PENGADUAN"))["target"] == "64.08", "complaints are not the PPID's"
+
+    ppids = await graphql(session, url, "{ ppids { regionCode node } }")
+    assert ppids["data"]["ppids"] == [{"regionCode": "64", "node": "64.ppid"}]
+    audit = await graphql(session, url, '{ auditLog(action: "PPID_DESIGNATED") { target } }')
+    assert [e["target"] for e in audit["data"]["auditLog"]] == ["region 64"], audit

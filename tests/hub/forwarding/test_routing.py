@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from hub.forwarding.routing import Routable, Rule, _describe, _fallbacks, region_level
+from hub.forwarding.routing import Routable, Rule, _describe, _fallbacks, _nearest, region_level
 from hub.nodes.registry import NodeRecord
 from simpul.wire import NodeLevel, ReportKind
 
@@ -95,3 +95,21 @@ def test_a_rule_is_described_by_what_it_names() -> None:
     assert _describe(_rule(1)) == "region national"
     assert _describe(_rule(2, "64.08", "kesehatan", ReportKind.PENGADUAN, NodeLevel.KABKOTA)) == (
         "region 64.08, category kesehatan, kind PENGADUAN, level KABKOTA")
+
+
+def test_an_information_request_asks_its_regions_ppid_first_at_each_level() -> None:
+    request = Routable("64.08", "umum", ReportKind.INFORMASI)
+    active = [_node("64.08", NodeLevel.KABKOTA, "64.08"), _node("64", NodeLevel.PROVINSI, "64")]
+    ppid_of = {"64.08": _node("ppid-64.08", NodeLevel.UNIT, "64.08"), "64": _node("ppid-64", NodeLevel.UNIT, "64")}
+
+    steps = [(step, [n.code for n in nodes]) for step, nodes in _fallbacks(request, active, ppid_of)]
+
+    assert steps[:4] == [("PPID of 64.08", ["ppid-64.08"]), ("unit with authority over umum in 64.08", []),
+                         ("kab/kota desk of 64.08", ["64.08"]), ("PPID of 64", ["ppid-64"])]
+    complaint = Routable("64.08", "umum", ReportKind.PENGADUAN)
+    assert not [s for s, _ in _fallbacks(complaint, active, ppid_of) if s.startswith("PPID")], "complaints: no PPID"
+    assert _nearest("64.08.01", {"64": "ppid-64"}) == "ppid-64", "no kab/kota PPID: the province's"
+    assert _nearest("64.08", {"64": "ppid-64", "64.08": "ppid-64.08"}) == "ppid-64.08"
+    assert _nearest("65", {"64": "ppid-64"}) is None
+    assert _describe(_rule(3, "64", kind=ReportKind.INFORMASI).model_copy(
+        update={"target_node": None, "target_ppid": True})) == "region 64, to the PPID, kind INFORMASI"
