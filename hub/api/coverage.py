@@ -12,6 +12,7 @@ from hub.api.context import Context
 from hub.coverage.figure import Coverage, UnitCoverage, active_nodes, connect, region_coverage
 from hub.coverage.register import Declaration, UnitKind, declare_unit, declared_units, known_region, withdraw_unit
 from hub.regions import region_name
+from simpul.wire import check_aware_time
 
 strawberry.enum(UnitKind, name="ExpectedUnitKind", description=(
     "PROVINSI, KABKOTA: a government from the Kemendagri region list; DECLARED: a ministry, agency or OPD an "
@@ -87,10 +88,13 @@ class DeclaredUnitInput:
 @strawberry.type
 class CoverageQuery:
     @strawberry.field(description="Connection coverage (keterhubungan) of a region subtree (default: the caller's): "
-                      "expected units, the connected ones, and which are not connected; also per province.")
-    async def coverage(self, info: Info[Context, None], region_prefix: str | None = None) -> CoverageAnswer:
+                      "expected units, the connected ones, and which are not connected; also per province. Now, or "
+                      "as it stood at asOf (from enrolments, suspensions and declarations the hub recorded).")
+    async def coverage(self, info: Info[Context, None], region_prefix: str | None = None,
+                       as_of: datetime | None = None) -> CoverageAnswer:
         region = known_region(principal_of(info).region_asked(region_prefix, "read connection coverage"))
-        found = await region_coverage(info.context.pool, region)
+        moment = check_aware_time(as_of, "asOf") if as_of is not None else None
+        found = await region_coverage(info.context.pool, region, moment)
         return CoverageAnswer(region=RegionCoverage.of(found),
                               provinces=[RegionCoverage.of(p) for p in found.by_province()])
 

@@ -3,14 +3,17 @@
 A unit counts as connected when an ACTIVE enrolled node stands for it: the
 declared node code for a declared unit, a PROVINSI or KABKOTA node at the
 government's region code for a government. A unit that never enrolled, or whose
-node is pending or suspended, counts as not connected. This is the register as
-it stands now: the hub keeps no history of enrolments and withdrawals.
+node is pending or suspended, counts as not connected. Coverage at an earlier
+moment (a past period's report) is read from the history the hub keeps: when each
+node enrolled, its suspensions and reactivations in the audit log, and when each
+declared unit was declared and withdrawn.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 import asyncpg
 
@@ -83,12 +86,28 @@ def connect(region: str, units: Iterable[ExpectedUnit], nodes: Iterable[ActiveNo
     return Coverage(region, tuple(found))
 
 
-async def active_nodes(conn: asyncpg.Pool | asyncpg.Connection) -> list[ActiveNode]:
-    rows = await conn.fetch("SELECT code, level, region_code FROM nodes WHERE status = 'ACTIVE'")
+# Nodes active at $1: enrolled by then, heard from since (not PENDING now), and not suspended then (the last
+# suspension or reactivation before $1 in the audit log is not a suspension).
+_ACTIVE_AT = """
+SELECT n.code, n.level, n.region_code FROM nodes n
+WHERE n.enrolled_at <= $1 AND n.status <> 'PENDING'
+  AND coalesce((SELECT a.action FROM audit_log a WHERE a.target = 'node ' || n.code
+                AND a.action IN ('NODE_SUSPENDED', 'NODE_REACTIVATED') AND a.at <= $1
+                ORDER BY a.at DESC, a.id DESC LIMIT 1), 'NODE_REACTIVATED') = 'NODE_REACTIVATED'
+"""
+
+
+async def active_nodes(conn: asyncpg.Pool | asyncpg.Connection, as_of: datetime | None = None) -> list[ActiveNode]:
+    """Nodes ACTIVE now, or at `as_of`."""
+    if as_of is None:
+        rows = await conn.fetch("SELECT code, level, region_code FROM nodes WHERE status = 'ACTIVE'")
+    else:
+        rows = await conn.fetch(_ACTIVE_AT, as_of)
     return [ActiveNode(r["code"], NodeLevel(r["level"]), r["region_code"]) for r in rows]
 
 
-async def region_coverage(pool: asyncpg.Pool, region: str) -> Coverage:
-    """Coverage of the region subtree ('' the whole country), from the register and the registry now."""
+async def region_coverage(pool: asyncpg.Pool, region: str, as_of: datetime | None = None) -> Coverage:
+    """Coverage of the region subtree ('' the whole country), from the register and the registry now, or as they
+    stood at `as_of`."""
     async with pool.acquire() as conn:
-        return connect(region, await expected_units(conn, region), await active_nodes(conn))
+        return connect(region, await expected_units(conn, region, as_of), await active_nodes(conn, as_of))

@@ -92,9 +92,17 @@ async def declared_units(conn: asyncpg.Pool | asyncpg.Connection, region: str,
     return [ExpectedUnit.from_row(r) for r in rows]
 
 
-async def expected_units(conn: asyncpg.Pool | asyncpg.Connection, region: str) -> list[ExpectedUnit]:
-    """The denominator of the region subtree: its governments, then its declared units not withdrawn."""
-    return [*governments(region), *await declared_units(conn, region)]
+async def expected_units(conn: asyncpg.Pool | asyncpg.Connection, region: str,
+                         as_of: datetime | None = None) -> list[ExpectedUnit]:
+    """The denominator of the region subtree: its governments, then its declared units not withdrawn (at `as_of`:
+    those declared by then and not yet withdrawn then)."""
+    if as_of is None:
+        return [*governments(region), *await declared_units(conn, region)]
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM declared_units WHERE ($1 = '' OR region_code = $1 OR region_code LIKE $1 || '.%')"
+        " AND declared_at <= $2 AND (withdrawn_at IS NULL OR withdrawn_at > $2) ORDER BY region_code, id",
+        region, as_of)
+    return [*governments(region), *(ExpectedUnit.from_row(r) for r in rows)]
 
 
 def _text(value: str | None, what: str, longest: int, required: bool = True) -> str | None:

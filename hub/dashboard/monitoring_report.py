@@ -195,8 +195,8 @@ def to_pdf(report: MonitoringReport) -> bytes:
         "proses: belum selesai, tidak ditolak atau diarsipkan. Per tahap: jatuh tempo (selesai, atau lewat tenggat "
         "dan belum) / tepat waktu. Batas 60 hari: Perpres 76/2013; informasi dan keberatan: UU 14/2008.",
         "Keterhubungan: unit yang dilayani node aktif / unit yang seharusnya terhubung (pemerintah provinsi dan "
-        "kabupaten/kota menurut daftar wilayah Kemendagri, ditambah unit yang dinyatakan admin), keadaan saat "
-        "laporan dibuat.",
+        "kabupaten/kota menurut daftar wilayah Kemendagri, ditambah unit yang dinyatakan admin), keadaan pada "
+        "akhir periode (atau saat laporan dibuat, bila periode belum berakhir).",
     ):
         pdf.multi_cell(w=0, text=line, new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())

@@ -144,7 +144,7 @@ class Dashboard:
         units, _ = await unit_zones(self.pool, SlaDays.from_settings(self.settings), nodes, now,
                                     self.settings.heartbeat_grace, thresholds, period)
         report = MonitoringReport(region, name, period, now, units, thresholds,
-                                  coverage=await region_coverage(self.pool, region),
+                                  coverage=await region_coverage(self.pool, region, min(now, period.end(region))),
                                   ombudsman=ScoreBook.of(await scores(self.pool, region, period.year)))
         # fpdf lays out the whole document in Python: off the event loop, so other requests are not held up
         body = to_csv(report).encode() if form == "csv" else await asyncio.to_thread(to_pdf, report)

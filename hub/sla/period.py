@@ -48,6 +48,10 @@ class Period:
         """The instants around the period in every region: what to ask the database for before `contains`."""
         return self._start(_FIRST), self._end(_LAST)
 
+    def end(self, region_code: str) -> datetime:
+        """The first instant after the period on `region_code`'s clock."""
+        return self._end(local_zone(region_code))
+
     def contains(self, moment: datetime, region_code: str) -> bool:
         """Whether `moment` falls in the period on `region_code`'s local calendar."""
         zone = local_zone(region_code)

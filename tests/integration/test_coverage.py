@@ -7,6 +7,7 @@ and the OPDs its admin declares. Only the province desk is enrolled at first.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,8 @@ import pytest
 from tests.federation import Federation, bearer, create_key, eventually, graphql, start_desk, start_hub
 
 COVERAGE = """
-query C($region: String) {
-  coverage(regionPrefix: $region) {
+query C($region: String, $asOf: DateTime) {
+  coverage(regionPrefix: $region, asOf: $asOf) {
     region { regionCode regionName expected connected share notConnected { kind name regionCode nodeCode } }
     provinces { regionCode expected connected share }
   }
@@ -59,11 +60,13 @@ async def test_a_unit_that_never_enrolled_lowers_coverage_and_enrolling_or_withd
     hub = kaltara.hub
     admin = bearer(await create_key(database, "admin", "65"))
     async with aiohttp.ClientSession() as session:
-        async def coverage() -> dict[str, Any]:
-            body = await graphql(session, hub.graphql_url, COVERAGE, {"region": "65"}, headers=admin)
+        async def coverage(as_of: datetime | None = None) -> dict[str, Any]:
+            body = await graphql(session, hub.graphql_url, COVERAGE,
+                                 {"region": "65", "asOf": as_of.isoformat() if as_of else None}, headers=admin)
             return dict(_data(body)["coverage"]["region"])
 
         before = await coverage()
+        started = datetime.now(UTC)
         assert (before["regionName"], before["expected"], before["connected"]) == ("Kalimantan Utara", 6, 1)
         assert [u["regionCode"] for u in before["notConnected"]] == ["65.01", "65.02", "65.03", "65.04", "65.71"]
 
@@ -73,6 +76,7 @@ async def test_a_unit_that_never_enrolled_lowers_coverage_and_enrolling_or_withd
             "declaredBy": "key 1 (admin 65)"}
         dishub = _data(await graphql(session, hub.graphql_url, DECLARE, {"u": DISHUB}, headers=admin))["declareUnit"]
         declared = await coverage()
+        both_declared = datetime.now(UTC)
         assert (declared["expected"], declared["connected"], declared["share"]) == (8, 1, 1 / 8)
         assert "Dinas Kesehatan Provinsi Kalimantan Utara" in [u["name"] for u in declared["notConnected"]]
 
@@ -82,6 +86,7 @@ async def test_a_unit_that_never_enrolled_lowers_coverage_and_enrolling_or_withd
             return (await coverage())["connected"] == 2
 
         await eventually(raised)
+        dinkes_connected = datetime.now(UTC)
         withdrawn = _data(await graphql(session, hub.graphql_url, WITHDRAW,
                                         {"id": dishub["id"], "r": "digabung ke Dinas PUPR"}, headers=admin))
         assert withdrawn["withdrawUnit"]["withdrawalReason"] == "digabung ke Dinas PUPR"
@@ -97,6 +102,17 @@ async def test_a_unit_that_never_enrolled_lowers_coverage_and_enrolling_or_withd
                                     headers=admin))["auditLog"]
         assert [a["action"] for a in audit if a["action"].startswith("UNIT_")] == [
             "UNIT_WITHDRAWN", "UNIT_DECLARED", "UNIT_DECLARED"]
+
+        # Coverage as it stood: a past period's report reads the declarations, enrolments and suspensions recorded.
+        suspended = await graphql(session, hub.graphql_url, 'mutation { suspendNode(code: "65.dinkes", '
+                                  'reason: "aplikasi dipindah ke server baru") { status } }', headers=admin)
+        assert _data(suspended)["suspendNode"]["status"] == "SUSPENDED"
+        assert ((await coverage())["expected"], (await coverage())["connected"]) == (7, 1)
+        for moment, expected, connected in ((started, 6, 1), (both_declared, 8, 1), (dinkes_connected, 8, 2)):
+            then = await coverage(moment)
+            assert (then["expected"], then["connected"]) == (expected, connected), moment
+        assert _error(await graphql(session, hub.graphql_url, COVERAGE, {"region": "65", "asOf": "2026-01-01T00:00"},
+                                    headers=admin))[0] == "BAD_USER_INPUT"
 
 
 async def test_the_register_is_changed_and_read_in_the_callers_region_only_and_bad_declarations_are_named(
