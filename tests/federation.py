@@ -225,8 +225,9 @@ class Federation:
     desks: dict[str, Desk] = field(default_factory=dict)
 
     def stop(self) -> None:
-        for desk in self.desks.values():
-            desk.process.stop()
+        """Stop the desks side by side (each waits for its graceful exit), then the hub."""
+        with ThreadPoolExecutor() as stopping:
+            list(stopping.map(lambda desk: desk.process.stop(), self.desks.values()))
         self.hub.process.stop()
 
     def __enter__(self) -> Federation:
@@ -240,10 +241,18 @@ class Federation:
 def start_federation(database_url: str, data_dir: Path) -> Federation:
     """A hub and three desks: Kaltara (65), Kaltim (64) and Kutai Timur (64.08) under Kaltim."""
     running = Federation(start_hub(database_url, data_dir))
-    try:
-        running.desks["65"] = start_desk(running.hub, data_dir, "65", "65", "PROVINSI")
+
+    def kaltim() -> None:  # Kutai Timur enrols under Kaltim, so after it
         running.desks["64"] = start_desk(running.hub, data_dir, "64", "64", "PROVINSI")
         running.desks["64.08"] = start_desk(running.hub, data_dir, "64.08", "64.08", "KABKOTA", parent="64")
+
+    def kaltara() -> None:
+        running.desks["65"] = start_desk(running.hub, data_dir, "65", "65", "PROVINSI")
+
+    try:
+        with ThreadPoolExecutor() as starting:  # side by side: a desk's start is mostly waiting
+            for started in [starting.submit(kaltara), starting.submit(kaltim)]:
+                started.result()
     except BaseException:
         running.stop()
         raise

@@ -106,14 +106,18 @@ async def in_ledger(session: aiohttp.ClientSession, hub: Hub, *tracking_numbers:
 
 async def indexed_as(session: aiohttp.ClientSession, hub: Hub, statuses: dict[str, str]) -> None:
     """Wait until the hub's index shows each report (by tracking number) at the status its unit gave it."""
-    async def shown() -> dict[str, str] | None:
-        seen = {}
+    seen: dict[str, str | None] = {}
+
+    async def shown() -> bool:
         for number in statuses:
             body = await ask(session, hub, "query T($t: String!) { trackReport(trackingNumber: $t) { status } }",
                              {"t": number})
             seen[number] = (body["data"]["trackReport"] or {}).get("status")
-        return None if seen != statuses else seen
-    await eventually(shown, timeout=30)  # a loaded machine may take a few pulls
+        return seen == statuses
+    try:
+        await eventually(shown, timeout=30)  # a loaded machine may take a few pulls
+    except AssertionError as late:
+        raise AssertionError(f"the index shows {seen}, not {statuses}") from late
 
 
 async def test_a_report_never_followed_up_for_ten_working_days_is_overdue_and_a_fresh_one_is_not(
