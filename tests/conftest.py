@@ -12,6 +12,7 @@ import pytest
 from hypothesis import settings
 
 from simpul.db.embedded import embedded_postgres
+from tests.browser import browser, page  # noqa: F401 -- fixtures, registered by being imported here
 from tests.databases import fresh_database
 from tests.federation import Federation, Hub, start_federation, start_hub
 from tests.graphql_ws import Subscription

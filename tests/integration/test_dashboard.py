@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -23,7 +23,7 @@ from typing import Any
 import aiohttp
 import pytest
 from PIL import Image
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Page, expect
 from pypdf import PdfReader
 from yarl import URL
 
@@ -43,7 +43,6 @@ from tests.federation import (
 )
 from tests.integration.test_sla import WITA, in_ledger, indexed_as, morning, set_status, today, working_days_before
 
-CHROMIUM = Path("/usr/bin/chromium")
 PASSWORD = "kata sandi yang panjang"
 REPORTER = ("Siti Rahmawati", "081234567890")  # must never appear in a download
 RAHASIA_TITLE = "Pungutan liar di loket puskesmas"  # a confidential report's title: never on the dashboard
@@ -128,34 +127,6 @@ async def world(running: Federation) -> World:
 
         await eventually(settled, timeout=20)
     return World(running, kutim, "YELLOW" if LATE.year == YEAR else "GREEN")
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: `make test` installs it as root (apt-get install chromium)")
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"])
-        try:
-            yield launched
-        finally:
-            await launched.close()
-
-
-@pytest.fixture
-async def page(browser: Browser) -> AsyncIterator[Page]:
-    context = await browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    opened = await context.new_page()
-    problems: list[str] = []
-    opened.on("console", lambda m: problems.append(f"{m.text} {m.location}") if m.type == "error" else None)
-    opened.on("pageerror", lambda e: problems.append(str(e)))
-    try:
-        yield opened
-        assert not problems  # no CSP violation, script error or missing file
-    finally:
-        await context.close()
 
 
 async def log_in(page: Page, world: World, username: str, password: str = PASSWORD) -> None:
