@@ -23,6 +23,8 @@ from connectors.numbering import FederationNumbers
 from connectors.sql import SqlConnector, read_mapping
 from simpul.errors import InvalidInput
 from tests.connectors.nodes import started
+from tests.connectors.sql.agency import EXAMPLE as SIPP_EXAMPLE
+from tests.connectors.sql.agency import SCHEMA as SIPP_SCHEMA
 from tests.connectors.sql.laravel import EXAMPLE, LaravelApp, laravel_config
 from tests.connectors.sql.laravel import SCHEMA as LARAVEL_SCHEMA
 from tests.connectors.sql.smk import EXAMPLE as SMK_EXAMPLE
@@ -194,5 +196,9 @@ def test_the_worked_examples_in_the_docs_are_the_ones_these_tests_run(document: 
     text = (EXAMPLE.parents[3] / document).read_text()
     for example in (EXAMPLE, SMK_EXAMPLE):
         assert example.read_text() in text, f"{document} must show {example.name} as it is"
+    if document == "connectors/sql/README.md":  # the SIPP example, on PostgreSQL: its schema and its file
+        assert SIPP_EXAMPLE.read_text() in text, f"{document} must show example.toml as it is"
+        for statement in SIPP_SCHEMA.split(";"):
+            assert statement.strip() in text, f"{document} must give the DDL the tests create: {statement[:60]}"
     for statement in (*LARAVEL_SCHEMA, *SMK_SCHEMA, SMK_VIEW):
         assert statement in text, f"{document} must give the DDL the tests create: {statement[:60]}"
