@@ -83,7 +83,7 @@ class SqlConnector:
                 with _agency_database("checking the mapping"):
                     schema = await inspect(conn, self.mapping)
                 with _agency_database(f"installing simpul's schema {self.mapping.schema!r}"):
-                    await install(conn, self.mapping)
+                    await install(conn, self.mapping, schema)
         except BaseException:
             await pool.close()
             raise

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncpg
 
 from connectors.base import ConnectorError
+from connectors.sql.catalog import AgencySchema
 from connectors.sql.mapping import SqlMapping, TriggerFeed
 from simpul.db.migrate import migrate
 
@@ -40,17 +41,24 @@ def feed_channel(schema: str) -> str:
     return trigger_name(schema)[:63]
 
 
-async def install(conn: asyncpg.Connection, mapping: SqlMapping) -> None:
+async def install(conn: asyncpg.Connection, mapping: SqlMapping, schema: AgencySchema) -> None:
     """Create the connector's tables, and the feed trigger when the mapping asks for one."""
     try:
         await migrate(conn, mapping.schema, "connectors.sql.migrations")
     except asyncpg.InsufficientPrivilegeError as exc:
         raise ConnectorError(f"cannot create simpul's schema {mapping.schema!r}: {exc}; grant CREATE") from None
     if mapping.trigger is not None:
-        await _install_trigger(conn, mapping.schema, mapping.trigger)
+        await _install_trigger(conn, mapping, mapping.trigger, schema)
 
 
-async def _install_trigger(conn: asyncpg.Connection, schema: str, trigger: TriggerFeed) -> None:
+def _moment(column: str | None, naive: bool) -> str:
+    """SQL for a reports column as an instant: wall time in the mapping's zone ($1) when it has none."""
+    return "NULL" if column is None else f'r."{column}" AT TIME ZONE $1' if naive else f'r."{column}"'
+
+
+async def _install_trigger(conn: asyncpg.Connection, mapping: SqlMapping, trigger: TriggerFeed,
+                           agency: AgencySchema) -> None:
+    schema = mapping.schema
     name = trigger_name(schema)
     id_column, status_column = f'"{trigger.id_column}"', f'"{trigger.status_column}"'
     try:
@@ -68,10 +76,16 @@ async def _install_trigger(conn: asyncpg.Connection, schema: str, trigger: Trigg
             await conn.execute(
                 f'CREATE TRIGGER "{name}" AFTER INSERT OR UPDATE ON {trigger.table.sql}'
                 f' FOR EACH ROW EXECUTE FUNCTION "{schema}".simpul_feed_capture()')
+            # The reports already there enter the feed at their own last change (else their receipt), oldest
+            # first, so their timelines say when they moved, not when simpul came.
+            columns = mapping.columns
+            at = (f"coalesce({_moment(columns['updated_at'], agency.updated_naive)},"
+                  f" {_moment(columns['received_at'], agency.received_naive)}, clock_timestamp())")
             await conn.execute(
-                f'INSERT INTO "{schema}".simpul_feed (local_id, status)'
-                f" SELECT {id_column}::text, {status_column}::text FROM {trigger.table.sql}"
-                f" ORDER BY {id_column}")
+                f'INSERT INTO "{schema}".simpul_feed (local_id, status, at)'
+                f" SELECT t.{id_column}::text, t.{status_column}::text, {at} FROM {trigger.table.sql} t"
+                f' LEFT JOIN {mapping.reports.sql} r ON r."{columns["id"]}"::text = t.{id_column}::text'
+                f" ORDER BY 3, t.{id_column}", mapping.timezone.key)
     except asyncpg.InsufficientPrivilegeError as exc:
         raise ConnectorError(
             f"cannot install the feed trigger on {trigger.table}: {exc}; the connector's role needs TRIGGER"

@@ -142,6 +142,7 @@ async def test_the_trigger_feed_backfills_reports_already_there(app: SippApp, da
         await app.set_status(first, 3)
         changes = await connector.changes(None, 10)
         assert [(c.local_id, c.status) for c in changes] == [(first, "RECEIVED"), (first, "COMPLETED")]
+        assert changes[0].at == NINE_WITA, "a report already there enters the feed at its own time, not simpul's"
     finally:
         await connector.stop()
 
