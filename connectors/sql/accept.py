@@ -65,6 +65,8 @@ class Acceptor:
             "channel": report.channel.value,
             "reporter_name": None if reporter.anonymous else reporter.name,
             "reporter_contact": None if reporter.anonymous else reporter.contact,
+            "anonymous": int(reporter.anonymous),  # 1/0: a boolean and a tinyint(1) take it alike
+            "confidential": int(reporter.confidential),
         }
         value = fields[name]
         return value() if callable(value) else value

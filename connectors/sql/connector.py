@@ -151,7 +151,11 @@ class SqlConnector:
         if not title or not body:
             raise ConnectorError(f"report {local_id} has no {'title' if not title else 'body'}")
         name, contact = row["reporter_name"], row["reporter_contact"]
-        anonymous = not (name or contact)
+        flagged = v.flag(row["anonymous"], "anonymous", local_id)
+        anonymous = flagged if flagged is not None else not (name or contact)
+        confidential = v.flag(row["confidential"], "confidential", local_id)
+        if confidential is None:
+            confidential = self.mapping.confidential_reporters and not anonymous
         return Report(
             local_id=local_id,
             tracking_number=self._tracking(row),
@@ -162,8 +166,8 @@ class SqlConnector:
             region_code=v.region(row["region"], local_id),
             channel=Channel(row["accepted_channel"] or self.mapping.default_channel),
             status=v.status(row["status"], local_id),
-            reporter=Reporter(anonymous=anonymous, confidential=self.mapping.confidential_reporters and not anonymous,
-                              name=name, contact=contact),
+            reporter=Reporter(anonymous=anonymous, confidential=confidential,
+                              name=None if anonymous else name, contact=None if anonymous else contact),
             received_at=v.time(row["received_at"], "received", local_id),
             updated_at=v.time(row["updated_at"], "updated", local_id),
             location=row["location"],

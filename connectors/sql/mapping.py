@@ -21,12 +21,15 @@ from simpul.wire import Channel, ReportKind, ReportStatus
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 REQUIRED_COLUMNS = ("id", "title", "body", "status", "category", "region", "received_at", "updated_at")
-OPTIONAL_COLUMNS = ("kind", "location", "tracking_number", "reporter_name", "reporter_contact")
+OPTIONAL_COLUMNS = ("kind", "location", "tracking_number", "reporter_name", "reporter_contact", "anonymous",
+                    "confidential")
+# anonymous, confidential: flag columns (boolean, MySQL's tinyint(1), or 'Y'/'N' text); unmapped, a report without
+# a name or contact is anonymous and the others are as `confidential_reporters` says.
 
 # Our fields an insert may write into the agency's columns.
 INSERT_FIELDS = frozenset({
     "title", "body", "category", "region_code", "received_at", "kind", "location", "tracking_number",
-    "reporter_name", "reporter_contact", "channel", "source_id", "status",
+    "reporter_name", "reporter_contact", "channel", "source_id", "status", "anonymous", "confidential",
 })
 
 RegionFormat = Literal["dotted", "compact"]

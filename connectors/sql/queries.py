@@ -94,7 +94,8 @@ class ReportQueries:
             f" {self.status} AS status, {self.kind} AS kind, {self.category} AS category,"
             f" {self.region} AS region, {self.received} AS received_at, {self.feed_at} AS updated_at,"
             f" {text('location')} AS location, {text('tracking_number')} AS tracking_number,"
-            f" {text('reporter_name')} AS reporter_name, {text('reporter_contact')} AS reporter_contact, {found}"
+            f" {text('reporter_name')} AS reporter_name, {text('reporter_contact')} AS reporter_contact,"
+            f" {text('anonymous')} AS anonymous, {text('confidential')} AS confidential, {found}"
         )
 
     def _filtered(self, f: ReportFilter) -> Where:

@@ -20,6 +20,8 @@ from simpul.errors import InvalidInput
 from simpul.wire import ReportKind, ReportStatus, check_region_code
 
 _Value = TypeVar("_Value")
+_TRUE = frozenset({"1", "true", "t", "y", "ya", "yes"})
+_FALSE = frozenset({"0", "false", "f", "n", "tidak", "no"})
 
 
 class Values:
@@ -39,6 +41,18 @@ class Values:
         if self.mapping.columns["kind"] is None:
             return self.mapping.default_kind
         return _mapped(self.mapping.kind_map, "kind", raw, local_id)
+
+    def flag(self, raw: Any, name: str, local_id: str) -> bool | None:
+        """A flag column's value (true/false, 1/0 as MySQL's tinyint(1), Y/N, ya/tidak); None when unmapped or
+        NULL."""
+        if raw is None:
+            return None
+        text = str(raw).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise ConnectorError(f"report {local_id} has {name} flag {raw!r}: expected 1/0, true/false or Y/N")
 
     def category(self, raw: Any, local_id: str) -> str:
         if raw is None or not str(raw).strip():

@@ -202,3 +202,27 @@ def test_the_worked_examples_in_the_docs_are_the_ones_these_tests_run(document: 
             assert statement.strip() in text, f"{document} must give the DDL the tests create: {statement[:60]}"
     for statement in (*LARAVEL_SCHEMA, *SMK_SCHEMA, SMK_VIEW):
         assert statement in text, f"{document} must give the DDL the tests create: {statement[:60]}"
+
+
+async def test_tinyint_flags_say_which_reports_are_anonim_or_rahasia_both_ways(laravel: LaravelApp,
+                                                                               mariadb: str) -> None:
+    await laravel.execute("ALTER TABLE pengaduans ADD COLUMN is_anonim tinyint(1) NOT NULL DEFAULT 0,"
+                          " ADD COLUMN rahasia tinyint(1) NOT NULL DEFAULT 0")
+    await laravel.execute("CREATE OR REPLACE VIEW v_simpul_pengaduan AS SELECT p.*, k.nama AS kategori"
+                          " FROM pengaduans p LEFT JOIN kategoris k ON k.id = p.kategori_id")
+    plain = await laravel.enter("Jalan berlubang", NINE_WITA)
+    hidden = await laravel.enter("Pungli di loket", NINE_WITA)  # the app kept a name, but the reporter asked anonim
+    await laravel.execute("UPDATE pengaduans SET is_anonim = 1, rahasia = 1 WHERE id = %s", int(hidden))
+    config = laravel_config(mariadb)
+    config["reports"] = {**config["reports"], "anonymous": "is_anonim", "confidential": "rahasia"}
+    config["insert"]["columns"] = {**config["insert"]["columns"], "is_anonim": "anonymous", "rahasia": "confidential"}
+    config["confidential_reporters"] = False
+    async with started(_connector(config)) as connector:
+        shown = {r.local_id: r.reporter for r in await connector.list_reports(ReportFilter(), None, 10)}
+        anonymous = ForwardedReport(**{**FORWARDED.model_dump(), "reporter": Reporter(anonymous=True)})
+        accepted = await connector.accept_report("delivery-anonim-1", anonymous)
+        flags = await laravel.execute("SELECT CONCAT_WS('|', is_anonim, rahasia, coalesce(nama_pelapor, '-'))"
+                                      " FROM pengaduans WHERE id = %s", int(accepted.local_id))
+    assert shown[hidden] == Reporter(anonymous=True, confidential=True), "anonim: the name the app kept is not served"
+    assert (shown[plain].anonymous, shown[plain].confidential, shown[plain].name) == (False, False, "Budi Santoso")
+    assert flags == "1|0|-"
