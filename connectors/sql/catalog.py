@@ -8,7 +8,7 @@ failing on the first query the hub sends.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import asyncpg
 
@@ -32,6 +32,7 @@ class AgencySchema:
     received_naive: bool  # `timestamp without time zone`: local wall time in the mapping's timezone
     updated_naive: bool
     insert_types: dict[str, str]  # insert column -> its type
+    history_report_type: str | None = None  # of the history table's report column, to use its index
 
 
 def _sql_type(type_name: str, where: str) -> str:
@@ -88,6 +89,19 @@ async def inspect(conn: asyncpg.Connection, mapping: SqlMapping) -> AgencySchema
             looked = await _columns(conn, lookup.table, "SELECT")
             _need(looked, lookup.table, lookup.match, f"insert.columns.{column}.match")
             _need(looked, lookup.table, lookup.pick, f"insert.columns.{column}.pick")
+    history = mapping.history
+    if history is not None:
+        kept = await _columns(conn, history.table, "SELECT")
+        for role, column in (("id", history.id_column), ("report", history.report_column),
+                             ("status", history.status_column), ("note", history.note_column)):
+            if column is not None:
+                _need(kept, history.table, column, f"history.{role}")
+        at = _need(kept, history.table, history.at_column, "history.at")
+        if _naive(at, f"{history.table}.{history.at_column} (history.at)") != schema.received_naive:
+            raise ConnectorError(f"{history.table}.{history.at_column} (history.at) and {mapping.reports}.{received}"
+                                 " must both have a time zone or neither")
+        schema = replace(schema, history_report_type=_sql_type(kept[history.report_column],
+                                                               f"{history.table} report column"))
     trigger = mapping.trigger
     if trigger is not None:
         watched = await _columns(conn, trigger.table, "TRIGGER")

@@ -193,7 +193,16 @@ class SqlConnector:
         return self._report(rows[0], await self._timeline(report))
 
     async def _timeline(self, report: Report) -> tuple[TimelineEvent, ...]:
-        """From the trigger-fed table when there is one; else what the row itself tells."""
+        """From the agency's status history, or the trigger-fed table, when there is one; else what the row itself
+        tells."""
+        if self.mapping.history is not None:
+            rows = await self._fetch(self.queries.history_timeline(report.local_id),
+                                     f"reading report {report.local_id}")
+            if rows:
+                return tuple(TimelineEvent(at=self.values.time(r["at"], "status", report.local_id),
+                                           status=self.values.status(r["status"], report.local_id), actor=ACTOR,
+                                           note=r["note"])
+                             for r in rows)
         if self.mapping.trigger is not None:
             rows = await self._fetch(self.queries.timeline(report.local_id), f"reading report {report.local_id}")
             if rows:
@@ -235,6 +244,9 @@ class SqlConnector:
 
     async def cursor_past_end(self, after: str) -> bool:
         """Whether no feed entry is at or after `after`: simpul_feed lost rows, or the agency's rows went back."""
+        if self.mapping.history is not None:
+            newest = await self._fetch(self.queries.newest_in_history(), "reading the change feed")
+            return check_sequence_cursor(after) > int(newest[0]["seq"])
         if self.mapping.trigger is not None:
             newest = await self._fetch(self.queries.newest_in_feed(), "reading the change feed")
             return check_sequence_cursor(after) > int(newest[0]["seq"])
@@ -242,6 +254,8 @@ class SqlConnector:
         return not reached
 
     async def changes(self, after: str | None, limit: int) -> list[Change]:
+        if self.mapping.history is not None:
+            return await self._changes_by_history(after, limit)
         if self.mapping.trigger is not None:
             return await self._changes_by_trigger(after, limit)
         return await self._changes_by_time(after, limit)
@@ -251,6 +265,14 @@ class SqlConnector:
         rows = await self._fetch(self.queries.changes_by_trigger(seq, limit), "reading the change feed")
         return [Change(cursor=str(r["seq"]), local_id=r["local_id"], tracking_number=self._tracking(r), at=r["at"],
                        status=self.values.status(r["status"], r["local_id"]), actor=ACTOR) for r in rows]
+
+    async def _changes_by_history(self, after: str | None, limit: int) -> list[Change]:
+        seq = check_sequence_cursor(after)
+        rows = await self._fetch(self.queries.changes_by_history(seq, limit), "reading the change feed")
+        return [Change(cursor=str(r["seq"]), local_id=r["local_id"], tracking_number=self._tracking(r),
+                       at=self.values.time(r["at"], "status", r["local_id"]),
+                       status=self.values.status(r["status"], r["local_id"]), actor=ACTOR, note=r["note"])
+                for r in rows]
 
     async def _changes_by_time(self, after: str | None, limit: int) -> list[Change]:
         position = self._time_cursor(after) if after is not None else None

@@ -33,7 +33,7 @@ INSERT_FIELDS = frozenset({
 })
 
 RegionFormat = Literal["dotted", "compact"]
-FeedSource = Literal["updated_at", "trigger"]
+FeedSource = Literal["updated_at", "trigger", "history"]
 
 
 def identifier(name: Any, key: str) -> str:
@@ -102,6 +102,19 @@ class TriggerFeed:
 
 
 @dataclass(frozen=True)
+class HistoryFeed:
+    """A status-history table the agency's app keeps (feed = "history"): each report's rows are its timeline, its
+    latest row (by id) is its status, and the table's own increasing id is the change feed's cursor."""
+
+    table: Relation
+    id_column: str
+    report_column: str  # the report's id
+    status_column: str
+    at_column: str
+    note_column: str | None
+
+
+@dataclass(frozen=True)
 class SqlMapping:
     dsn: str = field(repr=False)
     dialect: Dialect  # from the DSN's scheme
@@ -119,6 +132,7 @@ class SqlMapping:
     feed: FeedSource
     insert: InsertMapping | None
     trigger: TriggerFeed | None
+    history: HistoryFeed | None = None
 
 
 def _table(config: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -158,9 +172,13 @@ def _choice(config: Mapping[str, Any], key: str, default: str, choices: tuple[st
     return value
 
 
-def _columns(reports: Mapping[str, Any]) -> dict[str, str | None]:
+def _columns(reports: Mapping[str, Any], history: bool) -> dict[str, str | None]:
+    """Our names -> the agency's columns; with a history table the status may come from it instead."""
     columns: dict[str, str | None] = {}
     for name in REQUIRED_COLUMNS:
+        if name == "status" and history and name not in reports:
+            columns[name] = None
+            continue
         if name not in reports:
             raise ConfigError(f"[reports] needs {name!r}: the agency column holding it")
         identifier(reports[name], f"reports.{name}")
@@ -227,6 +245,28 @@ def _trigger(config: Mapping[str, Any], feed: str, columns: Mapping[str, str | N
     return TriggerFeed(table, id_column, status_column)
 
 
+def _history(config: Mapping[str, Any], feed: str, default_schema: str) -> HistoryFeed | None:
+    if feed != "history":
+        if "history" in config:
+            raise ConfigError('[history] is read only with feed = "history"')
+        return None
+    history = _table(config, "history")
+    if "table" not in history:
+        raise ConfigError('feed = "history" needs [history] table: the agency\'s status-history table')
+    table = Relation.parse(history["table"], "history.table", default_schema)
+    names = {key: optional(history, key, default) for key, default in
+             (("id", "id"), ("report", None), ("status", "status"), ("at", "created_at"), ("note", None))}
+    if names["report"] is None:
+        raise ConfigError("[history] needs 'report': the column holding the report's id")
+    for key, name in names.items():
+        if name is not None:
+            identifier(name, f"history.{key}")
+    unknown = set(history) - {"table", *names}
+    if unknown:
+        raise ConfigError(f"[history] has unknown keys: {', '.join(sorted(unknown))}")
+    return HistoryFeed(table, names["id"], names["report"], names["status"], names["at"], names["note"])
+
+
 def read_mapping(config: Mapping[str, Any]) -> SqlMapping:
     """The mapping in a sql node's config; a ConfigError names the first bad key."""
     reports = _table(config, "reports")
@@ -236,7 +276,8 @@ def read_mapping(config: Mapping[str, Any]) -> SqlMapping:
     dialect = dialect_of(dsn)
     default_schema = mysql_database_name(dsn) if dialect.mysql else "public"
     relation = Relation.parse(reports["table"], "reports.table", default_schema)
-    columns = _columns(reports)
+    feed = _choice(config, "feed", "updated_at", ("updated_at", "trigger", "history"))
+    columns = _columns(reports, feed == "history")
     # On MySQL simpul's tables sit beside the agency's (their names start simpul_): no CREATE DATABASE needed.
     schema = optional(config, "schema", default_schema if dialect.mysql else "simpul")
     identifier(schema, "schema")
@@ -252,7 +293,6 @@ def read_mapping(config: Mapping[str, Any]) -> SqlMapping:
     if columns["kind"] is not None and not kind_map:
         raise ConfigError("[kind_map] is needed when reports.kind is mapped")
     category_map = {str(k): str(v) for k, v in _table(config, "category_map").items()}
-    feed = _choice(config, "feed", "updated_at", ("updated_at", "trigger"))
     if feed == "trigger" and dialect.mysql:
         raise ConfigError("feed = \"trigger\" is for PostgreSQL; on MySQL/MariaDB use feed = \"updated_at\"")
     insert = _insert(config, str(columns["id"]), default_schema)
@@ -270,4 +310,5 @@ def read_mapping(config: Mapping[str, Any]) -> SqlMapping:
         kind_map=kind_map, default_kind=default_kind, default_channel=default_channel,
         confidential_reporters=optional(config, "confidential_reporters", True, bool),
         feed=feed, insert=insert, trigger=_trigger(config, feed, columns, insert, relation),
+        history=_history(config, feed, default_schema),
     )

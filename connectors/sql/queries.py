@@ -18,11 +18,16 @@ from connectors.sql.catalog import AgencySchema
 from connectors.sql.dialect import Dialect
 from connectors.sql.mapping import SqlMapping
 from connectors.sql.values import Values
-from simpul.wire import Dimension, check_region_code
+from simpul.wire import Dimension, ReportStatus, check_region_code
 
 # Segment widths of a compact (undotted) Kemendagri code: 64 08 04 2001.
 _COMPACT_WIDTH = {1: 2, 2: 4, 3: 6, 4: 10}
 ZERO_DATE = "'0000-00-00 00:00:00'"
+
+
+def _q(name: str) -> str:
+    """A mapped identifier (checked when the mapping was read), quoted."""
+    return f'"{name}"'
 
 
 class Where:
@@ -67,7 +72,15 @@ class ReportQueries:
         self.received = str(c["received_at"])
         # A MySQL zero date ('0000-00-00 00:00:00') is no time: updated_at then falls back to received_at.
         self.updated = f"NULLIF({c['updated_at']}, {ZERO_DATE})" if d.mysql else str(c["updated_at"])
-        self.status = d.trim(str(c["status"]))
+        history = mapping.history
+        if c["status"] is None:  # the latest row of the status-history table, NULL before its first
+            assert history is not None
+            latest = (f'SELECT {d.trim(f"h.{_q(history.status_column)}")} FROM {history.table.sql} h'
+                      f' WHERE h.{_q(history.report_column)} = {c["id"]}'
+                      f" ORDER BY h.{_q(history.id_column)} DESC LIMIT 1")
+            self.status = f"({latest})"
+        else:
+            self.status = d.trim(str(c["status"]))
         self.kind = d.trim(c["kind"]) if c["kind"] else d.null_text
         self.category = d.trim(str(c["category"]))
         self.region = d.trim(str(c["region"]))
@@ -102,6 +115,8 @@ class ReportQueries:
         where = Where(self.dialect)
         if f.statuses:
             where.any(self.status, self.values.statuses_for(f.statuses))
+            if self.mapping.columns["status"] is None and ReportStatus.RECEIVED in f.statuses:
+                where.clauses[-1] = f"({self.status} IS NULL OR {where.clauses[-1]})"  # no status row yet
         if f.kinds and self.mapping.columns["kind"]:
             where.any(self.kind, self.values.kinds_for(f.kinds))
         elif f.kinds and self.mapping.default_kind not in f.kinds:
@@ -193,6 +208,37 @@ class ReportQueries:
                f' "{schema}".simpul_accepted WHERE local_id = f.local_id ORDER BY accepted_at LIMIT 1) a ON true'
                " WHERE f.seq > $1 ORDER BY f.seq LIMIT $2")
         return Query(sql, [after, limit])
+
+    def changes_by_history(self, after: int, limit: int) -> Query:
+        """The change feed from the agency's status-history table: cursor = its own id."""
+        h = self.mapping.history
+        assert h is not None
+        d = self.dialect
+        local = d.text(f"h.{_q(h.report_column)}")
+        note = d.text(f"h.{_q(h.note_column)}") if h.note_column else d.null_text
+        accepted = f'"{self.mapping.schema}".simpul_accepted'
+        sql = (f"SELECT h.{_q(h.id_column)} AS seq, {local} AS local_id,"
+               f" {d.trim(f'h.{_q(h.status_column)}')} AS status, h.{_q(h.at_column)} AS at, {note} AS note,"
+               f" (SELECT tracking_number FROM {accepted} WHERE local_id = {local} ORDER BY accepted_at LIMIT 1)"
+               f" AS accepted_tracking FROM {h.table.sql} h WHERE h.{_q(h.id_column)} > $1"
+               f" ORDER BY h.{_q(h.id_column)} LIMIT $2")
+        return Query(sql, [after, limit])
+
+    def newest_in_history(self) -> Query:
+        h = self.mapping.history
+        assert h is not None
+        return Query(f"SELECT coalesce(max(h.{_q(h.id_column)}), 0) AS seq FROM {h.table.sql} h", [])
+
+    def history_timeline(self, local_id: str) -> Query:
+        """One report's rows of the status-history table, by the report column's own type (its index serves)."""
+        h = self.mapping.history
+        assert h is not None
+        d = self.dialect
+        column = f"h.{_q(h.report_column)}"
+        match = f"{column} = $1" if d.mysql else f"{column} = CAST($1::text AS {self.schema.history_report_type})"
+        note = d.text(f"h.{_q(h.note_column)}") if h.note_column else d.null_text
+        return Query(f"SELECT h.{_q(h.at_column)} AS at, {d.trim(f'h.{_q(h.status_column)}')} AS status,"
+                     f" {note} AS note FROM {h.table.sql} h WHERE {match} ORDER BY h.{_q(h.id_column)}", [local_id])
 
     def timeline(self, local_id: str) -> Query:
         return Query(f'SELECT at, status FROM "{self.mapping.schema}".simpul_feed WHERE local_id = $1 ORDER BY seq',

@@ -35,6 +35,8 @@ class Values:
     # -- agency -> ours
 
     def status(self, raw: Any, local_id: str) -> ReportStatus:
+        if raw is None and self.mapping.columns["status"] is None:  # no row in the status history yet
+            return ReportStatus.RECEIVED
         return _mapped(self.mapping.status_map, "status", raw, local_id)
 
     def kind(self, raw: Any, local_id: str) -> ReportKind:
