@@ -113,6 +113,13 @@ class HistoryFeed:
     at_column: str
     note_column: str | None
 
+    @property
+    def mapped(self) -> dict[str, str]:
+        """Each mapped column by its config key, for the start-up check."""
+        return {f"history.{key}": column for key, column in (
+            ("id", self.id_column), ("report", self.report_column), ("status", self.status_column),
+            ("at", self.at_column), ("note", self.note_column)) if column is not None}
+
 
 @dataclass(frozen=True)
 class SqlMapping:

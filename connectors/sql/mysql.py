@@ -146,13 +146,11 @@ async def inspect(db: MysqlDatabase, mapping: SqlMapping) -> AgencySchema:
     history = mapping.history
     if history is not None:
         kept = await _columns(db, history.table)
-        for role, column in (("id", history.id_column), ("report", history.report_column),
-                             ("status", history.status_column), ("note", history.note_column)):
-            if column is not None:
-                _need(kept, history.table, column, f"history.{role}")
-        at = _need(kept, history.table, history.at_column, "history.at")
-        if _naive(at, f"{history.table}.{history.at_column} (history.at)") != schema.received_naive:
-            raise ConnectorError(f"{history.table}.{history.at_column} (history.at) and {mapping.reports}.{received}"
+        for role, column in history.mapped.items():
+            _need(kept, history.table, column, role)
+        at = f"{history.table}.{history.at_column} (history.at)"
+        if _naive(kept[history.at_column], at) != schema.received_naive:
+            raise ConnectorError(f"{at} and {mapping.reports}.{received}"
                                  " must both be DATETIME or both TIMESTAMP")
     return schema
 

@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from connectors.base import Dimension, NodeIdentity, NodeLevel, ReportFilter, ReportStatus
+import pytest
+
+from connectors.base import ConnectorError, Dimension, NodeIdentity, NodeLevel, ReportFilter, ReportStatus
 from connectors.numbering import FederationNumbers
 from connectors.sql import SqlConnector, read_mapping
 from tests.connectors.nodes import started
@@ -72,6 +74,10 @@ async def test_a_status_history_table_on_mariadb(mariadb: str) -> None:
         "table": "status_pengaduans", "report": "pengaduan_id", "note": "keterangan"})
     config["reports"] = {k: v for k, v in config["reports"].items() if k != "status"}
     config.pop("insert")
+    misnamed = SqlConnector(IDENTITY, read_mapping({**config, "history": {**config["history"], "report": "id_aduan"}}),
+                            NUMBERS)
+    with pytest.raises(ConnectorError, match=r"has no column 'id_aduan' \(mapped as history.report\)"):
+        await misnamed.start()
     async with started(SqlConnector(IDENTITY, read_mapping(config), NUMBERS)) as connector:
         await _the_history_is_status_timeline_and_feed(
             connector, answered, waiting, record,
