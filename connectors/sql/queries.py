@@ -67,7 +67,8 @@ class ReportQueries:
         self.values = values
         d = self.dialect = mapping.dialect
         c = {name: f'r."{column}"' if column else None for name, column in mapping.columns.items()}
-        self.id = d.text(str(c["id"]))
+        self.id_column = str(c["id"])
+        self.id = d.text(self.id_column)
         self.id_bytes = d.byte_order(self.id)
         self.received = str(c["received_at"])
         # A MySQL zero date ('0000-00-00 00:00:00') is no time: updated_at then falls back to received_at.
@@ -85,6 +86,15 @@ class ReportQueries:
         self.category = d.trim(str(c["category"]))
         self.region = d.trim(str(c["region"]))
         self.feed_at = f"coalesce({self.updated}, {self.received})"
+        # What WHERE and GROUP BY compare. MySQL pads and compares CHAR values without trailing spaces and turns
+        # a constant into the column's type, so the agency's own column is compared as it is and its indexes
+        # serve; PostgreSQL compares the trimmed text (char(n) keeps its padding).
+        def key(name: str, shown: str) -> str:
+            return str(c[name]) if d.mysql and c[name] is not None else shown
+        self.status_key = key("status", self.status)
+        self.kind_key = key("kind", self.kind)
+        self.category_key = key("category", self.category)
+        self.region_key = key("region", self.region)
 
         def text(name: str) -> str:
             column = c[name]
@@ -92,7 +102,7 @@ class ReportQueries:
 
         accepted = f'"{mapping.schema}".simpul_accepted'
         if d.mysql:  # MariaDB has no LATERAL: two lookups by the local_id index
-            first = f"FROM {accepted} WHERE local_id = {self.id} ORDER BY accepted_at LIMIT 1"
+            first = f"FROM {accepted} WHERE local_id = {self.id_bytes} ORDER BY accepted_at LIMIT 1"  # its index
             self.source = f"{mapping.reports.sql} r"
             found = (f"(SELECT tracking_number {first}) AS accepted_tracking,"
                      f" (SELECT channel {first}) AS accepted_channel")
@@ -111,24 +121,28 @@ class ReportQueries:
             f" {text('anonymous')} AS anonymous, {text('confidential')} AS confidential, {found}"
         )
 
-    def _filtered(self, f: ReportFilter) -> Where:
+    def _filtered(self, f: ReportFilter, outer: Where | None = None) -> Where:
+        """The filter's clauses; inside `outer`'s statement (a subquery), with its parameters numbered on."""
         where = Where(self.dialect)
+        if outer is not None:
+            where.params = outer.params
         if f.statuses:
-            where.any(self.status, self.values.statuses_for(f.statuses))
+            where.any(self.status_key, self.values.statuses_for(f.statuses))
             if self.mapping.columns["status"] is None and ReportStatus.RECEIVED in f.statuses:
                 where.clauses[-1] = f"({self.status} IS NULL OR {where.clauses[-1]})"  # no status row yet
         if f.kinds and self.mapping.columns["kind"]:
-            where.any(self.kind, self.values.kinds_for(f.kinds))
+            where.any(self.kind_key, self.values.kinds_for(f.kinds))
         elif f.kinds and self.mapping.default_kind not in f.kinds:
             where.add("false")
         if f.categories:
-            where.any(self.category, self.values.categories_for(f.categories))
+            where.any(self.category_key, self.values.categories_for(f.categories))
         if f.region_prefix:
             prefix = self.values.region_for(check_region_code(f.region_prefix))
+            region = self.region_key
             if self.mapping.region_format == "compact":
-                where.add(f"{self.region} LIKE {{}}", prefix + "%")
+                where.add(f"{region} LIKE {{}}", prefix + "%")
             else:
-                where.add(f"({self.region} = {{0}} OR {self.region} LIKE {{1}})", prefix, prefix + ".%")
+                where.add(f"({region} = {{0}} OR {region} LIKE {{1}})", prefix, prefix + ".%")
         if f.received_from:
             where.add(f"{self.received} >= {{}}", self._received(f.received_from))
         if f.received_to:
@@ -138,7 +152,8 @@ class ReportQueries:
     def _received(self, value: datetime) -> datetime:
         return self.values.db_time(value, self.schema.received_naive)
 
-    def list(self, f: ReportFilter, after: Keyset | None, limit: int) -> Query:
+    def list(self, f: ReportFilter, after: Keyset | None, limit: int, floor: datetime | None = None) -> Query:
+        """A page, newest first; `floor` (MySQL, from `page_floor`): no row received before it is in the page."""
         where = self._filtered(f)
         if after is not None and after.after_id is None:
             where.add(f"{self.received} < {{}}", self._received(after.received_at))
@@ -147,9 +162,27 @@ class ReportQueries:
                       self._received(after.received_at), after.after_id)
         # Not NULL, and on MySQL not a zero date: a row with no received time is in no page.
         where.clauses.append(f"{self.received} > {ZERO_DATE}" if self.dialect.mysql else f"{self.received} IS NOT NULL")
+        if floor is not None:
+            where.add(f"{self.received} >= {{}}", floor)
         sql = (f"SELECT {self.columns} FROM {self.source}{where.sql()}"
                f" ORDER BY {self.received} DESC, {self.id_bytes} LIMIT {where.param(limit)}")
         return Query(sql, where.params)
+
+    def page_floor(self, f: ReportFilter, after: Keyset | None, limit: int) -> Query:
+        """MySQL/MariaDB: the received time of the `limit`-th newest row before the page's start (none: fewer).
+
+        MySQL cannot finish a sort on (received DESC, id in byte order) from an index on received alone, so a
+        page would read and sort every row in range for 20 of them. This finds the floor on that index, one
+        backward scan of `limit` rows, and `list` then reads only the rows at or above it: the page and its
+        ties. Rows received at the page's start itself (a keyset's ties) are above the floor, so none is lost.
+        A constant floor, not a subquery: MySQL plans a range on a constant only.
+        """
+        where = self._filtered(f)
+        if after is not None:
+            where.add(f"{self.received} < {{}}", self._received(after.received_at))
+        where.clauses.append(f"{self.received} > {ZERO_DATE}")
+        return Query(f"SELECT {self.received} AS received_at FROM {self.mapping.reports.sql} r{where.sql()}"
+                     f" ORDER BY {self.received} DESC LIMIT 1 OFFSET {where.param(limit - 1)}", where.params)
 
     def one(self, local_id: str) -> Query:
         """By the id column's own type, so the agency's primary key index serves it."""
@@ -171,11 +204,15 @@ class ReportQueries:
             elif dimension is Dimension.REGION:
                 exprs.append(self.dialect.region_prefix(self.region, where.param(region_level)))
             else:
-                exprs.append({Dimension.STATUS: self.status, Dimension.KIND: self.kind,
-                              Dimension.CATEGORY: self.category}[dimension])
-        select = ", ".join([*(f"{e} AS g{i}" for i, e in enumerate(exprs)), "count(*) AS n",
-                            f"min({self.id}) AS example"])
-        group = f" GROUP BY {', '.join(f'g{i}' for i in range(len(exprs)))}" if exprs else ""
+                exprs.append({Dimension.STATUS: self.status_key, Dimension.KIND: self.kind_key,
+                              Dimension.CATEGORY: self.category_key}[dimension])
+        mysql = self.dialect.mysql
+        shown = [self.dialect.trim(e) if mysql else e for e in exprs]
+        select = ", ".join([*(f"{e} AS g{i}" for i, e in enumerate(shown)), "count(*) AS n",
+                            f"{self.dialect.text(f'min({self.id_column})')} AS example"])
+        # MySQL groups by the agency's columns themselves, so an index on them serves the count
+        keys = exprs if mysql else [f"g{i}" for i in range(len(exprs))]
+        group = f" GROUP BY {', '.join(keys)}" if exprs else ""
         return Query(f"SELECT {select} FROM {self.mapping.reports.sql} r{where.sql()}{group}", where.params)
 
     def changes_by_time(self, after: tuple[datetime, str] | None, limit: int) -> Query:
