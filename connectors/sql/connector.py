@@ -40,6 +40,15 @@ def _agency_database(doing: str) -> Iterator[None]:
         raise ConnectorError(f"agency database, {doing}: {exc.__class__.__name__}: {exc}") from exc
 
 
+def _after_receipt(report: Report, events: list[TimelineEvent]) -> tuple[TimelineEvent, ...]:
+    """`events` from the agency's records, after the report's receipt unless their first entry is it: a report
+    that was there before the trigger (its feed row is its last change), or one whose app writes a history row
+    only when its status moves, still shows when it came in."""
+    if events[0].status is not ReportStatus.RECEIVED and report.received_at <= events[0].at:
+        events.insert(0, TimelineEvent(at=report.received_at, status=ReportStatus.RECEIVED, actor=ACTOR))
+    return tuple(events)
+
+
 class SqlConnector:
     """Reads the agency's reports where they are; writes only forwarded reports and its own schema."""
 
@@ -203,16 +212,16 @@ class SqlConnector:
             rows = await self._fetch(self.queries.history_timeline(report.local_id),
                                      f"reading report {report.local_id}")
             if rows:
-                return tuple(TimelineEvent(at=self.values.time(r["at"], "status", report.local_id),
-                                           status=self.values.status(r["status"], report.local_id), actor=ACTOR,
-                                           note=r["note"])
-                             for r in rows)
+                return _after_receipt(report, [
+                    TimelineEvent(at=self.values.time(r["at"], "status", report.local_id),
+                                  status=self.values.status(r["status"], report.local_id), actor=ACTOR, note=r["note"])
+                    for r in rows])
         if self.mapping.trigger is not None:
             rows = await self._fetch(self.queries.timeline(report.local_id), f"reading report {report.local_id}")
             if rows:
-                return tuple(TimelineEvent(at=r["at"], status=self.values.status(r["status"], report.local_id),
-                                           actor=ACTOR)
-                             for r in rows)
+                return _after_receipt(report, [
+                    TimelineEvent(at=r["at"], status=self.values.status(r["status"], report.local_id), actor=ACTOR)
+                    for r in rows])
         received = TimelineEvent(at=report.received_at, status=ReportStatus.RECEIVED, actor=ACTOR)
         if report.status is ReportStatus.RECEIVED:
             return (received,)

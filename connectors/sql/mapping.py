@@ -301,7 +301,8 @@ def read_mapping(config: Mapping[str, Any]) -> SqlMapping:
         raise ConfigError("[kind_map] is needed when reports.kind is mapped")
     category_map = {str(k): str(v) for k, v in _table(config, "category_map").items()}
     if feed == "trigger" and dialect.mysql:
-        raise ConfigError("feed = \"trigger\" is for PostgreSQL; on MySQL/MariaDB use feed = \"updated_at\"")
+        raise ConfigError("feed = \"trigger\" is for PostgreSQL; on MySQL/MariaDB use feed = \"updated_at\""
+                          " or \"history\"")
     insert = _insert(config, str(columns["id"]), default_schema)
     if insert and "status" in insert.fields.values() and ReportStatus.RECEIVED not in status_map.values():
         raise ConfigError("insert writes 'status' but [status_map] has no value for RECEIVED")

@@ -161,7 +161,12 @@ def fits_id(schema: AgencySchema, local_id: str) -> bool:
 
 
 async def install(db: MysqlDatabase, mapping: SqlMapping) -> None:
-    """simpul's bookkeeping table beside the agency's; needs CREATE on that database."""
+    """simpul's bookkeeping table beside the agency's; needs CREATE on that database the first time only (once it
+    is there nothing is created, and the server has no "already exists" note for the node's log at each start)."""
+    present = await db.fetch("SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = $1"
+                             " AND TABLE_NAME = 'simpul_accepted'", mapping.schema)
+    if present:
+        return
     async with db.acquire() as conn:
         for statement in _TABLES:
             try:

@@ -55,6 +55,19 @@ STATUS_CODE = {ReportStatus.RECEIVED: 1, ReportStatus.IN_PROCESS: 2, ReportStatu
 JENIS = {"PENGADUAN": "P", "ASPIRASI": "A", "INFORMASI": "I"}
 
 
+README = EXAMPLE.parent / "README.md"
+
+
+def readme_toml(containing: str) -> dict[str, Any]:
+    """The README's ```toml block with a line starting `containing`, parsed (an indented one, in a list, too)."""
+    import re
+    import textwrap
+
+    blocks = [textwrap.dedent(b) for b in re.findall(r"^ *```toml\n(.*?)^ *```", README.read_text(), re.M | re.S)]
+    [block] = [b for b in blocks if any(line.startswith(containing) for line in b.splitlines())]
+    return tomllib.loads(block)
+
+
 def config_from(example: Path, database_url: str, **changes: Any) -> dict[str, Any]:
     """A README example's mapping (`example`), pointed at `database_url`, without its [node] table."""
     config = tomllib.loads(example.read_text())

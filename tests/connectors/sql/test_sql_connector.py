@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -145,6 +145,22 @@ async def test_the_trigger_feed_backfills_reports_already_there(app: SippApp, da
         assert changes[0].at == NINE_WITA, "a report already there enters the feed at its own time, not simpul's"
     finally:
         await connector.stop()
+
+
+async def test_a_report_completed_before_the_trigger_shows_its_receipt_then_its_completion(
+    app: SippApp, database: str
+) -> None:
+    """Its one feed row is its last change; its timeline still starts when it came in, not with the completion."""
+    done = await app.enter("Selesai tahun lalu", NINE_WITA - timedelta(days=300), status=3)
+    await app.execute("UPDATE sipp.pengaduan SET tgl_update = tgl_masuk + interval '1 day' WHERE id = $1", int(done))
+    connector = await _started(database)
+    try:
+        report = await connector.get_report(done)
+    finally:
+        await connector.stop()
+    assert report is not None
+    assert [(e.status, e.at) for e in report.timeline] == [
+        ("RECEIVED", NINE_WITA - timedelta(days=300)), ("COMPLETED", NINE_WITA - timedelta(days=299))]
 
 
 @pytest.mark.parametrize(("change", "message"), [

@@ -3,6 +3,7 @@ mapped INSERT, the start-up check on information_schema, and the keyset page on 
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -226,3 +227,16 @@ async def test_tinyint_flags_say_which_reports_are_anonim_or_rahasia_both_ways(l
     assert shown[hidden] == Reporter(anonymous=True, confidential=True), "anonim: the name the app kept is not served"
     assert (shown[plain].anonymous, shown[plain].confidential, shown[plain].name) == (False, False, "Budi Santoso")
     assert flags == "1|0|-"
+
+
+async def test_a_restarted_node_creates_nothing_and_logs_no_server_notes(
+    laravel: LaravelApp, mariadb: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """simpul_accepted is made at the first start; later starts find it (the user then needs no CREATE), so the
+    node's log holds no "Table 'simpul_accepted' already exists" line at every start."""
+    async with started(_connector(laravel_config(mariadb))):
+        pass
+    caplog.clear()
+    async with started(_connector(laravel_config(mariadb))) as connector:
+        await connector.list_reports(ReportFilter(), None, 5)
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]

@@ -108,3 +108,32 @@ async def test_a_status_history_table_on_postgresql(database: str) -> None:
     async with started(SqlConnector(IDENTITY, read_mapping(config), NUMBERS)) as connector:
         await _the_history_is_status_timeline_and_feed(
             connector, answered, waiting, record, {ReportStatus.RECEIVED: "1", ReportStatus.COMPLETED: "3"})
+
+
+async def test_the_latest_history_row_is_found_by_the_apps_index_not_a_scan(mariadb: str) -> None:
+    """Each listed report's status is its latest history row, looked up by the index Laravel's foreign key makes
+    (status_pengaduans.pengaduan_id); the feed reads the history by its primary key."""
+    app = LaravelApp(mariadb)
+    await app.create_schema()
+    await app.execute("CREATE TABLE status_pengaduans (id bigint unsigned NOT NULL AUTO_INCREMENT PRIMARY KEY,"
+                      " pengaduan_id bigint unsigned NOT NULL, status varchar(20) NOT NULL, keterangan text NULL,"
+                      " created_at timestamp(6) NULL, CONSTRAINT status_pengaduans_pengaduan_id_foreign"
+                      " FOREIGN KEY (pengaduan_id) REFERENCES pengaduans (id))")
+    for i in range(30):
+        local_id = await app.enter(f"Laporan {i}", NINE_WITA)
+        await app.execute("INSERT INTO status_pengaduans (pengaduan_id, status, created_at) VALUES"
+                          " (%s, 'menunggu', %s)", int(local_id), NINE_WITA.replace(tzinfo=None))
+    config = laravel_config(mariadb, feed="history", history={"table": "status_pengaduans", "report": "pengaduan_id"})
+    config["reports"] = {k: v for k, v in config["reports"].items() if k != "status"}
+    async with started(SqlConnector(IDENTITY, read_mapping(config), NUMBERS)) as connector:
+        plans = {}
+        for name, query in (("page", connector.queries.list(ReportFilter(), None, 20)),
+                            ("received", connector.queries.list(ReportFilter(statuses=[ReportStatus.RECEIVED]),
+                                                                None, 20)),
+                            ("feed", connector.queries.changes_by_history(5, 20))):
+            plans[name] = await connector.pool.fetch("EXPLAIN " + query.sql, *query.params)
+    for name in ("page", "received"):
+        history = [row for row in plans[name] if row["table"] == "h"]
+        assert history and all(row["type"] == "ref" for row in history), f"a scan of the history per report: {plans}"
+    [feed] = [row for row in plans["feed"] if row["table"] == "h"]
+    assert (feed["type"], feed["key"]) == ("range", "PRIMARY"), plans["feed"]
