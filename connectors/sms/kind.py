@@ -19,6 +19,8 @@ from connectors.sms.store import SmsStore
 from connectors.sms.webhook import SmsWebhook, WebhookSettings
 
 OUTSIDE = ("route", "refuse")
+KEYS = frozenset({"schema", "category", "confidential", "max_length", "number", "provinces", "outside_region",
+                  "keywords", "categories", "webhook", "sender"})
 
 
 def _table(config: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -72,6 +74,10 @@ class SmsKind:
             raise ConfigError("the sms connector needs a PostgreSQL")
         config = context.config
         identity = context.identity
+        unknown = sorted(set(config) - KEYS)
+        if unknown:
+            raise ConfigError(f"the sms config has unknown keys: {', '.join(unknown)};"
+                              f" it takes {', '.join(sorted(KEYS))}")
         try:
             keywords = KeywordTable({str(k): str(v) for k, v in _table(config, "keywords").items()})
         except (KeywordError, ValueError) as exc:

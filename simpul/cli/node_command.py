@@ -95,6 +95,10 @@ def _identity_values(args: argparse.Namespace, config: dict[str, Any]) -> dict[s
     node = config.pop("node", {})
     if not isinstance(node, dict):
         raise CommandError("[node] in the config file must be a table")
+    unknown = sorted(set(node) - set(IDENTITY))
+    if unknown:  # TOML puts every key after a [table] header into that table: a kind's key there is lost
+        raise CommandError(f"[node] has unknown keys: {', '.join(unknown)}; [node] takes {', '.join(IDENTITY)},"
+                           " and the kind's own keys go above [node] in the file")
     values = {key: getattr(args, key) if getattr(args, key) is not None else node.get(key) for key in IDENTITY}
     for key in ("code", "name", "level", "region", "hub_url"):
         if values[key] is None or (values[key] == "" and key != "region"):
