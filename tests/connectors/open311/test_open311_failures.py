@@ -244,5 +244,6 @@ def test_the_documented_example_config_is_valid(monkeypatch: pytest.MonkeyPatch)
     table.pop("node")
     config = parse_config(table, IDENTITY)
     assert config.format == "xml" and config.services["USL-01"].kind is ReportKind.ASPIRASI
+    assert config.statuses["open"] is ReportStatus.RECEIVED, "an open request is not yet followed up"
     assert config.service_code_for("drainase", ReportKind.PENGADUAN) == "JLN-01"
     assert config.service_code_for("jalan", ReportKind.ASPIRASI) == "USL-01"
