@@ -96,12 +96,14 @@ class Mapper:
             "received_at": report.received_at.isoformat(), "tracking_number": report.tracking_number,
             "kind": _reverse(self.config.kind_map, report.kind), "channel": _reverse(self.config.channel_map,
                                                                                      report.channel),
-            "location": report.location, "anonymous": report.reporter.anonymous,
+            "location": report.location,
+            # a reporter who gave neither name nor contact is anonymous to the agency too, not "anonim: false"
+            "anonymous": report.reporter.anonymous or not report.reporter.has_identity(),
             "confidential": report.reporter.confidential, "reporter_name": report.reporter.name,
             "reporter_contact": report.reporter.contact,
         }
         for key, value in values.items():
-            if key in self.fields:
+            if key in self.fields and value is not None:  # what the report does not have is left out, not null
                 paths.put(body, self.fields[key], value)
         return body
 

@@ -11,6 +11,7 @@ import pytest
 from connectors.base import Channel, ConnectorError, ForwardedReport, Reporter, ReportFilter, ReportKind
 from connectors.rest import RestConnector, parse
 from connectors.rest.connector import STATE_FILE
+from connectors.rest.mapping import Mapper
 from tests.connectors.nodes import started
 from tests.connectors.rest.conftest import IDENTITY, FakeAgency, example_config
 
@@ -136,3 +137,15 @@ async def test_a_state_file_restored_from_before_says_the_hubs_cursor_is_past_th
         assert not await again.cursor_past_end("2")
     finally:
         await again.stop()
+
+
+def test_a_reporter_without_name_or_contact_is_posted_anonymous_and_without_null_fields(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SIPAKAR_KUTIM_TOKEN", "token")
+    mapper = Mapper(parse(example_config("http://127.0.0.1:1/api")))
+    nobody = FORWARDED.model_copy(update={"reporter": Reporter(), "location": None})
+    body = mapper.create_body(nobody)
+    assert body["pelapor"] == {"anonim": True, "rahasia": False}, "no name, no contact: anonim, no null fields"
+    named = mapper.create_body(FORWARDED)
+    assert named["pelapor"] == {"nama": "Siti", "telepon": "+6281234567890", "anonim": False, "rahasia": False}
