@@ -184,11 +184,7 @@ class SqlConnector:
         )
 
     async def list_reports(self, filter: ReportFilter, after: Keyset | None, limit: int) -> list[Report]:
-        floor = None
-        if self.mapping.dialect.mysql:  # two short reads on the agency's index rather than one sort of the range
-            found = await self._fetch(self.queries.page_floor(filter, after, limit), "listing reports")
-            floor = found[0]["received_at"] if found else None
-        rows = await self._fetch(self.queries.list(filter, after, limit, floor), "listing reports")
+        rows = await self._fetch(self.queries.list(filter, after, limit), "listing reports")
         return [self._report(r) for r in rows]
 
     async def get_report(self, local_id: str) -> Report | None:

@@ -152,8 +152,8 @@ class ReportQueries:
     def _received(self, value: datetime) -> datetime:
         return self.values.db_time(value, self.schema.received_naive)
 
-    def list(self, f: ReportFilter, after: Keyset | None, limit: int, floor: datetime | None = None) -> Query:
-        """A page, newest first; `floor` (MySQL, from `page_floor`): no row received before it is in the page."""
+    def list(self, f: ReportFilter, after: Keyset | None, limit: int) -> Query:
+        """A page, newest first (on MySQL above its floor, see `_floor`)."""
         where = self._filtered(f)
         if after is not None and after.after_id is None:
             where.add(f"{self.received} < {{}}", self._received(after.received_at))
@@ -162,27 +162,29 @@ class ReportQueries:
                       self._received(after.received_at), after.after_id)
         # Not NULL, and on MySQL not a zero date: a row with no received time is in no page.
         where.clauses.append(f"{self.received} > {ZERO_DATE}" if self.dialect.mysql else f"{self.received} IS NOT NULL")
-        if floor is not None:
-            where.add(f"{self.received} >= {{}}", floor)
-        sql = (f"SELECT {self.columns} FROM {self.source}{where.sql()}"
+        source = self.source
+        if self.dialect.mysql:
+            floor = f"coalesce(({self._floor(f, after, limit, where)}), {ZERO_DATE})"
+            source = f"(SELECT {floor} AS simpul_floor) fl JOIN {self.source} ON {self.received} >= fl.simpul_floor"
+        sql = (f"SELECT {self.columns} FROM {source}{where.sql()}"
                f" ORDER BY {self.received} DESC, {self.id_bytes} LIMIT {where.param(limit)}")
         return Query(sql, where.params)
 
-    def page_floor(self, f: ReportFilter, after: Keyset | None, limit: int) -> Query:
-        """MySQL/MariaDB: the received time of the `limit`-th newest row before the page's start (none: fewer).
+    def _floor(self, f: ReportFilter, after: Keyset | None, limit: int, outer: Where) -> str:
+        """MySQL/MariaDB: SQL for the received time of the `limit`-th newest row before the page's start.
 
         MySQL cannot finish a sort on (received DESC, id in byte order) from an index on received alone, so a
-        page would read and sort every row in range for 20 of them. This finds the floor on that index, one
-        backward scan of `limit` rows, and `list` then reads only the rows at or above it: the page and its
-        ties. Rows received at the page's start itself (a keyset's ties) are above the floor, so none is lost.
-        A constant floor, not a subquery: MySQL plans a range on a constant only.
+        page would read and sort every row in range for 20 of them. The floor is found on that index (one
+        backward scan of `limit` rows); as a one-row derived table it is a constant to MariaDB's planner, so
+        the page reads only the rows at or above it: the page and its ties. Rows received at the page's start
+        itself (a keyset's ties) are above the floor, so none is lost.
         """
-        where = self._filtered(f)
+        inner = self._filtered(f, outer)
         if after is not None:
-            where.add(f"{self.received} < {{}}", self._received(after.received_at))
-        where.clauses.append(f"{self.received} > {ZERO_DATE}")
-        return Query(f"SELECT {self.received} AS received_at FROM {self.mapping.reports.sql} r{where.sql()}"
-                     f" ORDER BY {self.received} DESC LIMIT 1 OFFSET {where.param(limit - 1)}", where.params)
+            inner.add(f"{self.received} < {{}}", self._received(after.received_at))
+        inner.clauses.append(f"{self.received} > {ZERO_DATE}")
+        return (f"SELECT {self.received} FROM {self.mapping.reports.sql} r{inner.sql()}"
+                f" ORDER BY {self.received} DESC LIMIT 1 OFFSET {inner.param(limit - 1)}")
 
     def one(self, local_id: str) -> Query:
         """By the id column's own type, so the agency's primary key index serves it."""
