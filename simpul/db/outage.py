@@ -30,6 +30,9 @@ _OUTAGE_ERRORS = (
     asyncpg.AdminShutdownError,
     asyncpg.CrashShutdownError,
     asyncpg.TooManyConnectionsError,
+    # a server shutting down while a connection is mid-statement leaves asyncpg's protocol consuming the error;
+    # the connection's next use raises "cannot switch to state N" (MagicStack/asyncpg#784): the outage again
+    asyncpg.InternalClientError,
 )
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncpg
 
 # What a database outage raises (TimeoutError is an OSError): loops that must outlive one catch these.
-DATABASE_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+# InternalClientError too: a server that shuts down while a connection is mid-statement leaves asyncpg's protocol
+# consuming the error, and the next use raises "cannot switch to state N" (MagicStack/asyncpg#784).
+DATABASE_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError)
 
 
 async def create_pool(url: str, schema: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
