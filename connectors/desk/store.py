@@ -155,7 +155,9 @@ class DeskConnector:
         return [_report(r) for r in rows]
 
     async def get_report(self, local_id: str) -> Report | None:
-        async with self.pool.acquire() as conn:
+        # One snapshot for the row and its timeline: a status change committing between the two reads would
+        # give a report whose status lags its own timeline, and the hub would index the older status.
+        async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
             row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM reports WHERE local_id = $1",
                                       local_id)
             if row is None:
