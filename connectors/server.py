@@ -31,6 +31,7 @@ from connectors.hublink import (
 )
 from connectors.nonces import KeptNonces
 from simpul.asgi.bodylimit import BodyLimit
+from simpul.asgi.budget import Budgets
 from simpul.asgi.http import HttpMiddleware
 from simpul.asgi.requestid import RequestIds
 from simpul.asgi.tracing import Tracing, traced
@@ -156,8 +157,8 @@ class NodeServer:
         return self.settings.state_dir / "credentials.json"
 
     def app(self) -> ASGIApp:
-        """The node's HTTP app: every request gets an id and a bounded body and, with tracing on, is a span
-        continuing the hub's trace."""
+        """The node's HTTP app: every request gets an id, a bounded body and the hub's time budget and, with
+        tracing on, is a span continuing the hub's trace."""
         code = self.connector.identity.code
         nonces = KeptNonces(self.settings.state_dir, self.settings.max_skew)
         graphql = SignedOnly(_NodeGraphQL(self.connector), code, lambda: self.credentials, nonces,
@@ -167,7 +168,7 @@ class NodeServer:
             Route("/graphql", graphql),
             *self.routes,
         ]
-        return traced(RequestIds(BodyLimit(Starlette(routes=routes), self.settings.max_body)), self.tracing)
+        return traced(RequestIds(BodyLimit(Budgets(Starlette(routes=routes)), self.settings.max_body)), self.tracing)
 
     async def _healthz(self, request: Request) -> Response:
         health = await self.connector.health()

@@ -66,6 +66,7 @@ from hub.sla.deadlines import DeadlineWatch
 from hub.sla.selesai import SelesaiWatch
 from hub.unavailable import outage_handlers
 from simpul.asgi.bodylimit import BodyLimit
+from simpul.asgi.budget import Budgets
 from simpul.asgi.requestid import RequestIds
 from simpul.asgi.tracing import Tracing, start_tracing, traced
 from simpul.db.outage import DatabaseOutage, OutageLogFilter, is_outage
@@ -221,7 +222,7 @@ def build_app(services: Services, readiness: Readiness) -> ASGIApp:
                                                    SlaDays.from_settings(services.settings)).routes()),
         *Dashboard(services.pool, services.settings, services.guard).routes(),
     ])
-    app = RequestIds(BodyLimit(routes, services.settings.max_body_bytes))
+    app = RequestIds(BodyLimit(Budgets(routes), services.settings.max_body_bytes))
     return traced(CountRequests(app, services.metrics), services.tracing)
 
 

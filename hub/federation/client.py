@@ -21,6 +21,7 @@ from hub.federation.breaker import Breakers
 from hub.nodes.registry import NodeRecord
 from hub.nodes.signatures import HubKey
 from simpul.asgi.bodylimit import read_capped
+from simpul.asgi.budget import budget_header
 from simpul.asgi.tracing import PROPAGATOR
 from simpul.endpoints import PublicOnlyResolver, UrlPolicy, node_endpoints
 from simpul.errors import InvalidInput
@@ -147,6 +148,7 @@ class NodeClient:
                                               f"{skipped.failures} times in a row; the hub probes it until it answers")
         headers = self.hub_key.sign_to(node, "POST", GRAPHQL_PATH, body)
         headers["content-type"] = "application/json"
+        budget_header(headers)  # not signed; see simpul/asgi/budget.py
         started = time.perf_counter()
         error: str | None = None
         try:

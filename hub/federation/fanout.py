@@ -9,6 +9,7 @@ from typing import Generic, TypeVar
 
 from hub.federation.client import NodeCallError
 from hub.nodes.registry import NodeRecord
+from simpul.asgi.budget import SLACK, remaining, spend_at_most
 
 T = TypeVar("T")
 
@@ -31,10 +32,16 @@ async def fan_out(
     """Call every node concurrently; a slow or failing node never fails the others.
 
     A node gets at most `timeout` seconds; calls still running when `deadline`
-    seconds have passed are cancelled and reported as timed out.
+    seconds have passed are cancelled and reported as timed out. When this hub's
+    caller named a budget (a parent hub, simpul/asgi/budget.py), both end in time
+    for the answer to reach it; each node is told what it has.
     """
+    if (left := remaining()) is not None:
+        deadline = min(deadline, max(left - SLACK, 0.001))
+        timeout = min(timeout, deadline)
 
     async def one(node: NodeRecord) -> Outcome[T]:
+        spend_at_most(min(timeout, deadline))  # this task's own context: what the node is told it has
         try:
             async with asyncio.timeout(timeout):
                 return Outcome(node, value=await call(node))

@@ -6,12 +6,13 @@ The Kaltim hub runs on its own database and joins the national hub through
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import aiohttp
 
-from tests.connectors.hub.conftest import TwoLevels
-from tests.federation import all_pages, eventually, graphql, submit
+from tests.connectors.hub.conftest import TwoLevels, admin_key
+from tests.federation import all_pages, bearer, eventually, graphql, submit
 
 REPORTS = """
 query Reports($first: Int!, $after: String, $filter: ReportFilter, $live: Boolean! = false) {
@@ -36,6 +37,8 @@ mutation Submit($key: String!) {
 }
 """
 TRACK = "query($t: String!) { trackReport(trackingNumber: $t) { status routing holder } }"
+TIMELINE = "query($id: ID!) { report(id: $id) { timeline { status note } } }"
+LEDGER = "{ ledgerChanges(first: 500) { type status note trackingNumber } }"
 
 
 async def test_the_national_hub_reads_kutai_timur_through_the_kaltim_hub_and_forwards_down_to_it(
@@ -93,7 +96,8 @@ async def test_the_national_hub_reads_kutai_timur_through_the_kaltim_hub_and_for
     await eventually(held_by_kaltim)
 
     # Kutai Timur's answer flows back up: desk -> Kaltim hub -> national hub.
-    async with session.post(f"{two_levels.kutim.url}/reports/4/status", json={"status": "VERIFIED"},
+    async with session.post(f"{two_levels.kutim.url}/reports/4/status",
+                            json={"status": "VERIFIED", "note": "Lokasi sudah dicek"},
                             headers={"authorization": f"Bearer {two_levels.kutim.operator_key}"}) as response:
         assert response.status == 200, await response.text()
 
@@ -101,6 +105,12 @@ async def test_the_national_hub_reads_kutai_timur_through_the_kaltim_hub_and_for
         body = await graphql(session, national.graphql_url, TRACK, {"t": tracking})
         return bool(body["data"]["trackReport"]["status"] == "VERIFIED")
     await eventually(verified_nationally)
+    # ... with the unit's note, in the national ledger and in the timeline asked through the Kaltim hub.
+    changes = await graphql(session, national.graphql_url, LEDGER, headers=bearer(admin_key(national.database_url)))
+    assert [(c["status"], c["note"]) for c in changes["data"]["ledgerChanges"]
+            if c["trackingNumber"] == tracking and c["type"] == "STATUS"] == [("VERIFIED", "Lokasi sudah dicek")]
+    body = await graphql(session, national.graphql_url, TIMELINE, {"id": "64:64.08:4"})
+    assert body["data"]["report"]["timeline"][-1] == {"status": "VERIFIED", "note": "Lokasi sudah dicek"}, body
 
 
 async def test_a_dead_desk_below_the_kaltim_hub_is_named_in_the_national_answer(
@@ -120,3 +130,32 @@ async def test_a_dead_desk_below_the_kaltim_hub_is_named_in_the_national_answer(
     body = await graphql(session, two_levels.national.graphql_url, STATS, {"live": True})
     assert [e["extensions"]["node"] for e in body.get("errors", [])] == ["64.08"], body
     assert body["data"]["stats"]["total"] == 1
+
+
+async def test_a_hung_desk_below_the_kaltim_hub_is_cut_off_there_and_the_province_answers_in_time(
+    two_levels: TwoLevels, session: aiohttp.ClientSession
+) -> None:
+    """Both hubs run with the default limits: node timeout 5 s, deadline 10 s. The national hub tells node 64 it
+    waits 5 s; the Kaltim hub, told what is left, cuts Kutai Timur off before then and answers with the rest."""
+    kaltara = await submit(session, two_levels.kaltara, title="Lampu jalan mati")
+    two_levels.kutim.process.pause()
+    try:
+        started = time.monotonic()
+        body = await graphql(session, two_levels.national.graphql_url, REPORTS, {"first": 50, "live": True})
+        took = time.monotonic() - started
+    finally:
+        two_levels.kutim.process.resume()
+    assert [(e["extensions"]["code"], e["extensions"]["node"], e["extensions"].get("via"))
+            for e in body.get("errors", [])] == [("NODE_TIMEOUT", "64.08", "64")], body
+    page = body["data"]["reports"]
+    assert [r["id"] for r in page["reports"]] == [kaltara["id"]]
+    assert page["coverage"] == {"asked": 2, "answered": 2, "failed": ["64.08"]}
+    assert took < 5.5, f"the national answer took {took:.1f} s"
+
+
+async def test_a_budget_that_is_not_seconds_is_refused(two_levels: TwoLevels, session: aiohttp.ClientSession) -> None:
+    for bad in ("soon", "0", "-1", "nan", "inf", "7200"):
+        async with session.post(two_levels.kaltim.hub.graphql_url, json={"query": "{ __typename }"},
+                                headers={"simpul-budget": bad}) as response:
+            assert response.status == 400, bad
+            assert "simpul-budget must be a number of seconds" in (await response.json())["errors"][0]["message"]
