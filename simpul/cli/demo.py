@@ -132,7 +132,7 @@ async def _wrong_door(hub_url: str, desks: dict[str, str], operator_key: str, re
     return tracking
 
 
-def _banner(hub_url: str, desks: dict[str, str], tracking: str, access: DemoAccess) -> str:
+def _banner(hub_url: str, desks: dict[str, str], tracking: str, access: DemoAccess, data_dir: Path) -> str:
     lines = ["", "simpul demo federation is running.", "",
              f"  GraphiQL:  {hub_url}/graphql",
              "  In GraphiQL's Headers tab (a national supervisor key: reads everything, changes nothing):",
@@ -141,6 +141,9 @@ def _banner(hub_url: str, desks: dict[str, str], tracking: str, access: DemoAcce
              f"  Dashboard: {hub_url}/dashboard  (log in as admin with the password above)",
              ""]
     lines += [f"  desk {code:<10} {url}/  (public complaint form)" for code, url in desks.items()]
+    lines += ["", "Join a node of your own (each kind's README, e.g. connectors/sql/README.md, \"On the demo\"):",
+              f"  simpul token create --data-dir {data_dir} --region 64.08 --level UNIT --categories jalan",
+              f"  simpul node <kind> --config <file> --hub-url {hub_url} --token <the token>"]
     lines += ["", "Try these in GraphiQL:"]
     track = (f'{{ trackReport(trackingNumber: "{tracking}") {{ status holder\n'
              "    timeline { at event node status note } } }")
@@ -205,7 +208,7 @@ def run_demo(port: int, data_dir: Path, logging_env: dict[str, str]) -> None:
             tracking = asyncio.run(_wrong_door(hub_url, desks, operator_key, data.wrong_door, data.handler))
             print(f"  wrong door: a Kutai Timur clinic complaint entered at the Kaltara desk went to {data.handler},\n"
                   f"  was followed up there, and its reporter tracks it as {tracking}", flush=True)
-            print(_banner(hub_url, desks, tracking, access), flush=True)
+            print(_banner(hub_url, desks, tracking, access, data_dir), flush=True)
             _serve(hub, nodes, ended)
         except KeyboardInterrupt:
             print("\nstopping the demo federation ...", flush=True)

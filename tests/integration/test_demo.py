@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -19,13 +18,9 @@ import psutil
 import pytest
 from playwright.async_api import Page, expect
 
-from simpul.cli.demo_data import DemoData
-from simpul.processes import ChildProcess
+from tests.demo import NODES, REPORTS, RunningDemo, running_demo
 from tests.federation import graphql, postgres_serving
 
-DEMO_STARTUP = 120.0  # seconds: PostgreSQL, the hub, eight desks, seeding and the wrong-door story
-DEMO = DemoData.load()
-NODES, REPORTS = DEMO.nodes, DEMO.reports
 KALTARA_STATS = '{ stats(groupBy: [STATUS], filter: {regionPrefix: "65"}) { total } }'
 
 
@@ -139,44 +134,10 @@ async def _dashboard_times_every_demo_year(session: aiohttp.ClientSession, page:
     await expect(page.locator('#provinces .tile[data-code="65"]')).to_contain_text("Keterhubungan: 3 dari 15 (20,0%)")
 
 
-@dataclass
-class RunningDemo:
-    process: ChildProcess  # `simpul demo`, in a process group of its own as a terminal's job
-    data_dir: Path
-    children: list[psutil.Process]  # the hub and the desks, as they were once the demo was ready
-
-    @property
-    def banner(self) -> str:
-        return self.process.output
-
-    def child(self, *words: str) -> psutil.Process:
-        """The child whose command line holds `words` in a row, e.g. ("--code", "64.08")."""
-        return next(c for c in self.children if " ".join(words) in " ".join(c.cmdline()))
-
-    def url(self, pattern: str) -> str:
-        found = re.search(pattern, self.banner)
-        assert found is not None, self.banner
-        return found[1]
-
-
 @pytest.fixture
 def demo() -> Iterator[RunningDemo]:
-    """`simpul demo` on a free port, ready: its banner printed. Whatever the test did, nothing is left running."""
-    data_dir = Path("/tmp") / f"simpul-demo-{secrets.token_hex(4)}"  # short: PostgreSQL's socket lives in it
-    process = ChildProcess(["demo", "--port", "0", "--data-dir", str(data_dir)], env={"DATABASE_URL": ""},
-                           new_session=True)
-    try:
-        process.wait_for("Ctrl-C stops everything", timeout=DEMO_STARTUP)
-        children = psutil.Process(process.popen.pid).children(recursive=True)
-        assert len(children) == 1 + len(NODES), [c.cmdline() for c in children]
-        yield RunningDemo(process, data_dir, children)
-    finally:
-        if process.running:
-            os.killpg(process.popen.pid, signal.SIGKILL)
-        process.wait_exit()
-        for server in postgres_serving(data_dir / "pg"):
-            server.kill()
-        subprocess.run(["rm", "-rf", str(data_dir)], check=False)
+    with running_demo() as started:
+        yield started
 
 
 async def test_a_killed_desk_is_named_and_the_demo_keeps_serving_until_its_hub_dies_and_then_stops_all(

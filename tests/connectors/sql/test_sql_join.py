@@ -22,7 +22,8 @@ from tests.connectors.nodes import node_process
 from tests.connectors.sql.agency import readme_toml
 from tests.connectors.sql.laravel import EXAMPLE, LaravelApp
 from tests.databases import mariadb_connection, mariadb_execute
-from tests.federation import Federation, create_token, eventually, graphql, run_cli
+from tests.demo import running_demo
+from tests.federation import Federation, bearer, create_token, eventually, graphql, run_cli
 
 README = EXAMPLE.parents[1] / "README.md"
 CODE = "64.08.lapor"
@@ -32,13 +33,14 @@ mutation Submit($report: SubmitReportInput!) {
   submitReport(report: $report) { trackingNumber routing { target reason } }
 }
 """
+TRACK = "query($t: String!) { trackReport(trackingNumber: $t) { routing } }"
 INDEX = "{ reports(first: 100) { reports { id node status title trackingNumber } } }"
 LIVE = "{ reports(first: 100, live: true) { reports { id node status title } } }"
 
 
-def readme_commands() -> list[str]:
-    """The `simpul ...` command lines of the README's step-by-step section."""
-    section = README.read_text().split("### Joining the federation, step by step", 1)[1].split("\n### ", 1)[0]
+def readme_commands(heading: str = "Joining the federation, step by step") -> list[str]:
+    """The `simpul ...` command lines of the README's section under `### heading`."""
+    section = README.read_text().split(f"### {heading}\n", 1)[1].split("\n### ", 1)[0]
     blocks = re.findall(r"^```sh\n(.*?)^```", section, re.M | re.S)
     return [line for block in blocks for line in block.splitlines() if line.startswith("simpul ")]
 
@@ -282,3 +284,56 @@ async def test_a_status_history_reaches_the_hub_with_the_officers_notes(
     assert "errors" not in chain, chain
     statuses = [(e["status"], e["note"]) for e in chain["data"]["reportChain"]["timeline"] if e["status"]]
     assert statuses[-2:] == [("IN_PROCESS", "Tim UPTD dijadwalkan Kamis"), ("COMPLETED", "Saluran sudah dibersihkan")]
+
+
+async def test_the_laravel_agency_joins_the_demo_federation_from_the_readme(
+    laravel: LaravelApp, session: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    """The README's "On the demo federation" lines as written, against `simpul demo` (its data folder and port
+    are this test's own): the app's reports are in the demo hub's reads, and a `jalan` report submitted at the
+    hub lands in `pengaduans` once."""
+    await laravel.enter("Lampu jalan mati di Jl. Pendidikan", datetime.now(UTC) - timedelta(hours=3),
+                        category="Penerangan Jalan Umum")
+    with running_demo() as demo:
+        hub_url = demo.url(r"GraphiQL:\s+(\S+)/graphql")
+        key = bearer(demo.url(r'"Authorization": "Bearer (smp_\S+)"'))
+        token_command, node_command = readme_commands("On the demo federation")
+        token = run_cli(*_as_here(token_command, {".simpul/demo": str(demo.data_dir)}, {}))
+        assert token.returncode == 0, token.stderr
+        args = _as_here(node_command, {"connectors/sql/examples/laravel.toml": str(EXAMPLE),
+                                       "http://127.0.0.1:8000": hub_url, "<enrolment token>": token.stdout.strip(),
+                                       ".simpul/agency": str(tmp_path / "agency")}, {})
+        node = ChildProcess(args, env={"PENGADUAN_DATABASE_URL": laravel.database_url})
+        try:
+            node.wait_for(rf"node {re.escape(CODE)} serving on http://")
+
+            async def indexed() -> list[str] | None:
+                body = await graphql(session, f"{hub_url}/graphql", INDEX, headers=key)
+                assert "errors" not in body, body
+                titles = [r["title"] for r in body["data"]["reports"]["reports"] if r["node"] == CODE]
+                return titles or None
+
+            assert await eventually(indexed, timeout=30) == ["Lampu jalan mati di Jl. Pendidikan"]
+
+            title = "Jalan longsor di Sangatta Selatan"
+            report = {"kind": "PENGADUAN", "title": title, "body": f"{title}, mohon segera ditangani.",
+                      "category": "jalan", "regionCode": "64.08.04"}
+            body = await graphql(session, f"{hub_url}/graphql", SUBMIT, {"report": report})
+            assert body["data"]["submitReport"]["routing"]["target"] == CODE, body
+
+            async def landed() -> int | None:
+                count = await laravel.execute("SELECT count(*) FROM pengaduans WHERE judul = %s", title)
+                return int(count) or None
+
+            assert await eventually(landed, timeout=30) == 1
+            tracking = body["data"]["submitReport"]["trackingNumber"]
+
+            async def held() -> bool:  # the hub has recorded the delivery: nothing more is on its way
+                track = await graphql(session, f"{hub_url}/graphql", TRACK, {"t": tracking})
+                return track["data"]["trackReport"]["routing"] == "HELD"
+
+            await eventually(held, timeout=30)
+            assert await laravel.execute("SELECT count(*) FROM pengaduans WHERE judul = %s", title) == 1
+            assert "Traceback" not in node.output
+        finally:
+            node.stop()
