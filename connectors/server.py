@@ -23,6 +23,7 @@ from connectors.contract import NodeContext, node_schema
 from connectors.hublink import (
     Credentials,
     EnrolmentError,
+    HeartbeatAnswer,
     enrol,
     rekey,
     send_heartbeat,
@@ -47,7 +48,7 @@ from simpul.signing import (
     request_target,
     verify,
 )
-from simpul.wire import TOKEN_ALREADY_USED
+from simpul.wire import TOKEN_ALREADY_USED, FeedCheck
 
 log = logging.getLogger("simpul.node")
 
@@ -281,7 +282,8 @@ class NodeServer:
         return renewed
 
     def poke_soon(self) -> None:
-        """Tell the hub there is news in the change feed; if it does not hear, it pulls on its round."""
+        """Tell the hub there is news in the change feed; if it does not hear, the next heartbeat's check of the
+        feed pokes again."""
         if self._session is None or self.credentials is None:
             return
         task = asyncio.create_task(self._poke(self._session, self.credentials))
@@ -297,17 +299,36 @@ class NodeServer:
             log.info("poke not delivered: %s", exc.__class__.__name__)
 
     async def _heartbeats(self, session: aiohttp.ClientSession) -> None:
-        """Tell the hub we are here (and where) every interval; survive a hub that is away."""
+        """Tell the hub we are here (and where) every interval; survive a hub that is away.
+
+        Each heartbeat also says whether the change feed has news after the watermark the hub gave in its last
+        answer (and pokes when it has): the hub then pulls this node only when told, not on every round."""
         assert self.credentials is not None
+        watermark: HeartbeatAnswer | None = None
         while True:
             try:
                 try:
                     healthy = (await self.connector.health()).ok
                 except ConnectorError:
                     healthy = False
-                status = await send_heartbeat(session, self.credentials, self.endpoint, healthy)
-                if status != 200:
-                    log.warning("hub answered heartbeat with HTTP %d", status)
+                feed = await self._check_feed(watermark.feed_cursor) if watermark and watermark.knows_feed else None
+                watermark = await send_heartbeat(session, self.credentials, self.endpoint, healthy, feed)
+                if watermark.status != 200:
+                    log.warning("hub answered heartbeat with HTTP %d", watermark.status)
             except (TimeoutError, aiohttp.ClientError) as exc:
                 log.warning("heartbeat failed: %s", exc.__class__.__name__)
+                watermark = None
             await asyncio.sleep(self.settings.heartbeat_interval)
+
+    async def _check_feed(self, cursor: str | None) -> FeedCheck | None:
+        """Whether the feed has news after the hub's `cursor` (or no longer reaches it); None when the feed
+        cannot be read now (the hub's rounds then pull this node as before)."""
+        try:
+            news = bool(await self.connector.changes(cursor, 1)) or (
+                cursor is not None and await self.connector.cursor_past_end(cursor))
+        except Exception as exc:  # whatever the feed's store says now, the heartbeats go on
+            log.info("change feed not checked: %s", exc.__class__.__name__)
+            return None
+        if news:
+            self.poke_soon()
+        return FeedCheck(cursor, news)

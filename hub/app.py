@@ -124,7 +124,8 @@ class Services:
             trusted_documents=load_trusted_documents(settings.trusted_documents, settings.trusted_documents_only),
             federation=Federation(Registry(pool), client, settings.node_timeout, settings.deadline),
             router=router, forwarding=Forwarding(pool, router, ledger, seal),
-            feeds=FeedPuller(pool, client, ledger), index=FederationIndex(pool, settings.stale_after),
+            feeds=FeedPuller(pool, client, ledger, settings.heartbeat_grace),
+            index=FederationIndex(pool, settings.stale_after),
             delivery=DeliveryWorker(pool, client, backoff, seal),
             events=Broadcaster(counted=metrics.event_subscribers.set),
             guard=Guard(Authenticator(pool, DEFAULT_MAX_SKEW), Registry(pool), limits, sockets),
@@ -205,7 +206,8 @@ def build_app(services: Services, readiness: Readiness) -> ASGIApp:
         return RedirectResponse("/graphql")
 
     api = NodeApi(services.pool, services.hub_key, DEFAULT_MAX_SKEW, services.feeds.poke,
-                  node_endpoints(services.settings.allow_insecure_nodes), services.federation.client.breakers.heard)
+                  node_endpoints(services.settings.allow_insecure_nodes), services.federation.client.breakers.heard,
+                  services.feeds.heard)
     graphql = _HubGraphQL(services)
     gauges = DatabaseGauges(services.pool, services.metrics, services.settings.heartbeat_grace)
     metrics = MetricsEndpoint(services.metrics, gauges, services.settings.metrics_token,

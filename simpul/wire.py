@@ -75,6 +75,15 @@ class Dimension(StrEnum):
     REGION = "REGION"
 
 
+@dataclass(frozen=True)
+class FeedCheck:
+    """What a node found in its own change feed after the cursor the hub last told it, sent with a heartbeat:
+    the hub's rounds leave alone a node that says so, and pull it when it pokes (hub/forwarding/feeds.py)."""
+
+    cursor: str | None  # the hub's watermark the node checked after; None: the hub had read nothing yet
+    news: bool  # changes after it, or the feed no longer reaches it: the node has poked the hub
+
+
 MAX_PAGE = 500
 MAX_KEY = 200  # characters of an idempotency key
 

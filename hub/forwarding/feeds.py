@@ -34,10 +34,9 @@ from hub.federation.client import NodeCallError, NodeClient
 from hub.federation.nodewire import CHANGES, FEED_PAGE, ChangesData, NodeChange, NodeReport
 from hub.forwarding.ledger import Incoming, Ledger, LedgerEvent, add_event, new_tracking_number
 from hub.nodes.registry import NodeRecord, Registry, record_call
-from hub.nodes.selection import NodeSelection
 from hub.nodes.status import NodeStatus
 from simpul.db.pool import DATABASE_ERRORS
-from simpul.wire import ReportStatus
+from simpul.wire import FeedCheck, ReportStatus
 
 log = logging.getLogger("simpul.feeds")
 
@@ -65,8 +64,10 @@ class Rebuilt:
 class FeedPuller:
     """Keeps the ledger, and so the federation index, in step with every node's change feed."""
 
-    def __init__(self, pool: asyncpg.Pool, client: NodeClient, ledger: Ledger) -> None:
+    def __init__(self, pool: asyncpg.Pool, client: NodeClient, ledger: Ledger, checked_within: float = 60.0
+                 ) -> None:
         self.pool = pool
+        self.checked_within = checked_within  # seconds a node's feed check at its heartbeat spares it the rounds
         self.client = client
         self.ledger = ledger
         self.registry = Registry(pool)
@@ -243,6 +244,23 @@ class FeedPuller:
                  added, corrected)
         return Rebuilt(node.code, read, len(latest), added, corrected)
 
+    async def heard(self, code: str, feed: FeedCheck | None) -> str | None:
+        """A heartbeat of node `code`, with what it found in its feed after the watermark it was last told: with
+        no news, its part of the index is as of now and the rounds leave it alone (`checked_at`); with news it
+        has poked. Returns the watermark, for the node's next check."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            if feed is None:
+                cursor: str | None = await conn.fetchval(
+                    "SELECT cursor FROM feed_watermarks WHERE node_code = $1", code)
+                return cursor
+            await conn.execute(
+                "INSERT INTO feed_watermarks (node_code) VALUES ($1) ON CONFLICT DO NOTHING", code)
+            cursor = await conn.fetchval(
+                "UPDATE feed_watermarks SET checked_at = now(), synced_at = CASE WHEN NOT $3"
+                " AND cursor IS NOT DISTINCT FROM $2 AND error IS NULL THEN now() ELSE synced_at END"
+                " WHERE node_code = $1 RETURNING cursor", code, feed.cursor, feed.news)
+            return cursor
+
     def poke(self, code: str) -> None:
         """Pull `code` at once (a node said its feed has news)."""
         self.poked.put_nowait(code)
@@ -294,14 +312,12 @@ class FeedPuller:
                 code = await asyncio.wait_for(self.poked.get(), timeout)
             except TimeoutError:
                 try:
-                    due = await self.registry.select(NodeSelection(status=NodeStatus.ACTIVE))
+                    due = await self.registry.due_for_pull(interval * 0.9, self.checked_within)
                 except DATABASE_ERRORS as exc:  # a database outage skips rounds, never ends the puller
                     log.warning("feeds not pulled: database unavailable: %s", exc)
                     due = []
                 for node in due:
-                    if node.synced_at is None or node.call_error is not None or (
-                            datetime.now(UTC) - node.synced_at).total_seconds() >= interval * 0.9:
-                        self._start(node, self._round_slots)
+                    self._start(node, self._round_slots)
                 next_round = loop.time() + interval
                 continue
             await self._poked(code)

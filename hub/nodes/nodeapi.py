@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import asyncpg
 from starlette.requests import Request
@@ -20,6 +20,7 @@ from simpul.endpoints import UrlPolicy
 from simpul.errors import InvalidInput
 from simpul.signing import SignatureError, SignedRequest, parse_public_key, request_target
 from simpul.signing_v1 import verify_v1
+from simpul.wire import FeedCheck
 
 log = logging.getLogger("simpul.hub")
 
@@ -34,8 +35,10 @@ class NodeApi:
     """What a node may ask of the hub."""
 
     def __init__(self, pool: asyncpg.Pool, hub_key: HubKey, max_skew: float, on_poke: Callable[[str], None],
-                 endpoints: UrlPolicy, on_heard: Callable[[str], bool]) -> None:
+                 endpoints: UrlPolicy, on_heard: Callable[[str], bool],
+                 on_feed: Callable[[str, FeedCheck | None], Awaitable[str | None]]) -> None:
         self.pool = pool
+        self.on_feed = on_feed  # a heartbeat's feed check; gives the watermark the node checks after next
         self.hub_key = hub_key
         self.endpoints = endpoints
         self.on_poke = on_poke
@@ -133,8 +136,10 @@ class NodeApi:
             endpoint, healthy = data["endpoint"], data["healthy"]
             if not isinstance(endpoint, str) or not isinstance(healthy, bool):
                 raise ValueError
+            feed = _feed_check(data.get("feed"))
         except (ValueError, KeyError, TypeError):
-            return _error(400, "heartbeat body must be {endpoint: URL, healthy: bool}")
+            return _error(400, "heartbeat body must be {endpoint: URL, healthy: bool, feed?: {cursor: string or "
+                               "null, news: bool}}")
         try:
             endpoint = self.endpoints.check(endpoint)
             if endpoint != node.endpoint:
@@ -145,7 +150,7 @@ class NodeApi:
         await self.registry.record_heartbeat(node, endpoint, healthy)
         if self.on_heard(node.code) or node.called_at is None or endpoint != node.endpoint:
             self.on_poke(node.code)  # a node just enrolled, moved or back: find out now whether the hub can call it
-        return JSONResponse({"ok": True})
+        return JSONResponse({"ok": True, "feedCursor": await self.on_feed(node.code, feed)})
 
     async def poke(self, request: Request) -> Response:
         """A node has news in its change feed: pull it now rather than at the next round."""
@@ -154,3 +159,15 @@ class NodeApi:
             return signed
         self.on_poke(signed[0].code)
         return JSONResponse({"ok": True})
+
+
+def _feed_check(given: object) -> FeedCheck | None:
+    """A heartbeat's `feed` ({cursor, news}) as sent, or None when it has none; ValueError when malformed."""
+    if given is None:
+        return None
+    if not isinstance(given, dict) or given.keys() != {"cursor", "news"}:
+        raise ValueError
+    cursor, news = given["cursor"], given["news"]
+    if not (cursor is None or isinstance(cursor, str) and len(cursor) <= 1000) or not isinstance(news, bool):
+        raise ValueError
+    return FeedCheck(cursor, news)

@@ -81,6 +81,18 @@ class Registry:
             f"SELECT {COLUMNS} FROM nodes WHERE {selection.where(args.add)} ORDER BY region_code, code", *args)
         return [NodeRecord.from_row(r) for r in rows]
 
+    async def due_for_pull(self, synced_within: float, checked_within: float) -> list[NodeRecord]:
+        """Active nodes whose feed a round pulls: never read to its end, or not within `synced_within` seconds,
+        or the hub's last call failed; except a node that checked its own feed at a heartbeat within
+        `checked_within` seconds (it pokes when it has news)."""
+        rows = await self.pool.fetch(
+            f"SELECT {COLUMNS} FROM nodes LEFT JOIN feed_watermarks w ON w.node_code = nodes.code"
+            " WHERE status = 'ACTIVE' AND (w.synced_at IS NULL OR call_error IS NOT NULL"
+            " OR w.synced_at < now() - make_interval(secs => $1))"
+            " AND (w.checked_at IS NULL OR w.checked_at < now() - make_interval(secs => $2) OR call_error IS NOT NULL)"
+            " ORDER BY region_code, code", synced_within, checked_within)
+        return [NodeRecord.from_row(r) for r in rows]
+
     async def serving(self, regions: Sequence[str]) -> list[NodeRecord]:
         """Active nodes of exactly these regions, and the national desks: all a routing fallback can pick, in the
         order `select` gives them (a national select would read every node for every report routed)."""

@@ -119,7 +119,7 @@ async def test_enrolment_and_heartbeats_refuse_endpoints_that_are_not_tls_or_rea
 
     credentials = await _enrol(session, hub, _identity("63.pu"), "http://127.0.0.1:9", token)  # loopback: http
     for endpoint, _ in BAD_ENDPOINTS:
-        assert await send_heartbeat(session, credentials, endpoint, True) == 400, endpoint
+        assert (await send_heartbeat(session, credentials, endpoint, True)).status == 400, endpoint
     conn = await asyncpg.connect(hub.database_url)
     try:
         assert await conn.fetchval("SELECT endpoint FROM hub.nodes WHERE code = '63.pu'") == "http://127.0.0.1:9"
@@ -147,8 +147,8 @@ async def test_an_endpoint_moved_by_heartbeat_is_audited_with_the_old_and_new_ad
     hub: Hub, session: aiohttp.ClientSession
 ) -> None:
     credentials = await _enrol(session, hub, _identity("63.bpbd"), "http://127.0.0.1:9")
-    assert await send_heartbeat(session, credentials, "http://127.0.0.1:9/", True) == 200  # the same place
-    assert await send_heartbeat(session, credentials, "http://127.0.0.2:9", True) == 200
+    assert (await send_heartbeat(session, credentials, "http://127.0.0.1:9/", True)).status == 200  # the same place
+    assert (await send_heartbeat(session, credentials, "http://127.0.0.2:9", True)).status == 200
     conn = await asyncpg.connect(hub.database_url)
     try:
         rows = await conn.fetch("SELECT actor, target, region_code, detail::text FROM hub.audit_log"
@@ -177,7 +177,8 @@ async def test_a_node_answering_a_redirect_is_a_bad_response_and_the_hub_never_f
 
     endpoint = await serve(redirecting)
     credentials = await _enrol(session, hub, _identity("63.redirect"), endpoint)
-    assert await send_heartbeat(session, credentials, endpoint, True) == 200  # the hub calls a node it first hears
+    # the hub calls a node it first hears
+    assert (await send_heartbeat(session, credentials, endpoint, True)).status == 200
 
     async def failed() -> str | None:
         return (await _nodes(session, hub)).get("63.redirect")
@@ -208,7 +209,7 @@ async def test_a_nodes_own_error_text_never_reaches_another_callers_answer(
 
     endpoint = await serve(blabbing)
     credentials = await _enrol(session, hub, _identity("63.blab"), endpoint)
-    assert await send_heartbeat(session, credentials, endpoint, True) == 200
+    assert (await send_heartbeat(session, credentials, endpoint, True)).status == 200
 
     async def failed() -> str | None:
         return (await _nodes(session, hub)).get("63.blab")
@@ -266,7 +267,7 @@ async def test_a_node_claims_only_the_categories_and_level_its_token_grants(
                                     "http://127.0.0.1:9", token) == (
         403, "hub refused enrolment: enrolment token is for a UNIT node, not KABKOTA")
     credentials = await _enrol(session, hub, replace(dinkes, categories=("kesehatan",)), "http://127.0.0.1:9", token)
-    assert await send_heartbeat(session, credentials, "http://127.0.0.1:9", True) == 200
+    assert (await send_heartbeat(session, credentials, "http://127.0.0.1:9", True)).status == 200
 
     renewal = create_token(hub.database_url, node="64.08.dinkes")  # grants what the node has: kesehatan
     assert await _refused_enrolment(session, hub, dinkes, "http://127.0.0.1:9", renewal) == (
