@@ -20,6 +20,7 @@ SCENARIOS = {
     "throughput": "one-node queries per second through the hub (1 and 2 workers) against the node itself",
     "forwarding": "durable forwards per second end to end against pgbench TPC-B on the same PostgreSQL",
     "memory": "hub RSS with 10, 100 and 1,000 registered nodes, idle and under load",
+    "idle": "hub CPU with 1,000 idle nodes, with and without the nodes' feed checks at their heartbeats",
     "index": "a million reports indexed through the feeds, national reads from the index against the same SQL, "
              "and the index's freshness under 50 status changes/s",
     "sql": "the sql connector on MariaDB with 1,000,000 reports against the same reads written by hand",

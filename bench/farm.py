@@ -94,6 +94,7 @@ class FarmSettings:
     heartbeat: float = 15.0
     enrol_concurrency: int = 32
     feed: bool = False  # generated reports are in the change feed (all RECEIVED)
+    feed_check: bool = True  # heartbeats say whether the feed has news (False: as nodes before feed checks)
     prefix: str = "farm"  # node codes are <prefix>-0000, <prefix>-0001, ...
 
 
@@ -245,7 +246,7 @@ class Farm:
         while True:
             try:
                 feed = None
-                if answer is not None and answer.knows_feed:
+                if answer is not None and answer.knows_feed and self.settings.feed_check:
                     feed = FeedCheck(answer.feed_cursor, node.data.news_after(answer.feed_cursor))
                     if feed.news:
                         await self._poke(session, credentials)
@@ -321,6 +322,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--heartbeat", type=float, default=15.0, help="seconds between a node's heartbeats")
     parser.add_argument("--feed", action="store_true",
                         help="every generated report is in its node's change feed (all RECEIVED)")
+    parser.add_argument("--no-feed-check", action="store_true",
+                        help="heartbeats do not say whether the feed has news (as nodes before feed checks)")
     args = parser.parse_args(argv)
     tokens = args.tokens.read_text().split()
     if args.nodes is not None:
@@ -331,7 +334,8 @@ def main(argv: list[str] | None = None) -> None:
     settings = FarmSettings(
         hub_url=args.hub_url, tokens=tokens, credentials=args.credentials, ports=max(1, args.ports),
         latency_ms=args.latency_ms, jitter_ms=args.jitter_ms, error_rate=args.error_rate, broken=args.broken,
-        reports=args.reports, seed=args.seed, heartbeat=args.heartbeat, prefix=args.prefix, feed=args.feed)
+        reports=args.reports, seed=args.seed, heartbeat=args.heartbeat, prefix=args.prefix, feed=args.feed,
+        feed_check=not args.no_feed_check)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(Farm(settings)))
 

@@ -24,18 +24,20 @@ class ChildProcess:
     """A `python -m <module> <args>` subprocess (`simpul` unless told) whose output lines are collected;
     `program <args>` instead when a program (an executable's path, e.g. node for tests) is given.
     `on_exit` is called, from a thread of its own, as soon as the process has ended, however it ended;
-    `new_session` starts it in a session (and process group) of its own, as a terminal's job."""
+    `new_session` starts it in a session (and process group) of its own, as a terminal's job; `cwd` is the
+    folder it starts in (default: this process's)."""
 
     def __init__(self, args: list[str], env: dict[str, str] | None = None, log_path: Path | None = None,
                  module: str = "simpul", program: Path | None = None,
-                 on_exit: Callable[[ChildProcess], None] | None = None, new_session: bool = False) -> None:
+                 on_exit: Callable[[ChildProcess], None] | None = None, new_session: bool = False,
+                 cwd: Path | None = None) -> None:
         self.args = args
         self.module = module if program is None else program.name
         self.log_path = log_path
         command = [sys.executable, "-m", module] if program is None else [str(program)]
         self.popen = subprocess.Popen(
             [*command, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True, env={**os.environ, **(env or {})}, start_new_session=new_session,
+            text=True, env={**os.environ, **(env or {})}, start_new_session=new_session, cwd=cwd,
         )
         self.lines: list[str] = []
         self._log: TextIO | None = log_path.open("a", encoding="utf-8") if log_path else None

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 from urllib.parse import quote, urlsplit
 
 import aiohttp
@@ -156,7 +157,7 @@ async def test_node_refuses_a_body_altered_after_signing(pair: Pair, session: ai
 async def test_hub_takes_a_signed_heartbeat_once(pair: Pair, session: aiohttp.ClientSession) -> None:
     body = _heartbeat_body(pair.kaltim)
     headers = as_node(pair.credentials("64"), "POST", HEARTBEAT, body)
-    assert await _beat(session, pair.hub, body, headers) == (200, {"ok": True})
+    assert await _beat(session, pair.hub, body, headers) == (200, {"ok": True, "feedCursor": ANY})
     status, answer = await _beat(session, pair.hub, body, headers)
     assert (status, answer["error"]) == (401, "replayed request")
 
@@ -167,7 +168,7 @@ async def test_hub_refuses_stale_heartbeats_and_unknown_or_impersonated_nodes(
     kaltim, kaltara = pair.credentials("64"), pair.credentials("65")
     now, body = int(time.time()), _heartbeat_body(pair.kaltim)
     fresh = signed_at(kaltim.key, TO_HUB, "64", HEARTBEAT, body, now)
-    assert await _beat(session, pair.hub, body, fresh) == (200, {"ok": True})
+    assert await _beat(session, pair.hub, body, fresh) == (200, {"ok": True, "feedCursor": ANY})
 
     refusals = {
         "stale signature timestamp": signed_at(kaltim.key, TO_HUB, "64", HEARTBEAT, body, now - 600),

@@ -56,7 +56,8 @@ query UnitReports($codes: [String!], $filter: ReportFilter, $after: String) {
 const CONFIDENTIAL_TITLE = "Laporan rahasia";
 const YEARS = 8; // the year filter offers this many years back from now, then "all years"
 const $ = (id) => document.getElementById(id);
-const state = { regions: [], coverage: new Map(), province: null, unit: null, after: null };
+// `asked` counts the figures asked for: an answer to an older choice of year or month is dropped.
+const state = { regions: [], coverage: new Map(), province: null, unit: null, after: null, asked: 0 };
 
 function el(tag, attributes = {}, ...children) {
   const element = document.createElement(tag);
@@ -164,13 +165,17 @@ function crumbs() {
   }));
 }
 
+// The figures of the chosen period; false when another period was chosen meanwhile (its answer counts).
 async function loadZones() {
+  const asked = ++state.asked;
   problem("");
   say("Memuat data kepatuhan...");
   const data = await graphql(ZONES, { year: year(), month: month() }, (warning) => problem(`Sebagian data tidak lengkap: ${warning}`));
+  if (asked !== state.asked) return false;
   state.regions = data.complianceZones;
   legend(data.zoneThresholds);
   say(`Data kepatuhan ${period()}: ${state.regions.length} wilayah.`);
+  return true;
 }
 
 // The legend states the thresholds this hub is set to (--zone-*), not the defaults.
@@ -293,7 +298,7 @@ async function loadReports(more) {
 }
 
 async function refresh() {
-  await loadZones();
+  if (!await loadZones()) return;
   await loadCoverage();
   const province = state.province && state.province.regionCode;
   const unit = state.unit && state.unit.node;
