@@ -84,6 +84,10 @@ class FeedCheck:
     news: bool  # changes after it, or the feed no longer reaches it: the node has poked the hub
 
 
+# Node kinds that take reports in but have no officer to verify or follow them up (the SMS 1708 door): the hub
+# routes their reports on to a unit with authority and never makes them a report's handler.
+INTAKE_KINDS = frozenset({"sms"})
+
 MAX_PAGE = 500
 MAX_KEY = 200  # characters of an idempotency key
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connectors.base import NodeIdentity
@@ -133,6 +134,20 @@ def _region(config: Mapping[str, Any], identity: NodeIdentity) -> str:
         return check_region_code(region)
     except InvalidInput as exc:
         raise ConfigError(f"'region': {exc}") from None
+
+
+WINDOWS_WARNED = 4  # windows per scan above which the start says what a scan costs
+
+
+def scan_warning(config: Open311Config, now: datetime) -> str | None:
+    """What each change-feed scan costs when `since` lies many windows back (every window is a GET of
+    `requests`, at every scan), or None when it is cheap."""
+    windows = max(1, math.ceil((now - config.since) / timedelta(days=config.window_days)))
+    if windows <= WINDOWS_WARNED:
+        return None
+    return (f"since = {config.since.date().isoformat()} with window_days = {config.window_days} makes every "
+            f"change-feed scan {windows} GETs of requests; set since to the oldest request this node must still "
+            "serve (or window_days as wide as the server allows) to make scans cheaper")
 
 
 def parse_config(config: Mapping[str, Any], identity: NodeIdentity) -> Open311Config:

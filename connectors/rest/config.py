@@ -13,10 +13,9 @@ from connectors.kinds import ConfigError
 from simpul.wire import Channel, ReportKind, ReportStatus
 
 STYLES = ("page", "offset", "cursor")
-REQUIRED_FIELDS = ("id", "title", "body", "status", "category", "region", "received_at", "updated_at",
-                   "tracking_number")
-OPTIONAL_FIELDS = ("kind", "channel", "location", "reporter_name", "reporter_contact", "anonymous",
-                   "confidential", "timeline")
+REQUIRED_FIELDS = ("id", "title", "body", "status", "category", "region", "received_at", "updated_at")
+OPTIONAL_FIELDS = ("tracking_number", "kind", "channel", "location", "reporter_name", "reporter_contact",
+                   "anonymous", "confidential", "timeline")
 TIMELINE_FIELDS = ("at", "status", "actor", "note")
 TOP_LEVEL = ("base_url", "timeout", "timezone", "auth", "endpoints", "pagination", "answers", "fields",
              "timeline", "status_map", "category_map", "kind_map", "channel_map", "defaults", "changes", "create")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +20,12 @@ from simpul.report import Accepted, Change, ForwardedReport, Report, StatsBucket
 from simpul.wire import Dimension
 
 STATE_FILE = "rest-state.json"
+
+
+@dataclass(frozen=True)
+class Forwarded:
+    numbers: set[str]  # tracking numbers of reports the hub forwarded here
+    by_id: dict[str, str]  # the agency's id of each one posted -> its tracking number
 
 
 class RestConnector:
@@ -78,7 +85,8 @@ class RestConnector:
             entry = accepted.get(idempotency_key)
             if entry is not None and "id" in entry:
                 return Accepted(local_id=entry["id"], tracking_number=entry["tracking"], created=False)
-            held = [r for r in await self._agency_reports() if r.tracking_number == report.tracking_number]
+            held = [r for r in await self._agency_reports() if r.tracking_number == report.tracking_number] \
+                if "tracking_number" in self.config.fields else []  # without numbers, the key alone guards
             if held:
                 accepted[idempotency_key] = {"id": held[0].local_id, "tracking": held[0].tracking_number}
                 await self.state.save()
@@ -91,7 +99,8 @@ class RestConnector:
             item = paths.get(answer, path)
             if not isinstance(item, dict):
                 raise ConnectorError(f"the answer to POST {self.config.create_endpoint} lacks {path or 'a report'}")
-            local_id, tracking = self.mapper.local_id(item, path), self.mapper.tracking_number(item, path)
+            local_id = self.mapper.local_id(item, path)
+            tracking = self.mapper.tracking_number(item, path) or report.tracking_number
             accepted[idempotency_key] = {"id": local_id, "tracking": tracking}
             await self.state.save()
         return Accepted(local_id=local_id, tracking_number=tracking, created=True)
@@ -120,23 +129,28 @@ class RestConnector:
         return [self.mapper.report(item, where) for item, where in await self._items(self.config.list_endpoint)]
 
     async def _all_reports(self) -> list[Report]:
-        forwarded = await self._forwarded_numbers()
+        forwarded = await self._forwarded()
         return [r.model_copy(update={"tracking_number": self._number(r.local_id, r.tracking_number, forwarded)})
                 for r in await self._agency_reports()]
 
     async def _federated(self, report: Report) -> Report:
-        number = self._number(report.local_id, report.tracking_number, await self._forwarded_numbers())
+        number = self._number(report.local_id, report.tracking_number, await self._forwarded())
         return report.model_copy(update={"tracking_number": number})
 
-    async def _forwarded_numbers(self) -> set[str]:
-        """The numbers of reports the hub forwarded here (posted, or posting when a crash cut it off)."""
+    async def _forwarded(self) -> Forwarded:
+        """The reports the hub forwarded here: their numbers (posted, or posting when a crash cut it off) and,
+        once posted, the agency's id for each."""
         accepted = (await self.state.data())["accepted"]
-        return {str(entry.get("tracking") or entry.get("pending")) for entry in accepted.values()}
+        return Forwarded({str(entry.get("tracking") or entry.get("pending")) for entry in accepted.values()},
+                         {str(entry["id"]): str(entry["tracking"]) for entry in accepted.values() if "id" in entry})
 
-    def _number(self, local_id: str, agency_number: str, forwarded: set[str]) -> str:
-        """A forwarded report keeps the number it came with; the agency's own numbers count up, so its own
-        reports get a derived one (the agency's number stays its reference and opens no public track)."""
-        return agency_number if agency_number in forwarded else self.numbers.of(local_id)
+    def _number(self, local_id: str, agency_number: str, forwarded: Forwarded) -> str:
+        """A forwarded report keeps the number it came with; the agency's own numbers count up (or there are
+        none), so its own reports get a derived one (the agency's number stays its reference and opens no
+        public track)."""
+        if local_id in forwarded.by_id:
+            return forwarded.by_id[local_id]
+        return agency_number if agency_number in forwarded.numbers else self.numbers.of(local_id)
 
     async def _everything_seen(self, since: datetime | None) -> list[Seen]:
         return await self._seen(await self._items(self.config.list_endpoint))
@@ -147,11 +161,12 @@ class RestConnector:
         return await self._seen(await self._items(self.config.changes_endpoint, params))
 
     async def _seen(self, items: list[tuple[object, str]]) -> list[Seen]:
-        forwarded = await self._forwarded_numbers()
+        forwarded = await self._forwarded()
         seen = []
         for item, where in items:
             local_id = self.mapper.local_id(item, where)
-            seen.append(Seen(local_id, self._number(local_id, self.mapper.tracking_number(item, where), forwarded),
+            agency_number = self.mapper.tracking_number(item, where) or ""
+            seen.append(Seen(local_id, self._number(local_id, agency_number, forwarded),
                              self.mapper.status(item, where), self.mapper.updated_at(item, where)))
         return seen
 

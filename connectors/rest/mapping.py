@@ -42,7 +42,10 @@ class Mapper:
     def updated_at(self, item: Any, where: str) -> datetime:
         return self._time(self._required(item, "updated_at", where), _at(where, self.fields["updated_at"]))
 
-    def tracking_number(self, item: Any, where: str) -> str:
+    def tracking_number(self, item: Any, where: str) -> str | None:
+        """The agency's own number for the report; None for an API without ticket numbers."""
+        if "tracking_number" not in self.fields:
+            return None
         value = self._required(item, "tracking_number", where)
         if isinstance(value, int) and not isinstance(value, bool):
             return str(value)
@@ -62,7 +65,7 @@ class Mapper:
         category = self._text(item, "category", where)
         return Report(
             local_id=self.local_id(item, where),
-            tracking_number=self.tracking_number(item, where),
+            tracking_number=self.tracking_number(item, where) or "",  # the connector gives the federation's
             kind=self._enum(item, "kind", where, self.config.kind_map, ReportKind, self.config.default_kind),
             title=self._text(item, "title", where),
             body=self._text(item, "body", where),

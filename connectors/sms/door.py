@@ -8,10 +8,15 @@ only that number may reply to the unit's answer (`BALAS`), which reopens it.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+import asyncpg
+
+from connectors.background import Background
 from connectors.desk.store import NewReport
 from connectors.sms.categories import CategoryWords
 from connectors.sms.keywords import KeywordTable
@@ -31,6 +36,8 @@ from connectors.sms.store import SmsStore
 from simpul.errors import InvalidInput
 from simpul.report import Reporter
 from simpul.wire import Channel, ReportStatus
+
+log = logging.getLogger("simpul.sms")
 
 TITLE_CHARS = 60
 
@@ -106,6 +113,20 @@ class SmsDoor:
             tracking = report.tracking_number if report else None
         return Outcome(seen.reply, tracking, duplicate, error)
 
+    async def resend_waiting(self) -> int:
+        """Send the replies the gateway did not take, oldest first, each under its message's lock (a webhook
+        retry of the same message waits); stops at the first the gateway still refuses. Returns how many went."""
+        sent = 0
+        for message_id in await self.store.waiting_replies():
+            async with self.store.message(message_id) as log:
+                seen = await log.find(message_id)
+                if seen is None or seen.reply_to is None:
+                    continue  # a webhook retry delivered it meanwhile
+                await self.sender.send(seen.reply_to, seen.reply)
+                await log.replied(message_id)
+                sent += 1
+        return sent
+
     async def _answer(self, inbound: Inbound) -> tuple[str | None, str]:
         """The report the message creates (its local id), if any, and the reply."""
         number = normalise(inbound.sender)
@@ -156,3 +177,24 @@ class SmsDoor:
         except InvalidInput:
             return None, self.replies.problem(Problem.UNKNOWN_COMMAND, None, settings.max_length)
         return report.local_id, self.replies.received(message.kind, report.tracking_number, message.region)
+
+
+class ReplyRetries(Background):
+    """Every `interval` seconds, the replies the gateway did not take are sent again: a stored report's reply
+    reaches its sender without the gateway delivering the message twice."""
+
+    def __init__(self, door: SmsDoor, interval: float) -> None:
+        super().__init__()
+        self.door = door
+        self.interval = interval
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                if sent := await self.door.resend_waiting():
+                    log.info("%d SMS replies delivered on retry", sent)
+            except SendError as exc:
+                log.warning("SMS replies still waiting: %s", exc)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("SMS replies not retried: database unavailable (%s)", exc.__class__.__name__)

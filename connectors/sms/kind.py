@@ -11,7 +11,7 @@ import lokal
 
 from connectors.kinds import BuildContext, Built, ConfigError, optional
 from connectors.sms.categories import CategoryError, CategoryWords
-from connectors.sms.door import DoorSettings, SmsDoor
+from connectors.sms.door import DoorSettings, ReplyRetries, SmsDoor
 from connectors.sms.keywords import KeywordError, KeywordTable
 from connectors.sms.replies import Replies
 from connectors.sms.senders import build_sender
@@ -20,7 +20,7 @@ from connectors.sms.webhook import SmsWebhook, WebhookSettings
 
 OUTSIDE = ("route", "refuse")
 KEYS = frozenset({"schema", "category", "confidential", "max_length", "number", "provinces", "outside_region",
-                  "keywords", "categories", "webhook", "sender"})
+                  "reply_retry_seconds", "keywords", "categories", "webhook", "sender"})
 
 
 def _table(config: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -66,6 +66,12 @@ class SmsKind:
     def build(self, context: BuildContext) -> Built:
         door = self.build_door(context)
         webhook = _webhook(_table(context.config, "webhook"))
+        every = optional(context.config, "reply_retry_seconds", 30, object)
+        if isinstance(every, bool) or not isinstance(every, int | float) or not 0 < every <= 3600:
+            raise ConfigError(f"'reply_retry_seconds' must be a number of seconds up to 3600, not {every!r}")
+        retries = ReplyRetries(door, float(every))
+        door.store.on_start.append(retries.start)
+        door.store.on_stop.insert(0, retries.stop)
         return Built(door.store, SmsWebhook(door, webhook).routes())
 
     def build_door(self, context: BuildContext) -> SmsDoor:

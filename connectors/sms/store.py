@@ -60,7 +60,8 @@ class SmsStore(DeskConnector):
         super().__init__(identity, database_url, schema)
         self.inbox_schema = schema + "_inbox"
         self._inbox: asyncpg.Pool | None = None
-        self.on_stop: list[Callable[[], Awaitable[None]]] = []  # e.g. the reply sender's HTTP session
+        self.on_start: list[Callable[[], None]] = []  # e.g. the reply retries
+        self.on_stop: list[Callable[[], Awaitable[None]]] = []  # e.g. the retries, the reply sender's HTTP session
 
     async def start(self) -> None:
         await super().start()
@@ -70,6 +71,8 @@ class SmsStore(DeskConnector):
         finally:
             await conn.close()
         self._inbox = await create_pool(self.database_url, self.inbox_schema, max_size=4)
+        for begin in self.on_start:
+            begin()
 
     async def stop(self) -> None:
         for close in self.on_stop:
@@ -87,6 +90,15 @@ class SmsStore(DeskConnector):
         async with self._inbox.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(hashtext('sms:' || $1))", message_id)
             yield MessageLog(conn)
+
+    async def waiting_replies(self) -> list[str]:
+        """The message ids whose reply the gateway has not taken yet, oldest first."""
+        if self._inbox is None:
+            raise RuntimeError("sms store not started")
+        rows = await self._inbox.fetch(
+            "SELECT message_id FROM messages WHERE replied_at IS NULL AND reply_to IS NOT NULL"
+            " ORDER BY received_at, message_id LIMIT 1000")
+        return [r["message_id"] for r in rows]
 
     async def health(self) -> Health:
         health = await super().health()

@@ -1,11 +1,11 @@
 """The gateway's webhook: `POST /sms/inbound` with a form or JSON body, authenticated by a shared secret.
 
 Field names are configurable (gateways disagree); in JSON a dotted name
-reaches into nested objects (`message.from`). Answers: 200 with the reply
-(also for a retried message id), 401 for a wrong secret, 400 for a body
-the gateway should not have sent, 502 when the reply could not be handed
-to the gateway's send API (the report is kept; a retry resends the reply),
-503 when the node's database does not answer.
+reaches into nested objects (`message.from`). Answers: 200 once the message
+is handled (also for a retried message id, and when the gateway's send API
+did not take the reply: `replySent: false`, and the node sends it again
+itself), 401 for a wrong secret, 400 for a body the gateway should not have
+sent, 503 when the node's database does not answer (deliver it again).
 """
 
 from __future__ import annotations
@@ -122,8 +122,10 @@ class SmsWebhook:
             log.error("SMS %s not handled: database unavailable (%s)", inbound.message_id, exc.__class__.__name__)
             return JSONResponse({"error": "database unavailable; deliver the message again later"}, status_code=503)
         answer = {"messageId": inbound.message_id, "reply": outcome.reply,
-                  "trackingNumber": outcome.tracking_number, "duplicate": outcome.duplicate}
-        if outcome.delivery_error is not None:
-            log.warning("SMS reply for %s not delivered: %s", inbound.message_id, outcome.delivery_error)
-            return JSONResponse({**answer, "error": outcome.delivery_error}, status_code=502)
+                  "trackingNumber": outcome.tracking_number, "duplicate": outcome.duplicate,
+                  "replySent": outcome.delivery_error is None}
+        if outcome.delivery_error is not None:  # the message is handled: the node sends the reply again itself
+            log.warning("SMS reply for %s not delivered, to be retried: %s", inbound.message_id,
+                        outcome.delivery_error)
+            answer["replyError"] = outcome.delivery_error
         return JSONResponse(answer)

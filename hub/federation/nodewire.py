@@ -72,6 +72,15 @@ class NodeChange(WireModel):
     note: str | None = None
     report: NodeReport | None = None
 
+    @property
+    def said(self) -> str | None:
+        """The unit's note on this change; from a feed that carries none (one made by comparing listings), the
+        note the report's own timeline gives its newest entry of this status, up to the change."""
+        if self.note is not None or self.report is None:
+            return self.note
+        entries = [e for e in self.report.timeline if e.status is self.status and e.at <= self.at]
+        return max(entries, key=lambda e: e.at).note if entries else None
+
 
 CHANGES = f"""
 query Changes($after: String, $first: Int!) {{

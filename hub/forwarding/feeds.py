@@ -145,7 +145,7 @@ class FeedPuller:
             return  # no change: a feed that restates where a report stands (a backfill, a re-read)
         tracking = row["tracking_number"]
         at = await clamp_status_time(conn, tracking, node.code, change.status, change.at, row["received_at"])
-        rerouted = await self.ledger.apply_status(conn, tracking, node.code, change.status, change.note, at)
+        rerouted = await self.ledger.apply_status(conn, tracking, node.code, change.status, change.said, at)
         action, detail = ("REPORT_RETURNED", rerouted.audit_detail()) if rerouted else ("STATUS_CHANGED", {})
         clamped = {"nodeSaid": change.at.isoformat()} if at != change.at else {}
         await record(conn, node_principal(node.code, node.region_code), action, f"report {tracking}",

@@ -25,7 +25,7 @@ from hub.nodes.registry import NodeRecord, Registry
 from hub.nodes.status import NodeStatus
 from hub.regions import region_name
 from simpul.errors import InvalidInput
-from simpul.wire import NodeLevel, ReportKind, check_region_code, in_region
+from simpul.wire import INTAKE_KINDS, NodeLevel, ReportKind, check_region_code, in_region
 
 RULE_LEVELS = (NodeLevel.PROVINSI, NodeLevel.KABKOTA)
 NO_PPID: Mapping[str, NodeRecord] = MappingProxyType({})
@@ -148,6 +148,9 @@ class Router:
             raise InvalidInput(f"no node {target_node!r} is enrolled")
         if target.status != NodeStatus.ACTIVE:
             raise InvalidInput(f"node {target_node} is {target.status}, not ACTIVE")
+        if target.kind in INTAKE_KINDS:
+            raise InvalidInput(f"node {target_node} is an intake channel ({target.kind}) with nobody to handle "
+                               "reports: route to a unit")
         if region_prefix and target.region_code and not (
             in_region(region_prefix, target.region_code) or in_region(target.region_code, region_prefix)
         ):
@@ -190,6 +193,8 @@ class Router:
             target = await registry.get(code)
             if target is None or target.status != NodeStatus.ACTIVE:
                 tried.append(f"rule #{rule.id}: node {code} is not active")
+            elif target.kind in INTAKE_KINDS:
+                tried.append(f"rule #{rule.id}: node {code} is an intake channel ({target.kind}), not a unit")
             elif target.code in exclude:
                 tried.append(f"rule #{rule.id}: node {target.code} returned this report")
             else:
@@ -201,8 +206,18 @@ class Router:
                 if node.code in exclude:
                     tried.append(f"{step}: node {node.code} returned this report")
                 else:
-                    return Decision(node, None, f"fallback: {step}", tuple(tried))
+                    return Decision(node, None, f"fallback: {step}{_tie(node, candidates, exclude)}", tuple(tried))
         return Decision(None, None, "no unit left to route to", tuple(tried))
+
+
+def _tie(chosen: NodeRecord, candidates: list[NodeRecord], exclude: Collection[str]) -> str:
+    """How a step chose among several nodes that fit it alike (two units claiming one category in one region):
+    said in the decision's reason, so an admin sees it and settles it with a routing rule."""
+    others = [n.code for n in candidates if n is not chosen and n.code not in exclude]
+    if not others:
+        return ""
+    return (f"; {len(others) + 1} nodes fit ({', '.join([chosen.code, *others])}): the first by code was chosen,"
+            " a routing rule decides otherwise")
 
 
 def _nearest(region_code: str, ppids: dict[str, str]) -> str | None:
@@ -231,7 +246,9 @@ def _describe(rule: Rule) -> str:
 
 def _fallbacks(report: Routable, active: list[NodeRecord],
                ppid_of: Mapping[str, NodeRecord] = NO_PPID) -> list[tuple[str, list[NodeRecord]]]:
-    """The region-tree fallback steps, most local first; an information request asks each region's PPID first."""
+    """The region-tree fallback steps, most local first; an information request asks each region's PPID first.
+    An intake channel (an SMS door) is never one: nobody there can handle a report."""
+    active = [n for n in active if n.kind not in INTAKE_KINDS]
     segments = report.region_code.split(".")
     steps = []
     for depth in range(min(len(segments), 2), 0, -1):

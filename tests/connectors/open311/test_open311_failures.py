@@ -21,8 +21,10 @@ from connectors.base import (
     ReportKind,
     ReportStatus,
 )
-from connectors.kinds import ConfigError
+from connectors.kinds import BuildContext, ConfigError
 from connectors.open311 import Open311Connector, parse_config
+from connectors.open311.config import scan_warning
+from connectors.open311.kind import KIND
 from tests.connectors.open311.conftest import FakeOpen311, connector_config
 from tests.connectors.open311.test_open311_contract import IDENTITY
 from tests.federation import run_cli
@@ -247,3 +249,25 @@ def test_the_documented_example_config_is_valid(monkeypatch: pytest.MonkeyPatch)
     assert config.statuses["open"] is ReportStatus.RECEIVED, "an open request is not yet followed up"
     assert config.service_code_for("drainase", ReportKind.PENGADUAN) == "JLN-01"
     assert config.service_code_for("jalan", ReportKind.ASPIRASI) == "USL-01"
+
+
+def test_a_since_many_windows_back_is_warned_of_at_start_with_what_each_scan_costs(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    """Every scan of the change feed GETs `requests` once per window from `since` to now."""
+    monkeypatch.setenv("KUTIM_OPEN311_KEY", "kunci")
+    now = datetime(2026, 12, 5, tzinfo=UTC)
+    early = parse_config({**connector_config("http://127.0.0.1:9/open311/v2"), "since": "2024-01-01T00:00:00Z"},
+                         IDENTITY)
+    assert scan_warning(early, now) == (
+        "since = 2024-01-01 with window_days = 90 makes every change-feed scan 12 GETs of requests; set since to "
+        "the oldest request this node must still serve (or window_days as wide as the server allows) to make "
+        "scans cheaper")
+    recent = parse_config({**connector_config("http://127.0.0.1:9/open311/v2"),
+                           "since": (now - timedelta(days=200)).isoformat()}, IDENTITY)
+    assert scan_warning(recent, now) is None
+
+    with caplog.at_level("WARNING", logger="simpul.node"):
+        KIND.build(BuildContext(IDENTITY, {**connector_config("http://127.0.0.1:9/open311/v2"),
+                                           "since": "2015-01-01T00:00:00Z"}, tmp_path, None))
+    assert [r.getMessage() for r in caplog.records if "change-feed scan" in r.getMessage()], caplog.text

@@ -9,6 +9,7 @@ import aiohttp
 
 from tests.connectors.nodes import indexed, node_process
 from tests.connectors.rest.conftest import EXAMPLE, TOKEN, TOKEN_ENV, FakeAgency
+from tests.databases import connection
 from tests.federation import Hub, create_token, eventually, graphql
 
 QUERY = """
@@ -46,6 +47,18 @@ async def test_the_hub_lists_and_counts_what_the_agency_api_holds(
             (f"64.08.sipakar:{first}", "Jalan berlubang", "COMPLETED", "jalan"),
         ]
         assert body["data"]["stats"]["total"] == 2
+
+        # The listing has no notes: the hub takes the officer's note from the report's own history (riwayat).
+        await agency.set_status(second, "diproses", "Petugas dijadwalkan datang Senin.")
+
+        async def noted() -> list[tuple[str, str | None]] | None:
+            async with connection(database, "hub") as conn:
+                rows = await conn.fetch("SELECT e.status, e.note FROM ledger_events e JOIN ledger l USING"
+                                        " (tracking_number) WHERE l.origin_id = $1 AND e.type = 'STATUS'",
+                                        f"64.08.sipakar:{second}")
+            return [(r["status"], r["note"]) for r in rows] or None
+
+        assert await eventually(noted) == [("IN_PROCESS", "Petugas dijadwalkan datang Senin.")]
 
         await agency.mode("error500")
         body = await graphql(session, hub.graphql_url, QUERY, {"live": True})

@@ -149,3 +149,20 @@ def test_a_reporter_without_name_or_contact_is_posted_anonymous_and_without_null
     assert body["pelapor"] == {"anonim": True, "rahasia": False}, "no name, no contact: anonim, no null fields"
     named = mapper.create_body(FORWARDED)
     assert named["pelapor"] == {"nama": "Siti", "telepon": "+6281234567890", "anonim": False, "rahasia": False}
+
+
+async def test_an_api_without_ticket_numbers_is_mapped_and_its_forwarded_reports_keep_their_numbers(
+    agency: FakeAgency, tmp_path: Path
+) -> None:
+    """No `fields.tracking_number`: the agency's own reports get derived federation numbers, and a report the
+    hub forwarded keeps the number it came with, known by the id the agency gave it."""
+    own = await agency.add(judul="Lampu mati", isi="Lampu jalan mati.", kategori="penerangan", kode_wilayah="64.08")
+    rest = RestConnector(IDENTITY, parse(example_config(agency.api_url, fields={"tracking_number": None})), tmp_path)
+    async with started(rest):
+        accepted = await rest.accept_report("delivery-65-12", FORWARDED)
+        assert accepted.created and accepted.tracking_number == "65-000012"
+        listed = {r.local_id: r.tracking_number for r in await rest.list_reports(ReportFilter(), None, 10)}
+        assert listed == {own: rest.numbers.of(own), accepted.local_id: "65-000012"}
+        assert {c.local_id: c.tracking_number for c in await rest.changes(None, 10)} == listed
+        report = await rest.get_report(accepted.local_id)
+        assert report is not None and report.tracking_number == "65-000012"

@@ -16,7 +16,7 @@ import pytest
 from connectors.base import NodeIdentity, NodeLevel, ReportStatus
 from connectors.desk import DeskConnector
 from simpul.processes import ChildProcess
-from tests.federation import Desk, Hub, create_token, start_hub
+from tests.federation import Desk, Hub, create_token, start_desk, start_hub
 
 SECRET = "rahasia-gateway-1708"
 GATEWAY_TOKEN = "token-gateway-kaltara"
@@ -73,6 +73,7 @@ class SmsChannel:
     gateway: FakeGateway
     node: Desk  # what tests.federation.node_graphql needs to call the node as the hub does
     database_url: str
+    desk: Desk  # Kaltara's province desk, which handles the door's reports
 
     @property
     def webhook(self) -> str:
@@ -110,9 +111,13 @@ def sms_channel(module_database: str, tmp_path_factory: pytest.TempPathFactory) 
     hub = start_hub(module_database, data_dir)
     gateway = start_gateway()
     node = None
+    # Kaltara's desk handles what the SMS door takes in (nobody at the door can): verifies, follows up, answers.
+    desk = start_desk(hub, data_dir, "65", "65", "PROVINSI", extra=["--categories", "kesehatan,pendidikan"],
+                      token=create_token(module_database, "65", categories=("kesehatan", "pendidikan"),
+                                         level="PROVINSI"))
     try:
         config = data_dir / "sms.toml"
-        config.write_text(sms_config(gateway.url) + CATEGORIES)
+        config.write_text(sms_config(gateway.url, reply_retry_seconds="0.5") + CATEGORIES)
         args = ["node", "sms", "--config", str(config), "--code", "65.sms", "--name", "SMS 1708 Kaltara",
                 "--level", "PROVINSI", "--region", "65", "--hub-url", hub.url, "--database-url", module_database,
                 "--data-dir", str(data_dir), "--heartbeat", "0.5", "--port", "0",
@@ -120,9 +125,10 @@ def sms_channel(module_database: str, tmp_path_factory: pytest.TempPathFactory) 
         process = ChildProcess(args, env={"SMS_TEST_SECRET": SECRET, "SMS_TEST_GATEWAY_TOKEN": GATEWAY_TOKEN})
         url = process.wait_for(r"node \S+ serving on (http://\S+)")[1]
         node = Desk(process, url, "65.sms", "65", "", data_dir, "PROVINSI")
-        yield SmsChannel(hub, gateway, node, module_database)
+        yield SmsChannel(hub, gateway, node, module_database, desk)
     finally:
         if node is not None:
             node.process.stop()
+        desk.process.stop()
         gateway.stop()
         hub.process.stop()

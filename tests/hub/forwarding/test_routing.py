@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from hub.forwarding.routing import Routable, Rule, _describe, _fallbacks, _nearest, region_level
+from hub.forwarding.routing import Routable, Rule, _describe, _fallbacks, _nearest, _tie, region_level
 from hub.nodes.registry import NodeRecord
 from simpul.wire import NodeLevel, ReportKind
 
@@ -17,9 +17,10 @@ def _rule(id: int, region_prefix: str = "", category: str | None = None, kind: R
                 created_by="admin 64", created_at=datetime(2026, 1, 5, tzinfo=UTC))
 
 
-def _node(code: str, level: NodeLevel, region: str, categories: tuple[str, ...] = ()) -> NodeRecord:
+def _node(code: str, level: NodeLevel, region: str, categories: tuple[str, ...] = (), kind: str = "desk"
+          ) -> NodeRecord:
     return NodeRecord(code=code, name=f"Unit {code}", level=level, region_code=region, parent_code=None,
-                      categories=categories, endpoint=f"https://{code}.example.go.id", kind="desk", status="ACTIVE",
+                      categories=categories, endpoint=f"https://{code}.example.go.id", kind=kind, status="ACTIVE",
                       signing_key=None, enrolled_at=datetime(2026, 1, 5, tzinfo=UTC), last_heartbeat=None,
                       healthy=None)
 
@@ -79,6 +80,24 @@ def test_the_fallback_climbs_from_units_with_authority_to_the_kab_kota_province_
         ("province desk of 64", ["64"]),
         ("national desk", ["pusat"]),
     ]
+
+
+def test_an_sms_door_is_never_a_fallback_handler_and_a_tie_between_units_is_said() -> None:
+    """Nobody at an SMS 1708 door can verify or follow up a report: its region's desk, or the next one up,
+    handles what arrives there. Two units claiming one category in one region both fit; the decision says so."""
+    kaltara = Routable("65", "kesehatan", ReportKind.PENGADUAN)
+    sms = _node("65.sms", NodeLevel.PROVINSI, "65", ("kesehatan",), kind="sms")
+    pusat = _node("pusat", NodeLevel.PUSAT, "")
+    steps = {step: [n.code for n in nodes] for step, nodes in _fallbacks(kaltara, [sms, pusat])}
+    assert steps == {"unit with authority over kesehatan in 65": [], "province desk of 65": [],
+                     "national desk": ["pusat"]}
+
+    first, second = _node("dinkes-65", NodeLevel.UNIT, "65", ("kesehatan",)), _node("rsud-65", NodeLevel.UNIT, "65",
+                                                                                     ("kesehatan",))
+    assert _tie(first, [first, second], exclude=()) == (
+        "; 2 nodes fit (dinkes-65, rsud-65): the first by code was chosen, a routing rule decides otherwise")
+    assert _tie(first, [first, second], exclude=("rsud-65",)) == ""
+    assert _tie(first, [first], exclude=()) == ""
 
 
 def test_a_village_report_falls_back_through_its_kab_kota_and_a_provincial_one_skips_that_step() -> None:
