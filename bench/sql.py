@@ -137,7 +137,7 @@ async def _reads(url: str, connector: SqlConnector) -> list[Read]:
 
     def page(filter: ReportFilter, keyset: Keyset | None = None) -> Callable[[SqlConnector], Awaitable[list[Query]]]:
         async def sent(c: SqlConnector) -> list[Query]:
-            return [c.queries.list(filter, keyset, 20)]
+            return [c.queries.list(filter, keyset, 21)]  # one more than the page, as list_reports asks
         return sent
 
     async def counted(c: SqlConnector) -> list[Query]:

@@ -9,6 +9,7 @@ lists of values, and how the accepted-report row is joined.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,6 +42,11 @@ class Dialect:
 
     def trim(self, expr: str) -> str:
         return f"TRIM({self.text(expr)})" if self.mysql else f"btrim({self.text(expr)})"
+
+    def concat(self, first: str, separator: str, second: str) -> str:
+        """Two text columns joined by a constant `separator` (a single character, no quote)."""
+        code = ord(separator)
+        return f"concat({first}, char({code}), {second})" if self.mysql else f"{first} || chr({code}) || {second}"
 
     @property
     def null_text(self) -> str:
@@ -100,10 +106,18 @@ def mysql_database_name(dsn: str) -> str:
 
 def format_params(sql: str, params: Sequence[Any]) -> tuple[str, list[Any]]:
     """`$n` placeholders as the `%s` the MySQL driver takes, the values repeated in the order they appear."""
-    ordered: list[Any] = []
+    text, order = _placeholders(sql)
+    return text, [params[n] for n in order]
+
+
+@functools.lru_cache(maxsize=256)
+def _placeholders(sql: str) -> tuple[str, tuple[int, ...]]:
+    """`sql` with `%s` for each `$n`, and the parameter index each stands for; a mapping's statements are few
+    and asked again and again, so each is rewritten once."""
+    order: list[int] = []
 
     def place(match: re.Match[str]) -> str:
-        ordered.append(params[int(match.group(1)) - 1])
+        order.append(int(match.group(1)) - 1)
         return "%s"
 
-    return _PARAM.sub(place, sql.replace("%", "%%")), ordered
+    return _PARAM.sub(place, sql.replace("%", "%%")), tuple(order)

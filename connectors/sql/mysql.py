@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncmy
-from asyncmy.cursors import DictCursor
 
 from connectors.base import ConnectorError
 from connectors.sql.accept import Acceptor, check_forwarded
@@ -82,11 +81,14 @@ class MysqlDatabase:
 
 
 async def fetch(conn: Any, sql: str, *params: Any) -> list[dict[str, Any]]:
-    """Rows of `sql` (with `$n` parameters) on one asyncmy connection, as dicts."""
+    """Rows of `sql` (with `$n` parameters) on one asyncmy connection, as dicts (read as tuples and named
+    once per statement: cheaper than the driver's dict rows)."""
     text, ordered = format_params(sql, [_value(p) for p in params])
-    async with conn.cursor(DictCursor) as cursor:
+    async with conn.cursor() as cursor:
         await cursor.execute(text, ordered or None)
-        return list(await cursor.fetchall())
+        rows = await cursor.fetchall()
+        names = [column[0] for column in cursor.description or ()]
+        return [dict(zip(names, row, strict=True)) for row in rows]
 
 
 async def _columns(db: MysqlDatabase, relation: Relation) -> dict[str, dict[str, Any]]:

@@ -23,6 +23,16 @@ from simpul.wire import Dimension, ReportStatus, check_region_code
 # Segment widths of a compact (undotted) Kemendagri code: 64 08 04 2001.
 _COMPACT_WIDTH = {1: 2, 2: 4, 3: 6, 4: 10}
 ZERO_DATE = "'0000-00-00 00:00:00'"
+ACCEPTED_SEPARATOR = "\t"
+
+
+def accepted_of(row: Any) -> tuple[str | None, str | None]:
+    """The tracking number and channel a forwarded report came with (the row's `accepted`); (None, None) for the
+    agency's own reports."""
+    if row["accepted"] is None:
+        return None, None
+    channel, _, tracking = str(row["accepted"]).partition(ACCEPTED_SEPARATOR)
+    return tracking, channel
 
 
 def _q(name: str) -> str:
@@ -100,18 +110,11 @@ class ReportQueries:
             column = c[name]
             return d.text(column) if column else d.null_text
 
-        accepted = f'"{mapping.schema}".simpul_accepted'
-        if d.mysql:  # MariaDB has no LATERAL: two lookups by the local_id index
-            first = f"FROM {accepted} WHERE local_id = {self.id_bytes} ORDER BY accepted_at LIMIT 1"  # its index
-            self.source = f"{mapping.reports.sql} r"
-            found = (f"(SELECT tracking_number {first}) AS accepted_tracking,"
-                     f" (SELECT channel {first}) AS accepted_channel")
-        else:
-            self.source = (
-                f"{mapping.reports.sql} r LEFT JOIN LATERAL (SELECT tracking_number, channel"
-                f" FROM {accepted} WHERE local_id = {self.id} ORDER BY accepted_at LIMIT 1) a ON true"
-            )
-            found = "a.tracking_number AS accepted_tracking, a.channel AS accepted_channel"
+        # A forwarded report's first acceptance: its channel and tracking number, one lookup on simpul_accepted's
+        # (local_id, accepted_at) index per row, as one value (see `accepted_of`). MariaDB has no LATERAL, and a
+        # join that must skip later acceptances cost more than the page itself.
+        found = self.accepted(self.id_bytes if d.mysql else self.id)  # in the collation of local_id's index
+        self.source = f"{mapping.reports.sql} r"
         self.columns = (
             f"{self.id} AS local_id, {d.text(str(c['title']))} AS title, {d.text(str(c['body']))} AS body,"
             f" {self.status} AS status, {self.kind} AS kind, {self.category} AS category,"
@@ -120,6 +123,12 @@ class ReportQueries:
             f" {text('reporter_name')} AS reporter_name, {text('reporter_contact')} AS reporter_contact,"
             f" {text('anonymous')} AS anonymous, {text('confidential')} AS confidential, {found}"
         )
+
+    def accepted(self, local_id: str) -> str:
+        """The `accepted` column of the report whose local id is the SQL `local_id` (see `accepted_of`)."""
+        value = self.dialect.concat("channel", ACCEPTED_SEPARATOR, "tracking_number")
+        return (f'(SELECT {value} FROM "{self.mapping.schema}".simpul_accepted WHERE local_id = {local_id}'
+                " ORDER BY accepted_at LIMIT 1) AS accepted")
 
     def _filtered(self, f: ReportFilter, outer: Where | None = None) -> Where:
         """The filter's clauses; inside `outer`'s statement (a subquery), with its parameters numbered on."""
@@ -153,7 +162,21 @@ class ReportQueries:
         return self.values.db_time(value, self.schema.received_naive)
 
     def list(self, f: ReportFilter, after: Keyset | None, limit: int) -> Query:
-        """A page, newest first (on MySQL above its floor, see `_floor`)."""
+        """A page, newest first, then by id in byte order; on MySQL by the agency's own id instead, which its index
+        on the received time holds in order (the connector puts ties in byte order, reading them with `ties`)."""
+        where = self._page_where(f, after)
+        then = f"{self.id_column} DESC" if self.dialect.mysql else self.id_bytes
+        sql = (f"SELECT {self.columns} FROM {self.source}{where.sql()}"
+               f" ORDER BY {self.received} DESC, {then} LIMIT {where.param(limit)}")
+        return Query(sql, where.params)
+
+    def ties(self, f: ReportFilter, after: Keyset | None, received_at: datetime) -> Query:
+        """Every report of the page's scope received at `received_at` (a time a page's end falls on)."""
+        where = self._page_where(f, after)
+        where.add(f"{self.received} = {{}}", received_at)
+        return Query(f"SELECT {self.columns} FROM {self.source}{where.sql()}", where.params)
+
+    def _page_where(self, f: ReportFilter, after: Keyset | None) -> Where:
         where = self._filtered(f)
         if after is not None and after.after_id is None:
             where.add(f"{self.received} < {{}}", self._received(after.received_at))
@@ -162,29 +185,7 @@ class ReportQueries:
                       self._received(after.received_at), after.after_id)
         # Not NULL, and on MySQL not a zero date: a row with no received time is in no page.
         where.clauses.append(f"{self.received} > {ZERO_DATE}" if self.dialect.mysql else f"{self.received} IS NOT NULL")
-        source = self.source
-        if self.dialect.mysql:
-            floor = f"coalesce(({self._floor(f, after, limit, where)}), {ZERO_DATE})"
-            source = f"(SELECT {floor} AS simpul_floor) fl JOIN {self.source} ON {self.received} >= fl.simpul_floor"
-        sql = (f"SELECT {self.columns} FROM {source}{where.sql()}"
-               f" ORDER BY {self.received} DESC, {self.id_bytes} LIMIT {where.param(limit)}")
-        return Query(sql, where.params)
-
-    def _floor(self, f: ReportFilter, after: Keyset | None, limit: int, outer: Where) -> str:
-        """MySQL/MariaDB: SQL for the received time of the `limit`-th newest row before the page's start.
-
-        MySQL cannot finish a sort on (received DESC, id in byte order) from an index on received alone, so a
-        page would read and sort every row in range for 20 of them. The floor is found on that index (one
-        backward scan of `limit` rows); as a one-row derived table it is a constant to MariaDB's planner, so
-        the page reads only the rows at or above it: the page and its ties. Rows received at the page's start
-        itself (a keyset's ties) are above the floor, so none is lost.
-        """
-        inner = self._filtered(f, outer)
-        if after is not None:
-            inner.add(f"{self.received} < {{}}", self._received(after.received_at))
-        inner.clauses.append(f"{self.received} > {ZERO_DATE}")
-        return (f"SELECT {self.received} FROM {self.mapping.reports.sql} r{inner.sql()}"
-                f" ORDER BY {self.received} DESC LIMIT 1 OFFSET {inner.param(limit - 1)}")
+        return where
 
     def one(self, local_id: str) -> Query:
         """By the id column's own type, so the agency's primary key index serves it."""
@@ -241,11 +242,8 @@ class ReportQueries:
     def changes_by_trigger(self, after: int, limit: int) -> Query:
         """The change feed from the trigger-fed table: cursor = its sequence number."""
         schema = self.mapping.schema
-        sql = ("SELECT f.seq, f.local_id, f.status, f.at, a.tracking_number AS accepted_tracking"
-               f' FROM "{schema}".simpul_feed f'
-               " LEFT JOIN LATERAL (SELECT tracking_number FROM"
-               f' "{schema}".simpul_accepted WHERE local_id = f.local_id ORDER BY accepted_at LIMIT 1) a ON true'
-               " WHERE f.seq > $1 ORDER BY f.seq LIMIT $2")
+        sql = (f"SELECT f.seq, f.local_id, f.status, f.at, {self.accepted('f.local_id')}"
+               f' FROM "{schema}".simpul_feed f WHERE f.seq > $1 ORDER BY f.seq LIMIT $2')
         return Query(sql, [after, limit])
 
     def changes_by_history(self, after: int, limit: int) -> Query:
@@ -255,11 +253,9 @@ class ReportQueries:
         d = self.dialect
         local = d.text(f"h.{_q(h.report_column)}")
         note = d.text(f"h.{_q(h.note_column)}") if h.note_column else d.null_text
-        accepted = f'"{self.mapping.schema}".simpul_accepted'
         sql = (f"SELECT h.{_q(h.id_column)} AS seq, {local} AS local_id,"
                f" {d.trim(f'h.{_q(h.status_column)}')} AS status, h.{_q(h.at_column)} AS at, {note} AS note,"
-               f" (SELECT tracking_number FROM {accepted} WHERE local_id = {local} ORDER BY accepted_at LIMIT 1)"
-               f" AS accepted_tracking FROM {h.table.sql} h WHERE h.{_q(h.id_column)} > $1"
+               f" {self.accepted(local)} FROM {h.table.sql} h WHERE h.{_q(h.id_column)} > $1"
                f" ORDER BY h.{_q(h.id_column)} LIMIT $2")
         return Query(sql, [after, limit])
 

@@ -4,7 +4,7 @@ mapped INSERT, the start-up check on information_schema, and the keyset page on 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,6 +13,7 @@ from connectors.base import (
     Channel,
     ConnectorError,
     ForwardedReport,
+    Keyset,
     NodeIdentity,
     NodeLevel,
     Reporter,
@@ -65,6 +66,11 @@ async def test_a_forwarded_report_lands_in_pengaduans_once_per_key(laravel: Lara
             "SELECT CONCAT_WS('|', judul, jenis, status, kategori_id, kode_wilayah, nama_pelapor, sumber, created_at)"
             " FROM pengaduans WHERE id = %s", int(accepted.local_id))
         report = await connector.get_report(accepted.local_id)
+        keys = await laravel.execute("SELECT count(*) FROM simpul_accepted WHERE local_id = %s", accepted.local_id)
+        listed = await connector.list_reports(ReportFilter(), None, 20)
+    assert keys == 2, "each key the hub used is kept"
+    assert [(r.local_id, r.tracking_number, r.channel) for r in listed] == [
+        (accepted.local_id, "65-000009", Channel.SMS)], "a page joins the first acceptance only: the report once"
     assert accepted.created and (again.local_id, again.created) == (accepted.local_id, False)
     assert (other_key.local_id, other_key.created) == (accepted.local_id, False)
     assert row == "Perbaiki drainase|aspirasi|menunggu|1|640804|Siti|simpul|2026-03-02 01:00:00.000000"
@@ -115,6 +121,11 @@ async def test_the_keyset_page_uses_the_agencys_index_in_byte_order(laravel: Lar
     for i in range(30):
         await laravel.enter(f"Laporan {i}", NINE_WITA)
     async with started(_connector(laravel_config(mariadb))) as connector:
+        # Reports forwarded before (ids the page does not hold): the lookup has a table worth an index.
+        await laravel.execute("INSERT INTO simpul_accepted (idempotency_key, local_id, tracking_number, source_id,"
+                              " channel) SELECT concat('k', seq), concat('9', seq), concat('65-', seq), '65:1', 'WEB'"
+                              " FROM seq_1_to_500")
+        await laravel.execute("ANALYZE TABLE simpul_accepted")
         first = await connector.list_reports(ReportFilter(), None, 20)
         query = connector.queries.list(ReportFilter(), None, 20)
         plan = await connector.pool.fetch("EXPLAIN " + query.sql, *query.params)
@@ -122,6 +133,9 @@ async def test_the_keyset_page_uses_the_agencys_index_in_byte_order(laravel: Lar
     assert ids == sorted(ids, key=str.encode), "'10' before '2': ids compare as bytes, not numbers"
     table = next(row for row in plan if row["table"] == "p")
     assert table["type"] != "ALL", f"the keyset page scans the whole table: {plan}"
+    accepted = [row for row in plan if row["table"] == "simpul_accepted"]
+    assert len(accepted) == 1 and accepted[0]["key"] == "simpul_accepted_local_id", (
+        f"a forwarded report's tracking number is looked up on simpul_accepted's index: {plan}")
 
 
 @pytest.fixture
@@ -240,3 +254,22 @@ async def test_a_restarted_node_creates_nothing_and_logs_no_server_notes(
     async with started(_connector(laravel_config(mariadb))) as connector:
         await connector.list_reports(ReportFilter(), None, 5)
     assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+async def test_pages_through_ties_in_byte_order_lose_and_repeat_nothing(laravel: LaravelApp, mariadb: str) -> None:
+    """Ids 1 to 40, four to a received time: a page's end falls inside a time again and again. Keyset pages of 7
+    give every report once, newest first and, within a time, ids in byte order ('10' before '9')."""
+    for i in range(40):
+        await laravel.enter(f"Laporan {i + 1}", NINE_WITA + timedelta(minutes=i // 4))
+    async with started(_connector(laravel_config(mariadb))) as connector:
+        everything = await connector.list_reports(ReportFilter(), None, 100)
+        paged: list[str] = []
+        after = None
+        while page := await connector.list_reports(ReportFilter(), after, 7):
+            paged += [r.local_id for r in page]
+            after = Keyset(received_at=page[-1].received_at, after_id=page[-1].local_id)
+    expected = sorted(everything, key=lambda r: r.local_id.encode())
+    expected.sort(key=lambda r: r.received_at, reverse=True)
+    assert [r.local_id for r in everything] == [r.local_id for r in expected]
+    assert [r.local_id for r in everything][:4] == ["37", "38", "39", "40"]
+    assert paged == [r.local_id for r in everything] and len(set(paged)) == 40
