@@ -46,6 +46,17 @@ PULLS_AT_ONCE = 8
 POKED_PULLS_AT_ONCE = 4  # slots of their own: a poked node is not kept waiting behind a round over every node
 
 
+# A heartbeat's feed check: the node checks its feed at every heartbeat (the rounds leave it alone); with no
+# news after the watermark it was told, its part of the index is as of now.
+_HEARD = """
+INSERT INTO feed_watermarks AS w (node_code, checked_at, synced_at)
+VALUES ($1, now(), CASE WHEN NOT $3 AND $2::text IS NULL THEN now() END)
+ON CONFLICT (node_code) DO UPDATE SET checked_at = now(), synced_at = CASE
+    WHEN NOT $3 AND w.cursor IS NOT DISTINCT FROM $2 AND w.error IS NULL THEN now() ELSE w.synced_at END
+RETURNING cursor
+"""
+
+
 class FeedWentBack(Exception):
     """The node's feed no longer reaches the hub's watermark: its system was restored or reinstalled."""
 
@@ -248,18 +259,12 @@ class FeedPuller:
         """A heartbeat of node `code`, with what it found in its feed after the watermark it was last told: with
         no news, its part of the index is as of now and the rounds leave it alone (`checked_at`); with news it
         has poked. Returns the watermark, for the node's next check."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            if feed is None:
-                cursor: str | None = await conn.fetchval(
-                    "SELECT cursor FROM feed_watermarks WHERE node_code = $1", code)
-                return cursor
-            await conn.execute(
-                "INSERT INTO feed_watermarks (node_code) VALUES ($1) ON CONFLICT DO NOTHING", code)
-            cursor = await conn.fetchval(
-                "UPDATE feed_watermarks SET checked_at = now(), synced_at = CASE WHEN NOT $3"
-                " AND cursor IS NOT DISTINCT FROM $2 AND error IS NULL THEN now() ELSE synced_at END"
-                " WHERE node_code = $1 RETURNING cursor", code, feed.cursor, feed.news)
+        if feed is None:
+            cursor: str | None = await self.pool.fetchval(
+                "SELECT cursor FROM feed_watermarks WHERE node_code = $1", code)
             return cursor
+        cursor = await self.pool.fetchval(_HEARD, code, feed.cursor, feed.news)  # one statement: a heartbeat each
+        return cursor
 
     def poke(self, code: str) -> None:
         """Pull `code` at once (a node said its feed has news)."""
