@@ -13,6 +13,7 @@ import re
 import shlex
 import tomllib
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,6 +95,29 @@ def example(kind: str, folder: Path, start: Start, hub: Hub, **replace: str) -> 
     return tomllib.loads(text)
 
 
+@contextmanager
+def started_as_written(kind: str, folder: Path, hub: Hub, env: dict[str, str], **replace: str) -> Iterator[Node]:
+    """The kind's README command, run in `folder` beside its example config (`replace`d for this machine), enrolled
+    with `hub`; stopped after."""
+    start = readme_start(kind)
+    node = example(kind, folder, start, hub, **replace)["node"]
+    assert isinstance(node, dict)
+    process = ChildProcess(as_here(start, folder, {"--hub-url": hub.url, "--token": token_for(hub, node)}),
+                           env={**start.env, **env}, cwd=folder)
+    try:
+        url = process.wait_for(rf"node {re.escape(str(node['code']))} serving on (http://\S+)")[1]
+        yield Node(str(node["code"]), url, start)
+    finally:
+        process.stop()
+
+
+@dataclass(frozen=True)
+class Node:
+    code: str
+    url: str
+    start: Start  # the README's command it was started by
+
+
 def token_for(hub: Hub, node: dict[str, object]) -> str:
     """The enrolment token the README has the hub's admin make for the example's [node]."""
     categories = node.get("categories") or []
@@ -143,19 +167,11 @@ async def test_the_sql_node_starts_as_its_readme_says_on_the_readmes_schema(
 ) -> None:
     readme = (CONNECTORS / "sql" / "README.md").read_text()
     ddl = readme.split("## Example: SIPP", 1)[1].split("```sql\n", 1)[1].split("```", 1)[0]
-    start = readme_start("sql")
-    node = example("sql", tmp_path, start, readme_hub)["node"]
-    assert isinstance(node, dict)
     async with fresh_database(pg_server, "simpul_sipp") as agency:
         async with connection(agency) as conn:
             await conn.execute(ddl)
-        process = ChildProcess(as_here(start, tmp_path, {"--token": token_for(readme_hub, node)}),
-                               env={"SIPP_DATABASE_URL": agency}, cwd=tmp_path)
-        try:
-            process.wait_for(rf"node {re.escape(str(node['code']))} serving on http://")
-            await _serves(session, readme_hub, str(node["code"]))
-        finally:
-            process.stop()
+        with started_as_written("sql", tmp_path, readme_hub, {"SIPP_DATABASE_URL": agency}) as node:
+            await _serves(session, readme_hub, node.code)
 
 
 async def test_the_open311_node_starts_as_its_readme_says(
@@ -163,18 +179,11 @@ async def test_the_open311_node_starts_as_its_readme_says(
 ) -> None:
     fake: FakeOpen311 = request.getfixturevalue("fake_process")
     await fake.reset()
-    start = readme_start("open311")
-    config = example("open311", tmp_path, start, readme_hub,
-                     **{"https://lapor.kutaitimurkab.go.id/open311/v2": fake.url})
-    node = config["node"]
-    assert isinstance(node, dict)
-    env = {**start.env, "KUTIM_OPEN311_KEY": API_KEY}
-    process = ChildProcess(as_here(start, tmp_path, {"--token": token_for(readme_hub, node)}), env=env, cwd=tmp_path)
     try:
-        process.wait_for(rf"node {re.escape(str(node['code']))} serving on http://")
-        await _serves(session, readme_hub, str(node["code"]))
+        with started_as_written("open311", tmp_path, readme_hub, {"KUTIM_OPEN311_KEY": API_KEY},
+                                **{"https://lapor.kutaitimurkab.go.id/open311/v2": fake.url}) as node:
+            await _serves(session, readme_hub, node.code)
     finally:
-        process.stop()
         await fake.close()
 
 
@@ -183,44 +192,27 @@ async def test_the_rest_node_starts_as_its_readme_says(
 ) -> None:
     agency = FakeAgency(request.getfixturevalue("fake_agency_url"), session)
     await agency.reset()
-    start = readme_start("rest")
-    node = example("rest", tmp_path, start, readme_hub,
-                   **{"https://sipakar.kutaitimurkab.go.id/api/v1": agency.api_url})["node"]
-    assert isinstance(node, dict)
-    process = ChildProcess(as_here(start, tmp_path, {"--hub-url": readme_hub.url,
-                                                     "--token": token_for(readme_hub, node)}),
-                           env={**start.env, TOKEN_ENV: TOKEN}, cwd=tmp_path)
-    try:
-        process.wait_for(rf"node {re.escape(str(node['code']))} serving on http://")
-        await _serves(session, readme_hub, str(node["code"]))
-    finally:
-        process.stop()
+    with started_as_written("rest", tmp_path, readme_hub, {TOKEN_ENV: TOKEN},
+                            **{"https://sipakar.kutaitimurkab.go.id/api/v1": agency.api_url}) as node:
+        await _serves(session, readme_hub, node.code)
 
 
 async def test_the_sms_node_starts_as_its_readme_says(
     readme_hub: Hub, module_database: str, tmp_path: Path, session: aiohttp.ClientSession
 ) -> None:
     gateway = start_gateway()
+    env = {"SIMPUL_SMS_SECRET": "rahasia-gateway", "SIMPUL_SMS_GATEWAY_KEY": GATEWAY_TOKEN,
+           "DATABASE_URL": module_database}
     try:
-        start = readme_start("sms")
-        node = example("sms", tmp_path, start, readme_hub,
-                       **{"https://gateway.example.co.id": gateway.url})["node"]
-        assert isinstance(node, dict)
-        env = {**start.env, "SIMPUL_SMS_SECRET": "rahasia-gateway", "SIMPUL_SMS_GATEWAY_KEY": GATEWAY_TOKEN,
-               "DATABASE_URL": module_database}
-        assert set(start.env) == {"SIMPUL_SMS_SECRET", "SIMPUL_SMS_GATEWAY_KEY"}
-        process = ChildProcess(as_here(start, tmp_path, {"--token": token_for(readme_hub, node)}), env=env,
-                               cwd=tmp_path)
-        try:
-            url = process.wait_for(rf"node {re.escape(str(node['code']))} serving on (http://\S+)")[1]
-            await _serves(session, readme_hub, str(node["code"]))
+        with started_as_written("sms", tmp_path, readme_hub, env,
+                                **{"https://gateway.example.co.id": gateway.url}) as node:
+            assert set(node.start.env) == {"SIMPUL_SMS_SECRET", "SIMPUL_SMS_GATEWAY_KEY"}
+            await _serves(session, readme_hub, node.code)
             sms = {"id": "m-1", "from": "081234567890", "text": "LAPORKALTARA Jalan rusak di Tanjung Selor"}
-            async with session.post(url + "/sms/inbound", data=sms,
+            async with session.post(node.url + "/sms/inbound", data=sms,
                                     headers={"X-Gateway-Secret": "rahasia-gateway"}) as response:
                 answer = await response.json()
             assert (response.status, answer["replySent"]) == (200, True), answer
-        finally:
-            process.stop()
     finally:
         gateway.stop()
 
@@ -240,14 +232,7 @@ async def test_a_child_hub_joins_as_its_readme_says(
     readme_hub: Hub, child_hub: tuple[Hub, str], tmp_path: Path, session: aiohttp.ClientSession
 ) -> None:
     kaltim, key = child_hub
-    start = readme_start("hub")
-    node = example("hub", tmp_path, start, readme_hub, **{"http://hub.kaltimprov.go.id:8000": kaltim.url})["node"]
-    assert isinstance(node, dict)
-    assert set(start.env) == {"KALTIM_HUB_ADMIN_KEY"}
-    process = ChildProcess(as_here(start, tmp_path, {"--token": token_for(readme_hub, node)}),
-                           env={"KALTIM_HUB_ADMIN_KEY": key}, cwd=tmp_path)
-    try:
-        process.wait_for(r"node 64 serving on http://")
+    with started_as_written("hub", tmp_path, readme_hub, {"KALTIM_HUB_ADMIN_KEY": key},
+                            **{"http://hub.kaltimprov.go.id:8000": kaltim.url}) as node:
+        assert set(node.start.env) == {"KALTIM_HUB_ADMIN_KEY"}
         await _serves(session, readme_hub, "64")
-    finally:
-        process.stop()
