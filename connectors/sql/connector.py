@@ -18,7 +18,7 @@ from connectors.sql.catalog import AgencySchema, inspect
 from connectors.sql.install import feed_channel, install
 from connectors.sql.mapping import SqlMapping
 from connectors.sql.notify import FeedListener
-from connectors.sql.queries import Query, ReportQueries, accepted_of
+from connectors.sql.queries import Query, ReportQueries
 from connectors.sql.values import Values
 from simpul.db.migrate import MigrationError
 from simpul.errors import InvalidInput
@@ -65,6 +65,10 @@ class SqlConnector:
         self._queries: ReportQueries | None = None
         self._acceptor: Acceptor | None = None
         self._listener: FeedListener | None = None
+        # Forwarded reports: local id -> (tracking number, channel) of the first acceptance. simpul_accepted is
+        # this node's own table and the node its only writer, so it is read once at start and kept here: a
+        # lookup per row cost more than a page's own SQL. One node process per agency database (README).
+        self.forwarded: dict[str, tuple[str, str]] = {}
 
     @property
     def pool(self) -> asyncpg.Pool | mysql.MysqlDatabase:
@@ -97,7 +101,7 @@ class SqlConnector:
             await pool.close()
             raise
         self._pool = pool
-        self._prepare(schema)
+        await self._prepare(schema)
         if self.mapping.trigger is not None:
             self._listener = FeedListener(self.mapping.dsn, feed_channel(self.mapping.schema), self.on_change,
                                           f"{application_name}-listen")
@@ -115,10 +119,13 @@ class SqlConnector:
             await db.close()
             raise
         self._pool = db
-        self._prepare(schema)
+        await self._prepare(schema)
 
-    def _prepare(self, schema: AgencySchema) -> None:
+    async def _prepare(self, schema: AgencySchema) -> None:
         self._queries = ReportQueries(self.mapping, schema, self.values)
+        with _agency_database("reading simpul_accepted"):
+            for row in await self.pool.fetch(self.queries.accepted().sql):
+                self._remember(row["local_id"], row["tracking_number"], row["channel"])
         if self.mapping.dialect.mysql and not schema.received_naive:
             self.values.zone_of_naive = UTC  # TIMESTAMP columns, read in the session's UTC
         if self.mapping.insert is not None:
@@ -151,7 +158,8 @@ class SqlConnector:
     def _tracking(self, row: Any) -> str:
         """A forwarded report keeps the number it came with; the agency's own get a derived one (its own number,
         mapped or not, is sequential: it stays the agency's reference and opens no public track)."""
-        return accepted_of(row)[0] or self.numbers.of(row["local_id"])
+        forwarded = self.forwarded.get(row["local_id"])
+        return forwarded[0] if forwarded else self.numbers.of(row["local_id"])
 
     def _report(self, row: Any, timeline: tuple[TimelineEvent, ...] = ()) -> Report:
         local_id = row["local_id"]
@@ -165,6 +173,7 @@ class SqlConnector:
         confidential = v.flag(row["confidential"], "confidential", local_id)
         if confidential is None:
             confidential = self.mapping.confidential_reporters and not anonymous
+        forwarded = self.forwarded.get(local_id)
         return Report(
             local_id=local_id,
             tracking_number=self._tracking(row),
@@ -173,7 +182,7 @@ class SqlConnector:
             body=body,
             category=v.category(row["category"], local_id),
             region_code=v.region(row["region"], local_id),
-            channel=Channel(accepted_of(row)[1] or self.mapping.default_channel),
+            channel=Channel(forwarded[1]) if forwarded else self.mapping.default_channel,
             status=v.status(row["status"], local_id),
             reporter=Reporter(anonymous=anonymous, confidential=confidential,
                               name=None if anonymous else name, contact=None if anonymous else contact),
@@ -331,7 +340,13 @@ class SqlConnector:
             raise ConnectorError("this node's sql mapping has no [insert]: it cannot accept forwarded reports")
         with _agency_database("accepting a forwarded report"):
             async with self.pool.acquire() as conn:
-                return await self._acceptor.accept(conn, idempotency_key, report)
+                accepted = await self._acceptor.accept(conn, idempotency_key, report)
+        self._remember(accepted.local_id, accepted.tracking_number, report.channel.value)
+        return accepted
+
+    def _remember(self, local_id: str, tracking_number: str, channel: str) -> None:
+        """A forwarded report keeps the number and channel of its first acceptance."""
+        self.forwarded.setdefault(str(local_id), (str(tracking_number), str(channel)))
 
     async def mark_forwarded(self, local_id: str, target: str) -> None:
         """The disposisi is the agency's own business in its own system; the hub's ledger records it."""

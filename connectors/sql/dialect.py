@@ -43,11 +43,6 @@ class Dialect:
     def trim(self, expr: str) -> str:
         return f"TRIM({self.text(expr)})" if self.mysql else f"btrim({self.text(expr)})"
 
-    def concat(self, first: str, separator: str, second: str) -> str:
-        """Two text columns joined by a constant `separator` (a single character, no quote)."""
-        code = ord(separator)
-        return f"concat({first}, char({code}), {second})" if self.mysql else f"{first} || chr({code}) || {second}"
-
     @property
     def null_text(self) -> str:
         return "NULL" if self.mysql else "NULL::text"

@@ -23,16 +23,6 @@ from simpul.wire import Dimension, ReportStatus, check_region_code
 # Segment widths of a compact (undotted) Kemendagri code: 64 08 04 2001.
 _COMPACT_WIDTH = {1: 2, 2: 4, 3: 6, 4: 10}
 ZERO_DATE = "'0000-00-00 00:00:00'"
-ACCEPTED_SEPARATOR = "\t"
-
-
-def accepted_of(row: Any) -> tuple[str | None, str | None]:
-    """The tracking number and channel a forwarded report came with (the row's `accepted`); (None, None) for the
-    agency's own reports."""
-    if row["accepted"] is None:
-        return None, None
-    channel, _, tracking = str(row["accepted"]).partition(ACCEPTED_SEPARATOR)
-    return tracking, channel
 
 
 def _q(name: str) -> str:
@@ -110,10 +100,6 @@ class ReportQueries:
             column = c[name]
             return d.text(column) if column else d.null_text
 
-        # A forwarded report's first acceptance: its channel and tracking number, one lookup on simpul_accepted's
-        # (local_id, accepted_at) index per row, as one value (see `accepted_of`). MariaDB has no LATERAL, and a
-        # join that must skip later acceptances cost more than the page itself.
-        found = self.accepted(self.id_bytes if d.mysql else self.id)  # in the collation of local_id's index
         self.source = f"{mapping.reports.sql} r"
         self.columns = (
             f"{self.id} AS local_id, {d.text(str(c['title']))} AS title, {d.text(str(c['body']))} AS body,"
@@ -121,14 +107,14 @@ class ReportQueries:
             f" {self.region} AS region, {self.received} AS received_at, {self.feed_at} AS updated_at,"
             f" {text('location')} AS location, {text('tracking_number')} AS tracking_number,"
             f" {text('reporter_name')} AS reporter_name, {text('reporter_contact')} AS reporter_contact,"
-            f" {text('anonymous')} AS anonymous, {text('confidential')} AS confidential, {found}"
+            f" {text('anonymous')} AS anonymous, {text('confidential')} AS confidential"
         )
 
-    def accepted(self, local_id: str) -> str:
-        """The `accepted` column of the report whose local id is the SQL `local_id` (see `accepted_of`)."""
-        value = self.dialect.concat("channel", ACCEPTED_SEPARATOR, "tracking_number")
-        return (f'(SELECT {value} FROM "{self.mapping.schema}".simpul_accepted WHERE local_id = {local_id}'
-                " ORDER BY accepted_at LIMIT 1) AS accepted")
+    def accepted(self) -> Query:
+        """Every acceptance of a forwarded report, first first: the node keeps them in memory (see
+        `SqlConnector.forwarded`)."""
+        return Query(f'SELECT local_id, tracking_number, channel FROM "{self.mapping.schema}".simpul_accepted'
+                     " ORDER BY accepted_at, idempotency_key", [])
 
     def _filtered(self, f: ReportFilter, outer: Where | None = None) -> Where:
         """The filter's clauses; inside `outer`'s statement (a subquery), with its parameters numbered on."""
@@ -242,7 +228,7 @@ class ReportQueries:
     def changes_by_trigger(self, after: int, limit: int) -> Query:
         """The change feed from the trigger-fed table: cursor = its sequence number."""
         schema = self.mapping.schema
-        sql = (f"SELECT f.seq, f.local_id, f.status, f.at, {self.accepted('f.local_id')}"
+        sql = ("SELECT f.seq, f.local_id, f.status, f.at"
                f' FROM "{schema}".simpul_feed f WHERE f.seq > $1 ORDER BY f.seq LIMIT $2')
         return Query(sql, [after, limit])
 
@@ -254,8 +240,8 @@ class ReportQueries:
         local = d.text(f"h.{_q(h.report_column)}")
         note = d.text(f"h.{_q(h.note_column)}") if h.note_column else d.null_text
         sql = (f"SELECT h.{_q(h.id_column)} AS seq, {local} AS local_id,"
-               f" {d.trim(f'h.{_q(h.status_column)}')} AS status, h.{_q(h.at_column)} AS at, {note} AS note,"
-               f" {self.accepted(local)} FROM {h.table.sql} h WHERE h.{_q(h.id_column)} > $1"
+               f" {d.trim(f'h.{_q(h.status_column)}')} AS status, h.{_q(h.at_column)} AS at, {note} AS note"
+               f" FROM {h.table.sql} h WHERE h.{_q(h.id_column)} > $1"
                f" ORDER BY h.{_q(h.id_column)} LIMIT $2")
         return Query(sql, [after, limit])
 

@@ -68,9 +68,12 @@ async def test_a_forwarded_report_lands_in_pengaduans_once_per_key(laravel: Lara
         report = await connector.get_report(accepted.local_id)
         keys = await laravel.execute("SELECT count(*) FROM simpul_accepted WHERE local_id = %s", accepted.local_id)
         listed = await connector.list_reports(ReportFilter(), None, 20)
+    async with started(_connector(laravel_config(mariadb))) as restarted:  # reads simpul_accepted at start
+        listed_again = await restarted.list_reports(ReportFilter(), None, 20)
     assert keys == 2, "each key the hub used is kept"
-    assert [(r.local_id, r.tracking_number, r.channel) for r in listed] == [
-        (accepted.local_id, "65-000009", Channel.SMS)], "a page joins the first acceptance only: the report once"
+    for page in (listed, listed_again):
+        assert [(r.local_id, r.tracking_number, r.channel) for r in page] == [
+            (accepted.local_id, "65-000009", Channel.SMS)], "the number and channel it came with, once"
     assert accepted.created and (again.local_id, again.created) == (accepted.local_id, False)
     assert (other_key.local_id, other_key.created) == (accepted.local_id, False)
     assert row == "Perbaiki drainase|aspirasi|menunggu|1|640804|Siti|simpul|2026-03-02 01:00:00.000000"
@@ -121,11 +124,6 @@ async def test_the_keyset_page_uses_the_agencys_index_in_byte_order(laravel: Lar
     for i in range(30):
         await laravel.enter(f"Laporan {i}", NINE_WITA)
     async with started(_connector(laravel_config(mariadb))) as connector:
-        # Reports forwarded before (ids the page does not hold): the lookup has a table worth an index.
-        await laravel.execute("INSERT INTO simpul_accepted (idempotency_key, local_id, tracking_number, source_id,"
-                              " channel) SELECT concat('k', seq), concat('9', seq), concat('65-', seq), '65:1', 'WEB'"
-                              " FROM seq_1_to_500")
-        await laravel.execute("ANALYZE TABLE simpul_accepted")
         first = await connector.list_reports(ReportFilter(), None, 20)
         query = connector.queries.list(ReportFilter(), None, 20)
         plan = await connector.pool.fetch("EXPLAIN " + query.sql, *query.params)
@@ -133,9 +131,6 @@ async def test_the_keyset_page_uses_the_agencys_index_in_byte_order(laravel: Lar
     assert ids == sorted(ids, key=str.encode), "'10' before '2': ids compare as bytes, not numbers"
     table = next(row for row in plan if row["table"] == "p")
     assert table["type"] != "ALL", f"the keyset page scans the whole table: {plan}"
-    accepted = [row for row in plan if row["table"] == "simpul_accepted"]
-    assert len(accepted) == 1 and accepted[0]["key"] == "simpul_accepted_local_id", (
-        f"a forwarded report's tracking number is looked up on simpul_accepted's index: {plan}")
 
 
 @pytest.fixture
