@@ -58,6 +58,10 @@ class NodeCallError(Exception):
         self.code = code
 
 
+class NodeSkipped(NodeCallError):
+    """The call was not made: the node's breaker is open in this process (hub/federation/breaker.py)."""
+
+
 def node_session(node_timeout: float, ca_file: Path | None = None) -> aiohttp.ClientSession:
     """The session the hub calls nodes with: certificates verified against the system's CAs and `ca_file` (a
     government-internal CA bundle), names resolved only to addresses a node may have, no global connection cap.
@@ -144,7 +148,7 @@ class NodeClient:
         if (skipped := self.breakers.skipped(node)) is not None:
             if self.metrics is not None:
                 self.metrics.node_call_skipped(node.code, operation)
-            raise NodeCallError(skipped.code, f"node {node.code} is skipped: it {failure_text(skipped.code)} "
+            raise NodeSkipped(skipped.code, f"node {node.code} is skipped: it {failure_text(skipped.code)} "
                                               f"{skipped.failures} times in a row; the hub probes it until it answers")
         headers = self.hub_key.sign_to(node, "POST", GRAPHQL_PATH, body)
         headers["content-type"] = "application/json"

@@ -30,7 +30,7 @@ import asyncpg
 
 from hub.access.principal import node_principal
 from hub.audit import record
-from hub.federation.client import NodeCallError, NodeClient
+from hub.federation.client import NodeCallError, NodeClient, NodeSkipped
 from hub.federation.nodewire import CHANGES, FEED_PAGE, ChangesData, NodeChange, NodeReport
 from hub.forwarding.ledger import Incoming, Ledger, LedgerEvent, add_event, new_tracking_number
 from hub.nodes.registry import NodeRecord, Registry, record_call
@@ -102,6 +102,8 @@ class FeedPuller:
             try:
                 page = await self.client.query(node, CHANGES, {"after": cursor["cursor"], "first": FEED_PAGE},
                                                ChangesData)
+            except NodeSkipped:
+                return 0, False  # not called: this replica's breaker is open, and its probe says when to call again
             except NodeCallError as exc:
                 failure = exc
                 await record_call(conn, node.code, f"{exc.code}: {exc}")

@@ -16,7 +16,7 @@ from hub.nodes.reachability import ReachabilityWatch
 from hub.settings import SCHEMA
 from simpul.db.pool import create_pool
 from tests.databases import connection
-from tests.federation import Desk, Hub, graphql, node_graphql, restart_desk, start_desk, start_hub
+from tests.federation import Desk, Hub, eventually, graphql, node_graphql, restart_desk, start_desk, start_hub
 from tests.graphql_ws import Subscription, registered
 
 EVENTS = """
@@ -138,12 +138,29 @@ async def test_a_stopped_node_is_announced_down_then_up_once_by_two_hubs(
     await registered(session, two_hubs.b.url, 1)
     kaltara = two_hubs.desks["65"]
 
+    seen: list[Any] = []
+
+    async def reachable() -> bool:  # up before it stops: otherwise there is no transition to announce
+        body = await graphql(session, two_hubs.a.graphql_url, '{ node(code: "65") { reachable callError } }')
+        seen.append(body)
+        return bool(body["data"]["node"]["reachable"])
+    try:
+        await eventually(reachable, timeout=20)
+    except AssertionError:
+        raise AssertionError(f"node 65 is not reachable while it runs: {seen[-1]}") from None
+
     kaltara.process.stop()
     for subscription in (on_a, on_b):
         # An idle node is not pulled while its heartbeats check its feed, so the hub notices within the 3 s of
         # grace: the heartbeats stop, or its rounds, pulling the node again once its feed checks stop, fail to
         # call it. Whichever comes first says why. (20 s: a loaded CI machine.)
-        down = await subscription.wait_for(lambda s: _events(s, type="NODE_DOWN"), timeout=20)
+        try:
+            down = await subscription.wait_for(lambda s: _events(s, type="NODE_DOWN"), timeout=20)
+        except AssertionError as exc:  # seen once in about five loaded runs: say what the hub's table held
+            async with connection(two_hubs.a.database_url, "hub") as conn:
+                held = await conn.fetch("SELECT code, last_heartbeat, now() AS now, call_error, announced_reachable"
+                                        " FROM nodes")
+            raise AssertionError(f"{exc}; nodes: {[dict(r) for r in held]}") from None
         assert down[0]["node"] == "65" and down[0]["regionCode"] == "65"
         assert down[0]["detail"].startswith(("the hub cannot call it: NODE_UNAVAILABLE",
                                              "no heartbeat since")), down
