@@ -17,7 +17,7 @@ from connectors.rest.feed import Seen, SnapshotFeed, UpdatedSinceFeed
 from connectors.rest.mapping import Mapper
 from connectors.rest.state import StateFile
 from simpul.report import Accepted, Change, ForwardedReport, Report, StatsBucket
-from simpul.wire import Dimension
+from simpul.wire import Dimension, ReportStatus
 
 STATE_FILE = "rest-state.json"
 
@@ -40,10 +40,11 @@ class RestConnector:
         self.numbers = FederationNumbers.load(identity.code, data_dir)
         self._lock = asyncio.Lock()
         self.feed: UpdatedSinceFeed | SnapshotFeed
+        notes = self._note if "timeline" in config.fields and "note" in config.timeline else None
         if config.changes_endpoint is not None:
-            self.feed = UpdatedSinceFeed(self._updated_since, config.change_actor)
+            self.feed = UpdatedSinceFeed(self._updated_since, notes, config.change_actor)
         else:
-            self.feed = SnapshotFeed(self._everything_seen, self.state, self._lock, config.change_actor)
+            self.feed = SnapshotFeed(self._everything_seen, notes, self.state, self._lock, config.change_actor)
 
     async def start(self) -> None:
         await self.client.start()
@@ -76,8 +77,9 @@ class RestConnector:
         return await self.feed.changes(after, limit)
 
     async def accept_report(self, idempotency_key: str, report: ForwardedReport) -> Accepted:
-        """POST once per key: the key is remembered before the POST and the result after it, and a
-        retry first looks for the tracking number, so an API that ignores Idempotency-Key gets no twin."""
+        """POST once per key: the key is remembered before the POST and the result after it, and a retry first
+        looks for the report in the agency's list, so an API that ignores Idempotency-Key gets no twin. The
+        report keeps the number it came with, whatever number the agency gives it."""
         if self.config.create_endpoint is None:
             raise ConnectorError("this agency API takes no forwarded reports (no endpoints.create configured)")
         async with self._lock:
@@ -85,12 +87,11 @@ class RestConnector:
             entry = accepted.get(idempotency_key)
             if entry is not None and "id" in entry:
                 return Accepted(local_id=entry["id"], tracking_number=entry["tracking"], created=False)
-            held = [r for r in await self._agency_reports() if r.tracking_number == report.tracking_number] \
-                if "tracking_number" in self.config.fields else []  # without numbers, the key alone guards
-            if held:
-                accepted[idempotency_key] = {"id": held[0].local_id, "tracking": held[0].tracking_number}
+            held = self._held(await self._agency_reports(), report, accepted, cut_off=entry is not None)
+            if held is not None:
+                accepted[idempotency_key] = {"id": held, "tracking": report.tracking_number}
                 await self.state.save()
-                return Accepted(local_id=held[0].local_id, tracking_number=held[0].tracking_number, created=False)
+                return Accepted(local_id=held, tracking_number=report.tracking_number, created=False)
             accepted[idempotency_key] = {"pending": report.tracking_number}
             await self.state.save()
             answer = await self.client.post(self.config.create_endpoint, self.mapper.create_body(report),
@@ -100,10 +101,25 @@ class RestConnector:
             if not isinstance(item, dict):
                 raise ConnectorError(f"the answer to POST {self.config.create_endpoint} lacks {path or 'a report'}")
             local_id = self.mapper.local_id(item, path)
-            tracking = self.mapper.tracking_number(item, path) or report.tracking_number
-            accepted[idempotency_key] = {"id": local_id, "tracking": tracking}
+            accepted[idempotency_key] = {"id": local_id, "tracking": report.tracking_number}
             await self.state.save()
-        return Accepted(local_id=local_id, tracking_number=tracking, created=True)
+        return Accepted(local_id=local_id, tracking_number=report.tracking_number, created=True)
+
+    def _held(self, agency: list[Report], report: ForwardedReport, accepted: dict[str, dict[str, str]],
+              cut_off: bool) -> str | None:
+        """The agency's id of `report` when it already holds it: by the ticket number it came with, or, after a
+        POST cut off before its answer was kept, by its title, body and region (an API that numbers reports its
+        own way, or not at all), among the reports no other key was answered with."""
+        if "tracking_number" in self.config.fields:
+            numbered = [r for r in agency if r.tracking_number == report.tracking_number]
+            if numbered:
+                return numbered[0].local_id
+        if not cut_off:
+            return None
+        taken = {str(entry["id"]) for entry in accepted.values() if "id" in entry}
+        alike = [r for r in agency if r.local_id not in taken
+                 and (r.title, r.body, r.region_code) == (report.title, report.body, report.region_code)]
+        return max(alike, key=lambda r: r.received_at).local_id if alike else None
 
     async def mark_forwarded(self, local_id: str, target: str) -> None:
         """Agency APIs have no place for a disposition elsewhere, so the node keeps it in its state."""
@@ -151,6 +167,14 @@ class RestConnector:
         if local_id in forwarded.by_id:
             return forwarded.by_id[local_id]
         return agency_number if agency_number in forwarded.numbers else self.numbers.of(local_id)
+
+    async def _note(self, local_id: str, status: ReportStatus, at: datetime) -> str | None:
+        """The officer's note (tanggapan) on a change, from the report's history: its newest entry of `status` up
+        to the change (else after it, its clock being the agency's); None when the report is gone."""
+        report = await self.get_report(local_id)
+        entries = [e for e in report.timeline if e.status is status] if report is not None else []
+        chosen = max([e for e in entries if e.at <= at] or entries, key=lambda e: e.at, default=None)
+        return chosen.note if chosen is not None else None
 
     async def _everything_seen(self, since: datetime | None) -> list[Seen]:
         return await self._seen(await self._items(self.config.list_endpoint))

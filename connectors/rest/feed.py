@@ -5,6 +5,11 @@
 - `SnapshotFeed`: the API cannot say what changed; each pull lists every
   report and compares its status with the last one seen, which the state
   file keeps per report with the sequence number that made the cursor.
+
+A listing shows statuses, not the officer's note (tanggapan) that came with
+one, so each change handed out asks `Notes` for it (the report's own
+history), as the desk's and the sql feeds carry theirs; the snapshot feed
+asks once per change and keeps the answer.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from connectors.rest.state import StateFile
 from simpul.errors import InvalidInput
@@ -31,11 +37,21 @@ class Seen:
 
 
 Listing = Callable[[datetime | None], Awaitable[list[Seen]]]  # reports updated since a time (None: all)
+Notes = Callable[[str, ReportStatus, datetime], Awaitable[str | None]]  # a report's note on its entry of a status
+
+
+async def _notes(notes: Notes | None, wanted: list[tuple[str, ReportStatus, datetime]]) -> list[str | None]:
+    """The notes of these (report, status, time) changes, asked together; none for a report's first status (the
+    reporter's text, not an officer's answer) or when the mapping has no notes."""
+    async def one(local_id: str, status: ReportStatus, at: datetime) -> str | None:
+        return None if notes is None or status is ReportStatus.RECEIVED else await notes(local_id, status, at)
+    return list(await asyncio.gather(*(one(*w) for w in wanted)))
 
 
 class UpdatedSinceFeed:
-    def __init__(self, listing: Listing, actor: str) -> None:
+    def __init__(self, listing: Listing, notes: Notes | None, actor: str) -> None:
         self.listing = listing
+        self.notes = notes
         self.actor = actor
 
     async def changes(self, after: str | None, limit: int) -> list[Change]:
@@ -43,9 +59,12 @@ class UpdatedSinceFeed:
         seen = await self.listing(since)
         later = [s for s in seen if since is None or (s.updated_at, s.local_id.encode()) > (since, after_id.encode())]
         later.sort(key=lambda s: (s.updated_at, s.local_id.encode()))
+        page = later[:limit]
+        notes = await _notes(self.notes, [(s.local_id, s.status, s.updated_at) for s in page])
         return [Change(cursor=f"{s.updated_at.astimezone(UTC).isoformat()}|{s.local_id}", local_id=s.local_id,
-                       tracking_number=s.tracking_number, at=s.updated_at, status=s.status, actor=self.actor)
-                for s in later[:limit]]
+                       tracking_number=s.tracking_number, at=s.updated_at, status=s.status, actor=self.actor,
+                       note=note)
+                for s, note in zip(page, notes, strict=True)]
 
     async def past_end(self, after: str) -> bool:
         """Whether the API lists nothing at or after the cursor: its data went back (or it deleted the
@@ -68,8 +87,10 @@ def _split_cursor(cursor: str) -> tuple[datetime, str]:
 
 
 class SnapshotFeed:
-    def __init__(self, listing: Listing, state: StateFile, lock: asyncio.Lock, actor: str) -> None:
+    def __init__(self, listing: Listing, notes: Notes | None, state: StateFile, lock: asyncio.Lock,
+                 actor: str) -> None:
         self.listing = listing
+        self.notes = notes
         self.state = state
         self.lock = lock
         self.actor = actor
@@ -79,7 +100,7 @@ class SnapshotFeed:
         current = await self.listing(None)
         async with self.lock:
             data = await self.state.data()
-            known: dict[str, dict[str, str | int]] = data["seen"]
+            known: dict[str, dict[str, Any]] = data["seen"]
             news = [s for s in current if s.local_id not in known or known[s.local_id]["status"] != s.status]
             news.sort(key=lambda s: (s.updated_at, s.local_id.encode()))
             for s in news:
@@ -88,11 +109,23 @@ class SnapshotFeed:
                                      "at": s.updated_at.isoformat()}
             if news:
                 await self.state.save()
-            entries = sorted(((int(v["seq"]), k, v) for k, v in known.items() if int(v["seq"]) > last_seen),
-                             key=lambda e: e[0])
-        return [Change(cursor=str(seq), local_id=local_id, tracking_number=str(v["tracking"]),
-                       at=datetime.fromisoformat(str(v["at"])), status=ReportStatus(str(v["status"])), actor=self.actor)
-                for seq, local_id, v in entries[:limit]]
+            entries = sorted(((int(v["seq"]), k, dict(v)) for k, v in known.items() if int(v["seq"]) > last_seen),
+                             key=lambda e: e[0])[:limit]
+        asked = [(seq, local_id, v) for seq, local_id, v in entries if "note" not in v]
+        if asked:  # the agency is asked outside the lock; a note is kept only while its change is the latest
+            notes = await _notes(self.notes, [(local_id, ReportStatus(v["status"]), datetime.fromisoformat(v["at"]))
+                                              for _, local_id, v in asked])
+            async with self.lock:
+                known = (await self.state.data())["seen"]
+                for (seq, local_id, v), note in zip(asked, notes, strict=True):
+                    v["note"] = note
+                    if known.get(local_id, {}).get("seq") == seq:
+                        known[local_id]["note"] = note
+                await self.state.save()
+        return [Change(cursor=str(seq), local_id=local_id, tracking_number=v["tracking"],
+                       at=datetime.fromisoformat(v["at"]), status=ReportStatus(v["status"]), actor=self.actor,
+                       note=v["note"])
+                for seq, local_id, v in entries]
 
     async def past_end(self, after: str) -> bool:
         """Whether the state file numbered fewer changes than the cursor: it was restored or deleted."""

@@ -60,10 +60,24 @@ class FakeAgency:
     async def mode(self, mode: str) -> None:
         await self._post("/_uji/mode", {"mode": mode})
 
+    async def stored(self, local_id: str) -> dict[str, Any]:
+        """The report as the agency's own API answers it (with the node's key), to see what a POST left there."""
+        async with self.session.get(f"{self.api_url}/laporan/{local_id}",
+                                    headers={"Authorization": f"Bearer {TOKEN}"}) as response:
+            assert response.status == 200, await response.text()
+            report: dict[str, Any] = (await response.json())["data"]
+            return report
+
     async def keys_seen(self) -> list[str]:
         async with self.session.get(self.url + "/_uji/kunci") as response:
             keys: list[str] = (await response.json())["keys"]
             return keys
+
+    async def bodies_posted(self) -> list[dict[str, Any]]:
+        """Each forwarded report's POST body as the API received it."""
+        async with self.session.get(self.url + "/_uji/kunci") as response:
+            bodies: list[dict[str, Any]] = (await response.json())["bodies"]
+            return bodies
 
 
 def example_config(base_url: str, **tables: Any) -> dict[str, Any]:

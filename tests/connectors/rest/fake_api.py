@@ -9,7 +9,8 @@ memory. The API under /api/v1 wants `Authorization: Bearer <token>` and
 answers errors as `{"error": {"kode": ..., "pesan": ...}}`; lists page by
 `page`/`per_page` (or `offset`/`limit`, or `limit`/`cursor`) with
 `meta.total` and `meta.next_cursor`; `diubah_sejak` lists what changed
-since a time. Like many such APIs it ignores `Idempotency-Key`. Under
+since a time. Like many such APIs it ignores `Idempotency-Key`, and it
+keeps a posted `nomor_tiket` (in mode `tiket-sendiri` it gives its own). Under
 /_uji are the test-only doors: reset, add a report as its own staff would,
 change a status, corrupt a field, or make the API misbehave.
 """
@@ -28,7 +29,7 @@ from tests.connectors.fake_serving import serve_forever
 
 WIB = timezone(timedelta(hours=7))
 STATUSES = ("baru", "diproses", "selesai", "ditolak")
-MODES = ("normal", "html", "error500", "lambat", "bukan-daftar")
+MODES = ("normal", "html", "error500", "lambat", "bukan-daftar", "tiket-sendiri")
 SUMMARY = ("id_laporan", "nomor_tiket", "judul", "isi", "jenis", "status", "kategori", "kode_wilayah", "kanal",
            "lokasi", "pelapor", "dibuat_pada", "diubah_pada")
 
@@ -47,6 +48,7 @@ class Agency:
         self.next_id = 1
         self.mode = "normal"
         self.keys_seen: list[str] = []
+        self.bodies: list[dict[str, Any]] = []  # each POST's body as it came
         self.last_change = datetime.now(WIB)
 
     def now(self) -> str:
@@ -146,6 +148,9 @@ async def create_report(request: web.Request) -> web.Response:
     if missing:
         return _error(422, "VALIDASI", f"wajib diisi: {', '.join(missing)}")
     agency.keys_seen.append(request.headers.get("Idempotency-Key", ""))
+    agency.bodies.append(dict(fields))
+    if agency.mode == "tiket-sendiri":
+        fields.pop("nomor_tiket", None)
     return web.json_response({"data": agency.add(fields, "api")}, status=201)
 
 
@@ -192,7 +197,8 @@ async def test_mode(request: web.Request) -> web.Response:
 
 
 async def test_keys(request: web.Request) -> web.Response:
-    return web.json_response({"keys": request.app["agency"].keys_seen})
+    agency: Agency = request.app["agency"]
+    return web.json_response({"keys": agency.keys_seen, "bodies": agency.bodies})
 
 
 def build_app(token: str) -> web.Application:

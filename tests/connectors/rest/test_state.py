@@ -166,3 +166,56 @@ async def test_an_api_without_ticket_numbers_is_mapped_and_its_forwarded_reports
         assert {c.local_id: c.tracking_number for c in await rest.changes(None, 10)} == listed
         report = await rest.get_report(accepted.local_id)
         assert report is not None and report.tracking_number == "65-000012"
+
+
+async def test_a_report_forwarded_to_an_api_that_numbers_its_own_keeps_the_number_it_came_with(
+    agency: FakeAgency, connector: RestConnector
+) -> None:
+    """The agency gives every new report its own ticket: the federation still knows the forwarded report by the
+    hub's number (the hub matches the unit's feed to its ledger by it), in lists, the report and the feed."""
+    await agency.mode("tiket-sendiri")
+    accepted = await connector.accept_report("delivery-65-12", FORWARDED)
+    assert (await agency.stored(accepted.local_id))["nomor_tiket"] == f"KUTIM-{int(accepted.local_id):06d}"
+    assert accepted.tracking_number == "65-000012"
+    assert [r.tracking_number for r in await connector.list_reports(ReportFilter(), None, 10)] == ["65-000012"]
+    assert [c.tracking_number for c in await connector.changes(None, 10)] == ["65-000012"]
+    report = await connector.get_report(accepted.local_id)
+    assert report is not None and report.tracking_number == "65-000012"
+
+
+async def test_a_post_cut_off_is_found_again_by_its_text_when_the_api_has_no_ticket_numbers(
+    agency: FakeAgency, tmp_path: Path
+) -> None:
+    """The node died after the agency created the report but before it kept the answer, and the API has no
+    ticket numbers to look for: the copy with the report's title, body and region is the one it made."""
+    await agency.add(judul="Lampu mati", isi="Lampu jalan mati.", kategori="penerangan", kode_wilayah="64.08")
+    made = await agency.add(judul=FORWARDED.title, isi=FORWARDED.body, kategori="infrastruktur-jalan",
+                            kode_wilayah="64.08.04")
+    (tmp_path / STATE_FILE).write_text(json.dumps(
+        {"version": 1, "seq": 0, "seen": {}, "forwarded": {},
+         "accepted": {"delivery-65-12": {"pending": "65-000012"}, "delivery-65-13": {"pending": "65-000013"}}}))
+    config = example_config(agency.api_url, fields={"tracking_number": None})
+    async with started(RestConnector(IDENTITY, parse(config), tmp_path)) as rest:
+        found = await rest.accept_report("delivery-65-12", FORWARDED)
+        assert (found.local_id, found.tracking_number, found.created) == (made, "65-000012", False)
+        assert await agency.keys_seen() == []
+
+        # Another report with the same words, cut off too, is not taken for the first one's copy: it is posted.
+        twin = FORWARDED.model_copy(update={"source_id": "65:13", "tracking_number": "65-000013"})
+        posted = await rest.accept_report("delivery-65-13", twin)
+        assert posted.created and posted.local_id != made
+        assert await agency.keys_seen() == ["delivery-65-13"]
+
+
+async def test_an_anonymous_report_reaches_the_agency_flagged_anonymous_with_no_empty_fields(
+    agency: FakeAgency, connector: RestConnector
+) -> None:
+    """What the agency receives of a reporter who stayed anonymous: the flag, and no name or phone fields at all
+    (not null), nor a location the report did not have."""
+    anonymous = FORWARDED.model_copy(update={"reporter": Reporter(anonymous=True), "location": None})
+    accepted = await connector.accept_report("delivery-65-14", anonymous)
+    [body] = await agency.bodies_posted()
+    assert body["pelapor"] == {"anonim": True, "rahasia": False}
+    assert "lokasi" not in body and None not in body.values(), body
+    report = await connector.get_report(accepted.local_id)
+    assert report is not None and report.reporter == Reporter(anonymous=True)
