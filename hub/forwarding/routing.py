@@ -210,6 +210,21 @@ class Router:
         return Decision(None, None, "no unit left to route to", tuple(tried))
 
 
+async def shared_authority(db: Executor, code: str) -> list[str]:
+    """One warning per category unit `code` claims that other units of its region claim too: without a rule, the
+    fallback sends those reports to the first by code, which the admin should hear of when the second one joins."""
+    rows = await db.fetch(
+        "SELECT n.region_code, c.category, array_agg(o.code ORDER BY o.code) AS codes"
+        " FROM nodes n CROSS JOIN unnest(n.categories) AS c(category)"
+        " JOIN nodes o ON o.region_code = n.region_code AND c.category = ANY(o.categories)"
+        " WHERE n.code = $1 AND n.level = 'UNIT' AND o.level = 'UNIT' AND o.status <> 'SUSPENDED'"
+        " AND NOT o.kind = ANY($2::text[]) GROUP BY n.region_code, c.category HAVING count(*) > 1"
+        " ORDER BY c.category", code, sorted(INTAKE_KINDS))
+    return [f"units {', '.join(r['codes'][:-1])} and {r['codes'][-1]} {'both' if len(r['codes']) == 2 else 'all'}"
+            f" claim category {r['category']} in {r['region_code']}: without a routing rule its reports go to"
+            f" {r['codes'][0]}, the first by code; add one (addRoutingRule) to choose" for r in rows]
+
+
 def _tie(chosen: NodeRecord, candidates: list[NodeRecord], exclude: Collection[str]) -> str:
     """How a step chose among several nodes that fit it alike (two units claiming one category in one region):
     said in the decision's reason, so an admin sees it and settles it with a routing rule."""

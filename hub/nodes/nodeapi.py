@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from hub.forwarding.routing import shared_authority
 from hub.nodes.enrolment import EnrolmentRefused, EnrolmentRequest, enrol, rekey
 from hub.nodes.nonces import PgNonceStore
 from hub.nodes.registry import NodeRecord, Registry
@@ -72,6 +73,8 @@ class NodeApi:
             return _error(exc.status, str(exc))
         log.info("node %s enrolled its public key (enrolled or renewed; endpoint %s)", enrolment.code,
                  enrolment.endpoint)
+        for warning in await shared_authority(self.pool, enrolment.code):
+            log.warning("%s", warning)
         return self._hub_public_key(enrolment.code)
 
     def _hub_public_key(self, code: str) -> JSONResponse:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +9,6 @@ import pytest
 
 from connectors.kinds import ConfigError
 from connectors.rest import parse
-from connectors.rest.mapping import Mapper
-from simpul.report import ForwardedReport, Reporter
-from simpul.wire import Channel, ReportKind
 from tests.connectors.rest.conftest import EXAMPLE, TOKEN_ENV, example_config
 from tests.federation import run_cli
 
@@ -29,20 +24,6 @@ def test_the_documented_example_is_a_working_mapping() -> None:
     config = parse(example_config(URL))
     assert config.auth is not None and config.auth.value == "Bearer rahasia"
     assert config.paging.style == "page" and config.fields["reporter_name"] == "pelapor.nama"
-
-
-def test_the_readmes_post_body_is_what_the_node_sends_for_that_report() -> None:
-    """The README shows the body of a forwarded report's POST; the node builds exactly that for the report it
-    describes (a jalan report from the SMS door, with a reporter and a location)."""
-    readme = (EXAMPLE.parent / "README.md").read_text()
-    shown = readme.split("exactly as the node builds it", 1)[1].split("```json\n", 1)[1].split("```", 1)[0]
-    report = ForwardedReport(
-        source_id="65.sms:12", tracking_number="65.SMS-7K3M-9Q2D-4TFA", kind=ReportKind.PENGADUAN,
-        title="Jalan poros Sangatta berlubang", body="Lubang besar di depan SDN 003, sudah dua bulan.",
-        category="jalan", region_code="64.08.04", channel=Channel.SMS, location="Jl. Poros Sangatta km 3",
-        reporter=Reporter(name="Siti Rahmawati", contact="+6281234567890"),
-        received_at=datetime(2026, 3, 3, 1, 15, tzinfo=UTC))
-    assert Mapper(parse(example_config(URL))).create_body(report) == json.loads(shown)
 
 
 @pytest.mark.parametrize(("change", "message"), [

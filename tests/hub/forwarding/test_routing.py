@@ -1,12 +1,23 @@
-"""Routing's pure parts: which rule matches, which of several wins, and the fallback up the region tree."""
+"""Routing's pure parts: which rule matches, which of several wins, and the fallback up the region tree; and, on
+the hub's tables, which units of a region claim one category alike."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from hub.forwarding.routing import Routable, Rule, _describe, _fallbacks, _nearest, _tie, region_level
+from hub.forwarding.routing import (
+    Routable,
+    Rule,
+    _describe,
+    _fallbacks,
+    _nearest,
+    _tie,
+    region_level,
+    shared_authority,
+)
 from hub.nodes.registry import NodeRecord
 from simpul.wire import NodeLevel, ReportKind
+from tests.databases import hub_pool_with_kutim
 
 HEALTH_IN_KUTIM = Routable("64.08", "kesehatan", ReportKind.PENGADUAN)
 
@@ -132,3 +143,27 @@ def test_an_information_request_asks_its_regions_ppid_first_at_each_level() -> N
     assert _nearest("65", {"64": "ppid-64"}) is None
     assert _describe(_rule(3, "64", kind=ReportKind.INFORMASI).model_copy(
         update={"target_node": None, "target_ppid": True})) == "region 64, to the PPID, kind INFORMASI"
+
+
+async def test_units_sharing_a_category_in_one_region_are_named_with_the_one_that_gets_its_reports(
+    database: str
+) -> None:
+    """What the hub logs when SIPAKAR enrols: each category another active unit of Kutai Timur claims too, and
+    which unit the fallback sends its reports to; a suspended unit, an SMS door or another region's unit is no
+    rival."""
+    rows = [("64.08.dinkes", "64.08", ["kesehatan", "jalan"], "desk", "ACTIVE"),
+            ("64.08.rsud", "64.08", ["kesehatan"], "desk", "ACTIVE"),
+            ("64.08.sipakar", "64.08", ["jalan", "kesehatan", "kebersihan"], "rest", "ACTIVE"),
+            ("64.08.lama", "64.08", ["kebersihan"], "desk", "SUSPENDED"),
+            ("64.08.sms", "64.08", ["kebersihan"], "sms", "ACTIVE"),
+            ("64.07.dlh", "64.07", ["kebersihan"], "desk", "ACTIVE")]
+    async with hub_pool_with_kutim(database, 2) as pool:
+        await pool.executemany(
+            "INSERT INTO nodes (code, name, level, region_code, categories, endpoint, kind, status, signing_key)"
+            " VALUES ($1, $1, 'UNIT', $2, $3, 'http://127.0.0.1:1', $4, $5, '\\x00')", rows)
+        assert await shared_authority(pool, "64.08.sipakar") == [
+            "units 64.08.dinkes and 64.08.sipakar both claim category jalan in 64.08: without a routing rule its"
+            " reports go to 64.08.dinkes, the first by code; add one (addRoutingRule) to choose",
+            "units 64.08.dinkes, 64.08.rsud and 64.08.sipakar all claim category kesehatan in 64.08: without a"
+            " routing rule its reports go to 64.08.dinkes, the first by code; add one (addRoutingRule) to choose"]
+        assert await shared_authority(pool, "64.08") == []  # the kab/kota desk claims no unit's authority
