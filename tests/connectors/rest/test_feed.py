@@ -69,8 +69,8 @@ async def test_an_updated_since_change_carries_the_officers_note(
 async def test_without_notes_in_the_mapping_the_feed_asks_the_agency_nothing_more(
     agency: FakeAgency, tmp_path: Path
 ) -> None:
-    """No `[timeline] note`: a change has no note, and the feed costs the listing only (the agency failing
-    on one report's page does not stop it)."""
+    """No `[timeline] note`: a change has no note, and the feed costs the listing only (a report whose history
+    could not be read does not stop it)."""
     local_id = await agency.add(judul="Lampu mati", isi="Lampu jalan mati.", kategori="penerangan",
                                 kode_wilayah="64.08")
     await agency.set_status(local_id, "selesai", "Lampu sudah diganti.")
