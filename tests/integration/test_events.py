@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -149,7 +150,9 @@ async def test_a_stopped_node_is_announced_down_then_up_once_by_two_hubs(
     except AssertionError:
         raise AssertionError(f"node 65 is not reachable while it runs: {seen[-1]}") from None
 
-    kaltara.process.stop()
+    # In a thread: stopping waits for the desk to exit (up to 10 s), and the subscriptions' sockets must be read
+    # and answered meanwhile, as a client's would be.
+    await asyncio.to_thread(kaltara.process.stop)
     for subscription in (on_a, on_b):
         # An idle node is not pulled while its heartbeats check its feed, so the hub notices within the 3 s of
         # grace: the heartbeats stop, or its rounds, pulling the node again once its feed checks stop, fail to
@@ -165,7 +168,7 @@ async def test_a_stopped_node_is_announced_down_then_up_once_by_two_hubs(
         assert down[0]["detail"].startswith(("the hub cannot call it: NODE_UNAVAILABLE",
                                              "no heartbeat since")), down
 
-    kaltara = two_hubs.desks["65"] = restart_desk(two_hubs.a, kaltara)
+    kaltara = two_hubs.desks["65"] = await asyncio.to_thread(restart_desk, two_hubs.a, kaltara)
     for subscription in (on_a, on_b):
         await subscription.wait_for(lambda s: [e for e in _events(s)[-1:] if e["type"] == "NODE_UP"])
 

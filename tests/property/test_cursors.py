@@ -92,7 +92,7 @@ async def test_a_snapshot_feed_cursor_is_a_sequence_number_or_invalid_input(
         return reports
 
     with tempfile.TemporaryDirectory() as folder:
-        feed = SnapshotFeed(listing, StateFile(Path(folder) / "state.json"), asyncio.Lock(), "agency")
+        feed = SnapshotFeed(listing, None, StateFile(Path(folder) / "state.json"), asyncio.Lock(), "agency")
         try:
             changes = await feed.changes(after, 100)
         except InvalidInput as refused:
@@ -118,7 +118,7 @@ async def test_an_updated_since_cursor_is_a_time_the_agency_can_be_asked_for_or_
             asked.append(since.astimezone(UTC).isoformat())  # as the rest connector asks its agency API
         return [s for s in reports if since is None or s.updated_at >= since]
 
-    feed = UpdatedSinceFeed(listing, "agency")
+    feed = UpdatedSinceFeed(listing, None, "agency")
     try:
         changes = await feed.changes(after, 100)
     except InvalidInput as refused:
