@@ -24,7 +24,7 @@ from simpul.cli.args import (
     year,
 )
 from simpul.cli.node_command import add_node_command
-from simpul.cli.process import configure_logging, terminate
+from simpul.cli.process import configure_logging, serve_forever, terminate
 from simpul.cli.token_command import add_token_commands
 from simpul.logformat import FORMATS
 
@@ -117,7 +117,7 @@ def _run_hub(args: argparse.Namespace) -> None:
     _check_identity_key(settings.identity_key_path)
     with database_url(settings.database_url, settings.data_dir) as url:
         if settings.workers == 1:
-            asyncio.run(serve(settings, url))
+            serve_forever(serve(settings, url))
         else:
             from simpul.cli.workers import run_workers
 

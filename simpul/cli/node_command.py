@@ -7,7 +7,6 @@ table (flags win); everything else in the file belongs to the kind.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import tomllib
 from pathlib import Path
@@ -22,6 +21,7 @@ from simpul.cli.args import (
     positive,
     tracing_args,
 )
+from simpul.cli.process import serve_forever
 from simpul.wire import NodeLevel, check_node_code, check_region_code
 
 IDENTITY = ("code", "name", "level", "region", "parent", "categories", "hub_url")
@@ -170,7 +170,7 @@ def _run_node(args: argparse.Namespace) -> None:
                                 {"service.instance.id": code, "simpul.node.kind": args.kind})
         server = NodeServer(built.connector, settings, built.routes, tracing)
         try:
-            asyncio.run(server.run())
+            serve_forever(server.run())
         finally:
             if tracing is not None:
                 tracing.shutdown()  # the spans still queued go to the collector

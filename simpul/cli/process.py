@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+import uvloop
 
 from simpul.logformat import formatter
 from simpul.redaction import install_log_redaction
+
+T = TypeVar("T")
+
+
+def serve_forever(main: Coroutine[Any, Any, T]) -> T:
+    """Run a serving process's main coroutine on uvloop: a request, a node call and a statement each cost less
+    CPU than on asyncio's own loop (bench/README.md, issue 18)."""
+    return uvloop.run(main)
 
 
 def terminate(signum: int, frame: object) -> None:

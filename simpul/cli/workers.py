@@ -23,7 +23,7 @@ from multiprocessing.synchronize import Event
 
 from hub.settings import HubSettings
 from simpul.cli.args import CommandError
-from simpul.cli.process import configure_logging, terminate
+from simpul.cli.process import configure_logging, serve_forever, terminate
 
 STARTUP_TIMEOUT = 60.0
 STOP_GRACE = 10.0
@@ -113,7 +113,7 @@ def _worker(settings: HubSettings, database_url: str, log_level: str, log_format
     configure_logging(log_level, log_format)
     signal.signal(signal.SIGTERM, terminate)
     try:
-        asyncio.run(serve(settings, database_url, reuse_port_socket(settings.host, settings.port),
+        serve_forever(serve(settings, database_url, reuse_port_socket(settings.host, settings.port),
                           lambda url: ready.set()))
     except KeyboardInterrupt:
         sys.exit(130)
