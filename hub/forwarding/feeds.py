@@ -35,6 +35,7 @@ from hub.federation.nodewire import CHANGES, FEED_PAGE, ChangesData, NodeChange,
 from hub.forwarding.ledger import Incoming, Ledger, LedgerEvent, add_event, new_tracking_number
 from hub.nodes.registry import NodeRecord, Registry, record_call
 from hub.nodes.status import NodeStatus
+from simpul.db.grouped import Grouped
 from simpul.db.pool import DATABASE_ERRORS
 from simpul.wire import FeedCheck, ReportStatus
 
@@ -48,12 +49,22 @@ POKED_PULLS_AT_ONCE = 4  # slots of their own: a poked node is not kept waiting 
 
 # A heartbeat's feed check: the node checks its feed at every heartbeat (the rounds leave it alone); with no
 # news after the watermark it was told, its part of the index is as of now.
+# The feed checks of a window's heartbeats, each node's latest: a node whose feed has no news after the hub's
+# watermark is synced as of now; a node the hub has never pulled gets its row.
 _HEARD = """
-INSERT INTO feed_watermarks AS w (node_code, checked_at, synced_at)
-VALUES ($1, now(), CASE WHEN NOT $3 AND $2::text IS NULL THEN now() END)
-ON CONFLICT (node_code) DO UPDATE SET checked_at = now(), synced_at = CASE
-    WHEN NOT $3 AND w.cursor IS NOT DISTINCT FROM $2 AND w.error IS NULL THEN now() ELSE w.synced_at END
-RETURNING cursor
+WITH heard AS (SELECT * FROM unnest($1::text[], $2::text[], $3::bool[]) AS heard(code, cursor, news)),
+known AS (
+    UPDATE feed_watermarks w SET checked_at = now(), synced_at = CASE
+        WHEN NOT heard.news AND w.cursor IS NOT DISTINCT FROM heard.cursor AND w.error IS NULL THEN now()
+        ELSE w.synced_at END
+    FROM heard WHERE w.node_code = heard.code RETURNING w.node_code, w.cursor),
+added AS (
+    INSERT INTO feed_watermarks AS w (node_code, checked_at, synced_at)
+    SELECT code, now(), CASE WHEN NOT news AND cursor IS NULL THEN now() END FROM heard
+    WHERE code NOT IN (SELECT node_code FROM known)
+    ON CONFLICT (node_code) DO UPDATE SET checked_at = now()
+    RETURNING w.node_code, w.cursor)
+SELECT * FROM known UNION ALL SELECT * FROM added
 """
 
 
@@ -87,6 +98,7 @@ class FeedPuller:
         self._poke_slots = asyncio.Semaphore(POKED_PULLS_AT_ONCE)
         self._pulling: dict[str, asyncio.Task[None]] = {}  # node code -> its pull now under way
         self._again: set[str] = set()  # poked while being pulled: pull once more when that pull ends
+        self._heard = Grouped(pool, _HEARD, key=lambda row: row["node_code"])
 
     async def pull(self, node: NodeRecord) -> tuple[int, bool]:
         """Apply the next page of `node`'s feed: (changes applied, whether more follow). (0, False) when
@@ -265,8 +277,8 @@ class FeedPuller:
             cursor: str | None = await self.pool.fetchval(
                 "SELECT cursor FROM feed_watermarks WHERE node_code = $1", code)
             return cursor
-        cursor = await self.pool.fetchval(_HEARD, code, feed.cursor, feed.news)  # one statement: a heartbeat each
-        return cursor
+        row = await self._heard(code, code, feed.cursor, feed.news)
+        return row["cursor"] if row is not None else None
 
     def poke(self, code: str) -> None:
         """Pull `code` at once (a node said its feed has news)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -150,10 +151,11 @@ class NodeApi:
         except InvalidInput as exc:
             log.warning("heartbeat of %s refused: %s", node.code, exc)
             return _error(400, str(exc))
-        await self.registry.record_heartbeat(node, endpoint, healthy)
+        _, cursor = await asyncio.gather(self.registry.record_heartbeat(node, endpoint, healthy),
+                                         self.on_feed(node.code, feed))  # each written with the window's others
         if self.on_heard(node.code) or node.called_at is None or endpoint != node.endpoint:
             self.on_poke(node.code)  # a node just enrolled, moved or back: find out now whether the hub can call it
-        return JSONResponse({"ok": True, "feedCursor": await self.on_feed(node.code, feed)})
+        return JSONResponse({"ok": True, "feedCursor": cursor})
 
     async def poke(self, request: Request) -> Response:
         """A node has news in its change feed: pull it now rather than at the next round."""

@@ -13,6 +13,7 @@ import asyncpg
 from hub.audit import record
 from hub.nodes.selection import NodeSelection, Parameters
 from hub.nodes.status import NodeStatus
+from simpul.db.grouped import Grouped
 from simpul.wire import NodeIdentity, NodeLevel
 
 log = logging.getLogger("simpul.hub")
@@ -24,6 +25,12 @@ COLUMNS = (
     " signing_key, public_key, enrolled_at, last_heartbeat, healthy, call_error, called_at,"
     " (SELECT w.synced_at FROM feed_watermarks w WHERE w.node_code = nodes.code) AS synced_at"
 )
+
+# The heartbeats of a window, each node's latest: last_heartbeat is when the statement ran, at most a window late.
+_BEATS = """
+UPDATE nodes SET last_heartbeat = now(), healthy = beat.healthy
+FROM unnest($1::text[], $2::bool[]) AS beat(code, healthy) WHERE nodes.code = beat.code RETURNING nodes.code
+"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,6 +81,7 @@ class Registry:
 
     def __init__(self, pool: asyncpg.Pool | asyncpg.Connection) -> None:
         self.pool = pool
+        self._beats: Grouped | None = None  # heartbeats of a short window, one statement
 
     async def select(self, selection: NodeSelection) -> list[NodeRecord]:
         args = Parameters()
@@ -122,8 +130,9 @@ class Registry:
         from hub.access.principal import node_principal  # the principal module reads the registry
 
         if endpoint == node.endpoint:
-            await self.pool.execute("UPDATE nodes SET last_heartbeat = now(), healthy = $2 WHERE code = $1",
-                                    node.code, healthy)
+            if self._beats is None:
+                self._beats = Grouped(self.pool, _BEATS, key=lambda row: row["code"])
+            await self._beats(node.code, node.code, healthy)
             return
         async with _connection(self.pool) as conn, conn.transaction():
             before = await conn.fetchval("SELECT endpoint FROM nodes WHERE code = $1 FOR UPDATE", node.code)
