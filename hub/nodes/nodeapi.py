@@ -112,7 +112,7 @@ class NodeApi:
             return _error(413, "request body too large")
         try:
             signed = SignedRequest.from_headers(request.headers)
-            node = await self.registry.get(signed.node)
+            node = await self.registry.signer(signed.node)
             if node is None:
                 raise SignatureError("unknown node")
             if not v1:

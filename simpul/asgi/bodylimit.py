@@ -52,15 +52,17 @@ class BodyLimit(HttpMiddleware):
         super().__init__(app)
         self.max_bytes = max_bytes
 
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await _error(413, TOO_LARGE.format(max_bytes=self.max_bytes), "BODY_TOO_LARGE")(scope, receive, send)
+
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             declared = _declared_length(scope)
         except ValueError as exc:
             await _error(400, str(exc), "BAD_REQUEST")(scope, receive, send)
             return
-        too_large = _error(413, TOO_LARGE.format(max_bytes=self.max_bytes), "BODY_TOO_LARGE")
         if declared is not None and declared > self.max_bytes:
-            await too_large(scope, receive, send)
+            await self._too_large(scope, receive, send)
             return
 
         received = 0
@@ -92,7 +94,7 @@ class BodyLimit(HttpMiddleware):
         except _BodyTooLarge:
             pass
         if exceeded and not response_started:
-            await too_large(scope, receive, send)
+            await self._too_large(scope, receive, send)
 
 
 async def read_capped(content: aiohttp.StreamReader, cap: int) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Coroutine
+from importlib.metadata import version
 from typing import Any, TypeVar
 
 import uvloop
@@ -18,7 +19,7 @@ T = TypeVar("T")
 def serve_forever(main: Coroutine[Any, Any, T]) -> T:
     """Run a serving process's main coroutine on uvloop: a request, a node call and a statement each cost less
     CPU than on asyncio's own loop (bench/README.md, issue 18)."""
-    logging.getLogger("simpul").debug("event loop: uvloop %s", uvloop.__version__)
+    logging.getLogger("simpul").debug("event loop: uvloop %s", version("uvloop"))
     return uvloop.run(main)
 
 
