@@ -98,7 +98,7 @@ class FeedPuller:
         self._poke_slots = asyncio.Semaphore(POKED_PULLS_AT_ONCE)
         self._pulling: dict[str, asyncio.Task[None]] = {}  # node code -> its pull now under way
         self._again: set[str] = set()  # poked while being pulled: pull once more when that pull ends
-        self._heard = Grouped(pool, _HEARD, key=lambda row: row["node_code"])
+        self._heard = Grouped(pool, _HEARD, key=lambda row: row["node_code"], window=0.25)
 
     async def pull(self, node: NodeRecord) -> tuple[int, bool]:
         """Apply the next page of `node`'s feed: (changes applied, whether more follow). (0, False) when

@@ -25,7 +25,7 @@ class PgNonceStore:
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
-        self._written = Grouped(pool, _REMEMBER, key=lambda row: (row["node_code"], row["nonce"]), window=0.05)
+        self._written = Grouped(pool, _REMEMBER, key=lambda row: (row["node_code"], row["nonce"]), window=0.1)
         self._waiting: set[tuple[str, str]] = set()
 
     async def remember(self, node: str, nonce: str, timestamp: int) -> bool:

@@ -125,7 +125,7 @@ class Registry:
         every heartbeat and poke of every node reads its node first."""
         if self._signers is None:
             self._signers = Grouped(self.pool, f"SELECT {COLUMNS} FROM nodes WHERE code = ANY($1::text[])",
-                                    key=lambda row: row["code"], window=0.05)
+                                    key=lambda row: row["code"], window=0.1)
         row = await self._signers(code, code)
         return NodeRecord.from_row(row) if row else None
 
@@ -141,7 +141,7 @@ class Registry:
 
         if endpoint == node.endpoint:
             if self._beats is None:
-                self._beats = Grouped(self.pool, _BEATS, key=lambda row: row["code"])
+                self._beats = Grouped(self.pool, _BEATS, key=lambda row: row["code"], window=0.25)
             await self._beats(node.code, node.code, healthy)
             return
         async with _connection(self.pool) as conn, conn.transaction():
