@@ -32,7 +32,8 @@ from simpul.processes import ChildProcess
 from simpul.signing import TO_NODE, private_key, sign
 
 # Limits a benchmark must not trip over: it measures the hub, not its abuse limits.
-OPEN_LIMITS = ("--rate-principal", "10000000/minute", "--rate-public", "10000000/minute", "--max-cost", "100000")
+OPEN_LIMITS = ("--rate-principal", "10000000/minute", "--rate-public", "10000000/minute",
+               "--rate-cost", "100000000/minute", "--max-cost", "100000")
 BENCH_DIR = Path(".simpul/bench")
 HUB_KEY_FILE = BENCH_DIR / "hub.key"  # the bench hub's --data-dir keeps its key pair
 ADMIN = Principal(role=Role.ADMIN, name="bench")
