@@ -217,21 +217,21 @@ async def test_heartbeat_signed_with_a_wrong_secret_is_refused(
     fresh_hub: Hub, tmp_path: Path, session: aiohttp.ClientSession
 ) -> None:
     desk = start_desk(fresh_hub, tmp_path, "64", "64", "PROVINSI")
-    desk.process.stop()
+    desk.process.stop()  # its last heartbeat may still be written (heartbeats are written in groups)
     conn = await _db(fresh_hub)
     try:
-        before = await conn.fetchrow("SELECT endpoint, last_heartbeat FROM hub.nodes WHERE code = '64'")
-        body = json.dumps({"endpoint": "http://attacker.example", "healthy": True}).encode()
+        # The forged heartbeat says unhealthy, which the desk never does: it is told apart from the desk's own.
+        body = json.dumps({"endpoint": "http://attacker.example", "healthy": False}).encode()
         headers = sign(new_private_key(), TO_HUB, "64", "POST", "/node/heartbeat", body)
         async with session.post(fresh_hub.url + "/node/heartbeat", data=body,
                                 headers={**headers, "content-type": "application/json"}) as response:
             assert response.status == 401
             assert "bad signature" in (await response.json())["error"]
-        after = await conn.fetchrow("SELECT endpoint, last_heartbeat FROM hub.nodes WHERE code = '64'")
+        after = await conn.fetchrow("SELECT endpoint, healthy FROM hub.nodes WHERE code = '64'")
     finally:
         await conn.close()
-    assert after == before
     assert after["endpoint"] == desk.url
+    assert after["healthy"] is not False
 
 
 async def _first_signed_answer(session: aiohttp.ClientSession, desk: Desk) -> tuple[int, str]:
