@@ -67,6 +67,7 @@ from hub.sla.selesai import SelesaiWatch
 from hub.unavailable import outage_handlers
 from simpul.asgi.bodylimit import BodyLimit
 from simpul.asgi.budget import Budgets
+from simpul.asgi.cors import BrowserOrigins
 from simpul.asgi.requestid import RequestIds
 from simpul.asgi.tracing import Tracing, start_tracing, traced
 from simpul.db.outage import DatabaseOutage, OutageLogFilter, is_outage
@@ -82,6 +83,7 @@ log = logging.getLogger("simpul.hub")
 # load balancers, federation gateways: 60 s is common), so they close first; with uvicorn's 5 s, a gateway reusing
 # a connection just as the hub closed it gets a "socket hang up".
 KEEP_ALIVE = 75
+BROWSER_PATHS = ("/graphql", "/open311/v2/", "/dashboard/report/")  # what apps on other origins may call
 
 
 @dataclass(frozen=True)
@@ -142,7 +144,8 @@ class _HubGraphQL(StrictJsonGraphQL):
         limits = QueryLimits.from_settings(services.settings)
         # graphql-transport-ws only: the legacy subscriptions-transport-ws would bypass trusted documents
         super().__init__(hub_schema(limits), graphql_ide="graphiql" if limits.introspection else None,
-                         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
+                         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+                         allowed_origins=services.settings.cors_origins)  # strawberry checks a socket's Origin
         self.services = services
 
     async def get_context(self, request: Any, response: Any) -> Context:
@@ -224,7 +227,8 @@ def build_app(services: Services, readiness: Readiness) -> ASGIApp:
                                                    SlaDays.from_settings(services.settings)).routes()),
         *Dashboard(services.pool, services.settings, services.guard).routes(),
     ])
-    app = RequestIds(BodyLimit(Budgets(routes), services.settings.max_body_bytes))
+    browsers = BrowserOrigins(routes, services.settings.cors_origins, BROWSER_PATHS)
+    app = RequestIds(BodyLimit(Budgets(browsers), services.settings.max_body_bytes))
     return traced(CountRequests(app, services.metrics), services.tracing)
 
 

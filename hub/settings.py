@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from simpul.asgi.cors import browser_origins
 from simpul.setting import count, duration, port, positive, rate, setting, share
 
 SCHEMA = "hub"
@@ -98,6 +99,10 @@ class HubSettings:
                                         repr=False)
     metrics_loopback_only: bool = setting(
         False, "without --metrics-token, /metrics answers callers on the loopback only (the image's default)")
+    cors_origins: tuple[str, ...] = setting(
+        (), "origins of browser apps (a province's portal) that may call /graphql, /open311/v2 and the dashboard's "
+        "reports, comma-separated, like https://portal.kaltimprov.go.id; '*' is refused", read=browser_origins,
+        metavar="ORIGINS", shown="none")
     allow_insecure_nodes: bool = setting(
         False, "accept and call plain-http node endpoints off loopback (labs only: node traffic carries "
         "reporters' identities)")

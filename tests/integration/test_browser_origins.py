@@ -1,0 +1,197 @@
+"""A province's portal on its own origin calls the hub from the browser; a page on any other origin cannot.
+
+The hub allows one origin, a portal served by the test on another 127.0.0.1 port. In Chromium the portal's
+page subscribes to the hub's events over WebSocket with an API key, submits a report, tracks it, reads `stats`
+with the key and sees the report's event arrive. The same page reached as http://localhost:<port> is another
+origin: the browser refuses to read any answer and the hub refuses its WebSocket. CORS itself (the preflight,
+`Vary: Origin`, no CORS headers off the browser paths) is checked over plain HTTP, and the setting's refusals
+at start.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from playwright.async_api import Browser
+
+from tests.federation import Federation, create_key, run_cli, start_desk, start_hub
+
+PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Portal Kaltim</title></head><body>
+<script type="module">
+const hub = new URL(location.search.slice(1));
+const graphql = async (query, variables, key) => {
+  const headers = {"content-type": "application/json"};
+  if (key) headers.authorization = `Bearer ${key}`;
+  const body = JSON.stringify({query, variables});
+  const answer = await fetch(`${hub.origin}/graphql`, {method: "POST", headers, body});
+  return (await answer.json()).data;
+};
+const subscribe = (key) => new Promise((resolve, reject) => {
+  const socket = new WebSocket(`ws://${hub.host}/graphql`, "graphql-transport-ws");
+  const events = [];
+  const payload = {authorization: `Bearer ${key}`};
+  socket.onopen = () => socket.send(JSON.stringify({type: "connection_init", payload}));
+  socket.onmessage = ({data}) => {
+    const message = JSON.parse(data);
+    if (message.type === "connection_ack") {
+      const query = "subscription { events { type trackingNumber } }";
+      socket.send(JSON.stringify({id: "1", type: "subscribe", payload: {query}}));
+      resolve(events);
+    } else if (message.type === "next") events.push(message.payload.data.events);
+  };
+  socket.onerror = () => reject(new Error("socket refused"));
+});
+window.run = async (key) => {
+  const result = {};
+  try {
+    const events = await subscribe(key);
+    const report = {kind: "PENGADUAN", title: "Jalan rusak", body: "Berlubang di depan sekolah.",
+                    category: "infrastruktur", regionCode: "64"};
+    const submitted = await graphql(
+      `mutation ($r: SubmitReportInput!) { submitReport(report: $r) { trackingNumber } }`, {r: report});
+    result.trackingNumber = submitted.submitReport.trackingNumber;
+    const tracked = await graphql(
+      `query ($n: String!) { trackReport(trackingNumber: $n) { status } }`, {n: result.trackingNumber});
+    result.status = tracked.trackReport.status;
+    while (!events.some((e) => e.trackingNumber === result.trackingNumber)) await new Promise((r) => setTimeout(r, 50));
+    result.event = events.find((e) => e.trackingNumber === result.trackingNumber).type;
+    for (let tries = 0; !(result.total > 0) && tries < 300; tries++) {  // the province's figures count it soon
+      result.total = (await graphql(`{ stats(groupBy: [STATUS]) { total } }`, {}, key)).stats.total;
+      if (!result.total) await new Promise((r) => setTimeout(r, 50));
+    }
+  } catch (error) {
+    result.error = String(error);
+  }
+  return result;
+};
+</script></body></html>
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Portal:
+    """The portal's page, served at `url` (its allowed origin) and at `other_url` (the same page, another origin)."""
+
+    url: str
+    other_url: str
+    origin: str
+
+
+@pytest.fixture(scope="module")
+async def portal() -> AsyncIterator[Portal]:
+    async def page(request: web.Request) -> web.Response:
+        return web.Response(text=PAGE, content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/", page)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = _free_port()
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    try:
+        yield Portal(f"http://127.0.0.1:{port}/", f"http://localhost:{port}/", f"http://127.0.0.1:{port}")
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture(scope="module")
+def open_hub(module_database: str, portal: Portal, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]:
+    """A hub that allows the portal's origin, with Kaltim's desk (64) to take the portal's reports."""
+    data_dir = tmp_path_factory.mktemp("origins")
+    with Federation(start_hub(module_database, data_dir, "--cors-origins", portal.origin)) as running:
+        running.desks["64"] = start_desk(running.hub, data_dir, "64", "64", "PROVINSI")
+        yield running
+
+
+async def test_the_portal_submits_tracks_reads_stats_and_hears_events_from_its_own_origin(
+        open_hub: Federation, portal: Portal, browser: Browser) -> None:
+    key = await create_key(open_hub.hub.database_url, role="admin", region="64")
+    context = await browser.new_context()
+    try:
+        page = await context.new_page()
+        await page.goto(portal.url + "?" + open_hub.hub.url)
+        result: dict[str, Any] = await page.evaluate("key => window.run(key)", key)
+    finally:
+        await context.close()
+    assert "error" not in result, result
+    assert result["trackingNumber"] and result["status"] == "RECEIVED" and result["total"] >= 1
+    assert result["event"] == "REPORT_FORWARDED"
+
+
+async def test_a_page_on_another_origin_reads_nothing_and_opens_no_socket(
+        open_hub: Federation, portal: Portal, browser: Browser) -> None:
+    key = await create_key(open_hub.hub.database_url, role="admin", region="64")
+    context = await browser.new_context()
+    try:
+        page = await context.new_page()
+        await page.goto(portal.other_url + "?" + open_hub.hub.url)
+        result: dict[str, Any] = await page.evaluate("key => window.run(key)", key)
+    finally:
+        await context.close()
+    assert result == {"error": "Error: socket refused"}
+
+
+async def test_preflight_and_answers_name_the_allowed_origin_only(open_hub: Federation, portal: Portal) -> None:
+    hub = open_hub.hub
+    preflight = {"access-control-request-method": "POST",
+                 "access-control-request-headers": "authorization, content-type"}
+    async with aiohttp.ClientSession() as session:
+        async with session.options(hub.graphql_url, headers={"origin": portal.origin, **preflight}) as allowed:
+            assert allowed.status == 200
+            assert allowed.headers["access-control-allow-origin"] == portal.origin
+            assert "authorization" in allowed.headers["access-control-allow-headers"].lower()
+            assert "Origin" in allowed.headers["vary"]
+        async with session.options(hub.graphql_url, headers={"origin": "https://evil.example", **preflight}) as other:
+            assert "access-control-allow-origin" not in other.headers
+        body = json.dumps({"query": "{ __typename }"})
+        for origin, allowed_origin in ((portal.origin, portal.origin), ("https://evil.example", None)):
+            async with session.post(hub.graphql_url, data=body, headers={
+                    "origin": origin, "content-type": "application/json"}) as answer:
+                assert answer.status == 200
+                assert answer.headers.get("access-control-allow-origin") == allowed_origin
+                assert "Origin" in answer.headers["vary"]  # a cache keeps one answer per origin
+        async with session.get(hub.url + "/open311/v2/services.json", headers={"origin": portal.origin}) as open311:
+            assert open311.headers.get("access-control-allow-origin") == portal.origin
+        async with session.get(hub.url + "/healthz", headers={"origin": portal.origin}) as other_path:
+            assert "access-control-allow-origin" not in other_path.headers  # not a path for browser apps
+
+
+async def test_a_socket_from_another_origin_is_refused_and_one_without_origin_is_not(
+        open_hub: Federation, portal: Portal) -> None:
+    ws_url = open_hub.hub.graphql_url.replace("http", "ws", 1)
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await session.ws_connect(ws_url, protocols=("graphql-transport-ws",),
+                                     headers={"origin": "https://evil.example"})
+        assert refused.value.status == 403
+        for headers in ({"origin": portal.origin}, {}):
+            async with session.ws_connect(ws_url, protocols=("graphql-transport-ws",), headers=headers) as ws:
+                await ws.send_json({"type": "connection_init", "payload": {}})
+                assert (await ws.receive_json(timeout=5))["type"] == "connection_ack"
+
+
+@pytest.mark.parametrize(("given", "said"), [
+    ("*", "'*' is not allowed: name each portal's origin"),
+    ("portal.kaltimprov.go.id", "not an origin (scheme://host[:port], no path)"),
+    ("https://portal.kaltimprov.go.id/lapor", "not an origin (scheme://host[:port], no path)"),
+])
+def test_origins_that_are_not_one_are_refused_at_start(given: str, said: str, tmp_path: Path) -> None:
+    refused = run_cli("hub", "--cors-origins", given, "--data-dir", str(tmp_path), timeout=30)
+    assert refused.returncode != 0
+    assert said in refused.stderr
