@@ -48,8 +48,20 @@ async def test_callers_of_one_window_share_one_statement_and_each_returns_after_
     assert len({written["tx"] for written, _ in answers if written}) == 1
 
 
+async def test_a_quiet_writer_waits_for_no_window_and_a_busy_one_groups_calls_of_a_window(pool: asyncpg.Pool) -> None:
+    grouped = Grouped(pool, _WRITE, key=lambda row: row["code"], window=600, busy=5)
+    for i in range(5):  # a quiet second: each written at once, not after the 600 s window
+        assert await asyncio.wait_for(grouped(f"q{i}", f"q{i}", i), 10) is not None
+    await asyncio.sleep(1)  # that second, with its five calls, is over: the writer is busy now
+    grouped.window = 0.5
+    first = asyncio.ensure_future(grouped("a", "a", 1))
+    await asyncio.sleep(0.1)  # a later turn of the loop, within the window
+    second = await grouped("b", "b", 2)
+    assert (await first)["tx"] == second["tx"]
+
+
 async def test_a_full_window_is_written_at_once(pool: asyncpg.Pool) -> None:
-    grouped = Grouped(pool, _WRITE, key=lambda row: row["code"], window=60, most=10)
+    grouped = Grouped(pool, _WRITE, key=lambda row: row["code"], window=60, busy=0, most=10)
     written = await asyncio.wait_for(asyncio.gather(*(grouped(f"n{i}", f"n{i}", i) for i in range(10))), 10)
     assert all(row is not None for row in written)
 
