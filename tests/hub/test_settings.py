@@ -123,5 +123,6 @@ def test_settings_are_values_only_and_import_nothing_from_the_hub() -> None:
     imported = [node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
     imported += [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
     assert not [name for name in imported if name and name.split(".")[0] == "hub"]
-    assert all(f.type in {"str", "str | None", "Path", "Path | None", "int", "float", "bool", "timedelta"}
+    assert all(f.type in {"str", "str | None", "Path", "Path | None", "int", "float", "bool", "timedelta",
+                          "tuple[str, ...]"}
                for f in dataclasses.fields(HubSettings))

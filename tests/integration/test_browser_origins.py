@@ -119,16 +119,23 @@ def open_hub(module_database: str, portal: Portal, tmp_path_factory: pytest.Temp
         yield running
 
 
-async def test_the_portal_submits_tracks_reads_stats_and_hears_events_from_its_own_origin(
-        open_hub: Federation, portal: Portal, browser: Browser) -> None:
+async def _portal_run(browser: Browser, page_url: str, open_hub: Federation) -> dict[str, Any]:
+    """What the portal's page found, run at `page_url` with a Kaltim admin's key (in a context of its own: a
+    refused call is a console error there, which is the point)."""
     key = await create_key(open_hub.hub.database_url, role="admin", region="64")
     context = await browser.new_context()
     try:
         page = await context.new_page()
-        await page.goto(portal.url + "?" + open_hub.hub.url)
+        await page.goto(page_url + "?" + open_hub.hub.url)
         result: dict[str, Any] = await page.evaluate("key => window.run(key)", key)
+        return result
     finally:
         await context.close()
+
+
+async def test_the_portal_submits_tracks_reads_stats_and_hears_events_from_its_own_origin(
+        open_hub: Federation, portal: Portal, browser: Browser) -> None:
+    result = await _portal_run(browser, portal.url, open_hub)
     assert "error" not in result, result
     assert result["trackingNumber"] and result["status"] == "RECEIVED" and result["total"] >= 1
     assert result["event"] == "REPORT_FORWARDED"
@@ -136,15 +143,7 @@ async def test_the_portal_submits_tracks_reads_stats_and_hears_events_from_its_o
 
 async def test_a_page_on_another_origin_reads_nothing_and_opens_no_socket(
         open_hub: Federation, portal: Portal, browser: Browser) -> None:
-    key = await create_key(open_hub.hub.database_url, role="admin", region="64")
-    context = await browser.new_context()
-    try:
-        page = await context.new_page()
-        await page.goto(portal.other_url + "?" + open_hub.hub.url)
-        result: dict[str, Any] = await page.evaluate("key => window.run(key)", key)
-    finally:
-        await context.close()
-    assert result == {"error": "Error: socket refused"}
+    assert await _portal_run(browser, portal.other_url, open_hub) == {"error": "Error: socket refused"}
 
 
 async def test_preflight_and_answers_name_the_allowed_origin_only(open_hub: Federation, portal: Portal) -> None:
