@@ -12,12 +12,14 @@ grep) as lines.
 from __future__ import annotations
 
 import contextlib
+import logging
 import sys
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
+    import rich.console
     import rich.progress
 
 QUIET = 1.0  # seconds of work before the first plain line: a quick command prints only its totals
@@ -135,7 +137,8 @@ class _Lines(Progress):
 
 
 class _Bar(Progress):
-    """A rich.progress bar redrawn in place; left on the screen, full, when the work is done."""
+    """A rich.progress bar redrawn in place; left on the screen, full, when the work is done. Log lines written
+    to the same terminal meanwhile are printed above it, not over it."""
 
     def __init__(self, description: str, total: int | None, unit: str, stream: TextIO) -> None:
         super().__init__(description, total, unit)
@@ -152,8 +155,9 @@ class _Bar(Progress):
         self.bar: rich.progress.Progress = RichProgress(
             TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), MofNCompleteColumn(),
             TextColumn(unit), TimeElapsedColumn(), TextColumn("{task.fields[doing]}"),
-            console=Console(file=stream), redirect_stdout=False, redirect_stderr=False)
+            console=Console(file=stream), redirect_stdout=False, redirect_stderr=stream is sys.stderr)
         self.task = self.bar.add_task(description, total=total, doing="")
+        self.logs = _LogsAbove(self.bar.console, stream)
         self.bar.start()
 
     def say(self, line: str) -> None:
@@ -165,3 +169,22 @@ class _Bar(Progress):
     def _finish(self, ok: bool) -> None:
         self._changed()
         self.bar.stop()
+        self.logs.restore()
+
+
+class _LogsAbove:
+    """The root logger's handlers that write to `stream`, writing through the bar's console meanwhile: a
+    handler keeps the stream it was made with, so rich's redirection of sys.stderr does not reach it."""
+
+    def __init__(self, console: rich.console.Console, stream: TextIO) -> None:
+        from rich.file_proxy import FileProxy
+
+        self.handlers = [h for h in logging.getLogger().handlers
+                         if isinstance(h, logging.StreamHandler) and h.stream is stream]
+        for handler in self.handlers:
+            handler.setStream(FileProxy(console, stream))
+        self.stream = stream
+
+    def restore(self) -> None:
+        for handler in self.handlers:
+            handler.setStream(self.stream)

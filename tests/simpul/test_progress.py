@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 import re
 import threading
 import time
+from collections.abc import Iterator
 from types import SimpleNamespace
+from typing import TextIO
 
 import pytest
 
 from simpul import progress as progress_module
 from simpul.progress import progress
-from tests.terminal import TERMINAL_ENV, read_terminal
+from tests.terminal import NOT_PASSED, TERMINAL_ENV, read_terminal
 
 TOOK = r"in \d+\.\d s"
 
@@ -94,26 +97,54 @@ def test_a_line_said_meanwhile_is_a_line_of_its_own() -> None:
     assert out.getvalue().splitlines()[1].startswith("index rebuild: 2 of 2 nodes (100%) in ")
 
 
-def test_on_a_terminal_a_rich_bar_is_drawn_and_left_full(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def terminal(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TextIO, list[str]]]:
+    """A pseudo-terminal to write to, and (once it is closed) what was written there."""
     for name, value in TERMINAL_ENV.items():
         monkeypatch.setenv(name, value)
-    for name in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
+    for name in NOT_PASSED:
         monkeypatch.delenv(name, raising=False)
     leader, follower = os.openpty()
     written: list[str] = []
     reader = threading.Thread(target=lambda: written.append(read_terminal(leader, time.monotonic() + 10)))
     reader.start()
     try:
-        with os.fdopen(follower, "w", encoding="utf-8") as terminal:
-            with progress("enrolment tokens", 4, "tokens", stream=terminal) as shown:
-                for _ in range(4):
-                    shown.advance()
-                    time.sleep(0.05)
+        with os.fdopen(follower, "w", encoding="utf-8") as stream:
+            yield stream, written
         reader.join(10)
     finally:
         os.close(leader)
+
+
+def test_on_a_terminal_a_rich_bar_is_drawn_and_left_full(terminal: tuple[TextIO, list[str]]) -> None:
+    stream, written = terminal
+    with progress("enrolment tokens", 4, "tokens", stream=stream) as shown:
+        for _ in range(4):
+            shown.advance()
+            time.sleep(0.05)
+    stream.close()
 
     [drawn] = written
     assert "\x1b[" in drawn and "\r" in drawn  # redrawn in place
     assert "enrolment tokens" in drawn and "100%" in drawn and "4/4" in drawn
     assert "━" in drawn  # the bar itself
+
+
+def test_on_a_terminal_log_lines_meanwhile_are_printed_above_the_bar(terminal: tuple[TextIO, list[str]]) -> None:
+    stream, written = terminal
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        with progress("index rebuild", 2, "nodes", stream=stream) as shown:
+            shown.advance()
+            logging.getLogger("hub").warning("feed of 65 not read again")
+            shown.advance()
+        assert handler.stream is stream  # as it was, once the bar is done
+    finally:
+        root.removeHandler(handler)
+    stream.close()
+
+    [drawn] = written
+    assert "\r\x1b[2KWARNING feed of 65 not read again\r\n" in drawn, repr(drawn)  # the bar's line cleared first
