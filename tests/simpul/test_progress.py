@@ -10,7 +10,6 @@ import threading
 import time
 from collections.abc import Iterator
 from types import SimpleNamespace
-from typing import TextIO
 
 import pytest
 
@@ -97,41 +96,52 @@ def test_a_line_said_meanwhile_is_a_line_of_its_own() -> None:
     assert out.getvalue().splitlines()[1].startswith("index rebuild: 2 of 2 nodes (100%) in ")
 
 
+class Terminal:
+    """A pseudo-terminal to write to, read meanwhile so that no write blocks."""
+
+    def __init__(self) -> None:
+        leader, follower = os.openpty()
+        self.leader, self.stream = leader, os.fdopen(follower, "w", encoding="utf-8")
+        self.written: list[str] = []
+        self.reader = threading.Thread(target=lambda: self.written.append(read_terminal(leader, time.monotonic() + 10)))
+        self.reader.start()
+
+    def drawn(self) -> str:
+        """Everything written there, once the terminal is closed."""
+        self.stream.close()
+        self.reader.join(10)
+        return self.written[0]
+
+
 @pytest.fixture
-def terminal(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TextIO, list[str]]]:
-    """A pseudo-terminal to write to, and (once it is closed) what was written there."""
+def terminal(monkeypatch: pytest.MonkeyPatch) -> Iterator[Terminal]:
     for name, value in TERMINAL_ENV.items():
         monkeypatch.setenv(name, value)
     for name in NOT_PASSED:
         monkeypatch.delenv(name, raising=False)
-    leader, follower = os.openpty()
-    written: list[str] = []
-    reader = threading.Thread(target=lambda: written.append(read_terminal(leader, time.monotonic() + 10)))
-    reader.start()
+    opened = Terminal()
     try:
-        with os.fdopen(follower, "w", encoding="utf-8") as stream:
-            yield stream, written
-        reader.join(10)
+        yield opened
     finally:
-        os.close(leader)
+        opened.stream.close()
+        opened.reader.join(10)
+        os.close(opened.leader)
 
 
-def test_on_a_terminal_a_rich_bar_is_drawn_and_left_full(terminal: tuple[TextIO, list[str]]) -> None:
-    stream, written = terminal
-    with progress("enrolment tokens", 4, "tokens", stream=stream) as shown:
+def test_on_a_terminal_a_rich_bar_is_drawn_and_left_full(terminal: Terminal) -> None:
+    with progress("enrolment tokens", 4, "tokens", stream=terminal.stream) as shown:
         for _ in range(4):
             shown.advance()
             time.sleep(0.05)
-    stream.close()
 
-    [drawn] = written
+    drawn = terminal.drawn()
     assert "\x1b[" in drawn and "\r" in drawn  # redrawn in place
     assert "enrolment tokens" in drawn and "100%" in drawn and "4/4" in drawn
     assert "━" in drawn  # the bar itself
 
 
-def test_on_a_terminal_log_lines_meanwhile_are_printed_above_the_bar(terminal: tuple[TextIO, list[str]]) -> None:
-    stream, written = terminal
+def test_on_a_terminal_log_lines_meanwhile_are_printed_above_the_bar(terminal: Terminal) -> None:
+    stream = terminal.stream
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
     root = logging.getLogger()
@@ -144,7 +154,6 @@ def test_on_a_terminal_log_lines_meanwhile_are_printed_above_the_bar(terminal: t
         assert handler.stream is stream  # as it was, once the bar is done
     finally:
         root.removeHandler(handler)
-    stream.close()
 
-    [drawn] = written
+    drawn = terminal.drawn()
     assert "\r\x1b[2KWARNING feed of 65 not read again\r\n" in drawn, repr(drawn)  # the bar's line cleared first
