@@ -67,8 +67,8 @@ class Progress:
 
 
 @contextlib.contextmanager
-def progress(description: str, total: int | None = None, unit: str = "", stream: TextIO | None = None,
-             ) -> Iterator[Progress]:
+def progress(description: str, total: int | None = None, unit: str = "",
+             stream: TextIO | None = None) -> Iterator[Progress]:
     """Show the progress of the work in the `with` block on `stream` (default standard error): a bar when it
     is a terminal, plain lines otherwise. `total` may be set later (`set_total`); `unit` names what is counted."""
     out = stream if stream is not None else sys.stderr
