@@ -29,6 +29,7 @@ from hub.nodes.enrolment import create_token
 from hub.settings import SCHEMA
 from simpul.db.embedded import database_url
 from simpul.processes import ChildProcess
+from simpul.progress import progress
 from simpul.signing import TO_NODE, private_key, sign
 
 # Limits a benchmark must not trip over: it measures the hub, not its abuse limits.
@@ -126,8 +127,13 @@ async def enrolment_tokens(db: str, regions: list[str], categories: list[tuple[s
     conn = await asyncpg.connect(db, server_settings={"search_path": SCHEMA})
     try:
         grants = categories or [()] * len(regions)
-        return [(await create_token(conn, ADMIN, region, timedelta(hours=2), "bench", categories=granted)).token
-                for region, granted in zip(regions, grants, strict=True)]
+        tokens = []
+        with progress("enrolment tokens", len(regions), "tokens") as shown:
+            for region, granted in zip(regions, grants, strict=True):
+                issued = await create_token(conn, ADMIN, region, timedelta(hours=2), "bench", categories=granted)
+                tokens.append(issued.token)
+                shown.advance()
+        return tokens
     finally:
         await conn.close()
 

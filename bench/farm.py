@@ -48,6 +48,7 @@ from bench.farm_data import CATEGORIES, NodeData, UnknownDocument
 from connectors.base import NodeIdentity
 from connectors.hublink import Credentials, HeartbeatAnswer, enrol, send_heartbeat, send_poke
 from simpul.processes import ChildProcess
+from simpul.progress import Progress, progress
 from simpul.signing import TO_NODE, MemoryNonceStore, SignatureError, SignedRequest, verify
 from simpul.wire import FeedCheck, NodeLevel
 
@@ -208,7 +209,8 @@ class Farm:
             async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as session:
                 self._session = session
                 start = time.monotonic()
-                credentials = await self._enrol_all(session)
+                with progress("farm enrolment", len(self.nodes), "nodes") as shown:
+                    credentials = await self._enrol_all(session, shown)
                 self._save(credentials)
                 print(f"farm of {len(self.nodes)} nodes listening on {urls[0]} "
                       f"(enrolled in {time.monotonic() - start:.1f} s)", flush=True)
@@ -216,13 +218,14 @@ class Farm:
         finally:
             await runner.cleanup()
 
-    async def _enrol_all(self, session: aiohttp.ClientSession) -> list[Credentials]:
+    async def _enrol_all(self, session: aiohttp.ClientSession, shown: Progress) -> list[Credentials]:
         gate = asyncio.Semaphore(self.settings.enrol_concurrency)
 
         async def one(node: VirtualNode, token: str) -> Credentials:
             async with gate:
                 credentials = await enrol(session, self.settings.hub_url, token, node.identity, node.endpoint)
             node.hub_key, node.credentials = credentials.hub_key, credentials
+            shown.advance()
             return credentials
 
         return list(await asyncio.gather(*(one(n, t) for n, t in zip(self.nodes.values(), self.settings.tokens,

@@ -42,6 +42,7 @@ from bench.common import Hub, Timings, database, hub, rss_mb, table, timed
 from bench.farm import RunningFarm, farm, farm_tokens
 from bench.pgbench import tpc_b
 from simpul.cursor import Position
+from simpul.progress import progress
 
 NODES, REPORTS_PER_NODE = 1000, 1000
 QUICK_NODES, QUICK_REPORTS_PER_NODE = 50, 200
@@ -175,24 +176,27 @@ async def _measure(running: Hub, farmed: RunningFarm, total: int,
 
 
 async def _ingest(conn: asyncpg.Connection, running: Hub, total: int, quick: bool) -> Ingest:
-    """Wait for the ledger to hold every report, printing how far it got."""
+    """Wait for the ledger to hold every report, showing how far it got."""
     every = QUICK_PROGRESS_SECONDS if quick else PROGRESS_SECONDS
     end = time.monotonic() + (QUICK_INGEST_SECONDS if quick else INGEST_SECONDS)
     start, first = time.monotonic(), await conn.fetchval(SQL_INDEXED)
     indexed, last, moved_at, peak = first, (start, first), start, rss_mb(running.pid)
     wait = every
-    while indexed < total and time.monotonic() < end and time.monotonic() - moved_at < STALLED_SECONDS:
-        await asyncio.sleep(wait)
-        indexed, now, rss = await conn.fetchval(SQL_INDEXED), time.monotonic(), rss_mb(running.pid)
-        recent = (indexed - last[1]) / (now - last[0])
-        peak, moved_at = max(peak, rss), now if indexed > last[1] else moved_at
-        print(f"index: ingest: {indexed:,} of {total:,} reports indexed, {recent:,.0f} changes/s now, "
-              f"{(indexed - first) / (now - start):,.0f} overall, hub RSS {rss:.0f} MB", flush=True)
-        last = (now, indexed)
-        wait = min(every, max(0.5, (total - indexed) / max(recent, 1.0)))  # closer looks near the end
+    with progress("index: ingest", total, "reports indexed") as shown:
+        shown.update(indexed)
+        while indexed < total and time.monotonic() < end and time.monotonic() - moved_at < STALLED_SECONDS:
+            await asyncio.sleep(wait)
+            indexed, now, rss = await conn.fetchval(SQL_INDEXED), time.monotonic(), rss_mb(running.pid)
+            recent = (indexed - last[1]) / (now - last[0])
+            peak, moved_at = max(peak, rss), now if indexed > last[1] else moved_at
+            shown.note(f"{recent:,.0f} changes/s now, {(indexed - first) / (now - start):,.0f} overall, "
+                       f"hub RSS {rss:.0f} MB")
+            shown.update(indexed)
+            last = (now, indexed)
+            wait = min(every, max(0.5, (total - indexed) / max(recent, 1.0)))  # closer looks near the end
+        if indexed < total:
+            shown.say(f"index: ingest stopped with {indexed:,} of {total:,} reports indexed")
     seconds = time.monotonic() - start
-    if indexed < total:
-        print(f"index: ingest stopped with {indexed:,} of {total:,} reports indexed", flush=True)
     return Ingest(total, indexed, seconds, (indexed - first) / seconds, peak)
 
 

@@ -33,6 +33,7 @@ from connectors.base import Dimension, Keyset, NodeIdentity, NodeLevel, ReportFi
 from connectors.numbering import FederationNumbers
 from connectors.sql import SqlConnector, read_mapping
 from connectors.sql.queries import Query
+from simpul.progress import progress
 from tests.connectors.sql.laravel import SCHEMA, laravel_config
 from tests.databases import fresh_mariadb_database, mariadb_connection, mariadb_server, mariadbd
 
@@ -103,22 +104,22 @@ async def _measure(server: str, rows: int, requests: int) -> tuple[list[Result],
 
 
 async def _load(url: str, rows: int) -> None:
-    """The app's schema and `rows` reports, loaded in batches with a progress line, then its indexes."""
+    """The app's schema and `rows` reports, loaded in batches while their progress is shown, then its indexes."""
     async with mariadb_connection(url) as conn, conn.cursor() as cursor:
         for statement in SCHEMA:
             await cursor.execute(statement)
         await cursor.execute("SET unique_checks = 0, foreign_key_checks = 0")
         seconds = 3 * 365 * 86_400
-        for first in range(0, rows, BATCH):
-            values = []
-            for n in range(first, min(rows, first + BATCH)):
-                at = (START + timedelta(seconds=n * seconds // rows)).strftime("%Y-%m-%d %H:%M:%S.%f")
-                values.append(f"('Laporan {n}', 'Isi laporan {n}.', 'pengaduan', '{STATUSES[n * 7 % 4]}',"
-                              f" {1 + n % 6}, '{REGIONS[n * 13 % len(REGIONS)]}', '{at}', '{at}')")
-            await cursor.execute("INSERT INTO pengaduans (judul, isi, jenis, status, kategori_id, kode_wilayah,"
-                                 " created_at, updated_at) VALUES " + ", ".join(values))
-            if (first // BATCH) % 40 == 39 or first + BATCH >= rows:
-                print(f"sql: loaded {min(rows, first + BATCH):,} of {rows:,} reports", flush=True)
+        with progress("sql: loading", rows, "reports") as shown:
+            for first in range(0, rows, BATCH):
+                values = []
+                for n in range(first, min(rows, first + BATCH)):
+                    at = (START + timedelta(seconds=n * seconds // rows)).strftime("%Y-%m-%d %H:%M:%S.%f")
+                    values.append(f"('Laporan {n}', 'Isi laporan {n}.', 'pengaduan', '{STATUSES[n * 7 % 4]}',"
+                                  f" {1 + n % 6}, '{REGIONS[n * 13 % len(REGIONS)]}', '{at}', '{at}')")
+                await cursor.execute("INSERT INTO pengaduans (judul, isi, jenis, status, kategori_id, kode_wilayah,"
+                                     " created_at, updated_at) VALUES " + ", ".join(values))
+                shown.update(min(rows, first + BATCH))
         for statement in INDEXES:
             await cursor.execute(statement)
         await cursor.execute("ANALYZE TABLE pengaduans")

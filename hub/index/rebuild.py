@@ -7,7 +7,6 @@ runs by itself when a pull finds that a node's feed went backwards.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from hub.db.migrate import migrate_hub
@@ -24,13 +23,14 @@ from hub.settings import SCHEMA, HubSettings
 from simpul.db.pool import create_pool
 from simpul.endpoints import node_endpoints
 from simpul.errors import InvalidInput
+from simpul.progress import Progress
 
 
-async def rebuild_nodes(database_url: str, code: str | None, progress: Callable[[str], None], key_file: Path,
+async def rebuild_nodes(database_url: str, code: str | None, progress: Progress, key_file: Path,
                         node_ca_file: Path | None = None, allow_insecure_nodes: bool = False) -> list[Rebuilt]:
     """`simpul index rebuild`: every active node's part of the index, or node `code`'s, one node at a time,
-    asked with the hub's key from `key_file`. A node that cannot be called is skipped with the reason (its rows
-    stay as they are)."""
+    asked with the hub's key from `key_file`; `progress` counts the nodes done. A node that cannot be called is
+    skipped with the reason (its rows stay as they are)."""
     await migrate_hub(database_url)
     pool = await create_pool(database_url, SCHEMA)
     try:
@@ -38,6 +38,7 @@ async def rebuild_nodes(database_url: str, code: str | None, progress: Callable[
         nodes = await registry.select(NodeSelection(codes=(code,) if code else None, status=NodeStatus.ACTIVE))
         if code and not nodes:
             raise InvalidInput(f"no active node {code!r}")
+        progress.set_total(len(nodes))
         settings = HubSettings()
         async with node_session(settings.node_timeout, node_ca_file) as session:
             client = NodeClient(session, HubKey.load_or_create(key_file), HubMetrics(),
@@ -47,9 +48,10 @@ async def rebuild_nodes(database_url: str, code: str | None, progress: Callable[
             try:
                 for node in nodes:
                     try:
-                        rebuilt.append(await puller.rebuild(node, progress))
+                        rebuilt.append(await puller.rebuild(node, progress.note))
                     except NodeCallError as exc:
-                        progress(f"{node.code}: not rebuilt, the hub cannot call it: {exc.code}: {exc}")
+                        progress.say(f"{node.code}: not rebuilt, the hub cannot call it: {exc.code}: {exc}")
+                    progress.advance()
             finally:
                 await client.close()
             return rebuilt

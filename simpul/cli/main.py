@@ -170,6 +170,7 @@ def _run_holidays_load(args: argparse.Namespace) -> None:
     from hub.settings import SCHEMA
     from hub.sla.holidays import load_year, parse_holiday_csv
     from simpul.db.embedded import database_url
+    from simpul.progress import Progress, progress
 
     try:
         text = args.file.read_text(encoding="utf-8-sig")  # spreadsheets often start a CSV with a BOM
@@ -177,16 +178,25 @@ def _run_holidays_load(args: argparse.Namespace) -> None:
         raise CommandError(f"cannot read {args.file}: {exc}") from None
     holidays = parse_holiday_csv(text, args.year, args.file.name)
 
-    async def load(url: str) -> None:
+    async def load(url: str, shown: Progress) -> None:
+        shown.note("migrating the hub's schema")
         await migrate_hub(url)
+        shown.advance()
+        shown.note(f"writing {len(holidays)} days")
         conn = await asyncpg.connect(url, server_settings={"search_path": SCHEMA})
         try:
             await load_year(conn, cli_principal(), args.year, holidays, f"file {args.file.name}")
         finally:
             await conn.close()
+        shown.advance()
+        shown.note(f"{len(holidays)} days written")
 
-    with database_url(args.database_url, args.data_dir) as url:
-        asyncio.run(load(url))
+    # The database (an embedded one starts first), the schema, the year's days: each may be the slow one.
+    with progress(f"holidays {args.year}", total=3, unit="steps") as shown:
+        shown.note("opening the database")
+        with database_url(args.database_url, args.data_dir) as url:
+            shown.advance()
+            asyncio.run(load(url, shown))
     print(f"loaded {len(holidays)} national holidays for {args.year} from {args.file}")
 
 
@@ -221,15 +231,17 @@ def _run_holidays_list(args: argparse.Namespace) -> None:
 def _run_index_rebuild(args: argparse.Namespace) -> None:
     from hub.index.rebuild import rebuild_nodes
     from simpul.db.embedded import database_url
+    from simpul.progress import progress
     from simpul.wire import check_node_code
 
     code = check_node_code(args.node) if args.node else None
     settings = settings_from_args(HubSettings, args)
     ca_file = pem_file(settings.node_ca_file, "--node-ca-file")
     _check_hub_key(settings.key_file)
-    with database_url(settings.database_url, settings.data_dir) as url:
-        rebuilt = asyncio.run(rebuild_nodes(url, code, lambda line: print(line, flush=True), settings.key_file,
-                                            ca_file, settings.allow_insecure_nodes))
+    with database_url(settings.database_url, settings.data_dir) as url, \
+            progress("index rebuild", unit="nodes") as shown:
+        rebuilt = asyncio.run(rebuild_nodes(url, code, shown, settings.key_file, ca_file,
+                                            settings.allow_insecure_nodes))
     for r in rebuilt:
         print(f"{r.node}: {r.added} added, {r.corrected} corrected ({r.changes_read} changes, {r.reports} reports)")
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from bench.farm import farm, farm_tokens, node_code
 from tests.federation import graphql, start_hub
@@ -32,11 +34,15 @@ def _node_errors(body: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 async def test_a_farm_of_three_nodes_answers_a_federated_query_and_a_broken_one_is_named(
-    database: str, tmp_path: Path, session: aiohttp.ClientSession
+    database: str, tmp_path: Path, session: aiohttp.ClientSession, capsys: pytest.CaptureFixture[str]
 ) -> None:
     hub = start_hub(database, tmp_path)
     try:
-        with farm(hub.url, await farm_tokens(database, 3), "--latency-ms", "1", "--reports", "10"):
+        tokens = await farm_tokens(database, 3)
+        assert re.fullmatch(r"enrolment tokens: 3 of 3 tokens \(100%\) in \d+\.\d s\n", capsys.readouterr().err)
+        with farm(hub.url, tokens, "--latency-ms", "1", "--reports", "10") as running:
+            # Its enrolment's progress, in plain lines: the farm's output is a pipe.
+            assert re.search(r"^farm enrolment: 3 of 3 nodes \(100%\) in \d+\.\d s$", running.process.output, re.M)
             body = await graphql(session, hub.graphql_url, REPORTS)
             assert "errors" not in body, body
             page = body["data"]["reports"]
