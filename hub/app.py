@@ -227,8 +227,9 @@ def build_app(services: Services, readiness: Readiness) -> ASGIApp:
                                                    SlaDays.from_settings(services.settings)).routes()),
         *Dashboard(services.pool, services.settings, services.guard).routes(),
     ])
-    browsers = BrowserOrigins(routes, services.settings.cors_origins, BROWSER_PATHS)
-    app = RequestIds(BodyLimit(Budgets(browsers), services.settings.max_body_bytes))
+    limited = BodyLimit(Budgets(routes), services.settings.max_body_bytes)
+    # CORS outside the limits: a page on an allowed origin can read a refusal (413, a bad budget) too
+    app = RequestIds(BrowserOrigins(limited, services.settings.cors_origins, BROWSER_PATHS))
     return traced(CountRequests(app, services.metrics), services.tracing)
 
 

@@ -1,9 +1,10 @@
 """Browser apps on other origins: CORS for the paths they call.
 
 A province's portal on its own origin calls the hub's GraphQL (and Open311) from the browser. Only origins
-named in the hub's settings may: none by default, and never `*`, because callers authenticate with keys
-(`Authorization`) that are issued to particular portals. A WebSocket has no CORS: strawberry checks its
-handshake's `Origin` against the same origins (hub/app.py), so a page elsewhere opens no subscription.
+named in the hub's settings may: none by default, and never `*` (any website could otherwise have its
+visitors' browsers call the hub from their own addresses, and a page inside an intranet read a hub there).
+A WebSocket has no CORS: strawberry checks its handshake's `Origin` against the same origins (hub/app.py), so
+a page elsewhere opens no subscription.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ def browser_origin(text: str) -> str:
     """An origin as browsers send it (`https://portal.kaltim.go.id`, a port when not the scheme's own);
     ValueError saying what is wrong otherwise."""
     if text.strip() == "*":
-        raise ValueError("'*' is not allowed: name each portal's origin (keys are issued to particular portals)")
+        raise ValueError("'*' is not allowed: name each portal's origin (with '*' any website could have its "
+                         "visitors' browsers submit reports, each from their own address, past the per-address "
+                         "limit, and a page opened inside an intranet could read a hub on that intranet)")
     try:
         parts = urlsplit(text)
         parts.port  # noqa: B018 -- a bad port raises here
@@ -51,7 +54,8 @@ class BrowserOrigins:
         self.cors = CORSMiddleware(
             app, allow_origins=list(origins), allow_methods=["GET", "POST"],
             allow_headers=["authorization", "content-type", BUDGET_HEADER, "idempotency-key"],
-            expose_headers=[REQUEST_ID_HEADER], max_age=MAX_AGE)
+            expose_headers=[REQUEST_ID_HEADER, "retry-after", "www-authenticate", "content-disposition"],
+            max_age=MAX_AGE)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith(self.prefixes):

@@ -165,6 +165,10 @@ async def test_preflight_and_answers_name_the_allowed_origin_only(open_hub: Fede
                 assert answer.status == 200
                 assert answer.headers.get("access-control-allow-origin") == allowed_origin
                 assert "Origin" in answer.headers["vary"]  # a cache keeps one answer per origin
+        async with session.post(hub.graphql_url, data=body, headers={
+                "origin": portal.origin, "content-type": "application/json", "simpul-budget": "soon"}) as refused:
+            assert refused.status == 400  # the budget's refusal: the page may read why
+            assert refused.headers.get("access-control-allow-origin") == portal.origin
         async with session.get(hub.url + "/open311/v2/services.json", headers={"origin": portal.origin}) as open311:
             assert open311.headers.get("access-control-allow-origin") == portal.origin
         async with session.get(hub.url + "/healthz", headers={"origin": portal.origin}) as other_path:
