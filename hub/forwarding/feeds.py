@@ -47,10 +47,9 @@ PULLS_AT_ONCE = 8
 POKED_PULLS_AT_ONCE = 4  # slots of their own: a poked node is not kept waiting behind a round over every node
 
 
-# A heartbeat's feed check: the node checks its feed at every heartbeat (the rounds leave it alone); with no
-# news after the watermark it was told, its part of the index is as of now.
-# The feed checks of a window's heartbeats, each node's latest: a node whose feed has no news after the hub's
-# watermark is synced as of now; a node the hub has never pulled gets its row.
+# The feed checks of a window's heartbeats, each node's latest: the node checks its feed at every heartbeat (the
+# rounds leave it alone); with no news after the watermark it was told, its part of the index is as of now. A node
+# the hub has never pulled gets its row.
 _HEARD = """
 WITH heard AS (SELECT * FROM unnest($1::text[], $2::text[], $3::bool[]) AS heard(code, cursor, news)),
 known AS (
