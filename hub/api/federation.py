@@ -45,6 +45,24 @@ def _filter(filter: ReportFilter | None) -> ReportFilter:
     return (filter or ReportFilter()).validated()
 
 
+def check_stats(group_by: list[Dimension], region_level: int) -> None:
+    """Refuse arguments `stats` cannot count by."""
+    if not 1 <= region_level <= 4:
+        raise InvalidInput("regionLevel must be between 1 and 4")
+    if len(group_by) > len(Dimension):
+        raise InvalidInput("groupBy names each dimension at most once")
+
+
+async def counted_stats(info: Info[Context, None], group_by: list[Dimension], scope: Scope | None,
+                        filter: ReportFilter | None, region_level: int) -> Stats:
+    """`stats` from the federation index, for the query and for the subscription that keeps it up to date."""
+    check_stats(group_by, region_level)
+    counted = await info.context.index.stats(principal_of(info), _selection(scope), _filter(filter), group_by,
+                                             region_level)
+    return Stats(total=sum(b.count for b in counted.buckets), buckets=counted.buckets,
+                 selesai=counted.selesai, coverage=Coverage.indexed(counted.freshness))
+
+
 @strawberry.type
 class FederationQuery:
     @strawberry.field(description="Nodes of the federation, by region subtree, level, status.")
@@ -116,15 +134,9 @@ class FederationQuery:
         region_level: int = 1,
         live: Annotated[bool, strawberry.argument(description=LIVE)] = False,
     ) -> Stats:
-        if not 1 <= region_level <= 4:
-            raise InvalidInput("regionLevel must be between 1 and 4")
-        if len(group_by) > len(Dimension):
-            raise InvalidInput("groupBy names each dimension at most once")
         if not live:
-            counted = await info.context.index.stats(principal_of(info), _selection(scope), _filter(filter), group_by,
-                                                     region_level)
-            return Stats(total=sum(b.count for b in counted.buckets), buckets=counted.buckets,
-                         selesai=counted.selesai, coverage=Coverage.indexed(counted.freshness))
+            return await counted_stats(info, group_by, scope, filter, region_level)
+        check_stats(group_by, region_level)
         result = await info.context.federation.stats(principal_of(info), _selection(scope), _filter(filter), group_by,
                                                region_level)
         report_failures(info, result.answer)

@@ -1,12 +1,18 @@
-"""Live events over graphql-transport-ws: reports forwarded, statuses changed, nodes down or up, deadlines passed.
+"""Live events over graphql-transport-ws: reports forwarded, statuses changed, nodes down or up, deadlines passed;
+and counts kept up to date.
 
 Events come from every hub replica through PostgreSQL NOTIFY (hub/events/broadcast.py);
-a subscription sees those in its region subtree, of the types it names.
+a subscription sees those in its region subtree, of the types it names. The `stats` subscription
+counts again from the federation index when a report in its scope changes: counts only, never a report, so
+a public portal may show them live with a key that can read nothing else.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 
 import strawberry
@@ -14,10 +20,19 @@ from strawberry.types import Info
 
 from hub.access.guard import principal_of
 from hub.api.context import Context
+from hub.api.federation import check_stats, counted_stats
+from hub.api.types import Scope, Stats
 from hub.events.broadcast import MAX_QUEUED, Broadcaster
 from hub.events.publish import EventType, HubEvent
+from hub.nodes.selection import NodeSelection
 from hub.regions import region_name
 from simpul.errors import InvalidInput
+from simpul.filters import ReportFilter
+from simpul.wire import Dimension
+
+STATS_EVERY = 2.0  # seconds: counts are sent again at most this often, however busy the region
+STATS_AT_LEAST = 60.0  # seconds: and counted again this often without an event (a unit's history comes in silently)
+REPORT_EVENTS = (EventType.REPORT_FORWARDED, EventType.STATUS_CHANGED)
 
 strawberry.enum(EventType, description="What happened: a report forwarded, a status changed, a node down or up, "
                 "a deadline passed.")
@@ -79,3 +94,56 @@ class Subscription:
             raise InvalidInput("types must name at least one event type; omit it for every type")
         broadcaster: Broadcaster = info.context.events
         return _relay(await broadcaster.subscribe(in_scope(region or None, types)))
+
+    @strawberry.subscription(description="The counts of the `stats` query from the federation index, sent at once "
+                             "and again whenever a report in scope changes (at most every "
+                             f"{STATS_EVERY:g} s; counted again each {STATS_AT_LEAST:g} s without a change). Counts "
+                             "only, never a report: a public portal may show them with a key allowed nothing else.")
+    async def stats(
+        self, info: Info[Context, None], group_by: list[Dimension], scope: Scope | None = None,
+        filter: ReportFilter | None = None, region_level: int = 1,
+    ) -> AsyncIterator[Stats]:
+        check_stats(group_by, region_level)  # bad arguments are refused before anything is sent
+
+        async def count() -> Stats:
+            return await counted_stats(info, group_by, scope, filter, region_level)
+
+        region = principal_of(info).narrow(scope.selection() if scope else NodeSelection()).region_prefix
+        events = await info.context.events.subscribe(in_scope(region or None, list(REPORT_EVENTS)))
+        return _recounted(count, events)
+
+
+async def _recounted(count: Callable[[], Awaitable[Stats]], events: AsyncIterator[HubEvent]) -> AsyncIterator[Stats]:
+    """The counts now, then again after each change (at most every STATS_EVERY seconds), when they differ."""
+    changed = asyncio.Event()
+    ended: list[BaseException] = []
+
+    async def listen() -> None:
+        try:
+            async for _ in events:
+                changed.set()
+        except Exception as exc:  # the feed was interrupted: the subscription ends with its reason
+            ended.append(exc)
+            changed.set()
+
+    listening = asyncio.create_task(listen())
+    await asyncio.sleep(0)  # the task's first step registers it with the broadcaster: no change is missed from here
+    sent: tuple[object, ...] | None = None
+    try:
+        stats, counted_at = await count(), time.monotonic()
+        while True:
+            key = (stats.total, stats.selesai, tuple(stats.buckets))
+            if key != sent:
+                sent = key
+                yield stats
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), STATS_AT_LEAST)
+            if ended:
+                raise ended[0]
+            await asyncio.sleep(max(0.0, counted_at + STATS_EVERY - time.monotonic()))  # a busy region's pace
+            changed.clear()
+            stats, counted_at = await count(), time.monotonic()
+    finally:
+        listening.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await listening

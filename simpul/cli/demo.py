@@ -21,6 +21,7 @@ import aiohttp
 import asyncpg
 
 from hub.access.keys import issue_key
+from hub.access.policy import INTEGRATOR_OPERATIONS
 from hub.access.principal import Principal, Role
 from hub.access.users import create_user
 from hub.coverage.register import declare_unit
@@ -46,6 +47,10 @@ EXAMPLES = (
      "{ stats(groupBy: [STATUS]) { total buckets { status count }\n"
      "    coverage { asOf stale { node lagSeconds reason } } } }"),
 )
+# The reference portal (examples/portal), served on its own origin, which the demo hub allows (CORS).
+PORTAL_ORIGIN = "http://127.0.0.1:8080"
+PORTAL_COMMAND = "python3 -m http.server 8080 --bind 127.0.0.1 --directory examples/portal"
+PORTAL_REGION = "64"
 NODE_STOPPED = "node {code} {name} stopped: {status}; its log is {log}. The hub and the other desks keep running."
 HUB_STOPPED = "the hub stopped: {status}; the demo cannot go on without it. Its log is {log}:\n{tail}"
 
@@ -55,6 +60,7 @@ class DemoAccess:
     tokens: dict[str, str]  # node code -> enrolment token
     supervisor_key: str  # national, read-only: for GraphiQL
     admin_password: str  # of the national admin user "admin"
+    portal_key: str  # Kaltim's counts only (`stats`): for examples/portal, which publishes it
 
 
 async def _access(database_url: str, nodes: tuple[NodeIdentity, ...], units: tuple[DemoUnit, ...]) -> DemoAccess:
@@ -68,11 +74,13 @@ async def _access(database_url: str, nodes: tuple[NodeIdentity, ...], units: tup
                                               categories=n.categories, level=n.level)).token
                   for n in nodes}
         _, key = await issue_key(conn, demo, Role.SUPERVISOR, "demo GraphiQL", "", None, frozenset())
+        _, portal_key = await issue_key(conn, demo, Role.INTEGRATOR, "demo portal Kaltim", PORTAL_REGION, ["stats"],
+                                        INTEGRATOR_OPERATIONS)
         password = secrets.token_urlsafe(12)
         await create_user(conn, demo, "admin", "Admin nasional (demo)", Role.ADMIN, "", password)
         for unit in units:
             await declare_unit(conn, demo, unit.declaration, require_sk=False)
-        return DemoAccess(tokens, key, password)
+        return DemoAccess(tokens, key, password, portal_key)
     finally:
         await conn.close()
 
@@ -141,6 +149,9 @@ def _banner(hub_url: str, desks: dict[str, str], tracking: str, access: DemoAcce
              f"  Dashboard: {hub_url}/dashboard  (log in as admin with the password above)",
              ""]
     lines += [f"  desk {code:<10} {url}/  (public complaint form)" for code, url in desks.items()]
+    lines += ["", "A province's portal on its own origin (examples/portal/README.md), in another terminal:",
+              f"  {PORTAL_COMMAND}",
+              f"  then open {PORTAL_ORIGIN}/#hub={hub_url}&key={access.portal_key}"]
     lines += ["", "Join a node of your own (each kind's README, e.g. connectors/sql/README.md, \"On the demo\"):",
               f"  simpul token create --data-dir {data_dir} --region 64.08 --level UNIT --categories jalan",
               f"  simpul node <kind> --config <file> --hub-url {hub_url} --token <the token>"]
@@ -182,7 +193,8 @@ def run_demo(port: int, data_dir: Path, logging_env: dict[str, str]) -> None:
         try:
             print(f"starting the hub on 127.0.0.1:{port} (logs in {logs})", flush=True)
             hub = ChildProcess(["hub", "--port", str(port), "--database-url", database_url,
-                                "--data-dir", str(data_dir)], env=logging_env, log_path=logs / "hub.log",
+                                "--data-dir", str(data_dir), "--cors-origins", PORTAL_ORIGIN],
+                               env=logging_env, log_path=logs / "hub.log",
                                on_exit=ended.put)
             children.append(hub)
             hub_url = hub.wait_for(r"hub listening on (http://\S+)")[1]

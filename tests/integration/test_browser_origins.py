@@ -6,11 +6,17 @@ with the key and sees the report's event arrive. The same page reached as http:/
 origin: the browser refuses to read any answer and the hub refuses its WebSocket. CORS itself (the preflight,
 `Vary: Origin`, no CORS headers off the browser paths) is checked over plain HTTP, and the setting's refusals
 at start.
+
+The reference portal (examples/portal) is served by its README's own command on a second allowed origin: a
+citizen submits a report there, the province's figures count it live (the `stats` subscription, with a key
+allowed `stats` only, which reads no report and no event), and the report is tracked by its number.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import socket
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -20,9 +26,17 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from playwright.async_api import Browser
+from playwright.async_api import Browser, expect
 
-from tests.federation import Federation, create_key, run_cli, start_desk, start_hub
+from simpul.cli.demo import PORTAL_COMMAND
+from simpul.processes import ChildProcess
+from tests.federation import Federation, create_key, graphql, run_cli, start_desk, start_hub
+from tests.graphql_ws import Subscription
+
+ROOT = Path(__file__).resolve().parents[2]
+PORTAL_README = ROOT / "examples" / "portal" / "README.md"
+FIGURES = ("subscription ($scope: Scope, $level: Int! = 1) {"
+           " stats(groupBy: [STATUS], scope: $scope, regionLevel: $level) { total selesai } }")
 
 PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>Portal Kaltim</title></head><body>
@@ -110,11 +124,33 @@ async def portal() -> AsyncIterator[Portal]:
         await runner.cleanup()
 
 
+def readme_serve_command() -> list[str]:
+    """The command examples/portal/README.md serves the portal with (the demo prints the same)."""
+    [line] = [line.strip() for line in PORTAL_README.read_text().splitlines()
+              if line.strip().startswith("python3 -m http.server")]
+    return shlex.split(line)
+
+
 @pytest.fixture(scope="module")
-def open_hub(module_database: str, portal: Portal, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]:
-    """A hub that allows the portal's origin, with Kaltim's desk (64) to take the portal's reports."""
+def reference_portal() -> Iterator[str]:
+    """examples/portal, served from the repository's root by the README's command on a free port: its origin."""
+    python, dash_m, module, port, *rest = readme_serve_command()
+    assert (python, dash_m, module, port) == ("python3", "-m", "http.server", "8080")
+    server = ChildProcess(["0", *rest], module=module, cwd=ROOT, env={"PYTHONUNBUFFERED": "1"})
+    try:
+        bound = server.wait_for(r"Serving HTTP on 127\.0\.0\.1 port (\d+)")
+        yield f"http://127.0.0.1:{bound[1]}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def open_hub(module_database: str, portal: Portal, reference_portal: str,
+             tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]:
+    """A hub that allows both portals' origins, with Kaltim's desk (64) to take the portals' reports."""
     data_dir = tmp_path_factory.mktemp("origins")
-    with Federation(start_hub(module_database, data_dir, "--cors-origins", portal.origin)) as running:
+    origins = f"{portal.origin},{reference_portal}"
+    with Federation(start_hub(module_database, data_dir, "--cors-origins", origins)) as running:
         running.desks["64"] = start_desk(running.hub, data_dir, "64", "64", "PROVINSI")
         yield running
 
@@ -198,3 +234,82 @@ def test_origins_that_are_not_one_are_refused_at_start(given: str, said: str, tm
     refused = run_cli("hub", "--cors-origins", given, "--data-dir", str(tmp_path), timeout=30)
     assert refused.returncode != 0
     assert said in refused.stderr
+
+
+def test_the_demo_prints_the_portal_command_of_the_readme() -> None:
+    assert shlex.split(PORTAL_COMMAND) == readme_serve_command()
+
+
+async def test_the_reference_portal_submits_tracks_and_counts_the_report_live(
+        open_hub: Federation, reference_portal: str, browser: Browser) -> None:
+    hub = open_hub.hub
+    key = await create_key(hub.database_url, "integrator", "64", ["stats"], name="Portal Kaltim")
+    context = await browser.new_context()
+    try:
+        page = await context.new_page()
+        await page.goto(f"{reference_portal}/#hub={hub.url}&key={key}&region=64&name=Kalimantan%20Timur")
+        await expect(page.locator("#province")).to_have_text("Kalimantan Timur")
+        await expect(page.locator("#live")).to_have_attribute("data-state", "live")
+        before = int((await page.locator("#total").text_content() or "").replace(".", ""))
+
+        await page.fill("input[name=title]", "Puskesmas tutup di jam layanan")
+        await page.fill("textarea[name=body]", "Puskesmas Sangatta tutup pukul 10 pada hari kerja.")
+        await page.select_option("select[name=category]", "kesehatan")
+        await page.check("input[name=anonymous]")
+        await page.click("#report-form button")
+        await expect(page.locator("#submitted")).to_be_visible()
+        number = await page.locator("#tracking-number").text_content()
+        assert number and re.fullmatch(r"[A-Za-z0-9-]+", number), number
+
+        # Counted live, with no reload: the subscription sends the province's counts again.
+        await expect(page.locator("#total")).to_have_text(str(before + 1), timeout=15_000)
+        await expect(page.locator("#by-status")).to_contain_text("Diterima")
+
+        await expect(page.locator("#number")).to_have_value(number)
+        await page.click("#track-form button")
+        await expect(page.locator("#status")).to_have_attribute("data-status", "RECEIVED")
+        await expect(page.locator("#timeline")).to_contain_text("Laporan diterima")
+        await page.fill("#number", "lpr-bukan-nomor")
+        await page.click("#track-form button")
+        await expect(page.locator("#track-error")).not_to_be_empty()
+    finally:
+        await context.close()
+
+
+async def test_the_portal_key_reads_counts_live_and_nothing_else(open_hub: Federation) -> None:
+    hub = open_hub.hub
+    portal = {"authorization": "Bearer " + await create_key(hub.database_url, "integrator", "64", ["stats"])}
+    async with aiohttp.ClientSession() as session:
+        counts = await Subscription.open(session, hub.graphql_url, FIGURES, {"scope": {"regionPrefix": "64"}},
+                                         headers=portal)
+        try:
+            [first] = await counts.wait_for(lambda s: s.data)
+            report = {"kind": "PENGADUAN", "title": "Lampu jalan mati", "body": "Tiga tiang mati sejak Senin.",
+                      "category": "infrastruktur", "regionCode": "64"}
+            submitted = await graphql(session, hub.graphql_url, "mutation ($r: SubmitReportInput!) {"
+                                      " submitReport(report: $r) { trackingNumber } }", {"r": report}, headers={})
+            assert "errors" not in submitted, submitted
+            total = first["stats"]["total"]
+            again = await counts.wait_for(lambda s: [d for d in s.data if d["stats"]["total"] > total])
+            assert again[0]["stats"]["total"] == total + 1
+            totals = [d["stats"]["total"] for d in counts.data]
+            assert all(a != b for a, b in zip(totals, totals[1:], strict=False)), totals  # sent only when changed
+        finally:
+            await counts.close()
+
+        for read in ("{ reports { reports { trackingNumber } } }", '{ report(id: "64:1") { title } }'):
+            refused = await graphql(session, hub.graphql_url, read, headers=portal)
+            assert "this integrator key is not allowed" in refused["errors"][0]["message"], refused
+        for query, headers, said in (
+            ("subscription { events { trackingNumber } }", portal, "this integrator key is not allowed events"),
+            (FIGURES, {}, "stats needs an API key"),
+            (FIGURES.replace("= 1", "= 9"), portal, "regionLevel must be between 1 and 4"),
+        ):
+            refused_socket = await Subscription.open(session, hub.graphql_url, query, headers=headers)
+            try:
+                ended = await refused_socket.wait_for(
+                    lambda s: [m for m in s.messages if m["type"] in ("error", "next")])
+                assert said in json.dumps(ended), ended
+                assert not refused_socket.data
+            finally:
+                await refused_socket.close()
