@@ -18,7 +18,7 @@ import shlex
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -53,7 +53,7 @@ NAMED_FILE = re.compile(r"(?:#|//)\s*([\w-]+\.\w+)\b")  # a block's first line n
 
 
 @dataclass(frozen=True)
-class Client:
+class TypedClient:
     """One typed client of the docs: its generator's name in the docs' command line, the docs' one-call file and
     the file here that sends every operation of OPERATIONS."""
 
@@ -62,11 +62,11 @@ class Client:
     runner: str
 
 
-TYPESCRIPT = Client("graphql-codegen", "stats.ts", "docs_operations.ts")
-PYTHON = Client("ariadne-codegen", "stats.py", "docs_operations.py")
+TYPESCRIPT = TypedClient("graphql-codegen", "stats.ts", "docs_operations.ts")
+PYTHON = TypedClient("ariadne-codegen", "stats.py", "docs_operations.py")
 
 
-def _typed_clients_section() -> str:
+def typed_clients_section() -> str:
     text = API_DOC.read_text("utf-8")
     start = text.index("\n## Typed clients\n")
     end = text.find("\n## ", start + 1)
@@ -76,7 +76,7 @@ def _typed_clients_section() -> str:
 def docs_files() -> dict[str, str]:
     """The files the section shows, by the name on their first line (codegen.yml, stats.ts, ...)."""
     files = {}
-    for block in FENCE.finditer(_typed_clients_section()):
+    for block in FENCE.finditer(typed_clients_section()):
         named = NAMED_FILE.match(block[2])
         if named and block[1] != "sh":
             files[named[1]] = block[2]
@@ -86,13 +86,13 @@ def docs_files() -> dict[str, str]:
 def docs_command_lines() -> list[list[str]]:
     """Every command of the section's shell blocks, as words (line continuations joined, comments dropped)."""
     lines = []
-    for block in FENCE.finditer(_typed_clients_section()):
+    for block in FENCE.finditer(typed_clients_section()):
         if block[1] == "sh":
             lines += [shlex.split(line, comments=True) for line in block[2].replace("\\\n", " ").splitlines()]
     return [words for words in lines if words]
 
 
-def docs_steps(client: Client) -> list[list[str]]:
+def docs_steps(client: TypedClient) -> list[list[str]]:
     """The docs' `generate && type-check && run` line of `client`, as three commands."""
     [line] = [words for words in docs_command_lines() if client.generator in words and "&&" in words]
     steps: list[list[str]] = [[]]
@@ -118,7 +118,9 @@ def workspace(folder: Path, schema: str) -> Path:
     assert (CODEGEN / "ariadne-codegen").exists(), NOT_INSTALLED
     (folder / "hub.graphql").write_text(schema)
     (folder / "operations.graphql").write_text(operations_document())
-    for name, text in docs_files().items():
+    files = docs_files()
+    assert {"codegen.yml", "pyproject.toml", TYPESCRIPT.snippet, PYTHON.snippet} <= set(files), set(files)
+    for name, text in files.items():
         (folder / name).write_text(text)
     for name in ("package.json", TYPESCRIPT.runner, PYTHON.runner):
         shutil.copy(CLIENTS / name, folder / name)
@@ -140,8 +142,8 @@ def command(words: list[str], folder: Path) -> list[str]:
 
 
 def run(words: list[str], folder: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run a docs command in `folder`; mypy keeps its cache of httpx, pydantic and the standard library beside the
-    module's folders, so only the first type-check pays for reading them."""
+    """Run a docs command in `folder`. mypy's cache (httpx, pydantic, the standard library) lives in pytest's
+    temporary root, so only the first type-check of a run pays for reading them."""
     cache = folder.parent / "mypy-cache"
     return subprocess.run(command(words, folder), cwd=folder, capture_output=True, text=True, timeout=120,
                           env={**os.environ, "MYPY_CACHE_DIR": str(cache), **(env or {})})
@@ -186,7 +188,7 @@ async def caller(federation: Federation) -> Caller:
     return Caller({"SIMPUL_HUB_URL": hub.url, "SIMPUL_API_KEY": key}, entered["trackingNumber"], "64.72")
 
 
-def generated_and_checked(client: Client, folder: Path) -> list[list[str]]:
+def generated_and_checked(client: TypedClient, folder: Path) -> list[list[str]]:
     """Generate the client in `folder` and type-check the docs' call and the runner; the docs' steps."""
     generate, check, _ = steps = docs_steps(client)
     generated = run(generate, folder)
@@ -198,7 +200,7 @@ def generated_and_checked(client: Client, folder: Path) -> list[list[str]]:
 
 @pytest.mark.parametrize("client", [TYPESCRIPT, PYTHON], ids=["typescript", "python"])
 def test_the_docs_typed_call_and_operations_run_against_a_live_hub(
-    client: Client, caller: Caller, tmp_path: Path
+    client: TypedClient, caller: Caller, tmp_path: Path
 ) -> None:
     folder = workspace(tmp_path, SCHEMA.read_text("utf-8"))
     *_, run_step = generated_and_checked(client, folder)
@@ -227,29 +229,33 @@ def return_type(schema: GraphQLSchema, root: str, field: str) -> str:
     return get_named_type(operation_type.fields[field].type).name
 
 
-def schema_changed(type_name: str, field_name: str, change: str) -> str:
-    """schema/hub.graphql with one field of one type removed (change "remove") or made nullable ("nullable")."""
+def removed(field: FieldDefinitionNode) -> list[FieldDefinitionNode]:
+    return []
+
+
+def made_nullable(field: FieldDefinitionNode) -> list[FieldDefinitionNode]:
+    assert isinstance(field.type, NonNullTypeNode), f"{field.name.value} is nullable already"
+    return [replace(field, type=field.type.type)]
+
+
+def schema_with(type_name: str, field_name: str,
+                change: Callable[[FieldDefinitionNode], list[FieldDefinitionNode]]) -> str:
+    """schema/hub.graphql with one field of one object type changed (or removed) by `change`."""
     document = parse(SCHEMA.read_text("utf-8"))
-
-    def changed(field: FieldDefinitionNode) -> list[FieldDefinitionNode]:
-        if field.name.value != field_name:
-            return [field]
-        if change == "remove":
-            return []
-        assert isinstance(field.type, NonNullTypeNode), f"{type_name}.{field_name} is nullable already"
-        return [replace(field, type=field.type.type)]
-
     definitions = tuple(
-        replace(d, fields=tuple(f for field in d.fields or () for f in changed(field)))
+        replace(d, fields=tuple(new for field in d.fields or ()
+                                for new in (change(field) if field.name.value == field_name else [field])))
         if isinstance(d, ObjectTypeDefinitionNode) and d.name.value == type_name else d
         for d in document.definitions)
     return print_ast(replace(document, definitions=definitions))
 
 
 @pytest.mark.parametrize("client", [TYPESCRIPT, PYTHON], ids=["typescript", "python"])
-def test_a_schema_that_lost_a_field_the_docs_operations_read_fails_generation(client: Client, tmp_path: Path) -> None:
+def test_a_schema_that_lost_a_field_the_docs_operations_read_fails_generation(
+    client: TypedClient, tmp_path: Path
+) -> None:
     stats = return_type(build_schema(SCHEMA.read_text("utf-8")), "Query", "stats")
-    folder = workspace(tmp_path, schema_changed(stats, "total", "remove"))
+    folder = workspace(tmp_path, schema_with(stats, "total", removed))
 
     generated = run(docs_steps(client)[0], folder)
 
@@ -260,17 +266,18 @@ def test_a_schema_that_lost_a_field_the_docs_operations_read_fails_generation(cl
 
 @pytest.mark.parametrize("client", [TYPESCRIPT, PYTHON], ids=["typescript", "python"])
 def test_a_field_that_became_nullable_fails_the_type_check_where_the_runner_trusts_it(
-    client: Client, tmp_path: Path
+    client: TypedClient, tmp_path: Path
 ) -> None:
     submitted = return_type(build_schema(SCHEMA.read_text("utf-8")), "Mutation", "submitReport")
-    folder = workspace(tmp_path, schema_changed(submitted, "trackingNumber", "nullable"))
+    folder = workspace(tmp_path, schema_with(submitted, "trackingNumber", made_nullable))
     generate, check, _ = docs_steps(client)
     assert run(generate, folder).returncode == 0
 
     checked = run([*check, client.runner], folder)
 
+    said = checked.stdout + checked.stderr
     assert checked.returncode != 0
-    assert client.runner in checked.stdout + checked.stderr, checked.stdout + checked.stderr
+    assert client.runner in said and re.search(r"string \| null|str \| None", said), said
 
 
 def test_the_docs_install_the_packages_the_tests_generate_with() -> None:
