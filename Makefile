@@ -31,13 +31,12 @@ JS_STAMPS := tests/js/node_modules/.installed tests/js-federation/node_modules/.
 	@touch $@
 
 # ariadne-codegen (the typed Python client's generator) wants graphql-core below 3.3, strawberry 3.3: it gets a venv
-# of its own inside .venv, pinned by tests/typed-clients/requirements.txt.
+# of its own inside .venv, pinned by tests/typed-clients/requirements.txt and filled by .venv's pip.
 CODEGEN := $(VENV)/codegen
 CODEGEN_STAMP := $(CODEGEN)/.installed-$(shell cat tests/typed-clients/requirements.txt | cksum | cut -d' ' -f1)
 $(CODEGEN_STAMP): tests/typed-clients/requirements.txt | $(STAMP)
-	$(PYTHON) -m venv $(CODEGEN)
-	$(CODEGEN)/bin/python -m pip install --quiet --upgrade pip==25.3
-	$(CODEGEN)/bin/python -m pip install --quiet -r tests/typed-clients/requirements.txt
+	$(PYTHON) -m venv --without-pip $(CODEGEN)
+	$(BIN)/python -m pip --python $(CODEGEN)/bin/python install --quiet -r tests/typed-clients/requirements.txt
 	@rm -f $(CODEGEN)/.installed-*
 	@touch $@
 
