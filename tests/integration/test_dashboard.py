@@ -464,6 +464,12 @@ async def test_a_kaltim_supervisor_sees_only_kaltim_and_may_not_download_kaltara
         async with session.get(f"{world.url}/dashboard/report/64.08.csv?year={YEAR}", headers=bearer(token)) as ok:
             assert ok.status == 200
             assert [r["unit"] for r in csv.DictReader(io.StringIO(await ok.text()))] == ["64.08", TOTAL]
+        chart = f"{world.url}/dashboard/chart/units.svg?year={YEAR}"
+        async with session.get(chart + "&region=65", headers=bearer(token)) as refused:
+            assert (refused.status, (await refused.json())["error"]) == (
+                403, "supervisor of 64 may not read the dashboard's charts in region 65")
+        async with session.get(chart, headers=bearer(token)) as own:  # no region: the supervisor's own, Kaltim
+            assert "Perbandingan unit - Kalimantan Timur" in await own.text()
 
 
 async def test_coverage_shows_connected_of_expected_units_per_province_and_names_those_not_connected(
@@ -515,6 +521,12 @@ async def test_downloads_need_a_session_or_key_of_a_role_that_may_see_zones(worl
         async with session.get(url, headers=bearer(supervisor)) as allowed:
             assert allowed.status == 200
             assert allowed.headers["content-type"] == "text/csv; charset=utf-8"
+        chart = f"{world.url}/dashboard/chart/received.svg?year={YEAR}"
+        for headers, status in ((None, 401), (bearer(integrator), 403), (bearer(supervisor), 200)):
+            async with session.get(chart, headers=headers) as answer:
+                assert answer.status == status
+        async with session.get(f"{world.url}/dashboard/chart/pie.svg", headers=bearer(supervisor)) as unknown:
+            assert (unknown.status, (await unknown.json())["error"]) == (404, "the charts are received, stages, units")
 
 
 async def test_the_page_is_served_with_a_strict_content_security_policy(world: World) -> None:
