@@ -324,11 +324,15 @@ function openProvince(code) {
   // the province's own units first, then each kabupaten/kota's, under its name
   const places = [...new Set(region.units.map((u) => u.regionCode))]
     .sort((a, b) => a.length - b.length || (a < b ? -1 : 1));
+  const heading = (place, name) => {
+    if (place === "") return "Pusat (nasional)";
+    return place.includes(".") ? `${name} (${place})` : `Tingkat provinsi: ${name} (${place})`;
+  };
   $("units").replaceChildren(...places.map((place) => {
     const units = region.units.filter((u) => u.regionCode === place && shown(u.zone));
     const name = region.units.find((u) => u.regionCode === place).regionName || place;
-    return el("section", { class: "kabkota", "data-code": place },
-      el("h5", {}, place.includes(".") ? `${name} (${place})` : `Tingkat provinsi: ${name} (${place})`),
+    return el("section", { class: "kabkota", "data-code": place, ...(units.length ? {} : { hidden: "" }) },
+      el("h5", {}, heading(place, name)),
       el("ul", { class: "tiles" }, ...units.map((u) => tile(u.zone, u.name, u.node, [
         `Terhubung: ${u.reachable ? "ya" : "tidak"}`,
         `Laporan diterima: ${u.figures.reportsReceived}`,
