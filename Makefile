@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: demo test bench schema clean chromium mariadb
+.PHONY: demo test bench schema screenshots clean chromium mariadb
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit("simpul needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -70,6 +70,10 @@ bench: $(STAMP)
 
 schema: $(STAMP)
 	$(BIN)/simpul schema export
+
+# docs/img/dashboard-*.png, from the dashboard's browser test (they carry today's figures: commit them on purpose)
+screenshots: $(STAMP) chromium
+	SIMPUL_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/integration/test_dashboard.py
 
 clean:
 	rm -rf $(VENV) .simpul tests/js/node_modules tests/js-federation/node_modules tests/typed-clients/node_modules

@@ -64,6 +64,7 @@ POLICY: dict[str, Rule] = {
     "overdueReports": _rule(*READERS, cost=Cost.SCAN),
     "compliance": _rule(*READERS, cost=Cost.SCAN),
     "complianceZones": _rule(ADMIN, SUPERVISOR, cost=Cost.SCAN),  # the compliance dashboard
+    "complianceSeries": _rule(ADMIN, SUPERVISOR, cost=Cost.SCAN),  # the dashboard's charts, month by month
     "zoneThresholds": _rule(*READERS),  # the hub's zone settings, for the dashboard's legend
     "ombudsmanScores": _rule(*READERS),  # the Ombudsman's published scores, entered by admins
     "holidays": _rule(*READERS, NODE),

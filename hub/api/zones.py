@@ -1,4 +1,5 @@
-"""GraphQL for the compliance dashboard: simpul's complaint-handling zones per province and unit, for a year."""
+"""GraphQL for the compliance dashboard: simpul's complaint-handling zones per province and unit, for a year, and
+the year month by month for its charts."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from hub.regions import region_name
 from hub.settings import HubSettings
 from hub.sla.clocks import SlaDays
 from hub.sla.ombudsman import ScoreBook, scores
-from hub.sla.period import period_asked
+from hub.sla.period import Period, period_asked
+from hub.sla.series import MonthFigures, year_series
 from hub.sla.units import RegionZone, UnitZone, by_province, unit_zones
 from hub.sla.zones import Tally, Zone, ZoneThresholds
 from simpul.wire import NodeLevel, check_region_code
@@ -59,6 +61,8 @@ class UnitZoneInfo:
     name: str
     level: NodeLevel
     region_code: str
+    region_name: str | None = strawberry.field(description="The Kemendagri name of the unit's region: a "
+                                               "kabupaten/kota's, or its province's.")
     reachable: bool
     zone: Zone
     figures: ZoneFigures
@@ -71,8 +75,8 @@ class UnitZoneInfo:
     def of(cls, u: UnitZone, book: ScoreBook) -> UnitZoneInfo:
         score = book.for_node(u.node)
         return cls(node=u.node.code, name=u.node.name, level=u.node.level, region_code=u.node.region_code,
-                   reachable=u.reachable, zone=u.zone, figures=ZoneFigures.of(u.tally),
-                   handling=HandlingInfo.of(u.handling),
+                   region_name=region_name(u.node.region_code), reachable=u.reachable, zone=u.zone,
+                   figures=ZoneFigures.of(u.tally), handling=HandlingInfo.of(u.handling),
                    ombudsman=OmbudsmanScoreInfo.of(score) if score else None)
 
 
@@ -111,6 +115,23 @@ class ZoneThresholdsInfo:
     red_overdue: float = strawberry.field(description="Red: above this share of timed reports overdue.")
 
 
+@strawberry.type(name="ComplianceMonth", description=(
+    "One month of a year, summed over the active units in the region subtree: the reports their region's clock "
+    "received in the month, and what became of those reports so far (so `handling.selesai` counts the month's "
+    "reports that are selesai now)."))
+class ComplianceMonthInfo:
+    year: int
+    month: int = strawberry.field(description="1-12.")
+    reports_received: int
+    handling: HandlingInfo
+
+    @classmethod
+    def of(cls, m: MonthFigures) -> ComplianceMonthInfo:
+        assert m.period.month is not None
+        return cls(year=m.period.year, month=m.period.month, reports_received=m.reports_received,
+                   handling=HandlingInfo.of(m.handling))
+
+
 @strawberry.type
 class ZonesQuery:
     @strawberry.field(description="simpul's complaint-handling zones (zona kinerja pengaduan simpul, not the "
@@ -136,6 +157,24 @@ class ZonesQuery:
         region = region_prefix or principal_of(info).region_code
         book = ScoreBook.of(await scores(info.context.pool, region, year) if year is not None else [])
         return [RegionZoneInfo.of(r, book) for r in by_province(units, thresholds)]
+
+    @strawberry.field(description="A year month by month, for the dashboard's charts: reports received, selesai and "
+                      "each stage's deadline kept, over the active units in the region subtree (default: your own), "
+                      "for the months begun by now.")
+    async def compliance_series(
+        self, info: Info[Context, None], year: int, region_prefix: str | None = None,
+    ) -> list[ComplianceMonthInfo]:
+        now = datetime.now(UTC)
+        Period.asked(year, None, now)
+        principal = principal_of(info)
+        region = principal.region_asked(region_prefix, "read the compliance series")
+        federation: Federation = info.context.federation
+        nodes = await federation.registry.select(
+            principal.narrow(NodeSelection(region_prefix=region or None, status=NodeStatus.ACTIVE)))
+        series, untimed = await year_series(info.context.pool, SlaDays.from_settings(info.context.settings), nodes,
+                                            now, year)
+        report_untimed(info, untimed, list_reports=False)
+        return [ComplianceMonthInfo.of(m) for m in series]
 
     @strawberry.field(description="The thresholds of simpul's complaint-handling zones, as this hub is set.")
     def zone_thresholds(self, info: Info[Context, None]) -> ZoneThresholdsInfo:

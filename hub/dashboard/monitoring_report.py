@@ -22,10 +22,13 @@ from datetime import datetime
 from typing import Any
 
 from hub.coverage.figure import Coverage
-from hub.sla.clocks import UNIT_STAGES, Stage
+from hub.dashboard.charts import compared, received_chart, stages_chart, units_chart
+from hub.dashboard.labels import STAGE_NAMES, ZONE_COLOURS, ZONE_TEXT_COLOURS, percent, rgb
+from hub.sla.clocks import UNIT_STAGES
 from hub.sla.compliance import Handling, StageTally
 from hub.sla.ombudsman import OMBUDSMAN_LABEL, OMBUDSMAN_ZONE_NAMES, OmbudsmanScore, ScoreBook
 from hub.sla.period import Period, local_time
+from hub.sla.series import MonthFigures
 from hub.sla.units import UnitZone, handled, total
 from hub.sla.zones import ZONE_NAMES, ZONE_TITLE, Tally, Zone, ZoneThresholds, zone_of
 from simpul.wire import Channel, ReportKind
@@ -41,13 +44,10 @@ COLUMNS = ("period", "region_code", "unit", "unit_name", "level", "simpul_zone",
 KIND_NAMES = {ReportKind.PENGADUAN: "Pengaduan", ReportKind.ASPIRASI: "Aspirasi", ReportKind.INFORMASI: "Informasi"}
 CHANNEL_NAMES = {Channel.WEB: "Web", Channel.SMS: "SMS", Channel.APP: "Aplikasi", Channel.DESK: "Loket",
                  Channel.SOCIAL: "Media sosial", Channel.API: "API"}
-STAGE_NAMES = {Stage.VERIFICATION: "Verifikasi (3 HK)", Stage.FOLLOW_UP: "Tindak lanjut (5 HK)",
-               Stage.OUTER_LIMIT: "Batas 60 hari", Stage.INFORMATION: "Jawaban informasi (KIP)",
-               Stage.OBJECTION: "Tanggapan keberatan"}
 TOTAL = "TOTAL"  # the unit column of the region's own row, the last one
-_ZONE_FILL = {Zone.GREEN: (46, 125, 50), Zone.YELLOW: (249, 168, 37), Zone.RED: (198, 40, 40),
-              Zone.GREY: (158, 158, 158)}
-_ZONE_TEXT = {Zone.GREEN: (255, 255, 255), Zone.YELLOW: (0, 0, 0), Zone.RED: (255, 255, 255), Zone.GREY: (0, 0, 0)}
+CHART_ROWS = 28  # units per comparison chart in the PDF: what fits on a landscape A4 page
+_ZONE_FILL = {zone: rgb(colour) for zone, colour in ZONE_COLOURS.items()}
+_ZONE_TEXT = {zone: rgb(colour) for zone, colour in ZONE_TEXT_COLOURS.items()}
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,7 @@ class MonitoringReport:
     thresholds: ZoneThresholds
     coverage: Coverage | None = None  # connection coverage of the region, when the report is made
     ombudsman: ScoreBook = ScoreBook({})  # the Ombudsman's scores of the year, as entered
+    series: Sequence[MonthFigures] = ()  # the year's months up to the period's end, for the charts
 
     @property
     def total(self) -> Tally:
@@ -130,11 +131,6 @@ def to_csv(report: MonitoringReport) -> str:
     return out.getvalue()
 
 
-def percent(value: float | None) -> str:
-    """A share as Indonesians write it (66,7%); a dash when there is nothing to measure."""
-    return "-" if value is None else f"{value * 100:.1f}%".replace(".", ",")
-
-
 def _latin1(text: str) -> str:
     """The PDF's core font has Latin-1 only; anything else shows as '?'."""
     return text.encode("latin-1", "replace").decode("latin-1")
@@ -199,7 +195,24 @@ def to_pdf(report: MonitoringReport) -> bytes:
         "akhir periode (atau saat laporan dibuat, bila periode belum berakhir).",
     ):
         pdf.multi_cell(w=0, text=line, new_x="LMARGIN", new_y="NEXT")
+    _charts_section(pdf, report)
     return bytes(pdf.output())
+
+
+def _charts_section(pdf: Any, report: MonitoringReport) -> None:
+    """The dashboard's charts, on a page of their own: the year's months up to the period, and the units compared
+    (in parts of CHART_ROWS, so a region with many units runs over pages)."""
+    pdf.add_page()
+    pdf.set_font("helvetica", "B", 11)
+    pdf.cell(text="Grafik", new_x="LMARGIN", new_y="NEXT")
+    drawings = [received_chart(report.series, report.region_name, report.period.year),
+                stages_chart(report.series, report.region_name, report.period.year)] if report.series else []
+    shown = compared(report.units, report.thresholds, national=False)
+    drawings += [units_chart(shown[i:i + CHART_ROWS], report.region_name, report.period, national=False)
+                 for i in range(0, max(len(shown), 1), CHART_ROWS)]
+    for drawing in drawings:
+        pdf.ln(2)
+        pdf.image(io.BytesIO(_latin1(drawing).encode()), w=190)
 
 
 def _coverage_section(pdf: Any, coverage: Coverage) -> None:

@@ -1,10 +1,11 @@
-"""HTTP for the compliance dashboard: the page, its static files, and the annual report downloads.
+"""HTTP for the compliance dashboard: the page, its static files, its charts and the monitoring report downloads.
 
 The page is plain HTML, CSS and ES modules from this package, served under
-a strict Content-Security-Policy (nothing but this origin, no inline script).
+a strict Content-Security-Policy (nothing but this origin, no inline script;
+images from this origin or from blobs the page made of the charts it fetched).
 It signs in with the `login` mutation and reads /graphql with the session
-token; the downloads take the same Bearer token or API key, for the roles
-`complianceZones` allows, in the caller's region only.
+token; the charts (SVG) and the downloads take the same Bearer token or API
+key, for the roles `complianceZones` allows, in the caller's region only.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.access.authn import Credentials, NotAuthenticated
 from hub.access.guard import Guard, LimitExceeded, client_address
-from hub.access.principal import Role
+from hub.access.principal import Principal, Role
 from hub.coverage.figure import region_coverage
+from hub.dashboard.charts import CHARTS, compared, received_chart, stages_chart, units_chart
 from hub.dashboard.monitoring_report import MonitoringReport, to_csv, to_pdf
+from hub.dashboard.tilemap import tile_map
 from hub.nodes.registry import Registry
 from hub.nodes.selection import NodeSelection
 from hub.nodes.status import NodeStatus
@@ -33,6 +36,7 @@ from hub.settings import HubSettings
 from hub.sla.clocks import SlaDays
 from hub.sla.ombudsman import ScoreBook, scores
 from hub.sla.period import Period
+from hub.sla.series import year_series
 from hub.sla.units import unit_zones
 from hub.sla.zones import ZoneThresholds
 from simpul.errors import InvalidInput, NotAllowed
@@ -41,13 +45,14 @@ from simpul.wire import check_region_code
 STATIC = Path(__file__).parent / "static"
 FIELD = "complianceZones"  # the downloads are this field's figures, for the same roles
 SECURITY_HEADERS = {
-    "content-security-policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "content-security-policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "
                                "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
     "x-content-type-options": "nosniff",
     "referrer-policy": "no-referrer",
     "x-frame-options": "DENY",
 }
 _MEDIA = {"csv": "text/csv; charset=utf-8", "pdf": "application/pdf"}
+SVG = "image/svg+xml"
 
 
 class _SecurityHeaders:
@@ -95,6 +100,8 @@ class Dashboard:
             Route("/dashboard", _SecurityHeaders(self.page), methods=["GET", "HEAD"]),
             Mount("/dashboard/static", _SecurityHeaders(StaticFiles(directory=STATIC)), name="dashboard-static"),
             Route("/dashboard/report/{region}.{format}", _SecurityHeaders(self.report), methods=["GET", "HEAD"]),
+            Route("/dashboard/chart/{chart}.svg", _SecurityHeaders(self.chart), methods=["GET", "HEAD"]),
+            Route("/dashboard/tilemap.json", _SecurityHeaders(JSONResponse(tile_map())), methods=["GET", "HEAD"]),
         ]
 
     async def page(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -105,12 +112,13 @@ class Dashboard:
         response = await self._report(Request(scope, receive))
         await response(scope, receive, send)
 
-    async def _report(self, request: Request) -> Response:
-        """A region's monitoring report for a year or a month: 401 without good credentials, 403 for a role or
-        region not allowed."""
-        form = request.path_params["format"]
-        if form not in _MEDIA:
-            return _error(404, "the annual report comes as .csv or .pdf")
+    async def chart(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self._chart(Request(scope, receive))
+        await response(scope, receive, send)
+
+    async def _admitted(self, request: Request, action: str) -> Principal | Response:
+        """The caller, admitted as FIELD by the guard; or the answer refusing them: 401 without good credentials,
+        403 for a role not allowed, 429 over a limit."""
         credentials = Credentials(authorization=request.headers.get("authorization"), headers=request.headers,
                                   method=request.method, path=request.url.path, body=b"")
         try:
@@ -124,7 +132,17 @@ class Dashboard:
         except LimitExceeded as exc:
             return _error(429, str(exc))
         except NotAllowed:
-            return _error(403, f"{principal.role.value.lower()} may not download annual reports")
+            return _error(403, f"{principal.role.value.lower()} may not {action}")
+        return principal
+
+    async def _report(self, request: Request) -> Response:
+        """A region's monitoring report for a year or a month: 403 also for a region not allowed."""
+        form = request.path_params["format"]
+        if form not in _MEDIA:
+            return _error(404, "the annual report comes as .csv or .pdf")
+        principal = await self._admitted(request, "download annual reports")
+        if isinstance(principal, Response):
+            return principal
         region = request.path_params["region"]
         now = datetime.now(UTC)
         try:
@@ -141,14 +159,51 @@ class Dashboard:
             return _error(404, f"region {region} is not in the Kemendagri region tree")
         nodes = await Registry(self.pool).select(NodeSelection(region_prefix=region, status=NodeStatus.ACTIVE))
         thresholds = ZoneThresholds.from_settings(self.settings)
-        units, _ = await unit_zones(self.pool, SlaDays.from_settings(self.settings), nodes, now,
-                                    self.settings.heartbeat_grace, thresholds, period)
+        days = SlaDays.from_settings(self.settings)
+        units, _ = await unit_zones(self.pool, days, nodes, now, self.settings.heartbeat_grace, thresholds, period)
+        series, _ = await year_series(self.pool, days, nodes, now, period.year, period.month or 12)
         report = MonitoringReport(region, name, period, now, units, thresholds,
                                   coverage=await region_coverage(self.pool, region, min(now, period.end(region))),
-                                  ombudsman=ScoreBook.of(await scores(self.pool, region, period.year)))
+                                  ombudsman=ScoreBook.of(await scores(self.pool, region, period.year)), series=series)
         # fpdf lays out the whole document in Python: off the event loop, so other requests are not held up
         body = to_csv(report).encode() if form == "csv" else await asyncio.to_thread(to_pdf, report)
         filename = f"{period.file_stem}-{region}-{period.label}.{form}"
         return Response(body, media_type=_MEDIA[form],
                         headers={"content-disposition": f'attachment; filename="{filename}"',
                                  "cache-control": "no-store"})
+
+    async def _chart(self, request: Request) -> Response:
+        """One of the dashboard's charts as SVG, for a region (default: the caller's own scope) and a year, or a
+        month of it: the months up to it, and the units compared over it."""
+        name = request.path_params["chart"]
+        if name not in CHARTS:
+            return _error(404, f"the charts are {', '.join(CHARTS)}")
+        principal = await self._admitted(request, "read the dashboard's charts")
+        if isinstance(principal, Response):
+            return principal
+        now = datetime.now(UTC)
+        try:
+            region = principal.region_asked(request.query_params.get("region"), "read the dashboard's charts")
+            year = _number(request, "year")
+            period = Period.asked(now.year if year is None else year, _number(request, "month"), now)
+        except InvalidInput as exc:
+            return _error(400, str(exc))
+        except NotAllowed as exc:
+            return _error(403, str(exc))
+        place = region_name(region)
+        if place is None:
+            return _error(404, f"region {region} is not in the Kemendagri region tree")
+        nodes = await Registry(self.pool).select(
+            principal.narrow(NodeSelection(region_prefix=region or None, status=NodeStatus.ACTIVE)))
+        days = SlaDays.from_settings(self.settings)
+        if name == "units":
+            thresholds = ZoneThresholds.from_settings(self.settings)
+            units, _ = await unit_zones(self.pool, days, nodes, now, self.settings.heartbeat_grace, thresholds,
+                                        period)
+            national = region == ""
+            body = units_chart(compared(units, thresholds, national), place, period, national)
+        else:
+            series, _ = await year_series(self.pool, days, nodes, now, period.year, period.month or 12)
+            draw = received_chart if name == "received" else stages_chart
+            body = draw(series, place, period.year)
+        return Response(body, media_type=SVG, headers={"cache-control": "no-store"})

@@ -162,14 +162,39 @@ async def node_compliance(
     """Figures for each of `nodes` over the reports each holds (those received in `period`, and of `kind`, when
     given: aspirasi and information requests are kept apart from complaints that way)."""
     calendar = await load_calendar(pool, days.cuti_bersama_days_off)
+    untimed = Untimed()
+    held = await _held(pool, nodes, period, kind)
+    return _per_node(nodes, held, calendar, days, as_of, untimed), untimed
+
+
+async def monthly_compliance(
+    pool: asyncpg.Pool, days: SlaDays, nodes: Sequence[NodeRecord], as_of: datetime, year: int,
+) -> tuple[list[list[NodeFigures]], Untimed]:
+    """node_compliance for each month of `year` (January first), from one read of the ledger: a year's series
+    costs one query, not twelve. A report belongs to the month its region's clock received it in."""
+    calendar = await load_calendar(pool, days.cuti_bersama_days_off)
+    by_month: dict[int, list[asyncpg.Record]] = {}
+    for row in await _held(pool, nodes, Period(year), None):
+        by_month.setdefault(row["received_at"].astimezone(local_zone(row["region_code"])).month, []).append(row)
+    untimed = Untimed()
+    months = [_per_node(nodes, by_month.get(month, []), calendar, days, as_of, untimed) for month in range(1, 13)]
+    return months, untimed
+
+
+async def _held(pool: asyncpg.Pool, nodes: Sequence[NodeRecord], period: Period | None,
+                kind: ReportKind | None) -> list[asyncpg.Record]:
+    """The clock rows of the reports `nodes` hold, received in `period` on each report's own regional clock."""
     start, end = period.window() if period is not None else (None, None)
     rows = await pool.fetch(_HELD, [n.code for n in nodes], start, end, kind.value if kind else None)
+    return [r for r in rows if period is None or period.contains(r["received_at"], r["region_code"])]
+
+
+def _per_node(nodes: Sequence[NodeRecord], held: Sequence[asyncpg.Record], calendar: Calendar, days: SlaDays,
+              as_of: datetime, untimed: Untimed) -> list[NodeFigures]:
     by_node: dict[str, list[asyncpg.Record]] = {}
-    for row in rows:
-        if period is None or period.contains(row["received_at"], row["region_code"]):
-            by_node.setdefault(row["holder_node"], []).append(row)
-    untimed = Untimed()
-    return [_figures(node, by_node.get(node.code, []), calendar, days, as_of, untimed) for node in nodes], untimed
+    for row in held:
+        by_node.setdefault(row["holder_node"], []).append(row)
+    return [_figures(node, by_node.get(node.code, []), calendar, days, as_of, untimed) for node in nodes]
 
 
 def _figures(node: NodeRecord, held: Sequence[asyncpg.Record], calendar: Calendar, days: SlaDays, as_of: datetime,

@@ -6,14 +6,19 @@ desk (65) is down: red. Kaltim's province desk has nothing to time: grey, not
 green. The zones are simpul's complaint-handling performance, labelled so,
 never the Ombudsman's. A national supervisor (the Ombudsman) sees all three,
 drills down to Kutai Timur's reports and downloads Kaltim's annual report; a
-Kaltim supervisor sees Kaltim only. Debian's Chromium runs headless through
-playwright, which is given its path and downloads nothing.
+Kaltim supervisor sees Kaltim only. The tile map shows all 38 provinces, and
+the charts (SVG drawn by the hub) the figures the hub's GraphQL gives. Debian's
+Chromium runs headless through playwright, which is given its path and
+downloads nothing. Screenshots go to the test's own folder, or to docs/img
+with SIMPUL_SCREENSHOTS=1 (`make screenshots`), so `make test` changes no file.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import os
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -23,11 +28,13 @@ from typing import Any
 import aiohttp
 import pytest
 from PIL import Image
-from playwright.async_api import Page, expect
+from playwright.async_api import Locator, Page, expect
 from pypdf import PdfReader
 from yarl import URL
 
+from hub.dashboard.charts import MONTH_LABELS
 from hub.dashboard.monitoring_report import COLUMNS, TOTAL, percent
+from hub.dashboard.tilemap import TILES
 from hub.sla.period import MONTHS
 from hub.sla.zones import ZONE_NAMES, Zone
 from tests.federation import (
@@ -48,8 +55,15 @@ REPORTER = ("Siti Rahmawati", "081234567890")  # must never appear in a download
 RAHASIA_TITLE = "Pungutan liar di loket puskesmas"  # a confidential report's title: never on the dashboard
 ZONE_RGB = {"GREEN": (46, 125, 50), "YELLOW": (249, 168, 37), "RED": (198, 40, 40), "GREY": (158, 158, 158)}
 YEAR = today().year
+DOCS_IMAGES = Path(__file__).parents[2] / "docs" / "img"
 LATE = working_days_before(today(), 10)  # received then: ten working days ago, past both unit deadlines
 
+SERIES = """
+query Series($region: String, $year: Int!) {
+  complianceSeries(regionPrefix: $region, year: $year) { month reportsReceived
+    handling { selesai stages { stage due onTimeShare } } }
+}
+"""
 ZONES = """
 query Zones($region: String, $year: Int) {
   complianceZones(regionPrefix: $region, year: $year) {
@@ -143,6 +157,34 @@ async def tiles(page: Page, where: str) -> dict[str, str]:
             for t in await found.all()}
 
 
+def screenshots(tmp_path: Path) -> Path:
+    """docs/img when SIMPUL_SCREENSHOTS=1 (`make screenshots` refreshes the docs' pictures), else the test's own
+    folder: the pictures carry today's dates, so `make test` must not write them into the clone."""
+    return DOCS_IMAGES if os.environ.get("SIMPUL_SCREENSHOTS") == "1" else tmp_path
+
+
+async def map_zones(page: Page) -> dict[str, str]:
+    """code -> zone (or NONE, OUT) of each tile of the map."""
+    return {await t.get_attribute("data-code") or "": await t.get_attribute("data-zone") or ""
+            for t in await page.locator("#tilemap .map-tile").all()}
+
+
+async def chart_marks(world: World, page: Page, image: Locator) -> dict[tuple[str, str], float]:
+    """(series, label) -> value of the marks of the chart an <img> shows, fetched again as the page did (an <img>
+    from a blob cannot be read back under the page's CSP)."""
+    chart, query = await image.get_attribute("data-chart"), await image.get_attribute("data-shown")
+    assert await image.evaluate("i => i.complete && i.naturalWidth") == 720  # drawn, not a broken image
+    assert (await image.get_attribute("alt") or "").startswith("Grafik ")
+    token = await page.evaluate("sessionStorage.getItem('simpul.dashboard.session')")
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{world.url}/dashboard/chart/{chart}.svg?{query}", headers=bearer(token)) as answer:
+            assert (answer.status, answer.content_type) == (200, "image/svg+xml")
+            drawing = ET.fromstring(await answer.text())
+    assert REPORTER[0] not in ET.tostring(drawing, encoding="unicode")
+    return {(e.get("data-series", ""), e.get("data-label", "")): float(e.get("data-value", ""))
+            for e in drawing.iter() if e.get("data-value") is not None}
+
+
 def zone_pixels(screenshot: Path, box: dict[str, float], zone: str) -> float:
     """Share of the pixels in `box` that have the zone's colour."""
     image = Image.open(screenshot).convert("RGB")
@@ -189,17 +231,25 @@ async def test_the_ombudsman_sees_each_province_in_its_zone_and_drills_down_to_a
     await expect(kaltara).to_contain_text("Unit terhubung: 0 dari 1")
     # the Ombudsman's own score sits beside simpul's red, labelled as the Ombudsman's
     await expect(kaltara).to_contain_text(f"Penilaian kepatuhan Ombudsman RI {YEAR}: 72,50 (Kuning)")
+    # the map: every province, those with units in their zone, the rest said to have none
+    await expect(page.locator("#tilemap .map-tile")).to_have_count(len(TILES))
+    assert await map_zones(page) == {**{code: "NONE" for code, *_ in TILES}, **shown}
+    await expect(page.locator('#tilemap [data-code="65"]')).to_contain_text("Merah")
+    await expect(page.locator('#tilemap [data-code="11"]')).to_contain_text("Tanpa unit")
     screenshot = tmp_path / "provinsi.png"
     await page.screenshot(path=screenshot, full_page=True)
     for code, zone in shown.items():
-        box = await page.locator(f'#provinces .tile[data-code="{code}"]').bounding_box()
-        assert box is not None
-        assert zone_pixels(screenshot, box, zone) > 0.5, (code, zone)
+        for where in (f'#provinces .tile[data-code="{code}"]', f'#tilemap [data-code="{code}"]'):
+            box = await page.locator(where).bounding_box()
+            assert box is not None
+            assert zone_pixels(screenshot, box, zone) > 0.5, (where, zone)
 
-    await page.get_by_role("button", name="Kalimantan Timur").click()
+    await page.locator('#tilemap button[data-code="64"]').click()  # drilled down from the map
     await expect(page.locator("#units .tile")).to_have_count(2)
     units = await tiles(page, "units")
     assert units == {"64": "GREY", "64.08": world.expected_kaltim}  # the province desk had nothing to time
+    await expect(page.locator("#units .kabkota h5")).to_have_text(
+        ["Tingkat provinsi: Kalimantan Timur (64)", "Kabupaten Kutai Timur (64.08)"])  # by kabupaten/kota
     await expect(page.locator("#province-title")).to_have_text("Kalimantan Timur - Zona kinerja pengaduan simpul: "
                                                                f"{ZONE_NAMES[Zone(world.expected_kaltim)]}")
 
@@ -228,7 +278,7 @@ async def test_the_annual_report_downloads_as_csv_and_pdf_with_the_hubs_figures(
     world: World, page: Page, tmp_path: Path
 ) -> None:
     await log_in(page, world, "ombudsman")
-    await page.get_by_role("button", name="Kalimantan Timur").click()
+    await page.locator('#provinces .tile[data-code="64"]').click()
     expected = (await zones_by_graphql(world, "64"))["64"]
 
     async with page.expect_download() as csv_download:
@@ -269,10 +319,63 @@ async def test_the_annual_report_downloads_as_csv_and_pdf_with_the_hubs_figures(
         assert (f"{code} {name} {ZONE_NAMES[Zone(unit['zone'])]} {f['reportsReceived']} {f['followUpsDue']} "
                 f"{percent(f['onTimeShare'])} {f['overdue']} {percent(f['reachableShare'])} 0 -") in lines
     assert REPORTER[0] not in pdf_text and RAHASIA_TITLE not in pdf_text
+    # the dashboard's charts, drawn into the PDF as text and lines
+    charts = pdf_text.split(" Grafik\n", 1)[1]  # pages of their own, after the tables and notes
+    assert f"Laporan diterima dan selesai per bulan - Kalimantan Timur {YEAR}" in charts
+    for unit in expected["units"]:
+        f = unit["figures"]
+        assert (f"{unit['node']} {unit['name']} {f['reportsReceived']} {percent(f['onTimeShare'])} "
+                f"({ZONE_NAMES[Zone(unit['zone'])]})") in charts.splitlines()
 
     await page.get_by_label("Tahun").select_option("Semua tahun")  # every report held: no annual report
     await expect(page.get_by_role("button", name="Unduh CSV")).to_be_disabled()
     await expect(page.get_by_text("Pilih satu tahun untuk mengunduh laporan tahunan.")).to_be_visible()
+
+
+async def test_the_charts_show_each_months_reports_and_each_units_figures_as_the_hub_counts_them(
+    world: World, page: Page, tmp_path: Path
+) -> None:
+    await log_in(page, world, "ombudsman")
+    units_chart = page.locator("#chart-units")
+    await expect(units_chart).to_have_attribute("data-shown", f"year={YEAR}")
+    zones = await zones_by_graphql(world)
+    national = await chart_marks(world, page, units_chart)  # the country: its provinces compared
+    assert {label: value for (series, label), value in national.items() if series == "received"} == {
+        f"{code} {r['regionName']}": r["figures"]["reportsReceived"] for code, r in zones.items()}
+    await page.locator("#map-view").screenshot(path=screenshots(tmp_path) / "dashboard-map.png")
+
+    await page.locator('#tilemap button[data-code="64"]').click()
+    for chart in ("received", "stages", "units"):
+        await expect(page.locator(f"#chart-{chart}")).to_have_attribute("data-shown", f"year={YEAR}&region=64")
+    received = await chart_marks(world, page, page.locator("#chart-received"))
+    stages = await chart_marks(world, page, page.locator("#chart-stages"))
+    async with aiohttp.ClientSession() as session:
+        body = await graphql(session, world.federation.hub.graphql_url, SERIES, {"region": "64", "year": YEAR})
+    assert "errors" not in body, body
+    months = body["data"]["complianceSeries"]
+    assert [m["month"] for m in months] == list(range(1, today().month + 1))
+    for month in months:
+        label = MONTH_LABELS[month["month"] - 1]
+        assert (received[("received", label)], received[("selesai", label)]) == (
+            month["reportsReceived"], month["handling"]["selesai"])
+        for stage in month["handling"]["stages"]:
+            assert stages.get((stage["stage"].lower(), label)) == pytest.approx(stage["onTimeShare"], abs=1e-4)
+    # which is what this test made: Kutai Timur's reports of this year, in the months they came in, none selesai
+    this_month = MONTH_LABELS[today().month - 1]
+    assert received[("received", this_month)] == 3 + (2 if (LATE.year, LATE.month) == (YEAR, today().month) else 0)
+    assert sum(m["reportsReceived"] for m in months) == len(world.kutim_reports)
+    assert not any(m["handling"]["selesai"] for m in months)
+    units = await chart_marks(world, page, units_chart)
+    for unit in zones["64"]["units"]:
+        label = f"{unit['node']} {unit['name']}"
+        assert units[("received", label)] == unit["figures"]["reportsReceived"]
+        assert units.get(("on_time", label)) == pytest.approx(unit["figures"]["onTimeShare"], abs=1e-4)
+    await page.locator("#charts").screenshot(path=screenshots(tmp_path) / "dashboard-charts.png")
+    await page.locator("#province-view").screenshot(path=screenshots(tmp_path) / "dashboard-province.png")
+
+    await page.get_by_label("Tahun").select_option("Semua tahun")  # a chart needs a year
+    await expect(page.get_by_text("Pilih satu tahun untuk melihat grafik.")).to_be_visible()
+    await expect(units_chart).to_be_hidden()
 
 
 MONTH_FIGURES = """
@@ -300,7 +403,7 @@ async def test_a_months_report_counts_that_months_reports_on_the_regions_clock_w
 
     await log_in(page, world, "ombudsman")
     await page.get_by_label("Bulan").select_option(str(this_month))
-    await page.get_by_role("button", name="Kalimantan Timur").click()
+    await page.locator('#provinces .tile[data-code="64"]').click()
     await expect(page.locator("#province-summary")).to_contain_text(
         f"{kutim_this_month} laporan diterima {MONTHS[this_month - 1]} {YEAR}; ")
     await expect(page.locator("#province-summary")).to_contain_text(f"0 selesai, {kutim_this_month} dalam proses.")
@@ -350,6 +453,7 @@ async def test_a_kaltim_supervisor_sees_only_kaltim_and_may_not_download_kaltara
     await log_in(page, world, "pengawas-kaltim")
     await expect(page.locator("#provinces .tile")).to_have_count(1)
     assert await tiles(page, "provinces") == {"64": world.expected_kaltim}
+    assert await map_zones(page) == {**{code: "OUT" for code, *_ in TILES}, "64": world.expected_kaltim}
     token = await page.evaluate("sessionStorage.getItem('simpul.dashboard.session')")
 
     async with aiohttp.ClientSession() as session:
@@ -360,6 +464,12 @@ async def test_a_kaltim_supervisor_sees_only_kaltim_and_may_not_download_kaltara
         async with session.get(f"{world.url}/dashboard/report/64.08.csv?year={YEAR}", headers=bearer(token)) as ok:
             assert ok.status == 200
             assert [r["unit"] for r in csv.DictReader(io.StringIO(await ok.text()))] == ["64.08", TOTAL]
+        chart = f"{world.url}/dashboard/chart/units.svg?year={YEAR}"
+        async with session.get(chart + "&region=65", headers=bearer(token)) as refused:
+            assert (refused.status, (await refused.json())["error"]) == (
+                403, "supervisor of 64 may not read the dashboard's charts in region 65")
+        async with session.get(chart, headers=bearer(token)) as own:  # no region: the supervisor's own, Kaltim
+            assert "Perbandingan unit - Kalimantan Timur" in await own.text()
 
 
 async def test_coverage_shows_connected_of_expected_units_per_province_and_names_those_not_connected(
@@ -411,6 +521,12 @@ async def test_downloads_need_a_session_or_key_of_a_role_that_may_see_zones(worl
         async with session.get(url, headers=bearer(supervisor)) as allowed:
             assert allowed.status == 200
             assert allowed.headers["content-type"] == "text/csv; charset=utf-8"
+        chart = f"{world.url}/dashboard/chart/received.svg?year={YEAR}"
+        for headers, status in ((None, 401), (bearer(integrator), 403), (bearer(supervisor), 200)):
+            async with session.get(chart, headers=headers) as answer:
+                assert answer.status == status
+        async with session.get(f"{world.url}/dashboard/chart/pie.svg", headers=bearer(supervisor)) as unknown:
+            assert (unknown.status, (await unknown.json())["error"]) == (404, "the charts are received, stages, units")
 
 
 async def test_the_page_is_served_with_a_strict_content_security_policy(world: World) -> None:

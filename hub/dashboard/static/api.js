@@ -1,5 +1,5 @@
-// The hub as the dashboard sees it: a session token kept for this tab, GraphQL at /graphql, and
-// the annual report downloads, all with 'Authorization: Bearer <token>'.
+// The hub as the dashboard sees it: a session token kept for this tab, GraphQL at /graphql, the charts and
+// the monitoring report downloads, all with 'Authorization: Bearer <token>'.
 
 const TOKEN = "simpul.dashboard.session";
 
@@ -59,8 +59,8 @@ export async function logOut() {
   }
 }
 
-// Fetch a file with the session and hand it to the browser as a download.
-export async function download(path, filename) {
+// A file the hub serves with the session (a chart, a report), as a Blob.
+export async function fetchFile(path) {
   const response = await fetch(path, { headers: headers() });
   if (!response.ok) {
     let message = `HTTP ${response.status}`;
@@ -75,7 +75,12 @@ export async function download(path, filename) {
     }
     throw new Error(message);
   }
-  const url = URL.createObjectURL(await response.blob());
+  return response.blob();
+}
+
+// Fetch a file with the session and hand it to the browser as a download.
+export async function download(path, filename) {
+  const url = URL.createObjectURL(await fetchFile(path));
   const link = document.createElement("a");
   link.href = url;
   link.download = filename;

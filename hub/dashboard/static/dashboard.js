@@ -1,10 +1,19 @@
 // The compliance dashboard: provinces by simpul's complaint-handling zone (zona kinerja pengaduan simpul, not the
-// Ombudsman's zone), then a province's units, then a unit's reports.
+// Ombudsman's zone) on a tile map of Indonesia and as tiles, then a province's units by kabupaten/kota, then a
+// unit's reports; charts of the region drawn by the hub (SVG, shown as images).
 // Every piece of data goes into the page as text (textContent), never as HTML.
 
-import { ApiError, SignedOut, download, graphql, logIn, logOut, token } from "./api.js";
+import { ApiError, SignedOut, download, fetchFile, graphql, logIn, logOut, token } from "./api.js";
 
 const ZONE_NAMES = { GREEN: "Hijau", YELLOW: "Kuning", RED: "Merah", GREY: "Abu-abu (data kurang)" };
+const MAP_WORDS = { GREEN: "Hijau", YELLOW: "Kuning", RED: "Merah", GREY: "Abu-abu", NONE: "Tanpa unit",
+  OUT: "Di luar wilayah" };
+// The hub's charts (hub/dashboard/charts.py), each with the words that stand for it where the image cannot.
+const CHARTS = {
+  received: "Grafik laporan diterima dan selesai per bulan",
+  stages: "Grafik tindak lanjut tepat waktu per tahap per bulan",
+  units: "Grafik perbandingan unit: laporan diterima dan tindak lanjut tepat waktu",
+};
 const ZONE_TITLE = "Zona kinerja pengaduan simpul";
 const OMBUDSMAN_ZONES = { HIJAU: "Hijau", KUNING: "Kuning", MERAH: "Merah" };
 // A unit's COMPLETED is its tanggapan posted; the report is selesai only after the reporter's 10 working days pass
@@ -27,7 +36,7 @@ query Zones($year: Int, $month: Int) {
     handling { selesai inProcess }
     ombudsman { label year score zone }
     units {
-      node name level regionCode reachable zone
+      node name level regionCode regionName reachable zone
       figures { reportsReceived followUpsDue followUpsOnTime onTimeShare overdue untimed }
       ombudsman { label year score zone }
     }
@@ -57,7 +66,9 @@ const CONFIDENTIAL_TITLE = "Laporan rahasia";
 const YEARS = 8; // the year filter offers this many years back from now, then "all years"
 const $ = (id) => document.getElementById(id);
 // `asked` counts the figures asked for: an answer to an older choice of year or month is dropped.
-const state = { regions: [], coverage: new Map(), province: null, unit: null, after: null, asked: 0 };
+// `scope` is the user's region ('' national); `map` the tile map's layout (/dashboard/tilemap.json).
+const state = { regions: [], coverage: new Map(), province: null, unit: null, after: null, asked: 0, charted: 0,
+  scope: "", map: null };
 
 function el(tag, attributes = {}, ...children) {
   const element = document.createElement(tag);
@@ -149,6 +160,7 @@ function show(view) {
   $("provinces-view").hidden = view !== "provinces";
   $("province-view").hidden = view !== "province";
   $("unit-view").hidden = view !== "unit";
+  if (view === "unit") $("charts").hidden = true;
   crumbs();
 }
 
@@ -215,9 +227,73 @@ function showProvinceCoverage(code) {
     `${u.name} (${u.regionCode || "nasional"})${u.skNumber ? `, SK ${u.skNumber}` : ""}`)));
 }
 
+// The map: every province on its tile, in its zone's colour and word with its on-time share; a province without
+// an active unit, or outside the user's region, says so instead.
+function drawMap() {
+  const byCode = new Map(state.regions.map((r) => [r.regionCode, r]));
+  const grid = $("tilemap");
+  grid.style.gridTemplateColumns = `repeat(${state.map.columns}, minmax(0, 1fr))`;
+  grid.replaceChildren(...state.map.tiles.map((t) => {
+    const region = byCode.get(t.code);
+    const inScope = state.scope === "" || state.scope.split(".")[0] === t.code;
+    const zone = region ? region.zone : inScope ? "NONE" : "OUT";
+    const share = region ? percent(region.figures.onTimeShare) : "";
+    const label = `${t.name} (${t.code}): ` + (region ? `zona kinerja ${ZONE_NAMES[zone]}, tindak lanjut tepat `
+      + `waktu ${share}, ${region.figures.reportsReceived} laporan diterima` : MAP_WORDS[zone].toLowerCase());
+    const words = [el("span", { class: "map-code" }, `${t.abbreviation} ${t.code}`), el("span", {}, MAP_WORDS[zone]),
+      ...(region ? [el("span", {}, share)] : [])];
+    const attributes = { class: `map-tile zone-${zone}${region && !shown(zone) ? " map-dim" : ""}`,
+      "data-code": t.code, "data-zone": zone, title: label, "aria-label": label };
+    const item = region ? el("button", { type: "button", ...attributes }, ...words) : el("span", attributes, ...words);
+    if (region) item.addEventListener("click", () => openProvince(t.code));
+    const cell = el("li", {}, item);
+    cell.style.gridRow = String(t.row + 1);
+    cell.style.gridColumn = String(t.column + 1);
+    return cell;
+  }));
+}
+
+// The hub's charts of a region (null: the user's whole region) for the chosen year, up to the chosen month; each
+// fetched with the session and shown from a blob, since an <img> cannot send the token.
+async function showCharts(region) {
+  const asked = ++state.charted;
+  const images = Object.keys(CHARTS).map((name) => $(`chart-${name}`));
+  $("charts").hidden = region === "";  // national (PUSAT) nodes have no region of their own to chart
+  $("charts-hint").hidden = year() !== null;
+  if (region === "" || year() === null) {
+    for (const image of images) {
+      image.removeAttribute("src");
+      delete image.dataset.shown;
+    }
+    return;
+  }
+  const query = new URLSearchParams({ year: year() });
+  if (month() !== null) query.set("month", month());
+  if (region !== null) query.set("region", region);
+  if (images.every((image) => image.dataset.shown === query.toString())) return;  // a zone filter changes no chart
+  const files = await Promise.all(images.map((image) => fetchFile(
+    `/dashboard/chart/${image.dataset.chart}.svg?${query}`)));
+  if (asked !== state.charted) return;
+  const place = region === null ? "wilayah Anda" : regionLabel(state.province);
+  const old = images.map((image) => image.getAttribute("src"));
+  images.forEach((image, i) => {
+    image.src = URL.createObjectURL(files[i]);
+    image.alt = `${CHARTS[image.dataset.chart]}, ${place}, ${period()}`;
+  });
+  // a newer choice of region or period may replace an image before it is drawn: only then is a failure no news
+  await Promise.all(images.map((image) => image.decode().catch((error) => {
+    if (asked === state.charted) throw error;
+  })));
+  for (const url of old) if (url) URL.revokeObjectURL(url);
+  if (asked !== state.charted) return;
+  for (const image of images) image.dataset.shown = query.toString();  // drawn: what the charts show now
+}
+
 function openProvinces() {
   state.province = null;
   state.unit = null;
+  drawMap();
+  guarded(() => showCharts(null))();
   const tiles = state.regions.filter((r) => shown(r.zone)).map((r) => tile(r.zone, regionLabel(r), r.regionCode, [
     `Unit terhubung: ${r.figures.reachableUnits} dari ${r.figures.units}`,
     `Laporan diterima: ${r.figures.reportsReceived}`,
@@ -245,17 +321,30 @@ function openProvince(code) {
   $("downloads").hidden = code === "";
   $("download-csv").disabled = $("download-pdf").disabled = year() === null;
   $("downloads-hint").hidden = year() !== null;
-  const tiles = region.units.filter((u) => shown(u.zone)).map((u) => tile(u.zone, u.name, u.node, [
-    `Terhubung: ${u.reachable ? "ya" : "tidak"}`,
-    `Laporan diterima: ${u.figures.reportsReceived}`,
-    `Tindak lanjut tepat waktu: ${percent(u.figures.onTimeShare)}`,
-    `Lewat tenggat: ${u.figures.overdue}`,
-    ...untimed(u.figures),
-    ...ombudsmanLines(u.ombudsman),
-  ], () => openUnit(u.node)));
-  $("units").replaceChildren(...tiles);
+  // the province's own units first, then each kabupaten/kota's, under its name
+  const places = [...new Set(region.units.map((u) => u.regionCode))]
+    .sort((a, b) => a.length - b.length || (a < b ? -1 : 1));
+  const heading = (place, name) => {
+    if (place === "") return "Pusat (nasional)";
+    return place.includes(".") ? `${name} (${place})` : `Tingkat provinsi: ${name} (${place})`;
+  };
+  $("units").replaceChildren(...places.map((place) => {
+    const units = region.units.filter((u) => u.regionCode === place && shown(u.zone));
+    const name = region.units.find((u) => u.regionCode === place).regionName || place;
+    return el("section", { class: "kabkota", "data-code": place, ...(units.length ? {} : { hidden: "" }) },
+      el("h5", {}, heading(place, name)),
+      el("ul", { class: "tiles" }, ...units.map((u) => tile(u.zone, u.name, u.node, [
+        `Terhubung: ${u.reachable ? "ya" : "tidak"}`,
+        `Laporan diterima: ${u.figures.reportsReceived}`,
+        `Tindak lanjut tepat waktu: ${percent(u.figures.onTimeShare)}`,
+        `Lewat tenggat: ${u.figures.overdue}`,
+        ...untimed(u.figures),
+        ...ombudsmanLines(u.ombudsman),
+      ], () => openUnit(u.node)))));
+  }));
   showProvinceCoverage(code);
   show("province");
+  guarded(() => showCharts(code))();
 }
 
 async function openUnit(code) {
@@ -316,6 +405,8 @@ function signedOut(message) {
 }
 
 async function signedIn(user) {
+  state.scope = user.regionCode || "";
+  if (!state.map) state.map = await (await fetch("/dashboard/tilemap.json")).json();
   $("who-name").textContent = `${user.name} (${user.role === "ADMIN" ? "admin" : "pengawas"}, `
     + `${user.regionCode || "nasional"})`;
   $("who").hidden = false;
@@ -367,6 +458,7 @@ function setUp() {
   }));
   $("month").addEventListener("change", guarded(refresh));
   $("zone-filter").addEventListener("change", guarded(async () => {
+    drawMap();
     if (state.unit) return;
     if (state.province) openProvince(state.province.regionCode); else openProvinces();
   }));

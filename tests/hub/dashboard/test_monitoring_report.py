@@ -1,10 +1,12 @@
 """The monitoring report's coverage (the region's row carries connected / expected, the PDF names who is missing),
-and what became of the reports of a month: selesai, in process, by kind and channel, each stage kept."""
+what became of the reports of a month: selesai, in process, by kind and channel, each stage kept, and the
+dashboard's charts in the PDF."""
 
 from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from hub.nodes.registry import NodeRecord
 from hub.sla.clocks import Stage
 from hub.sla.compliance import Handling, StageTally
 from hub.sla.period import Period
+from hub.sla.series import MonthFigures
 from hub.sla.units import UnitZone
 from hub.sla.zones import Tally, ZoneThresholds, zone_of
 from simpul.wire import Channel, NodeLevel, ReportKind
@@ -91,3 +94,21 @@ def test_a_months_pdf_is_titled_for_the_month_in_local_time_with_each_stage_kept
     assert "65.dinkes Dinas Kesehatan 4 2 1 1 3 1 0 3 1 0 0 0 0" in lines  # received, selesai ... by channel
     assert "65.ppid PPID Utama - - - 1/2 (50,0%) -" in lines
     assert "65 Total Kalimantan Utara 4/4 (100,0%) 2/3 (66,7%) - 1/2 (50,0%) -" in lines
+
+
+def test_the_pdf_draws_the_dashboards_charts_the_months_so_far_and_the_units_compared(tmp_path: Path) -> None:
+    march = _march()
+    series = [MonthFigures(Period(2026, m), received, Handling(selesai=selesai))
+              for m, received, selesai in ((1, 3, 1), (2, 0, 0), (3, 6, 2))]
+    beyond_latin1 = _unit("65.pu", "Dinas PU \u2014 Bina Marga", Tally(1, 1, 1, 1, 1, 0), Handling())
+    saved = tmp_path / "laporan.pdf"
+    saved.write_bytes(to_pdf(replace(march, units=[*march.units, beyond_latin1], series=series)))
+    text = "\n".join(p.extract_text() for p in PdfReader(saved).pages)
+    charts = text.split("\nGrafik\n", 1)[1]  # on pages of their own, after the tables and notes
+    for title in ("Laporan diterima dan selesai per bulan - Kalimantan Utara 2026",
+                  "Tepat waktu per tahap per bulan - Kalimantan Utara 2026",
+                  "Perbandingan unit - Kalimantan Utara, Maret 2026"):
+        assert title in charts
+    assert "Jan Feb Mar" in charts and "Apr" not in charts
+    assert "65.pu Dinas PU ? Bina Marga" in charts  # the core font's Latin-1 only, never an error
+    assert "66,7% (Kuning)" in charts  # Dinas Kesehatan: 2 of 3 follow-ups on time
