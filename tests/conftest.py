@@ -14,7 +14,7 @@ from hypothesis import settings
 from simpul.db.embedded import embedded_postgres
 from tests.browser import browser, page  # noqa: F401 -- fixtures, registered by being imported here
 from tests.databases import fresh_database
-from tests.federation import Federation, Hub, start_federation, start_hub
+from tests.federation import Federation, Hub, start_desk, start_federation, start_hub
 from tests.graphql_ws import Subscription
 from tests.impostor import impostor  # noqa: F401 -- a fixture, registered by being imported here
 
@@ -77,6 +77,15 @@ def module_federation(module_database: str, tmp_path_factory: pytest.TempPathFac
     """The same federation, shared by the tests of one module that each leave it as they found it or read
     only what they made; xdist's --dist loadscope keeps a module's tests on one worker."""
     with start_federation(module_database, tmp_path_factory.mktemp("federation")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def kaltim_federation(module_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]:
+    """A hub and Kaltim's desk (64) alone, shared by the tests of one module."""
+    data = tmp_path_factory.mktemp("kaltim")
+    with Federation(start_hub(module_database, data)) as running:
+        running.desks["64"] = start_desk(running.hub, data, "64", "64", "PROVINSI")
         yield running
 
 

@@ -4,14 +4,12 @@ tools: graphql-http's server audit and graphql-ws's client (tests/js), against o
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-import pytest
 
-from tests.federation import Federation, bearer, create_key, graphql, national_admin, start_desk, start_hub
+from tests.federation import Federation, bearer, create_key, graphql, national_admin
 from tests.graphql_ws import registered
 from tests.reference_clients import WsClient, audit_server
 
@@ -30,18 +28,6 @@ class Answer:
     body: Any
 
 
-@pytest.fixture(scope="module")
-def federation(module_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]:
-    """One hub (no trusted documents) and Kaltim's desk, for every test here."""
-    data = tmp_path_factory.mktemp("graphql_http")
-    running = Federation(start_hub(module_database, data))
-    try:
-        running.desks["64"] = start_desk(running.hub, data, "64", "64", "PROVINSI")
-        yield running
-    finally:
-        running.stop()
-
-
 async def _send(session: aiohttp.ClientSession, method: str, url: str, *, json: Any = None, data: bytes | None = None,
                 params: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> Answer:
     async with session.request(method, url, json=json, data=data, params=params, headers=headers) as response:
@@ -50,8 +36,8 @@ async def _send(session: aiohttp.ClientSession, method: str, url: str, *, json: 
         return Answer(response.status, response.content_type, dict(response.headers), body)
 
 
-async def test_every_audit_of_graphql_http_passes_for_the_public(federation: Federation) -> None:
-    results = await audit_server(federation.hub.graphql_url)
+async def test_every_audit_of_graphql_http_passes_for_the_public(kaltim_federation: Federation) -> None:
+    results = await audit_server(kaltim_federation.hub.graphql_url)
 
     assert len(results) > 50, results
     failed = [r for r in results if r["status"] != "ok"]
@@ -60,9 +46,9 @@ async def test_every_audit_of_graphql_http_passes_for_the_public(federation: Fed
 
 
 async def test_accept_chooses_the_media_type_and_with_it_the_status_of_request_errors(
-    federation: Federation, session: aiohttp.ClientSession
+    kaltim_federation: Federation, session: aiohttp.ClientSession
 ) -> None:
-    url = federation.hub.graphql_url
+    url = kaltim_federation.hub.graphql_url
     modern = {"accept": GRAPHQL_RESPONSE}
     legacy = {"accept": "application/json"}
     admin = await national_admin(url)
@@ -79,7 +65,7 @@ async def test_accept_chooses_the_media_type_and_with_it_the_status_of_request_e
     public = await _send(session, "POST", url, json={"query": "{ nodes { code } }"}, headers=modern)
     assert public.status == 401 and public.headers["WWW-Authenticate"] == "Bearer"
     assert public.body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
-    supervisor = bearer(await create_key(federation.hub.database_url, "supervisor", "64"))
+    supervisor = bearer(await create_key(kaltim_federation.hub.database_url, "supervisor", "64"))
     removal = 'mutation { removeHoliday(day: "2031-01-02") { day } }'
     forbidden = await _send(session, "POST", url, json={"query": removal}, headers={**modern, **supervisor})
     assert forbidden.status == 403 and forbidden.body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
@@ -105,9 +91,9 @@ async def test_accept_chooses_the_media_type_and_with_it_the_status_of_request_e
 
 
 async def test_what_is_not_a_graphql_request_is_refused_before_graphql_with_the_right_status(
-    federation: Federation, session: aiohttp.ClientSession
+    kaltim_federation: Federation, session: aiohttp.ClientSession
 ) -> None:
-    url = federation.hub.graphql_url
+    url = kaltim_federation.hub.graphql_url
     admin = await national_admin(url)
 
     not_acceptable = await _send(session, "POST", url, json={"query": "{ __typename }"}, headers={"accept": "text/csv"})
@@ -147,16 +133,16 @@ async def test_what_is_not_a_graphql_request_is_refused_before_graphql_with_the_
 
 
 async def test_graphql_ws_client_hears_a_forwarded_report_and_completes(
-    federation: Federation, session: aiohttp.ClientSession
+    kaltim_federation: Federation, session: aiohttp.ClientSession
 ) -> None:
-    key = await create_key(federation.hub.database_url, "supervisor", "64")
-    client = await WsClient.start(federation.hub.graphql_url, {"query": EVENTS}, f"Bearer {key}", count=1,
+    key = await create_key(kaltim_federation.hub.database_url, "supervisor", "64")
+    client = await WsClient.start(kaltim_federation.hub.graphql_url, {"query": EVENTS}, f"Bearer {key}", count=1,
                                   keep_alive_ms=100)
     try:
         await client.wait_for(lambda line: "connected" in line)
         await client.wait_for(lambda line: "pong" in line)  # keep-alive: the client pings, the hub answers
-        await registered(session, federation.hub.url, 1)  # the hub counts this subscription: events reach it
-        submitted = await graphql(session, federation.hub.graphql_url, SUBMIT, {"report": {
+        await registered(session, kaltim_federation.hub.url, 1)  # the hub counts this subscription: events reach it
+        submitted = await graphql(session, kaltim_federation.hub.graphql_url, SUBMIT, {"report": {
             "kind": "PENGADUAN", "title": "Jalan rusak", "body": "Jalan poros berlubang.", "category": "jalan",
             "regionCode": "64.08"}}, headers={})
         tracking = submitted["data"]["submitReport"]["trackingNumber"]
@@ -171,10 +157,10 @@ async def test_graphql_ws_client_hears_a_forwarded_report_and_completes(
 
 
 async def test_graphql_ws_client_with_a_bad_key_is_closed_with_4403_and_without_one_is_the_public(
-    federation: Federation,
+    kaltim_federation: Federation,
 ) -> None:
-    bad = await WsClient.start(federation.hub.graphql_url, {"query": EVENTS}, "Bearer smp_not-a-key")
-    public = await WsClient.start(federation.hub.graphql_url, {"query": EVENTS})
+    bad = await WsClient.start(kaltim_federation.hub.graphql_url, {"query": EVENTS}, "Bearer smp_not-a-key")
+    public = await WsClient.start(kaltim_federation.hub.graphql_url, {"query": EVENTS})
     try:
         refused, anonymous = await asyncio.gather(bad.finished(), public.finished())
     finally:
@@ -200,9 +186,9 @@ async def _close_code(session: aiohttp.ClientSession, url: str, messages: list[d
 
 
 async def test_protocol_violations_close_the_socket_with_the_codes_graphql_ws_defines(
-    federation: Federation, session: aiohttp.ClientSession
+    kaltim_federation: Federation, session: aiohttp.ClientSession
 ) -> None:
-    url = federation.hub.graphql_url
+    url = kaltim_federation.hub.graphql_url
     init = {"type": "connection_init", "payload": await national_admin(url)}
     subscribe = {"id": "1", "type": "subscribe", "payload": {"query": EVENTS}}
     assert await _close_code(session, url, [subscribe]) == 4401  # subscribe before connection_init

@@ -18,7 +18,7 @@ import shlex
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,7 @@ from graphql import (
     print_ast,
 )
 
-from tests.federation import Federation, bearer, create_key, eventually, graphql, start_desk, start_hub, submit
+from tests.federation import Federation, bearer, create_key, eventually, graphql, submit
 from tests.integration.test_docs_examples import FENCE, examples
 from tests.reference_clients import NODE
 
@@ -159,25 +159,13 @@ class Caller:
 
 
 @pytest.fixture(scope="module")
-def federation(module_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]:
-    """One hub and Kaltim's desk, for every test here."""
-    data = tmp_path_factory.mktemp("typed_clients")
-    running = Federation(start_hub(module_database, data))
-    try:
-        running.desks["64"] = start_desk(running.hub, data, "64", "64", "PROVINSI")
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture(scope="module")
-async def caller(federation: Federation) -> Caller:
+async def caller(kaltim_federation: Federation) -> Caller:
     """An integrator key for Kaltim's reports and stats, and a report entered at the desk that the hub's index
     lists, so that Reports and Stats have something of the desk's own to answer."""
-    hub = federation.hub
+    hub = kaltim_federation.hub
     key = await create_key(hub.database_url, "integrator", "64", ["reports", "stats"], name=KEY_NAME)
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
-        entered = await submit(session, federation.desks["64"], regionCode="64.72", title="Trotoar rusak")
+        entered = await submit(session, kaltim_federation.desks["64"], regionCode="64.72", title="Trotoar rusak")
 
         async def indexed() -> bool:
             body = await graphql(session, hub.graphql_url, "{ reports(first: 50) { reports { trackingNumber } } }",
