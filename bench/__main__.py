@@ -24,6 +24,7 @@ SCENARIOS = {
     "index": "a million reports indexed through the feeds, national reads from the index against the same SQL, "
              "and the index's freshness under 50 status changes/s",
     "sql": "the sql connector on MariaDB with 1,000,000 reports against the same reads written by hand",
+    "portal": "a province's counts live on 300 open pages (the stats subscription), shared counts against none",
 }
 README = Path(__file__).with_name("README.md")
 RESULTS = "## Results"

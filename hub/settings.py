@@ -79,7 +79,8 @@ class HubSettings:
     max_cost: int = setting(2000, "nodes one request may call, summed over its fields", read=count)
     rate_cost: str = setting("20000/minute", "node calls and ledger scans one principal may cause", read=rate)
     password_checks: int = setting(2, "password checks at once per process, 64 MiB each", read=count)
-    max_sockets: int = setting(20, "open WebSockets per principal, or per address for the public", read=count)
+    max_sockets: int = setting(20, "open WebSockets per principal from one address, or per address for the public",
+                               read=count)
     max_depth: int = setting(12, "GraphQL query depth limit", read=count)
     max_aliases: int = setting(30, "GraphQL alias limit", read=count)
     max_tokens: int = setting(2000, "GraphQL token limit", read=count)

@@ -17,7 +17,7 @@ class Limits:
     rate_cost: str = "20000/minute"  # node calls and ledger scans (priced in policy.py) per principal
     password_checks: int = 2  # argon2 checks at once in one process (64 MiB each)
     password_wait: float = 1.0  # seconds a login waits for a free check before RATE_LIMITED
-    max_sockets: int = 20  # open WebSockets per principal (per client address for the public)
+    max_sockets: int = 20  # open WebSockets per principal from one client address (per address for the public)
 
     @classmethod
     def from_settings(cls, settings: HubSettings) -> Limits:

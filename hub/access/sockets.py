@@ -1,4 +1,5 @@
-"""Open WebSockets: capped per principal, and closed within a second of their credential being revoked.
+"""Open WebSockets: capped per principal and client address, and closed within a second of their credential being
+revoked.
 
 A WebSocket authenticates once, at connection_init, and may then run operations for hours. Each operation on
 it re-checks the credential first (one indexed query, as an HTTP request costs), and one loop per process
@@ -6,6 +7,10 @@ re-checks every open socket's credential in at most three queries every half sec
 with 4403, which ends their idle subscriptions. The loop looks at the rows themselves, so every way a
 credential ends is seen (logout, password change or reset, key revocation, a user disabled in the database,
 session expiry, node suspension) without each of them having to announce it.
+
+The cap counts a principal's sockets from each address apart: a key published on a portal's page is one principal
+for every visitor, and each visitor's page holds a socket. One caller still holds at most the cap from where it is,
+as the public does.
 """
 
 from __future__ import annotations
@@ -66,7 +71,7 @@ class Held:
 @dataclass(eq=False)
 class Socket:
     held: Held
-    owner: str  # whose sockets are counted together: a principal, or an address for the public
+    owner: str  # whose sockets are counted together: a principal from an address, or an address for the public
     close: Callable[[int, str], Awaitable[None]] = field(repr=False)
 
 
@@ -82,10 +87,10 @@ class OpenSockets:
              close: Callable[[int, str], Awaitable[None]]) -> Socket:
         """Count a new socket for its owner; TooManySockets when the owner already has its limit open."""
         public = principal.role is Role.PUBLIC
-        owner = f"address:{address}" if public else principal.rate_key
+        owner = f"address:{address}" if public else f"{principal.rate_key}@{address}"
         sockets = self._open.setdefault(owner, set())
         if len(sockets) >= self.max_per_owner:
-            whose = "from this address" if public else "for this caller"
+            whose = "from this address" if public else "for this caller from this address"
             raise TooManySockets(TOO_MANY.format(whose=whose, limit=self.max_per_owner))
         socket = Socket(held, owner, close)
         sockets.add(socket)

@@ -54,11 +54,12 @@ def check_stats(group_by: list[Dimension], region_level: int) -> None:
 
 
 async def counted_stats(info: Info[Context, None], group_by: list[Dimension], scope: Scope | None,
-                        filter: ReportFilter | None, region_level: int) -> Stats:
-    """`stats` from the federation index, for the query and for the subscription that keeps it up to date."""
+                        filter: ReportFilter | None, region_level: int, since: float | None = None) -> Stats:
+    """`stats` from the federation index, for the query and for the subscription that keeps it up to date (which
+    shares any count of its scope begun `since`)."""
     check_stats(group_by, region_level)
     counted = await info.context.index.stats(principal_of(info), _selection(scope), _filter(filter), group_by,
-                                             region_level)
+                                             region_level, since)
     return Stats(total=sum(b.count for b in counted.buckets), buckets=counted.buckets,
                  selesai=counted.selesai, coverage=Coverage.indexed(counted.freshness))
 

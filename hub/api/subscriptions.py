@@ -31,6 +31,7 @@ from simpul.filters import ReportFilter
 from simpul.wire import Dimension
 
 STATS_EVERY = 2.0  # seconds: counts are sent again at most this often, however busy the region
+STATS_SETTLE = 0.25  # seconds a change's burst is let settle: routed, then delivered to the unit a scope sees
 STATS_AT_LEAST = 60.0  # seconds: and counted again this often without an event (a unit's history comes in silently)
 REPORT_EVENTS = (EventType.REPORT_FORWARDED, EventType.STATUS_CHANGED)
 
@@ -96,7 +97,7 @@ class Subscription:
         return _relay(await broadcaster.subscribe(in_scope(region or None, types)))
 
     @strawberry.subscription(description="The counts of the `stats` query from the federation index, sent at once "
-                             "and again whenever a report in scope changes (at most every "
+                             f"and again whenever a report in scope changes ({STATS_SETTLE:g} s after, at most every "
                              f"{STATS_EVERY:g} s; counted again each {STATS_AT_LEAST:g} s without a change). Counts "
                              "only, never a report: a public portal may show them with a key allowed nothing else.")
     async def stats(
@@ -105,22 +106,28 @@ class Subscription:
     ) -> AsyncIterator[Stats]:
         check_stats(group_by, region_level)  # bad arguments are refused before anything is sent
 
-        async def count() -> Stats:
-            return await counted_stats(info, group_by, scope, filter, region_level)
+        async def count(since: float) -> Stats:
+            return await counted_stats(info, group_by, scope, filter, region_level, since)
 
         region = principal_of(info).narrow(scope.selection() if scope else NodeSelection()).region_prefix
         events = await info.context.events.subscribe(in_scope(region or None, list(REPORT_EVENTS)))
         return _recounted(count, events)
 
 
-async def _recounted(count: Callable[[], Awaitable[Stats]], events: AsyncIterator[HubEvent]) -> AsyncIterator[Stats]:
-    """The counts now, then again after each change (at most every STATS_EVERY seconds), when they differ."""
+async def _recounted(count: Callable[[float], Awaitable[Stats]], events: AsyncIterator[HubEvent]
+                     ) -> AsyncIterator[Stats]:
+    """The counts now, then again after each change (once its burst settled, and at most every STATS_EVERY
+    seconds), when they differ. Each count is one begun after the last change heard, shared with the other
+    subscriptions of the scope."""
     changed = asyncio.Event()
     ended: list[BaseException] = []
+    heard = 0.0  # when the last change was heard: a count begun since then includes it
 
     async def listen() -> None:
+        nonlocal heard
         try:
             async for _ in events:
+                heard = time.monotonic()
                 changed.set()
         except Exception as exc:  # the feed was interrupted: the subscription ends with its reason
             ended.append(exc)
@@ -130,19 +137,23 @@ async def _recounted(count: Callable[[], Awaitable[Stats]], events: AsyncIterato
     await asyncio.sleep(0)  # the task's first step registers it with the broadcaster: no change is missed from here
     sent: tuple[object, ...] | None = None
     try:
-        stats, counted_at = await count(), time.monotonic()
+        counted_at = time.monotonic()
+        stats = await count(counted_at)
         while True:
             key = (stats.total, stats.selesai, tuple(stats.buckets))
             if key != sent:
                 sent = key
                 yield stats
-            with contextlib.suppress(TimeoutError):
+            try:
                 await asyncio.wait_for(changed.wait(), STATS_AT_LEAST)
+            except TimeoutError:
+                heard = time.monotonic()  # nothing heard: count again anyway, for what came in silently
             if ended:
                 raise ended[0]
-            await asyncio.sleep(max(0.0, counted_at + STATS_EVERY - time.monotonic()))  # a busy region's pace
+            await asyncio.sleep(max(STATS_SETTLE, counted_at + STATS_EVERY - time.monotonic()))  # a busy region's pace
             changed.clear()
-            stats, counted_at = await count(), time.monotonic()
+            counted_at = time.monotonic()
+            stats = await count(heard)
     finally:
         listening.cancel()
         with contextlib.suppress(asyncio.CancelledError):

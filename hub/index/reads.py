@@ -7,6 +7,7 @@ answer as of its last pull; the answer says how fresh it is and names the nodes 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -120,6 +121,8 @@ class FederationIndex:
         # Freshness per scope, kept for FRESHNESS_TTL: it joins every node in scope with its watermark, which at a
         # thousand nodes cost more than the page itself, and it moves by the second, not by the request.
         self._freshness: dict[NodeSelection, tuple[float, Freshness]] = {}
+        # Counts in progress or done, by scope, with when each began (`stats` given `since`).
+        self._shared: dict[tuple[object, ...], tuple[float, asyncio.Future[IndexedStats]]] = {}
 
     async def freshness(self, narrowed: NodeSelection) -> Freshness:
         now = time.monotonic()
@@ -171,8 +174,23 @@ class FederationIndex:
         return IndexedPage(page, len(rows) > first, end, await self.freshness(narrowed))
 
     async def stats(self, principal: Principal, selection: NodeSelection, filter: ReportFilter,
-                    group_by: Sequence[Dimension], region_level: int) -> IndexedStats:
+                    group_by: Sequence[Dimension], region_level: int, since: float | None = None) -> IndexedStats:
+        """Counts in scope. Given `since` (a time.monotonic()), any count of the same scope begun at or after it
+        is shared: the subscriptions that heard one change, however many, make one query."""
         narrowed = principal.narrow(selection)
+        if since is None:
+            return await self._count(narrowed, filter, group_by, region_level)
+        key = (narrowed, repr(filter), tuple(group_by), region_level)
+        shared = self._shared.get(key)
+        if shared is None or shared[0] < since:
+            if len(self._shared) > 1000:
+                self._shared = {k: v for k, v in self._shared.items() if not v[1].done()}
+            shared = (time.monotonic(), asyncio.ensure_future(self._count(narrowed, filter, group_by, region_level)))
+            self._shared[key] = shared
+        return await asyncio.shield(shared[1])  # one caller leaving does not cancel the others' count
+
+    async def _count(self, narrowed: NodeSelection, filter: ReportFilter, group_by: Sequence[Dimension],
+                     region_level: int) -> IndexedStats:
         sql = _Sql()
         _in_scope(sql, narrowed)
         _filtered(sql, filter)

@@ -179,6 +179,11 @@ async def test_one_caller_may_hold_only_so_many_sockets(hub: Hub, session: aioht
     other = await Subscription.open(session, hub.graphql_url, EVENTS,
                                     headers=bearer(await create_key(hub.database_url, "supervisor")))
     subscriptions.append(other)  # another caller has sockets of its own
+    # The same key from another address (a portal's key, on another visitor's page) has sockets of its own.
+    visitor = await Subscription.open(session, hub.graphql_url, EVENTS, headers=key,
+                                      upgrade_headers={"x-forwarded-for": "10.0.0.2"})  # the hub trusts 127.0.0.1
+    subscriptions.append(visitor)
+    assert (await visitor.ask("me", ME))["type"] == "next"
     await subscriptions[0].close()
     del subscriptions[0]
     again = await Subscription.open(session, hub.graphql_url, EVENTS, headers=key)
