@@ -82,6 +82,12 @@ def _number(request: Request, name: str) -> int | None:
         raise InvalidInput(f"{name} must be a number, e.g. ?year=2026&month=3") from None
 
 
+def _period(request: Request, now: datetime) -> Period:
+    """The period the downloads and charts are asked for: ?year= (default this year) and ?month=, checked."""
+    year = _number(request, "year")
+    return Period.asked(now.year if year is None else year, _number(request, "month"), now)
+
+
 def _error(status: int, message: str) -> Response:
     headers = {"www-authenticate": "Bearer"} if status == 401 else None
     return JSONResponse({"error": message}, status_code=status, headers=headers)
@@ -147,8 +153,7 @@ class Dashboard:
         now = datetime.now(UTC)
         try:
             check_region_code(region)
-            year = _number(request, "year")
-            period = Period.asked(now.year if year is None else year, _number(request, "month"), now)
+            period = _period(request, now)
             principal.require(region, "download the annual report")
         except InvalidInput as exc:
             return _error(400, str(exc))
@@ -184,8 +189,7 @@ class Dashboard:
         now = datetime.now(UTC)
         try:
             region = principal.region_asked(request.query_params.get("region"), "read the dashboard's charts")
-            year = _number(request, "year")
-            period = Period.asked(now.year if year is None else year, _number(request, "month"), now)
+            period = _period(request, now)
         except InvalidInput as exc:
             return _error(400, str(exc))
         except NotAllowed as exc:

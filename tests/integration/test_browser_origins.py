@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import re
 import shlex
-import socket
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,11 +24,14 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 from playwright.async_api import Browser, expect
+from starlette.applications import Starlette
+from starlette.responses import HTMLResponse
+from starlette.routing import Route
 
 from simpul.cli.demo import PORTAL_COMMAND
 from simpul.processes import ChildProcess
+from tests.asgi_server import serving
 from tests.federation import Federation, create_key, graphql, run_cli, start_desk, start_hub
 from tests.graphql_ws import Subscription
 
@@ -91,12 +93,6 @@ window.run = async (key) => {
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @dataclass
 class Portal:
     """The portal's page, served at `url` (its allowed origin) and at `other_url` (the same page, another origin)."""
@@ -108,20 +104,10 @@ class Portal:
 
 @pytest.fixture(scope="module")
 async def portal() -> AsyncIterator[Portal]:
-    async def page(request: web.Request) -> web.Response:
-        return web.Response(text=PAGE, content_type="text/html")
-
-    app = web.Application()
-    app.router.add_get("/", page)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = _free_port()
-    site = web.TCPSite(runner, "127.0.0.1", port)
-    await site.start()
-    try:
-        yield Portal(f"http://127.0.0.1:{port}/", f"http://localhost:{port}/", f"http://127.0.0.1:{port}")
-    finally:
-        await runner.cleanup()
+    app = Starlette(routes=[Route("/", lambda request: HTMLResponse(PAGE))])
+    async with serving(app) as url:
+        port = url.rsplit(":", 1)[1]
+        yield Portal(f"{url}/", f"http://localhost:{port}/", url)
 
 
 def readme_serve_command() -> list[str]:
