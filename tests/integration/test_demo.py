@@ -72,6 +72,7 @@ async def test_demo_federation_answers_and_ctrl_c_stops_every_process(session: a
         assert tracking is not None, banner
         track = await graphql(session, graphiql, "query T($tn: String!) { trackReport(trackingNumber: $tn) {"
                               " status holder timeline { event node } } }", {"tn": tracking[1]})
+        assert "errors" not in track, track
         wrong_door = track["data"]["trackReport"]  # the reporter tracks without a key
         assert wrong_door["status"] == "COMPLETED" and wrong_door["holder"] == "64.08"
         assert [(e["event"], e["node"]) for e in wrong_door["timeline"]][:3] == [
