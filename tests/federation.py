@@ -112,7 +112,7 @@ def start_hub(database_url: str, data_dir: Path, *extra: str) -> Hub:
                             "--rate-public", "100000/minute", *key_args, *extra])
     url = process.wait_for(r"hub listening on (http://\S+)")[1]
     hub = Hub(process, url, database_url)
-    _HUB_DATABASES[hub.graphql_url] = database_url
+    _HUBS[hub.graphql_url] = hub
     if key_args:
         key = private_key(key_file.read_text().strip())
         _HUB_KEYS[public_key_bytes(key).hex()] = key
@@ -142,19 +142,20 @@ def as_node(credentials: Credentials, method: str, target: str, body: bytes) -> 
     return sign(credentials.key, TO_HUB, credentials.code, method, target, body)
 
 
-# Tests speak to a hub as its national admin unless they say otherwise: graphql() makes the key on first use.
-_HUB_DATABASES: dict[str, str] = {}
+# Tests speak to a hub they started as its national admin unless they say otherwise: graphql() makes the key on
+# first use. A hub that has stopped is forgotten there: another hub (the demo's) may later get its port.
+_HUBS: dict[str, Hub] = {}
 _NATIONAL_KEYS: dict[tuple[str, str], str] = {}
 
 
 async def create_key(database_url: str, role: str = "admin", region: str = "",
-                     operations: list[str] | None = None, name: str | None = None) -> str:
+                     operations: list[str] | None = None, name: str | None = None, published: bool = False) -> str:
     """An API key issued straight into the hub's database, as `simpul key create` does."""
     conn = await asyncpg.connect(database_url, server_settings={"search_path": "hub"})
     try:
         cli = Principal(role=Role.ADMIN, name="tests")
         _, secret = await issue_key(conn, cli, Role(role.upper()), name or f"{role} {region or 'national'}",
-                                    region, operations, INTEGRATOR_OPERATIONS)
+                                    region, operations, INTEGRATOR_OPERATIONS, published)
     finally:
         await conn.close()
     return secret
@@ -166,7 +167,7 @@ def bearer(key: str) -> dict[str, str]:
 
 async def national_admin(url: str) -> dict[str, str]:
     """Headers of the national admin of the hub at GraphQL address `url` (made once per hub)."""
-    hub = (url, _HUB_DATABASES[url])  # a later test's hub may get the same port, never the same database
+    hub = (url, _HUBS[url].database_url)  # a later test's hub may get the same port, never the same database
     if hub not in _NATIONAL_KEYS:
         _NATIONAL_KEYS[hub] = await create_key(hub[1])
     return bearer(_NATIONAL_KEYS[hub])
@@ -292,7 +293,8 @@ async def graphql(
     """POST a GraphQL request; return the whole response body. To a hub a test started, without
     `headers`, it goes as that hub's national admin; `headers={}` sends it as the public."""
     if headers is None:
-        headers = await national_admin(url) if url in _HUB_DATABASES else {}
+        started = _HUBS.get(url)
+        headers = await national_admin(url) if started is not None and started.process.running else {}
     async with session.post(url, json={"query": query, "variables": variables or {}}, headers=headers) as response:
         assert response.status == 200, await response.text()
         body: dict[str, Any] = await response.json()

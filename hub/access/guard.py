@@ -156,7 +156,7 @@ class Guard:
 
     async def _spend_rate(self, principal: Principal, fields: list[str], client: str) -> None:
         if principal.role is not Role.PUBLIC:
-            if not await self.limiter.hit(self.per_principal, principal.rate_key):
+            if not await self.limiter.hit(self.per_principal, principal.limited_as(client)):
                 raise self._too_many(self.per_principal, "for this caller")
             return
         public = sum(1 for name in fields if (r := POLICY.get(name)) is not None and r.public_limit)
@@ -167,7 +167,7 @@ class Guard:
         """Spend node calls and ledger scans from the caller's budget per minute (the public's per address)."""
         if cost <= 0:
             return
-        owner = f"address:{client}" if principal.role is Role.PUBLIC else principal.rate_key
+        owner = f"address:{client}" if principal.role is Role.PUBLIC else principal.limited_as(client)
         if not await self.limiter.hit(self.cost_budget, f"cost:{owner}", cost=cost):
             raise LimitExceeded("RATE_LIMITED", f"this request costs {cost} (node calls and ledger scans); the "
                                 f"budget is {self.cost_budget} and is spent: try again later or narrow the scope")

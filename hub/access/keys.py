@@ -13,8 +13,9 @@ from collections.abc import Iterable
 from datetime import datetime
 
 import asyncpg
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from hub.access.policy import PUBLISHABLE_OPERATIONS
 from hub.access.principal import Principal, Role
 from hub.audit import record
 from simpul.errors import InvalidInput, NotAllowed
@@ -34,6 +35,8 @@ class ApiKey(BaseModel):
     role: Role
     region_code: str
     operations: list[str] | None
+    published: bool = Field(description="Published in a page (a portal's): it reads counts only, and its rate "
+                            "and cost limits count per client address, as the public's do.")
     created_by: str
     created_at: datetime
     last_used_at: datetime | None
@@ -48,14 +51,15 @@ def _key_of(row: asyncpg.Record) -> ApiKey:
     return ApiKey.model_validate(dict(row))
 
 
-_COLUMNS = "id, name, role, region_code, operations, created_by, created_at, last_used_at, revoked_at"
+_COLUMNS = "id, name, role, region_code, operations, published, created_by, created_at, last_used_at, revoked_at"
 
 
 async def issue_key(
     conn: asyncpg.Connection, issuer: Principal, role: Role, name: str, region_code: str,
-    operations: Iterable[str] | None, allowed_operations: frozenset[str],
+    operations: Iterable[str] | None, allowed_operations: frozenset[str], published: bool = False,
 ) -> tuple[ApiKey, str]:
-    """A new key in the issuer's subtree; returns it with its secret, which is never stored."""
+    """A new key in the issuer's subtree; returns it with its secret, which is never stored. A `published` key
+    is anyone's who reads the page it is in, so it may read counts only."""
     if role not in KEY_ROLES:
         raise InvalidInput(f"keys are for {', '.join(r.value for r in KEY_ROLES)}; nodes enrol with a token")
     if region_code:
@@ -74,15 +78,22 @@ async def issue_key(
                                f"allowed: {', '.join(sorted(allowed_operations))}")
     elif operations:
         raise InvalidInput("only integrator keys carry a list of operations")
+    if published:
+        if role is not Role.INTEGRATOR:
+            raise InvalidInput("only integrator keys may be published: a page's visitors read with them")
+        unpublishable = [op for op in ops or () if op not in PUBLISHABLE_OPERATIONS]
+        if unpublishable:
+            raise InvalidInput(f"a published key reads counts only; it may not be given {', '.join(unpublishable)} "
+                               f"(allowed: {', '.join(sorted(PUBLISHABLE_OPERATIONS))})")
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     async with conn.transaction():
         row = await conn.fetchrow(
-            f"INSERT INTO api_keys (key_hash, name, role, region_code, operations, created_by)"
-            f" VALUES ($1, $2, $3, $4, $5, $6) RETURNING {_COLUMNS}",
-            digest(secret), name.strip(), role.value, region_code, ops, issuer.name)
+            f"INSERT INTO api_keys (key_hash, name, role, region_code, operations, published, created_by)"
+            f" VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {_COLUMNS}",
+            digest(secret), name.strip(), role.value, region_code, ops, published, issuer.name)
         key = _key_of(row)
         await record(conn, issuer, "KEY_ISSUED", f"key {key.id}", region_code,
-                     {"role": role.value, "name": key.name, "operations": ops})
+                     {"role": role.value, "name": key.name, "operations": ops, "published": published})
     return key, secret
 
 
@@ -110,11 +121,11 @@ async def list_keys(conn: asyncpg.Connection | asyncpg.Pool, viewer: Principal) 
 
 # Find a live key and record its use, to the minute (not a write per request).
 _USE_KEY = """
-WITH k AS (SELECT id, name, role, region_code, operations, last_used_at FROM api_keys
+WITH k AS (SELECT id, name, role, region_code, operations, published, last_used_at FROM api_keys
            WHERE key_hash = $1 AND revoked_at IS NULL),
      used AS (UPDATE api_keys SET last_used_at = now() FROM k
               WHERE api_keys.id = k.id AND (k.last_used_at IS NULL OR k.last_used_at < now() - interval '1 minute'))
-SELECT id, name, role, region_code, operations FROM k
+SELECT id, name, role, region_code, operations, published FROM k
 """
 
 
@@ -124,4 +135,5 @@ async def principal_of_key(pool: asyncpg.Pool, secret: str) -> Principal:
         raise NotAllowed("unknown or revoked API key")
     operations = frozenset(row["operations"]) if row["operations"] is not None else None
     return Principal(role=Role(row["role"]), name=f"key {row['id']} ({row['name']})",
-                     region_code=row["region_code"], operations=operations, key_id=row["id"])
+                     region_code=row["region_code"], operations=operations, key_id=row["id"],
+                     published=row["published"])

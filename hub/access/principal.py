@@ -35,6 +35,7 @@ class Principal:
     operations: frozenset[str] | None = None  # INTEGRATOR only
     key_id: int | None = None  # the API key or user behind it, for rate limits
     user_id: int | None = None
+    published: bool = False  # a key published in a page: limited per client address, as the public is
 
     @property
     def rate_key(self) -> str:
@@ -44,6 +45,11 @@ class Principal:
         if self.user_id is not None:
             return f"user:{self.user_id}"
         return f"{self.role.value.lower()}:{self.node_code or self.name}"
+
+    def limited_as(self, client: str) -> str:
+        """Whose rate and cost budget a call from `client` spends: the caller's own, or, for a published key
+        (which every visitor of a portal's page holds), that key's at this client address."""
+        return f"{self.rate_key}@{client}" if self.published else self.rate_key
 
     def covers(self, region_code: str) -> bool:
         """Whether a region lies in this principal's subtree (never, for the public, a node or the hub)."""

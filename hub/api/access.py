@@ -67,6 +67,8 @@ class ApiKeyInput:
     name: str = strawberry.field(description="Whose key it is, e.g. 'SP4N-LAPOR! Kemenpan-RB'.")
     region_code: str = strawberry.field(description="Scope: region subtree; empty for national (national admins).")
     operations: list[str] | None = strawberry.field(default=None, description="Integrators: root fields allowed.")
+    published: bool = strawberry.field(default=False, description="Integrators: a key to publish in a page (a "
+                                       "portal's): it may read counts only, and is limited per client address.")
 
 
 @strawberry.input
@@ -166,7 +168,7 @@ class AccessMutation:
     async def issue_api_key(self, info: Info[Context, None], key: ApiKeyInput) -> IssuedApiKey:
         async with info.context.pool.acquire() as conn:
             issued, secret = await issue_key(conn, principal_of(info), key.role, key.name, key.region_code.strip(),
-                                             key.operations, INTEGRATOR_OPERATIONS)
+                                             key.operations, INTEGRATOR_OPERATIONS, key.published)
         return IssuedApiKey(key=ApiKeyInfo.model_validate(issued, from_attributes=True), secret=secret)
 
     @strawberry.mutation(description="Admin: revoke a key in the admin's subtree; it stops working at once.")

@@ -33,6 +33,9 @@ def add_access_commands(commands: Any) -> None:
     create.add_argument("--name", required=True, help="whose key it is, e.g. 'Biro Organisasi Kaltim'")
     create.add_argument("--region", required=True, help="region subtree it covers, e.g. 64; 'national' for all")
     create.add_argument("--operations", help="integrators: comma-separated root fields, e.g. reports,stats")
+    create.add_argument("--published", action="store_true",
+                        help="integrators: a key to publish in a page (a portal's): counts only, limited per "
+                        "visitor's address")
     create.set_defaults(run=_run_key_create)
     revoke = key_commands.add_parser("revoke", help="revoke a key by its id; it stops working at once")
     database_args(revoke)
@@ -103,9 +106,10 @@ def _run_key_create(args: argparse.Namespace) -> None:
     async def create(conn: asyncpg.Connection) -> None:
         cli = cli_principal()
         key, secret = await issue_key(conn, cli, Role(args.role.upper()), args.name, _region(args.region),
-                                      operations, INTEGRATOR_OPERATIONS)
+                                      operations, INTEGRATOR_OPERATIONS, args.published)
         print(secret)
-        print(f"{args.role} key {key.id} for {key.name}, region {args.region}; shown once, stored hashed",
+        published = ", published" if key.published else ""
+        print(f"{args.role} key {key.id}{published} for {key.name}, region {args.region}; shown once, stored hashed",
               file=sys.stderr)
 
     with_hub(args, create)
@@ -131,6 +135,7 @@ def _run_key_list(args: argparse.Namespace) -> None:
             state = f"revoked {k.revoked_at:%Y-%m-%d}" if k.revoked_at else "active"
             used = f"{k.last_used_at:%Y-%m-%d %H:%M}" if k.last_used_at else "never"
             ops = ",".join(k.operations) if k.operations else "-"
+            ops += " (published)" if k.published else ""
             print(f"{k.id}\t{k.role.value}\t{k.region_code or 'national'}\t{state}\tlast used {used}\t{ops}\t{k.name}")
 
     with_hub(args, show)

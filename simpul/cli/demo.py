@@ -75,7 +75,7 @@ async def _access(database_url: str, nodes: tuple[NodeIdentity, ...], units: tup
                   for n in nodes}
         _, key = await issue_key(conn, demo, Role.SUPERVISOR, "demo GraphiQL", "", None, frozenset())
         _, portal_key = await issue_key(conn, demo, Role.INTEGRATOR, "demo portal Kaltim", PORTAL_REGION, ["stats"],
-                                        INTEGRATOR_OPERATIONS)
+                                        INTEGRATOR_OPERATIONS, published=True)
         password = secrets.token_urlsafe(12)
         await create_user(conn, demo, "admin", "Admin nasional (demo)", Role.ADMIN, "", password)
         for unit in units:

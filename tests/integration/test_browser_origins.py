@@ -32,7 +32,7 @@ from starlette.routing import Route
 from simpul.cli.demo import PORTAL_COMMAND
 from simpul.processes import ChildProcess
 from tests.asgi_server import serving
-from tests.federation import Federation, create_key, graphql, run_cli, start_desk, start_hub
+from tests.federation import Federation, bearer, create_key, graphql, run_cli, start_desk, start_hub
 from tests.graphql_ws import Subscription
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -229,7 +229,7 @@ def test_the_demo_prints_the_portal_command_of_the_readme() -> None:
 async def test_the_reference_portal_submits_tracks_and_counts_the_report_live(
         open_hub: Federation, reference_portal: str, browser: Browser) -> None:
     hub = open_hub.hub
-    key = await create_key(hub.database_url, "integrator", "64", ["stats"], name="Portal Kaltim")
+    key = await create_key(hub.database_url, "integrator", "64", ["stats"], name="Portal Kaltim", published=True)
     context = await browser.new_context()
     try:
         page = await context.new_page()
@@ -264,7 +264,7 @@ async def test_the_reference_portal_submits_tracks_and_counts_the_report_live(
 
 async def test_the_portal_key_reads_counts_live_and_nothing_else(open_hub: Federation) -> None:
     hub = open_hub.hub
-    portal = {"authorization": "Bearer " + await create_key(hub.database_url, "integrator", "64", ["stats"])}
+    portal = bearer(await create_key(hub.database_url, "integrator", "64", ["stats"], published=True))
     async with aiohttp.ClientSession() as session:
         counts = await Subscription.open(session, hub.graphql_url, FIGURES, {"scope": {"regionPrefix": "64"}},
                                          headers=portal)

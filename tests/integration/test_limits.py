@@ -7,6 +7,7 @@ reaches a node: an impostor node records every call the hub makes.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from graphql import get_introspection_query
@@ -91,8 +92,20 @@ async def test_public_calls_are_limited_per_address_and_keys_per_principal(
             assert "data" in await _me(session, hub, first)
         assert _code(await _me(session, hub, first)) == "RATE_LIMITED"
         assert (await _me(session, hub, second))["data"]["me"]["regionCode"] == "65"  # a bucket of its own
+
+        # A portal's published key: every visitor holds it, and each visitor's address has a bucket of its own.
+        portal = bearer(await create_key(hub.database_url, "integrator", "64", ["stats"], published=True))
+        for _ in range(4):
+            assert "errors" not in await _stats(session, hub, portal)
+        assert _code(await _stats(session, hub, portal)) == "RATE_LIMITED"
+        visitor = {**portal, "x-forwarded-for": "10.0.0.9"}  # the hub trusts 127.0.0.1's forwarded address
+        assert (await _stats(session, hub, visitor))["data"]["stats"]["total"] == 0
     finally:
         hub.process.stop()
+
+
+async def _stats(session: aiohttp.ClientSession, hub: Hub, headers: dict[str, str]) -> dict[str, Any]:
+    return await graphql(session, hub.graphql_url, "{ stats(groupBy: [STATUS]) { total } }", headers=headers)
 
 
 async def _me(session: aiohttp.ClientSession, hub: Hub, headers: dict[str, str]) -> dict[str, object]:

@@ -7,7 +7,10 @@ from pathlib import Path
 import aiohttp
 import asyncpg
 import pytest
+from graphql import GraphQLObjectType, get_named_type
 
+from hub.access.policy import PUBLISHABLE_OPERATIONS
+from hub.api.schema import hub_schema
 from tests.federation import Hub, bearer, create_key, eventually, graphql, run_cli, start_hub
 
 LOGIN = "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token expiresAt user { role } } }"
@@ -146,6 +149,50 @@ async def test_an_admin_issues_keys_and_users_only_inside_its_region(hub: Hub, s
     integrator = bearer(inside["data"]["issueApiKey"]["secret"])
     refused = await graphql(session, hub.graphql_url, "{ reports { coverage { asked } } }", headers=integrator)
     assert "not allowed reports" in refused["errors"][0]["message"]
+
+
+async def test_a_key_published_in_a_page_reads_counts_only(hub: Hub, session: aiohttp.ClientSession) -> None:
+    kaltim = bearer(await create_key(hub.database_url, "admin", "64"))
+    issue = "mutation($k: ApiKeyInput!) { issueApiKey(key: $k) { secret key { role operations published } } }"
+    portal = {"role": "INTEGRATOR", "name": "Portal Kaltim", "regionCode": "64", "published": True}
+    issued = await graphql(session, hub.graphql_url, issue, {"k": {**portal, "operations": ["stats", "coverage"]}},
+                           headers=kaltim)
+    assert issued["data"]["issueApiKey"]["key"] == {"role": "INTEGRATOR", "operations": ["coverage", "stats"],
+                                                    "published": True}, issued
+    reports = await graphql(session, hub.graphql_url, issue, {"k": {**portal, "operations": ["stats", "reports"]}},
+                            headers=kaltim)
+    assert "a published key reads counts only; it may not be given reports" in reports["errors"][0]["message"]
+    supervisor = await graphql(session, hub.graphql_url, issue,
+                               {"k": {**portal, "role": "SUPERVISOR", "operations": None}}, headers=kaltim)
+    assert "only integrator keys may be published" in supervisor["errors"][0]["message"], supervisor
+
+    cli = run_cli("key", "create", "--role", "integrator", "--region", "64", "--operations", "stats,events",
+                  "--published", "--name", "Portal", "--database-url", hub.database_url)
+    assert cli.returncode == 1 and "may not be given events" in cli.stderr, cli.stderr
+    cli = run_cli("key", "create", "--role", "integrator", "--region", "64", "--operations", "stats",
+                  "--published", "--name", "Portal Kaltim", "--database-url", hub.database_url)
+    assert cli.returncode == 0 and ", published for Portal Kaltim" in cli.stderr, cli.stderr
+    listed = run_cli("key", "list", "--database-url", hub.database_url)
+    assert any(line.endswith("stats (published)\tPortal Kaltim") for line in listed.stdout.splitlines()), listed.stdout
+
+
+def test_what_a_published_key_may_read_reaches_no_report_event_or_person() -> None:
+    """Walk the schema from each operation a published key may be given: no report, tracking number, event or
+    reporter is reachable (a new field that reaches one fails here before a portal publishes it)."""
+    schema = hub_schema()._schema
+    query = schema.query_type
+    assert query is not None and PUBLISHABLE_OPERATIONS <= set(query.fields)
+    for operation in PUBLISHABLE_OPERATIONS:
+        reached: set[str] = set()
+        todo = [get_named_type(query.fields[operation].type)]
+        while todo:
+            named = todo.pop()
+            if named.name in reached or not isinstance(named, GraphQLObjectType):
+                continue
+            reached.add(named.name)
+            assert not {"trackingNumber", "reporter", "timeline"} & set(named.fields), (operation, named.name)
+            todo += [get_named_type(field.type) for field in named.fields.values()]
+        assert not {"Report", "TrackedReport", "TimelineEvent", "Reporter", "Event"} & reached, (operation, reached)
 
 
 CHANGE = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }"

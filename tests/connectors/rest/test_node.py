@@ -177,7 +177,7 @@ async def test_the_agency_joins_the_demo_federation_as_the_readme_says(
                 title = "Jalan longsor di Sangatta Selatan"
                 report = {"kind": "PENGADUAN", "title": title, "body": f"{title}, mohon segera ditangani.",
                           "category": "jalan", "regionCode": "64.08.04"}
-                body = await graphql(session, f"{hub_url}/graphql", SUBMIT, {"report": report})
+                body = await graphql(session, f"{hub_url}/graphql", SUBMIT, {"report": report}, headers={})
                 assert body["data"]["submitReport"]["routing"]["target"] == "64.08.sipakar", body
 
                 async def listed() -> list[str] | None:

@@ -318,7 +318,7 @@ async def test_the_laravel_agency_joins_the_demo_federation_from_the_readme(
             title = "Jalan longsor di Sangatta Selatan"
             report = {"kind": "PENGADUAN", "title": title, "body": f"{title}, mohon segera ditangani.",
                       "category": "jalan", "regionCode": "64.08.04"}
-            body = await graphql(session, f"{hub_url}/graphql", SUBMIT, {"report": report})
+            body = await graphql(session, f"{hub_url}/graphql", SUBMIT, {"report": report}, headers={})  # a citizen
             assert body["data"]["submitReport"]["routing"]["target"] == CODE, body
 
             async def landed() -> int | None:
@@ -329,7 +329,7 @@ async def test_the_laravel_agency_joins_the_demo_federation_from_the_readme(
             tracking = body["data"]["submitReport"]["trackingNumber"]
 
             async def held() -> bool:  # the hub has recorded the delivery: nothing more is on its way
-                track = await graphql(session, f"{hub_url}/graphql", TRACK, {"t": tracking})
+                track = await graphql(session, f"{hub_url}/graphql", TRACK, {"t": tracking}, headers=key)
                 return track["data"]["trackReport"]["routing"] == "HELD"
 
             await eventually(held, timeout=30)

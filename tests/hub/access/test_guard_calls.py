@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from hub.access.authn import Authenticator, NotAuthenticated
@@ -46,3 +48,18 @@ async def test_a_dashboard_download_spends_a_ledger_scan_from_the_callers_budget
     with pytest.raises(LimitExceeded, match="costs 10"):
         await guard.admit_call(supervisor, ["complianceZones"], "10.0.0.4")
     await guard.admit_call(supervisor, ["trackReport"], "10.0.0.4")  # a lookup costs nothing from the budget
+
+
+async def test_a_published_key_spends_a_budget_per_visitors_address_and_another_key_one_for_all() -> None:
+    guard = _guard(Limits(rate_principal="2/minute", rate_cost="1000/minute"))
+    published = replace(PORTAL, published=True)
+    for visitor in ("10.0.1.1", "10.0.1.2"):  # two visitors of the portal's page
+        await guard.admit_call(published, ["stats"], visitor)
+        await guard.admit_call(published, ["stats"], visitor)
+    with pytest.raises(LimitExceeded, match="for this caller"):
+        await guard.admit_call(published, ["stats"], "10.0.1.1")
+    ministry = replace(PORTAL, key_id=9)  # an integrator's key, kept in its server: one budget wherever it calls from
+    await guard.admit_call(ministry, ["stats"], "10.0.1.1")
+    await guard.admit_call(ministry, ["stats"], "10.0.1.2")
+    with pytest.raises(LimitExceeded, match="for this caller"):
+        await guard.admit_call(ministry, ["stats"], "10.0.1.3")
