@@ -14,7 +14,7 @@ import asyncpg
 import uvicorn
 from cross_web import AsyncHTTPRequestAdapter
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp
@@ -197,6 +197,12 @@ class _HubGraphQL(StrictJsonGraphQL):
         return answer_outage(result, outage)
 
 
+async def _gone(request: Request, exc: Exception) -> Response:
+    """A client that went away before its request was read (a phone losing signal) is no defect of ours: nobody
+    to answer and no traceback to log. 499 is the status proxies count such requests under."""
+    return Response(status_code=499)
+
+
 def build_app(services: Services, readiness: Readiness) -> ASGIApp:
     """The hub's routes: /graphql (with GraphiQL, and subscriptions over WebSocket), node endpoints, /healthz,
     /readyz, /metrics; every request gets an id (response header, logs, audit log) and a bounded body, is counted
@@ -215,7 +221,7 @@ def build_app(services: Services, readiness: Readiness) -> ASGIApp:
     gauges = DatabaseGauges(services.pool, services.metrics, services.settings.heartbeat_grace)
     metrics = MetricsEndpoint(services.metrics, gauges, services.settings.metrics_token,
                               services.settings.metrics_loopback_only)
-    routes = Starlette(exception_handlers=outage_handlers(services.outage), routes=[
+    routes = Starlette(exception_handlers={**outage_handlers(services.outage), ClientDisconnect: _gone}, routes=[
         Route("/", home),
         Route("/healthz", healthz),
         Route("/readyz", readiness.respond),

@@ -14,6 +14,8 @@ import json
 import re
 import secrets
 import shutil
+import socket
+import struct
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -94,6 +96,26 @@ async def test_metrics_need_the_token_when_one_is_set(observed: Federation, sess
             assert response.status == 401, headers
             assert "simpul_" not in await response.text()
     assert "simpul_database_up" in await scrape(session, observed.hub.url, TOKEN)
+
+
+async def test_a_client_gone_mid_request_is_counted_499_and_logs_no_traceback(
+    observed: Federation, session: aiohttp.ClientSession
+) -> None:
+    before = await scrape(session, observed.hub.url, TOKEN)
+    host, port = observed.hub.url.removeprefix("http://").split(":")
+    _, writer = await asyncio.open_connection(host, int(port))
+    writer.write(b"POST /graphql HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\n"
+                 b'Content-Length: 1000\r\n\r\n{"query": "{ me')  # a tenth of the body it announced
+    await writer.drain()
+    writer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.close()  # reset, as a phone losing signal leaves it
+
+    async def counted() -> float | None:
+        after = await scrape(session, observed.hub.url, TOKEN)
+        return _moved(before, after, 'simpul_http_requests_total{method="POST",route="/graphql",status="499"}') or None
+
+    assert await eventually(counted) == 1
+    assert "ClientDisconnect" not in observed.hub.process.output
 
 
 async def test_a_federated_query_moves_the_request_operation_and_node_call_metrics(
