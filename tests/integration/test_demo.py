@@ -72,7 +72,7 @@ async def test_demo_federation_answers_and_ctrl_c_stops_every_process(session: a
         assert tracking is not None, banner
         track = await graphql(session, graphiql, "query T($tn: String!) { trackReport(trackingNumber: $tn) {"
                               " status holder timeline { event node } } }", {"tn": tracking[1]}, headers={})
-        assert "errors" not in track, track
+        assert "errors" not in track, (track, _warned(data_dir / "logs" / "hub.log"))
         wrong_door = track["data"]["trackReport"]  # the reporter tracks without a key
         assert wrong_door["status"] == "COMPLETED" and wrong_door["holder"] == "64.08"
         assert [(e["event"], e["node"]) for e in wrong_door["timeline"]][:3] == [
@@ -105,6 +105,12 @@ async def test_demo_federation_answers_and_ctrl_c_stops_every_process(session: a
             demo.wait()
         demo.stdout.close()
         subprocess.run(["rm", "-rf", str(data_dir)], check=False)
+
+
+def _warned(log: Path) -> list[str]:
+    """The hub's warnings and errors, to show with a failure (the demo's folder is removed after the test)."""
+    return [line[:500] for line in log.read_text().splitlines() if '"level": "WARNING"' in line
+            or '"level": "ERROR"' in line]
 
 
 ZONES = "query Z($y: Int) { complianceZones(year: $y) { regionCode zone figures { untimed followUpsDue } } }"
