@@ -5,10 +5,11 @@ of the 38 provinces (a provincial desk and up to eight kabupaten/kota each), wit
 and closings at varied delays, so that every stage's on-time share is neither 0 nor 1. Then, one after another,
 each of the dashboard's reads is asked REPEAT times: the complianceZones and complianceSeries queries, each chart,
 the monitoring report's PDF, and the whole page view as hub/dashboard/static/dashboard.js makes it for a national
-officer (`me`, the tile map, complianceZones with the thresholds, coverage, then the three charts at once), and
-a province opened from it (its three charts at once). For each: wall time p50, the hub's CPU (user + system,
-psutil) and PostgreSQL's (the hub's backends, psutil) per view, and the ledger reads per view: executions of the
-SLA clock's statement (`FROM ledger l`) counted by pg_stat_statements when the server loads it (else "-").
+officer (`me`, the tile map, complianceZones with the thresholds, coverage, then its charts: /dashboard/charts.json,
+or the three .svg at once on a hub without it), and a province opened from it (its charts). For each: wall time
+p50, the hub's CPU (user + system, psutil) and PostgreSQL's (the hub's backends, psutil) per view, and the
+ledger reads per view: executions of the SLA clock's statement
+(`FROM ledger l`) counted by pg_stat_statements when the server loads it (else "-").
 The year is last year's, whole: twelve months, as the annual report reads it.
 """
 
@@ -185,7 +186,8 @@ class Backends:
 
 def _cpu(pid: int) -> float:
     process = psutil.Process(pid)
-    return sum(t.user + t.system for t in (p.cpu_times() for p in (process, *process.children(recursive=True))))
+    total: float = sum(t.user + t.system for t in (p.cpu_times() for p in (process, *process.children(recursive=True))))
+    return total
 
 
 async def measure(name: str, running: Hub, backends: Backends, repeat: int,
@@ -229,11 +231,17 @@ async def _views(running: Hub, db: str, year: int, repeat: int) -> list[Cost]:
             return lambda: get(f"/dashboard/chart/{name}.svg{query}")
 
         async def charts(region: str | None = None) -> None:
+            """The page's charts: in one request since /dashboard/charts.json, three at once before it."""
+            query = f"?year={year}" + (f"&region={region}" if region else "")
+            async with session.get(f"{running.url}/dashboard/charts.json{query}") as r:
+                await r.read()
+                if r.status == 200:
+                    return
             await asyncio.gather(*(chart(name, region)() for name in ("received", "stages", "units")))
 
         async def page() -> None:
             """As dashboard.js opens for a national officer: signed in (me), the map, the zones, the coverage,
-            then the three charts at once."""
+            then the charts."""
             await graphql(ME)
             await get("/dashboard/tilemap.json")
             await graphql(ZONES, {"year": year, "month": None})
@@ -246,9 +254,10 @@ async def _views(running: Hub, db: str, year: int, repeat: int) -> list[Cost]:
             ("chart received.svg", chart("received")),
             ("chart stages.svg", chart("stages")),
             ("chart units.svg", chart("units")),
+            ("the page's charts (charts.json, else the three)", charts),
             (f"monitoring report {PROVINCE}.pdf", lambda: get(f"/dashboard/report/{PROVINCE}.pdf?year={year}")),
             ("**one page view, national**", page),
-            (f"**a province opened ({PROVINCE}): its three charts**", lambda: charts(PROVINCE)),
+            (f"**a province opened ({PROVINCE}): its charts**", lambda: charts(PROVINCE)),
         ]
         try:
             return [await measure(name, running, backends, repeat, view) for name, view in reads]
