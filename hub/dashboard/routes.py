@@ -6,6 +6,8 @@ images from this origin or from blobs the page made of the charts it fetched).
 It signs in with the `login` mutation and reads /graphql with the session
 token; the charts (SVG) and the downloads take the same Bearer token or API
 key, for the roles `complianceZones` allows, in the caller's region only.
+The page asks its three charts in one request (/dashboard/charts.json), drawn
+from one read of the year's ledger; /dashboard/chart/{name}.svg serves one.
 """
 
 from __future__ import annotations
@@ -28,16 +30,17 @@ from hub.coverage.figure import region_coverage
 from hub.dashboard.charts import CHARTS, compared, received_chart, stages_chart, units_chart
 from hub.dashboard.monitoring_report import MonitoringReport, to_csv, to_pdf
 from hub.dashboard.tilemap import tile_map
-from hub.nodes.registry import Registry
+from hub.nodes.registry import NodeRecord, Registry
 from hub.nodes.selection import NodeSelection
 from hub.nodes.status import NodeStatus
 from hub.regions import region_name
 from hub.settings import HubSettings
 from hub.sla.clocks import SlaDays
+from hub.sla.compliance import Untimed, YearOfLedger
 from hub.sla.ombudsman import ScoreBook, scores
 from hub.sla.period import Period
-from hub.sla.series import year_series
-from hub.sla.units import unit_zones
+from hub.sla.series import series_of, year_series
+from hub.sla.units import UnitZone, unit_zones, zoned
 from hub.sla.zones import ZoneThresholds
 from simpul.errors import InvalidInput, NotAllowed
 from simpul.wire import check_region_code
@@ -107,6 +110,7 @@ class Dashboard:
             Mount("/dashboard/static", _SecurityHeaders(StaticFiles(directory=STATIC)), name="dashboard-static"),
             Route("/dashboard/report/{region}.{format}", _SecurityHeaders(self.report), methods=["GET", "HEAD"]),
             Route("/dashboard/chart/{chart}.svg", _SecurityHeaders(self.chart), methods=["GET", "HEAD"]),
+            Route("/dashboard/charts.json", _SecurityHeaders(self.charts), methods=["GET", "HEAD"]),
             Route("/dashboard/tilemap.json", _SecurityHeaders(JSONResponse(tile_map())), methods=["GET", "HEAD"]),
         ]
 
@@ -120,6 +124,10 @@ class Dashboard:
 
     async def chart(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = await self._chart(Request(scope, receive))
+        await response(scope, receive, send)
+
+    async def charts(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self._charts(Request(scope, receive))
         await response(scope, receive, send)
 
     async def _admitted(self, request: Request, action: str) -> Principal | Response:
@@ -165,8 +173,10 @@ class Dashboard:
         nodes = await Registry(self.pool).select(NodeSelection(region_prefix=region, status=NodeStatus.ACTIVE))
         thresholds = ZoneThresholds.from_settings(self.settings)
         days = SlaDays.from_settings(self.settings)
-        units, _ = await unit_zones(self.pool, days, nodes, now, self.settings.heartbeat_grace, thresholds, period)
-        series, _ = await year_series(self.pool, days, nodes, now, period.year, period.month or 12)
+        # one read of the year gives both the units' figures over the period and the months up to it
+        year = await YearOfLedger.read(self.pool, days, nodes, period.year)
+        units = zoned(year.per_node(now, period, Untimed()), now, self.settings.heartbeat_grace, thresholds)
+        series, _ = series_of(year, now, period.month or 12)
         report = MonitoringReport(region, name, period, now, units, thresholds,
                                   coverage=await region_coverage(self.pool, region, min(now, period.end(region))),
                                   ombudsman=ScoreBook.of(await scores(self.pool, region, period.year)), series=series)
@@ -177,12 +187,9 @@ class Dashboard:
                         headers={"content-disposition": f'attachment; filename="{filename}"',
                                  "cache-control": "no-store"})
 
-    async def _chart(self, request: Request) -> Response:
-        """One of the dashboard's charts as SVG, for a region (default: the caller's own scope) and a year, or a
-        month of it: the months up to it, and the units compared over it."""
-        name = request.path_params["chart"]
-        if name not in CHARTS:
-            return _error(404, f"the charts are {', '.join(CHARTS)}")
+    async def _charted(self, request: Request) -> tuple[str, str, Period, list[NodeRecord], datetime] | Response:
+        """(region, its name, period, the active nodes charted, now) a chart request asks for, or the answer
+        refusing it."""
         principal = await self._admitted(request, "read the dashboard's charts")
         if isinstance(principal, Response):
             return principal
@@ -199,15 +206,47 @@ class Dashboard:
             return _error(404, f"region {region} is not in the Kemendagri region tree")
         nodes = await Registry(self.pool).select(
             principal.narrow(NodeSelection(region_prefix=region or None, status=NodeStatus.ACTIVE)))
+        return region, place, period, nodes, now
+
+    def _units_chart(self, units: list[UnitZone], region: str, place: str, period: Period) -> str:
+        national = region == ""
+        return units_chart(compared(units, ZoneThresholds.from_settings(self.settings), national), place, period,
+                           national)
+
+    async def _chart(self, request: Request) -> Response:
+        """One of the dashboard's charts as SVG, for a region (default: the caller's own scope) and a year, or a
+        month of it: the months up to it, and the units compared over it."""
+        name = request.path_params["chart"]
+        if name not in CHARTS:
+            return _error(404, f"the charts are {', '.join(CHARTS)}")
+        asked = await self._charted(request)
+        if isinstance(asked, Response):
+            return asked
+        region, place, period, nodes, now = asked
         days = SlaDays.from_settings(self.settings)
         if name == "units":
             thresholds = ZoneThresholds.from_settings(self.settings)
             units, _ = await unit_zones(self.pool, days, nodes, now, self.settings.heartbeat_grace, thresholds,
                                         period)
-            national = region == ""
-            body = units_chart(compared(units, thresholds, national), place, period, national)
+            body = self._units_chart(units, region, place, period)
         else:
             series, _ = await year_series(self.pool, days, nodes, now, period.year, period.month or 12)
             draw = received_chart if name == "received" else stages_chart
             body = draw(series, place, period.year)
         return Response(body, media_type=SVG, headers={"cache-control": "no-store"})
+
+    async def _charts(self, request: Request) -> JSONResponse | Response:
+        """Every chart the page shows, {name: SVG}, asked as /dashboard/chart/{name}.svg is, from one read of the
+        year: the page's charts share their figures, so they are read and timed once, not once a chart."""
+        asked = await self._charted(request)
+        if isinstance(asked, Response):
+            return asked
+        region, place, period, nodes, now = asked
+        year = await YearOfLedger.read(self.pool, SlaDays.from_settings(self.settings), nodes, period.year)
+        series, _ = series_of(year, now, period.month or 12)
+        units = zoned(year.per_node(now, period, Untimed()), now, self.settings.heartbeat_grace,
+                      ZoneThresholds.from_settings(self.settings))
+        drawn = {"received": received_chart(series, place, period.year),
+                 "stages": stages_chart(series, place, period.year),
+                 "units": self._units_chart(units, region, place, period)}
+        return JSONResponse(drawn, headers={"cache-control": "no-store"})

@@ -163,8 +163,8 @@ async def node_compliance(
     given: aspirasi and information requests are kept apart from complaints that way)."""
     calendar = await load_calendar(pool, days.cuti_bersama_days_off)
     untimed = Untimed()
-    held = await _held(pool, nodes, period, kind)
-    return _per_node(nodes, held, calendar, days, as_of, untimed), untimed
+    held = _timed(await _held(pool, nodes, period, kind), calendar, days)
+    return _per_node(nodes, held, calendar, as_of, untimed), untimed
 
 
 async def monthly_compliance(
@@ -172,13 +172,65 @@ async def monthly_compliance(
 ) -> tuple[list[list[NodeFigures]], Untimed]:
     """node_compliance for each month of `year` (January first), from one read of the ledger: a year's series
     costs one query, not twelve. A report belongs to the month its region's clock received it in."""
-    calendar = await load_calendar(pool, days.cuti_bersama_days_off)
-    by_month: dict[int, list[asyncpg.Record]] = {}
-    for row in await _held(pool, nodes, Period(year), None):
-        by_month.setdefault(row["received_at"].astimezone(local_zone(row["region_code"])).month, []).append(row)
     untimed = Untimed()
-    months = [_per_node(nodes, by_month.get(month, []), calendar, days, as_of, untimed) for month in range(1, 13)]
-    return months, untimed
+    return (await YearOfLedger.read(pool, days, nodes, year)).monthly(as_of, untimed), untimed
+
+
+@dataclass(frozen=True)
+class _Timed:
+    """A clock row with its stages, timed once whichever figures are then asked of it."""
+
+    row: asyncpg.Record
+    report: ReportClock
+    clocks: list[StageClock] | SlaCalendarMissing
+
+
+def _timed(rows: Sequence[asyncpg.Record], calendar: Calendar, days: SlaDays) -> list[_Timed]:
+    timed = []
+    for row in rows:
+        report = ReportClock.from_row(row)
+        try:
+            clocks: list[StageClock] | SlaCalendarMissing = stage_clocks(report, calendar, days)
+        except SlaCalendarMissing as missing:
+            clocks = missing
+        timed.append(_Timed(row, report, clocks))
+    return timed
+
+
+@dataclass(frozen=True)
+class YearOfLedger:
+    """The reports `nodes` hold that their region's clock received in `year`, read from the ledger once and timed
+    once. The year's figures per node, one month's, and the year month by month all come from it, so the
+    dashboard's charts and a monitoring report read and time a year once, not once per figure. It is a value of
+    one request, never kept: figures are never older than the read that made them."""
+
+    year: int
+    nodes: Sequence[NodeRecord]
+    calendar: Calendar
+    held: Sequence[_Timed]  # in the order read
+    by_month: Mapping[int, Sequence[_Timed]]
+
+    @classmethod
+    async def read(cls, pool: asyncpg.Pool, days: SlaDays, nodes: Sequence[NodeRecord], year: int) -> YearOfLedger:
+        calendar = await load_calendar(pool, days.cuti_bersama_days_off)
+        held = _timed(await _held(pool, nodes, Period(year), None), calendar, days)
+        by_month: dict[int, list[_Timed]] = {}
+        for timed in held:
+            row = timed.row
+            by_month.setdefault(row["received_at"].astimezone(local_zone(row["region_code"])).month, []).append(timed)
+        return cls(year, nodes, calendar, held, by_month)
+
+    def per_node(self, as_of: datetime, period: Period, untimed: Untimed) -> list[NodeFigures]:
+        """node_compliance over `period`, which is this year or one of its months."""
+        if period.year != self.year:
+            raise ValueError(f"{period} is not in the year read, {self.year}")
+        held = self.held if period.month is None else self.by_month.get(period.month, [])
+        return _per_node(self.nodes, held, self.calendar, as_of, untimed)
+
+    def monthly(self, as_of: datetime, untimed: Untimed) -> list[list[NodeFigures]]:
+        """per_node for each month, January first."""
+        return [_per_node(self.nodes, self.by_month.get(month, []), self.calendar, as_of, untimed)
+                for month in range(1, 13)]
 
 
 async def _held(pool: asyncpg.Pool, nodes: Sequence[NodeRecord], period: Period | None,
@@ -189,33 +241,31 @@ async def _held(pool: asyncpg.Pool, nodes: Sequence[NodeRecord], period: Period 
     return [r for r in rows if period is None or period.contains(r["received_at"], r["region_code"])]
 
 
-def _per_node(nodes: Sequence[NodeRecord], held: Sequence[asyncpg.Record], calendar: Calendar, days: SlaDays,
-              as_of: datetime, untimed: Untimed) -> list[NodeFigures]:
-    by_node: dict[str, list[asyncpg.Record]] = {}
-    for row in held:
-        by_node.setdefault(row["holder_node"], []).append(row)
-    return [_figures(node, by_node.get(node.code, []), calendar, days, as_of, untimed) for node in nodes]
+def _per_node(nodes: Sequence[NodeRecord], held: Sequence[_Timed], calendar: Calendar, as_of: datetime,
+              untimed: Untimed) -> list[NodeFigures]:
+    by_node: dict[str, list[_Timed]] = {}
+    for timed in held:
+        by_node.setdefault(timed.row["holder_node"], []).append(timed)
+    return [_figures(node, by_node.get(node.code, []), calendar, as_of, untimed) for node in nodes]
 
 
-def _figures(node: NodeRecord, held: Sequence[asyncpg.Record], calendar: Calendar, days: SlaDays, as_of: datetime,
+def _figures(node: NodeRecord, held: Sequence[_Timed], calendar: Calendar, as_of: datetime,
              untimed: Untimed) -> NodeFigures:
-    """One unit's figures over the clock rows of the reports it holds."""
+    """One unit's figures over the timed clock rows of the reports it holds."""
     overdue = missing = outer = selesai = in_process = withdrawn = 0
     stages: dict[Stage, StageTally] = {}
     working_days: list[int] = []
     hours: list[float] = []
-    for row in held:
-        report = ReportClock.from_row(row)
+    for timed in held:
+        report, clocks = timed.report, timed.clocks
         if report.settled_at is not None:
             selesai += 1
         elif report.status in _WITHDRAWN:
             withdrawn += 1
         else:
             in_process += 1
-        try:
-            clocks = stage_clocks(report, calendar, days)
-        except SlaCalendarMissing as error:
-            untimed.add(error, report.tracking_number)
+        if isinstance(clocks, SlaCalendarMissing):
+            untimed.add(clocks, report.tracking_number)
             missing += 1
             continue
         overdue += any(_passed(c, as_of) for c in clocks)
@@ -231,6 +281,6 @@ def _figures(node: NodeRecord, held: Sequence[asyncpg.Record], calendar: Calenda
         median_working_days_to_follow_up=statistics.median(working_days) if working_days else None,
         median_hours_to_follow_up=round(statistics.median(hours), 2) if hours else None,
         overdue=overdue, untimed=missing, outer_limit_overdue=outer,
-        handling=Handling(selesai, in_process, withdrawn, Counter(ReportKind(r["kind"]) for r in held),
-                          Counter(Channel(r["channel"]) for r in held), stages),
+        handling=Handling(selesai, in_process, withdrawn, Counter(ReportKind(t.row["kind"]) for t in held),
+                          Counter(Channel(t.row["channel"]) for t in held), stages),
     )

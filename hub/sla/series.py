@@ -3,7 +3,8 @@ became of them (selesai), and each stage's deadline kept.
 
 Each month counts the reports its region's clock received in it (as the monthly report does), so
 `selesai` is how many of that month's reports are selesai now, not how many became selesai in it.
-The months come from one read of the ledger for the year (compliance.monthly_compliance).
+The months come from one read of the ledger for the year (compliance.YearOfLedger), which a caller may
+also draw the year's or a month's per-unit figures from.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import asyncpg
 
 from hub.nodes.registry import NodeRecord
 from hub.sla.clocks import SlaDays
-from hub.sla.compliance import Handling, Untimed, monthly_compliance
+from hub.sla.compliance import Handling, Untimed, YearOfLedger
 from hub.sla.period import Period
 
 
@@ -36,10 +37,16 @@ async def year_series(
 ) -> tuple[list[MonthFigures], Untimed]:
     """The months of `year` up to `last_month` that have begun by `now` (a month not begun has nothing to show,
     not zero), each summed over `nodes`."""
-    months, untimed = await monthly_compliance(pool, days, nodes, now, year)
+    return series_of(await YearOfLedger.read(pool, days, nodes, year), now, last_month)
+
+
+def series_of(read: YearOfLedger, now: datetime, last_month: int = 12) -> tuple[list[MonthFigures], Untimed]:
+    """year_series from a year already read."""
+    untimed = Untimed()
+    months = read.monthly(now, untimed)
     series = []
     for number, figures in enumerate(months[:last_month], start=1):
-        period = Period(year, number)
+        period = Period(read.year, number)
         if period.window()[0] > now:
             break
         series.append(MonthFigures(period, sum(f.reports_held for f in figures),

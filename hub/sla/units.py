@@ -15,7 +15,7 @@ import asyncpg
 
 from hub.nodes.registry import NodeRecord
 from hub.sla.clocks import SlaDays
-from hub.sla.compliance import Handling, Untimed, node_compliance
+from hub.sla.compliance import Handling, NodeFigures, Untimed, node_compliance
 from hub.sla.period import Period
 from hub.sla.zones import NOTHING, Tally, Zone, ZoneThresholds, zone_of
 
@@ -51,6 +51,11 @@ async def unit_zones(
 ) -> tuple[list[UnitZone], Untimed]:
     """Each node's zone over the reports it holds that were received in `period` (all, for None)."""
     figures, untimed = await node_compliance(pool, days, nodes, now, period)
+    return zoned(figures, now, grace, thresholds), untimed
+
+
+def zoned(figures: Sequence[NodeFigures], now: datetime, grace: float, thresholds: ZoneThresholds) -> list[UnitZone]:
+    """Each node's zone over its figures, however they were read."""
     units = []
     for f in figures:
         reachable = f.node.reachable(now, grace)
@@ -58,7 +63,7 @@ async def unit_zones(
                       follow_ups_due=f.follow_ups_due, follow_ups_on_time=f.follow_ups_on_time, overdue=f.overdue,
                       untimed=f.untimed)
         units.append(UnitZone(f.node, reachable, tally, zone_of(tally, thresholds), f.handling))
-    return units, untimed
+    return units
 
 
 def total(units: Sequence[UnitZone]) -> Tally:
