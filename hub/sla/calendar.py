@@ -38,11 +38,13 @@ class SlaCalendarMissing(PublicError):
                          f"`simpul holidays load --year {year} --file <csv of date,name>`")
 
 
+_WIB, _WITA, _WIT = (timezone(timedelta(hours=hours)) for hours in (7, 8, 9))
+
+
 def local_zone(region_code: str) -> timezone:
     """The time zone whose calendar days count for a region (WIB for the national level)."""
     province = region_code[:2]
-    hours = 8 if province in _WITA_PROVINCES else 9 if province in _WIT_PROVINCES else 7
-    return timezone(timedelta(hours=hours))
+    return _WITA if province in _WITA_PROVINCES else _WIT if province in _WIT_PROVINCES else _WIB
 
 
 def lokal_holidays(year: int, cuti_bersama: bool = True) -> list[tuple[date, str]]:
@@ -74,6 +76,11 @@ class Calendar:
         self._regional: dict[str, frozenset[date]] = {}
         self._fallback = fallback
         self._added = frozenset(added)
+        # Deadlines by (local day, working days, zone, local days off): a national year of reports starts on a
+        # few hundred distinct days, so the dashboard times each start once rather than walking the calendar
+        # day by day for every stage of every report. The calendar never changes once made, nor do they.
+        self._deadlines: dict[tuple[date, int, timezone, frozenset[date]], datetime] = {}
+        self._between: dict[tuple[date, date, frozenset[date]], int] = {}
 
     def _national_days(self, year: int) -> frozenset[date] | None:
         if year not in self._national:
@@ -91,33 +98,47 @@ class Calendar:
         return days
 
     def is_working_day(self, day: date, region_code: str = "") -> bool:
+        return self._working(day, self._local_days(region_code))
+
+    def _working(self, day: date, local: frozenset[date]) -> bool:
         national = self._national_days(day.year)
         if national is None:
             raise SlaCalendarMissing(day.year)
-        return day.weekday() < 5 and day not in national and day not in self._local_days(region_code)
+        return day.weekday() < 5 and day not in national and day not in local
 
     def add_working_days(self, day: date, n: int, region_code: str = "") -> date:
         """The `n`-th working day after `day` (`day` itself when n is 0)."""
+        local = self._local_days(region_code)
         while n > 0:
             day += timedelta(days=1)
-            if self.is_working_day(day, region_code):
+            if self._working(day, local):
                 n -= 1
         return day
 
     def working_days_between(self, after: date, until: date, region_code: str = "") -> int:
         """Working days later than `after`, up to and including `until`."""
-        count = 0
-        day = after + timedelta(days=1)
-        while day <= until:
-            count += self.is_working_day(day, region_code)
-            day += timedelta(days=1)
+        local = self._local_days(region_code)
+        key = (after, until, local)  # as deadlines: counted once per span, not once per report
+        count = self._between.get(key)
+        if count is None:
+            count = 0
+            day = after + timedelta(days=1)
+            while day <= until:
+                count += self._working(day, local)
+                day += timedelta(days=1)
+            self._between[key] = count
         return count
 
     def deadline(self, start: datetime, working_days: int, region_code: str) -> datetime:
         """The end (local midnight) of the `working_days`-th working day after the day of `start`."""
         zone = local_zone(region_code)
-        last = self.add_working_days(start.astimezone(zone).date(), working_days, region_code)
-        return datetime.combine(last + timedelta(days=1), time(), zone)
+        day = start.astimezone(zone).date()
+        key = (day, working_days, zone, self._local_days(region_code))
+        found = self._deadlines.get(key)
+        if found is None:
+            last = self.add_working_days(day, working_days, region_code)
+            found = self._deadlines[key] = datetime.combine(last + timedelta(days=1), time(), zone)
+        return found
 
     def working_days_late(self, deadline: datetime, as_of: datetime, region_code: str) -> int:
         """Whole working days from `deadline` to the day of `as_of`, that day included."""

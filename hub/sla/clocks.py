@@ -52,9 +52,13 @@ class SlaDays:
                    settings.kip_objection_days, settings.cuti_bersama_days_off)
 
     def of(self, stage: Stage) -> int:
-        return {Stage.VERIFICATION: self.verification, Stage.FOLLOW_UP: self.follow_up,
-                Stage.REPORTER_RESPONSE: self.reporter_response, Stage.OUTER_LIMIT: self.outer_limit,
-                Stage.INFORMATION: self.information, Stage.OBJECTION: self.objection}[stage]
+        days: int = getattr(self, _DAYS_OF[stage])
+        return days
+
+
+_DAYS_OF = {Stage.VERIFICATION: "verification", Stage.FOLLOW_UP: "follow_up",
+            Stage.REPORTER_RESPONSE: "reporter_response", Stage.OUTER_LIMIT: "outer_limit",
+            Stage.INFORMATION: "information", Stage.OBJECTION: "objection"}  # SlaDays' field for each stage
 
 
 # The moments each report's stages are timed from, read from the ledger and its events:
