@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import statistics
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import aiohttp
 import asyncpg
@@ -37,26 +39,22 @@ REPORTS, QUICK_REPORTS = 600_000, 20_000
 REPEAT, QUICK_REPEAT = 5, 3
 KABKOTA_PER_PROVINCE = 8
 PROVINCE = "35"  # Jawa Timur: a province opened from the national page
+DASHBOARD_JS = Path(__file__).parent.parent / "hub" / "dashboard" / "static" / "dashboard.js"
 LEDGER_READ = "%FROM ledger l%"  # the SLA clock's statement (hub/sla/clocks.py CLOCKS), and nothing else
 
 ME = "{ me { name role regionCode } }"
+
+
+def _page_document(name: str) -> str:
+    """A GraphQL document as the page itself sends it (`const NAME = `...`` in dashboard.js), so the bench reads
+    what an officer's browser does even after the page changes."""
+    found = re.search(rf"const {name} = `(.*?)`;", DASHBOARD_JS.read_text(), re.S)
+    assert found is not None, f"dashboard.js has no {name}"
+    return found[1]
+
+
 # As dashboard.js asks them (ZONES, COVERAGE); complianceSeries as the charts' figures are published in GraphQL.
-ZONES = """query Zones($year: Int, $month: Int) {
-  zoneThresholds { greenReachable greenOnTime greenOverdue redReachable redOnTime redOverdue }
-  complianceZones(year: $year, month: $month) {
-    regionCode regionName zone
-    figures { units reachableUnits reportsReceived followUpsDue followUpsOnTime onTimeShare overdue untimed }
-    handling { selesai inProcess }
-    ombudsman { label year score zone }
-    units {
-      node name level regionCode regionName reachable zone
-      figures { reportsReceived followUpsDue followUpsOnTime onTimeShare overdue untimed }
-      ombudsman { label year score zone }
-    }
-  }
-}"""
-COVERAGE = """query Coverage { coverage { region { expected connected share }
-  provinces { regionCode regionName expected connected share notConnected { kind name regionCode skNumber } } } }"""
+ZONES, COVERAGE = _page_document("ZONES"), _page_document("COVERAGE")
 SERIES = "query ($year: Int!) { complianceSeries(year: $year) { month reportsReceived handling { selesai } } }"
 
 _NODES = """
