@@ -373,6 +373,18 @@ async def test_the_charts_show_each_months_reports_and_each_units_figures_as_the
     await page.locator("#charts").screenshot(path=screenshots(tmp_path) / "dashboard-charts.png")
     await page.locator("#province-view").screenshot(path=screenshots(tmp_path) / "dashboard-province.png")
 
+    # down to a kabupaten: Kutai Timur's own charts, from its heading; then the province's again
+    await page.locator('#units button.charts-of[data-region="64.08"]').click()
+    await expect(units_chart).to_have_attribute("data-shown", f"year={YEAR}&region=64.08")
+    await expect(page.locator("#charts-title")).to_have_text("Grafik: Kabupaten Kutai Timur (64.08)")
+    kutim = await chart_marks(world, page, page.locator("#chart-received"))
+    assert sum(v for (series, _), v in kutim.items() if series == "received") == len(world.kutim_reports)
+    assert {label for series, label in await chart_marks(world, page, units_chart) if series == "received"} == {
+        f"{u['node']} {u['name']}" for u in zones["64"]["units"] if u["node"].startswith("64.08")}
+    await page.locator('#units button.charts-of[data-region="64"]').click()
+    await expect(units_chart).to_have_attribute("data-shown", f"year={YEAR}&region=64")
+    await expect(page.locator("#charts-title")).to_have_text("Grafik: Kalimantan Timur")
+
     await page.get_by_label("Tahun").select_option("Semua tahun")  # a chart needs a year
     await expect(page.get_by_text("Pilih satu tahun untuk melihat grafik.")).to_be_visible()
     await expect(units_chart).to_be_hidden()

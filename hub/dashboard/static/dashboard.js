@@ -256,7 +256,7 @@ function drawMap() {
 // The hub's charts of a region (null: the user's whole region) for the chosen year, up to the chosen month: all
 // three in one request (the hub reads the year once for them), fetched with the session and each shown from a
 // blob, since an <img> cannot send the token.
-async function showCharts(region) {
+async function showCharts(region, place = null) {
   const asked = ++state.charted;
   const images = Object.keys(CHARTS).map((name) => $(`chart-${name}`));
   $("charts").hidden = region === "";  // national (PUSAT) nodes have no region of their own to chart
@@ -275,7 +275,8 @@ async function showCharts(region) {
   const drawn = JSON.parse(await (await fetchFile(`/dashboard/charts.json?${query}`)).text());
   const files = images.map((image) => new Blob([drawn[image.dataset.chart]], { type: "image/svg+xml" }));
   if (asked !== state.charted) return;
-  const place = region === null ? "wilayah Anda" : regionLabel(state.province);
+  place ??= region === null ? "wilayah Anda" : regionLabel(state.province);
+  $("charts-title").textContent = `Grafik: ${place}`;
   const old = images.map((image) => image.getAttribute("src"));
   images.forEach((image, i) => {
     image.src = URL.createObjectURL(files[i]);
@@ -333,7 +334,8 @@ function openProvince(code) {
     const units = region.units.filter((u) => u.regionCode === place && shown(u.zone));
     const name = region.units.find((u) => u.regionCode === place).regionName || place;
     return el("section", { class: "kabkota", "data-code": place, ...(units.length ? {} : { hidden: "" }) },
-      el("h5", {}, heading(place, name)),
+      el("div", { class: "kabkota-head" }, el("h5", {}, heading(place, name)),
+        ...chartsOf(place, place.includes(".") ? heading(place, name) : null)),
       el("ul", { class: "tiles" }, ...units.map((u) => tile(u.zone, u.name, u.node, [
         `Terhubung: ${u.reachable ? "ya" : "tidak"}`,
         `Laporan diterima: ${u.figures.reportsReceived}`,
@@ -346,6 +348,15 @@ function openProvince(code) {
   showProvinceCoverage(code);
   show("province");
   guarded(() => showCharts(code))();
+}
+
+// A kabupaten/kota's own charts, from its heading; the province's again from the first heading (label null).
+function chartsOf(place, label) {
+  if (place === "") return [];
+  const button = el("button", { type: "button", class: "charts-of", "data-region": place },
+    label === null ? "Grafik seluruh provinsi" : "Grafik");
+  button.addEventListener("click", guarded(() => showCharts(place, label)));
+  return [button];
 }
 
 async function openUnit(code) {
