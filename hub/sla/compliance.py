@@ -167,15 +167,6 @@ async def node_compliance(
     return _per_node(nodes, held, calendar, as_of, untimed), untimed
 
 
-async def monthly_compliance(
-    pool: asyncpg.Pool, days: SlaDays, nodes: Sequence[NodeRecord], as_of: datetime, year: int,
-) -> tuple[list[list[NodeFigures]], Untimed]:
-    """node_compliance for each month of `year` (January first), from one read of the ledger: a year's series
-    costs one query, not twelve. A report belongs to the month its region's clock received it in."""
-    untimed = Untimed()
-    return (await YearOfLedger.read(pool, days, nodes, year)).monthly(as_of, untimed), untimed
-
-
 @dataclass(frozen=True)
 class _Timed:
     """A clock row with its stages, timed once whichever figures are then asked of it."""
@@ -228,7 +219,8 @@ class YearOfLedger:
         return _per_node(self.nodes, held, self.calendar, as_of, untimed)
 
     def monthly(self, as_of: datetime, untimed: Untimed) -> list[list[NodeFigures]]:
-        """per_node for each month, January first."""
+        """per_node for each month, January first: a year's series costs one query, not twelve. A report belongs to
+        the month its region's clock received it in."""
         return [_per_node(self.nodes, self.by_month.get(month, []), self.calendar, as_of, untimed)
                 for month in range(1, 13)]
 
