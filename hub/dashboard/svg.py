@@ -19,6 +19,7 @@ WIDTH = 720
 PLOT_HEIGHT = 200  # of columns and lines, under the title and legend
 _LEFT, _RIGHT, _TOP, _BOTTOM = 48, 16, 64, 36  # room for the y labels, the title and one legend row, the x labels
 _LEGEND_ROW = 18
+_LEGEND_Y = 42.0  # the baseline of the legend's first row
 _INK, _MUTED, _GRID = "#1a1a1a", "#555555", "#dddddd"
 MARKERS = ("circle", "square", "triangle", "diamond", "cross")
 
@@ -103,10 +104,7 @@ class _Drawing:
 
     def legend(self, series: Sequence[Series], line: bool) -> None:
         """Under the title: each series' swatch (or line and marker) and name, in as many rows as they need."""
-        x, y = 8.0, 42.0
-        for s in series:
-            if x > 8 and x + _legend_width(s) > WIDTH:
-                x, y = 8.0, y + _LEGEND_ROW
+        for s, (x, y) in zip(series, _legend_places(series), strict=True):
             if line:
                 self.add("line", x1=x, y1=y - 4, x2=x + 24, y2=y - 4, stroke=s.colour, stroke_width=2,
                          stroke_dasharray=s.dash)
@@ -114,7 +112,6 @@ class _Drawing:
             else:
                 self.add("rect", x=x + 6, y=y - 10, width=12, height=12, fill=s.colour, stroke=_INK, stroke_width=0.5)
             self.text(x + 30, y, s.name)
-            x += _legend_width(s)
 
     def document(self) -> str:
         return "\n".join([*self.parts, "</svg>"]) + "\n"
@@ -124,14 +121,21 @@ def _legend_width(s: Series) -> float:
     return 30 + 6.5 * len(s.name) + 18  # the swatch, the name (about 6.5 per letter at 12) and a gap
 
 
-def _plotted(chart: str, title: str, series: Sequence[Series]) -> _Drawing:
-    """A drawing for columns or lines, tall enough for its legend's rows."""
-    rows, x = 1, 8.0
+def _legend_places(series: Sequence[Series]) -> list[tuple[float, float]]:
+    """Where each series' legend entry starts: left to right under the title, on a new row at the right edge."""
+    places: list[tuple[float, float]] = []
+    x, y = 8.0, _LEGEND_Y
     for s in series:
         if x > 8 and x + _legend_width(s) > WIDTH:
-            rows, x = rows + 1, 8.0
+            x, y = 8.0, y + _LEGEND_ROW
+        places.append((x, y))
         x += _legend_width(s)
-    top = _TOP + _LEGEND_ROW * (rows - 1)
+    return places
+
+
+def _plotted(chart: str, title: str, series: Sequence[Series]) -> _Drawing:
+    """A drawing for columns or lines, tall enough for its legend's rows."""
+    top = _TOP + max((y for _, y in _legend_places(series)), default=_LEGEND_Y) - _LEGEND_Y
     return _Drawing(chart, title, top + PLOT_HEIGHT + _BOTTOM, top)
 
 
