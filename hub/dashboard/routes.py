@@ -39,11 +39,10 @@ from hub.sla.clocks import SlaDays
 from hub.sla.compliance import Untimed, YearOfLedger
 from hub.sla.ombudsman import ScoreBook, scores
 from hub.sla.period import Period
-from hub.sla.series import series_of, year_series
+from hub.sla.series import MonthFigures, series_of, year_series
 from hub.sla.units import UnitZone, unit_zones, zoned
 from hub.sla.zones import ZoneThresholds
 from simpul.errors import InvalidInput, NotAllowed
-from simpul.wire import check_region_code
 
 STATIC = Path(__file__).parent / "static"
 FIELD = "complianceZones"  # the downloads are this field's figures, for the same roles
@@ -157,27 +156,14 @@ class Dashboard:
         principal = await self._admitted(request, "download annual reports")
         if isinstance(principal, Response):
             return principal
-        region = request.path_params["region"]
         now = datetime.now(UTC)
-        try:
-            check_region_code(region)
-            period = _period(request, now)
-            principal.require(region, "download the annual report")
-        except InvalidInput as exc:
-            return _error(400, str(exc))
-        except NotAllowed as exc:
-            return _error(403, str(exc))
-        name = region_name(region)
-        if name is None:
-            return _error(404, f"region {region} is not in the Kemendagri region tree")
+        asked = self._asked(principal, request.path_params["region"], "download the annual report", request, now)
+        if isinstance(asked, Response):
+            return asked
+        region, name, period = asked
         nodes = await Registry(self.pool).select(NodeSelection(region_prefix=region, status=NodeStatus.ACTIVE))
-        thresholds = ZoneThresholds.from_settings(self.settings)
-        days = SlaDays.from_settings(self.settings)
-        # one read of the year gives both the units' figures over the period and the months up to it
-        year = await YearOfLedger.read(self.pool, days, nodes, period.year)
-        units = zoned(year.per_node(now, period, Untimed()), now, self.settings.heartbeat_grace, thresholds)
-        series, _ = series_of(year, now, period.month or 12)
-        report = MonitoringReport(region, name, period, now, units, thresholds,
+        units, series = await self._year(nodes, period, now)
+        report = MonitoringReport(region, name, period, now, units, ZoneThresholds.from_settings(self.settings),
                                   coverage=await region_coverage(self.pool, region, min(now, period.end(region))),
                                   ombudsman=ScoreBook.of(await scores(self.pool, region, period.year)), series=series)
         # fpdf lays out the whole document in Python: off the event loop, so other requests are not held up
@@ -194,8 +180,22 @@ class Dashboard:
         if isinstance(principal, Response):
             return principal
         now = datetime.now(UTC)
+        asked = self._asked(principal, request.query_params.get("region"), "read the dashboard's charts", request,
+                            now)
+        if isinstance(asked, Response):
+            return asked
+        region, place, period = asked
+        nodes = await Registry(self.pool).select(
+            principal.narrow(NodeSelection(region_prefix=region or None, status=NodeStatus.ACTIVE)))
+        return region, place, period, nodes, now
+
+    @staticmethod
+    def _asked(principal: Principal, region_prefix: str | None, action: str, request: Request, now: datetime
+               ) -> tuple[str, str, Period] | Response:
+        """The region (the caller's own scope when none is named), its name and the period a download or a chart
+        asks for; or the answer refusing it: 400 malformed, 403 outside the caller's scope, 404 not a region."""
         try:
-            region = principal.region_asked(request.query_params.get("region"), "read the dashboard's charts")
+            region = principal.region_asked(region_prefix, action)
             period = _period(request, now)
         except InvalidInput as exc:
             return _error(400, str(exc))
@@ -204,9 +204,16 @@ class Dashboard:
         place = region_name(region)
         if place is None:
             return _error(404, f"region {region} is not in the Kemendagri region tree")
-        nodes = await Registry(self.pool).select(
-            principal.narrow(NodeSelection(region_prefix=region or None, status=NodeStatus.ACTIVE)))
-        return region, place, period, nodes, now
+        return region, place, period
+
+    async def _year(self, nodes: list[NodeRecord], period: Period, now: datetime
+                    ) -> tuple[list[UnitZone], list[MonthFigures]]:
+        """The units' zones over `period` and its year's months up to it, from one read of the year's ledger."""
+        year = await YearOfLedger.read(self.pool, SlaDays.from_settings(self.settings), nodes, period.year)
+        units = zoned(year.per_node(now, period, Untimed()), now, self.settings.heartbeat_grace,
+                      ZoneThresholds.from_settings(self.settings))
+        series, _ = series_of(year, now, period.month or 12)
+        return units, series
 
     def _units_chart(self, units: list[UnitZone], region: str, place: str, period: Period) -> str:
         national = region == ""
@@ -242,10 +249,7 @@ class Dashboard:
         if isinstance(asked, Response):
             return asked
         region, place, period, nodes, now = asked
-        year = await YearOfLedger.read(self.pool, SlaDays.from_settings(self.settings), nodes, period.year)
-        series, _ = series_of(year, now, period.month or 12)
-        units = zoned(year.per_node(now, period, Untimed()), now, self.settings.heartbeat_grace,
-                      ZoneThresholds.from_settings(self.settings))
+        units, series = await self._year(nodes, period, now)
         drawn = {"received": received_chart(series, place, period.year),
                  "stages": stages_chart(series, place, period.year),
                  "units": self._units_chart(units, region, place, period)}
