@@ -332,10 +332,9 @@ function openProvince(code) {
   };
   $("units").replaceChildren(...places.map((place) => {
     const units = region.units.filter((u) => u.regionCode === place && shown(u.zone));
-    const name = region.units.find((u) => u.regionCode === place).regionName || place;
+    const title = heading(place, region.units.find((u) => u.regionCode === place).regionName || place);
     return el("section", { class: "kabkota", "data-code": place, ...(units.length ? {} : { hidden: "" }) },
-      el("div", { class: "kabkota-head" }, el("h5", {}, heading(place, name)),
-        ...chartsOf(place, place.includes(".") ? heading(place, name) : null)),
+      el("div", { class: "kabkota-head" }, el("h5", {}, title), ...chartsOf(place, place.includes(".") ? title : null)),
       el("ul", { class: "tiles" }, ...units.map((u) => tile(u.zone, u.name, u.node, [
         `Terhubung: ${u.reachable ? "ya" : "tidak"}`,
         `Laporan diterima: ${u.figures.reportsReceived}`,
