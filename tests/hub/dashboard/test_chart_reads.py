@@ -1,6 +1,6 @@
-"""The page's charts are drawn from one read of the ledger: /dashboard/charts.json answers the three drawings
-/dashboard/chart/{name}.svg answers one at a time, and PostgreSQL is asked for the year's clock rows once, as
-its own statement log (asyncpg's query logger on every pooled connection) shows."""
+"""The page's charts are drawn from one read of the ledger: /dashboard/charts.json answers, over HTTP, the three
+drawings /dashboard/chart/{name}.svg answers one at a time, and PostgreSQL is asked for the year's clock rows once,
+as its own statement log (asyncpg's query logger on every pooled connection) shows."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
+import aiohttp
 import asyncpg
 import pytest
 from starlette.routing import Router
-from starlette.types import Message
 
 from hub.access.authn import Authenticator
 from hub.access.guard import Guard
@@ -23,6 +23,7 @@ from hub.dashboard.routes import Dashboard
 from hub.db.migrate import migrate_hub
 from hub.nodes.registry import Registry
 from hub.settings import SCHEMA, HubSettings
+from tests.asgi_server import serving
 from tests.hub import ledger_rows
 
 YEAR = datetime.now(UTC).year - 1  # a whole year, every month begun
@@ -65,24 +66,6 @@ async def logged(database: str) -> AsyncIterator[tuple[Logged, asyncpg.Pool]]:
         await pool.close()
 
 
-async def _get(app: Router, path: str, query: str, key: str) -> bytes:
-    """GET path?query from the ASGI app, as a browser would; the body of a 200."""
-    scope = {"type": "http", "method": "GET", "path": path, "raw_path": path.encode(), "query_string": query.encode(),
-             "headers": [(b"authorization", f"Bearer {key}".encode())], "scheme": "http", "http_version": "1.1",
-             "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 5000), "root_path": ""}
-    sent: list[Message] = []
-
-    async def receive() -> Message:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    await app(scope, receive, send)
-    assert sent[0]["status"] == 200, sent
-    return b"".join(m.get("body", b"") for m in sent[1:])
-
-
 async def test_the_pages_three_charts_are_drawn_from_one_read_of_the_ledger(
     database: str, logged: tuple[Logged, asyncpg.Pool],
 ) -> None:
@@ -92,12 +75,18 @@ async def test_the_pages_three_charts_are_drawn_from_one_read_of_the_ledger(
                                  frozenset())
     guard = Guard(Authenticator(pool, 60), Registry(pool), Limits())
     app = Router(routes=Dashboard(pool, HubSettings(database_url=database), guard).routes())
-    alone = {name: (await _get(app, f"/dashboard/chart/{name}.svg", f"year={YEAR}&region=64", key)).decode()
-             for name in CHARTS}
-    assert log.ledger_reads() == 3  # one a chart, asked one at a time
+    async with serving(app) as url, aiohttp.ClientSession(headers={"authorization": f"Bearer {key}"}) as session:
 
-    log.statements.clear()
-    together = json.loads(await _get(app, "/dashboard/charts.json", f"year={YEAR}&region=64", key))
+        async def get(path: str) -> str:
+            async with session.get(f"{url}{path}?year={YEAR}&region=64") as answer:
+                assert answer.status == 200, await answer.text()
+                return await answer.text()
+
+        alone = {name: await get(f"/dashboard/chart/{name}.svg") for name in CHARTS}
+        assert log.ledger_reads() == 3  # one a chart, asked one at a time
+
+        log.statements.clear()
+        together = json.loads(await get("/dashboard/charts.json"))
 
     assert together == alone  # the same drawings, figure for figure
     assert log.ledger_reads() == 1
